@@ -1,0 +1,161 @@
+//! The `cascade` binary: parses the command line, loads scenarios, runs
+//! them and hands results to `reports`.
+//!
+//! Owns exit codes and everything printed to the terminal: data to stdout,
+//! errors and progress to stderr. Exit 0 on success, 1 when a file cannot be
+//! read or written, 2 for a bad scenario or bad usage. Must not contain
+//! model logic.
+
+mod bench;
+mod errors;
+mod table;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use sim_core::{Override, Scenario};
+
+#[derive(Parser)]
+#[command(name = "cascade", version, about = "Simulate cascading failures in distributed systems, deterministically")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario and print its summary.
+    Run {
+        /// Scenario file (.toml, or .json with the same schema).
+        file: PathBuf,
+        /// Master seed (overrides the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Simulated duration, e.g. 300s (overrides the scenario's `duration`).
+        #[arg(long)]
+        duration: Option<String>,
+        /// Write summary.json and timeseries.csv into this directory.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override a scenario value: --set services.db.threads=16 (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// Print the summary as JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a scenario without running it.
+    Validate {
+        file: PathBuf,
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+    },
+    /// Print the JSON Schema of scenario files (for editors).
+    Schema,
+    /// Time whole runs and report events/s and simulated requests/s.
+    Bench {
+        /// Scenario files to time.
+        files: Vec<PathBuf>,
+        /// Runs per file; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+    },
+}
+
+/// Why the command failed, and which exit code that means.
+pub enum Failure {
+    /// The user must fix the scenario or the command line (exit 2).
+    Input(String),
+    /// A file could not be read or written (exit 1).
+    Io(String),
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::Io(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run { file, seed, duration, out, set, json } => cmd_run(&file, seed, duration, out, &set, json),
+        Command::Validate { file, set } => cmd_validate(&file, &set),
+        Command::Schema => {
+            let schema = schemars::schema_for!(sim_core::scenario::ScenarioFile);
+            println!("{}", serde_json::to_string_pretty(&schema).expect("schema serialises"));
+            Ok(())
+        }
+        Command::Bench { files, runs, set } => bench::cmd_bench(&files, runs, &set),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(m)) => {
+            eprintln!("{m}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Io(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+pub fn parse_overrides(set: &[String]) -> Result<Vec<Override>, Failure> {
+    set.iter()
+        .map(|s| Override::parse(s).map_err(|m| Failure::Input(format!("error: --set {m}"))))
+        .collect()
+}
+
+/// Reads and checks a scenario file, rendering any error for the terminal.
+pub fn load(file: &Path, overrides: &[Override]) -> Result<Scenario, Failure> {
+    let text = std::fs::read_to_string(file).map_err(|e| Failure::Io(format!("cannot read {}: {e}", file.display())))?;
+    sim_core::load(&file.display().to_string(), &text, overrides).map_err(|e| Failure::Input(errors::render(&e)))
+}
+
+fn cmd_validate(file: &Path, set: &[String]) -> Result<(), Failure> {
+    let overrides = parse_overrides(set)?;
+    let s = load(file, &overrides)?;
+    let m = &s.model;
+    println!(
+        "{}: ok — scenario `{}`: {} services, {} sources, {} faults, {} call edges",
+        file.display(),
+        m.name,
+        m.services.len(),
+        m.sources.len(),
+        m.faults.len(),
+        m.edges.len()
+    );
+    Ok(())
+}
+
+fn cmd_run(
+    file: &Path,
+    seed: Option<u64>,
+    duration: Option<String>,
+    out: Option<PathBuf>,
+    set: &[String],
+    json: bool,
+) -> Result<(), Failure> {
+    let mut overrides = parse_overrides(set)?;
+    if let Some(d) = duration {
+        overrides.push(Override { path: "duration".into(), value: d });
+    }
+    let scenario = load(file, &overrides)?;
+    let result = sim_core::run_scenario(&scenario, seed, &overrides);
+    if let Some(dir) = &out {
+        reports::write_run(dir, &result).map_err(|e| Failure::Io(format!("cannot write to {}: {e}", dir.display())))?;
+    }
+    if json {
+        print!("{}", reports::summary_json(&result.summary));
+    } else {
+        print!("{}", table::render(&result.summary));
+        if let Some(dir) = &out {
+            println!("wrote {}/summary.json and timeseries.csv", dir.display());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! Turns run results into files people read: `summary.json`,
+//! `timeseries.csv` (and, later, charts and the HTML report).
+//!
+//! Reads only `sim_core::output` types; never runs a simulation. Every file
+//! is written whole or not at all: into a temporary file in the same
+//! directory, flushed, then renamed over the target.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sim_core::output::{RunResult, Summary, TimeSeries};
+
+/// Writes `bytes` to `path` atomically (temp file + rename).
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// The summary as pretty JSON with a trailing newline.
+pub fn summary_json(s: &Summary) -> String {
+    let mut out = serde_json::to_string_pretty(s).expect("summary serialises");
+    out.push('\n');
+    out
+}
+
+/// One row per window per series:
+/// `window_start_s,window_end_s,scope,name,metric,value`.
+pub fn timeseries_csv(ts: &TimeSeries) -> String {
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(64 * 1024));
+    w.write_record(["window_start_s", "window_end_s", "scope", "name", "metric", "value"])
+        .expect("in-memory write");
+    for i in 0..ts.window_start_s.len() {
+        let start = ts.window_start_s[i].to_string();
+        let end = ts.window_end_s[i].to_string();
+        for s in &ts.series {
+            let v = s.values.get(i).copied().unwrap_or(f64::NAN);
+            w.write_record([start.as_str(), end.as_str(), &s.scope, &s.name, &s.metric, &v.to_string()])
+                .expect("in-memory write");
+        }
+    }
+    String::from_utf8(w.into_inner().expect("in-memory flush")).expect("csv is utf-8")
+}
+
+/// Reads a `timeseries.csv` back (for `cascade report`).
+pub fn parse_timeseries_csv(text: &str, window_s: f64) -> Result<TimeSeries, String> {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let mut ts = TimeSeries { window_s, ..TimeSeries::default() };
+    let mut index: Vec<(String, String, String)> = Vec::new();
+    for (n, rec) in r.records().enumerate() {
+        let rec = rec.map_err(|e| format!("timeseries.csv row {}: {e}", n + 2))?;
+        let num = |i: usize| -> Result<f64, String> {
+            rec.get(i)
+                .unwrap_or("")
+                .parse::<f64>()
+                .map_err(|_| format!("timeseries.csv row {}: column {} is not a number", n + 2, i + 1))
+        };
+        let (start, end, value) = (num(0)?, num(1)?, num(5)?);
+        if ts.window_start_s.last() != Some(&start) {
+            ts.window_start_s.push(start);
+            ts.window_end_s.push(end);
+        }
+        let key = (rec[2].to_owned(), rec[3].to_owned(), rec[4].to_owned());
+        let pos = match index.iter().position(|k| *k == key) {
+            Some(p) => p,
+            None => {
+                index.push(key.clone());
+                ts.series.push(sim_core::output::Series { scope: key.0, name: key.1, metric: key.2, values: Vec::new() });
+                index.len() - 1
+            }
+        };
+        ts.series[pos].values.push(value);
+    }
+    Ok(ts)
+}
+
+/// Writes `summary.json` and `timeseries.csv` into `dir` (created if
+/// missing); returns the paths written.
+pub fn write_run(dir: &Path, r: &RunResult) -> std::io::Result<Vec<PathBuf>> {
+    fs::create_dir_all(dir)?;
+    let summary = dir.join("summary.json");
+    atomic_write(&summary, summary_json(&r.summary).as_bytes())?;
+    let ts = dir.join("timeseries.csv");
+    atomic_write(&ts, timeseries_csv(&r.timeseries).as_bytes())?;
+    Ok(vec![summary, ts])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::output::Series;
+
+    #[test]
+    fn csv_round_trips() {
+        let ts = TimeSeries {
+            window_s: 1.0,
+            window_start_s: vec![0.0, 1.0],
+            window_end_s: vec![1.0, 2.0],
+            series: vec![
+                Series { scope: "entry".into(), name: "a".into(), metric: "p99_ms".into(), values: vec![1.5, 0.1 + 0.2] },
+                Series { scope: "service".into(), name: "b".into(), metric: "queue_len".into(), values: vec![0.0, 3.0] },
+            ],
+        };
+        let text = timeseries_csv(&ts);
+        assert!(text.starts_with("window_start_s,window_end_s,scope,name,metric,value\n0,1,entry,a,p99_ms,1.5\n"));
+        assert_eq!(parse_timeseries_csv(&text, 1.0).unwrap(), ts);
+    }
+
+    #[test]
+    fn atomic_write_leaves_no_temp_file() {
+        let dir = std::env::temp_dir().join(format!("cascade-aw-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("x.json");
+        atomic_write(&p, b"hello").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"hello");
+        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

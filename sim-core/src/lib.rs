@@ -1,0 +1,38 @@
+//! cascade's engine: a deterministic discrete-event simulator of services,
+//! thread pools, queues, networks and faults.
+//!
+//! A run is a pure function of (scenario, seed, version): integer
+//! nanosecond time, events ordered by (time, sequence), one random stream
+//! per named process. This crate does no I/O beyond reading a scenario
+//! string, reads no clock and draws no OS entropy; it prints nothing.
+//!
+//! Flow: `scenario::load` (text → `ScenarioFile` → `Model`) then
+//! `engine::run` (Model → `RunResult`: summary + time series).
+
+pub mod dist;
+pub mod engine;
+pub mod metrics;
+pub mod model;
+pub mod output;
+pub mod rng;
+pub mod scenario;
+pub mod time;
+
+pub use engine::{run, RunOptions};
+pub use output::RunResult;
+pub use scenario::{load, Override, Scenario, ScenarioError};
+
+/// The version stamped on every output.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Loads nothing, runs a loaded scenario with its own hash and overrides
+/// stamped on the summary.
+pub fn run_scenario(s: &Scenario, seed: Option<u64>, overrides: &[Override]) -> RunResult {
+    let opts = RunOptions {
+        seed,
+        duration: None,
+        scenario_hash: s.hash,
+        overrides: overrides.iter().map(|o| format!("{}={}", o.path, o.value)).collect(),
+    };
+    run(&s.model, &opts)
+}

@@ -1,0 +1,580 @@
+//! Measuring a run: counters, time-weighted levels, HDR histograms and the
+//! windowed time series, then the `Summary`.
+//!
+//! Owns every number a run reports. The engine calls it at each state
+//! change; it never changes the simulated state. Counters run for the whole
+//! run and are snapshot at the end of the warm-up and at each window edge,
+//! so the hot path increments one integer. Latencies go to HDR histograms
+//! (3 significant digits, auto-resizing: saturated runs produce huge
+//! values), never to a list of samples.
+
+use hdrhistogram::Histogram;
+
+use crate::engine::{Outcome, RunOptions};
+use crate::model::{Model, UNBOUNDED};
+use crate::output::*;
+use crate::time::{millis, secs, Nanos};
+
+fn histogram() -> Histogram<u64> {
+    // Sized for a minute up front (no resizing on the hot path in ordinary
+    // runs); grows beyond that by itself.
+    let mut h = Histogram::new_with_bounds(1, 60 * crate::time::NS_PER_S, 3).expect("valid bounds");
+    h.auto(true);
+    h
+}
+
+/// Records `v`; an auto-resizing histogram only refuses values beyond
+/// u64's range, which saturate instead.
+#[inline]
+fn record(h: &mut Histogram<u64>, v: u64) {
+    if h.record(v).is_err() {
+        h.saturating_record(v);
+    }
+}
+
+fn latency_of(h: &Histogram<u64>, sum: u128) -> Latency {
+    if h.is_empty() {
+        return Latency::default();
+    }
+    let q = |p: f64| millis(h.value_at_quantile(p));
+    Latency {
+        mean: sum as f64 / h.len() as f64 / 1e6,
+        p50: q(0.5),
+        p90: q(0.9),
+        p99: q(0.99),
+        p999: q(0.999),
+        max: millis(h.max()),
+    }
+}
+
+/// A level that changes at instants (busy threads, queue length), and its
+/// integral over time.
+#[derive(Clone, Debug, Default)]
+pub struct TimeWeighted {
+    value: u64,
+    last: Nanos,
+    area: u128,
+    window_area: u128,
+    max: u64,
+    window_max: u64,
+}
+
+impl TimeWeighted {
+    #[inline]
+    fn add(&mut self, now: Nanos, delta: i64) {
+        let dt = u128::from(now - self.last);
+        let a = u128::from(self.value) * dt;
+        self.area += a;
+        self.window_area += a;
+        self.last = now;
+        self.value = (self.value as i64 + delta) as u64;
+        if self.value > self.max {
+            self.max = self.value;
+        }
+        if self.value > self.window_max {
+            self.window_max = self.value;
+        }
+    }
+
+    fn flush(&mut self, now: Nanos) {
+        self.add(now, 0);
+    }
+
+    fn restart(&mut self, now: Nanos) {
+        self.flush(now);
+        self.area = 0;
+        self.max = self.value;
+    }
+
+    /// Mean over the window that ends at `now` and lasted `len`; starts the
+    /// next one.
+    fn close_window(&mut self, now: Nanos, len: Nanos) -> (f64, u64) {
+        self.flush(now);
+        let mean = if len == 0 { 0.0 } else { self.window_area as f64 / len as f64 };
+        let max = self.window_max;
+        self.window_area = 0;
+        self.window_max = self.value;
+        (mean, max)
+    }
+}
+
+/// Counters of one service since the start of the run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ServiceCounters {
+    pub arrivals: u64,
+    pub completed: u64,
+    pub rejected: u64,
+    pub refused: u64,
+    pub injected_errors: u64,
+    pub orphaned_requests: u64,
+    pub orphaned_work_ns: u128,
+    pub busy_work_ns: u128,
+}
+
+impl ServiceCounters {
+    fn minus(&self, o: &ServiceCounters) -> ServiceCounters {
+        ServiceCounters {
+            arrivals: self.arrivals - o.arrivals,
+            completed: self.completed - o.completed,
+            rejected: self.rejected - o.rejected,
+            refused: self.refused - o.refused,
+            injected_errors: self.injected_errors - o.injected_errors,
+            orphaned_requests: self.orphaned_requests - o.orphaned_requests,
+            orphaned_work_ns: self.orphaned_work_ns - o.orphaned_work_ns,
+            busy_work_ns: self.busy_work_ns - o.busy_work_ns,
+        }
+    }
+}
+
+pub struct ServiceStats {
+    pub c: ServiceCounters,
+    at_warmup: ServiceCounters,
+    at_window: ServiceCounters,
+    busy: TimeWeighted,
+    queued: TimeWeighted,
+    warmup: Nanos,
+    wait: Histogram<u64>,
+    wait_sum: u128,
+    sojourn: Histogram<u64>,
+    sojourn_sum: u128,
+}
+
+impl std::ops::Deref for ServiceStats {
+    type Target = ServiceCounters;
+    fn deref(&self) -> &ServiceCounters {
+        &self.c
+    }
+}
+impl std::ops::DerefMut for ServiceStats {
+    fn deref_mut(&mut self) -> &mut ServiceCounters {
+        &mut self.c
+    }
+}
+
+impl ServiceStats {
+    #[inline]
+    pub fn add_busy(&mut self, now: Nanos, delta: i64) {
+        self.busy.add(now, delta);
+    }
+
+    #[inline]
+    pub fn add_queued(&mut self, now: Nanos, delta: i64) {
+        self.queued.add(now, delta);
+    }
+
+    #[inline]
+    pub fn record_wait(&mut self, arrived: Nanos, wait: Nanos) {
+        if arrived >= self.warmup {
+            record(&mut self.wait, wait);
+            self.wait_sum += u128::from(wait);
+        }
+    }
+
+    #[inline]
+    pub fn record_done(&mut self, arrived: Nanos, started: Nanos, now: Nanos, orphan: bool) {
+        self.c.completed += 1;
+        let held = u128::from(now - started);
+        self.c.busy_work_ns += held;
+        if orphan {
+            self.c.orphaned_requests += 1;
+            self.c.orphaned_work_ns += held;
+        }
+        if arrived >= self.warmup {
+            let s = now - arrived;
+            record(&mut self.sojourn, s);
+            self.sojourn_sum += u128::from(s);
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EdgeStats {
+    pub calls: u64,
+    pub ok: u64,
+    pub errors: u64,
+    pub rejected: u64,
+    pub timeouts: u64,
+    pub late_replies: u64,
+}
+
+impl EdgeStats {
+    fn minus(&self, o: &EdgeStats) -> EdgeStats {
+        EdgeStats {
+            calls: self.calls - o.calls,
+            ok: self.ok - o.ok,
+            errors: self.errors - o.errors,
+            rejected: self.rejected - o.rejected,
+            timeouts: self.timeouts - o.timeouts,
+            late_replies: self.late_replies - o.late_replies,
+        }
+    }
+}
+
+/// Outcomes counted by completion time, for the time series.
+#[derive(Clone, Copy, Debug, Default)]
+struct OutcomeCounts {
+    arrivals: u64,
+    ok: u64,
+    timeout: u64,
+    rejected: u64,
+    error: u64,
+}
+
+pub struct EntryStats {
+    /// Requests that arrived after the warm-up, and their outcomes.
+    requests: u64,
+    measured: OutcomeCounts,
+    latency_ok: Histogram<u64>,
+    latency_ok_sum: u128,
+    latency_all: Histogram<u64>,
+    latency_all_sum: u128,
+    /// Everything by completion time in the current window.
+    window: OutcomeCounts,
+    window_latency: Histogram<u64>,
+}
+
+const ENTRY_METRICS: &[&str] = &[
+    "arrivals_rps",
+    "throughput_rps",
+    "goodput_rps",
+    "timeout_rps",
+    "rejected_rps",
+    "error_rps",
+    "error_rate",
+    "p50_ms",
+    "p99_ms",
+    "p999_ms",
+];
+const SERVICE_METRICS: &[&str] = &[
+    "busy_threads",
+    "utilization",
+    "queue_len",
+    "queue_len_max",
+    "arrivals_rps",
+    "completed_rps",
+    "rejected_rps",
+    "refused_rps",
+    "orphaned_work",
+];
+const EDGE_METRICS: &[&str] = &["calls_rps", "timeouts_rps", "failures_rps", "late_replies_rps"];
+
+pub struct Recorder {
+    warmup: Nanos,
+    window: Nanos,
+    window_start: Nanos,
+    next_edge: Nanos,
+    pub entries: Vec<EntryStats>,
+    pub services: Vec<ServiceStats>,
+    pub edges: Vec<EdgeStats>,
+    edges_at_warmup: Vec<EdgeStats>,
+    edges_at_window: Vec<EdgeStats>,
+    capacity: Vec<u64>,
+    ts: TimeSeries,
+    faults: Vec<FaultWindow>,
+    seed: u64,
+}
+
+impl Recorder {
+    pub fn new(m: &Model, seed: u64) -> Recorder {
+        let mut series = Vec::new();
+        let mut add = |scope: &str, name: &str, metrics: &[&str]| {
+            for metric in metrics {
+                series.push(Series { scope: scope.into(), name: name.into(), metric: (*metric).into(), values: Vec::new() });
+            }
+        };
+        for s in &m.sources {
+            add("entry", &s.name, ENTRY_METRICS);
+        }
+        for s in &m.services {
+            add("service", &s.name, SERVICE_METRICS);
+        }
+        for e in &m.edges {
+            add("edge", &e.name, EDGE_METRICS);
+        }
+        Recorder {
+            warmup: m.warmup,
+            window: m.window,
+            window_start: 0,
+            next_edge: m.window,
+            entries: m
+                .sources
+                .iter()
+                .map(|_| EntryStats {
+                    requests: 0,
+                    measured: OutcomeCounts::default(),
+                    latency_ok: histogram(),
+                    latency_ok_sum: 0,
+                    latency_all: histogram(),
+                    latency_all_sum: 0,
+                    window: OutcomeCounts::default(),
+                    window_latency: histogram(),
+                })
+                .collect(),
+            services: m
+                .services
+                .iter()
+                .map(|_| ServiceStats {
+                    c: ServiceCounters::default(),
+                    at_warmup: ServiceCounters::default(),
+                    at_window: ServiceCounters::default(),
+                    busy: TimeWeighted::default(),
+                    queued: TimeWeighted::default(),
+                    warmup: m.warmup,
+                    wait: histogram(),
+                    wait_sum: 0,
+                    sojourn: histogram(),
+                    sojourn_sum: 0,
+                })
+                .collect(),
+            edges: vec![EdgeStats::default(); m.edges.len()],
+            edges_at_warmup: vec![EdgeStats::default(); m.edges.len()],
+            edges_at_window: vec![EdgeStats::default(); m.edges.len()],
+            capacity: m.services.iter().map(|s| u64::from(s.threads) * u64::from(s.replicas)).collect(),
+            ts: TimeSeries { window_s: secs(m.window), series, ..TimeSeries::default() },
+            faults: m
+                .faults
+                .iter()
+                .map(|f| FaultWindow {
+                    kind: f.kind.label().into(),
+                    target: f.target.clone(),
+                    replica: f.replica,
+                    start_s: secs(f.start),
+                    end_s: secs(f.end),
+                })
+                .collect(),
+            seed,
+        }
+    }
+
+    #[inline]
+    pub fn advance_windows(&mut self, t: Nanos) {
+        while t >= self.next_edge {
+            let edge = self.next_edge;
+            self.close_window(edge);
+        }
+    }
+
+    fn close_window(&mut self, end: Nanos) {
+        let len = end - self.window_start;
+        let per_s = if len == 0 { 0.0 } else { 1e9 / len as f64 };
+        let mut k = 0;
+        let ts = &mut self.ts;
+        let mut push = |v: f64| {
+            ts.series[k].values.push(v);
+            k += 1;
+        };
+        for e in &mut self.entries {
+            let w = e.window;
+            let done = w.ok + w.timeout + w.rejected + w.error;
+            let h = &e.window_latency;
+            let q = |p: f64| if h.is_empty() { 0.0 } else { millis(h.value_at_quantile(p)) };
+            for v in [
+                w.arrivals as f64 * per_s,
+                done as f64 * per_s,
+                w.ok as f64 * per_s,
+                w.timeout as f64 * per_s,
+                w.rejected as f64 * per_s,
+                w.error as f64 * per_s,
+                if done == 0 { 0.0 } else { (done - w.ok) as f64 / done as f64 },
+                q(0.5),
+                q(0.99),
+                q(0.999),
+            ] {
+                push(v);
+            }
+            e.window = OutcomeCounts::default();
+            e.window_latency.reset();
+        }
+        for (i, s) in self.services.iter_mut().enumerate() {
+            let (busy, _) = s.busy.close_window(end, len);
+            let (queue, qmax) = s.queued.close_window(end, len);
+            let d = s.c.minus(&s.at_window);
+            s.at_window = s.c;
+            for v in [
+                busy,
+                busy / self.capacity[i] as f64,
+                queue,
+                qmax as f64,
+                d.arrivals as f64 * per_s,
+                d.completed as f64 * per_s,
+                d.rejected as f64 * per_s,
+                d.refused as f64 * per_s,
+                d.orphaned_work_ns as f64 * per_s / 1e9,
+            ] {
+                push(v);
+            }
+        }
+        for (i, e) in self.edges.iter().enumerate() {
+            let d = e.minus(&self.edges_at_window[i]);
+            self.edges_at_window[i] = *e;
+            for v in [
+                d.calls as f64 * per_s,
+                d.timeouts as f64 * per_s,
+                (d.errors + d.rejected + d.timeouts) as f64 * per_s,
+                d.late_replies as f64 * per_s,
+            ] {
+                push(v);
+            }
+        }
+        self.ts.window_start_s.push(secs(self.window_start));
+        self.ts.window_end_s.push(secs(end));
+        self.window_start = end;
+        self.next_edge = end + self.window;
+    }
+
+    pub fn start_measuring(&mut self, now: Nanos) {
+        for s in &mut self.services {
+            s.at_warmup = s.c;
+            s.busy.restart(now);
+            s.queued.restart(now);
+        }
+        self.edges_at_warmup.clone_from(&self.edges);
+    }
+
+    #[inline]
+    pub fn entry_arrival(&mut self, i: usize, now: Nanos) {
+        let e = &mut self.entries[i];
+        e.window.arrivals += 1;
+        if now >= self.warmup {
+            e.requests += 1;
+        }
+    }
+
+    #[inline]
+    pub fn entry_done(&mut self, i: usize, arrived: Nanos, now: Nanos, outcome: Outcome) {
+        let e = &mut self.entries[i];
+        let lat = now - arrived;
+        let bump = |c: &mut OutcomeCounts| match outcome {
+            Outcome::Ok => c.ok += 1,
+            Outcome::Timeout => c.timeout += 1,
+            Outcome::Rejected | Outcome::Refused => c.rejected += 1,
+            Outcome::Error => c.error += 1,
+        };
+        bump(&mut e.window);
+        if outcome == Outcome::Ok {
+            record(&mut e.window_latency, lat);
+        }
+        if arrived >= self.warmup {
+            bump(&mut e.measured);
+            record(&mut e.latency_all, lat);
+            e.latency_all_sum += u128::from(lat);
+            if outcome == Outcome::Ok {
+                record(&mut e.latency_ok, lat);
+                e.latency_ok_sum += u128::from(lat);
+            }
+        }
+    }
+
+    pub fn fault_edge(&mut self, _fault: usize, _starting: bool, _now: Nanos) {}
+
+    pub fn finish(
+        mut self,
+        m: &Model,
+        end: Nanos,
+        duration: Nanos,
+        events: u64,
+        in_flight: &[u64],
+        opts: &RunOptions,
+    ) -> RunResult {
+        // Close the last, possibly partial, window.
+        self.advance_windows(end);
+        if end > self.window_start {
+            self.close_window(end);
+        }
+        let measured = duration.saturating_sub(m.warmup);
+        let measured_s = secs(measured);
+        let service_span = end.saturating_sub(m.warmup).max(1);
+        let mut entries = indexmap::IndexMap::new();
+        for (i, (src, e)) in m.sources.iter().zip(&self.entries).enumerate() {
+            let c = e.measured;
+            let failed = c.timeout + c.rejected + c.error;
+            let done = c.ok + failed;
+            let op = &m.ops[src.op as usize];
+            let svc = &m.services[op.service as usize];
+            let target = if svc.ops.len() == 1 { svc.name.clone() } else { format!("{}.{}", svc.name, op.name) };
+            entries.insert(
+                src.name.clone(),
+                EntrySummary {
+                    target,
+                    requests: e.requests,
+                    ok: c.ok,
+                    failed: Failed { timeout: c.timeout, rejected: c.rejected, error: c.error },
+                    in_flight_at_end: in_flight[i],
+                    throughput_rps: done as f64 / measured_s,
+                    goodput_rps: c.ok as f64 / measured_s,
+                    error_rate: if done == 0 { 0.0 } else { failed as f64 / done as f64 },
+                    latency_ms: latency_of(&e.latency_ok, e.latency_ok_sum),
+                    latency_all_ms: latency_of(&e.latency_all, e.latency_all_sum),
+                },
+            );
+        }
+        let mut services = indexmap::IndexMap::new();
+        for (i, (svc, s)) in m.services.iter().zip(&mut self.services).enumerate() {
+            s.busy.flush(end);
+            s.queued.flush(end);
+            let c = s.c.minus(&s.at_warmup);
+            let busy_mean = s.busy.area as f64 / service_span as f64;
+            let queue_mean = s.queued.area as f64 / service_span as f64;
+            services.insert(
+                svc.name.clone(),
+                ServiceSummary {
+                    replicas: svc.replicas,
+                    threads: svc.threads,
+                    queue_capacity: (svc.queue != UNBOUNDED).then_some(svc.queue),
+                    arrivals: c.arrivals,
+                    completed: c.completed,
+                    rejected: c.rejected,
+                    refused: c.refused,
+                    injected_errors: c.injected_errors,
+                    utilization: busy_mean / self.capacity[i] as f64,
+                    busy_threads_mean: busy_mean,
+                    queue_len_mean: queue_mean,
+                    queue_len_max: s.queued.max,
+                    in_system_mean: busy_mean + queue_mean,
+                    queue_wait_ms: latency_of(&s.wait, s.wait_sum),
+                    sojourn_ms: latency_of(&s.sojourn, s.sojourn_sum),
+                    orphaned_work_s: c.orphaned_work_ns as f64 / 1e9,
+                    orphaned_requests: c.orphaned_requests,
+                    wasted_work_ratio: if c.busy_work_ns == 0 {
+                        0.0
+                    } else {
+                        c.orphaned_work_ns as f64 / c.busy_work_ns as f64
+                    },
+                },
+            );
+        }
+        let mut edges = indexmap::IndexMap::new();
+        for (e, (st, w)) in m.edges.iter().zip(self.edges.iter().zip(&self.edges_at_warmup)) {
+            let d = st.minus(w);
+            edges.insert(
+                e.name.clone(),
+                EdgeSummary {
+                    calls: d.calls,
+                    ok: d.ok,
+                    errors: d.errors,
+                    rejected: d.rejected,
+                    timeouts: d.timeouts,
+                    late_replies: d.late_replies,
+                },
+            );
+        }
+        RunResult {
+            summary: Summary {
+                scenario: m.name.clone(),
+                seed: self.seed,
+                version: crate::VERSION.into(),
+                scenario_hash: format!("{:016x}", opts.scenario_hash),
+                overrides: opts.overrides.clone(),
+                sim_duration_s: measured_s,
+                warmup_s: secs(m.warmup),
+                end_time_s: secs(end),
+                events,
+                entries,
+                services,
+                edges,
+                faults: self.faults,
+            },
+            timeseries: self.ts,
+        }
+    }
+}

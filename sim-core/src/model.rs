@@ -1,0 +1,183 @@
+//! The compiled model: what `scenario::build` produces and the engine runs.
+//!
+//! Plain data indexed by small integers (services, operations, steps,
+//! edges, distributions), in the order the scenario file gives them. Owns no
+//! behaviour and no random state; it must stay cheap to clone so a sweep can
+//! build many worlds from one model.
+
+use crate::dist::Dist;
+use crate::time::Nanos;
+
+pub type ServiceId = u32;
+pub type OpId = u32;
+pub type EdgeId = u32;
+pub type DistId = u32;
+
+/// Queue capacity meaning "no limit".
+pub const UNBOUNDED: u32 = u32::MAX;
+
+/// The edge index used by workload sources (the client is not a service).
+pub const CLIENT: ServiceId = u32::MAX;
+
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub name: String,
+    pub seed: u64,
+    /// Sources send requests during [0, duration).
+    pub duration: Nanos,
+    pub warmup: Nanos,
+    /// Longest extra time after `duration` for requests in flight.
+    pub drain: Nanos,
+    pub window: Nanos,
+    pub services: Vec<Service>,
+    pub ops: Vec<Operation>,
+    pub steps: Vec<Step>,
+    /// Targets of `call` steps and of `parallel` branches.
+    pub calls: Vec<CallSpec>,
+    pub edges: Vec<Edge>,
+    pub dists: Vec<Dist>,
+    pub sources: Vec<Source>,
+    pub faults: Vec<Fault>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub name: String,
+    pub replicas: u32,
+    pub threads: u32,
+    /// Accept-queue slots per replica, or `UNBOUNDED`.
+    pub queue: u32,
+    /// The service's operations, in file order; the first is the default.
+    pub ops: Vec<OpId>,
+    /// Stream of every work time sampled at this service.
+    pub work_stream: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Operation {
+    pub name: String,
+    pub service: ServiceId,
+    /// `steps[first .. first + len]`.
+    pub first_step: u32,
+    pub step_count: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Step {
+    Work(DistId),
+    /// `calls[call]`.
+    Call(u32),
+    /// `calls[first .. first + count]`, all at once.
+    Parallel { first: u32, count: u32 },
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct CallSpec {
+    pub edge: EdgeId,
+    pub op: OpId,
+    pub timeout: Option<Nanos>,
+}
+
+/// A directed caller → callee pair; both hops of a call use its latency.
+#[derive(Clone, Debug)]
+pub struct Edge {
+    pub from: ServiceId,
+    pub to: ServiceId,
+    pub latency: DistId,
+    pub name: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrivals {
+    Poisson,
+    Deterministic,
+}
+
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub name: String,
+    pub op: OpId,
+    /// Requests per second.
+    pub rate: f64,
+    pub arrivals: Arrivals,
+    pub timeout: Option<Nanos>,
+    pub limit: Option<u64>,
+}
+
+#[derive(Clone, Debug)]
+pub enum FaultKind {
+    /// Work × factor.
+    Slowdown(f64),
+    /// Extra latency on each hop of the targeted edges.
+    Latency(DistId),
+    /// Probability that an answer is an error.
+    Errors(f64),
+    /// Refuse every request; work in progress is lost.
+    Crash,
+}
+
+impl FaultKind {
+    pub fn label(&self) -> &'static str {
+        match self {
+            FaultKind::Slowdown(_) => "slowdown",
+            FaultKind::Latency(_) => "latency",
+            FaultKind::Errors(_) => "errors",
+            FaultKind::Crash => "crash",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Fault {
+    pub kind: FaultKind,
+    /// The target as written, for outputs.
+    pub target: String,
+    /// Services hit (for latency faults: the edges below instead).
+    pub service: Option<ServiceId>,
+    pub edges: Vec<EdgeId>,
+    /// Only this replica, or all.
+    pub replica: Option<u32>,
+    pub start: Nanos,
+    pub end: Nanos,
+    /// Stream of the fault's own draws (error coin flips, latency samples).
+    pub stream: String,
+}
+
+impl Model {
+    pub fn service_id(&self, name: &str) -> Option<ServiceId> {
+        self.services.iter().position(|s| s.name == name).map(|i| i as ServiceId)
+    }
+
+    pub fn op_steps(&self, op: OpId) -> &[Step] {
+        let o = &self.ops[op as usize];
+        &self.steps[o.first_step as usize..(o.first_step + o.step_count) as usize]
+    }
+
+    /// Services in call-graph order: entry targets first, then breadth first
+    /// along calls, then anything unreached in file order.
+    pub fn services_in_call_order(&self) -> Vec<ServiceId> {
+        let mut order: Vec<ServiceId> = Vec::new();
+        let push = |s: ServiceId, order: &mut Vec<ServiceId>| {
+            if !order.contains(&s) {
+                order.push(s);
+            }
+        };
+        for src in &self.sources {
+            push(self.ops[src.op as usize].service, &mut order);
+        }
+        let mut i = 0;
+        while i < order.len() {
+            let s = order[i];
+            for e in &self.edges {
+                if e.from == s {
+                    push(e.to, &mut order);
+                }
+            }
+            i += 1;
+        }
+        for s in 0..self.services.len() as ServiceId {
+            push(s, &mut order);
+        }
+        order
+    }
+}

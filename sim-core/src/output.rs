@@ -1,0 +1,161 @@
+//! What a run hands to the outside world: the summary and the time series.
+//!
+//! Plain serialisable data with stable, documented keys (README, "Outputs").
+//! `reports` and `cli` read these types and nothing else of the engine.
+//! Maps keep the scenario file's order, so outputs are byte-identical for
+//! the same scenario and seed.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+/// Everything one run produced.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunResult {
+    pub summary: Summary,
+    pub timeseries: TimeSeries,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Summary {
+    pub scenario: String,
+    pub seed: u64,
+    /// cascade's version: outputs are reproducible for the same scenario,
+    /// seed and version.
+    pub version: String,
+    /// FNV-1a of the scenario (after overrides), hex.
+    pub scenario_hash: String,
+    /// `--set` overrides applied, as typed.
+    pub overrides: Vec<String>,
+    /// Measured period: `duration - warmup`, seconds.
+    pub sim_duration_s: f64,
+    pub warmup_s: f64,
+    /// Simulated time when the run stopped (after draining), seconds.
+    pub end_time_s: f64,
+    /// Events processed (including stale timers skipped).
+    pub events: u64,
+    pub entries: IndexMap<String, EntrySummary>,
+    pub services: IndexMap<String, ServiceSummary>,
+    pub edges: IndexMap<String, EdgeSummary>,
+    pub faults: Vec<FaultWindow>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Latency {
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Failed {
+    /// The client's timeout fired first.
+    pub timeout: u64,
+    /// The entry service refused the request (accept queue full, or crashed).
+    pub rejected: u64,
+    /// An error answer (injected, or a failure further down the chain).
+    pub error: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct EntrySummary {
+    pub target: String,
+    /// Requests that arrived in the measured period.
+    pub requests: u64,
+    pub ok: u64,
+    pub failed: Failed,
+    /// Requests with no outcome when the run stopped.
+    pub in_flight_at_end: u64,
+    /// (ok + failed) / sim_duration_s.
+    pub throughput_rps: f64,
+    /// ok / sim_duration_s.
+    pub goodput_rps: f64,
+    /// failed / (ok + failed).
+    pub error_rate: f64,
+    /// Of successful requests, from arrival to answer, ms.
+    pub latency_ms: Latency,
+    /// Of every request with an outcome (failures included), ms.
+    pub latency_all_ms: Latency,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ServiceSummary {
+    pub replicas: u32,
+    /// Threads per replica.
+    pub threads: u32,
+    /// Accept-queue slots per replica; null when unbounded.
+    pub queue_capacity: Option<u32>,
+    /// Requests that reached the service (accepted or not).
+    pub arrivals: u64,
+    /// Requests that took a thread and ran to an answer.
+    pub completed: u64,
+    /// Refused because the accept queue was full.
+    pub rejected: u64,
+    /// Refused or cut off because the replica was crashed.
+    pub refused: u64,
+    /// Answers turned into errors by an `errors` fault.
+    pub injected_errors: u64,
+    /// Time-weighted busy threads ÷ (threads × replicas).
+    pub utilization: f64,
+    pub busy_threads_mean: f64,
+    pub queue_len_mean: f64,
+    pub queue_len_max: u64,
+    /// Time-weighted requests in the service (queued + holding a thread).
+    pub in_system_mean: f64,
+    pub queue_wait_ms: Latency,
+    /// From arrival at the service to its answer, ms.
+    pub sojourn_ms: Latency,
+    /// Thread-seconds spent on requests whose caller had already given up.
+    pub orphaned_work_s: f64,
+    pub orphaned_requests: u64,
+    /// orphaned thread time ÷ all busy thread time.
+    pub wasted_work_ratio: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct EdgeSummary {
+    pub calls: u64,
+    pub ok: u64,
+    pub errors: u64,
+    pub rejected: u64,
+    pub timeouts: u64,
+    /// Answers that arrived after the caller had given up.
+    pub late_replies: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FaultWindow {
+    pub kind: String,
+    pub target: String,
+    pub replica: Option<u32>,
+    pub start_s: f64,
+    pub end_s: f64,
+}
+
+/// Windowed series, column by column: `series[i].values[w]` belongs to
+/// window `w`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TimeSeries {
+    pub window_s: f64,
+    pub window_start_s: Vec<f64>,
+    pub window_end_s: Vec<f64>,
+    pub series: Vec<Series>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Series {
+    /// "entry", "service" or "edge".
+    pub scope: String,
+    pub name: String,
+    /// e.g. "throughput_rps", "p99_ms", "busy_threads".
+    pub metric: String,
+    pub values: Vec<f64>,
+}
+
+impl TimeSeries {
+    pub fn get(&self, scope: &str, name: &str, metric: &str) -> Option<&Series> {
+        self.series.iter().find(|s| s.scope == scope && s.name == name && s.metric == metric)
+    }
+}

@@ -1,0 +1,520 @@
+//! Checks the meaning of a `ScenarioFile` and compiles it into a `Model`.
+//!
+//! Owns the semantic rules (positive rates and threads, known targets, no
+//! synchronous call cycle, one kind per fault…). Every error carries the
+//! dotted key path of the offending value; `scenario::load` turns that path
+//! into a line and column.
+
+use super::dto::{ArrivalProcess, DistFile, DistKind, FaultFile, QueueFile, ScenarioFile, StepFile};
+use super::KeyError;
+use crate::dist::Dist;
+use crate::model::*;
+use crate::time::{parse_duration, Nanos, NS_PER_S};
+
+type R<T> = Result<T, KeyError>;
+
+fn duration(key: &str, text: &str) -> R<Nanos> {
+    parse_duration(text).map_err(|m| KeyError::new(key, m))
+}
+
+fn positive_duration(key: &str, text: &str) -> R<Nanos> {
+    let d = duration(key, text)?;
+    if d == 0 {
+        return Err(KeyError::new(key, "must be longer than 0"));
+    }
+    Ok(d)
+}
+
+fn opt_duration(key: &str, text: &Option<String>, default: Nanos) -> R<Nanos> {
+    text.as_deref().map_or(Ok(default), |t| duration(key, t))
+}
+
+/// Compiles a distribution written at `key`.
+pub fn dist(key: &str, d: &DistFile) -> R<Dist> {
+    let t = match d {
+        DistFile::Constant(text) => return duration(key, text).map(Dist::constant),
+        DistFile::Table(t) => t,
+    };
+    let need = |name: &str, v: &Option<String>| -> R<Nanos> {
+        let k = format!("{key}.{name}");
+        let text = v
+            .as_deref()
+            .ok_or_else(|| KeyError::new(&k, format!("{:?} needs `{name}`", t.dist).to_lowercase()))?;
+        duration(&k, text)
+    };
+    let set: Vec<&str> = [
+        ("value", t.value.is_some()),
+        ("mean", t.mean.is_some()),
+        ("min", t.min.is_some()),
+        ("max", t.max.is_some()),
+        ("sd", t.sd.is_some()),
+        ("median", t.median.is_some()),
+        ("p99", t.p99.is_some()),
+        ("cv", t.cv.is_some()),
+        ("scale", t.scale.is_some()),
+        ("shape", t.shape.is_some()),
+        ("values", t.values.is_some()),
+        ("weights", t.weights.is_some()),
+    ]
+    .iter()
+    .filter(|(_, s)| *s)
+    .map(|(n, _)| *n)
+    .collect();
+    let allowed: &[&str] = match t.dist {
+        DistKind::Constant => &["value"],
+        DistKind::Uniform => &["min", "max"],
+        DistKind::Exponential => &["mean"],
+        DistKind::Normal => &["mean", "sd"],
+        DistKind::Lognormal => &["median", "p99", "mean", "cv"],
+        DistKind::Pareto => &["scale", "shape"],
+        DistKind::Empirical => &["values", "weights"],
+    };
+    if let Some(extra) = set.iter().find(|n| !allowed.contains(n)) {
+        return Err(KeyError::new(
+            format!("{key}.{extra}"),
+            format!("`{extra}` does not apply to {:?} (it takes {})", t.dist, allowed.join(", ")).to_lowercase(),
+        ));
+    }
+    let built = match t.dist {
+        DistKind::Constant => Ok(Dist::constant(need("value", &t.value)?)),
+        DistKind::Uniform => Dist::uniform(need("min", &t.min)?, need("max", &t.max)?),
+        DistKind::Exponential => Dist::exponential(need("mean", &t.mean)?),
+        DistKind::Normal => Dist::normal(need("mean", &t.mean)?, need("sd", &t.sd)?),
+        DistKind::Lognormal => match (&t.median, &t.mean) {
+            (Some(_), None) => Dist::lognormal_median_p99(need("median", &t.median)?, need("p99", &t.p99)?),
+            (None, Some(_)) => {
+                let cv = t.cv.ok_or_else(|| KeyError::new(format!("{key}.cv"), "lognormal by mean needs `cv`"))?;
+                Dist::lognormal_mean_cv(need("mean", &t.mean)?, cv)
+            }
+            _ => {
+                return Err(KeyError::new(
+                    key,
+                    "lognormal takes either `median` and `p99`, or `mean` and `cv`",
+                ));
+            }
+        },
+        DistKind::Pareto => {
+            let shape = t.shape.ok_or_else(|| KeyError::new(format!("{key}.shape"), "pareto needs `shape`"))?;
+            Dist::pareto(need("scale", &t.scale)?, shape)
+        }
+        DistKind::Empirical => {
+            let values = t
+                .values
+                .as_ref()
+                .ok_or_else(|| KeyError::new(format!("{key}.values"), "empirical needs `values`"))?
+                .iter()
+                .enumerate()
+                .map(|(i, v)| duration(&format!("{key}.values.{i}"), v))
+                .collect::<R<Vec<_>>>()?;
+            let weights = t
+                .weights
+                .clone()
+                .unwrap_or_else(|| vec![1.0; values.len()]);
+            Dist::empirical(values, &weights)
+        }
+    };
+    built.map_err(|m| KeyError::new(key, m))
+}
+
+fn check_name(key: &str, name: &str) -> R<()> {
+    if name.is_empty() || name.contains('.') || name.contains("->") || name.contains(char::is_whitespace) {
+        return Err(KeyError::new(key, format!("`{name}` is not a usable name: no dots, spaces or `->`")));
+    }
+    Ok(())
+}
+
+struct Builder<'a> {
+    file: &'a ScenarioFile,
+    m: Model,
+}
+
+impl Builder<'_> {
+    fn add_dist(&mut self, d: Dist) -> DistId {
+        self.m.dists.push(d);
+        (self.m.dists.len() - 1) as DistId
+    }
+
+    /// Resolves "service" or "service.operation" written at `key`.
+    fn resolve_target(&self, key: &str, target: &str) -> R<OpId> {
+        let (svc, op) = match target.split_once('.') {
+            Some((s, o)) => (s, Some(o)),
+            None => (target, None),
+        };
+        let sid = self.m.service_id(svc).ok_or_else(|| {
+            let known: Vec<&str> = self.m.services.iter().map(|s| s.name.as_str()).collect();
+            KeyError::new(key, format!("unknown service `{svc}` (services: {})", known.join(", ")))
+        })?;
+        let service = &self.m.services[sid as usize];
+        match op {
+            None => Ok(service.ops[0]),
+            Some(op) => service
+                .ops
+                .iter()
+                .copied()
+                .find(|o| self.m.ops[*o as usize].name == op)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = service.ops.iter().map(|o| self.m.ops[*o as usize].name.as_str()).collect();
+                    KeyError::new(key, format!("service `{svc}` has no operation `{op}` (it has: {})", known.join(", ")))
+                }),
+        }
+    }
+
+    fn edge(&mut self, from: ServiceId, to: ServiceId) -> R<EdgeId> {
+        if let Some(i) = self.m.edges.iter().position(|e| e.from == from && e.to == to) {
+            return Ok(i as EdgeId);
+        }
+        let name = format!("{}->{}", self.m.services[from as usize].name, self.m.services[to as usize].name);
+        let net = self.file.network.as_ref();
+        let spec = net.and_then(|n| n.edges.get(&name).map(|d| (format!("network.edges.{name}"), d)));
+        let d = match spec {
+            Some((key, d)) => dist(&key, d)?,
+            None => match net.and_then(|n| n.latency.as_ref()) {
+                Some(d) => dist("network.latency", d)?,
+                None => Dist::constant(0),
+            },
+        };
+        let latency = self.add_dist(d);
+        self.m.edges.push(Edge { from, to, latency, name });
+        Ok((self.m.edges.len() - 1) as EdgeId)
+    }
+
+    fn call(&mut self, key: &str, from: ServiceId, target: &str, timeout: &Option<String>) -> R<CallSpec> {
+        let op = self.resolve_target(&format!("{key}.call"), target)?;
+        let to = self.m.ops[op as usize].service;
+        let timeout = match timeout {
+            Some(t) => Some(positive_duration(&format!("{key}.timeout"), t)?),
+            None => None,
+        };
+        Ok(CallSpec { edge: self.edge(from, to)?, op, timeout })
+    }
+
+    fn steps(&mut self, key: &str, sid: ServiceId, steps: &[StepFile]) -> R<(u32, u32)> {
+        if steps.is_empty() {
+            return Err(KeyError::new(key, "an operation needs at least one step"));
+        }
+        // Compile into a local list first: parallel branches append to
+        // `calls`, and the operation's steps must stay contiguous.
+        let mut out = Vec::with_capacity(steps.len());
+        for (i, st) in steps.iter().enumerate() {
+            let k = format!("{key}.{i}");
+            let kinds = [st.work.is_some(), st.call.is_some(), st.parallel.is_some()].iter().filter(|x| **x).count();
+            if kinds != 1 {
+                return Err(KeyError::new(&k, "a step has exactly one of `work`, `call` or `parallel`"));
+            }
+            if st.timeout.is_some() && st.call.is_none() {
+                return Err(KeyError::new(format!("{k}.timeout"), "`timeout` belongs to a `call` step"));
+            }
+            if let Some(w) = &st.work {
+                let d = dist(&format!("{k}.work"), w)?;
+                out.push(Step::Work(self.add_dist(d)));
+            } else if let Some(target) = &st.call {
+                let c = self.call(&k, sid, target, &st.timeout)?;
+                self.m.calls.push(c);
+                out.push(Step::Call((self.m.calls.len() - 1) as u32));
+            } else if let Some(branches) = &st.parallel {
+                if branches.is_empty() {
+                    return Err(KeyError::new(format!("{k}.parallel"), "`parallel` needs at least one call"));
+                }
+                let mut specs = Vec::new();
+                for (j, b) in branches.iter().enumerate() {
+                    specs.push(self.call(&format!("{k}.parallel.{j}"), sid, &b.call, &b.timeout)?);
+                }
+                let first = self.m.calls.len() as u32;
+                self.m.calls.extend(specs);
+                out.push(Step::Parallel { first, count: branches.len() as u32 });
+            }
+        }
+        let first = self.m.steps.len() as u32;
+        self.m.steps.extend(out);
+        Ok((first, steps.len() as u32))
+    }
+
+    fn fault(&mut self, i: usize, f: &FaultFile) -> R<Fault> {
+        let key = format!("fault.{i}");
+        let start = duration(&format!("{key}.at"), &f.at)?;
+        let length = positive_duration(&format!("{key}.for"), &f.length)?;
+        let kinds: Vec<&str> = [
+            ("slowdown", f.slowdown.is_some()),
+            ("latency", f.latency.is_some()),
+            ("errors", f.errors.is_some()),
+            ("crash", f.crash.is_some()),
+        ]
+        .iter()
+        .filter(|(_, s)| *s)
+        .map(|(n, _)| *n)
+        .collect();
+        if kinds.len() != 1 {
+            return Err(KeyError::new(
+                &key,
+                format!(
+                    "a fault has exactly one of `slowdown`, `latency`, `errors` or `crash` (found {})",
+                    if kinds.is_empty() { "none".to_owned() } else { kinds.join(", ") }
+                ),
+            ));
+        }
+        let tkey = format!("{key}.target");
+        let (service, edges) = if let Some((a, b)) = f.target.split_once("->") {
+            let e = self
+                .m
+                .edges
+                .iter()
+                .position(|e| e.name == format!("{}->{}", a.trim(), b.trim()))
+                .ok_or_else(|| KeyError::new(&tkey, format!("no call goes along `{}`", f.target)))?;
+            if f.latency.is_none() {
+                return Err(KeyError::new(&tkey, "only a `latency` fault targets an edge; name a service"));
+            }
+            (None, vec![e as EdgeId])
+        } else {
+            let sid = self.m.service_id(&f.target).ok_or_else(|| {
+                let known: Vec<&str> = self.m.services.iter().map(|s| s.name.as_str()).collect();
+                KeyError::new(&tkey, format!("unknown service `{}` (services: {})", f.target, known.join(", ")))
+            })?;
+            let into: Vec<EdgeId> = (0..self.m.edges.len() as EdgeId).filter(|e| self.m.edges[*e as usize].to == sid).collect();
+            if f.latency.is_some() && into.is_empty() {
+                return Err(KeyError::new(&tkey, format!("no service calls `{}`: a latency fault needs an edge", f.target)));
+            }
+            (Some(sid), into)
+        };
+        if let (Some(r), Some(s)) = (f.replica, service) {
+            let n = self.m.services[s as usize].replicas;
+            if r >= n {
+                return Err(KeyError::new(format!("{key}.replica"), format!("`{}` has {n} replicas (0..{})", f.target, n - 1)));
+            }
+        }
+        let kind = if let Some(x) = f.slowdown {
+            if !(x.is_finite() && x > 0.0) {
+                return Err(KeyError::new(format!("{key}.slowdown"), format!("must be a factor > 0, got {x}")));
+            }
+            FaultKind::Slowdown(x)
+        } else if let Some(d) = &f.latency {
+            let d = dist(&format!("{key}.latency"), d)?;
+            FaultKind::Latency(self.add_dist(d))
+        } else if let Some(p) = f.errors {
+            if !(0.0..=1.0).contains(&p) {
+                return Err(KeyError::new(format!("{key}.errors"), format!("must be a probability in 0..1, got {p}")));
+            }
+            FaultKind::Errors(p)
+        } else {
+            if f.crash != Some(true) {
+                return Err(KeyError::new(format!("{key}.crash"), "write `crash = true` (or remove the fault)"));
+            }
+            FaultKind::Crash
+        };
+        let stream = format!("fault/{}/{}/{}", f.target, kind.label(), f.at);
+        Ok(Fault { kind, target: f.target.clone(), service, edges, replica: f.replica, start, end: start + length, stream })
+    }
+}
+
+/// Checks `file` and compiles it.
+pub fn build(file: &ScenarioFile) -> R<Model> {
+    if file.name.trim().is_empty() {
+        return Err(KeyError::new("name", "must not be empty"));
+    }
+    let duration = positive_duration("duration", &file.duration)?;
+    let warmup = opt_duration("warmup", &file.warmup, 0)?;
+    if warmup >= duration {
+        return Err(KeyError::new("warmup", "must be shorter than `duration`"));
+    }
+    let drain = opt_duration("drain", &file.drain, 60 * NS_PER_S)?;
+    let window = match &file.window {
+        Some(w) => positive_duration("window", w)?,
+        None => NS_PER_S,
+    };
+    let mut b = Builder {
+        file,
+        m: Model {
+            name: file.name.clone(),
+            seed: file.seed.unwrap_or(1),
+            duration,
+            warmup,
+            drain,
+            window,
+            services: Vec::new(),
+            ops: Vec::new(),
+            steps: Vec::new(),
+            calls: Vec::new(),
+            edges: Vec::new(),
+            dists: Vec::new(),
+            sources: Vec::new(),
+            faults: Vec::new(),
+        },
+    };
+    if file.services.is_empty() {
+        return Err(KeyError::new("services", "a scenario needs at least one service"));
+    }
+    // First pass: services and their operation names, so calls may point
+    // forward.
+    for (name, s) in &file.services {
+        let key = format!("services.{name}");
+        check_name(&key, name)?;
+        if s.threads == 0 {
+            return Err(KeyError::new(format!("{key}.threads"), "must be at least 1"));
+        }
+        let replicas = s.replicas.unwrap_or(1);
+        if replicas == 0 {
+            return Err(KeyError::new(format!("{key}.replicas"), "must be at least 1"));
+        }
+        let queue = match s.queue {
+            None => 0,
+            Some(QueueFile::Slots(n)) => n,
+            Some(QueueFile::Unbounded(_)) => UNBOUNDED,
+        };
+        let sid = b.m.services.len() as ServiceId;
+        let names: Vec<String> = match (&s.steps, s.operations.is_empty()) {
+            (Some(_), true) => vec!["default".to_owned()],
+            (None, false) => s.operations.keys().cloned().collect(),
+            (Some(_), false) => {
+                return Err(KeyError::new(&key, "give either `steps` or `operations`, not both"));
+            }
+            (None, true) => return Err(KeyError::new(format!("{key}.steps"), "a service needs `steps` (or `operations`)")),
+        };
+        let mut ops = Vec::new();
+        for op in names {
+            check_name(&format!("{key}.operations.{op}"), &op)?;
+            b.m.ops.push(Operation { name: op, service: sid, first_step: 0, step_count: 0 });
+            ops.push((b.m.ops.len() - 1) as OpId);
+        }
+        b.m.services.push(Service {
+            name: name.clone(),
+            replicas,
+            threads: s.threads,
+            queue,
+            ops,
+            work_stream: format!("work/{name}"),
+        });
+    }
+    for (si, (name, s)) in file.services.iter().enumerate() {
+        let sid = si as ServiceId;
+        let ops = b.m.services[si].ops.clone();
+        match &s.steps {
+            Some(steps) => {
+                let (first, n) = b.steps(&format!("services.{name}.steps"), sid, steps)?;
+                b.m.ops[ops[0] as usize].first_step = first;
+                b.m.ops[ops[0] as usize].step_count = n;
+            }
+            None => {
+                for (oi, (op, of)) in s.operations.iter().enumerate() {
+                    let (first, n) = b.steps(&format!("services.{name}.operations.{op}.steps"), sid, &of.steps)?;
+                    b.m.ops[ops[oi] as usize].first_step = first;
+                    b.m.ops[ops[oi] as usize].step_count = n;
+                }
+            }
+        }
+    }
+    check_cycles(&b.m, file)?;
+    if let Some(net) = &file.network {
+        for edge in net.edges.keys() {
+            if !b.m.edges.iter().any(|e| &e.name == edge) {
+                return Err(KeyError::new(format!("network.edges.{edge}"), format!("no call goes along `{edge}` (write \"caller->callee\")")));
+            }
+        }
+        if let Some(d) = &net.latency {
+            dist("network.latency", d)?;
+        }
+    }
+    if file.workload.is_empty() {
+        return Err(KeyError::new("workload", "a scenario needs at least one workload source"));
+    }
+    for (name, w) in &file.workload {
+        let key = format!("workload.{name}");
+        check_name(&key, name)?;
+        let op = b.resolve_target(&format!("{key}.target"), &w.target)?;
+        if !(w.rate.is_finite() && w.rate > 0.0) {
+            return Err(KeyError::new(format!("{key}.rate"), format!("must be a number of requests per second > 0, got {}", w.rate)));
+        }
+        let timeout = match &w.timeout {
+            Some(t) => Some(positive_duration(&format!("{key}.timeout"), t)?),
+            None => None,
+        };
+        if w.requests == Some(0) {
+            return Err(KeyError::new(format!("{key}.requests"), "must be at least 1"));
+        }
+        b.m.sources.push(Source {
+            name: name.clone(),
+            op,
+            rate: w.rate,
+            arrivals: match w.arrivals.unwrap_or(ArrivalProcess::Poisson) {
+                ArrivalProcess::Poisson => Arrivals::Poisson,
+                ArrivalProcess::Deterministic => Arrivals::Deterministic,
+            },
+            timeout,
+            limit: w.requests,
+        });
+    }
+    for (i, f) in file.fault.iter().enumerate() {
+        let fault = b.fault(i, f)?;
+        b.m.faults.push(fault);
+    }
+    Ok(b.m)
+}
+
+/// A synchronous call cycle would hold threads for ever: refuse it, naming
+/// the call that closes the loop.
+fn check_cycles(m: &Model, file: &ScenarioFile) -> R<()> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    fn callees(m: &Model, op: OpId) -> Vec<(usize, OpId)> {
+        let mut out = Vec::new();
+        for (i, st) in m.op_steps(op).iter().enumerate() {
+            match *st {
+                Step::Call(c) => out.push((i, m.calls[c as usize].op)),
+                Step::Parallel { first, count } => {
+                    out.extend((first..first + count).map(|c| (i, m.calls[c as usize].op)));
+                }
+                Step::Work(_) => {}
+            }
+        }
+        out
+    }
+    fn visit(m: &Model, op: OpId, marks: &mut [Mark], stack: &mut Vec<(OpId, usize)>) -> Option<(Vec<OpId>, OpId, usize)> {
+        marks[op as usize] = Mark::Active;
+        for (step, next) in callees(m, op) {
+            stack.push((op, step));
+            match marks[next as usize] {
+                Mark::Active => {
+                    let start = stack.iter().position(|(o, _)| *o == next).unwrap_or(0);
+                    let mut cycle: Vec<OpId> = stack[start..].iter().map(|(o, _)| *o).collect();
+                    cycle.push(next);
+                    return Some((cycle, op, step));
+                }
+                Mark::New => {
+                    if let Some(found) = visit(m, next, marks, stack) {
+                        return Some(found);
+                    }
+                }
+                Mark::Done => {}
+            }
+            stack.pop();
+        }
+        marks[op as usize] = Mark::Done;
+        None
+    }
+    let mut marks = vec![Mark::New; m.ops.len()];
+    for op in 0..m.ops.len() as OpId {
+        if marks[op as usize] != Mark::New {
+            continue;
+        }
+        let mut stack = Vec::new();
+        if let Some((cycle, at, step)) = visit(m, op, &mut marks, &mut stack) {
+            let name = |o: OpId| {
+                let op = &m.ops[o as usize];
+                let svc = &m.services[op.service as usize].name;
+                if m.services[op.service as usize].ops.len() == 1 { svc.clone() } else { format!("{svc}.{}", op.name) }
+            };
+            let path: Vec<String> = cycle.iter().map(|o| name(*o)).collect();
+            let o = &m.ops[at as usize];
+            let svc = &m.services[o.service as usize].name;
+            let key = if file.services[svc.as_str()].steps.is_some() {
+                format!("services.{svc}.steps.{step}")
+            } else {
+                format!("services.{svc}.operations.{}.steps.{step}", o.name)
+            };
+            return Err(KeyError::new(key, format!("synchronous call cycle: {}", path.join(" -> "))));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,307 @@
+//! The scenario file as written: serde types for TOML and JSON, and the JSON
+//! Schema derived from them (`cascade schema`).
+//!
+//! Owns the *syntax* only. Values stay as text here (durations, targets);
+//! `build` checks their meaning and turns them into the engine's `Model`.
+//! Every struct denies unknown fields so a typo is an error, not a silent
+//! default.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A whole scenario file.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Scenario name, printed in every output.
+    pub name: String,
+    /// What the scenario shows, in a sentence or two.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Simulated time during which the workload sends requests, e.g. "120s".
+    pub duration: String,
+    /// Initial period excluded from the totals (default "0").
+    #[serde(default)]
+    pub warmup: Option<String>,
+    /// Longest time after `duration` to let requests in flight finish
+    /// (default "60s"); requests still unfinished are counted as in flight.
+    #[serde(default)]
+    pub drain: Option<String>,
+    /// Master seed of every random stream (default 1; `--seed` overrides).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Width of a time-series window (default "1s").
+    #[serde(default)]
+    pub window: Option<String>,
+    /// Network latency of every hop.
+    #[serde(default)]
+    pub network: Option<NetworkFile>,
+    /// Workload sources, keyed by entry name.
+    #[serde(default)]
+    pub workload: IndexMap<String, SourceFile>,
+    /// Services, keyed by name.
+    pub services: IndexMap<String, ServiceFile>,
+    /// Faults injected on a schedule.
+    #[serde(default)]
+    pub fault: Vec<FaultFile>,
+}
+
+/// Latency of network hops: one default and per-edge overrides.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkFile {
+    /// Latency of every hop (request and response) without an override
+    /// (default "0").
+    #[serde(default)]
+    pub latency: Option<DistFile>,
+    /// Per-edge overrides keyed by "caller->callee".
+    #[serde(default)]
+    pub edges: IndexMap<String, DistFile>,
+}
+
+/// How arrivals are spaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ArrivalProcess {
+    /// Exponential gaps (the default).
+    Poisson,
+    /// Equal gaps of 1/rate.
+    Deterministic,
+}
+
+/// An open-loop workload source.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceFile {
+    /// "service" (its first operation) or "service.operation".
+    pub target: String,
+    /// Arrivals per second.
+    pub rate: f64,
+    /// "poisson" (default) or "deterministic".
+    #[serde(default)]
+    pub arrivals: Option<ArrivalProcess>,
+    /// The client gives up after this long (default: never).
+    #[serde(default)]
+    pub timeout: Option<String>,
+    /// Stop after this many arrivals (default: send until `duration`).
+    #[serde(default)]
+    pub requests: Option<u64>,
+}
+
+/// Size of an accept queue: a number of slots, or "unbounded".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum QueueFile {
+    Slots(u32),
+    /// Only the word "unbounded".
+    Unbounded(UnboundedWord),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UnboundedWord {
+    Unbounded,
+}
+
+impl<'de> Deserialize<'de> for QueueFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = QueueFile;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number of slots (0 or more) or \"unbounded\"")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<QueueFile, E> {
+                u32::try_from(v)
+                    .map(QueueFile::Slots)
+                    .map_err(|_| E::custom(format!("queue of {v} slots is too large: write \"unbounded\"")))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<QueueFile, E> {
+                if v < 0 {
+                    return Err(E::custom(format!("queue must be 0 or more slots, or \"unbounded\", got {v}")));
+                }
+                self.visit_u64(v as u64)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<QueueFile, E> {
+                if v == "unbounded" {
+                    Ok(QueueFile::Unbounded(UnboundedWord::Unbounded))
+                } else {
+                    Err(E::custom(format!("queue must be a number of slots or \"unbounded\", got \"{v}\"")))
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A service: replicas, each with a thread pool and an accept queue.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceFile {
+    /// Number of replicas (default 1), balanced round robin.
+    #[serde(default)]
+    pub replicas: Option<u32>,
+    /// Worker threads per replica.
+    pub threads: u32,
+    /// Accept-queue slots per replica (default 0), or "unbounded".
+    #[serde(default)]
+    pub queue: Option<QueueFile>,
+    /// The steps of the service's only operation ("default").
+    #[serde(default)]
+    pub steps: Option<Vec<StepFile>>,
+    /// Named operations, when the service has several.
+    #[serde(default)]
+    pub operations: IndexMap<String, OperationFile>,
+}
+
+/// A named operation of a service.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OperationFile {
+    pub steps: Vec<StepFile>,
+}
+
+/// One step of an operation: exactly one of `work`, `call` or `parallel`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepFile {
+    /// Hold the worker for a sampled CPU time.
+    #[serde(default)]
+    pub work: Option<DistFile>,
+    /// Call "service" or "service.operation" synchronously; the worker is
+    /// held until the answer or the timeout.
+    #[serde(default)]
+    pub call: Option<String>,
+    /// Caller-side timeout of the call (default: wait for ever).
+    #[serde(default)]
+    pub timeout: Option<String>,
+    /// Several calls at once; wait for all.
+    #[serde(default)]
+    pub parallel: Option<Vec<CallFile>>,
+}
+
+/// One call inside `parallel`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallFile {
+    pub call: String,
+    #[serde(default)]
+    pub timeout: Option<String>,
+}
+
+/// A fault window: a target, a start, a length and exactly one kind.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FaultFile {
+    /// A service ("inventory") or, for `latency`, an edge ("cart->inventory").
+    pub target: String,
+    /// When the fault starts, e.g. "30s".
+    pub at: String,
+    /// How long it lasts, e.g. "20s".
+    #[serde(rename = "for")]
+    pub length: String,
+    /// Only this replica (0-based); default all.
+    #[serde(default)]
+    pub replica: Option<u32>,
+    /// Work takes this many times longer.
+    #[serde(default)]
+    pub slowdown: Option<f64>,
+    /// Extra latency on each hop of the edge (or every edge into the service).
+    #[serde(default)]
+    pub latency: Option<DistFile>,
+    /// Probability that an answer is an error.
+    #[serde(default)]
+    pub errors: Option<f64>,
+    /// The service refuses every request at once; work in progress is lost.
+    #[serde(default)]
+    pub crash: Option<bool>,
+}
+
+/// A distribution of durations: a constant ("2ms") or a table naming `dist`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum DistFile {
+    Constant(String),
+    Table(DistTable),
+}
+
+/// The parameters of a named distribution; which ones apply depends on `dist`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DistTable {
+    /// constant | uniform | exponential | normal | lognormal | pareto | empirical
+    pub dist: DistKind,
+    /// constant: the value.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// exponential, normal, lognormal (with cv): the mean.
+    #[serde(default)]
+    pub mean: Option<String>,
+    /// uniform: lower bound.
+    #[serde(default)]
+    pub min: Option<String>,
+    /// uniform: upper bound.
+    #[serde(default)]
+    pub max: Option<String>,
+    /// normal: standard deviation.
+    #[serde(default)]
+    pub sd: Option<String>,
+    /// lognormal: the median (with p99).
+    #[serde(default)]
+    pub median: Option<String>,
+    /// lognormal: the 99th percentile (with median).
+    #[serde(default)]
+    pub p99: Option<String>,
+    /// lognormal: coefficient of variation, sd / mean (with mean).
+    #[serde(default)]
+    pub cv: Option<f64>,
+    /// pareto: the minimum value.
+    #[serde(default)]
+    pub scale: Option<String>,
+    /// pareto: the tail index (alpha).
+    #[serde(default)]
+    pub shape: Option<f64>,
+    /// empirical: the values.
+    #[serde(default)]
+    pub values: Option<Vec<String>>,
+    /// empirical: one weight per value.
+    #[serde(default)]
+    pub weights: Option<Vec<f64>>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DistKind {
+    #[default]
+    Constant,
+    Uniform,
+    Exponential,
+    Normal,
+    Lognormal,
+    Pareto,
+    Empirical,
+}
+
+impl<'de> Deserialize<'de> for DistFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Hand-written rather than `untagged`, so errors inside the table keep
+        // their own key and position.
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DistFile;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration such as \"2ms\" or a table such as { dist = \"exponential\", mean = \"2ms\" }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DistFile, E> {
+                Ok(DistFile::Constant(v.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DistFile, A::Error> {
+                DistTable::deserialize(de::value::MapAccessDeserializer::new(map)).map(DistFile::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}

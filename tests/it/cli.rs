@@ -1,0 +1,1 @@
+//! The binary end to end: commands, exit codes, error messages.

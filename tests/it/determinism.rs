@@ -1,0 +1,1 @@
+//! Same scenario and seed, same bytes.

@@ -1,0 +1,1 @@
+//! Queueing-theory checks (filled in below).
