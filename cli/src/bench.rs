@@ -5,14 +5,19 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::{load, parse_overrides, Failure};
+use crate::{Failure, load, parse_overrides};
 
 pub fn cmd_bench(files: &[PathBuf], runs: u32, set: &[String]) -> Result<(), Failure> {
     if files.is_empty() {
-        return Err(Failure::Input("error: give at least one scenario file".into()));
+        return Err(Failure::Input(
+            "error: give at least one scenario file".into(),
+        ));
     }
     let overrides = parse_overrides(set)?;
-    println!("{:<28} {:>10} {:>12} {:>12} {:>14} {:>14}", "scenario", "wall s", "events", "requests", "events/s", "requests/s");
+    println!(
+        "{:<28} {:>10} {:>12} {:>12} {:>14} {:>14}",
+        "scenario", "wall s", "events", "requests", "events/s", "requests/s"
+    );
     for file in files {
         let started = Instant::now();
         let scenario = load(file, &overrides)?;

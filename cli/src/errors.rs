@@ -25,10 +25,14 @@ impl Diagnostic for Snippet {
         Some(&self.src)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(miette::LabeledSpan::new_with_span(Some(self.label.clone()), self.span))))
+        Some(Box::new(std::iter::once(
+            miette::LabeledSpan::new_with_span(Some(self.label.clone()), self.span),
+        )))
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
     }
 }
 
@@ -39,16 +43,26 @@ pub fn render(e: &ScenarioError) -> String {
         let snippet = Snippet {
             src: NamedSource::new(&e.file, e.source_text.clone()),
             span: SourceSpan::new(loc.span.start.into(), len),
-            label: if e.key.is_empty() { "here".into() } else { format!("`{}`", e.key) },
+            label: if e.key.is_empty() {
+                "here".into()
+            } else {
+                format!("`{}`", e.key)
+            },
             help: e.note.clone(),
         };
-        let theme = if std::env::var_os("NO_COLOR").is_some() || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        let theme = if std::env::var_os("NO_COLOR").is_some()
+            || !std::io::IsTerminal::is_terminal(&std::io::stderr())
+        {
             GraphicalTheme::unicode_nocolor()
         } else {
             GraphicalTheme::unicode()
         };
         let mut s = String::new();
-        if GraphicalReportHandler::new_themed(theme).with_context_lines(1).render_report(&mut s, &snippet).is_ok() {
+        if GraphicalReportHandler::new_themed(theme)
+            .with_context_lines(1)
+            .render_report(&mut s, &snippet)
+            .is_ok()
+        {
             // Drop miette's own "× here" headline: our first line says it.
             let body: Vec<&str> = s.lines().skip_while(|l| !l.contains('[')).collect();
             out.push_str(&body.join("\n"));

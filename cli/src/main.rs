@@ -8,6 +8,7 @@
 
 mod bench;
 mod errors;
+mod sweep;
 mod table;
 
 use std::path::{Path, PathBuf};
@@ -17,7 +18,11 @@ use clap::{Parser, Subcommand};
 use sim_core::{Override, Scenario};
 
 #[derive(Parser)]
-#[command(name = "cascade", version, about = "Simulate cascading failures in distributed systems, deterministically")]
+#[command(
+    name = "cascade",
+    version,
+    about = "Simulate cascading failures in distributed systems, deterministically"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -45,6 +50,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Render charts and report.html again from a run's saved results.
+    Report {
+        /// A directory written by `cascade run --out`.
+        dir: PathBuf,
+    },
+    /// Run a scenario over a grid of parameter values, in parallel.
+    Sweep(sweep::SweepArgs),
+    /// Merge the outputs of sharded sweeps into one.
+    Merge(sweep::MergeArgs),
     /// Check a scenario without running it.
     Validate {
         file: PathBuf,
@@ -82,11 +96,24 @@ impl From<std::io::Error> for Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { file, seed, duration, out, set, json } => cmd_run(&file, seed, duration, out, &set, json),
+        Command::Run {
+            file,
+            seed,
+            duration,
+            out,
+            set,
+            json,
+        } => cmd_run(&file, seed, duration, out, &set, json),
         Command::Validate { file, set } => cmd_validate(&file, &set),
+        Command::Report { dir } => cmd_report(&dir),
+        Command::Sweep(args) => sweep::cmd_sweep(&args),
+        Command::Merge(args) => sweep::cmd_merge(&args),
         Command::Schema => {
             let schema = schemars::schema_for!(sim_core::scenario::ScenarioFile);
-            println!("{}", serde_json::to_string_pretty(&schema).expect("schema serialises"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).expect("schema serialises")
+            );
             Ok(())
         }
         Command::Bench { files, runs, set } => bench::cmd_bench(&files, runs, &set),
@@ -112,8 +139,10 @@ pub fn parse_overrides(set: &[String]) -> Result<Vec<Override>, Failure> {
 
 /// Reads and checks a scenario file, rendering any error for the terminal.
 pub fn load(file: &Path, overrides: &[Override]) -> Result<Scenario, Failure> {
-    let text = std::fs::read_to_string(file).map_err(|e| Failure::Io(format!("cannot read {}: {e}", file.display())))?;
-    sim_core::load(&file.display().to_string(), &text, overrides).map_err(|e| Failure::Input(errors::render(&e)))
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure::Io(format!("cannot read {}: {e}", file.display())))?;
+    sim_core::load(&file.display().to_string(), &text, overrides)
+        .map_err(|e| Failure::Input(errors::render(&e)))
 }
 
 fn cmd_validate(file: &Path, set: &[String]) -> Result<(), Failure> {
@@ -142,12 +171,16 @@ fn cmd_run(
 ) -> Result<(), Failure> {
     let mut overrides = parse_overrides(set)?;
     if let Some(d) = duration {
-        overrides.push(Override { path: "duration".into(), value: d });
+        overrides.push(Override {
+            path: "duration".into(),
+            value: d,
+        });
     }
     let scenario = load(file, &overrides)?;
     let result = sim_core::run_scenario(&scenario, seed, &overrides);
     if let Some(dir) = &out {
-        reports::write_run(dir, &result).map_err(|e| Failure::Io(format!("cannot write to {}: {e}", dir.display())))?;
+        reports::write_run(dir, &result, &scenario.text)
+            .map_err(|e| Failure::Io(format!("cannot write to {}: {e}", dir.display())))?;
     }
     if json {
         print!("{}", reports::summary_json(&result.summary));
@@ -157,5 +190,13 @@ fn cmd_run(
             println!("wrote {}/summary.json and timeseries.csv", dir.display());
         }
     }
+    Ok(())
+}
+
+fn cmd_report(dir: &Path) -> Result<(), Failure> {
+    let (result, scenario) = reports::read_run(dir).map_err(Failure::Io)?;
+    let written = reports::render(dir, &result, &scenario)
+        .map_err(|e| Failure::Io(format!("cannot write to {}: {e}", dir.display())))?;
+    println!("rendered {} files into {}", written.len(), dir.display());
     Ok(())
 }

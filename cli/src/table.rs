@@ -1,6 +1,6 @@
 //! The summary as terminal tables.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
+use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use sim_core::output::Summary;
 
 fn table(header: &[&str]) -> Table {
@@ -19,7 +19,13 @@ fn right(t: &mut Table, from: usize) {
 }
 
 fn ms(v: f64) -> String {
-    if v >= 100.0 { format!("{v:.0}") } else if v >= 10.0 { format!("{v:.1}") } else { format!("{v:.2}") }
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
 }
 
 pub fn render(s: &Summary) -> String {
@@ -28,11 +34,28 @@ pub fn render(s: &Summary) -> String {
         s.scenario, s.seed, s.version, s.sim_duration_s, s.warmup_s, s.end_time_s, s.events
     );
     for f in &s.faults {
-        let replica = f.replica.map(|r| format!(" replica {r}")).unwrap_or_default();
-        out.push_str(&format!("fault: {} on {}{} from {}s to {}s\n", f.kind, f.target, replica, f.start_s, f.end_s));
+        let replica = f
+            .replica
+            .map(|r| format!(" replica {r}"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "fault: {} on {}{} from {}s to {}s\n",
+            f.kind, f.target, replica, f.start_s, f.end_s
+        ));
     }
     let mut t = table(&[
-        "entry", "requests", "ok", "timeout", "rejected", "error", "goodput/s", "err %", "p50 ms", "p99 ms", "p99.9 ms", "max ms",
+        "entry",
+        "requests",
+        "ok",
+        "timeout",
+        "rejected",
+        "error",
+        "goodput/s",
+        "err %",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "max ms",
     ]);
     for (name, e) in &s.entries {
         t.add_row(vec![
@@ -53,7 +76,17 @@ pub fn render(s: &Summary) -> String {
     right(&mut t, 1);
     out.push_str(&format!("{t}\n"));
     let mut t = table(&[
-        "service", "threads", "util %", "busy", "queue mean", "queue max", "wait p99 ms", "rejected", "refused", "orphaned", "orphan s",
+        "service",
+        "threads",
+        "util %",
+        "busy",
+        "queue mean",
+        "queue max",
+        "wait p99 ms",
+        "rejected",
+        "refused",
+        "orphaned",
+        "orphan s",
     ]);
     for (name, v) in &s.services {
         t.add_row(vec![
@@ -73,7 +106,15 @@ pub fn render(s: &Summary) -> String {
     right(&mut t, 1);
     out.push_str(&format!("{t}\n"));
     if !s.edges.is_empty() {
-        let mut t = table(&["call", "calls", "ok", "errors", "rejected", "timeouts", "late replies"]);
+        let mut t = table(&[
+            "call",
+            "calls",
+            "ok",
+            "errors",
+            "rejected",
+            "timeouts",
+            "late replies",
+        ]);
         for (name, e) in &s.edges {
             t.add_row(vec![
                 name.clone(),

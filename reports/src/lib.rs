@@ -13,8 +13,14 @@ use sim_core::output::{RunResult, Summary, TimeSeries};
 
 /// Writes `bytes` to `path` atomically (temp file + rename).
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
@@ -39,15 +45,29 @@ pub fn summary_json(s: &Summary) -> String {
 /// `window_start_s,window_end_s,scope,name,metric,value`.
 pub fn timeseries_csv(ts: &TimeSeries) -> String {
     let mut w = csv::Writer::from_writer(Vec::with_capacity(64 * 1024));
-    w.write_record(["window_start_s", "window_end_s", "scope", "name", "metric", "value"])
-        .expect("in-memory write");
+    w.write_record([
+        "window_start_s",
+        "window_end_s",
+        "scope",
+        "name",
+        "metric",
+        "value",
+    ])
+    .expect("in-memory write");
     for i in 0..ts.window_start_s.len() {
         let start = ts.window_start_s[i].to_string();
         let end = ts.window_end_s[i].to_string();
         for s in &ts.series {
             let v = s.values.get(i).copied().unwrap_or(f64::NAN);
-            w.write_record([start.as_str(), end.as_str(), &s.scope, &s.name, &s.metric, &v.to_string()])
-                .expect("in-memory write");
+            w.write_record([
+                start.as_str(),
+                end.as_str(),
+                &s.scope,
+                &s.name,
+                &s.metric,
+                &v.to_string(),
+            ])
+            .expect("in-memory write");
         }
     }
     String::from_utf8(w.into_inner().expect("in-memory flush")).expect("csv is utf-8")
@@ -56,15 +76,21 @@ pub fn timeseries_csv(ts: &TimeSeries) -> String {
 /// Reads a `timeseries.csv` back (for `cascade report`).
 pub fn parse_timeseries_csv(text: &str, window_s: f64) -> Result<TimeSeries, String> {
     let mut r = csv::Reader::from_reader(text.as_bytes());
-    let mut ts = TimeSeries { window_s, ..TimeSeries::default() };
+    let mut ts = TimeSeries {
+        window_s,
+        ..TimeSeries::default()
+    };
     let mut index: Vec<(String, String, String)> = Vec::new();
     for (n, rec) in r.records().enumerate() {
         let rec = rec.map_err(|e| format!("timeseries.csv row {}: {e}", n + 2))?;
         let num = |i: usize| -> Result<f64, String> {
-            rec.get(i)
-                .unwrap_or("")
-                .parse::<f64>()
-                .map_err(|_| format!("timeseries.csv row {}: column {} is not a number", n + 2, i + 1))
+            rec.get(i).unwrap_or("").parse::<f64>().map_err(|_| {
+                format!(
+                    "timeseries.csv row {}: column {} is not a number",
+                    n + 2,
+                    i + 1
+                )
+            })
         };
         let (start, end, value) = (num(0)?, num(1)?, num(5)?);
         if ts.window_start_s.last() != Some(&start) {
@@ -76,7 +102,12 @@ pub fn parse_timeseries_csv(text: &str, window_s: f64) -> Result<TimeSeries, Str
             Some(p) => p,
             None => {
                 index.push(key.clone());
-                ts.series.push(sim_core::output::Series { scope: key.0, name: key.1, metric: key.2, values: Vec::new() });
+                ts.series.push(sim_core::output::Series {
+                    scope: key.0,
+                    name: key.1,
+                    metric: key.2,
+                    values: Vec::new(),
+                });
                 index.len() - 1
             }
         };
@@ -85,15 +116,57 @@ pub fn parse_timeseries_csv(text: &str, window_s: f64) -> Result<TimeSeries, Str
     Ok(ts)
 }
 
-/// Writes `summary.json` and `timeseries.csv` into `dir` (created if
-/// missing); returns the paths written.
-pub fn write_run(dir: &Path, r: &RunResult) -> std::io::Result<Vec<PathBuf>> {
+/// Name of the scenario copy kept beside the results, so a report can be
+/// rendered again without the original file.
+pub const SCENARIO_COPY: &str = "scenario.toml";
+
+/// Writes every output of a run into `dir` (created if missing):
+/// `summary.json`, `timeseries.csv`, a copy of the scenario text, and the
+/// rendered views (`render`). Returns the paths written.
+pub fn write_run(dir: &Path, r: &RunResult, scenario_text: &str) -> std::io::Result<Vec<PathBuf>> {
     fs::create_dir_all(dir)?;
     let summary = dir.join("summary.json");
     atomic_write(&summary, summary_json(&r.summary).as_bytes())?;
     let ts = dir.join("timeseries.csv");
     atomic_write(&ts, timeseries_csv(&r.timeseries).as_bytes())?;
-    Ok(vec![summary, ts])
+    let sc = dir.join(SCENARIO_COPY);
+    atomic_write(&sc, scenario_text.as_bytes())?;
+    let mut written = vec![summary, ts, sc];
+    written.extend(render(dir, r, scenario_text)?);
+    Ok(written)
+}
+
+/// Renders the views of a run (charts, report) into `dir`. Nothing yet:
+/// summary and time series are the whole output for now.
+pub fn render(_dir: &Path, _r: &RunResult, _scenario_text: &str) -> std::io::Result<Vec<PathBuf>> {
+    Ok(Vec::new())
+}
+
+/// Reads a run's saved results back from `dir` (`cascade report`).
+pub fn read_run(dir: &Path) -> Result<(RunResult, String), String> {
+    let read = |name: &str| {
+        fs::read_to_string(dir.join(name))
+            .map_err(|e| format!("cannot read {}: {e}", dir.join(name).display()))
+    };
+    let summary: sim_core::output::Summary = serde_json::from_str(&read("summary.json")?)
+        .map_err(|e| format!("{}: {e}", dir.join("summary.json").display()))?;
+    let ts_text = read("timeseries.csv")?;
+    let window_s = {
+        let first = ts_text.lines().nth(1).unwrap_or("");
+        let mut cols = first.split(',');
+        let a: f64 = cols.next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        let b: f64 = cols.next().and_then(|v| v.parse().ok()).unwrap_or(1.0);
+        b - a
+    };
+    let timeseries = parse_timeseries_csv(&ts_text, window_s)?;
+    let scenario = read(SCENARIO_COPY).unwrap_or_default();
+    Ok((
+        RunResult {
+            summary,
+            timeseries,
+        },
+        scenario,
+    ))
 }
 
 #[cfg(test)]
@@ -108,12 +181,24 @@ mod tests {
             window_start_s: vec![0.0, 1.0],
             window_end_s: vec![1.0, 2.0],
             series: vec![
-                Series { scope: "entry".into(), name: "a".into(), metric: "p99_ms".into(), values: vec![1.5, 0.1 + 0.2] },
-                Series { scope: "service".into(), name: "b".into(), metric: "queue_len".into(), values: vec![0.0, 3.0] },
+                Series {
+                    scope: "entry".into(),
+                    name: "a".into(),
+                    metric: "p99_ms".into(),
+                    values: vec![1.5, 0.1 + 0.2],
+                },
+                Series {
+                    scope: "service".into(),
+                    name: "b".into(),
+                    metric: "queue_len".into(),
+                    values: vec![0.0, 3.0],
+                },
             ],
         };
         let text = timeseries_csv(&ts);
-        assert!(text.starts_with("window_start_s,window_end_s,scope,name,metric,value\n0,1,entry,a,p99_ms,1.5\n"));
+        assert!(text.starts_with(
+            "window_start_s,window_end_s,scope,name,metric,value\n0,1,entry,a,p99_ms,1.5\n"
+        ));
         assert_eq!(parse_timeseries_csv(&text, 1.0).unwrap(), ts);
     }
 
@@ -124,7 +209,10 @@ mod tests {
         let p = dir.join("x.json");
         atomic_write(&p, b"hello").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"hello");
-        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 1);
         fs::remove_dir_all(&dir).unwrap();
     }

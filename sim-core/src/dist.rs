@@ -19,15 +19,24 @@ pub const Z99: f64 = 2.326_347_874_040_840_8;
 pub enum Dist {
     Constant(Nanos),
     /// Uniform on `[lo, hi)` nanoseconds.
-    Uniform { lo: f64, hi: f64 },
-    Exponential { exp: Exp<f64>, mean: f64 },
+    Uniform {
+        lo: f64,
+        hi: f64,
+    },
+    Exponential {
+        exp: Exp<f64>,
+        mean: f64,
+    },
     /// Normal truncated at 0: negative draws are drawn again.
     Normal(Normal<f64>),
     LogNormal(LogNormal<f64>),
     Pareto(Pareto<f64>),
     /// A value/weight table; `cumulative` holds the running sums of the
     /// weights normalised to end at 1.
-    Empirical { values: Vec<Nanos>, cumulative: Vec<f64> },
+    Empirical {
+        values: Vec<Nanos>,
+        cumulative: Vec<f64>,
+    },
 }
 
 /// What went wrong building a distribution (the scenario layer adds the key).
@@ -40,9 +49,14 @@ impl Dist {
 
     pub fn uniform(lo: Nanos, hi: Nanos) -> Result<Dist, DistError> {
         if hi < lo {
-            return Err(format!("uniform needs min <= max, got min {lo} ns > max {hi} ns"));
+            return Err(format!(
+                "uniform needs min <= max, got min {lo} ns > max {hi} ns"
+            ));
         }
-        Ok(Dist::Uniform { lo: lo as f64, hi: hi as f64 })
+        Ok(Dist::Uniform {
+            lo: lo as f64,
+            hi: hi as f64,
+        })
     }
 
     pub fn exponential(mean: Nanos) -> Result<Dist, DistError> {
@@ -50,7 +64,10 @@ impl Dist {
             return Err("exponential needs a mean > 0".into());
         }
         Exp::new(1.0 / mean as f64)
-            .map(|exp| Dist::Exponential { exp, mean: mean as f64 })
+            .map(|exp| Dist::Exponential {
+                exp,
+                mean: mean as f64,
+            })
             .map_err(|e| e.to_string())
     }
 
@@ -58,7 +75,9 @@ impl Dist {
         if mean == 0 {
             return Err("normal needs a mean > 0".into());
         }
-        Normal::new(mean as f64, sd as f64).map(Dist::Normal).map_err(|e| e.to_string())
+        Normal::new(mean as f64, sd as f64)
+            .map(Dist::Normal)
+            .map_err(|e| e.to_string())
     }
 
     /// Lognormal with the given median and 99th percentile.
@@ -71,7 +90,9 @@ impl Dist {
         }
         let mu = (median as f64).ln();
         let sigma = ((p99 as f64).ln() - mu) / Z99;
-        LogNormal::new(mu, sigma).map(Dist::LogNormal).map_err(|e| e.to_string())
+        LogNormal::new(mu, sigma)
+            .map(Dist::LogNormal)
+            .map_err(|e| e.to_string())
     }
 
     /// Lognormal with the given mean and coefficient of variation (sd / mean).
@@ -84,7 +105,9 @@ impl Dist {
         }
         let sigma2 = (1.0 + cv * cv).ln();
         let mu = (mean as f64).ln() - sigma2 / 2.0;
-        LogNormal::new(mu, sigma2.sqrt()).map(Dist::LogNormal).map_err(|e| e.to_string())
+        LogNormal::new(mu, sigma2.sqrt())
+            .map(Dist::LogNormal)
+            .map_err(|e| e.to_string())
     }
 
     /// Pareto with minimum `scale` and tail index `shape` (mean is finite
@@ -96,7 +119,9 @@ impl Dist {
         if !(shape.is_finite() && shape > 0.0) {
             return Err(format!("pareto needs a shape > 0, got {shape}"));
         }
-        Pareto::new(scale as f64, shape).map(Dist::Pareto).map_err(|e| e.to_string())
+        Pareto::new(scale as f64, shape)
+            .map(Dist::Pareto)
+            .map_err(|e| e.to_string())
     }
 
     pub fn empirical(values: Vec<Nanos>, weights: &[f64]) -> Result<Dist, DistError> {
@@ -148,7 +173,9 @@ impl Dist {
             Dist::Pareto(d) => to_ns(d.sample(rng)),
             Dist::Empirical { values, cumulative } => {
                 let u: f64 = rng.random();
-                let i = cumulative.partition_point(|c| *c <= u).min(values.len() - 1);
+                let i = cumulative
+                    .partition_point(|c| *c <= u)
+                    .min(values.len() - 1);
                 values[i]
             }
         }
@@ -202,12 +229,19 @@ mod tests {
             ("uniform", Dist::uniform(1_000_000, 3_000_000).unwrap()),
             ("exponential", Dist::exponential(5_000_000).unwrap()),
             ("normal", Dist::normal(5_000_000, 2_000_000).unwrap()),
-            ("lognormal_p99", Dist::lognormal_median_p99(5_000_000, 40_000_000).unwrap()),
-            ("lognormal_cv", Dist::lognormal_mean_cv(5_000_000, 1.5).unwrap()),
+            (
+                "lognormal_p99",
+                Dist::lognormal_median_p99(5_000_000, 40_000_000).unwrap(),
+            ),
+            (
+                "lognormal_cv",
+                Dist::lognormal_mean_cv(5_000_000, 1.5).unwrap(),
+            ),
             ("pareto", Dist::pareto(1_000_000, 2.5).unwrap()),
             (
                 "empirical",
-                Dist::empirical(vec![1_000_000, 10_000_000, 100_000_000], &[90.0, 9.0, 1.0]).unwrap(),
+                Dist::empirical(vec![1_000_000, 10_000_000, 100_000_000], &[90.0, 9.0, 1.0])
+                    .unwrap(),
             ),
         ]
     }
@@ -245,12 +279,25 @@ mod tests {
         // for cv <= 1.5; 2 % leaves more than 5 sd.
         let n = 200_000;
         let close = |got: f64, want: f64| (got / want - 1.0).abs() < 0.02;
-        assert!(close(mean_of(&Dist::exponential(5_000_000).unwrap(), n), 5e6));
-        assert!(close(mean_of(&Dist::uniform(1_000_000, 3_000_000).unwrap(), n), 2e6));
-        assert!(close(mean_of(&Dist::lognormal_mean_cv(5_000_000, 1.5).unwrap(), n), 5e6));
+        assert!(close(
+            mean_of(&Dist::exponential(5_000_000).unwrap(), n),
+            5e6
+        ));
+        assert!(close(
+            mean_of(&Dist::uniform(1_000_000, 3_000_000).unwrap(), n),
+            2e6
+        ));
+        assert!(close(
+            mean_of(&Dist::lognormal_mean_cv(5_000_000, 1.5).unwrap(), n),
+            5e6
+        ));
         // Pareto(xm, a): mean a xm / (a - 1).
-        assert!(close(mean_of(&Dist::pareto(1_000_000, 3.0).unwrap(), n), 1.5e6));
-        let emp = Dist::empirical(vec![1_000_000, 10_000_000, 100_000_000], &[90.0, 9.0, 1.0]).unwrap();
+        assert!(close(
+            mean_of(&Dist::pareto(1_000_000, 3.0).unwrap(), n),
+            1.5e6
+        ));
+        let emp =
+            Dist::empirical(vec![1_000_000, 10_000_000, 100_000_000], &[90.0, 9.0, 1.0]).unwrap();
         assert!(close(mean_of(&emp, n), emp.mean().unwrap()));
     }
 

@@ -221,7 +221,11 @@ impl<'m> World<'m> {
                 (0..s.replicas)
                     .map(|_| Replica {
                         busy: 0,
-                        queue: VecDeque::with_capacity(if s.queue == UNBOUNDED { 1024 } else { s.queue.min(1024) as usize }),
+                        queue: VecDeque::with_capacity(if s.queue == UNBOUNDED {
+                            1024
+                        } else {
+                            s.queue.min(1024) as usize
+                        }),
                         crashed: 0,
                         slowdown: 1.0,
                     })
@@ -252,8 +256,16 @@ impl<'m> World<'m> {
             live_calls: 0,
             replicas,
             rr: vec![0; m.services.len()],
-            work_rng: m.services.iter().map(|s| stream(seed, &s.work_stream)).collect(),
-            edge_rng: m.edges.iter().map(|e| stream(seed, &format!("net/{}", e.name))).collect(),
+            work_rng: m
+                .services
+                .iter()
+                .map(|s| stream(seed, &s.work_stream))
+                .collect(),
+            edge_rng: m
+                .edges
+                .iter()
+                .map(|e| stream(seed, &format!("net/{}", e.name)))
+                .collect(),
             fault_rng: m.faults.iter().map(|f| stream(seed, &f.stream)).collect(),
             svc_faults: vec![Vec::new(); m.services.len()],
             edge_faults: vec![Vec::new(); m.edges.len()],
@@ -277,7 +289,14 @@ impl<'m> World<'m> {
 
     #[inline]
     fn schedule(&mut self, t: Nanos, kind: Kind, a: u32, b: u32, c: u8) {
-        self.heap.push(Event { t, seq: self.seq, a, b, kind, c });
+        self.heap.push(Event {
+            t,
+            seq: self.seq,
+            a,
+            b,
+            kind,
+            c,
+        });
         self.seq += 1;
     }
 
@@ -342,7 +361,11 @@ impl<'m> World<'m> {
                 Kind::FaultEnd => self.on_fault(ev.a as usize, false),
                 Kind::WarmupEnd => self.rec.start_measuring(self.now),
             }
-            if self.live_calls == 0 && self.live_jobs == 0 && self.now >= self.duration && self.no_more_arrivals() {
+            if self.live_calls == 0
+                && self.live_jobs == 0
+                && self.now >= self.duration
+                && self.no_more_arrivals()
+            {
                 break;
             }
         }
@@ -356,7 +379,13 @@ impl<'m> World<'m> {
 
     // ----------------------------------------------------------- arenas --
 
-    fn alloc_job(&mut self, service: ServiceId, op: OpId, parent_call: u32, parent_gen: u32) -> u32 {
+    fn alloc_job(
+        &mut self,
+        service: ServiceId,
+        op: OpId,
+        parent_call: u32,
+        parent_gen: u32,
+    ) -> u32 {
         let o = &self.m.ops[op as usize];
         let mut job = Job {
             generation: 0,
@@ -392,7 +421,14 @@ impl<'m> World<'m> {
     }
 
     fn alloc_call(&mut self, caller: u32, caller_gen: u32, edge: EdgeId) -> (u32, u32) {
-        let call = Call { generation: 0, pending: true, caller, caller_gen, edge, t_sent: self.now };
+        let call = Call {
+            generation: 0,
+            pending: true,
+            caller,
+            caller_gen,
+            edge,
+            t_sent: self.now,
+        };
         self.live_calls += 1;
         if let Some(i) = self.free_calls.pop() {
             let generation = self.calls[i as usize].generation;
@@ -544,7 +580,10 @@ impl<'m> World<'m> {
     fn complete_job(&mut self, j: u32, mut outcome: Outcome) {
         let job = self.jobs[j as usize];
         let s = job.service as usize;
-        if outcome == Outcome::Ok && !self.svc_faults[s].is_empty() && self.inject_error(s, job.replica) {
+        if outcome == Outcome::Ok
+            && !self.svc_faults[s].is_empty()
+            && self.inject_error(s, job.replica)
+        {
             outcome = Outcome::Error;
             self.rec.services[s].injected_errors += 1;
         }
@@ -608,7 +647,8 @@ impl<'m> World<'m> {
         self.free_calls.push(call);
         self.live_calls -= 1;
         if c.caller == NO_JOB {
-            self.rec.entry_done(c.caller_gen as usize, c.t_sent, self.now, outcome);
+            self.rec
+                .entry_done(c.caller_gen as usize, c.t_sent, self.now, outcome);
             return;
         }
         let e = &mut self.rec.edges[c.edge as usize];
@@ -722,11 +762,17 @@ impl<'m> World<'m> {
             .map(|i| {
                 self.calls
                     .iter()
-                    .filter(|c| c.pending && c.edge == CLIENT && c.caller_gen as usize == i && c.t_sent >= self.m.warmup)
+                    .filter(|c| {
+                        c.pending
+                            && c.edge == CLIENT
+                            && c.caller_gen as usize == i
+                            && c.t_sent >= self.m.warmup
+                    })
                     .count() as u64
             })
             .collect();
         let events = self.events;
-        self.rec.finish(self.m, end, self.duration, events, &in_flight, opts)
+        self.rec
+            .finish(self.m, end, self.duration, events, &in_flight, opts)
     }
 }

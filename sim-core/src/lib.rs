@@ -14,13 +14,14 @@ pub mod engine;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod patterns;
 pub mod rng;
 pub mod scenario;
 pub mod time;
 
-pub use engine::{run, RunOptions};
+pub use engine::{RunOptions, run};
 pub use output::RunResult;
-pub use scenario::{load, Override, Scenario, ScenarioError};
+pub use scenario::{Override, Scenario, ScenarioError, load};
 
 /// The version stamped on every output.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -32,7 +33,10 @@ pub fn run_scenario(s: &Scenario, seed: Option<u64>, overrides: &[Override]) -> 
         seed,
         duration: None,
         scenario_hash: s.hash,
-        overrides: overrides.iter().map(|o| format!("{}={}", o.path, o.value)).collect(),
+        overrides: overrides
+            .iter()
+            .map(|o| format!("{}={}", o.path, o.value))
+            .collect(),
     };
     run(&s.model, &opts)
 }

@@ -13,7 +13,7 @@ use hdrhistogram::Histogram;
 use crate::engine::{Outcome, RunOptions};
 use crate::model::{Model, UNBOUNDED};
 use crate::output::*;
-use crate::time::{millis, secs, Nanos};
+use crate::time::{Nanos, millis, secs};
 
 fn histogram() -> Histogram<u64> {
     // Sized for a minute up front (no resizing on the hot path in ordinary
@@ -45,6 +45,23 @@ fn latency_of(h: &Histogram<u64>, sum: u128) -> Latency {
         p999: q(0.999),
         max: millis(h.max()),
     }
+}
+
+/// The quantiles at which `latency_cdf_ms` samples the distribution.
+pub fn cdf_quantiles() -> Vec<f64> {
+    let mut q: Vec<f64> = (1..100).map(|i| f64::from(i) / 100.0).collect();
+    q.extend([0.995, 0.999, 0.9999, 1.0]);
+    q
+}
+
+fn cdf_of(h: &Histogram<u64>) -> Vec<[f64; 2]> {
+    if h.is_empty() {
+        return Vec::new();
+    }
+    cdf_quantiles()
+        .into_iter()
+        .map(|q| [q, millis(h.value_at_quantile(q))])
+        .collect()
 }
 
 /// A level that changes at instants (busy threads, queue length), and its
@@ -90,7 +107,11 @@ impl TimeWeighted {
     /// next one.
     fn close_window(&mut self, now: Nanos, len: Nanos) -> (f64, u64) {
         self.flush(now);
-        let mean = if len == 0 { 0.0 } else { self.window_area as f64 / len as f64 };
+        let mean = if len == 0 {
+            0.0
+        } else {
+            self.window_area as f64 / len as f64
+        };
         let max = self.window_max;
         self.window_area = 0;
         self.window_max = self.value;
@@ -256,7 +277,12 @@ const SERVICE_METRICS: &[&str] = &[
     "refused_rps",
     "orphaned_work",
 ];
-const EDGE_METRICS: &[&str] = &["calls_rps", "timeouts_rps", "failures_rps", "late_replies_rps"];
+const EDGE_METRICS: &[&str] = &[
+    "calls_rps",
+    "timeouts_rps",
+    "failures_rps",
+    "late_replies_rps",
+];
 
 pub struct Recorder {
     warmup: Nanos,
@@ -279,7 +305,12 @@ impl Recorder {
         let mut series = Vec::new();
         let mut add = |scope: &str, name: &str, metrics: &[&str]| {
             for metric in metrics {
-                series.push(Series { scope: scope.into(), name: name.into(), metric: (*metric).into(), values: Vec::new() });
+                series.push(Series {
+                    scope: scope.into(),
+                    name: name.into(),
+                    metric: (*metric).into(),
+                    values: Vec::new(),
+                });
             }
         };
         for s in &m.sources {
@@ -329,8 +360,16 @@ impl Recorder {
             edges: vec![EdgeStats::default(); m.edges.len()],
             edges_at_warmup: vec![EdgeStats::default(); m.edges.len()],
             edges_at_window: vec![EdgeStats::default(); m.edges.len()],
-            capacity: m.services.iter().map(|s| u64::from(s.threads) * u64::from(s.replicas)).collect(),
-            ts: TimeSeries { window_s: secs(m.window), series, ..TimeSeries::default() },
+            capacity: m
+                .services
+                .iter()
+                .map(|s| u64::from(s.threads) * u64::from(s.replicas))
+                .collect(),
+            ts: TimeSeries {
+                window_s: secs(m.window),
+                series,
+                ..TimeSeries::default()
+            },
             faults: m
                 .faults
                 .iter()
@@ -367,7 +406,13 @@ impl Recorder {
             let w = e.window;
             let done = w.ok + w.timeout + w.rejected + w.error;
             let h = &e.window_latency;
-            let q = |p: f64| if h.is_empty() { 0.0 } else { millis(h.value_at_quantile(p)) };
+            let q = |p: f64| {
+                if h.is_empty() {
+                    0.0
+                } else {
+                    millis(h.value_at_quantile(p))
+                }
+            };
             for v in [
                 w.arrivals as f64 * per_s,
                 done as f64 * per_s,
@@ -375,7 +420,11 @@ impl Recorder {
                 w.timeout as f64 * per_s,
                 w.rejected as f64 * per_s,
                 w.error as f64 * per_s,
-                if done == 0 { 0.0 } else { (done - w.ok) as f64 / done as f64 },
+                if done == 0 {
+                    0.0
+                } else {
+                    (done - w.ok) as f64 / done as f64
+                },
                 q(0.5),
                 q(0.99),
                 q(0.999),
@@ -491,20 +540,33 @@ impl Recorder {
             let done = c.ok + failed;
             let op = &m.ops[src.op as usize];
             let svc = &m.services[op.service as usize];
-            let target = if svc.ops.len() == 1 { svc.name.clone() } else { format!("{}.{}", svc.name, op.name) };
+            let target = if svc.ops.len() == 1 {
+                svc.name.clone()
+            } else {
+                format!("{}.{}", svc.name, op.name)
+            };
             entries.insert(
                 src.name.clone(),
                 EntrySummary {
                     target,
                     requests: e.requests,
                     ok: c.ok,
-                    failed: Failed { timeout: c.timeout, rejected: c.rejected, error: c.error },
+                    failed: Failed {
+                        timeout: c.timeout,
+                        rejected: c.rejected,
+                        error: c.error,
+                    },
                     in_flight_at_end: in_flight[i],
                     throughput_rps: done as f64 / measured_s,
                     goodput_rps: c.ok as f64 / measured_s,
-                    error_rate: if done == 0 { 0.0 } else { failed as f64 / done as f64 },
+                    error_rate: if done == 0 {
+                        0.0
+                    } else {
+                        failed as f64 / done as f64
+                    },
                     latency_ms: latency_of(&e.latency_ok, e.latency_ok_sum),
                     latency_all_ms: latency_of(&e.latency_all, e.latency_all_sum),
+                    latency_cdf_ms: cdf_of(&e.latency_ok),
                 },
             );
         }
@@ -544,7 +606,11 @@ impl Recorder {
             );
         }
         let mut edges = indexmap::IndexMap::new();
-        for (e, (st, w)) in m.edges.iter().zip(self.edges.iter().zip(&self.edges_at_warmup)) {
+        for (e, (st, w)) in m
+            .edges
+            .iter()
+            .zip(self.edges.iter().zip(&self.edges_at_warmup))
+        {
             let d = st.minus(w);
             edges.insert(
                 e.name.clone(),

@@ -68,7 +68,10 @@ pub enum Step {
     /// `calls[call]`.
     Call(u32),
     /// `calls[first .. first + count]`, all at once.
-    Parallel { first: u32, count: u32 },
+    Parallel {
+        first: u32,
+        count: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -145,7 +148,10 @@ pub struct Fault {
 
 impl Model {
     pub fn service_id(&self, name: &str) -> Option<ServiceId> {
-        self.services.iter().position(|s| s.name == name).map(|i| i as ServiceId)
+        self.services
+            .iter()
+            .position(|s| s.name == name)
+            .map(|i| i as ServiceId)
     }
 
     pub fn op_steps(&self, op: OpId) -> &[Step] {

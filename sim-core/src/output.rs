@@ -78,6 +78,9 @@ pub struct EntrySummary {
     pub latency_ms: Latency,
     /// Of every request with an outcome (failures included), ms.
     pub latency_all_ms: Latency,
+    /// The distribution of successful latencies: `[quantile, ms]` pairs at
+    /// fixed quantiles (0.01 … 0.99, 0.995, 0.999, 0.9999, 1), for CDF charts.
+    pub latency_cdf_ms: Vec<[f64; 2]>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -156,6 +159,8 @@ pub struct Series {
 
 impl TimeSeries {
     pub fn get(&self, scope: &str, name: &str, metric: &str) -> Option<&Series> {
-        self.series.iter().find(|s| s.scope == scope && s.name == name && s.metric == metric)
+        self.series
+            .iter()
+            .find(|s| s.scope == scope && s.name == name && s.metric == metric)
     }
 }

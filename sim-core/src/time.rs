@@ -73,7 +73,13 @@ pub fn parse_duration(text: &str) -> Result<Nanos, String> {
 
 /// Formats nanoseconds back in the shortest exact unit, for messages.
 pub fn format_duration(ns: Nanos) -> String {
-    for (unit, scale) in [("h", 3600 * NS_PER_S), ("m", 60 * NS_PER_S), ("s", NS_PER_S), ("ms", NS_PER_MS), ("us", NS_PER_US)] {
+    for (unit, scale) in [
+        ("h", 3600 * NS_PER_S),
+        ("m", 60 * NS_PER_S),
+        ("s", NS_PER_S),
+        ("ms", NS_PER_MS),
+        ("us", NS_PER_US),
+    ] {
         if ns >= scale && ns % scale == 0 {
             return format!("{}{unit}", ns / scale);
         }
@@ -102,7 +108,11 @@ mod tests {
     #[test]
     fn rejects_bad_text_with_a_reason() {
         assert!(parse_duration("10").unwrap_err().contains("no unit"));
-        assert!(parse_duration("10 milis").unwrap_err().contains("unknown time unit `milis`"));
+        assert!(
+            parse_duration("10 milis")
+                .unwrap_err()
+                .contains("unknown time unit `milis`")
+        );
         assert!(parse_duration("ms").is_err());
         assert!(parse_duration("-5ms").is_err());
     }

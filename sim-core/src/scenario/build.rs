@@ -5,11 +5,13 @@
 //! dotted key path of the offending value; `scenario::load` turns that path
 //! into a line and column.
 
-use super::dto::{ArrivalProcess, DistFile, DistKind, FaultFile, QueueFile, ScenarioFile, StepFile};
 use super::KeyError;
+use super::dto::{
+    ArrivalProcess, DistFile, DistKind, FaultFile, QueueFile, ScenarioFile, StepFile,
+};
 use crate::dist::Dist;
 use crate::model::*;
-use crate::time::{parse_duration, Nanos, NS_PER_S};
+use crate::time::{NS_PER_S, Nanos, parse_duration};
 
 type R<T> = Result<T, KeyError>;
 
@@ -37,9 +39,9 @@ pub fn dist(key: &str, d: &DistFile) -> R<Dist> {
     };
     let need = |name: &str, v: &Option<String>| -> R<Nanos> {
         let k = format!("{key}.{name}");
-        let text = v
-            .as_deref()
-            .ok_or_else(|| KeyError::new(&k, format!("{:?} needs `{name}`", t.dist).to_lowercase()))?;
+        let text = v.as_deref().ok_or_else(|| {
+            KeyError::new(&k, format!("{:?} needs `{name}`", t.dist).to_lowercase())
+        })?;
         duration(&k, text)
     };
     let set: Vec<&str> = [
@@ -72,7 +74,12 @@ pub fn dist(key: &str, d: &DistFile) -> R<Dist> {
     if let Some(extra) = set.iter().find(|n| !allowed.contains(n)) {
         return Err(KeyError::new(
             format!("{key}.{extra}"),
-            format!("`{extra}` does not apply to {:?} (it takes {})", t.dist, allowed.join(", ")).to_lowercase(),
+            format!(
+                "`{extra}` does not apply to {:?} (it takes {})",
+                t.dist,
+                allowed.join(", ")
+            )
+            .to_lowercase(),
         ));
     }
     let built = match t.dist {
@@ -81,9 +88,13 @@ pub fn dist(key: &str, d: &DistFile) -> R<Dist> {
         DistKind::Exponential => Dist::exponential(need("mean", &t.mean)?),
         DistKind::Normal => Dist::normal(need("mean", &t.mean)?, need("sd", &t.sd)?),
         DistKind::Lognormal => match (&t.median, &t.mean) {
-            (Some(_), None) => Dist::lognormal_median_p99(need("median", &t.median)?, need("p99", &t.p99)?),
+            (Some(_), None) => {
+                Dist::lognormal_median_p99(need("median", &t.median)?, need("p99", &t.p99)?)
+            }
             (None, Some(_)) => {
-                let cv = t.cv.ok_or_else(|| KeyError::new(format!("{key}.cv"), "lognormal by mean needs `cv`"))?;
+                let cv = t.cv.ok_or_else(|| {
+                    KeyError::new(format!("{key}.cv"), "lognormal by mean needs `cv`")
+                })?;
                 Dist::lognormal_mean_cv(need("mean", &t.mean)?, cv)
             }
             _ => {
@@ -94,7 +105,9 @@ pub fn dist(key: &str, d: &DistFile) -> R<Dist> {
             }
         },
         DistKind::Pareto => {
-            let shape = t.shape.ok_or_else(|| KeyError::new(format!("{key}.shape"), "pareto needs `shape`"))?;
+            let shape = t
+                .shape
+                .ok_or_else(|| KeyError::new(format!("{key}.shape"), "pareto needs `shape`"))?;
             Dist::pareto(need("scale", &t.scale)?, shape)
         }
         DistKind::Empirical => {
@@ -106,10 +119,7 @@ pub fn dist(key: &str, d: &DistFile) -> R<Dist> {
                 .enumerate()
                 .map(|(i, v)| duration(&format!("{key}.values.{i}"), v))
                 .collect::<R<Vec<_>>>()?;
-            let weights = t
-                .weights
-                .clone()
-                .unwrap_or_else(|| vec![1.0; values.len()]);
+            let weights = t.weights.clone().unwrap_or_else(|| vec![1.0; values.len()]);
             Dist::empirical(values, &weights)
         }
     };
@@ -117,8 +127,15 @@ pub fn dist(key: &str, d: &DistFile) -> R<Dist> {
 }
 
 fn check_name(key: &str, name: &str) -> R<()> {
-    if name.is_empty() || name.contains('.') || name.contains("->") || name.contains(char::is_whitespace) {
-        return Err(KeyError::new(key, format!("`{name}` is not a usable name: no dots, spaces or `->`")));
+    if name.is_empty()
+        || name.contains('.')
+        || name.contains("->")
+        || name.contains(char::is_whitespace)
+    {
+        return Err(KeyError::new(
+            key,
+            format!("`{name}` is not a usable name: no dots, spaces or `->`"),
+        ));
     }
     Ok(())
 }
@@ -142,7 +159,10 @@ impl Builder<'_> {
         };
         let sid = self.m.service_id(svc).ok_or_else(|| {
             let known: Vec<&str> = self.m.services.iter().map(|s| s.name.as_str()).collect();
-            KeyError::new(key, format!("unknown service `{svc}` (services: {})", known.join(", ")))
+            KeyError::new(
+                key,
+                format!("unknown service `{svc}` (services: {})", known.join(", ")),
+            )
         })?;
         let service = &self.m.services[sid as usize];
         match op {
@@ -153,19 +173,41 @@ impl Builder<'_> {
                 .copied()
                 .find(|o| self.m.ops[*o as usize].name == op)
                 .ok_or_else(|| {
-                    let known: Vec<&str> = service.ops.iter().map(|o| self.m.ops[*o as usize].name.as_str()).collect();
-                    KeyError::new(key, format!("service `{svc}` has no operation `{op}` (it has: {})", known.join(", ")))
+                    let known: Vec<&str> = service
+                        .ops
+                        .iter()
+                        .map(|o| self.m.ops[*o as usize].name.as_str())
+                        .collect();
+                    KeyError::new(
+                        key,
+                        format!(
+                            "service `{svc}` has no operation `{op}` (it has: {})",
+                            known.join(", ")
+                        ),
+                    )
                 }),
         }
     }
 
     fn edge(&mut self, from: ServiceId, to: ServiceId) -> R<EdgeId> {
-        if let Some(i) = self.m.edges.iter().position(|e| e.from == from && e.to == to) {
+        if let Some(i) = self
+            .m
+            .edges
+            .iter()
+            .position(|e| e.from == from && e.to == to)
+        {
             return Ok(i as EdgeId);
         }
-        let name = format!("{}->{}", self.m.services[from as usize].name, self.m.services[to as usize].name);
+        let name = format!(
+            "{}->{}",
+            self.m.services[from as usize].name, self.m.services[to as usize].name
+        );
         let net = self.file.network.as_ref();
-        let spec = net.and_then(|n| n.edges.get(&name).map(|d| (format!("network.edges.{name}"), d)));
+        let spec = net.and_then(|n| {
+            n.edges
+                .get(&name)
+                .map(|d| (format!("network.edges.{name}"), d))
+        });
         let d = match spec {
             Some((key, d)) => dist(&key, d)?,
             None => match net.and_then(|n| n.latency.as_ref()) {
@@ -174,18 +216,33 @@ impl Builder<'_> {
             },
         };
         let latency = self.add_dist(d);
-        self.m.edges.push(Edge { from, to, latency, name });
+        self.m.edges.push(Edge {
+            from,
+            to,
+            latency,
+            name,
+        });
         Ok((self.m.edges.len() - 1) as EdgeId)
     }
 
-    fn call(&mut self, key: &str, from: ServiceId, target: &str, timeout: &Option<String>) -> R<CallSpec> {
+    fn call(
+        &mut self,
+        key: &str,
+        from: ServiceId,
+        target: &str,
+        timeout: &Option<String>,
+    ) -> R<CallSpec> {
         let op = self.resolve_target(&format!("{key}.call"), target)?;
         let to = self.m.ops[op as usize].service;
         let timeout = match timeout {
             Some(t) => Some(positive_duration(&format!("{key}.timeout"), t)?),
             None => None,
         };
-        Ok(CallSpec { edge: self.edge(from, to)?, op, timeout })
+        Ok(CallSpec {
+            edge: self.edge(from, to)?,
+            op,
+            timeout,
+        })
     }
 
     fn steps(&mut self, key: &str, sid: ServiceId, steps: &[StepFile]) -> R<(u32, u32)> {
@@ -197,12 +254,21 @@ impl Builder<'_> {
         let mut out = Vec::with_capacity(steps.len());
         for (i, st) in steps.iter().enumerate() {
             let k = format!("{key}.{i}");
-            let kinds = [st.work.is_some(), st.call.is_some(), st.parallel.is_some()].iter().filter(|x| **x).count();
+            let kinds = [st.work.is_some(), st.call.is_some(), st.parallel.is_some()]
+                .iter()
+                .filter(|x| **x)
+                .count();
             if kinds != 1 {
-                return Err(KeyError::new(&k, "a step has exactly one of `work`, `call` or `parallel`"));
+                return Err(KeyError::new(
+                    &k,
+                    "a step has exactly one of `work`, `call` or `parallel`",
+                ));
             }
             if st.timeout.is_some() && st.call.is_none() {
-                return Err(KeyError::new(format!("{k}.timeout"), "`timeout` belongs to a `call` step"));
+                return Err(KeyError::new(
+                    format!("{k}.timeout"),
+                    "`timeout` belongs to a `call` step",
+                ));
             }
             if let Some(w) = &st.work {
                 let d = dist(&format!("{k}.work"), w)?;
@@ -213,15 +279,26 @@ impl Builder<'_> {
                 out.push(Step::Call((self.m.calls.len() - 1) as u32));
             } else if let Some(branches) = &st.parallel {
                 if branches.is_empty() {
-                    return Err(KeyError::new(format!("{k}.parallel"), "`parallel` needs at least one call"));
+                    return Err(KeyError::new(
+                        format!("{k}.parallel"),
+                        "`parallel` needs at least one call",
+                    ));
                 }
                 let mut specs = Vec::new();
                 for (j, b) in branches.iter().enumerate() {
-                    specs.push(self.call(&format!("{k}.parallel.{j}"), sid, &b.call, &b.timeout)?);
+                    specs.push(self.call(
+                        &format!("{k}.parallel.{j}"),
+                        sid,
+                        &b.call,
+                        &b.timeout,
+                    )?);
                 }
                 let first = self.m.calls.len() as u32;
                 self.m.calls.extend(specs);
-                out.push(Step::Parallel { first, count: branches.len() as u32 });
+                out.push(Step::Parallel {
+                    first,
+                    count: branches.len() as u32,
+                });
             }
         }
         let first = self.m.steps.len() as u32;
@@ -248,7 +325,11 @@ impl Builder<'_> {
                 &key,
                 format!(
                     "a fault has exactly one of `slowdown`, `latency`, `errors` or `crash` (found {})",
-                    if kinds.is_empty() { "none".to_owned() } else { kinds.join(", ") }
+                    if kinds.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        kinds.join(", ")
+                    }
                 ),
             ));
         }
@@ -259,31 +340,57 @@ impl Builder<'_> {
                 .edges
                 .iter()
                 .position(|e| e.name == format!("{}->{}", a.trim(), b.trim()))
-                .ok_or_else(|| KeyError::new(&tkey, format!("no call goes along `{}`", f.target)))?;
+                .ok_or_else(|| {
+                    KeyError::new(&tkey, format!("no call goes along `{}`", f.target))
+                })?;
             if f.latency.is_none() {
-                return Err(KeyError::new(&tkey, "only a `latency` fault targets an edge; name a service"));
+                return Err(KeyError::new(
+                    &tkey,
+                    "only a `latency` fault targets an edge; name a service",
+                ));
             }
             (None, vec![e as EdgeId])
         } else {
             let sid = self.m.service_id(&f.target).ok_or_else(|| {
                 let known: Vec<&str> = self.m.services.iter().map(|s| s.name.as_str()).collect();
-                KeyError::new(&tkey, format!("unknown service `{}` (services: {})", f.target, known.join(", ")))
+                KeyError::new(
+                    &tkey,
+                    format!(
+                        "unknown service `{}` (services: {})",
+                        f.target,
+                        known.join(", ")
+                    ),
+                )
             })?;
-            let into: Vec<EdgeId> = (0..self.m.edges.len() as EdgeId).filter(|e| self.m.edges[*e as usize].to == sid).collect();
+            let into: Vec<EdgeId> = (0..self.m.edges.len() as EdgeId)
+                .filter(|e| self.m.edges[*e as usize].to == sid)
+                .collect();
             if f.latency.is_some() && into.is_empty() {
-                return Err(KeyError::new(&tkey, format!("no service calls `{}`: a latency fault needs an edge", f.target)));
+                return Err(KeyError::new(
+                    &tkey,
+                    format!(
+                        "no service calls `{}`: a latency fault needs an edge",
+                        f.target
+                    ),
+                ));
             }
             (Some(sid), into)
         };
         if let (Some(r), Some(s)) = (f.replica, service) {
             let n = self.m.services[s as usize].replicas;
             if r >= n {
-                return Err(KeyError::new(format!("{key}.replica"), format!("`{}` has {n} replicas (0..{})", f.target, n - 1)));
+                return Err(KeyError::new(
+                    format!("{key}.replica"),
+                    format!("`{}` has {n} replicas (0..{})", f.target, n - 1),
+                ));
             }
         }
         let kind = if let Some(x) = f.slowdown {
             if !(x.is_finite() && x > 0.0) {
-                return Err(KeyError::new(format!("{key}.slowdown"), format!("must be a factor > 0, got {x}")));
+                return Err(KeyError::new(
+                    format!("{key}.slowdown"),
+                    format!("must be a factor > 0, got {x}"),
+                ));
             }
             FaultKind::Slowdown(x)
         } else if let Some(d) = &f.latency {
@@ -291,17 +398,32 @@ impl Builder<'_> {
             FaultKind::Latency(self.add_dist(d))
         } else if let Some(p) = f.errors {
             if !(0.0..=1.0).contains(&p) {
-                return Err(KeyError::new(format!("{key}.errors"), format!("must be a probability in 0..1, got {p}")));
+                return Err(KeyError::new(
+                    format!("{key}.errors"),
+                    format!("must be a probability in 0..1, got {p}"),
+                ));
             }
             FaultKind::Errors(p)
         } else {
             if f.crash != Some(true) {
-                return Err(KeyError::new(format!("{key}.crash"), "write `crash = true` (or remove the fault)"));
+                return Err(KeyError::new(
+                    format!("{key}.crash"),
+                    "write `crash = true` (or remove the fault)",
+                ));
             }
             FaultKind::Crash
         };
         let stream = format!("fault/{}/{}/{}", f.target, kind.label(), f.at);
-        Ok(Fault { kind, target: f.target.clone(), service, edges, replica: f.replica, start, end: start + length, stream })
+        Ok(Fault {
+            kind,
+            target: f.target.clone(),
+            service,
+            edges,
+            replica: f.replica,
+            start,
+            end: start + length,
+            stream,
+        })
     }
 }
 
@@ -340,7 +462,10 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
         },
     };
     if file.services.is_empty() {
-        return Err(KeyError::new("services", "a scenario needs at least one service"));
+        return Err(KeyError::new(
+            "services",
+            "a scenario needs at least one service",
+        ));
     }
     // First pass: services and their operation names, so calls may point
     // forward.
@@ -348,11 +473,17 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
         let key = format!("services.{name}");
         check_name(&key, name)?;
         if s.threads == 0 {
-            return Err(KeyError::new(format!("{key}.threads"), "must be at least 1"));
+            return Err(KeyError::new(
+                format!("{key}.threads"),
+                "must be at least 1",
+            ));
         }
         let replicas = s.replicas.unwrap_or(1);
         if replicas == 0 {
-            return Err(KeyError::new(format!("{key}.replicas"), "must be at least 1"));
+            return Err(KeyError::new(
+                format!("{key}.replicas"),
+                "must be at least 1",
+            ));
         }
         let queue = match s.queue {
             None => 0,
@@ -364,14 +495,27 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             (Some(_), true) => vec!["default".to_owned()],
             (None, false) => s.operations.keys().cloned().collect(),
             (Some(_), false) => {
-                return Err(KeyError::new(&key, "give either `steps` or `operations`, not both"));
+                return Err(KeyError::new(
+                    &key,
+                    "give either `steps` or `operations`, not both",
+                ));
             }
-            (None, true) => return Err(KeyError::new(format!("{key}.steps"), "a service needs `steps` (or `operations`)")),
+            (None, true) => {
+                return Err(KeyError::new(
+                    format!("{key}.steps"),
+                    "a service needs `steps` (or `operations`)",
+                ));
+            }
         };
         let mut ops = Vec::new();
         for op in names {
             check_name(&format!("{key}.operations.{op}"), &op)?;
-            b.m.ops.push(Operation { name: op, service: sid, first_step: 0, step_count: 0 });
+            b.m.ops.push(Operation {
+                name: op,
+                service: sid,
+                first_step: 0,
+                step_count: 0,
+            });
             ops.push((b.m.ops.len() - 1) as OpId);
         }
         b.m.services.push(Service {
@@ -394,7 +538,11 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             }
             None => {
                 for (oi, (op, of)) in s.operations.iter().enumerate() {
-                    let (first, n) = b.steps(&format!("services.{name}.operations.{op}.steps"), sid, &of.steps)?;
+                    let (first, n) = b.steps(
+                        &format!("services.{name}.operations.{op}.steps"),
+                        sid,
+                        &of.steps,
+                    )?;
                     b.m.ops[ops[oi] as usize].first_step = first;
                     b.m.ops[ops[oi] as usize].step_count = n;
                 }
@@ -405,7 +553,10 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
     if let Some(net) = &file.network {
         for edge in net.edges.keys() {
             if !b.m.edges.iter().any(|e| &e.name == edge) {
-                return Err(KeyError::new(format!("network.edges.{edge}"), format!("no call goes along `{edge}` (write \"caller->callee\")")));
+                return Err(KeyError::new(
+                    format!("network.edges.{edge}"),
+                    format!("no call goes along `{edge}` (write \"caller->callee\")"),
+                ));
             }
         }
         if let Some(d) = &net.latency {
@@ -413,21 +564,33 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
         }
     }
     if file.workload.is_empty() {
-        return Err(KeyError::new("workload", "a scenario needs at least one workload source"));
+        return Err(KeyError::new(
+            "workload",
+            "a scenario needs at least one workload source",
+        ));
     }
     for (name, w) in &file.workload {
         let key = format!("workload.{name}");
         check_name(&key, name)?;
         let op = b.resolve_target(&format!("{key}.target"), &w.target)?;
         if !(w.rate.is_finite() && w.rate > 0.0) {
-            return Err(KeyError::new(format!("{key}.rate"), format!("must be a number of requests per second > 0, got {}", w.rate)));
+            return Err(KeyError::new(
+                format!("{key}.rate"),
+                format!(
+                    "must be a number of requests per second > 0, got {}",
+                    w.rate
+                ),
+            ));
         }
         let timeout = match &w.timeout {
             Some(t) => Some(positive_duration(&format!("{key}.timeout"), t)?),
             None => None,
         };
         if w.requests == Some(0) {
-            return Err(KeyError::new(format!("{key}.requests"), "must be at least 1"));
+            return Err(KeyError::new(
+                format!("{key}.requests"),
+                "must be at least 1",
+            ));
         }
         b.m.sources.push(Source {
             name: name.clone(),
@@ -470,7 +633,12 @@ fn check_cycles(m: &Model, file: &ScenarioFile) -> R<()> {
         }
         out
     }
-    fn visit(m: &Model, op: OpId, marks: &mut [Mark], stack: &mut Vec<(OpId, usize)>) -> Option<(Vec<OpId>, OpId, usize)> {
+    fn visit(
+        m: &Model,
+        op: OpId,
+        marks: &mut [Mark],
+        stack: &mut Vec<(OpId, usize)>,
+    ) -> Option<(Vec<OpId>, OpId, usize)> {
         marks[op as usize] = Mark::Active;
         for (step, next) in callees(m, op) {
             stack.push((op, step));
@@ -503,7 +671,11 @@ fn check_cycles(m: &Model, file: &ScenarioFile) -> R<()> {
             let name = |o: OpId| {
                 let op = &m.ops[o as usize];
                 let svc = &m.services[op.service as usize].name;
-                if m.services[op.service as usize].ops.len() == 1 { svc.clone() } else { format!("{svc}.{}", op.name) }
+                if m.services[op.service as usize].ops.len() == 1 {
+                    svc.clone()
+                } else {
+                    format!("{svc}.{}", op.name)
+                }
             };
             let path: Vec<String> = cycle.iter().map(|o| name(*o)).collect();
             let o = &m.ops[at as usize];
@@ -513,7 +685,10 @@ fn check_cycles(m: &Model, file: &ScenarioFile) -> R<()> {
             } else {
                 format!("services.{svc}.operations.{}.steps.{step}", o.name)
             };
-            return Err(KeyError::new(key, format!("synchronous call cycle: {}", path.join(" -> "))));
+            return Err(KeyError::new(
+                key,
+                format!("synchronous call cycle: {}", path.join(" -> ")),
+            ));
         }
     }
     Ok(())

@@ -115,13 +115,17 @@ impl<'de> Deserialize<'de> for QueueFile {
                 f.write_str("a number of slots (0 or more) or \"unbounded\"")
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<QueueFile, E> {
-                u32::try_from(v)
-                    .map(QueueFile::Slots)
-                    .map_err(|_| E::custom(format!("queue of {v} slots is too large: write \"unbounded\"")))
+                u32::try_from(v).map(QueueFile::Slots).map_err(|_| {
+                    E::custom(format!(
+                        "queue of {v} slots is too large: write \"unbounded\""
+                    ))
+                })
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<QueueFile, E> {
                 if v < 0 {
-                    return Err(E::custom(format!("queue must be 0 or more slots, or \"unbounded\", got {v}")));
+                    return Err(E::custom(format!(
+                        "queue must be 0 or more slots, or \"unbounded\", got {v}"
+                    )));
                 }
                 self.visit_u64(v as u64)
             }
@@ -129,7 +133,9 @@ impl<'de> Deserialize<'de> for QueueFile {
                 if v == "unbounded" {
                     Ok(QueueFile::Unbounded(UnboundedWord::Unbounded))
                 } else {
-                    Err(E::custom(format!("queue must be a number of slots or \"unbounded\", got \"{v}\"")))
+                    Err(E::custom(format!(
+                        "queue must be a number of slots or \"unbounded\", got \"{v}\""
+                    )))
                 }
             }
         }
@@ -299,7 +305,8 @@ impl<'de> Deserialize<'de> for DistFile {
                 Ok(DistFile::Constant(v.to_owned()))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DistFile, A::Error> {
-                DistTable::deserialize(de::value::MapAccessDeserializer::new(map)).map(DistFile::Table)
+                DistTable::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(DistFile::Table)
             }
         }
         d.deserialize_any(V)

@@ -79,9 +79,14 @@ impl Override {
             .ok_or_else(|| format!("`{text}` is not path=value"))?;
         let path = path.trim();
         if path.is_empty() || path.split('.').any(str::is_empty) {
-            return Err(format!("`{path}` is not a key path such as services.db.threads"));
+            return Err(format!(
+                "`{path}` is not a key path such as services.db.threads"
+            ));
         }
-        Ok(Override { path: path.to_owned(), value: value.trim().to_owned() })
+        Ok(Override {
+            path: path.to_owned(),
+            value: value.trim().to_owned(),
+        })
     }
 }
 
@@ -107,7 +112,12 @@ pub fn load(file: &str, text: &str, overrides: &[Override]) -> Result<Scenario, 
     };
     let model = build::build(&parsed.file).map_err(|e| parsed.locate(e))?;
     let canonical = serde_json::to_string(&parsed.file).expect("scenario types serialise");
-    Ok(Scenario { hash: crate::rng::stream_id(&canonical), file: parsed.file, model, text: text.to_owned() })
+    Ok(Scenario {
+        hash: crate::rng::stream_id(&canonical),
+        file: parsed.file,
+        model,
+        text: text.to_owned(),
+    })
 }
 
 /// An error found while checking the meaning: a key path and a message.
@@ -119,7 +129,10 @@ pub struct KeyError {
 
 impl KeyError {
     pub fn new(key: impl Into<String>, message: impl Into<String>) -> KeyError {
-        KeyError { key: key.into(), message: message.into() }
+        KeyError {
+            key: key.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -133,7 +146,10 @@ struct Parsed<'a> {
 
 impl Parsed<'_> {
     fn locate(&self, e: KeyError) -> ScenarioError {
-        let overridden = self.overrides.iter().find(|o| e.key == o.path || e.key.starts_with(&format!("{}.", o.path)));
+        let overridden = self
+            .overrides
+            .iter()
+            .find(|o| e.key == o.path || e.key.starts_with(&format!("{}.", o.path)));
         let span = match (&self.doc, overridden) {
             (Some(doc), None) => locate_toml(doc, &e.key),
             _ => None,
@@ -158,24 +174,36 @@ fn location(text: &str, span: Range<usize>) -> Location {
     Location { line, column, span }
 }
 
-fn parse_toml<'a>(name: &'a str, text: &'a str, overrides: &'a [Override]) -> Result<Parsed<'a>, ScenarioError> {
-    let err = |key: String, message: String, span: Option<Range<usize>>, note: Option<String>| ScenarioError {
-        file: name.to_owned(),
-        key,
-        message,
-        location: span.map(|s| location(text, s)),
-        source_text: text.to_owned(),
-        note,
+fn parse_toml<'a>(
+    name: &'a str,
+    text: &'a str,
+    overrides: &'a [Override],
+) -> Result<Parsed<'a>, ScenarioError> {
+    let err = |key: String, message: String, span: Option<Range<usize>>, note: Option<String>| {
+        ScenarioError {
+            file: name.to_owned(),
+            key,
+            message,
+            location: span.map(|s| location(text, s)),
+            source_text: text.to_owned(),
+            note,
+        }
     };
-    let doc = toml_edit::Document::parse(text.to_owned()).map_err(|e| {
-        err(String::new(), first_line(e.message()), e.span(), None)
-    })?;
+    let doc = toml_edit::Document::parse(text.to_owned())
+        .map_err(|e| err(String::new(), first_line(e.message()), e.span(), None))?;
     let file: Result<ScenarioFile, _> = if overrides.is_empty() {
         serde_path_to_error::deserialize(toml_edit::de::Deserializer::from(doc.clone()))
     } else {
         let mut edited = doc.clone().into_mut();
         for o in overrides {
-            set_toml(&mut edited, o).map_err(|m| err(o.path.clone(), m, None, Some(format!("from --set {}={}", o.path, o.value))))?;
+            set_toml(&mut edited, o).map_err(|m| {
+                err(
+                    o.path.clone(),
+                    m,
+                    None,
+                    Some(format!("from --set {}={}", o.path, o.value)),
+                )
+            })?;
         }
         serde_path_to_error::deserialize(toml_edit::de::Deserializer::from(edited))
     };
@@ -188,17 +216,36 @@ fn parse_toml<'a>(name: &'a str, text: &'a str, overrides: &'a [Override]) -> Re
             .map(|o| format!("value set by --set {}={}", o.path, o.value));
         err(key, first_line(e.inner().message()), span, note)
     })?;
-    Ok(Parsed { name, text, file, doc: Some(doc), overrides })
+    Ok(Parsed {
+        name,
+        text,
+        file,
+        doc: Some(doc),
+        overrides,
+    })
 }
 
-fn parse_json<'a>(name: &'a str, text: &'a str, overrides: &'a [Override]) -> Result<Parsed<'a>, ScenarioError> {
+fn parse_json<'a>(
+    name: &'a str,
+    text: &'a str,
+    overrides: &'a [Override],
+) -> Result<Parsed<'a>, ScenarioError> {
     let err = |key: String, message: String, line: usize, column: usize| ScenarioError {
         file: name.to_owned(),
         key,
         message,
         location: (line > 0).then(|| {
-            let offset = text.lines().take(line - 1).map(|l| l.len() + 1).sum::<usize>() + column.saturating_sub(1);
-            Location { line, column, span: offset..offset + 1 }
+            let offset = text
+                .lines()
+                .take(line - 1)
+                .map(|l| l.len() + 1)
+                .sum::<usize>()
+                + column.saturating_sub(1);
+            Location {
+                line,
+                column,
+                span: offset..offset + 1,
+            }
         }),
         source_text: text.to_owned(),
         note: None,
@@ -207,11 +254,22 @@ fn parse_json<'a>(name: &'a str, text: &'a str, overrides: &'a [Override]) -> Re
         let mut de = serde_json::Deserializer::from_str(text);
         serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let key = error_key(&e.path().to_string(), &e.inner().to_string());
-            err(key, strip_json_position(&e.inner().to_string()), e.inner().line(), e.inner().column())
+            err(
+                key,
+                strip_json_position(&e.inner().to_string()),
+                e.inner().line(),
+                e.inner().column(),
+            )
         })?
     } else {
-        let mut value: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| err(String::new(), strip_json_position(&e.to_string()), e.line(), e.column()))?;
+        let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            err(
+                String::new(),
+                strip_json_position(&e.to_string()),
+                e.line(),
+                e.column(),
+            )
+        })?;
         for o in overrides {
             set_json(&mut value, o).map_err(|m| err(o.path.clone(), m, 0, 0))?;
         }
@@ -220,7 +278,13 @@ fn parse_json<'a>(name: &'a str, text: &'a str, overrides: &'a [Override]) -> Re
             err(key, e.inner().to_string(), 0, 0)
         })?
     };
-    Ok(Parsed { name, text, file, doc: None, overrides })
+    Ok(Parsed {
+        name,
+        text,
+        file,
+        doc: None,
+        overrides,
+    })
 }
 
 fn strip_json_position(m: &str) -> String {
@@ -242,7 +306,11 @@ fn error_key(path: &str, message: &str) -> String {
         if let Some(rest) = message.find(prefix).map(|i| &message[i + prefix.len()..]) {
             if let Some(end) = rest.find('`') {
                 let field = &rest[..end];
-                return if path.is_empty() { field.to_owned() } else { format!("{path}.{field}") };
+                return if path.is_empty() {
+                    field.to_owned()
+                } else {
+                    format!("{path}.{field}")
+                };
             }
         }
     }
@@ -287,7 +355,8 @@ fn span_of(item: &toml_edit::Item) -> Option<Range<usize>> {
 }
 
 fn parse_value(text: &str) -> toml_edit::Value {
-    text.parse::<toml_edit::Value>().unwrap_or_else(|_| toml_edit::Value::from(text))
+    text.parse::<toml_edit::Value>()
+        .unwrap_or_else(|_| toml_edit::Value::from(text))
 }
 
 fn set_toml(doc: &mut toml_edit::DocumentMut, o: &Override) -> Result<(), String> {
@@ -296,22 +365,39 @@ fn set_toml(doc: &mut toml_edit::DocumentMut, o: &Override) -> Result<(), String
 }
 
 /// Sets `segs[at..]` inside `table`; `segs[..at]` is where `table` is.
-fn set_in(table: &mut dyn toml_edit::TableLike, segs: &[&str], at: usize, o: &Override) -> Result<(), String> {
+fn set_in(
+    table: &mut dyn toml_edit::TableLike,
+    segs: &[&str],
+    at: usize,
+    o: &Override,
+) -> Result<(), String> {
     let seg = segs[at];
     let path_to = |n: usize| segs[..n].join(".");
     if at + 1 == segs.len() {
         table.insert(seg, toml_edit::Item::Value(parse_value(&o.value)));
         return Ok(());
     }
-    let child = table.get_mut(seg).ok_or_else(|| format!("the scenario has no `{}`", path_to(at + 1)))?;
-    let index = |n: &str| n.parse::<usize>().map_err(|_| format!("`{}` is a list: use an index such as {}.0", path_to(at + 1), path_to(at + 1)));
+    let child = table
+        .get_mut(seg)
+        .ok_or_else(|| format!("the scenario has no `{}`", path_to(at + 1)))?;
+    let index = |n: &str| {
+        n.parse::<usize>().map_err(|_| {
+            format!(
+                "`{}` is a list: use an index such as {}.0",
+                path_to(at + 1),
+                path_to(at + 1)
+            )
+        })
+    };
     match child {
         toml_edit::Item::Table(t) => set_in(t, segs, at + 1, o),
         toml_edit::Item::Value(toml_edit::Value::InlineTable(t)) => set_in(t, segs, at + 1, o),
         toml_edit::Item::ArrayOfTables(a) => {
             let n = index(segs[at + 1])?;
             let len = a.len();
-            let t = a.get_mut(n).ok_or_else(|| format!("`{}` has {len} entries, no entry {n}", path_to(at + 1)))?;
+            let t = a
+                .get_mut(n)
+                .ok_or_else(|| format!("`{}` has {len} entries, no entry {n}", path_to(at + 1)))?;
             if at + 2 == segs.len() {
                 return Err(format!("`{}` is a table: set one of its keys", o.path));
             }
@@ -321,7 +407,10 @@ fn set_in(table: &mut dyn toml_edit::TableLike, segs: &[&str], at: usize, o: &Ov
             let n = index(segs[at + 1])?;
             let len = a.len();
             if n >= len {
-                return Err(format!("`{}` has {len} entries, no entry {n}", path_to(at + 1)));
+                return Err(format!(
+                    "`{}` has {len} entries, no entry {n}",
+                    path_to(at + 1)
+                ));
             }
             if at + 2 == segs.len() {
                 a.replace(n, parse_value(&o.value));
@@ -337,7 +426,8 @@ fn set_in(table: &mut dyn toml_edit::TableLike, segs: &[&str], at: usize, o: &Ov
 }
 
 fn set_json(value: &mut serde_json::Value, o: &Override) -> Result<(), String> {
-    let new: serde_json::Value = serde_json::from_str(&o.value).unwrap_or_else(|_| serde_json::Value::String(o.value.clone()));
+    let new: serde_json::Value = serde_json::from_str(&o.value)
+        .unwrap_or_else(|_| serde_json::Value::String(o.value.clone()));
     let segs: Vec<&str> = o.path.split('.').collect();
     let mut here = value;
     for (i, seg) in segs.iter().enumerate() {
@@ -345,9 +435,13 @@ fn set_json(value: &mut serde_json::Value, o: &Override) -> Result<(), String> {
         let at = segs[..i].join(".");
         here = match here {
             serde_json::Value::Array(a) => {
-                let n: usize = seg.parse().map_err(|_| format!("`{at}` is a list: use a number, not `{seg}`"))?;
+                let n: usize = seg
+                    .parse()
+                    .map_err(|_| format!("`{at}` is a list: use a number, not `{seg}`"))?;
                 let len = a.len();
-                let slot = a.get_mut(n).ok_or_else(|| format!("`{at}` has {len} entries, no entry {n}"))?;
+                let slot = a
+                    .get_mut(n)
+                    .ok_or_else(|| format!("`{at}` has {len} entries, no entry {n}"))?;
                 if last {
                     *slot = new;
                     return Ok(());
@@ -359,7 +453,8 @@ fn set_json(value: &mut serde_json::Value, o: &Override) -> Result<(), String> {
                     m.insert((*seg).to_owned(), new);
                     return Ok(());
                 }
-                m.get_mut(*seg).ok_or_else(|| format!("the scenario has no `{}`", segs[..=i].join(".")))?
+                m.get_mut(*seg)
+                    .ok_or_else(|| format!("the scenario has no `{}`", segs[..=i].join(".")))?
             }
             _ => return Err(format!("`{at}` is not a table")),
         };

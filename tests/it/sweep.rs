@@ -1,0 +1,1 @@
+//! Sweeps end to end.
