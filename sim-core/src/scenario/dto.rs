@@ -231,7 +231,7 @@ pub struct FaultFile {
 #[serde(untagged)]
 pub enum DistFile {
     Constant(String),
-    Table(DistTable),
+    Table(Box<DistTable>),
 }
 
 /// The parameters of a named distribution; which ones apply depends on `dist`.
@@ -306,7 +306,7 @@ impl<'de> Deserialize<'de> for DistFile {
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DistFile, A::Error> {
                 DistTable::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(DistFile::Table)
+                    .map(|t| DistFile::Table(Box::new(t)))
             }
         }
         d.deserialize_any(V)
