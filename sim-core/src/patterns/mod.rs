@@ -63,12 +63,16 @@
 
 pub mod breaker;
 pub mod budget;
+pub mod bulkhead;
+pub mod rate_limit;
 pub mod retry;
 
 pub use breaker::{
     Breaker, BreakerConfig, BreakerFile, BreakerState, BreakerStats, Permit, SlidingWindowType,
 };
 pub use budget::{BudgetConfig, BudgetFile, BudgetStats, RetryBudget};
+pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadEntry, BulkheadFile, BulkheadStats};
+pub use rate_limit::{RateLimitConfig, RateLimitFile, RateLimiter};
 pub use retry::{Backoff, Jitter, RetryConfig, RetryFile};
 
 use schemars::JsonSchema;
