@@ -64,6 +64,7 @@
 pub mod breaker;
 pub mod budget;
 pub mod bulkhead;
+pub mod concurrency_limit;
 pub mod rate_limit;
 pub mod retry;
 
@@ -72,6 +73,9 @@ pub use breaker::{
 };
 pub use budget::{BudgetConfig, BudgetFile, BudgetStats, RetryBudget};
 pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadEntry, BulkheadFile, BulkheadStats};
+pub use concurrency_limit::{
+    ConcurrencyLimitConfig, ConcurrencyLimitFile, ConcurrencyLimiter, LimitAlgorithm,
+};
 pub use rate_limit::{RateLimitConfig, RateLimitFile, RateLimiter};
 pub use retry::{Backoff, Jitter, RetryConfig, RetryFile};
 
