@@ -65,6 +65,8 @@ pub mod breaker;
 pub mod budget;
 pub mod bulkhead;
 pub mod concurrency_limit;
+pub mod deadline;
+pub mod hedge;
 pub mod rate_limit;
 pub mod retry;
 
@@ -76,6 +78,8 @@ pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadEntry, BulkheadFile, Bulkhe
 pub use concurrency_limit::{
     ConcurrencyLimitConfig, ConcurrencyLimitFile, ConcurrencyLimiter, LimitAlgorithm,
 };
+pub use deadline::{DeadlineConfig, DeadlineFile};
+pub use hedge::{Hedge, HedgeConfig, HedgeDelay, HedgeFile};
 pub use rate_limit::{RateLimitConfig, RateLimitFile, RateLimiter};
 pub use retry::{Backoff, Jitter, RetryConfig, RetryFile};
 
