@@ -583,8 +583,8 @@ impl Breaker {
         s
     }
 
-    /// Calls, failures and slow calls in the closed window as of `now`
-    /// (all zero outside the closed state's window).
+    /// Calls, failures and slow calls in the closed state's window as of
+    /// `now` (kept while open, emptied when the breaker closes again).
     pub fn window_counts(&mut self, now: Nanos) -> (u32, u32, u32) {
         let t = self.window.totals(now);
         (t.calls, t.failed, t.slow)
@@ -667,6 +667,22 @@ mod tests {
         call(&mut b, 10, true); // evicts a success: 5 failures of 10
         assert_eq!(b.state(), BreakerState::Open);
         assert_eq!(b.stats(10).times_opened, 1);
+    }
+
+    #[test]
+    fn the_minimum_holds_back_a_rate_of_100_percent() {
+        // Window 100, minimum 5: four straight failures are not enough.
+        let mut b = Breaker::new(small(100, 5));
+        for i in 0..4 {
+            call(&mut b, i, true);
+        }
+        assert_eq!(b.state(), BreakerState::Closed);
+        assert_eq!(b.window_counts(4), (4, 4, 0));
+        call(&mut b, 4, true);
+        assert_eq!(b.state(), BreakerState::Open);
+        // Open: the window is kept for reporting, calls fail fast.
+        assert_eq!(b.window_counts(5), (5, 5, 0));
+        assert!(!call(&mut b, 5, false));
     }
 
     #[test]

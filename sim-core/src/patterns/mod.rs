@@ -67,6 +67,7 @@ pub mod bulkhead;
 pub mod concurrency_limit;
 pub mod deadline;
 pub mod hedge;
+pub mod policy;
 pub mod rate_limit;
 pub mod retry;
 
@@ -80,6 +81,10 @@ pub use concurrency_limit::{
 };
 pub use deadline::{DeadlineConfig, DeadlineFile};
 pub use hedge::{Hedge, HedgeConfig, HedgeDelay, HedgeFile};
+pub use policy::{
+    Admission, AdmissionFile, CallPolicy, CallPolicyFile, FallbackConfig, FallbackFile,
+    FallbackTable, Layer,
+};
 pub use rate_limit::{RateLimitConfig, RateLimitFile, RateLimiter};
 pub use retry::{Backoff, Jitter, RetryConfig, RetryFile};
 
