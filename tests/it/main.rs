@@ -4,5 +4,6 @@
 mod cli;
 mod common;
 mod determinism;
+mod queueing;
 mod sweep;
 mod theory;
