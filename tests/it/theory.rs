@@ -645,9 +645,10 @@ steps = [{{ work = {{ dist = "exponential", mean = "1ms" }} }}]
 ///
 /// D/D/1: an arrival every 10 ms (the first at 10 ms, the last at 9.99 s,
 /// 999 in all) and 7 ms of work: nobody waits, every sojourn is 7 ms. The
-/// last departure is at 9.997 s; with a warm-up of 7 ms the measured span is
-/// exactly 999 periods, each holding 7 ms of work, so the utilisation is
-/// λ·s = 0.7 exactly (integer nanoseconds, one correctly rounded division).
+/// last departure is at 9.997 s, but the run is observed until the source
+/// stops at `duration` (10 s): with a warm-up of 7 ms the span is 9.993 s
+/// holding 999 × 7 ms of work, so the utilisation is exactly 6.993 / 9.993
+/// (integer nanoseconds, one correctly rounded division).
 ///
 /// Overloaded D/D/1: an arrival every 10 ms, 12 ms of work, 100 requests:
 /// request k waits (k − 1)·2 ms, so the mean wait is 99 ms and the mean
@@ -676,10 +677,11 @@ steps = [{{ work = "{work}" }}]
     let r = run_toml(&toml("7ms", r#"warmup = "7ms""#), 1).summary;
     let (e, s) = (&r.entries["src"], &r.services["s"]);
     assert_eq!((e.requests, e.ok, s.arrivals), (999, 999, 999));
-    assert_eq!(r.end_time_s, 9.997);
-    assert_eq!(s.utilization, 0.7);
-    assert_eq!(s.busy_threads_mean, 0.7);
-    assert_eq!(s.in_system_mean, 0.7);
+    assert_eq!(r.end_time_s, 10.0);
+    let expected = 6_993_000_000f64 / 9_993_000_000f64;
+    assert_eq!(s.utilization, expected);
+    assert_eq!(s.busy_threads_mean, expected);
+    assert_eq!(s.in_system_mean, expected);
     assert_eq!(s.queue_len_mean, 0.0);
     assert_eq!(s.queue_len_max, 0);
     assert_eq!(s.queue_wait_ms.mean, 0.0);
