@@ -646,6 +646,8 @@ impl Recorder {
                 services,
                 edges,
                 faults: self.faults,
+                recovery: Vec::new(),
+                slo: Vec::new(),
             },
             timeseries: self.ts,
         }

@@ -5,5 +5,6 @@ mod cli;
 mod common;
 mod determinism;
 mod queueing;
+mod slo;
 mod sweep;
 mod theory;

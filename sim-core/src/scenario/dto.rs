@@ -47,6 +47,10 @@ pub struct ScenarioFile {
     /// Faults injected on a schedule.
     #[serde(default)]
     pub fault: Vec<FaultFile>,
+    /// SLO assertions, e.g. `"checkout.p99" = "< 800ms"`; `cascade run`
+    /// exits with code 3 when one fails.
+    #[serde(default)]
+    pub slo: IndexMap<String, String>,
 }
 
 /// Latency of network hops: one default and per-edge overrides.
