@@ -1,11 +1,12 @@
 //! The event loop and the synchronous world: sources, services with thread
-//! pools and accept queues, calls over the network, timeouts, faults.
+//! pools and accept queues, calls over the network with their resilience
+//! patterns, timeouts, faults.
 //!
-//! Owns the simulated state (arenas of jobs and calls indexed by `u32`) and
-//! the order of events: a binary heap keyed by (time, sequence number), so
-//! events at the same nanosecond run in the order they were scheduled.
-//! Timers are never removed: a timeout whose call already ended carries an
-//! old generation number and is skipped when popped.
+//! Owns the simulated state (arenas of jobs, calls and attempts indexed by
+//! `u32`) and the order of events: a binary heap keyed by (time, sequence
+//! number), so events at the same nanosecond run in the order they were
+//! scheduled. Timers are never removed: a timer whose job, call or attempt
+//! has moved on carries an old generation number and is skipped when popped.
 //!
 //! Semantics (see DESIGN.md):
 //! - a worker is held for the whole handling of a request, including every
@@ -13,7 +14,12 @@
 //! - when a caller's timeout fires, the callee keeps working on what it
 //!   accepted and still serves what is queued (orphaned work, measured);
 //! - a failed call fails the calling operation: it skips its remaining
-//!   steps and answers with an error.
+//!   steps and answers with an error;
+//! - a *call* is the caller's wait; an *attempt* is one request sent for
+//!   it. The call's layers (`CallSpec::layers`, outermost first) apply once
+//!   per call up to the first retry or hedge layer, and to every attempt
+//!   inside it: a breaker inside a retry counts every attempt, outside it
+//!   one per call.
 //!
 //! Must not do I/O, read a clock or allocate per event once arenas have
 //! grown to the number of requests in flight.
@@ -27,22 +33,31 @@ use crate::dist::Dist;
 use crate::metrics::Recorder;
 use crate::model::*;
 use crate::output::RunResult;
+use crate::patterns::{
+    Breaker, Bulkhead, BulkheadEntry, ConcurrencyLimiter, FailureKind, Hedge, Layer, Permit,
+    RateLimiter, RetryBudget,
+};
 use crate::rng::stream;
 use crate::time::Nanos;
 
-/// How a call (or a job) ended.
+/// How a call, an attempt or a job ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Outcome {
     Ok = 0,
     /// An error answer.
     Error = 1,
-    /// The callee's accept queue was full.
+    /// Turned away: an accept queue, bulkhead or limit was full, or the
+    /// request was shed.
     Rejected = 2,
-    /// The caller's timeout fired.
+    /// A timeout or deadline fired.
     Timeout = 3,
     /// The callee was crashed.
     Refused = 4,
+    /// A circuit breaker failed the call without sending it.
+    CircuitOpen = 5,
+    /// A failure turned into a success by a fallback.
+    Degraded = 6,
 }
 
 impl Outcome {
@@ -52,7 +67,25 @@ impl Outcome {
             1 => Outcome::Error,
             2 => Outcome::Rejected,
             3 => Outcome::Timeout,
-            _ => Outcome::Refused,
+            4 => Outcome::Refused,
+            5 => Outcome::CircuitOpen,
+            _ => Outcome::Degraded,
+        }
+    }
+
+    pub fn is_success(self) -> bool {
+        matches!(self, Outcome::Ok | Outcome::Degraded)
+    }
+
+    /// The pattern vocabulary's name for a failure (`None` for a success).
+    pub fn failure_kind(self) -> Option<FailureKind> {
+        match self {
+            Outcome::Ok | Outcome::Degraded => None,
+            Outcome::Error => Some(FailureKind::Error),
+            Outcome::Rejected => Some(FailureKind::Rejected),
+            Outcome::Timeout => Some(FailureKind::Timeout),
+            Outcome::Refused => Some(FailureKind::Refused),
+            Outcome::CircuitOpen => Some(FailureKind::CircuitOpen),
         }
     }
 }
@@ -66,11 +99,22 @@ enum Kind {
     Arrive,
     /// Job `a` (generation `b`) finished its current work step.
     WorkDone,
-    /// The answer to call `a` (generation `b`, edge `d`) reaches the
+    /// The answer to attempt `a` (generation `b`, edge `d`) reaches the
     /// caller; `c` is the outcome.
     Reply,
-    /// Call `a` (generation `b`) times out.
-    Timeout,
+    /// The per-attempt timeout of attempt `a` (generation `b`).
+    AttemptTimeout,
+    /// A call-level timer of call `a` (generation `b`): its overall
+    /// deadline, or a timeout layer outside the retry.
+    CallTimeout,
+    /// Call `a` (generation `b`) sends its next attempt after a backoff.
+    Retry,
+    /// Call `a` (generation `b`) sends a hedged attempt if still waiting.
+    Hedge,
+    /// A bulkhead wait of waiter `a` (generation `b`) ends.
+    BulkheadTimeout,
+    /// Call `a` (generation `b`) answers with its fallback.
+    Fallback,
     FaultStart,
     FaultEnd,
     /// The warm-up ends: totals start from here.
@@ -83,8 +127,8 @@ struct Event {
     seq: u64,
     a: u32,
     b: u32,
-    /// Reply: the call's edge, kept here because the call's slot may have
-    /// been reused by the time a late reply lands.
+    /// Reply: the attempt's edge, kept here because the attempt's slot may
+    /// have been reused by the time a late reply lands.
     d: u32,
     kind: Kind,
     c: u8,
@@ -118,12 +162,17 @@ enum JobState {
     Running,
 }
 
+/// No deadline.
+const NEVER: Nanos = Nanos::MAX;
+
 /// One request's visit to one service replica.
 #[derive(Clone, Copy, Debug)]
 struct Job {
     generation: u32,
     state: JobState,
     failed: bool,
+    /// A call of this job was answered by a fallback.
+    degraded: bool,
     service: ServiceId,
     replica: u32,
     /// Absolute index into `model.steps` of the current step.
@@ -131,18 +180,20 @@ struct Job {
     end_step: u32,
     /// Calls still awaited by the current step.
     pending: u32,
-    parent_call: u32,
+    parent_attempt: u32,
     parent_gen: u32,
     /// Edge the request came along (`CLIENT` for a source's request): the
-    /// answer goes back along it even if the caller's call slot was reused.
+    /// answer goes back along it even if the attempt's slot was reused.
     parent_edge: EdgeId,
     t_arrive: Nanos,
     t_start: Nanos,
+    /// Propagated deadline (`NEVER` when the request carries none).
+    deadline: Nanos,
 }
 
 const NO_JOB: u32 = u32::MAX;
 
-/// A caller waiting on an answer: a job's call, or a client's request.
+/// A caller waiting on an answer: a job's call step, or a client request.
 #[derive(Clone, Copy, Debug)]
 struct Call {
     generation: u32,
@@ -151,9 +202,52 @@ struct Call {
     caller: u32,
     /// The job's generation, or the source index.
     caller_gen: u32,
-    /// Edge of the call, or `CLIENT` for a source's request.
-    edge: EdgeId,
+    /// `model.calls[spec]`.
+    spec: u32,
+    /// Index of this call's pattern state (per call spec and caller replica).
+    slot: u32,
     t_sent: Nanos,
+    /// Deadline the caller's request carries (`NEVER` if none).
+    deadline: Nanos,
+    attempts: u16,
+    in_flight: u16,
+    retries: u16,
+    /// Where the call-level layers stopped (a bulkhead wait).
+    stage: u8,
+    holds_bulkhead: bool,
+    breaker_permit: Option<Permit>,
+    last_backoff: Nanos,
+}
+
+/// One request sent for a call.
+#[derive(Clone, Copy, Debug)]
+struct Attempt {
+    generation: u32,
+    live: bool,
+    call: u32,
+    call_gen: u32,
+    t_start: Nanos,
+    /// Where the attempt-level layers stopped (a bulkhead wait).
+    stage: u8,
+    holds_bulkhead: bool,
+    breaker_permit: Option<Permit>,
+    hedged: bool,
+    /// The request left: a job exists at the callee.
+    sent: bool,
+    /// The attempt's own timeout, if armed (the callee's deadline).
+    expires: Nanos,
+}
+
+/// Bulkhead waiter ids: attempts as they are, calls with this bit set.
+const CALL_WAITER: u32 = 1 << 31;
+
+/// The live state of one call spec's patterns for one caller replica.
+struct PatternState {
+    breaker: Option<Breaker>,
+    budget: Option<RetryBudget>,
+    bulkhead: Option<Bulkhead>,
+    rate: Option<RateLimiter>,
+    hedge: Option<Hedge>,
 }
 
 struct Replica {
@@ -161,13 +255,15 @@ struct Replica {
     queue: VecDeque<u32>,
     crashed: u32,
     slowdown: f64,
+    rate: Option<RateLimiter>,
+    limiter: Option<ConcurrencyLimiter>,
 }
 
 struct SourceState {
     rng: ChaCha8Rng,
     interarrival: Dist,
     sent: u64,
-    /// Poisson: time of the last arrival. Deterministic: unused.
+    /// Time of the last arrival.
     last: Nanos,
 }
 
@@ -192,6 +288,8 @@ pub struct World<'m> {
     free_jobs: Vec<u32>,
     calls: Vec<Call>,
     free_calls: Vec<u32>,
+    attempts: Vec<Attempt>,
+    free_attempts: Vec<u32>,
     live_jobs: u32,
     live_calls: u32,
     replicas: Vec<Vec<Replica>>,
@@ -199,6 +297,11 @@ pub struct World<'m> {
     work_rng: Vec<ChaCha8Rng>,
     edge_rng: Vec<ChaCha8Rng>,
     fault_rng: Vec<ChaCha8Rng>,
+    /// Jitter draws of each call spec with a retry.
+    retry_rng: Vec<ChaCha8Rng>,
+    /// `pattern_base[spec] + caller replica` indexes `patterns`.
+    pattern_base: Vec<u32>,
+    patterns: Vec<PatternState>,
     /// Active fault indices per service (errors and crash), and per edge
     /// (latency). Usually empty: checked before any work.
     svc_faults: Vec<Vec<u32>>,
@@ -237,6 +340,8 @@ impl<'m> World<'m> {
                         }),
                         crashed: 0,
                         slowdown: 1.0,
+                        rate: s.admission.rate_limit.map(RateLimiter::new),
+                        limiter: s.admission.concurrency_limit.map(ConcurrencyLimiter::new),
                     })
                     .collect()
             })
@@ -252,6 +357,36 @@ impl<'m> World<'m> {
                 last: 0,
             })
             .collect();
+        let mut pattern_base = Vec::with_capacity(m.calls.len());
+        let mut patterns = Vec::new();
+        let mut retry_rng = Vec::with_capacity(m.calls.len());
+        for (i, spec) in m.calls.iter().enumerate() {
+            pattern_base.push(patterns.len() as u32);
+            let callers = if spec.edge == CLIENT {
+                1
+            } else {
+                m.services[m.edges[spec.edge as usize].from as usize].replicas
+            };
+            let name = if spec.edge == CLIENT {
+                let src = m.sources.iter().find(|s| s.call as usize == i);
+                format!("client/{}", src.map_or("?", |s| s.name.as_str()))
+            } else {
+                m.edges[spec.edge as usize].name.clone()
+            };
+            retry_rng.push(stream(seed, &format!("retry/{name}/{i}")));
+            for _ in 0..callers {
+                let p = (spec.policy != NO_POLICY).then(|| &m.policies[spec.policy as usize]);
+                patterns.push(PatternState {
+                    breaker: p.and_then(|p| p.breaker).map(Breaker::new),
+                    budget: p
+                        .and_then(|p| p.retry.and_then(|r| r.budget))
+                        .map(RetryBudget::new),
+                    bulkhead: p.and_then(|p| p.bulkhead).map(Bulkhead::new),
+                    rate: p.and_then(|p| p.rate_limit).map(RateLimiter::new),
+                    hedge: p.and_then(|p| p.hedge).map(Hedge::new),
+                });
+            }
+        }
         let mut w = World {
             m,
             now: 0,
@@ -261,6 +396,8 @@ impl<'m> World<'m> {
             free_jobs: Vec::with_capacity(1024),
             calls: Vec::with_capacity(1024),
             free_calls: Vec::with_capacity(1024),
+            attempts: Vec::with_capacity(1024),
+            free_attempts: Vec::with_capacity(1024),
             live_jobs: 0,
             live_calls: 0,
             replicas,
@@ -276,6 +413,9 @@ impl<'m> World<'m> {
                 .map(|e| stream(seed, &format!("net/{}", e.name)))
                 .collect(),
             fault_rng: m.faults.iter().map(|f| stream(seed, &f.stream)).collect(),
+            retry_rng,
+            pattern_base,
+            patterns,
             svc_faults: vec![Vec::new(); m.services.len()],
             edge_faults: vec![Vec::new(); m.edges.len()],
             sources,
@@ -286,11 +426,11 @@ impl<'m> World<'m> {
             sources_end: 0,
         };
         if m.warmup > 0 {
-            w.schedule(m.warmup, Kind::WarmupEnd, 0, 0, 0);
+            w.schedule(m.warmup, Kind::WarmupEnd, 0, 0);
         }
         for (i, f) in m.faults.iter().enumerate() {
-            w.schedule(f.start, Kind::FaultStart, i as u32, 0, 0);
-            w.schedule(f.end, Kind::FaultEnd, i as u32, 0, 0);
+            w.schedule(f.start, Kind::FaultStart, i as u32, 0);
+            w.schedule(f.end, Kind::FaultEnd, i as u32, 0);
         }
         for i in 0..m.sources.len() {
             w.schedule_next_arrival(i);
@@ -299,7 +439,7 @@ impl<'m> World<'m> {
     }
 
     #[inline]
-    fn schedule(&mut self, t: Nanos, kind: Kind, a: u32, b: u32, c: u8) {
+    fn schedule(&mut self, t: Nanos, kind: Kind, a: u32, b: u32) {
         self.heap.push(Event {
             t,
             seq: self.seq,
@@ -307,7 +447,7 @@ impl<'m> World<'m> {
             b,
             d: 0,
             kind,
-            c,
+            c: 0,
         });
         self.seq += 1;
     }
@@ -327,7 +467,7 @@ impl<'m> World<'m> {
         };
         st.last = t;
         if t < self.duration {
-            self.schedule(t, Kind::SourceArrival, i as u32, 0, 0);
+            self.schedule(t, Kind::SourceArrival, i as u32, 0);
         } else {
             self.source_stopped(self.duration);
         }
@@ -346,17 +486,22 @@ impl<'m> World<'m> {
         match ev.kind {
             Kind::Arrive | Kind::WorkDone => self.jobs[ev.a as usize].generation == ev.b,
             Kind::Reply => {
-                let c = &self.calls[ev.a as usize];
-                let live = c.generation == ev.b && c.pending;
+                let a = &self.attempts[ev.a as usize];
+                let live = a.generation == ev.b && a.live;
                 if !live && ev.d != CLIENT {
                     self.rec.edges[ev.d as usize].late_replies += 1;
                 }
                 live
             }
-            Kind::Timeout => {
+            Kind::AttemptTimeout => {
+                let a = &self.attempts[ev.a as usize];
+                a.generation == ev.b && a.live
+            }
+            Kind::CallTimeout | Kind::Retry | Kind::Hedge | Kind::Fallback => {
                 let c = &self.calls[ev.a as usize];
                 c.generation == ev.b && c.pending
             }
+            Kind::BulkheadTimeout => true,
             Kind::SourceArrival | Kind::FaultStart | Kind::FaultEnd | Kind::WarmupEnd => true,
         }
     }
@@ -381,14 +526,20 @@ impl<'m> World<'m> {
                     self.jobs[ev.a as usize].step += 1;
                     self.run_steps(ev.a);
                 }
-                Kind::Reply => self.finish_call(ev.a, Outcome::from_u8(ev.c)),
-                Kind::Timeout => {
-                    let edge = self.calls[ev.a as usize].edge;
-                    if edge != CLIENT {
-                        self.rec.edges[edge as usize].timeouts += 1;
-                    }
+                Kind::Reply => self.end_attempt(ev.a, Outcome::from_u8(ev.c)),
+                Kind::AttemptTimeout => {
+                    let spec = self.calls[self.attempts[ev.a as usize].call as usize].spec;
+                    self.count_timeout(spec);
+                    self.end_attempt(ev.a, Outcome::Timeout);
+                }
+                Kind::CallTimeout => {
+                    self.count_timeout(self.calls[ev.a as usize].spec);
                     self.finish_call(ev.a, Outcome::Timeout);
                 }
+                Kind::Retry => self.start_attempt(ev.a, false),
+                Kind::Hedge => self.on_hedge_timer(ev.a),
+                Kind::BulkheadTimeout => self.on_bulkhead_timeout(ev.a, ev.b),
+                Kind::Fallback => self.deliver(ev.a, Outcome::Degraded),
                 Kind::FaultStart => self.on_fault(ev.a as usize, true),
                 Kind::FaultEnd => self.on_fault(ev.a as usize, false),
                 Kind::WarmupEnd => self.rec.start_measuring(self.now),
@@ -401,31 +552,40 @@ impl<'m> World<'m> {
         self.now = self.now.max(self.sources_end.min(stop_at));
     }
 
+    fn count_timeout(&mut self, spec: u32) {
+        let edge = self.m.calls[spec as usize].edge;
+        if edge != CLIENT {
+            self.rec.edges[edge as usize].timeouts += 1;
+        }
+    }
+
     // ----------------------------------------------------------- arenas --
 
     fn alloc_job(
         &mut self,
         service: ServiceId,
         op: OpId,
-        parent_call: u32,
-        parent_gen: u32,
+        parent: (u32, u32),
         parent_edge: EdgeId,
+        deadline: Nanos,
     ) -> u32 {
         let o = &self.m.ops[op as usize];
         let mut job = Job {
             generation: 0,
             state: JobState::InFlight,
             failed: false,
+            degraded: false,
             service,
             replica: 0,
             step: o.first_step,
             end_step: o.first_step + o.step_count,
             pending: 0,
-            parent_call,
-            parent_gen,
+            parent_attempt: parent.0,
+            parent_gen: parent.1,
             parent_edge,
             t_arrive: 0,
             t_start: 0,
+            deadline,
         };
         self.live_jobs += 1;
         if let Some(i) = self.free_jobs.pop() {
@@ -446,23 +606,63 @@ impl<'m> World<'m> {
         self.live_jobs -= 1;
     }
 
-    fn alloc_call(&mut self, caller: u32, caller_gen: u32, edge: EdgeId) -> (u32, u32) {
+    fn alloc_call(
+        &mut self,
+        caller: u32,
+        caller_gen: u32,
+        spec: u32,
+        caller_replica: u32,
+        deadline: Nanos,
+    ) -> u32 {
         let call = Call {
             generation: 0,
             pending: true,
             caller,
             caller_gen,
-            edge,
+            spec,
+            slot: self.pattern_base[spec as usize] + caller_replica,
             t_sent: self.now,
+            deadline,
+            attempts: 0,
+            in_flight: 0,
+            retries: 0,
+            stage: 0,
+            holds_bulkhead: false,
+            breaker_permit: None,
+            last_backoff: 0,
         };
         self.live_calls += 1;
         if let Some(i) = self.free_calls.pop() {
             let generation = self.calls[i as usize].generation;
             self.calls[i as usize] = Call { generation, ..call };
-            (i, generation)
+            i
         } else {
             self.calls.push(call);
-            ((self.calls.len() - 1) as u32, 0)
+            (self.calls.len() - 1) as u32
+        }
+    }
+
+    fn alloc_attempt(&mut self, call: u32, hedged: bool) -> u32 {
+        let a = Attempt {
+            generation: 0,
+            live: true,
+            call,
+            call_gen: self.calls[call as usize].generation,
+            t_start: self.now,
+            stage: 0,
+            holds_bulkhead: false,
+            breaker_permit: None,
+            hedged,
+            sent: false,
+            expires: NEVER,
+        };
+        if let Some(i) = self.free_attempts.pop() {
+            let generation = self.attempts[i as usize].generation;
+            self.attempts[i as usize] = Attempt { generation, ..a };
+            i
+        } else {
+            self.attempts.push(a);
+            (self.attempts.len() - 1) as u32
         }
     }
 
@@ -472,19 +672,18 @@ impl<'m> World<'m> {
         self.sources[i].sent += 1;
         self.schedule_next_arrival(i);
         let src = &self.m.sources[i];
-        let op = src.op;
-        let timeout = src.timeout;
+        let deadline = match (src.propagate_deadline, src.timeout) {
+            (true, Some(t)) => self.now + t,
+            _ => NEVER,
+        };
+        let spec = src.call;
         self.rec.entry_arrival(i, self.now);
-        let (call, generation) = self.alloc_call(NO_JOB, i as u32, CLIENT);
-        if let Some(t) = timeout {
-            self.schedule(self.now + t, Kind::Timeout, call, generation, 0);
-        }
-        let service = self.m.ops[op as usize].service;
-        let job = self.alloc_job(service, op, call, generation, CLIENT);
-        self.on_arrive(job);
+        let call = self.alloc_call(NO_JOB, i as u32, spec, 0, deadline);
+        self.start_call(call);
     }
 
-    /// A job reaches its service: a thread, a queue slot, or a refusal.
+    /// A job reaches its service: admission, then a thread, a queue slot,
+    /// or a refusal.
     fn on_arrive(&mut self, j: u32) {
         let s = self.jobs[j as usize].service as usize;
         let r = self.pick_replica(s);
@@ -492,16 +691,34 @@ impl<'m> World<'m> {
         let job = &mut self.jobs[j as usize];
         job.replica = r;
         job.t_arrive = now;
+        let threads = self.m.services[s].threads;
+        let capacity = u64::from(self.m.services[s].queue);
         let rep = &mut self.replicas[s][r as usize];
         self.rec.services[s].arrivals += 1;
         if rep.crashed > 0 {
             self.rec.services[s].refused += 1;
             self.refuse(j, Outcome::Refused);
-        } else if rep.busy < self.m.services[s].threads {
+            return;
+        }
+        if let Some(rl) = &mut rep.rate
+            && !rl.try_acquire(now)
+        {
+            self.rec.services[s].rate_limited += 1;
+            self.refuse(j, Outcome::Rejected);
+            return;
+        }
+        if let Some(l) = &rep.limiter
+            && !l.admits(rep.busy + rep.queue.len() as u32)
+        {
+            self.rec.services[s].concurrency_limited += 1;
+            self.refuse(j, Outcome::Rejected);
+            return;
+        }
+        if rep.busy < threads {
             rep.busy += 1;
             self.rec.services[s].add_busy(now, 1);
             self.start_job(j);
-        } else if (rep.queue.len() as u64) < u64::from(self.m.services[s].queue) {
+        } else if (rep.queue.len() as u64) < capacity {
             rep.queue.push_back(j);
             job.state = JobState::Queued;
             self.rec.services[s].add_queued(now, 1);
@@ -526,9 +743,11 @@ impl<'m> World<'m> {
     fn refuse(&mut self, j: u32, outcome: Outcome) {
         let job = self.jobs[j as usize];
         self.free_job(j);
-        self.reply(job.parent_call, job.parent_gen, job.parent_edge, outcome);
+        self.reply(job.parent_attempt, job.parent_gen, job.parent_edge, outcome);
     }
 
+    /// The job takes a thread (already counted busy). A request whose
+    /// deadline has passed is dropped at once.
     fn start_job(&mut self, j: u32) {
         let now = self.now;
         let job = &mut self.jobs[j as usize];
@@ -536,7 +755,13 @@ impl<'m> World<'m> {
         job.t_start = now;
         let s = job.service as usize;
         let wait = now - job.t_arrive;
-        self.rec.services[s].record_wait(job.t_arrive, wait);
+        let (arrived, deadline) = (job.t_arrive, job.deadline);
+        self.rec.services[s].record_wait(arrived, wait);
+        if now >= deadline {
+            self.rec.services[s].deadline_dropped += 1;
+            self.complete_job(j, Outcome::Timeout);
+            return;
+        }
         self.run_steps(j);
     }
 
@@ -544,7 +769,17 @@ impl<'m> World<'m> {
     fn run_steps(&mut self, j: u32) {
         let job = self.jobs[j as usize];
         if job.step == job.end_step {
-            self.complete_job(j, Outcome::Ok);
+            let outcome = if job.degraded {
+                Outcome::Degraded
+            } else {
+                Outcome::Ok
+            };
+            self.complete_job(j, outcome);
+            return;
+        }
+        if self.now >= job.deadline {
+            self.rec.services[job.service as usize].deadline_dropped += 1;
+            self.complete_job(j, Outcome::Timeout);
             return;
         }
         match self.m.steps[job.step as usize] {
@@ -555,35 +790,481 @@ impl<'m> World<'m> {
                 if f != 1.0 {
                     t = (t as f64 * f).round() as Nanos;
                 }
-                self.schedule(self.now + t, Kind::WorkDone, j, job.generation, 0);
+                self.schedule(self.now + t, Kind::WorkDone, j, job.generation);
             }
             Step::Call(c) => {
                 self.jobs[j as usize].pending = 1;
-                self.send(j, c);
+                self.call_from_job(j, c);
             }
             Step::Parallel { first, count } => {
                 self.jobs[j as usize].pending = count;
                 for c in first..first + count {
-                    self.send(j, c);
+                    if self.jobs[j as usize].generation != job.generation {
+                        break; // the job already failed and answered
+                    }
+                    self.call_from_job(j, c);
                 }
             }
         }
     }
 
-    /// Job `j` calls `calls[c]`: a new job at the callee, a hop away.
-    fn send(&mut self, j: u32, c: u32) {
-        let spec = self.m.calls[c as usize];
-        let caller_gen = self.jobs[j as usize].generation;
-        let (call, generation) = self.alloc_call(j, caller_gen, spec.edge);
-        self.rec.edges[spec.edge as usize].calls += 1;
-        if let Some(t) = spec.timeout {
-            self.schedule(self.now + t, Kind::Timeout, call, generation, 0);
+    fn call_from_job(&mut self, j: u32, spec: u32) {
+        let job = self.jobs[j as usize];
+        let call = self.alloc_call(j, job.generation, spec, job.replica, job.deadline);
+        self.start_call(call);
+    }
+
+    // ------------------------------------------------------------ calls --
+
+    fn layers(&self, spec: u32) -> &'m [Layer] {
+        self.m.calls[spec as usize].layers()
+    }
+
+    /// A new call: the budget learns of it, its deadline is armed, and its
+    /// call-level layers are entered.
+    fn start_call(&mut self, call: u32) {
+        let c = self.calls[call as usize];
+        let spec = self.m.calls[c.spec as usize];
+        if spec.policy != NO_POLICY {
+            let p = &self.m.policies[spec.policy as usize];
+            if let Some(b) = &mut self.patterns[c.slot as usize].budget {
+                b.on_request(self.now);
+            }
+            if let Some(d) = p.deadline {
+                self.calls[call as usize].deadline = c.deadline.min(self.now + d);
+                self.schedule(self.now + d, Kind::CallTimeout, call, c.generation);
+            }
         }
-        let to = self.m.edges[spec.edge as usize].to;
-        let callee = self.alloc_job(to, spec.op, call, generation, spec.edge);
-        let hop = self.hop(spec.edge);
-        let callee_gen = self.jobs[callee as usize].generation;
-        self.schedule(self.now + hop, Kind::Arrive, callee, callee_gen, 0);
+        self.call_stage(call, 0);
+    }
+
+    /// Enters the call-level layers from `from`; then the first attempt.
+    fn call_stage(&mut self, call: u32, from: usize) {
+        let c = self.calls[call as usize];
+        let spec = self.m.calls[c.spec as usize];
+        let layers = self.layers(c.spec);
+        for (i, layer) in layers
+            .iter()
+            .enumerate()
+            .take(spec.split as usize)
+            .skip(from)
+        {
+            match layer {
+                Layer::Fallback | Layer::Retry | Layer::Hedge => {}
+                Layer::Breaker => match self.breaker_acquire(c.slot, c.spec) {
+                    Some(p) => self.calls[call as usize].breaker_permit = Some(p),
+                    None => return self.finish_call(call, Outcome::CircuitOpen),
+                },
+                Layer::RateLimit => {
+                    if !self.rate_acquire(c.slot, c.spec) {
+                        return self.finish_call(call, Outcome::Rejected);
+                    }
+                }
+                Layer::Timeout => {
+                    let t = spec
+                        .timeout
+                        .expect("timeout layers exist only with a timeout");
+                    self.calls[call as usize].deadline = c.deadline.min(self.now + t);
+                    self.schedule(self.now + t, Kind::CallTimeout, call, c.generation);
+                }
+                Layer::Bulkhead => {
+                    match self.bulkhead_enter(c.slot, c.spec, call | CALL_WAITER, c.generation) {
+                        BulkheadEntry::Entered => self.calls[call as usize].holds_bulkhead = true,
+                        BulkheadEntry::Waiting => {
+                            self.calls[call as usize].stage = i as u8;
+                            return;
+                        }
+                        BulkheadEntry::Rejected => {
+                            return self.finish_call(call, Outcome::Rejected);
+                        }
+                    }
+                }
+            }
+        }
+        self.start_attempt(call, false);
+    }
+
+    fn breaker_acquire(&mut self, slot: u32, spec: u32) -> Option<Permit> {
+        let b = self.patterns[slot as usize]
+            .breaker
+            .as_mut()
+            .expect("breaker layer has a breaker");
+        let permit = b.try_acquire(self.now);
+        if permit.is_none() {
+            self.edge_stat(spec, |e| e.circuit_open += 1);
+        }
+        permit
+    }
+
+    fn rate_acquire(&mut self, slot: u32, spec: u32) -> bool {
+        let rl = self.patterns[slot as usize]
+            .rate
+            .as_mut()
+            .expect("rate layer has a limiter");
+        let ok = rl.try_acquire(self.now);
+        if !ok {
+            self.edge_stat(spec, |e| e.rate_limited += 1);
+        }
+        ok
+    }
+
+    fn bulkhead_enter(
+        &mut self,
+        slot: u32,
+        spec: u32,
+        waiter: u32,
+        generation: u32,
+    ) -> BulkheadEntry {
+        let bh = self.patterns[slot as usize]
+            .bulkhead
+            .as_mut()
+            .expect("bulkhead layer has a bulkhead");
+        let wait = bh.config().max_wait_duration;
+        let entry = bh.enter(waiter);
+        match entry {
+            BulkheadEntry::Waiting => {
+                self.schedule(self.now + wait, Kind::BulkheadTimeout, waiter, generation)
+            }
+            BulkheadEntry::Rejected => self.edge_stat(spec, |e| e.bulkhead_rejected += 1),
+            BulkheadEntry::Entered => {}
+        }
+        entry
+    }
+
+    /// Frees a bulkhead permit; the oldest waiter, if any, goes on.
+    fn bulkhead_release(&mut self, slot: u32) {
+        let bh = self.patterns[slot as usize]
+            .bulkhead
+            .as_mut()
+            .expect("held permits come from a bulkhead");
+        if let Some(w) = bh.release() {
+            if w & CALL_WAITER != 0 {
+                let call = w & !CALL_WAITER;
+                self.calls[call as usize].holds_bulkhead = true;
+                let stage = self.calls[call as usize].stage as usize;
+                self.call_stage(call, stage + 1);
+            } else {
+                self.attempts[w as usize].holds_bulkhead = true;
+                let stage = self.attempts[w as usize].stage as usize;
+                self.attempt_stage(w, stage + 1);
+            }
+        }
+    }
+
+    fn on_bulkhead_timeout(&mut self, waiter: u32, generation: u32) {
+        let (slot, live) = if waiter & CALL_WAITER != 0 {
+            let c = &self.calls[(waiter & !CALL_WAITER) as usize];
+            (
+                c.slot,
+                c.pending && c.generation == generation && !c.holds_bulkhead,
+            )
+        } else {
+            let a = &self.attempts[waiter as usize];
+            let c = &self.calls[a.call as usize];
+            (
+                c.slot,
+                a.live && a.generation == generation && !a.holds_bulkhead,
+            )
+        };
+        if !live {
+            return;
+        }
+        let bh = self.patterns[slot as usize]
+            .bulkhead
+            .as_mut()
+            .expect("waiters wait at a bulkhead");
+        if !bh.remove_waiter(waiter) {
+            return;
+        }
+        if waiter & CALL_WAITER != 0 {
+            let call = waiter & !CALL_WAITER;
+            self.edge_stat(self.calls[call as usize].spec, |e| e.bulkhead_rejected += 1);
+            self.finish_call(call, Outcome::Rejected);
+        } else {
+            let spec = self.calls[self.attempts[waiter as usize].call as usize].spec;
+            self.edge_stat(spec, |e| e.bulkhead_rejected += 1);
+            self.end_attempt(waiter, Outcome::Rejected);
+        }
+    }
+
+    /// Sends a new attempt (a first try, a retry, or a hedge).
+    fn start_attempt(&mut self, call: u32, hedged: bool) {
+        let att = self.alloc_attempt(call, hedged);
+        let c = &mut self.calls[call as usize];
+        c.attempts += 1;
+        c.in_flight += 1;
+        let (spec, slot, attempts, generation) = (c.spec, c.slot, c.attempts, c.generation);
+        self.edge_stat(spec, |e| e.attempts += 1);
+        if let Some(h) = &self.patterns[slot as usize].hedge
+            && u32::from(attempts) < h.max_attempts()
+        {
+            let delay = h.delay();
+            self.schedule(self.now + delay, Kind::Hedge, call, generation);
+        }
+        let split = self.m.calls[spec as usize].split as usize;
+        self.attempt_stage(att, split);
+    }
+
+    fn on_hedge_timer(&mut self, call: u32) {
+        let c = self.calls[call as usize];
+        let max = self.patterns[c.slot as usize]
+            .hedge
+            .as_ref()
+            .map_or(0, |h| h.max_attempts());
+        if c.in_flight > 0 && u32::from(c.attempts) < max {
+            self.edge_stat(c.spec, |e| e.hedges += 1);
+            self.start_attempt(call, true);
+        }
+    }
+
+    /// Enters the attempt-level layers from `from`; then sends it.
+    fn attempt_stage(&mut self, att: u32, from: usize) {
+        let a = self.attempts[att as usize];
+        let c = self.calls[a.call as usize];
+        let spec = self.m.calls[c.spec as usize];
+        let layers = self.layers(c.spec);
+        for (i, layer) in layers.iter().enumerate().skip(from) {
+            match layer {
+                Layer::Fallback | Layer::Retry | Layer::Hedge => {}
+                Layer::Breaker => match self.breaker_acquire(c.slot, c.spec) {
+                    Some(p) => self.attempts[att as usize].breaker_permit = Some(p),
+                    None => return self.end_attempt(att, Outcome::CircuitOpen),
+                },
+                Layer::RateLimit => {
+                    if !self.rate_acquire(c.slot, c.spec) {
+                        return self.end_attempt(att, Outcome::Rejected);
+                    }
+                }
+                Layer::Timeout => {
+                    let t = spec
+                        .timeout
+                        .expect("timeout layers exist only with a timeout");
+                    self.attempts[att as usize].expires = self.now + t;
+                    self.schedule(self.now + t, Kind::AttemptTimeout, att, a.generation);
+                }
+                Layer::Bulkhead => match self.bulkhead_enter(c.slot, c.spec, att, a.generation) {
+                    BulkheadEntry::Entered => self.attempts[att as usize].holds_bulkhead = true,
+                    BulkheadEntry::Waiting => {
+                        self.attempts[att as usize].stage = i as u8;
+                        return;
+                    }
+                    BulkheadEntry::Rejected => return self.end_attempt(att, Outcome::Rejected),
+                },
+            }
+        }
+        self.send_attempt(att);
+    }
+
+    /// The attempt's request leaves: a job at the callee, a hop away (at
+    /// once for a client's request).
+    fn send_attempt(&mut self, att: u32) {
+        let a = self.attempts[att as usize];
+        self.attempts[att as usize].sent = true;
+        let c = self.calls[a.call as usize];
+        let spec = self.m.calls[c.spec as usize];
+        let to = self.m.ops[spec.op as usize].service;
+        let deadline = if c.deadline == NEVER {
+            NEVER
+        } else {
+            c.deadline.min(a.expires)
+        };
+        let job = self.alloc_job(to, spec.op, (att, a.generation), spec.edge, deadline);
+        if spec.edge == CLIENT {
+            self.on_arrive(job);
+        } else {
+            self.rec.edges[spec.edge as usize].calls += 1;
+            let hop = self.hop(spec.edge);
+            let g = self.jobs[job as usize].generation;
+            self.schedule(self.now + hop, Kind::Arrive, job, g);
+        }
+    }
+
+    /// An attempt ended with `outcome`: its attempt-level permits are
+    /// returned, then the call succeeds, waits for its other hedges,
+    /// retries, or fails.
+    fn end_attempt(&mut self, att: u32, mut outcome: Outcome) {
+        let a = self.attempts[att as usize];
+        {
+            let slot = &mut self.attempts[att as usize];
+            slot.live = false;
+            slot.generation = slot.generation.wrapping_add(1);
+        }
+        self.free_attempts.push(att);
+        let c = self.calls[a.call as usize];
+        let call_live = c.pending && c.generation == a.call_gen;
+        if a.holds_bulkhead {
+            self.bulkhead_release(c.slot);
+        }
+        if let Some(p) = a.breaker_permit {
+            self.breaker_result(c.slot, p, outcome, self.now - a.t_start);
+        }
+        if !call_live {
+            return; // a hedge that lost, or the call's deadline passed
+        }
+        let call = a.call;
+        self.calls[call as usize].in_flight -= 1;
+        let spec = self.m.calls[c.spec as usize];
+        if outcome == Outcome::Ok
+            && let Some(h) = &mut self.patterns[c.slot as usize].hedge
+        {
+            h.record_latency(self.now - a.t_start);
+        }
+        if !outcome.is_success() && spec.fallback_per_attempt && self.fallback_covers(spec, outcome)
+        {
+            self.edge_stat(c.spec, |e| e.fallbacks += 1);
+            outcome = Outcome::Degraded;
+        }
+        if outcome.is_success() {
+            if a.hedged {
+                self.edge_stat(c.spec, |e| e.hedges_won += 1);
+            }
+            return self.finish_call(call, outcome);
+        }
+        let in_flight = self.calls[call as usize].in_flight;
+        let kind = outcome.failure_kind().expect("failures have a kind");
+        let patterns = &self.patterns[c.slot as usize];
+        if in_flight > 0
+            && patterns
+                .hedge
+                .as_ref()
+                .is_some_and(|h| h.is_non_fatal(kind))
+        {
+            return; // another hedged attempt may still win
+        }
+        if spec.policy != NO_POLICY
+            && let Some(retry) = &self.m.policies[spec.policy as usize].retry
+            && retry.should_retry(kind, u32::from(c.attempts))
+        {
+            let budget_ok = match &mut self.patterns[c.slot as usize].budget {
+                Some(b) => b.try_withdraw(self.now),
+                None => true,
+            };
+            if !budget_ok {
+                self.edge_stat(c.spec, |e| e.retries_refused += 1);
+            } else {
+                let n = u32::from(c.retries) + 1;
+                let wait = retry.backoff(n, c.last_backoff, &mut self.retry_rng[c.spec as usize]);
+                if self.now.saturating_add(wait) < c.deadline {
+                    let cm = &mut self.calls[call as usize];
+                    cm.retries += 1;
+                    cm.last_backoff = wait;
+                    self.edge_stat(c.spec, |e| e.retries += 1);
+                    self.schedule(self.now + wait, Kind::Retry, call, c.generation);
+                    return;
+                }
+            }
+        }
+        self.finish_call(call, outcome);
+    }
+
+    fn breaker_result(&mut self, slot: u32, permit: Permit, outcome: Outcome, took: Nanos) {
+        let now = self.now;
+        let b = self.patterns[slot as usize]
+            .breaker
+            .as_mut()
+            .expect("permits come from a breaker");
+        let failed = b.records(outcome.failure_kind());
+        b.on_result(now, permit, failed, took);
+    }
+
+    fn fallback_covers(&self, spec: CallSpec, outcome: Outcome) -> bool {
+        let p = &self.m.policies[spec.policy as usize];
+        match (p.fallback, outcome.failure_kind()) {
+            (Some(f), Some(k)) => f.on.contains(k),
+            _ => false,
+        }
+    }
+
+    /// The call ends: call-level permits are returned, a call-level
+    /// fallback may turn a failure into a degraded answer, and the caller
+    /// is told.
+    fn finish_call(&mut self, call: u32, outcome: Outcome) {
+        let c = self.calls[call as usize];
+        if c.holds_bulkhead {
+            self.calls[call as usize].holds_bulkhead = false;
+            self.bulkhead_release(c.slot);
+        }
+        if let Some(p) = c.breaker_permit {
+            self.calls[call as usize].breaker_permit = None;
+            self.breaker_result(c.slot, p, outcome, self.now - c.t_sent);
+        }
+        let spec = self.m.calls[c.spec as usize];
+        if !outcome.is_success()
+            && !spec.fallback_per_attempt
+            && spec.policy != NO_POLICY
+            && self.fallback_covers(spec, outcome)
+        {
+            self.edge_stat(c.spec, |e| e.fallbacks += 1);
+            let latency = self.m.policies[spec.policy as usize]
+                .fallback
+                .map_or(0, |f| f.latency);
+            if latency > 0 {
+                // Still pending: the caller waits for the fallback's answer.
+                self.schedule(self.now + latency, Kind::Fallback, call, c.generation);
+                return;
+            }
+            return self.deliver(call, Outcome::Degraded);
+        }
+        self.deliver(call, outcome);
+    }
+
+    /// The caller (a job or a client) stops waiting on `call`.
+    fn deliver(&mut self, call: u32, outcome: Outcome) {
+        let c = self.calls[call as usize];
+        {
+            let slot = &mut self.calls[call as usize];
+            slot.pending = false;
+            slot.generation = slot.generation.wrapping_add(1);
+        }
+        self.free_calls.push(call);
+        self.live_calls -= 1;
+        if c.caller == NO_JOB {
+            self.rec
+                .entry_done(c.caller_gen as usize, c.t_sent, self.now, outcome);
+            return;
+        }
+        let edge = self.m.calls[c.spec as usize].edge;
+        let e = &mut self.rec.edges[edge as usize];
+        match outcome {
+            Outcome::Ok => e.ok += 1,
+            Outcome::Degraded => e.degraded += 1,
+            Outcome::Error | Outcome::CircuitOpen => e.errors += 1,
+            Outcome::Rejected | Outcome::Refused => e.rejected += 1,
+            Outcome::Timeout => {}
+        }
+        let j = c.caller;
+        let job = &mut self.jobs[j as usize];
+        if job.generation != c.caller_gen || job.state != JobState::Running {
+            return; // the caller already answered (crash, or a failed sibling)
+        }
+        job.pending -= 1;
+        if !outcome.is_success() {
+            job.failed = true;
+        }
+        job.degraded |= outcome == Outcome::Degraded;
+        if job.pending == 0 {
+            if job.failed {
+                self.complete_job(j, Outcome::Error);
+            } else {
+                job.step += 1;
+                self.run_steps(j);
+            }
+        }
+    }
+
+    fn edge_stat(&mut self, spec: u32, f: impl FnOnce(&mut crate::metrics::EdgeStats)) {
+        let edge = self.m.calls[spec as usize].edge;
+        if edge == CLIENT {
+            let src = self
+                .m
+                .sources
+                .iter()
+                .position(|s| s.call == spec)
+                .expect("client specs belong to a source");
+            f(&mut self.rec.clients[src]);
+        } else {
+            f(&mut self.rec.edges[edge as usize]);
+        }
     }
 
     #[inline]
@@ -601,24 +1282,40 @@ impl<'m> World<'m> {
         t
     }
 
+    // ------------------------------------------------------------- jobs --
+
     /// The job answers: its thread goes to the next queued request, and the
     /// answer travels back to the caller.
     fn complete_job(&mut self, j: u32, mut outcome: Outcome) {
         let job = self.jobs[j as usize];
         let s = job.service as usize;
-        if outcome == Outcome::Ok
+        if outcome.is_success()
             && !self.svc_faults[s].is_empty()
             && self.inject_error(s, job.replica)
         {
             outcome = Outcome::Error;
             self.rec.services[s].injected_errors += 1;
         }
-        let parent = self.calls[job.parent_call as usize];
-        let orphan = !(parent.pending && parent.generation == job.parent_gen);
+        let parent = self.attempts[job.parent_attempt as usize];
+        let orphan = !(parent.live
+            && parent.generation == job.parent_gen
+            && self.calls[parent.call as usize].pending
+            && self.calls[parent.call as usize].generation == parent.call_gen);
         self.rec.services[s].record_done(job.t_arrive, job.t_start, self.now, orphan);
+        let replica = job.replica as usize;
+        let rep = &mut self.replicas[s][replica];
+        let inflight = rep.busy + rep.queue.len() as u32;
+        if let Some(l) = &mut rep.limiter {
+            l.on_sample(
+                self.now,
+                self.now - job.t_arrive,
+                inflight,
+                !outcome.is_success(),
+            );
+        }
         self.free_job(j);
-        self.release_thread(s, job.replica as usize);
-        self.reply(job.parent_call, job.parent_gen, job.parent_edge, outcome);
+        self.release_thread(s, replica);
+        self.reply(job.parent_attempt, job.parent_gen, job.parent_edge, outcome);
     }
 
     fn inject_error(&mut self, s: usize, replica: u32) -> bool {
@@ -636,30 +1333,46 @@ impl<'m> World<'m> {
         hit
     }
 
+    /// A thread is free: the next queued request takes it (shedding those
+    /// that waited too long), or it goes idle.
     fn release_thread(&mut self, s: usize, r: usize) {
         let now = self.now;
-        let rep = &mut self.replicas[s][r];
-        if let Some(next) = rep.queue.pop_front() {
-            self.rec.services[s].add_queued(now, -1);
-            self.start_job(next);
-        } else {
-            rep.busy -= 1;
-            self.rec.services[s].add_busy(now, -1);
+        let shed_after = self.m.services[s].admission.shed_queue_time;
+        loop {
+            let rep = &mut self.replicas[s][r];
+            match rep.queue.pop_front() {
+                Some(next) => {
+                    self.rec.services[s].add_queued(now, -1);
+                    if let Some(limit) = shed_after
+                        && now - self.jobs[next as usize].t_arrive > limit
+                    {
+                        self.rec.services[s].shed += 1;
+                        self.refuse(next, Outcome::Rejected);
+                        continue;
+                    }
+                    self.start_job(next);
+                }
+                None => {
+                    rep.busy -= 1;
+                    self.rec.services[s].add_busy(now, -1);
+                }
+            }
+            return;
         }
     }
 
-    /// Sends an answer back along the call (a hop for a job caller; at once
-    /// for a client).
-    fn reply(&mut self, call: u32, generation: u32, edge: EdgeId, outcome: Outcome) {
+    /// Sends an answer back along the attempt (a hop for a job caller; at
+    /// once for a client).
+    fn reply(&mut self, att: u32, generation: u32, edge: EdgeId, outcome: Outcome) {
         if edge == CLIENT {
-            let c = &self.calls[call as usize];
-            if c.pending && c.generation == generation {
-                self.finish_call(call, outcome);
+            let a = &self.attempts[att as usize];
+            if a.live && a.generation == generation {
+                self.end_attempt(att, outcome);
             }
             return;
         }
         let t = self.now + self.hop(edge);
-        let (a, b, d, c) = (call, generation, edge, outcome as u8);
+        let (a, b, d, c) = (att, generation, edge, outcome as u8);
         self.heap.push(Event {
             t,
             seq: self.seq,
@@ -672,52 +1385,10 @@ impl<'m> World<'m> {
         self.seq += 1;
     }
 
-    /// The caller stops waiting on `call`, with `outcome`.
-    fn finish_call(&mut self, call: u32, outcome: Outcome) {
-        let c = self.calls[call as usize];
-        {
-            let slot = &mut self.calls[call as usize];
-            slot.pending = false;
-            slot.generation = slot.generation.wrapping_add(1);
-        }
-        self.free_calls.push(call);
-        self.live_calls -= 1;
-        if c.caller == NO_JOB {
-            self.rec
-                .entry_done(c.caller_gen as usize, c.t_sent, self.now, outcome);
-            return;
-        }
-        let e = &mut self.rec.edges[c.edge as usize];
-        match outcome {
-            Outcome::Ok => e.ok += 1,
-            Outcome::Error => e.errors += 1,
-            Outcome::Rejected | Outcome::Refused => e.rejected += 1,
-            Outcome::Timeout => {}
-        }
-        let j = c.caller;
-        let job = &mut self.jobs[j as usize];
-        if job.generation != c.caller_gen || job.state != JobState::Running {
-            return; // the caller was cut off by a crash
-        }
-        job.pending -= 1;
-        if outcome != Outcome::Ok {
-            job.failed = true;
-        }
-        if job.pending == 0 {
-            if job.failed {
-                self.complete_job(j, Outcome::Error);
-            } else {
-                job.step += 1;
-                self.run_steps(j);
-            }
-        }
-    }
-
     // ----------------------------------------------------------- faults --
 
     fn on_fault(&mut self, f: usize, starting: bool) {
         let fault = &self.m.faults[f];
-        self.rec.fault_edge(f, starting, self.now);
         match fault.kind {
             FaultKind::Latency(_) => {
                 for &e in &fault.edges {
@@ -792,7 +1463,7 @@ impl<'m> World<'m> {
         }
     }
 
-    fn finish(self, opts: &RunOptions) -> RunResult {
+    fn finish(mut self, opts: &RunOptions) -> RunResult {
         let end = self.now;
         let in_flight: Vec<u64> = (0..self.m.sources.len())
             .map(|i| {
@@ -800,14 +1471,38 @@ impl<'m> World<'m> {
                     .iter()
                     .filter(|c| {
                         c.pending
-                            && c.edge == CLIENT
+                            && c.caller == NO_JOB
                             && c.caller_gen as usize == i
                             && c.t_sent >= self.m.warmup
                     })
                     .count() as u64
             })
             .collect();
+        // Breaker time open / half open, summed over caller replicas.
+        let mut breakers = vec![crate::patterns::BreakerStats::default(); self.m.calls.len()];
+        let mut budgets = vec![0u64; self.m.calls.len()];
+        for (spec, stats) in breakers.iter_mut().enumerate() {
+            let base = self.pattern_base[spec] as usize;
+            let end_slot = self
+                .pattern_base
+                .get(spec + 1)
+                .map_or(self.patterns.len(), |x| *x as usize);
+            for p in &mut self.patterns[base..end_slot] {
+                if let Some(b) = &mut p.breaker {
+                    let s = b.stats(end);
+                    stats.state_changes += s.state_changes;
+                    stats.times_opened += s.times_opened;
+                    stats.time_open += s.time_open;
+                    stats.time_half_open += s.time_half_open;
+                }
+                if let Some(b) = &p.budget {
+                    budgets[spec] += b.stats().retries_refused;
+                }
+            }
+        }
+        let _ = budgets;
         let events = self.events;
+        self.rec.breaker_totals(self.m, &breakers);
         self.rec
             .finish(self.m, end, self.duration, events, &in_flight, opts)
     }

@@ -137,6 +137,10 @@ pub struct ServiceCounters {
     pub orphaned_requests: u64,
     pub orphaned_work_ns: u128,
     pub busy_work_ns: u128,
+    pub rate_limited: u64,
+    pub concurrency_limited: u64,
+    pub shed: u64,
+    pub deadline_dropped: u64,
 }
 
 impl ServiceCounters {
@@ -150,6 +154,10 @@ impl ServiceCounters {
             orphaned_requests: self.orphaned_requests - o.orphaned_requests,
             orphaned_work_ns: self.orphaned_work_ns - o.orphaned_work_ns,
             busy_work_ns: self.busy_work_ns - o.busy_work_ns,
+            rate_limited: self.rate_limited - o.rate_limited,
+            concurrency_limited: self.concurrency_limited - o.concurrency_limited,
+            shed: self.shed - o.shed,
+            deadline_dropped: self.deadline_dropped - o.deadline_dropped,
         }
     }
 }
@@ -215,14 +223,27 @@ impl ServiceStats {
     }
 }
 
+/// Counters of one call edge (or of a source's own requests).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct EdgeStats {
+    /// Requests that went out on the network.
     pub calls: u64,
     pub ok: u64,
+    pub degraded: u64,
     pub errors: u64,
     pub rejected: u64,
     pub timeouts: u64,
     pub late_replies: u64,
+    /// Attempts started (first tries, retries and hedges), sent or not.
+    pub attempts: u64,
+    pub retries: u64,
+    pub retries_refused: u64,
+    pub circuit_open: u64,
+    pub rate_limited: u64,
+    pub bulkhead_rejected: u64,
+    pub hedges: u64,
+    pub hedges_won: u64,
+    pub fallbacks: u64,
 }
 
 impl EdgeStats {
@@ -230,10 +251,20 @@ impl EdgeStats {
         EdgeStats {
             calls: self.calls - o.calls,
             ok: self.ok - o.ok,
+            degraded: self.degraded - o.degraded,
             errors: self.errors - o.errors,
             rejected: self.rejected - o.rejected,
             timeouts: self.timeouts - o.timeouts,
             late_replies: self.late_replies - o.late_replies,
+            attempts: self.attempts - o.attempts,
+            retries: self.retries - o.retries,
+            retries_refused: self.retries_refused - o.retries_refused,
+            circuit_open: self.circuit_open - o.circuit_open,
+            rate_limited: self.rate_limited - o.rate_limited,
+            bulkhead_rejected: self.bulkhead_rejected - o.bulkhead_rejected,
+            hedges: self.hedges - o.hedges,
+            hedges_won: self.hedges_won - o.hedges_won,
+            fallbacks: self.fallbacks - o.fallbacks,
         }
     }
 }
@@ -243,6 +274,7 @@ impl EdgeStats {
 struct OutcomeCounts {
     arrivals: u64,
     ok: u64,
+    degraded: u64,
     timeout: u64,
     rejected: u64,
     error: u64,
@@ -299,6 +331,10 @@ pub struct Recorder {
     pub entries: Vec<EntryStats>,
     pub services: Vec<ServiceStats>,
     pub edges: Vec<EdgeStats>,
+    /// Per source: its own requests' attempts and retries.
+    pub clients: Vec<EdgeStats>,
+    clients_at_warmup: Vec<EdgeStats>,
+    breakers: Vec<crate::patterns::BreakerStats>,
     edges_at_warmup: Vec<EdgeStats>,
     edges_at_window: Vec<EdgeStats>,
     capacity: Vec<u64>,
@@ -365,6 +401,9 @@ impl Recorder {
                 })
                 .collect(),
             edges: vec![EdgeStats::default(); m.edges.len()],
+            clients: vec![EdgeStats::default(); m.sources.len()],
+            clients_at_warmup: vec![EdgeStats::default(); m.sources.len()],
+            breakers: Vec::new(),
             edges_at_warmup: vec![EdgeStats::default(); m.edges.len()],
             edges_at_window: vec![EdgeStats::default(); m.edges.len()],
             capacity: m
@@ -411,7 +450,8 @@ impl Recorder {
         };
         for e in &mut self.entries {
             let w = e.window;
-            let done = w.ok + w.timeout + w.rejected + w.error;
+            let good = w.ok + w.degraded;
+            let done = good + w.timeout + w.rejected + w.error;
             let h = &e.window_latency;
             let q = |p: f64| {
                 if h.is_empty() {
@@ -423,7 +463,7 @@ impl Recorder {
             for v in [
                 w.arrivals as f64 * per_s,
                 done as f64 * per_s,
-                w.ok as f64 * per_s,
+                good as f64 * per_s,
                 w.timeout as f64 * per_s,
                 w.rejected as f64 * per_s,
                 w.error as f64 * per_s,
@@ -485,6 +525,12 @@ impl Recorder {
             s.queued.restart(now);
         }
         self.edges_at_warmup.clone_from(&self.edges);
+        self.clients_at_warmup.clone_from(&self.clients);
+    }
+
+    /// Breaker accounting per call spec, summed over caller replicas.
+    pub fn breaker_totals(&mut self, _m: &Model, per_spec: &[crate::patterns::BreakerStats]) {
+        self.breakers = per_spec.to_vec();
     }
 
     #[inline]
@@ -502,26 +548,25 @@ impl Recorder {
         let lat = now - arrived;
         let bump = |c: &mut OutcomeCounts| match outcome {
             Outcome::Ok => c.ok += 1,
+            Outcome::Degraded => c.degraded += 1,
             Outcome::Timeout => c.timeout += 1,
             Outcome::Rejected | Outcome::Refused => c.rejected += 1,
-            Outcome::Error => c.error += 1,
+            Outcome::Error | Outcome::CircuitOpen => c.error += 1,
         };
         bump(&mut e.window);
-        if outcome == Outcome::Ok {
+        if outcome.is_success() {
             record(&mut e.window_latency, lat);
         }
         if arrived >= self.warmup {
             bump(&mut e.measured);
             record(&mut e.latency_all, lat);
             e.latency_all_sum += u128::from(lat);
-            if outcome == Outcome::Ok {
+            if outcome.is_success() {
                 record(&mut e.latency_ok, lat);
                 e.latency_ok_sum += u128::from(lat);
             }
         }
     }
-
-    pub fn fault_edge(&mut self, _fault: usize, _starting: bool, _now: Nanos) {}
 
     pub fn finish(
         mut self,
@@ -544,7 +589,8 @@ impl Recorder {
         for (i, (src, e)) in m.sources.iter().zip(&self.entries).enumerate() {
             let c = e.measured;
             let failed = c.timeout + c.rejected + c.error;
-            let done = c.ok + failed;
+            let good = c.ok + c.degraded;
+            let done = good + failed;
             let op = &m.ops[src.op as usize];
             let svc = &m.services[op.service as usize];
             let target = if svc.ops.len() == 1 {
@@ -558,6 +604,7 @@ impl Recorder {
                     target,
                     requests: e.requests,
                     ok: c.ok,
+                    degraded: c.degraded,
                     failed: Failed {
                         timeout: c.timeout,
                         rejected: c.rejected,
@@ -565,7 +612,7 @@ impl Recorder {
                     },
                     in_flight_at_end: in_flight[i],
                     throughput_rps: done as f64 / measured_s,
-                    goodput_rps: c.ok as f64 / measured_s,
+                    goodput_rps: good as f64 / measured_s,
                     error_rate: if done == 0 {
                         0.0
                     } else {
@@ -595,6 +642,10 @@ impl Recorder {
                     rejected: c.rejected,
                     refused: c.refused,
                     injected_errors: c.injected_errors,
+                    rate_limited: c.rate_limited,
+                    concurrency_limited: c.concurrency_limited,
+                    shed: c.shed,
+                    deadline_dropped: c.deadline_dropped,
                     utilization: busy_mean / self.capacity[i] as f64,
                     busy_threads_mean: busy_mean,
                     queue_len_mean: queue_mean,
@@ -619,20 +670,43 @@ impl Recorder {
             .zip(self.edges.iter().zip(&self.edges_at_warmup))
         {
             let d = st.minus(w);
-            edges.insert(
-                e.name.clone(),
-                EdgeSummary {
-                    calls: d.calls,
-                    ok: d.ok,
-                    errors: d.errors,
-                    rejected: d.rejected,
-                    timeouts: d.timeouts,
-                    late_replies: d.late_replies,
-                },
-            );
+            let ei = edges.len() as u32;
+            let mut b = crate::patterns::BreakerStats::default();
+            for (spec, stats) in m.calls.iter().zip(&self.breakers) {
+                if spec.edge == ei {
+                    b.state_changes += stats.state_changes;
+                    b.times_opened += stats.times_opened;
+                    b.time_open += stats.time_open;
+                    b.time_half_open += stats.time_half_open;
+                }
+            }
+            edges.insert(e.name.clone(), edge_summary(&d, &b));
         }
+        let mut clients = indexmap::IndexMap::new();
+        for (i, src) in m.sources.iter().enumerate() {
+            let d = self.clients[i].minus(&self.clients_at_warmup[i]);
+            if d.retries > 0 || m.calls[src.call as usize].policy != crate::model::NO_POLICY {
+                clients.insert(src.name.clone(), edge_summary(&d, &Default::default()));
+            }
+        }
+        let entry_requests: u64 = entries.values().map(|e: &EntrySummary| e.requests).sum();
+        let amplification = services
+            .iter()
+            .map(|(name, s): (&String, &ServiceSummary)| {
+                (
+                    name.clone(),
+                    if entry_requests == 0 {
+                        0.0
+                    } else {
+                        s.arrivals as f64 / entry_requests as f64
+                    },
+                )
+            })
+            .collect();
         RunResult {
             summary: Summary {
+                clients,
+                amplification,
                 scenario: m.name.clone(),
                 seed: self.seed,
                 version: crate::VERSION.into(),
@@ -651,5 +725,30 @@ impl Recorder {
             },
             timeseries: self.ts,
         }
+    }
+}
+
+fn edge_summary(d: &EdgeStats, b: &crate::patterns::BreakerStats) -> EdgeSummary {
+    EdgeSummary {
+        calls: d.calls,
+        ok: d.ok,
+        degraded: d.degraded,
+        errors: d.errors,
+        rejected: d.rejected,
+        timeouts: d.timeouts,
+        late_replies: d.late_replies,
+        attempts: d.attempts,
+        retries: d.retries,
+        retries_refused_by_budget: d.retries_refused,
+        circuit_open: d.circuit_open,
+        rate_limited: d.rate_limited,
+        bulkhead_rejected: d.bulkhead_rejected,
+        hedges: d.hedges,
+        hedges_won: d.hedges_won,
+        fallbacks: d.fallbacks,
+        breaker_state_changes: b.state_changes,
+        breaker_times_opened: b.times_opened,
+        breaker_open_s: secs(b.time_open),
+        breaker_half_open_s: secs(b.time_half_open),
     }
 }

@@ -6,6 +6,7 @@
 //! build many worlds from one model.
 
 use crate::dist::Dist;
+use crate::patterns::{Admission, CallPolicy, Layer};
 use crate::time::Nanos;
 
 pub type ServiceId = u32;
@@ -32,8 +33,10 @@ pub struct Model {
     pub services: Vec<Service>,
     pub ops: Vec<Operation>,
     pub steps: Vec<Step>,
-    /// Targets of `call` steps and of `parallel` branches.
+    /// Targets of `call` steps, of `parallel` branches and of sources.
     pub calls: Vec<CallSpec>,
+    /// Resilience policies of calls (`CallSpec::policy`).
+    pub policies: Vec<CallPolicy>,
     pub edges: Vec<Edge>,
     pub dists: Vec<Dist>,
     pub sources: Vec<Source>,
@@ -51,6 +54,8 @@ pub struct Service {
     pub ops: Vec<OpId>,
     /// Stream of every work time sampled at this service.
     pub work_stream: String,
+    /// Admission control at the door, per replica.
+    pub admission: Admission,
 }
 
 #[derive(Clone, Debug)]
@@ -74,11 +79,69 @@ pub enum Step {
     },
 }
 
+/// No resilience policy on a call.
+pub const NO_POLICY: u32 = u32::MAX;
+
+/// A call as a caller makes it: a `call` step, a `parallel` branch, or a
+/// workload source's request (edge `CLIENT`).
 #[derive(Clone, Copy, Debug)]
 pub struct CallSpec {
     pub edge: EdgeId,
     pub op: OpId,
+    /// Per-attempt timeout.
     pub timeout: Option<Nanos>,
+    /// Index into `Model::policies`, or `NO_POLICY`.
+    pub policy: u32,
+    /// The layers around the call, outermost first; `layers[..split]` apply
+    /// once per call, the rest to every attempt (retries and hedges).
+    pub layers: [Layer; 8],
+    pub layer_count: u8,
+    pub split: u8,
+    /// The fallback sits inside the retry: each failed attempt is degraded.
+    pub fallback_per_attempt: bool,
+}
+
+impl CallSpec {
+    pub fn new(edge: EdgeId, op: OpId, timeout: Option<Nanos>) -> CallSpec {
+        let mut layers = [Layer::Timeout; 8];
+        let layer_count = u8::from(timeout.is_some());
+        layers[0] = Layer::Timeout;
+        CallSpec {
+            edge,
+            op,
+            timeout,
+            policy: NO_POLICY,
+            layers,
+            layer_count,
+            split: 0,
+            fallback_per_attempt: false,
+        }
+    }
+
+    /// Attaches `policy` (stored at `index`), deriving the layer split.
+    pub fn with_policy(mut self, index: u32, policy: &CallPolicy) -> CallSpec {
+        self.policy = index;
+        let order: Vec<Layer> = policy
+            .order
+            .iter()
+            .copied()
+            .filter(|l| *l != Layer::Timeout || self.timeout.is_some())
+            .collect();
+        self.layer_count = order.len() as u8;
+        self.layers[..order.len()].copy_from_slice(&order);
+        let first_multi = order
+            .iter()
+            .position(|l| matches!(l, Layer::Retry | Layer::Hedge));
+        self.split = first_multi.map_or(0, |p| p as u8);
+        let pos = |x: Layer| order.iter().position(|l| *l == x);
+        self.fallback_per_attempt =
+            matches!((pos(Layer::Fallback), pos(Layer::Retry)), (Some(f), Some(r)) if f > r);
+        self
+    }
+
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers[..self.layer_count as usize]
+    }
 }
 
 /// A directed caller → callee pair; both hops of a call use its latency.
@@ -105,6 +168,11 @@ pub struct Source {
     pub arrivals: Arrivals,
     pub timeout: Option<Nanos>,
     pub limit: Option<u64>,
+    /// The source's request as a call (`calls[call]`, edge `CLIENT`): its
+    /// timeout and retries.
+    pub call: u32,
+    /// The client's timeout travels with the request as a deadline.
+    pub propagate_deadline: bool,
 }
 
 #[derive(Clone, Debug)]

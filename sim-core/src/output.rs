@@ -36,6 +36,12 @@ pub struct Summary {
     pub entries: IndexMap<String, EntrySummary>,
     pub services: IndexMap<String, ServiceSummary>,
     pub edges: IndexMap<String, EdgeSummary>,
+    /// Per source with a retry policy: its own attempts and retries.
+    #[serde(default)]
+    pub clients: IndexMap<String, EdgeSummary>,
+    /// Retry amplification: arrivals at each service ÷ entry requests.
+    #[serde(default)]
+    pub amplification: IndexMap<String, f64>,
     pub faults: Vec<FaultWindow>,
     /// Per fault window and entry: baseline, recovery time, verdict.
     #[serde(default)]
@@ -71,12 +77,16 @@ pub struct EntrySummary {
     /// Requests that arrived in the measured period.
     pub requests: u64,
     pub ok: u64,
+    /// Answered by a fallback somewhere along the way (counted apart from
+    /// `ok`; part of goodput).
+    #[serde(default)]
+    pub degraded: u64,
     pub failed: Failed,
     /// Requests with no outcome when the run stopped.
     pub in_flight_at_end: u64,
     /// (ok + failed) / sim_duration_s.
     pub throughput_rps: f64,
-    /// ok / sim_duration_s.
+    /// (ok + degraded) / sim_duration_s.
     pub goodput_rps: f64,
     /// failed / (ok + failed).
     pub error_rate: f64,
@@ -106,6 +116,19 @@ pub struct ServiceSummary {
     pub refused: u64,
     /// Answers turned into errors by an `errors` fault.
     pub injected_errors: u64,
+    /// Refused by the admission token bucket.
+    #[serde(default)]
+    pub rate_limited: u64,
+    /// Refused by the adaptive concurrency limit.
+    #[serde(default)]
+    pub concurrency_limited: u64,
+    /// Dropped from the queue after waiting longer than `shed_queue_time`.
+    #[serde(default)]
+    pub shed: u64,
+    /// Dropped because their propagated deadline had passed (when taken
+    /// from the queue, or before a step).
+    #[serde(default)]
+    pub deadline_dropped: u64,
     /// Time-weighted busy threads ÷ (threads × replicas).
     pub utilization: f64,
     pub busy_threads_mean: f64,
@@ -125,13 +148,47 @@ pub struct ServiceSummary {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct EdgeSummary {
+    /// Requests sent over the network (every attempt that left).
     pub calls: u64,
+    /// Calls (not attempts) by outcome as their caller saw it.
     pub ok: u64,
+    #[serde(default)]
+    pub degraded: u64,
     pub errors: u64,
     pub rejected: u64,
+    /// Timeouts fired (per attempt, and call-level deadlines).
     pub timeouts: u64,
     /// Answers that arrived after the caller had given up.
     pub late_replies: u64,
+    /// Attempts started: first tries, retries and hedges.
+    #[serde(default)]
+    pub attempts: u64,
+    #[serde(default)]
+    pub retries: u64,
+    #[serde(default)]
+    pub retries_refused_by_budget: u64,
+    /// Attempts failed fast by an open breaker.
+    #[serde(default)]
+    pub circuit_open: u64,
+    #[serde(default)]
+    pub rate_limited: u64,
+    #[serde(default)]
+    pub bulkhead_rejected: u64,
+    #[serde(default)]
+    pub hedges: u64,
+    #[serde(default)]
+    pub hedges_won: u64,
+    #[serde(default)]
+    pub fallbacks: u64,
+    #[serde(default)]
+    pub breaker_state_changes: u64,
+    #[serde(default)]
+    pub breaker_times_opened: u64,
+    /// Seconds spent open, summed over caller replicas.
+    #[serde(default)]
+    pub breaker_open_s: f64,
+    #[serde(default)]
+    pub breaker_half_open_s: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -7,10 +7,11 @@
 
 use super::KeyError;
 use super::dto::{
-    ArrivalProcess, DistFile, DistKind, FaultFile, QueueFile, ScenarioFile, StepFile,
+    ArrivalProcess, CallFile, DistFile, DistKind, FaultFile, QueueFile, ScenarioFile, StepFile,
 };
 use crate::dist::Dist;
 use crate::model::*;
+use crate::patterns::{CallPolicyFile, FieldError};
 use crate::time::{NS_PER_S, Nanos, parse_duration};
 
 type R<T> = Result<T, KeyError>;
@@ -126,6 +127,38 @@ pub fn dist(key: &str, d: &DistFile) -> R<Dist> {
     built.map_err(|m| KeyError::new(key, m))
 }
 
+/// Turns a pattern's (field, message) into an error at `key.field`.
+fn field_error(key: &str) -> impl Fn(FieldError) -> KeyError + '_ {
+    move |(field, message)| KeyError::new(format!("{key}.{field}"), message)
+}
+
+/// The patterns written on a `call` step or a `parallel` branch.
+macro_rules! policy_of {
+    ($x:expr) => {
+        CallPolicyFile {
+            retry: $x.retry.clone(),
+            breaker: $x.breaker.clone(),
+            bulkhead: $x.bulkhead.clone(),
+            rate_limit: $x.rate_limit.clone(),
+            hedge: $x.hedge.clone(),
+            fallback: $x.fallback.clone(),
+            deadline: $x.deadline.clone(),
+            order: $x.order.clone(),
+        }
+    };
+}
+
+fn has_patterns(p: &CallPolicyFile) -> bool {
+    p.retry.is_some()
+        || p.breaker.is_some()
+        || p.bulkhead.is_some()
+        || p.rate_limit.is_some()
+        || p.hedge.is_some()
+        || p.fallback.is_some()
+        || p.deadline.is_some()
+        || p.order.is_some()
+}
+
 fn check_name(key: &str, name: &str) -> R<()> {
     if name.is_empty()
         || name.contains('.')
@@ -231,6 +264,7 @@ impl Builder<'_> {
         from: ServiceId,
         target: &str,
         timeout: &Option<String>,
+        policy: &CallPolicyFile,
     ) -> R<CallSpec> {
         let op = self.resolve_target(&format!("{key}.call"), target)?;
         let to = self.m.ops[op as usize].service;
@@ -238,11 +272,18 @@ impl Builder<'_> {
             Some(t) => Some(positive_duration(&format!("{key}.timeout"), t)?),
             None => None,
         };
-        Ok(CallSpec {
-            edge: self.edge(from, to)?,
-            op,
-            timeout,
-        })
+        let spec = CallSpec::new(self.edge(from, to)?, op, timeout);
+        self.attach_policy(key, spec, policy)
+    }
+
+    fn attach_policy(&mut self, key: &str, spec: CallSpec, policy: &CallPolicyFile) -> R<CallSpec> {
+        if !has_patterns(policy) {
+            return Ok(spec);
+        }
+        let p = policy.validate().map_err(field_error(key))?;
+        let spec = spec.with_policy(self.m.policies.len() as u32, &p);
+        self.m.policies.push(p);
+        Ok(spec)
     }
 
     fn steps(&mut self, key: &str, sid: ServiceId, steps: &[StepFile]) -> R<(u32, u32)> {
@@ -264,17 +305,18 @@ impl Builder<'_> {
                     "a step has exactly one of `work`, `call` or `parallel`",
                 ));
             }
-            if st.timeout.is_some() && st.call.is_none() {
+            let policy = policy_of!(st);
+            if (st.timeout.is_some() || has_patterns(&policy)) && st.call.is_none() {
                 return Err(KeyError::new(
-                    format!("{k}.timeout"),
-                    "`timeout` belongs to a `call` step",
+                    &k,
+                    "`timeout`, `retry` and the other call patterns belong to a `call` step (in `parallel`, put them on each branch)",
                 ));
             }
             if let Some(w) = &st.work {
                 let d = dist(&format!("{k}.work"), w)?;
                 out.push(Step::Work(self.add_dist(d)));
             } else if let Some(target) = &st.call {
-                let c = self.call(&k, sid, target, &st.timeout)?;
+                let c = self.call(&k, sid, target, &st.timeout, &policy)?;
                 self.m.calls.push(c);
                 out.push(Step::Call((self.m.calls.len() - 1) as u32));
             } else if let Some(branches) = &st.parallel {
@@ -286,11 +328,14 @@ impl Builder<'_> {
                 }
                 let mut specs = Vec::new();
                 for (j, b) in branches.iter().enumerate() {
+                    let b: &CallFile = b;
+                    let policy = policy_of!(b);
                     specs.push(self.call(
                         &format!("{k}.parallel.{j}"),
                         sid,
                         &b.call,
                         &b.timeout,
+                        &policy,
                     )?);
                 }
                 let first = self.m.calls.len() as u32;
@@ -455,6 +500,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             ops: Vec::new(),
             steps: Vec::new(),
             calls: Vec::new(),
+            policies: Vec::new(),
             edges: Vec::new(),
             dists: Vec::new(),
             sources: Vec::new(),
@@ -525,6 +571,12 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             queue,
             ops,
             work_stream: format!("work/{name}"),
+            admission: match &s.admission {
+                Some(a) => a
+                    .validate()
+                    .map_err(field_error(&format!("{key}.admission")))?,
+                None => Default::default(),
+            },
         });
     }
     for (si, (name, s)) in file.services.iter().enumerate() {
@@ -592,6 +644,20 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
                 "must be at least 1",
             ));
         }
+        let client_policy = CallPolicyFile {
+            retry: w.retry.clone(),
+            ..Default::default()
+        };
+        let spec = b.attach_policy(&key, CallSpec::new(CLIENT, op, timeout), &client_policy)?;
+        b.m.calls.push(spec);
+        let call = (b.m.calls.len() - 1) as u32;
+        let propagate_deadline = w.propagate_deadline.unwrap_or(false);
+        if propagate_deadline && timeout.is_none() {
+            return Err(KeyError::new(
+                format!("{key}.propagate_deadline"),
+                "needs the source's `timeout`: the deadline is arrival + timeout",
+            ));
+        }
         b.m.sources.push(Source {
             name: name.clone(),
             op,
@@ -602,6 +668,8 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             },
             timeout,
             limit: w.requests,
+            call,
+            propagate_deadline,
         });
     }
     for (i, f) in file.fault.iter().enumerate() {

@@ -7,6 +7,11 @@
 //! default.
 
 use indexmap::IndexMap;
+
+use crate::patterns::{
+    AdmissionFile, BreakerFile, BulkheadFile, FallbackFile, HedgeFile, Layer, RateLimitFile,
+    RetryFile,
+};
 use schemars::JsonSchema;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -93,6 +98,15 @@ pub struct SourceFile {
     /// Stop after this many arrivals (default: send until `duration`).
     #[serde(default)]
     pub requests: Option<u64>,
+    /// The client's own retries (impatient users retrying are part of
+    /// every retry storm).
+    #[serde(default)]
+    pub retry: Option<RetryFile>,
+    /// Deadline propagation: the client's timeout travels with the request
+    /// as a deadline; a service drops a dequeued request whose deadline has
+    /// passed and stops before each step once it is gone.
+    #[serde(default)]
+    pub propagate_deadline: Option<bool>,
 }
 
 /// Size of an accept queue: a number of slots, or "unbounded".
@@ -165,6 +179,9 @@ pub struct ServiceFile {
     /// Named operations, when the service has several.
     #[serde(default)]
     pub operations: IndexMap<String, OperationFile>,
+    /// Admission control at the service's door (per replica).
+    #[serde(default)]
+    pub admission: Option<AdmissionFile>,
 }
 
 /// A named operation of a service.
@@ -191,6 +208,33 @@ pub struct StepFile {
     /// Several calls at once; wait for all.
     #[serde(default)]
     pub parallel: Option<Vec<CallFile>>,
+    /// Retries of this call (Resilience4j Retry).
+    #[serde(default)]
+    pub retry: Option<RetryFile>,
+    /// A circuit breaker per caller replica (Resilience4j CircuitBreaker).
+    #[serde(default)]
+    pub breaker: Option<BreakerFile>,
+    /// At most N concurrent calls per caller replica (Resilience4j Bulkhead).
+    #[serde(default)]
+    pub bulkhead: Option<BulkheadFile>,
+    /// A token bucket on outgoing calls per caller replica.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitFile>,
+    /// Hedged attempts (gRPC hedging policy).
+    #[serde(default)]
+    pub hedge: Option<HedgeFile>,
+    /// A failure becomes a degraded success: `true` or `{ latency, on }`.
+    #[serde(default)]
+    pub fallback: Option<FallbackFile>,
+    /// Overall deadline of the call, covering every attempt, backoff and
+    /// hedge (Envoy's route timeout, a gRPC deadline).
+    #[serde(default)]
+    pub deadline: Option<String>,
+    /// The order in which the patterns wrap the call, outermost first
+    /// (default: fallback, retry, hedge, breaker, rate_limit, timeout,
+    /// bulkhead — Resilience4j's aspect order).
+    #[serde(default)]
+    pub order: Option<Vec<Layer>>,
 }
 
 /// One call inside `parallel`.
@@ -200,6 +244,33 @@ pub struct CallFile {
     pub call: String,
     #[serde(default)]
     pub timeout: Option<String>,
+    /// Retries of this call (Resilience4j Retry).
+    #[serde(default)]
+    pub retry: Option<RetryFile>,
+    /// A circuit breaker per caller replica (Resilience4j CircuitBreaker).
+    #[serde(default)]
+    pub breaker: Option<BreakerFile>,
+    /// At most N concurrent calls per caller replica (Resilience4j Bulkhead).
+    #[serde(default)]
+    pub bulkhead: Option<BulkheadFile>,
+    /// A token bucket on outgoing calls per caller replica.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitFile>,
+    /// Hedged attempts (gRPC hedging policy).
+    #[serde(default)]
+    pub hedge: Option<HedgeFile>,
+    /// A failure becomes a degraded success: `true` or `{ latency, on }`.
+    #[serde(default)]
+    pub fallback: Option<FallbackFile>,
+    /// Overall deadline of the call, covering every attempt, backoff and
+    /// hedge (Envoy's route timeout, a gRPC deadline).
+    #[serde(default)]
+    pub deadline: Option<String>,
+    /// The order in which the patterns wrap the call, outermost first
+    /// (default: fallback, retry, hedge, breaker, rate_limit, timeout,
+    /// bulkhead — Resilience4j's aspect order).
+    #[serde(default)]
+    pub order: Option<Vec<Layer>>,
 }
 
 /// A fault window: a target, a start, a length and exactly one kind.
