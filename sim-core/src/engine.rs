@@ -189,6 +189,8 @@ struct Job {
     t_start: Nanos,
     /// Propagated deadline (`NEVER` when the request carries none).
     deadline: Nanos,
+    /// When the caller's attempt timed out while this job was alive.
+    abandoned_at: Nanos,
 }
 
 const NO_JOB: u32 = u32::MAX;
@@ -236,6 +238,9 @@ struct Attempt {
     sent: bool,
     /// The attempt's own timeout, if armed (the callee's deadline).
     expires: Nanos,
+    /// The callee's job, once sent.
+    job: u32,
+    job_gen: u32,
 }
 
 /// Bulkhead waiter ids: attempts as they are, calls with this bit set.
@@ -586,6 +591,7 @@ impl<'m> World<'m> {
             t_arrive: 0,
             t_start: 0,
             deadline,
+            abandoned_at: NEVER,
         };
         self.live_jobs += 1;
         if let Some(i) = self.free_jobs.pop() {
@@ -655,6 +661,8 @@ impl<'m> World<'m> {
             hedged,
             sent: false,
             expires: NEVER,
+            job: NO_JOB,
+            job_gen: 0,
         };
         if let Some(i) = self.free_attempts.pop() {
             let generation = self.attempts[i as usize].generation;
@@ -1069,6 +1077,8 @@ impl<'m> World<'m> {
             c.deadline.min(a.expires)
         };
         let job = self.alloc_job(to, spec.op, (att, a.generation), spec.edge, deadline);
+        self.attempts[att as usize].job = job;
+        self.attempts[att as usize].job_gen = self.jobs[job as usize].generation;
         if spec.edge == CLIENT {
             self.on_arrive(job);
         } else {
@@ -1090,6 +1100,12 @@ impl<'m> World<'m> {
             slot.generation = slot.generation.wrapping_add(1);
         }
         self.free_attempts.push(att);
+        if outcome == Outcome::Timeout && a.sent {
+            let job = &mut self.jobs[a.job as usize];
+            if job.generation == a.job_gen {
+                job.abandoned_at = self.now;
+            }
+        }
         let c = self.calls[a.call as usize];
         let call_live = c.pending && c.generation == a.call_gen;
         if a.holds_bulkhead {
@@ -1301,7 +1317,13 @@ impl<'m> World<'m> {
             && parent.generation == job.parent_gen
             && self.calls[parent.call as usize].pending
             && self.calls[parent.call as usize].generation == parent.call_gen);
-        self.rec.services[s].record_done(job.t_arrive, job.t_start, self.now, orphan);
+        self.rec.services[s].record_done(
+            job.t_arrive,
+            job.t_start,
+            self.now,
+            orphan,
+            job.abandoned_at,
+        );
         let replica = job.replica as usize;
         let rep = &mut self.replicas[s][replica];
         let inflight = rep.busy + rep.queue.len() as u32;

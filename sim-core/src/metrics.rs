@@ -136,6 +136,8 @@ pub struct ServiceCounters {
     pub injected_errors: u64,
     pub orphaned_requests: u64,
     pub orphaned_work_ns: u128,
+    /// Of that, thread time after the caller's attempt timed out.
+    pub after_giveup_ns: u128,
     pub busy_work_ns: u128,
     pub rate_limited: u64,
     pub concurrency_limited: u64,
@@ -153,6 +155,7 @@ impl ServiceCounters {
             injected_errors: self.injected_errors - o.injected_errors,
             orphaned_requests: self.orphaned_requests - o.orphaned_requests,
             orphaned_work_ns: self.orphaned_work_ns - o.orphaned_work_ns,
+            after_giveup_ns: self.after_giveup_ns - o.after_giveup_ns,
             busy_work_ns: self.busy_work_ns - o.busy_work_ns,
             rate_limited: self.rate_limited - o.rate_limited,
             concurrency_limited: self.concurrency_limited - o.concurrency_limited,
@@ -207,13 +210,21 @@ impl ServiceStats {
     }
 
     #[inline]
-    pub fn record_done(&mut self, arrived: Nanos, started: Nanos, now: Nanos, orphan: bool) {
+    pub fn record_done(
+        &mut self,
+        arrived: Nanos,
+        started: Nanos,
+        now: Nanos,
+        orphan: bool,
+        abandoned_at: Nanos,
+    ) {
         self.c.completed += 1;
         let held = u128::from(now - started);
         self.c.busy_work_ns += held;
         if orphan {
             self.c.orphaned_requests += 1;
             self.c.orphaned_work_ns += held;
+            self.c.after_giveup_ns += u128::from(now - started.max(abandoned_at.min(now)));
         }
         if arrived >= self.warmup {
             let s = now - arrived;
@@ -654,6 +665,7 @@ impl Recorder {
                     queue_wait_ms: latency_of(&s.wait, s.wait_sum),
                     sojourn_ms: latency_of(&s.sojourn, s.sojourn_sum),
                     orphaned_work_s: c.orphaned_work_ns as f64 / 1e9,
+                    work_after_giveup_s: c.after_giveup_ns as f64 / 1e9,
                     orphaned_requests: c.orphaned_requests,
                     wasted_work_ratio: if c.busy_work_ns == 0 {
                         0.0

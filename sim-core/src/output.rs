@@ -139,8 +139,13 @@ pub struct ServiceSummary {
     pub queue_wait_ms: Latency,
     /// From arrival at the service to its answer, ms.
     pub sojourn_ms: Latency,
-    /// Thread-seconds spent on requests whose caller had already given up.
+    /// Thread-seconds spent on requests whose answer nobody awaited any
+    /// more (their whole time holding a thread).
     pub orphaned_work_s: f64,
+    /// Of that, thread-seconds spent after the caller's timeout fired: the
+    /// work deadline propagation removes.
+    #[serde(default)]
+    pub work_after_giveup_s: f64,
     pub orphaned_requests: u64,
     /// orphaned thread time ÷ all busy thread time.
     pub wasted_work_ratio: f64,

@@ -4,6 +4,7 @@
 mod cli;
 mod common;
 mod determinism;
+mod patterns;
 mod queueing;
 mod slo;
 mod sweep;
