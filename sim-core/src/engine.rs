@@ -318,6 +318,8 @@ pub struct World<'m> {
     /// Sources still sending, and when the last one stopped.
     active_sources: usize,
     sources_end: Nanos,
+    /// Attempts sent and not yet answered or timed out, per edge.
+    in_flight: Vec<u32>,
 }
 
 /// Runs `model` to the end and returns its results.
@@ -429,6 +431,7 @@ impl<'m> World<'m> {
             events: 0,
             active_sources: m.sources.len(),
             sources_end: 0,
+            in_flight: vec![0; m.edges.len()],
         };
         if m.warmup > 0 {
             w.schedule(m.warmup, Kind::WarmupEnd, 0, 0);
@@ -523,7 +526,11 @@ impl<'m> World<'m> {
                 continue;
             }
             self.now = ev.t;
-            self.rec.advance_windows(ev.t);
+            if self.rec.closes_window(ev.t) {
+                let g = self.edge_gauges();
+                self.rec.set_edge_gauges(g);
+                self.rec.advance_windows(ev.t);
+            }
             match ev.kind {
                 Kind::SourceArrival => self.on_source_arrival(ev.a as usize),
                 Kind::Arrive => self.on_arrive(ev.a),
@@ -555,6 +562,41 @@ impl<'m> World<'m> {
         }
         // An idle system still counts as observed until the sources stop.
         self.now = self.now.max(self.sources_end.min(stop_at));
+    }
+
+    /// Per edge: the share of caller replicas whose breaker is open (half
+    /// open counts half), and attempts in flight. Sampled at window ends.
+    fn edge_gauges(&mut self) -> Vec<(f64, f64)> {
+        let mut out = vec![(0.0, 0.0); self.m.edges.len()];
+        let mut breakers = vec![0u32; self.m.edges.len()];
+        for (spec, c) in self.m.calls.iter().enumerate() {
+            if c.edge == CLIENT {
+                continue;
+            }
+            let base = self.pattern_base[spec] as usize;
+            let end = self
+                .pattern_base
+                .get(spec + 1)
+                .map_or(self.patterns.len(), |x| *x as usize);
+            for p in &mut self.patterns[base..end] {
+                if let Some(b) = &mut p.breaker {
+                    b.poll(self.now);
+                    breakers[c.edge as usize] += 1;
+                    out[c.edge as usize].0 += match b.state() {
+                        crate::patterns::BreakerState::Open => 1.0,
+                        crate::patterns::BreakerState::HalfOpen => 0.5,
+                        crate::patterns::BreakerState::Closed => 0.0,
+                    };
+                }
+            }
+        }
+        for (e, o) in out.iter_mut().enumerate() {
+            if breakers[e] > 0 {
+                o.0 /= f64::from(breakers[e]);
+            }
+            o.1 = f64::from(self.in_flight[e]);
+        }
+        out
     }
 
     fn count_timeout(&mut self, spec: u32) {
@@ -1083,6 +1125,7 @@ impl<'m> World<'m> {
             self.on_arrive(job);
         } else {
             self.rec.edges[spec.edge as usize].calls += 1;
+            self.in_flight[spec.edge as usize] += 1;
             let hop = self.hop(spec.edge);
             let g = self.jobs[job as usize].generation;
             self.schedule(self.now + hop, Kind::Arrive, job, g);
@@ -1100,6 +1143,10 @@ impl<'m> World<'m> {
             slot.generation = slot.generation.wrapping_add(1);
         }
         self.free_attempts.push(att);
+        let edge = self.m.calls[self.calls[a.call as usize].spec as usize].edge;
+        if a.sent && edge != CLIENT {
+            self.in_flight[edge as usize] -= 1;
+        }
         if outcome == Outcome::Timeout && a.sent {
             let job = &mut self.jobs[a.job as usize];
             if job.generation == a.job_gen {

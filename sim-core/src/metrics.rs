@@ -332,6 +332,11 @@ const EDGE_METRICS: &[&str] = &[
     "timeouts_rps",
     "failures_rps",
     "late_replies_rps",
+    "attempts_rps",
+    "retries_rps",
+    "circuit_open_rps",
+    "breaker_open",
+    "in_flight",
 ];
 
 pub struct Recorder {
@@ -346,6 +351,10 @@ pub struct Recorder {
     pub clients: Vec<EdgeStats>,
     clients_at_warmup: Vec<EdgeStats>,
     breakers: Vec<crate::patterns::BreakerStats>,
+    /// Per edge, sampled by the engine at each window's end: the share of
+    /// caller replicas whose breaker is open (half-open counts half), and
+    /// attempts in flight.
+    edge_gauges: Vec<(f64, f64)>,
     edges_at_warmup: Vec<EdgeStats>,
     edges_at_window: Vec<EdgeStats>,
     capacity: Vec<u64>,
@@ -415,6 +424,7 @@ impl Recorder {
             clients: vec![EdgeStats::default(); m.sources.len()],
             clients_at_warmup: vec![EdgeStats::default(); m.sources.len()],
             breakers: Vec::new(),
+            edge_gauges: vec![(0.0, 0.0); m.edges.len()],
             edges_at_warmup: vec![EdgeStats::default(); m.edges.len()],
             edges_at_window: vec![EdgeStats::default(); m.edges.len()],
             capacity: m
@@ -440,6 +450,17 @@ impl Recorder {
                 .collect(),
             seed,
         }
+    }
+
+    /// Whether `t` closes at least one window (the engine then samples its
+    /// gauges first).
+    #[inline]
+    pub fn closes_window(&self, t: Nanos) -> bool {
+        t >= self.next_edge
+    }
+
+    pub fn set_edge_gauges(&mut self, gauges: Vec<(f64, f64)>) {
+        self.edge_gauges = gauges;
     }
 
     #[inline]
@@ -514,11 +535,17 @@ impl Recorder {
         for (i, e) in self.edges.iter().enumerate() {
             let d = e.minus(&self.edges_at_window[i]);
             self.edges_at_window[i] = *e;
+            let (open, in_flight) = self.edge_gauges.get(i).copied().unwrap_or((0.0, 0.0));
             for v in [
                 d.calls as f64 * per_s,
                 d.timeouts as f64 * per_s,
                 (d.errors + d.rejected + d.timeouts) as f64 * per_s,
                 d.late_replies as f64 * per_s,
+                d.attempts as f64 * per_s,
+                d.retries as f64 * per_s,
+                d.circuit_open as f64 * per_s,
+                open,
+                in_flight,
             ] {
                 push(v);
             }
