@@ -320,6 +320,8 @@ pub struct World<'m> {
     sources_end: Nanos,
     /// Attempts sent and not yet answered or timed out, per edge.
     in_flight: Vec<u32>,
+    /// For a source's call spec, the source's index.
+    client_of: Vec<u32>,
 }
 
 /// Runs `model` to the end and returns its results.
@@ -432,6 +434,14 @@ impl<'m> World<'m> {
             active_sources: m.sources.len(),
             sources_end: 0,
             in_flight: vec![0; m.edges.len()],
+            client_of: (0..m.calls.len())
+                .map(|spec| {
+                    m.sources
+                        .iter()
+                        .position(|s| s.call as usize == spec)
+                        .map_or(u32::MAX, |i| i as u32)
+                })
+                .collect(),
         };
         if m.warmup > 0 {
             w.schedule(m.warmup, Kind::WarmupEnd, 0, 0);
@@ -1045,7 +1055,8 @@ impl<'m> World<'m> {
         c.in_flight += 1;
         let (spec, slot, attempts, generation) = (c.spec, c.slot, c.attempts, c.generation);
         self.edge_stat(spec, |e| e.attempts += 1);
-        if let Some(h) = &self.patterns[slot as usize].hedge
+        if self.m.calls[spec as usize].policy != NO_POLICY
+            && let Some(h) = &self.patterns[slot as usize].hedge
             && u32::from(attempts) < h.max_attempts()
         {
             let delay = h.delay();
@@ -1167,6 +1178,9 @@ impl<'m> World<'m> {
         let call = a.call;
         self.calls[call as usize].in_flight -= 1;
         let spec = self.m.calls[c.spec as usize];
+        if spec.policy == NO_POLICY {
+            return self.finish_call(call, outcome);
+        }
         if outcome == Outcome::Ok
             && let Some(h) = &mut self.patterns[c.slot as usize].hedge
         {
@@ -1318,12 +1332,7 @@ impl<'m> World<'m> {
     fn edge_stat(&mut self, spec: u32, f: impl FnOnce(&mut crate::metrics::EdgeStats)) {
         let edge = self.m.calls[spec as usize].edge;
         if edge == CLIENT {
-            let src = self
-                .m
-                .sources
-                .iter()
-                .position(|s| s.call == spec)
-                .expect("client specs belong to a source");
+            let src = self.client_of[spec as usize] as usize;
             f(&mut self.rec.clients[src]);
         } else {
             f(&mut self.rec.edges[edge as usize]);

@@ -297,7 +297,9 @@ pub struct EntryStats {
     measured: OutcomeCounts,
     latency_ok: Histogram<u64>,
     latency_ok_sum: u128,
-    latency_all: Histogram<u64>,
+    /// Failed requests only: merged with `latency_ok` at the end, so a
+    /// success is recorded once.
+    latency_failed: Histogram<u64>,
     latency_all_sum: u128,
     /// Everything by completion time in the current window.
     window: OutcomeCounts,
@@ -398,7 +400,7 @@ impl Recorder {
                     measured: OutcomeCounts::default(),
                     latency_ok: histogram(),
                     latency_ok_sum: 0,
-                    latency_all: histogram(),
+                    latency_failed: histogram(),
                     latency_all_sum: 0,
                     window: OutcomeCounts::default(),
                     window_latency: histogram(),
@@ -597,9 +599,10 @@ impl Recorder {
         }
         if arrived >= self.warmup {
             bump(&mut e.measured);
-            record(&mut e.latency_all, lat);
             e.latency_all_sum += u128::from(lat);
-            if outcome.is_success() {
+            if !outcome.is_success() {
+                record(&mut e.latency_failed, lat);
+            } else {
                 record(&mut e.latency_ok, lat);
                 e.latency_ok_sum += u128::from(lat);
             }
@@ -657,7 +660,12 @@ impl Recorder {
                         failed as f64 / done as f64
                     },
                     latency_ms: latency_of(&e.latency_ok, e.latency_ok_sum),
-                    latency_all_ms: latency_of(&e.latency_all, e.latency_all_sum),
+                    latency_all_ms: {
+                        let mut all = e.latency_ok.clone();
+                        all.add(&e.latency_failed)
+                            .expect("auto-resizing histograms merge");
+                        latency_of(&all, e.latency_all_sum)
+                    },
                     latency_cdf_ms: cdf_of(&e.latency_ok),
                 },
             );
