@@ -4,7 +4,7 @@
 
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use sim_core::output::Summary;
-use sim_core::recovery::{Recovery, Verdict};
+use sim_core::recovery::{Params, Recovery, Verdict};
 
 fn num(v: f64) -> String {
     if v >= 100.0 {
@@ -28,7 +28,10 @@ pub fn seconds(v: f64) -> String {
 /// What the recovery column says.
 pub fn recovery_cell(r: &Recovery) -> String {
     match r.verdict {
-        Verdict::Recovered => format!("recovered in {}", seconds(r.recovery_time_s.unwrap_or(0.0))),
+        Verdict::Recovered => match r.recovery_time_s {
+            Some(t) if t > 0.0 => format!("recovered in {}", seconds(t)),
+            _ => format!("recovered in <{}", seconds(r.window_s)),
+        },
         Verdict::NotAffected => "not affected".into(),
         Verdict::DidNotRecover => "DID NOT RECOVER".into(),
         Verdict::Interrupted => "not back before next fault".into(),
@@ -39,9 +42,13 @@ pub fn recovery_cell(r: &Recovery) -> String {
 pub fn render(s: &Summary) -> String {
     let mut out = String::new();
     if !s.recovery.is_empty() {
-        out.push_str(
-            "recovery after each fault (goodput back within 5% of its pre-fault baseline, or 3σ of window noise, for 5 windows)\n",
-        );
+        let p = Params::default();
+        out.push_str(&format!(
+            "recovery after each fault: goodput back within {}% of its pre-fault baseline (or {}σ of window noise) for {} windows\n",
+            p.band * 100.0,
+            p.noise_z,
+            p.sustain
+        ));
         let mut t = Table::new();
         t.load_style(UTF8_FULL_CONDENSED);
         t.set_header(

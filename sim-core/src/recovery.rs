@@ -131,6 +131,9 @@ pub struct Recovery {
     pub baseline_p99_ms: Option<f64>,
     /// Half-width of the band for one window, req/s.
     pub band_rps: f64,
+    /// Width of a window: the resolution of `recovery_time_s` (0 means
+    /// back within the first window after the fault).
+    pub window_s: f64,
     /// Lowest window goodput from the fault's start to recovery (or the end
     /// of the evidence).
     pub min_goodput_rps: f64,
@@ -276,6 +279,7 @@ pub(crate) fn entry_recoveries(
 
         let r = &mut results[i];
         r.fault = i;
+        r.window_s = windows.first().map_or(0.0, |w| secs(w.1 - w.0));
         r.measured_from_s = secs(ge);
         r.overlaps = others;
 
