@@ -676,6 +676,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
         let fault = b.fault(i, f)?;
         b.m.faults.push(fault);
     }
+    crate::slo::validate(file).map_err(|(k, m)| KeyError::new(k, m))?;
     Ok(b.m)
 }
 

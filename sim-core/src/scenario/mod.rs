@@ -327,20 +327,35 @@ fn error_key(path: &str, message: &str) -> String {
 
 /// Byte span of the value at `key` (or of the deepest part of it found).
 fn locate_toml(doc: &toml_edit::Document<String>, key: &str) -> Option<Range<usize>> {
+    let segs: Vec<&str> = key.split('.').filter(|s| !s.is_empty()).collect();
     let mut item = doc.as_item();
     let mut best = None;
-    for seg in key.split('.').filter(|s| !s.is_empty()) {
-        let next = if let Ok(i) = seg.parse::<usize>() {
-            item.get(i)
+    let mut i = 0;
+    while i < segs.len() {
+        let seg = segs[i];
+        let mut taken = 1;
+        let next = if let Ok(n) = seg.parse::<usize>() {
+            item.get(n)
         } else {
-            let key_span = item
-                .as_table_like()
-                .and_then(|t| t.get_key_value(seg))
-                .and_then(|(k, _)| k.span());
-            if key_span.is_some() {
-                best = key_span;
+            // A quoted key may itself hold dots (`"checkout.p99"`): when the
+            // segment alone is not a key, try it joined with the rest.
+            let table = item.as_table_like();
+            let found = (1..=segs.len() - i).find_map(|n| {
+                let k = segs[i..i + n].join(".");
+                table
+                    .and_then(|t| t.get_key_value(&k))
+                    .map(|(key, value)| (n, key.span(), value))
+            });
+            match found {
+                Some((n, key_span, value)) => {
+                    taken = n;
+                    if key_span.is_some() {
+                        best = key_span;
+                    }
+                    Some(value)
+                }
+                None => None,
             }
-            item.get(seg)
         };
         match next {
             Some(n) => {
@@ -351,6 +366,7 @@ fn locate_toml(doc: &toml_edit::Document<String>, key: &str) -> Option<Range<usi
             }
             None => break,
         }
+        i += taken;
     }
     best
 }
