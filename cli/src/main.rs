@@ -7,9 +7,11 @@
 //! model logic.
 
 mod bench;
+mod blast;
 mod errors;
 mod sweep;
 mod table;
+mod verdicts;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -57,6 +59,8 @@ enum Command {
     },
     /// Run a scenario over a grid of parameter values, in parallel.
     Sweep(sweep::SweepArgs),
+    /// Inject a fault into each service in turn and report who takes whom down.
+    Blast(blast::BlastArgs),
     /// Merge the outputs of sharded sweeps into one.
     Merge(sweep::MergeArgs),
     /// Check a scenario without running it.
@@ -85,6 +89,8 @@ pub enum Failure {
     Input(String),
     /// A file could not be read or written (exit 1).
     Io(String),
+    /// The run finished but an SLO assertion failed (exit 3).
+    SloFailed,
 }
 
 impl From<std::io::Error> for Failure {
@@ -108,6 +114,7 @@ fn main() -> ExitCode {
         Command::Report { dir } => cmd_report(&dir),
         Command::Sweep(args) => sweep::cmd_sweep(&args),
         Command::Merge(args) => sweep::cmd_merge(&args),
+        Command::Blast(args) => blast::cmd_blast(&args),
         Command::Schema => {
             let schema = schemars::schema_for!(sim_core::scenario::ScenarioFile);
             println!(
@@ -128,6 +135,7 @@ fn main() -> ExitCode {
             eprintln!("error: {m}");
             ExitCode::from(1)
         }
+        Err(Failure::SloFailed) => ExitCode::from(3),
     }
 }
 
@@ -186,9 +194,13 @@ fn cmd_run(
         print!("{}", reports::summary_json(&result.summary));
     } else {
         print!("{}", table::render(&result.summary));
+        print!("{}", verdicts::render(&result.summary));
         if let Some(dir) = &out {
             println!("wrote {}/summary.json and timeseries.csv", dir.display());
         }
+    }
+    if result.summary.slo.iter().any(|s| !s.pass) {
+        return Err(Failure::SloFailed);
     }
     Ok(())
 }

@@ -129,7 +129,8 @@ pub fn report(
         let figs: Vec<&(Figure, String)> =
             figures.iter().filter(|(f, _)| f.section == *sec).collect();
         let has_table = matches!(sec, Section::Entries | Section::Services | Section::Edges);
-        if figs.is_empty() && !has_table && !(*sec == Section::More && !omitted.is_empty()) {
+        let notes = *sec == Section::More && !omitted.is_empty();
+        if figs.is_empty() && !has_table && !notes {
             continue;
         }
         let _ = writeln!(h, "<section id=\"{id}\">\n<h2>{name}</h2>");

@@ -225,6 +225,8 @@ fn synthetic() -> RunResult {
                 start_s: 20.0,
                 end_s: 40.0,
             }],
+            recovery: Vec::new(),
+            slo: Vec::new(),
         },
         timeseries: ts,
     }

@@ -66,8 +66,8 @@ enum Kind {
     Arrive,
     /// Job `a` (generation `b`) finished its current work step.
     WorkDone,
-    /// The answer to call `a` (generation `b`) reaches the caller; `c` is
-    /// the outcome.
+    /// The answer to call `a` (generation `b`, edge `d`) reaches the
+    /// caller; `c` is the outcome.
     Reply,
     /// Call `a` (generation `b`) times out.
     Timeout,
@@ -83,6 +83,9 @@ struct Event {
     seq: u64,
     a: u32,
     b: u32,
+    /// Reply: the call's edge, kept here because the call's slot may have
+    /// been reused by the time a late reply lands.
+    d: u32,
     kind: Kind,
     c: u8,
 }
@@ -130,6 +133,9 @@ struct Job {
     pending: u32,
     parent_call: u32,
     parent_gen: u32,
+    /// Edge the request came along (`CLIENT` for a source's request): the
+    /// answer goes back along it even if the caller's call slot was reused.
+    parent_edge: EdgeId,
     t_arrive: Nanos,
     t_start: Nanos,
 }
@@ -201,6 +207,9 @@ pub struct World<'m> {
     duration: Nanos,
     rec: Recorder,
     events: u64,
+    /// Sources still sending, and when the last one stopped.
+    active_sources: usize,
+    sources_end: Nanos,
 }
 
 /// Runs `model` to the end and returns its results.
@@ -273,6 +282,8 @@ impl<'m> World<'m> {
             duration,
             rec: Recorder::new(m, seed),
             events: 0,
+            active_sources: m.sources.len(),
+            sources_end: 0,
         };
         if m.warmup > 0 {
             w.schedule(m.warmup, Kind::WarmupEnd, 0, 0, 0);
@@ -294,6 +305,7 @@ impl<'m> World<'m> {
             seq: self.seq,
             a,
             b,
+            d: 0,
             kind,
             c,
         });
@@ -304,6 +316,8 @@ impl<'m> World<'m> {
         let src = &self.m.sources[i];
         let st = &mut self.sources[i];
         if src.limit.is_some_and(|l| st.sent >= l) {
+            let last = st.last;
+            self.source_stopped(last);
             return;
         }
         let t = match src.arrivals {
@@ -314,67 +328,77 @@ impl<'m> World<'m> {
         st.last = t;
         if t < self.duration {
             self.schedule(t, Kind::SourceArrival, i as u32, 0, 0);
+        } else {
+            self.source_stopped(self.duration);
+        }
+    }
+
+    fn source_stopped(&mut self, at: Nanos) {
+        self.active_sources -= 1;
+        self.sources_end = self.sources_end.max(at);
+    }
+
+    /// Whether `ev` still matters. Stale timers and messages for jobs cut
+    /// off by a crash are skipped without moving the clock, so they never
+    /// stretch the run or its windows.
+    #[inline]
+    fn is_live(&mut self, ev: &Event) -> bool {
+        match ev.kind {
+            Kind::Arrive | Kind::WorkDone => self.jobs[ev.a as usize].generation == ev.b,
+            Kind::Reply => {
+                let c = &self.calls[ev.a as usize];
+                let live = c.generation == ev.b && c.pending;
+                if !live && ev.d != CLIENT {
+                    self.rec.edges[ev.d as usize].late_replies += 1;
+                }
+                live
+            }
+            Kind::Timeout => {
+                let c = &self.calls[ev.a as usize];
+                c.generation == ev.b && c.pending
+            }
+            Kind::SourceArrival | Kind::FaultStart | Kind::FaultEnd | Kind::WarmupEnd => true,
         }
     }
 
     fn run_loop(&mut self) {
         let stop_at = self.duration.saturating_add(self.m.drain);
         while let Some(ev) = self.heap.pop() {
+            self.events += 1;
             if ev.t > stop_at {
                 self.now = stop_at;
                 break;
             }
-            self.events += 1;
+            if !self.is_live(&ev) {
+                continue;
+            }
             self.now = ev.t;
             self.rec.advance_windows(ev.t);
             match ev.kind {
                 Kind::SourceArrival => self.on_source_arrival(ev.a as usize),
-                Kind::Arrive => {
-                    if self.jobs[ev.a as usize].generation == ev.b {
-                        self.on_arrive(ev.a);
-                    }
-                }
+                Kind::Arrive => self.on_arrive(ev.a),
                 Kind::WorkDone => {
-                    if self.jobs[ev.a as usize].generation == ev.b {
-                        self.jobs[ev.a as usize].step += 1;
-                        self.run_steps(ev.a);
-                    }
+                    self.jobs[ev.a as usize].step += 1;
+                    self.run_steps(ev.a);
                 }
-                Kind::Reply => {
-                    let c = self.calls[ev.a as usize];
-                    if c.generation == ev.b && c.pending {
-                        self.finish_call(ev.a, Outcome::from_u8(ev.c));
-                    } else if c.edge != CLIENT {
-                        self.rec.edges[c.edge as usize].late_replies += 1;
-                    }
-                }
+                Kind::Reply => self.finish_call(ev.a, Outcome::from_u8(ev.c)),
                 Kind::Timeout => {
-                    let c = self.calls[ev.a as usize];
-                    if c.generation == ev.b && c.pending {
-                        if c.edge != CLIENT {
-                            self.rec.edges[c.edge as usize].timeouts += 1;
-                        }
-                        self.finish_call(ev.a, Outcome::Timeout);
+                    let edge = self.calls[ev.a as usize].edge;
+                    if edge != CLIENT {
+                        self.rec.edges[edge as usize].timeouts += 1;
                     }
+                    self.finish_call(ev.a, Outcome::Timeout);
                 }
                 Kind::FaultStart => self.on_fault(ev.a as usize, true),
                 Kind::FaultEnd => self.on_fault(ev.a as usize, false),
                 Kind::WarmupEnd => self.rec.start_measuring(self.now),
             }
-            if self.live_calls == 0
-                && self.live_jobs == 0
-                && self.now >= self.duration
-                && self.no_more_arrivals()
-            {
+            if self.live_calls == 0 && self.live_jobs == 0 && self.active_sources == 0 {
                 break;
             }
         }
-    }
-
-    fn no_more_arrivals(&self) -> bool {
-        // Sources schedule their next arrival only before `duration`; past
-        // it, the heap holds no arrival.
-        self.now >= self.duration
+        // An idle system still counts as observed until the sources stop.
+        self.now = self.now.max(self.sources_end.min(stop_at));
     }
 
     // ----------------------------------------------------------- arenas --
@@ -385,6 +409,7 @@ impl<'m> World<'m> {
         op: OpId,
         parent_call: u32,
         parent_gen: u32,
+        parent_edge: EdgeId,
     ) -> u32 {
         let o = &self.m.ops[op as usize];
         let mut job = Job {
@@ -398,6 +423,7 @@ impl<'m> World<'m> {
             pending: 0,
             parent_call,
             parent_gen,
+            parent_edge,
             t_arrive: 0,
             t_start: 0,
         };
@@ -454,7 +480,7 @@ impl<'m> World<'m> {
             self.schedule(self.now + t, Kind::Timeout, call, generation, 0);
         }
         let service = self.m.ops[op as usize].service;
-        let job = self.alloc_job(service, op, call, generation);
+        let job = self.alloc_job(service, op, call, generation, CLIENT);
         self.on_arrive(job);
     }
 
@@ -500,7 +526,7 @@ impl<'m> World<'m> {
     fn refuse(&mut self, j: u32, outcome: Outcome) {
         let job = self.jobs[j as usize];
         self.free_job(j);
-        self.reply(job.parent_call, job.parent_gen, outcome);
+        self.reply(job.parent_call, job.parent_gen, job.parent_edge, outcome);
     }
 
     fn start_job(&mut self, j: u32) {
@@ -554,7 +580,7 @@ impl<'m> World<'m> {
             self.schedule(self.now + t, Kind::Timeout, call, generation, 0);
         }
         let to = self.m.edges[spec.edge as usize].to;
-        let callee = self.alloc_job(to, spec.op, call, generation);
+        let callee = self.alloc_job(to, spec.op, call, generation, spec.edge);
         let hop = self.hop(spec.edge);
         let callee_gen = self.jobs[callee as usize].generation;
         self.schedule(self.now + hop, Kind::Arrive, callee, callee_gen, 0);
@@ -592,7 +618,7 @@ impl<'m> World<'m> {
         self.rec.services[s].record_done(job.t_arrive, job.t_start, self.now, orphan);
         self.free_job(j);
         self.release_thread(s, job.replica as usize);
-        self.reply(job.parent_call, job.parent_gen, outcome);
+        self.reply(job.parent_call, job.parent_gen, job.parent_edge, outcome);
     }
 
     fn inject_error(&mut self, s: usize, replica: u32) -> bool {
@@ -600,11 +626,11 @@ impl<'m> World<'m> {
         for k in 0..self.svc_faults[s].len() {
             let f = self.svc_faults[s][k] as usize;
             let fault = &self.m.faults[f];
-            if let FaultKind::Errors(p) = fault.kind {
-                if fault.replica.is_none_or(|r| r == replica) {
-                    let u: f64 = rand::RngExt::random(&mut self.fault_rng[f]);
-                    hit |= u < p;
-                }
+            if let FaultKind::Errors(p) = fault.kind
+                && fault.replica.is_none_or(|r| r == replica)
+            {
+                let u: f64 = rand::RngExt::random(&mut self.fault_rng[f]);
+                hit |= u < p;
             }
         }
         hit
@@ -624,16 +650,26 @@ impl<'m> World<'m> {
 
     /// Sends an answer back along the call (a hop for a job caller; at once
     /// for a client).
-    fn reply(&mut self, call: u32, generation: u32, outcome: Outcome) {
-        let c = self.calls[call as usize];
-        if c.edge == CLIENT {
+    fn reply(&mut self, call: u32, generation: u32, edge: EdgeId, outcome: Outcome) {
+        if edge == CLIENT {
+            let c = &self.calls[call as usize];
             if c.pending && c.generation == generation {
                 self.finish_call(call, outcome);
             }
             return;
         }
-        let hop = self.hop(c.edge);
-        self.schedule(self.now + hop, Kind::Reply, call, generation, outcome as u8);
+        let t = self.now + self.hop(edge);
+        let (a, b, d, c) = (call, generation, edge, outcome as u8);
+        self.heap.push(Event {
+            t,
+            seq: self.seq,
+            a,
+            b,
+            d,
+            kind: Kind::Reply,
+            c,
+        });
+        self.seq += 1;
     }
 
     /// The caller stops waiting on `call`, with `outcome`.

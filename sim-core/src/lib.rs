@@ -15,8 +15,10 @@ pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod patterns;
+pub mod recovery;
 pub mod rng;
 pub mod scenario;
+pub mod slo;
 pub mod time;
 
 pub use engine::{RunOptions, run};
@@ -38,5 +40,8 @@ pub fn run_scenario(s: &Scenario, seed: Option<u64>, overrides: &[Override]) -> 
             .map(|o| format!("{}={}", o.path, o.value))
             .collect(),
     };
-    run(&s.model, &opts)
+    let mut result = run(&s.model, &opts);
+    result.summary.recovery = recovery::analyze(&s.model, &result);
+    result.summary.slo = slo::check(&s.file, &result);
+    result
 }

@@ -37,6 +37,12 @@ pub struct Summary {
     pub services: IndexMap<String, ServiceSummary>,
     pub edges: IndexMap<String, EdgeSummary>,
     pub faults: Vec<FaultWindow>,
+    /// Per fault window and entry: baseline, recovery time, verdict.
+    #[serde(default)]
+    pub recovery: Vec<crate::recovery::Recovery>,
+    /// The scenario's SLO assertions and their verdicts.
+    #[serde(default)]
+    pub slo: Vec<crate::slo::SloResult>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

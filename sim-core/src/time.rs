@@ -78,16 +78,18 @@ pub fn format_duration(ns: Nanos) -> String {
         ("m", 60 * NS_PER_S),
         ("s", NS_PER_S),
         ("ms", NS_PER_MS),
-        ("us", NS_PER_US),
     ] {
-        if ns >= scale && ns % scale == 0 {
+        if ns >= scale && ns.is_multiple_of(scale) {
             return format!("{}{unit}", ns / scale);
         }
     }
     if ns >= NS_PER_MS {
-        return format!("{}ms", ns as f64 / NS_PER_MS as f64);
+        format!("{}ms", ns as f64 / NS_PER_MS as f64)
+    } else if ns >= NS_PER_US && ns.is_multiple_of(NS_PER_US) {
+        format!("{}us", ns / NS_PER_US)
+    } else {
+        format!("{ns}ns")
     }
-    format!("{ns}ns")
 }
 
 #[cfg(test)]

@@ -4,5 +4,7 @@
 mod cli;
 mod common;
 mod determinism;
+mod queueing;
+mod slo;
 mod sweep;
 mod theory;

@@ -47,6 +47,10 @@ pub struct ScenarioFile {
     /// Faults injected on a schedule.
     #[serde(default)]
     pub fault: Vec<FaultFile>,
+    /// SLO assertions, e.g. `"checkout.p99" = "< 800ms"`; `cascade run`
+    /// exits with code 3 when one fails.
+    #[serde(default)]
+    pub slo: IndexMap<String, String>,
 }
 
 /// Latency of network hops: one default and per-edge overrides.
@@ -231,7 +235,7 @@ pub struct FaultFile {
 #[serde(untagged)]
 pub enum DistFile {
     Constant(String),
-    Table(DistTable),
+    Table(Box<DistTable>),
 }
 
 /// The parameters of a named distribution; which ones apply depends on `dist`.
@@ -306,7 +310,7 @@ impl<'de> Deserialize<'de> for DistFile {
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DistFile, A::Error> {
                 DistTable::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(DistFile::Table)
+                    .map(|t| DistFile::Table(Box::new(t)))
             }
         }
         d.deserialize_any(V)

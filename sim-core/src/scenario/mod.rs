@@ -104,13 +104,17 @@ pub struct Scenario {
 
 /// Reads a scenario from `text`; `file` names it in messages and decides
 /// the format (`.json` is JSON, anything else TOML).
-pub fn load(file: &str, text: &str, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+pub fn load(
+    file: &str,
+    text: &str,
+    overrides: &[Override],
+) -> Result<Scenario, Box<ScenarioError>> {
     let parsed = if file.ends_with(".json") {
         parse_json(file, text, overrides)?
     } else {
         parse_toml(file, text, overrides)?
     };
-    let model = build::build(&parsed.file).map_err(|e| parsed.locate(e))?;
+    let model = build::build(&parsed.file).map_err(|e| Box::new(parsed.locate(e)))?;
     let canonical = serde_json::to_string(&parsed.file).expect("scenario types serialise");
     Ok(Scenario {
         hash: crate::rng::stream_id(&canonical),
@@ -178,16 +182,16 @@ fn parse_toml<'a>(
     name: &'a str,
     text: &'a str,
     overrides: &'a [Override],
-) -> Result<Parsed<'a>, ScenarioError> {
+) -> Result<Parsed<'a>, Box<ScenarioError>> {
     let err = |key: String, message: String, span: Option<Range<usize>>, note: Option<String>| {
-        ScenarioError {
+        Box::new(ScenarioError {
             file: name.to_owned(),
             key,
             message,
             location: span.map(|s| location(text, s)),
             source_text: text.to_owned(),
             note,
-        }
+        })
     };
     let doc = toml_edit::Document::parse(text.to_owned())
         .map_err(|e| err(String::new(), first_line(e.message()), e.span(), None))?;
@@ -229,26 +233,28 @@ fn parse_json<'a>(
     name: &'a str,
     text: &'a str,
     overrides: &'a [Override],
-) -> Result<Parsed<'a>, ScenarioError> {
-    let err = |key: String, message: String, line: usize, column: usize| ScenarioError {
-        file: name.to_owned(),
-        key,
-        message,
-        location: (line > 0).then(|| {
-            let offset = text
-                .lines()
-                .take(line - 1)
-                .map(|l| l.len() + 1)
-                .sum::<usize>()
-                + column.saturating_sub(1);
-            Location {
-                line,
-                column,
-                span: offset..offset + 1,
-            }
-        }),
-        source_text: text.to_owned(),
-        note: None,
+) -> Result<Parsed<'a>, Box<ScenarioError>> {
+    let err = |key: String, message: String, line: usize, column: usize| -> Box<ScenarioError> {
+        Box::new(ScenarioError {
+            file: name.to_owned(),
+            key,
+            message,
+            location: (line > 0).then(|| {
+                let offset = text
+                    .lines()
+                    .take(line - 1)
+                    .map(|l| l.len() + 1)
+                    .sum::<usize>()
+                    + column.saturating_sub(1);
+                Location {
+                    line,
+                    column,
+                    span: offset..offset + 1,
+                }
+            }),
+            source_text: text.to_owned(),
+            note: None,
+        })
     };
     let file: ScenarioFile = if overrides.is_empty() {
         let mut de = serde_json::Deserializer::from_str(text);
@@ -303,8 +309,10 @@ fn first_line(m: &str) -> String {
 fn error_key(path: &str, message: &str) -> String {
     let path = if path == "." { "" } else { path };
     for prefix in ["unknown field `", "missing field `"] {
-        if let Some(rest) = message.find(prefix).map(|i| &message[i + prefix.len()..]) {
-            if let Some(end) = rest.find('`') {
+        if let Some(rest) = message.find(prefix).map(|i| &message[i + prefix.len()..])
+            && let Some(end) = rest.find('`')
+        {
+            {
                 let field = &rest[..end];
                 return if path.is_empty() {
                     field.to_owned()

@@ -1,0 +1,1 @@
+//! SLO assertions, recovery verdicts and blast radius end to end.
