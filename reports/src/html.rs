@@ -67,6 +67,12 @@ h3 { font-size:16px; margin:18px 0 8px; }
 .faults { display:flex; gap:10px; flex-wrap:wrap; margin:8px 0 0; padding:0; list-style:none; }
 .faults li { background:#fff3eb; border:1px solid #efc3a6; color:#7a2e00; border-radius:999px; padding:4px 12px; font-size:14px; }
 .none { color:var(--muted); }
+.slo { list-style:none; padding:0; margin:8px 0; display:flex; flex-direction:column; gap:6px; }
+.slo li { background:var(--card); border:1px solid var(--line); border-left:5px solid; border-radius:6px; padding:6px 12px; }
+.slo li.pass { border-left-color:#009e73; }
+.slo li.fail { border-left-color:#d55e00; background:#fff6f1; }
+.slo li.pass b { color:#00795a; }
+.slo li.fail b { color:var(--bad); }
 figure { margin:14px 0; background:var(--card); border:1px solid var(--line); border-radius:10px; padding:10px; }
 figure svg { display:block; width:100%; height:auto; }
 figcaption { color:var(--muted); font-size:13px; padding:6px 8px 0; }
@@ -298,6 +304,20 @@ fn glance(h: &mut String, s: &Summary) {
         );
         h.push_str("</div>\n");
     }
+    if !s.slo.is_empty() {
+        h.push_str("<h3>SLO assertions</h3>\n<ul class=\"slo\">");
+        for a in &s.slo {
+            let _ = write!(
+                h,
+                "<li class=\"{}\"><b>{}</b> <code>{}</code> {}</li>",
+                if a.pass { "pass" } else { "fail" },
+                if a.pass { "✓ met" } else { "✗ broken" },
+                escape(&a.key),
+                escape(&a.condition)
+            );
+        }
+        h.push_str("</ul>\n");
+    }
     h.push_str("<h3>Faults</h3>\n");
     if s.faults.is_empty() {
         h.push_str("<p class=\"none\">No fault was injected.</p>\n");
@@ -315,7 +335,52 @@ fn glance(h: &mut String, s: &Summary) {
         }
         h.push_str("</ul>\n");
     }
+    if !s.recovery.is_empty() {
+        h.push_str("<h3>Recovery after faults</h3>\n");
+        generic_table(h, &s.recovery);
+    }
     h.push_str("</section>\n");
+}
+
+/// A table of any serialisable records: one column per key, in the order
+/// keys first appear, so that fields added to the engine's output show up.
+fn generic_table<T: serde::Serialize>(h: &mut String, rows: &[T]) {
+    let values: Vec<serde_json::Value> = rows
+        .iter()
+        .filter_map(|r| serde_json::to_value(r).ok())
+        .collect();
+    let mut columns: Vec<String> = Vec::new();
+    for v in &values {
+        if let Some(o) = v.as_object() {
+            for k in o.keys() {
+                if !columns.contains(k) {
+                    columns.push(k.clone());
+                }
+            }
+        }
+    }
+    h.push_str("<div class=\"table-wrap\"><table>\n<tr>");
+    for c in &columns {
+        let _ = write!(h, "<th>{}</th>", escape(&c.replace('_', " ")));
+    }
+    h.push_str("</tr>\n");
+    for v in &values {
+        h.push_str("<tr>");
+        for c in &columns {
+            let cell = match v.get(c) {
+                None | Some(serde_json::Value::Null) => "–".to_string(),
+                Some(serde_json::Value::String(t)) => t.clone(),
+                Some(serde_json::Value::Number(n)) => {
+                    n.as_f64().map_or_else(|| n.to_string(), fmt_num)
+                }
+                Some(serde_json::Value::Bool(b)) => if *b { "yes" } else { "no" }.to_string(),
+                Some(other) => other.to_string(),
+            };
+            let _ = write!(h, "<td>{}</td>", escape(&cell));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table></div>\n");
 }
 
 fn figure(h: &mut String, f: &Figure, svg: &str) {

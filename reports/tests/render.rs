@@ -226,7 +226,18 @@ fn synthetic() -> RunResult {
                 end_s: 40.0,
             }],
             recovery: Vec::new(),
-            slo: Vec::new(),
+            slo: vec![
+                sim_core::slo::SloResult {
+                    key: "we<b>.p99".into(),
+                    condition: "< 800ms".into(),
+                    pass: false,
+                },
+                sim_core::slo::SloResult {
+                    key: "we<b>.error_rate".into(),
+                    condition: "< 50%".into(),
+                    pass: true,
+                },
+            ],
         },
         timeseries: ts,
     }
@@ -319,6 +330,10 @@ fn synthetic_run_renders() {
         "scenario text escaped"
     );
     assert!(html.contains("crash · db #0"), "fault named");
+    assert!(
+        html.contains("we&lt;b&gt;.p99") && html.contains("broken"),
+        "SLO verdicts shown"
+    );
     fs::remove_dir_all(&dir).unwrap();
 }
 
