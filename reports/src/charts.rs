@@ -306,7 +306,16 @@ fn latency_chart(
     Some(Chart::Lines(c))
 }
 
-fn outcome_name(metric: &str) -> String {
+fn outcome_name(metric: &str, values: &[f64]) -> String {
+    let name = outcome_base(metric);
+    if values.iter().all(|v| *v == 0.0 || !v.is_finite()) {
+        format!("{name} (none)")
+    } else {
+        name
+    }
+}
+
+fn outcome_base(metric: &str) -> String {
     match metric {
         "goodput_rps" => "ok (goodput)".into(),
         "timeout_rps" => "timed out".into(),
@@ -342,14 +351,14 @@ fn outcomes_chart(
     let mut layers = Vec::new();
     if let Some(g) = good {
         layers.push(Layer {
-            name: outcome_name(&g.metric),
+            name: outcome_name(&g.metric, &g.values),
             values: g.values.clone(),
             color: GREEN,
         });
     }
     for (i, f) in failures.iter().enumerate() {
         layers.push(Layer {
-            name: outcome_name(&f.metric),
+            name: outcome_name(&f.metric, &f.values),
             values: f.values.clone(),
             color: fail_colors[i % fail_colors.len()],
         });

@@ -77,13 +77,13 @@ figure { margin:14px 0; background:var(--card); border:1px solid var(--line); bo
 figure svg { display:block; width:100%; height:auto; }
 figcaption { color:var(--muted); font-size:13px; padding:6px 8px 0; }
 .table-wrap { overflow-x:auto; background:var(--card); border:1px solid var(--line); border-radius:10px; }
-table { border-collapse:collapse; width:100%; font-size:14px; font-variant-numeric:tabular-nums; }
-th, td { padding:7px 10px; border-bottom:1px solid var(--line); text-align:right; white-space:nowrap; }
-th { background:#fafbfc; font-weight:600; color:#38414b; position:sticky; top:0; }
+table { border-collapse:collapse; width:100%; font-size:13.5px; font-variant-numeric:tabular-nums; }
+th, td { padding:7px 8px; border-bottom:1px solid var(--line); text-align:right; white-space:nowrap; }
+th { background:#fafbfc; font-weight:600; color:#38414b; white-space:normal; vertical-align:bottom; line-height:1.25; }
 th:first-child, td:first-child { text-align:left; }
 tr:last-child td { border-bottom:none; }
 td.zero { color:#a0a7b0; }
-.bar { display:inline-block; width:80px; height:10px; background:#edf0f3; border-radius:3px; vertical-align:middle; margin-right:8px; overflow:hidden; }
+.bar { display:inline-block; width:56px; height:10px; background:#edf0f3; border-radius:3px; vertical-align:middle; margin-right:8px; overflow:hidden; }
 .bar > span { display:block; height:100%; }
 .dot { display:inline-block; width:10px; height:10px; border-radius:50%; margin-right:6px; vertical-align:middle; }
 details { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:10px 14px; }
@@ -238,9 +238,30 @@ fn tile(h: &mut String, k: &str, v: &str, sub: &str, bad: bool) {
 
 fn ms(v: f64) -> String {
     if v.is_finite() {
-        format!("{} ms", fmt_num(v))
+        format!("{} ms", sig(v))
     } else {
         "–".into()
+    }
+}
+
+/// About three significant digits, never fewer integer digits: `4.12`,
+/// `41.2`, `789`, `1292`.
+fn sig(v: f64) -> String {
+    let a = v.abs();
+    let d = if a >= 100.0 {
+        0
+    } else if a >= 10.0 {
+        1
+    } else if a >= 1.0 {
+        2
+    } else {
+        3
+    };
+    let s = format!("{v:.d$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
     }
 }
 
@@ -411,7 +432,15 @@ fn f_cell(h: &mut String, v: f64, unit: &str) {
 
 fn lat_cells(h: &mut String, l: &Latency) {
     for v in [l.p50, l.p90, l.p99, l.p999, l.max] {
-        f_cell(h, v, "");
+        ms_cell(h, v);
+    }
+}
+
+fn ms_cell(h: &mut String, v: f64) {
+    if v == 0.0 {
+        h.push_str("<td class=\"zero\">0</td>");
+    } else {
+        let _ = write!(h, "<td>{}</td>", sig(v));
     }
 }
 
@@ -476,8 +505,8 @@ fn services_table(h: &mut String, s: &Summary, _figures: &[(Figure, String)]) {
         f_cell(h, v.busy_threads_mean, "");
         f_cell(h, v.queue_len_mean, "");
         num_cell(h, v.queue_len_max);
-        f_cell(h, v.queue_wait_ms.p99, "");
-        f_cell(h, v.sojourn_ms.p99, "");
+        ms_cell(h, v.queue_wait_ms.p99);
+        ms_cell(h, v.sojourn_ms.p99);
         for n in [v.arrivals, v.completed, v.rejected, v.refused] {
             num_cell(h, n);
         }

@@ -514,7 +514,22 @@ impl<B: DrawingBackend> DrawingBackend for Fonted<B> {
         path: I,
         style: &S,
     ) -> Result<(), DrawingErrorKind<B::ErrorType>> {
-        self.inner.draw_path(path, style)
+        let width = style.stroke_width();
+        if !self.draw_glyphs || width <= 1 {
+            return self.inner.draw_path(path, style);
+        }
+        // plotters' bitmap joins wide polylines with unlimited mitres, which
+        // shoot spikes far out of the plot where a line turns back sharply
+        // (as thinned series do). Segment by segment, with round joins.
+        let pts: Vec<BackendCoord> = path.into_iter().collect();
+        for (k, pair) in pts.windows(2).enumerate() {
+            self.inner.draw_line(pair[0], pair[1], style)?;
+            if width >= 3 && k > 0 {
+                self.inner
+                    .draw_circle(pair[0], width / 2, &style.color(), true)?;
+            }
+        }
+        Ok(())
     }
     fn draw_circle<S: plotters_backend::BackendStyle>(
         &mut self,
@@ -990,6 +1005,20 @@ fn stroke_px<DB: DrawingBackend>(
     }
 }
 
+/// A rectangle's outline `width` pixels wide (the SVG backend ignores the
+/// stroke width of a `Rectangle`, not of a path).
+fn outline<DB: DrawingBackend>(
+    area: &Area<DB>,
+    (x0, y0, x1, y1): (i32, i32, i32, i32),
+    c: Rgb,
+    width: u32,
+) -> Res<DB> {
+    area.draw(&PathElement::new(
+        vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)],
+        c.c().stroke_width(width),
+    ))
+}
+
 type Cart<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
 
 fn build<'a, DB: DrawingBackend>(
@@ -1108,6 +1137,28 @@ fn shade_bands<DB: DrawingBackend>(
             if xe > l && xe < r {
                 root.draw(&PathElement::new(
                     vec![(xe, t), (xe, b)],
+                    edge.stroke_width(1),
+                ))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The start and end of each band as lines, for drawing over opaque areas.
+fn band_edges<DB: DrawingBackend>(
+    root: &Area<DB>,
+    chart: &Cart<'_, DB>,
+    bands: &[Band],
+) -> Res<DB> {
+    let (l, t, r, b) = plot_rect(chart);
+    for band in bands {
+        let (_, edge) = band_colors(band.kind);
+        for x in [band.start, band.end] {
+            let (px, _) = chart.backend_coord(&(x, 0.0));
+            if px > l && px < r {
+                root.draw(&PathElement::new(
+                    vec![(px, t), (px, b)],
                     edge.stroke_width(1),
                 ))?;
             }
@@ -1374,6 +1425,9 @@ fn draw_stacked<DB: DrawingBackend>(root: &Area<DB>, c: &StackedChart) -> Res<DB
     let (l, _, r, _) = plot_rect(&chart);
     let refs: Vec<&[f64]> = tops.iter().map(|v| v.as_slice()).collect();
     let (xs, tops) = bucket_means(&c.x, &refs, (r - l).max(1) as usize);
+    // Bands under the areas (so the areas keep their legend colours), their
+    // edges over them.
+    shade_bands(root, &chart, &c.bands)?;
     let zero = vec![0.0; xs.len()];
     for (k, layer) in c.layers.iter().enumerate() {
         let lower = if k == 0 { &zero } else { &tops[k - 1] };
@@ -1403,10 +1457,18 @@ fn draw_stacked<DB: DrawingBackend>(root: &Area<DB>, c: &StackedChart) -> Res<DB
             .collect();
         root.draw(&PathElement::new(px, WHITE.stroke_width(1)))?;
     }
-    shade_bands(root, &chart, &c.bands)?;
+    band_edges(root, &chart, &c.bands)?;
     label_bands(root, plot_rect(&chart).1, &c.bands, &layout)?;
     for (line, style) in c.overlays.iter().zip(&overlay_styles) {
-        draw_line(root, &chart, &xa, &ya, line, *style, 2)?;
+        // Means per pixel column, like the areas under them.
+        let x: Vec<f64> = line.points.iter().map(|p| p.0).collect();
+        let y: Vec<f64> = line.points.iter().map(|p| p.1).collect();
+        let (bx, by) = bucket_means(&x, &[&y], (r - l).max(1) as usize);
+        let mean = Line {
+            points: bx.into_iter().zip(by[0].iter().copied()).collect(),
+            ..line.clone()
+        };
+        draw_line(root, &chart, &xa, &ya, &mean, *style, 2)?;
     }
     Ok(())
 }
@@ -1471,7 +1533,14 @@ fn draw_heat<DB: DrawingBackend>(root: &Area<DB>, c: &HeatStrip) -> Res<DB> {
             }
             let p0 = chart.backend_coord(&(starts[k], y1));
             let p1 = chart.backend_coord(&(ends[j - 1], y0));
-            root.draw(&Rectangle::new([p0, (p1.0, p1.1 - 2)], color.c().filled()))?;
+            // A pixel wider than its window (but not past the plot): no
+            // hairline gaps between cells once a viewer anti-aliases.
+            let right = if j < vals.len() {
+                (p1.0 + 1).min(r)
+            } else {
+                p1.0
+            };
+            root.draw(&Rectangle::new([p0, (right, p1.1 - 2)], color.c().filled()))?;
             k = j;
         }
         let (_, cy) = chart.backend_coord(&(lo, y0 + 0.5));
@@ -1508,11 +1577,8 @@ fn draw_heat<DB: DrawingBackend>(root: &Area<DB>, c: &HeatStrip) -> Res<DB> {
             }
             None => (t, b),
         };
-        root.draw(&Rectangle::new([(x0, y0), (x1, y1)], WHITE.stroke_width(5)))?;
-        root.draw(&Rectangle::new(
-            [(x0, y0), (x1, y1)],
-            FAULT_INK.c().stroke_width(3),
-        ))?;
+        outline(root, (x0, y0, x1, y1), Rgb(255, 255, 255), 5)?;
+        outline(root, (x0, y0, x1, y1), FAULT_INK, 3)?;
         for xe in [x0, x1] {
             root.draw(&DashedPathElement::new(
                 [(xe, t - 4), (xe, b)],
@@ -1530,8 +1596,10 @@ fn draw_heat<DB: DrawingBackend>(root: &Area<DB>, c: &HeatStrip) -> Res<DB> {
         let v0 = s as f64 / steps as f64;
         let ya0 = b - ((b - t) as f64 * v0) as i32;
         let ya1 = b - ((b - t) as f64 * (s + 1) as f64 / steps as f64) as i32;
+        // Each step overlaps the next by a pixel: no hairline between them
+        // once a viewer anti-aliases the SVG.
         root.draw(&Rectangle::new(
-            [(bx, ya1), (bx + 16, ya0)],
+            [(bx, ya1 - 1), (bx + 16, ya0)],
             viridis(v0 + 0.5 / steps as f64).c().filled(),
         ))?;
     }
@@ -1691,7 +1759,7 @@ fn draw_topology<DB: DrawingBackend>(root: &Area<DB>, c: &Topology) -> Res<DB> {
     let (w, h) = (w as i32, h as i32);
     let (layers, widest) = topology_layers(c);
     let slot = (w - 2 * PAD) / widest.max(1) as i32;
-    let box_w = (slot - 40).clamp(120, 200);
+    let box_w = (slot - 24).clamp(40, 200);
     let box_h = TOPO_BOX_H;
     let mut centres = vec![(0, 0); c.nodes.len()];
     for layer in 0..layers {
@@ -1756,10 +1824,7 @@ fn draw_topology<DB: DrawingBackend>(root: &Area<DB>, c: &Topology) -> Res<DB> {
         let fill = n.utilization.map_or(Rgb(255, 255, 255), viridis);
         root.draw(&Rectangle::new([(x0, y0), (x1, y1)], fill.c().filled()))?;
         let border = if n.utilization.is_none() { 2 } else { 1 };
-        root.draw(&Rectangle::new(
-            [(x0, y0), (x1, y1)],
-            INK.c().stroke_width(border),
-        ))?;
+        outline(root, (x0, y0, x1, y1), INK, border)?;
         let (ns, ds) = if fill.luma() < 128.0 {
             (&name_light, &detail_light)
         } else {
@@ -1789,7 +1854,7 @@ fn draw_topology<DB: DrawingBackend>(root: &Area<DB>, c: &Topology) -> Res<DB> {
     for s in 0..bar_w {
         let v = f64::from(s) / f64::from(bar_w);
         root.draw(&Rectangle::new(
-            [(PAD + s, ly + 22), (PAD + s + 1, ly + 38)],
+            [(PAD + s, ly + 22), (PAD + (s + 2).min(bar_w), ly + 38)],
             viridis(v).c().filled(),
         ))?;
     }
