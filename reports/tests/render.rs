@@ -527,3 +527,39 @@ fn several_runs_overlay_on_one_chart() {
     let png = reports::line_chart_png(&c).unwrap();
     assert_eq!(&png[..4], b"\x89PNG");
 }
+
+#[test]
+fn degenerate_runs_render() {
+    // Nothing at all: no entry, no service, no window.
+    let mut empty = synthetic();
+    empty.summary.entries.clear();
+    empty.summary.services.clear();
+    empty.summary.edges.clear();
+    empty.summary.faults.clear();
+    empty.timeseries = TimeSeries::default();
+    let dir = temp_dir("empty");
+    let written = reports::render(&dir, &empty, "").unwrap();
+    assert_eq!(written.len(), 1, "only the report: {written:?}");
+    assert!(
+        fs::read_to_string(dir.join("report.html"))
+            .unwrap()
+            .contains("No fault was injected")
+    );
+    fs::remove_dir_all(&dir).unwrap();
+
+    // One window, NaN values, a fault outside the run.
+    let mut one = synthetic();
+    one.summary.faults[0].start_s = 500.0;
+    one.summary.faults[0].end_s = 600.0;
+    let ts = &mut one.timeseries;
+    ts.window_start_s.truncate(1);
+    ts.window_end_s.truncate(1);
+    for s in &mut ts.series {
+        s.values.truncate(1);
+        s.values[0] = f64::NAN;
+    }
+    let dir = temp_dir("one-window");
+    let written = reports::render(&dir, &one, "").unwrap();
+    assert!(written.len() > 10);
+    fs::remove_dir_all(&dir).unwrap();
+}
