@@ -1,5 +1,9 @@
 //! Turns run results into files people read: `summary.json`,
-//! `timeseries.csv` (and, later, charts and the HTML report).
+//! `timeseries.csv`, charts (`*.svg` and `*.png`) and `report.html`.
+//!
+//! Modules: `charts` decides what to draw from a run (data-driven), `plot`
+//! draws it (the only module that knows plotters), `html` assembles the
+//! report.
 //!
 //! Reads only `sim_core::output` types; never runs a simulation. Every file
 //! is written whole or not at all: into a temporary file in the same
@@ -10,6 +14,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sim_core::output::{RunResult, Summary, TimeSeries};
+
+pub mod charts;
+pub mod html;
+pub mod plot;
+
+pub use charts::{Figure, Section};
+pub use plot::{Band, BandKind, Chart, Dash, Fmt, Line, LineChart, Rgb, Scale};
 
 /// Writes `bytes` to `path` atomically (temp file + rename).
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -136,10 +147,56 @@ pub fn write_run(dir: &Path, r: &RunResult, scenario_text: &str) -> std::io::Res
     Ok(written)
 }
 
-/// Renders the views of a run (charts, report) into `dir`. Nothing yet:
-/// summary and time series are the whole output for now.
-pub fn render(_dir: &Path, _r: &RunResult, _scenario_text: &str) -> std::io::Result<Vec<PathBuf>> {
-    Ok(Vec::new())
+/// Name of the report page among a run's files.
+pub const REPORT: &str = "report.html";
+
+/// Renders the views of a run into `dir`: every chart of
+/// `charts::figures` as `<stem>.svg` and `<stem>.png`, then `report.html`
+/// with the same charts inline. Returns the paths written, report last.
+/// Output is a function of the inputs alone: same run, same bytes.
+pub fn render(dir: &Path, r: &RunResult, scenario_text: &str) -> std::io::Result<Vec<PathBuf>> {
+    fs::create_dir_all(dir)?;
+    let (figures, omitted) = charts::figures(r);
+    let mut written = Vec::new();
+    let mut drawn = Vec::with_capacity(figures.len());
+    for f in figures {
+        let (svg, png) = write_chart(dir, &f.stem, &f.chart)?;
+        written.push(svg.0);
+        written.push(png);
+        drawn.push((f, svg.1));
+    }
+    let page = html::report(&r.summary, &drawn, &omitted, scenario_text);
+    let report = dir.join(REPORT);
+    atomic_write(&report, page.as_bytes())?;
+    written.push(report);
+    Ok(written)
+}
+
+/// Writes `chart` as `<stem>.svg` and `<stem>.png` in `dir`; returns the
+/// SVG's path and text, and the PNG's path. For charts made elsewhere,
+/// e.g. overlays of several runs (`LineChart` takes any number of named
+/// series).
+pub fn write_chart(
+    dir: &Path,
+    stem: &str,
+    chart: &Chart,
+) -> std::io::Result<((PathBuf, String), PathBuf)> {
+    let svg = plot::svg(chart)?;
+    let svg_path = dir.join(format!("{stem}.svg"));
+    atomic_write(&svg_path, svg.as_bytes())?;
+    let png_path = dir.join(format!("{stem}.png"));
+    atomic_write(&png_path, &plot::png(chart)?)?;
+    Ok(((svg_path, svg), png_path))
+}
+
+/// A line chart of several named series as SVG text (for overlays of runs).
+pub fn line_chart_svg(chart: &LineChart) -> std::io::Result<String> {
+    plot::svg(&Chart::Lines(chart.clone()))
+}
+
+/// A line chart of several named series as PNG bytes.
+pub fn line_chart_png(chart: &LineChart) -> std::io::Result<Vec<u8>> {
+    plot::png(&Chart::Lines(chart.clone()))
 }
 
 /// Reads a run's saved results back from `dir` (`cascade report`).

@@ -1,0 +1,569 @@
+//! `report.html`: one self-contained page (charts inline as SVG, styles
+//! inline, no script, no reference to anything outside the file).
+
+use std::fmt::Write as _;
+
+use sim_core::output::{Latency, Summary};
+
+use crate::charts::{
+    Figure, Section, fault_label, pct, ratio, service_order, split_edge, thousands,
+};
+use crate::plot::{failure_style, fmt_num, viridis};
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An SVG document made fit to sit inside HTML: no XML namespace URL (HTML
+/// needs none), an accessible name, and scaling to the page width.
+fn inline_svg(svg: &str, title: &str) -> String {
+    let body = svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1);
+    body.replacen(
+        "<svg ",
+        &format!("<svg role=\"img\" aria-label=\"{}\" ", escape(title)),
+        1,
+    )
+}
+
+const STYLE: &str = r#"
+:root { --ink:#1f2328; --muted:#5b6470; --line:#e3e6ea; --bg:#f6f7f9; --card:#fff; --accent:#0072b2; --bad:#b23c00; }
+* { box-sizing: border-box; }
+body { margin:0; background:var(--bg); color:var(--ink);
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+header { background:#14213d; color:#fff; padding:28px 40px 22px; }
+header .kicker { text-transform:uppercase; letter-spacing:.12em; font-size:12px; color:#a9b8d6; }
+header h1 { margin:4px 0 6px; font-size:30px; font-weight:650; }
+header .meta { margin:0; color:#d4dcec; font-size:14px; }
+header .meta code { color:#fff; }
+nav { position:sticky; top:0; z-index:2; background:rgba(255,255,255,.95); border-bottom:1px solid var(--line);
+  padding:8px 40px; display:flex; gap:18px; flex-wrap:wrap; font-size:14px; }
+nav a { color:var(--accent); text-decoration:none; }
+nav a:hover { text-decoration:underline; }
+main { max-width:1180px; margin:0 auto; padding:8px 28px 40px; }
+section { margin-top:26px; }
+h2 { font-size:21px; margin:0 0 4px; }
+h2 + p.lead { margin-top:0; color:var(--muted); }
+h3 { font-size:16px; margin:18px 0 8px; }
+.tiles { display:grid; grid-template-columns:repeat(auto-fit,minmax(160px,1fr)); gap:12px; margin:10px 0 6px; }
+.tile { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:12px 14px; }
+.tile .k { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.06em; }
+.tile .v { font-size:24px; font-weight:650; margin-top:2px; font-variant-numeric:tabular-nums; }
+.tile .s { color:var(--muted); font-size:13px; }
+.tile.bad { border-color:#e9b79c; background:#fff6f1; }
+.tile.bad .v { color:var(--bad); }
+.entry-name { font-weight:600; margin:16px 0 0; font-size:16px; }
+.faults { display:flex; gap:10px; flex-wrap:wrap; margin:8px 0 0; padding:0; list-style:none; }
+.faults li { background:#fff3eb; border:1px solid #efc3a6; color:#7a2e00; border-radius:999px; padding:4px 12px; font-size:14px; }
+.none { color:var(--muted); }
+.slo { list-style:none; padding:0; margin:8px 0; display:flex; flex-direction:column; gap:6px; }
+.slo li { background:var(--card); border:1px solid var(--line); border-left:5px solid; border-radius:6px; padding:6px 12px; }
+.slo li.pass { border-left-color:#009e73; }
+.slo li.fail { border-left-color:#d55e00; background:#fff6f1; }
+.slo li.pass b { color:#00795a; }
+.slo li.fail b { color:var(--bad); }
+figure { margin:14px 0; background:var(--card); border:1px solid var(--line); border-radius:10px; padding:10px; }
+figure svg { display:block; width:100%; height:auto; }
+figcaption { color:var(--muted); font-size:13px; padding:6px 8px 0; }
+.table-wrap { overflow-x:auto; background:var(--card); border:1px solid var(--line); border-radius:10px; }
+table { border-collapse:collapse; width:100%; font-size:13.5px; font-variant-numeric:tabular-nums; }
+th, td { padding:7px 8px; border-bottom:1px solid var(--line); text-align:right; white-space:nowrap; }
+th { background:#fafbfc; font-weight:600; color:#38414b; white-space:normal; vertical-align:bottom; line-height:1.25; }
+th:first-child, td:first-child { text-align:left; }
+tr:last-child td { border-bottom:none; }
+td.zero { color:#a0a7b0; }
+.bar { display:inline-block; width:56px; height:10px; background:#edf0f3; border-radius:3px; vertical-align:middle; margin-right:8px; overflow:hidden; }
+.bar > span { display:block; height:100%; }
+.dot { display:inline-block; width:10px; height:10px; border-radius:50%; margin-right:6px; vertical-align:middle; }
+details { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:10px 14px; }
+summary { cursor:pointer; font-weight:600; }
+pre { overflow-x:auto; font: 13px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace; margin:10px 0 0; }
+footer { color:var(--muted); font-size:13px; text-align:center; padding:20px; }
+"#;
+
+/// The page. `figures` pairs each chart with its SVG text.
+pub fn report(
+    s: &Summary,
+    figures: &[(Figure, String)],
+    omitted: &[String],
+    scenario_text: &str,
+) -> String {
+    let mut h = String::with_capacity(256 * 1024);
+    let title = format!("cascade · {}", s.scenario);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        escape(&title)
+    );
+    header(&mut h, s);
+    let sections: [(Section, &str, &str); 6] = [
+        (Section::Topology, "topology", "Topology"),
+        (Section::Entries, "entries", "Entries"),
+        (Section::Services, "services", "Services"),
+        (Section::Edges, "edges", "Calls"),
+        (
+            Section::Distribution,
+            "distribution",
+            "Latency distribution",
+        ),
+        (Section::More, "more", "More series"),
+    ];
+    h.push_str("<nav><a href=\"#glance\">At a glance</a>");
+    for (sec, id, name) in &sections {
+        if figures.iter().any(|(f, _)| f.section == *sec)
+            || matches!(sec, Section::Entries | Section::Services | Section::Edges)
+        {
+            let _ = write!(h, "<a href=\"#{id}\">{name}</a>");
+        }
+    }
+    h.push_str("<a href=\"#scenario\">Scenario</a></nav>\n<main>\n");
+    glance(&mut h, s);
+    for (sec, id, name) in &sections {
+        let figs: Vec<&(Figure, String)> =
+            figures.iter().filter(|(f, _)| f.section == *sec).collect();
+        let has_table = matches!(sec, Section::Entries | Section::Services | Section::Edges);
+        let notes = *sec == Section::More && !omitted.is_empty();
+        if figs.is_empty() && !has_table && !notes {
+            continue;
+        }
+        let _ = writeln!(h, "<section id=\"{id}\">\n<h2>{name}</h2>");
+        if let Some(lead) = lead(*sec) {
+            let _ = writeln!(h, "<p class=\"lead\">{lead}</p>");
+        }
+        for (f, svg) in figs {
+            figure(&mut h, f, svg);
+        }
+        match sec {
+            Section::Entries => entries_table(&mut h, s),
+            Section::Services => services_table(&mut h, s, figures),
+            Section::Edges => edges_table(&mut h, s),
+            Section::More if !omitted.is_empty() => {
+                let _ = writeln!(
+                    h,
+                    "<p class=\"none\">Zero throughout, not drawn: {}.</p>",
+                    escape(&omitted.join(", "))
+                );
+            }
+            _ => {}
+        }
+        h.push_str("</section>\n");
+    }
+    let _ = writeln!(
+        h,
+        "<section id=\"scenario\">\n<h2>Scenario</h2>\n<p class=\"lead\">The scenario as run (before <code>--set</code> overrides{}).</p>\n\
+         <details open><summary>scenario.toml</summary>\n<pre>{}</pre>\n</details>\n</section>",
+        if s.overrides.is_empty() {
+            String::new()
+        } else {
+            format!(", which were: {}", escape(&s.overrides.join(" ")))
+        },
+        escape(scenario_text)
+    );
+    let _ = writeln!(
+        h,
+        "</main>\n<footer>Made by cascade {} from scenario hash {} and seed {}: the same three give the same report. \
+         Every chart is also saved beside this file as SVG and PNG.</footer>\n</body>\n</html>",
+        escape(&s.version),
+        escape(&s.scenario_hash),
+        s.seed
+    );
+    h
+}
+
+fn lead(sec: Section) -> Option<&'static str> {
+    Some(match sec {
+        Section::Topology => {
+            "Who calls whom. A node's colour is its pool's mean utilisation; an arrow's colour and width, the share of its calls that failed."
+        }
+        Section::Entries => {
+            "What the users of each entry point saw. Shaded spans are fault windows; the grey span at the start is the warm-up, left out of the totals."
+        }
+        Section::Services => {
+            "How full each service's thread pool and accept queue were, window by window."
+        }
+        Section::Edges => {
+            "Calls between services: what failed, and answers that came back after the caller had stopped waiting."
+        }
+        Section::Distribution => "Latency of successful requests over the whole measured period.",
+        Section::More => "Every other series of the run, one chart per metric.",
+    })
+}
+
+fn header(h: &mut String, s: &Summary) {
+    let _ = write!(
+        h,
+        "<header>\n<div class=\"kicker\">cascade run report</div>\n<h1>{}</h1>\n<p class=\"meta\">seed <code>{}</code> · cascade <code>{}</code> · scenario hash <code>{}</code> · measured {} s after {} s warm-up · ended at {} s · {} events",
+        escape(&s.scenario),
+        s.seed,
+        escape(&s.version),
+        escape(&s.scenario_hash),
+        fmt_num(s.sim_duration_s),
+        fmt_num(s.warmup_s),
+        fmt_num(s.end_time_s),
+        thousands(s.events)
+    );
+    if !s.overrides.is_empty() {
+        let _ = write!(
+            h,
+            " · overrides <code>{}</code>",
+            escape(&s.overrides.join(" "))
+        );
+    }
+    h.push_str("</p>\n</header>\n");
+}
+
+fn tile(h: &mut String, k: &str, v: &str, sub: &str, bad: bool) {
+    let _ = write!(
+        h,
+        "<div class=\"tile{}\"><div class=\"k\">{}</div><div class=\"v\">{}</div><div class=\"s\">{}</div></div>",
+        if bad { " bad" } else { "" },
+        escape(k),
+        escape(v),
+        escape(sub)
+    );
+}
+
+fn ms(v: f64) -> String {
+    if v.is_finite() {
+        format!("{} ms", sig(v))
+    } else {
+        "–".into()
+    }
+}
+
+/// About three significant digits, never fewer integer digits: `4.12`,
+/// `41.2`, `789`, `1292`.
+fn sig(v: f64) -> String {
+    let a = v.abs();
+    let d = if a >= 100.0 {
+        0
+    } else if a >= 10.0 {
+        1
+    } else if a >= 1.0 {
+        2
+    } else {
+        3
+    };
+    let s = format!("{v:.d$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+fn glance(h: &mut String, s: &Summary) {
+    h.push_str("<section id=\"glance\">\n<h2>At a glance</h2>\n");
+    for (name, e) in &s.entries {
+        let failed = e.failed.timeout + e.failed.rejected + e.failed.error;
+        let _ = writeln!(
+            h,
+            "<p class=\"entry-name\">{} → {}</p>",
+            escape(name),
+            escape(&e.target)
+        );
+        h.push_str("<div class=\"tiles\">");
+        tile(
+            h,
+            "requests",
+            &thousands(e.requests),
+            &format!("{} in flight at the end", thousands(e.in_flight_at_end)),
+            false,
+        );
+        tile(
+            h,
+            "goodput",
+            &format!("{}/s", fmt_num(e.goodput_rps)),
+            &format!("throughput {}/s", fmt_num(e.throughput_rps)),
+            false,
+        );
+        tile(
+            h,
+            "failed",
+            &pct(e.error_rate),
+            &format!(
+                "{} timeout · {} rejected · {} error",
+                thousands(e.failed.timeout),
+                thousands(e.failed.rejected),
+                thousands(e.failed.error)
+            ),
+            e.error_rate >= 0.01 && failed > 0,
+        );
+        tile(
+            h,
+            "p50 latency",
+            &ms(e.latency_ms.p50),
+            &format!("mean {}", ms(e.latency_ms.mean)),
+            false,
+        );
+        tile(
+            h,
+            "p99 latency",
+            &ms(e.latency_ms.p99),
+            &format!("p90 {}", ms(e.latency_ms.p90)),
+            e.latency_ms.p99 > 10.0 * e.latency_ms.p50.max(1e-9),
+        );
+        tile(
+            h,
+            "p99.9 latency",
+            &ms(e.latency_ms.p999),
+            &format!("max {}", ms(e.latency_ms.max)),
+            false,
+        );
+        h.push_str("</div>\n");
+    }
+    if !s.slo.is_empty() {
+        h.push_str("<h3>SLO assertions</h3>\n<ul class=\"slo\">");
+        for a in &s.slo {
+            let _ = write!(
+                h,
+                "<li class=\"{}\"><b>{}</b> <code>{}</code> {}</li>",
+                if a.pass { "pass" } else { "fail" },
+                if a.pass { "✓ met" } else { "✗ broken" },
+                escape(&a.key),
+                escape(&a.condition)
+            );
+        }
+        h.push_str("</ul>\n");
+    }
+    h.push_str("<h3>Faults</h3>\n");
+    if s.faults.is_empty() {
+        h.push_str("<p class=\"none\">No fault was injected.</p>\n");
+    } else {
+        h.push_str("<ul class=\"faults\">");
+        for f in &s.faults {
+            let _ = write!(
+                h,
+                "<li>{} · {} s → {} s ({} s)</li>",
+                escape(&fault_label(&f.kind, &f.target, f.replica)),
+                fmt_num(f.start_s),
+                fmt_num(f.end_s),
+                fmt_num(f.end_s - f.start_s)
+            );
+        }
+        h.push_str("</ul>\n");
+    }
+    if !s.recovery.is_empty() {
+        h.push_str("<h3>Recovery after faults</h3>\n");
+        generic_table(h, &s.recovery);
+    }
+    h.push_str("</section>\n");
+}
+
+/// A table of any serialisable records: one column per key, in the order
+/// keys first appear, so that fields added to the engine's output show up.
+fn generic_table<T: serde::Serialize>(h: &mut String, rows: &[T]) {
+    let values: Vec<serde_json::Value> = rows
+        .iter()
+        .filter_map(|r| serde_json::to_value(r).ok())
+        .collect();
+    let mut columns: Vec<String> = Vec::new();
+    for v in &values {
+        if let Some(o) = v.as_object() {
+            for k in o.keys() {
+                if !columns.contains(k) {
+                    columns.push(k.clone());
+                }
+            }
+        }
+    }
+    h.push_str("<div class=\"table-wrap\"><table>\n<tr>");
+    for c in &columns {
+        let _ = write!(h, "<th>{}</th>", escape(&c.replace('_', " ")));
+    }
+    h.push_str("</tr>\n");
+    for v in &values {
+        h.push_str("<tr>");
+        for c in &columns {
+            let cell = match v.get(c) {
+                None | Some(serde_json::Value::Null) => "–".to_string(),
+                Some(serde_json::Value::String(t)) => t.clone(),
+                Some(serde_json::Value::Number(n)) => {
+                    n.as_f64().map_or_else(|| n.to_string(), fmt_num)
+                }
+                Some(serde_json::Value::Bool(b)) => if *b { "yes" } else { "no" }.to_string(),
+                Some(other) => other.to_string(),
+            };
+            let _ = write!(h, "<td>{}</td>", escape(&cell));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table></div>\n");
+}
+
+fn figure(h: &mut String, f: &Figure, svg: &str) {
+    let _ = write!(
+        h,
+        "<figure id=\"fig-{stem}\">\n{}\n<figcaption>{} — also <code>{stem}.svg</code> and <code>{stem}.png</code></figcaption>\n</figure>\n",
+        inline_svg(svg, f.chart.title()),
+        escape(f.chart.title()),
+        stem = escape(&f.stem)
+    );
+}
+
+fn num_cell(h: &mut String, v: u64) {
+    if v == 0 {
+        h.push_str("<td class=\"zero\">0</td>");
+    } else {
+        let _ = write!(h, "<td>{}</td>", thousands(v));
+    }
+}
+
+fn f_cell(h: &mut String, v: f64, unit: &str) {
+    if v == 0.0 {
+        h.push_str("<td class=\"zero\">0</td>");
+    } else {
+        let _ = write!(h, "<td>{}{}</td>", fmt_num(v), unit);
+    }
+}
+
+fn lat_cells(h: &mut String, l: &Latency) {
+    for v in [l.p50, l.p90, l.p99, l.p999, l.max] {
+        ms_cell(h, v);
+    }
+}
+
+fn ms_cell(h: &mut String, v: f64) {
+    if v == 0.0 {
+        h.push_str("<td class=\"zero\">0</td>");
+    } else {
+        let _ = write!(h, "<td>{}</td>", sig(v));
+    }
+}
+
+fn entries_table(h: &mut String, s: &Summary) {
+    if s.entries.is_empty() {
+        return;
+    }
+    h.push_str("<h3>Entries</h3>\n<div class=\"table-wrap\"><table>\n<tr><th>entry</th><th>target</th><th>requests</th><th>ok</th><th>timeout</th><th>rejected</th><th>error</th><th>failed</th><th>goodput/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th></tr>\n");
+    for (name, e) in &s.entries {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td>",
+            escape(name),
+            escape(&e.target)
+        );
+        for v in [
+            e.requests,
+            e.ok,
+            e.failed.timeout,
+            e.failed.rejected,
+            e.failed.error,
+        ] {
+            num_cell(h, v);
+        }
+        let (c, _) = failure_style(e.error_rate);
+        let _ = write!(
+            h,
+            "<td><span class=\"dot\" style=\"background:{}\"></span>{}</td>",
+            c.hex(),
+            pct(e.error_rate)
+        );
+        f_cell(h, e.goodput_rps, "");
+        lat_cells(h, &e.latency_ms);
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table></div>\n");
+}
+
+fn services_table(h: &mut String, s: &Summary, _figures: &[(Figure, String)]) {
+    if s.services.is_empty() {
+        return;
+    }
+    h.push_str("<h3>Services</h3>\n<div class=\"table-wrap\"><table>\n<tr><th>service</th><th>pool</th><th>queue cap</th><th>utilisation</th><th>busy</th><th>queue mean</th><th>queue max</th><th>wait p99 ms</th><th>sojourn p99 ms</th><th>arrivals</th><th>completed</th><th>rejected</th><th>refused</th><th>orphaned work s</th></tr>\n");
+    let empty = sim_core::output::TimeSeries::default();
+    for name in service_order(s, &empty) {
+        let Some(v) = s.services.get(&name) else {
+            continue;
+        };
+        let cap = v.queue_capacity.map_or("∞".to_string(), |c| c.to_string());
+        let u = v.utilization;
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}×{}</td><td>{}</td><td><span class=\"bar\"><span style=\"width:{:.0}%;background:{}\"></span></span>{:.1}%</td>",
+            escape(&name),
+            v.replicas,
+            v.threads,
+            cap,
+            (u * 100.0).clamp(0.0, 100.0),
+            viridis(u).hex(),
+            u * 100.0
+        );
+        f_cell(h, v.busy_threads_mean, "");
+        f_cell(h, v.queue_len_mean, "");
+        num_cell(h, v.queue_len_max);
+        ms_cell(h, v.queue_wait_ms.p99);
+        ms_cell(h, v.sojourn_ms.p99);
+        for n in [v.arrivals, v.completed, v.rejected, v.refused] {
+            num_cell(h, n);
+        }
+        f_cell(h, v.orphaned_work_s, "");
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table></div>\n");
+}
+
+fn edges_table(h: &mut String, s: &Summary) {
+    if s.edges.is_empty() {
+        h.push_str("<p class=\"none\">No calls between services.</p>\n");
+        return;
+    }
+    h.push_str("<h3>Calls</h3>\n<div class=\"table-wrap\"><table>\n<tr><th>caller → callee</th><th>calls</th><th>ok</th><th>errors</th><th>rejected</th><th>timeouts</th><th>failed</th><th>late replies</th></tr>\n");
+    for (key, e) in &s.edges {
+        let name = match split_edge(key) {
+            Some((a, b)) => format!("{a} → {b}"),
+            None => key.clone(),
+        };
+        let _ = write!(h, "<tr><td>{}</td>", escape(&name));
+        for v in [e.calls, e.ok, e.errors, e.rejected, e.timeouts] {
+            num_cell(h, v);
+        }
+        let rate = ratio(e.errors + e.rejected + e.timeouts, e.calls);
+        let (c, _) = failure_style(rate);
+        let _ = write!(
+            h,
+            "<td><span class=\"dot\" style=\"background:{}\"></span>{}</td>",
+            c.hex(),
+            pct(rate)
+        );
+        num_cell(h, e.late_replies);
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table></div>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            escape("<a href='x'>&\"</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn inline_svg_drops_the_namespace_url() {
+        let s = inline_svg(
+            "<svg width=\"1\" height=\"1\" viewBox=\"0 0 1 1\" xmlns=\"http://www.w3.org/2000/svg\">\n</svg>",
+            "a<b",
+        );
+        assert!(!s.contains("http"));
+        assert!(s.starts_with("<svg role=\"img\" aria-label=\"a&lt;b\" width"));
+    }
+}
