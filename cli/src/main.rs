@@ -196,7 +196,10 @@ fn cmd_run(
         print!("{}", table::render(&result.summary));
         print!("{}", verdicts::render(&result.summary));
         if let Some(dir) = &out {
-            println!("wrote {}/summary.json and timeseries.csv", dir.display());
+            println!(
+                "wrote {0}/summary.json, timeseries.csv, charts (*.svg, *.png) and {0}/report.html",
+                dir.display()
+            );
         }
     }
     if result.summary.slo.iter().any(|s| !s.pass) {

@@ -160,6 +160,7 @@ fn synthetic() -> RunResult {
             target: "api".into(),
             requests: 6000,
             ok: 4800,
+            degraded: 0,
             failed: Failed {
                 timeout: 400,
                 rejected: 600,
@@ -202,6 +203,7 @@ fn synthetic() -> RunResult {
             rejected: 400,
             timeouts: 400,
             late_replies: 60,
+            ..EdgeSummary::default()
         },
     );
     RunResult {
@@ -226,16 +228,20 @@ fn synthetic() -> RunResult {
                 end_s: 40.0,
             }],
             recovery: Vec::new(),
+            clients: IndexMap::new(),
+            amplification: IndexMap::new(),
             slo: vec![
                 sim_core::slo::SloResult {
                     key: "we<b>.p99".into(),
                     condition: "< 800ms".into(),
                     pass: false,
+                    ..Default::default()
                 },
                 sim_core::slo::SloResult {
                     key: "we<b>.error_rate".into(),
                     condition: "< 50%".into(),
                     pass: true,
+                    ..Default::default()
                 },
             ],
         },

@@ -684,7 +684,7 @@ impl Recorder {
                     threads: svc.threads,
                     queue_capacity: (svc.queue != UNBOUNDED).then_some(svc.queue),
                     arrivals: c.arrivals,
-                    completed: c.completed,
+                    completed: s.sojourn.len(),
                     rejected: c.rejected,
                     refused: c.refused,
                     injected_errors: c.injected_errors,

@@ -108,7 +108,7 @@ pub struct ServiceSummary {
     pub queue_capacity: Option<u32>,
     /// Requests that reached the service (accepted or not).
     pub arrivals: u64,
-    /// Requests that took a thread and ran to an answer.
+    /// Requests that arrived after the warm-up and ran to an answer.
     pub completed: u64,
     /// Refused because the accept queue was full.
     pub rejected: u64,
