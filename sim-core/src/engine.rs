@@ -259,6 +259,11 @@ struct Replica {
     busy: u32,
     queue: VecDeque<u32>,
     crashed: u32,
+    hung: u32,
+    /// Threads lost to a `lost_threads` fault.
+    lost: u32,
+    /// End of the stop-the-world pause in force (0 when none).
+    paused_until: Nanos,
     slowdown: f64,
     rate: Option<RateLimiter>,
     limiter: Option<ConcurrencyLimiter>,
@@ -270,6 +275,11 @@ struct SourceState {
     sent: u64,
     /// Time of the last arrival.
     last: Nanos,
+    /// Rate × this factor (traffic surges).
+    factor: f64,
+    /// Deterministic arrivals are spaced from this (time, count) anchor,
+    /// reset whenever the factor changes, so gaps never drift.
+    anchor: (Nanos, u64),
 }
 
 /// Per-run options that are not part of the scenario.
@@ -320,6 +330,8 @@ pub struct World<'m> {
     sources_end: Nanos,
     /// Attempts sent and not yet answered or timed out, per edge.
     in_flight: Vec<u32>,
+    /// Partitions in force per edge.
+    partitioned: Vec<u32>,
     /// For a source's call spec, the source's index.
     client_of: Vec<u32>,
 }
@@ -348,6 +360,9 @@ impl<'m> World<'m> {
                             s.queue.min(1024) as usize
                         }),
                         crashed: 0,
+                        hung: 0,
+                        lost: 0,
+                        paused_until: 0,
                         slowdown: 1.0,
                         rate: s.admission.rate_limit.map(RateLimiter::new),
                         limiter: s.admission.concurrency_limit.map(ConcurrencyLimiter::new),
@@ -364,6 +379,8 @@ impl<'m> World<'m> {
                     .expect("rate is positive"),
                 sent: 0,
                 last: 0,
+                factor: 1.0,
+                anchor: (0, 0),
             })
             .collect();
         let mut pattern_base = Vec::with_capacity(m.calls.len());
@@ -434,6 +451,7 @@ impl<'m> World<'m> {
             active_sources: m.sources.len(),
             sources_end: 0,
             in_flight: vec![0; m.edges.len()],
+            partitioned: vec![0; m.edges.len()],
             client_of: (0..m.calls.len())
                 .map(|spec| {
                     m.sources
@@ -479,9 +497,18 @@ impl<'m> World<'m> {
             return;
         }
         let t = match src.arrivals {
-            Arrivals::Poisson => st.last.saturating_add(st.interarrival.sample(&mut st.rng)),
+            Arrivals::Poisson if st.factor == 1.0 => {
+                st.last.saturating_add(st.interarrival.sample(&mut st.rng))
+            }
+            Arrivals::Poisson => {
+                let gap = st.interarrival.sample(&mut st.rng) as f64 / st.factor;
+                st.last.saturating_add(gap.round() as Nanos)
+            }
             // Computed from the index, not summed, so gaps never drift.
-            Arrivals::Deterministic => ((st.sent + 1) as f64 * 1e9 / src.rate).round() as Nanos,
+            Arrivals::Deterministic => {
+                let (t0, n0) = st.anchor;
+                t0 + ((st.sent + 1 - n0) as f64 * 1e9 / (src.rate * st.factor)).round() as Nanos
+            }
         };
         st.last = t;
         if t < self.duration {
@@ -545,8 +572,16 @@ impl<'m> World<'m> {
                 Kind::SourceArrival => self.on_source_arrival(ev.a as usize),
                 Kind::Arrive => self.on_arrive(ev.a),
                 Kind::WorkDone => {
-                    self.jobs[ev.a as usize].step += 1;
-                    self.run_steps(ev.a);
+                    let job = self.jobs[ev.a as usize];
+                    let until =
+                        self.replicas[job.service as usize][job.replica as usize].paused_until;
+                    if until > self.now {
+                        // Stopped world: the work finishes when the pause ends.
+                        self.schedule(until, Kind::WorkDone, ev.a, ev.b);
+                    } else {
+                        self.jobs[ev.a as usize].step += 1;
+                        self.run_steps(ev.a);
+                    }
                 }
                 Kind::Reply => self.end_attempt(ev.a, Outcome::from_u8(ev.c)),
                 Kind::AttemptTimeout => {
@@ -760,6 +795,12 @@ impl<'m> World<'m> {
             self.refuse(j, Outcome::Refused);
             return;
         }
+        if rep.hung > 0 {
+            // A black hole: accepted, never answered.
+            self.rec.services[s].blackholed += 1;
+            self.free_job(j);
+            return;
+        }
         if let Some(rl) = &mut rep.rate
             && !rl.try_acquire(now)
         {
@@ -774,7 +815,7 @@ impl<'m> World<'m> {
             self.refuse(j, Outcome::Rejected);
             return;
         }
-        if rep.busy < threads {
+        if rep.busy + rep.lost < threads {
             rep.busy += 1;
             self.rec.services[s].add_busy(now, 1);
             self.start_job(j);
@@ -1134,6 +1175,12 @@ impl<'m> World<'m> {
         self.attempts[att as usize].job_gen = self.jobs[job as usize].generation;
         if spec.edge == CLIENT {
             self.on_arrive(job);
+        } else if self.partitioned[spec.edge as usize] > 0 {
+            // Lost on the way: the caller waits for its timeout.
+            self.rec.edges[spec.edge as usize].calls += 1;
+            self.rec.edges[spec.edge as usize].lost += 1;
+            self.in_flight[spec.edge as usize] += 1;
+            self.free_job(job);
         } else {
             self.rec.edges[spec.edge as usize].calls += 1;
             self.in_flight[spec.edge as usize] += 1;
@@ -1416,9 +1463,15 @@ impl<'m> World<'m> {
     fn release_thread(&mut self, s: usize, r: usize) {
         let now = self.now;
         let shed_after = self.m.services[s].admission.shed_queue_time;
+        let threads = self.m.services[s].threads;
         loop {
             let rep = &mut self.replicas[s][r];
-            match rep.queue.pop_front() {
+            let next = if rep.busy + rep.lost > threads {
+                None
+            } else {
+                rep.queue.pop_front()
+            };
+            match next {
                 Some(next) => {
                     self.rec.services[s].add_queued(now, -1);
                     if let Some(limit) = shed_after
@@ -1439,6 +1492,25 @@ impl<'m> World<'m> {
         }
     }
 
+    /// Starts queued requests while the replica has free threads.
+    fn refill(&mut self, s: usize, r: usize) {
+        let threads = self.m.services[s].threads;
+        loop {
+            let rep = &mut self.replicas[s][r];
+            if rep.busy + rep.lost >= threads {
+                return;
+            }
+            let Some(next) = rep.queue.pop_front() else {
+                return;
+            };
+            rep.busy += 1;
+            let now = self.now;
+            self.rec.services[s].add_queued(now, -1);
+            self.rec.services[s].add_busy(now, 1);
+            self.start_job(next);
+        }
+    }
+
     /// Sends an answer back along the attempt (a hop for a job caller; at
     /// once for a client).
     fn reply(&mut self, att: u32, generation: u32, edge: EdgeId, outcome: Outcome) {
@@ -1447,6 +1519,10 @@ impl<'m> World<'m> {
             if a.live && a.generation == generation {
                 self.end_attempt(att, outcome);
             }
+            return;
+        }
+        if self.partitioned[edge as usize] > 0 {
+            self.rec.edges[edge as usize].lost += 1;
             return;
         }
         let t = self.now + self.hop(edge);
@@ -1478,7 +1554,40 @@ impl<'m> World<'m> {
                     }
                 }
             }
-            FaultKind::Slowdown(_) | FaultKind::Errors(_) | FaultKind::Crash => {
+            FaultKind::Partition => {
+                for &e in &fault.edges {
+                    if starting {
+                        self.partitioned[e as usize] += 1;
+                    } else {
+                        self.partitioned[e as usize] -= 1;
+                    }
+                }
+            }
+            FaultKind::Surge(_) => {
+                let src = fault.source.expect("a surge names a source") as usize;
+                let factor: f64 = (0..self.m.faults.len())
+                    .filter(|&g| {
+                        let other = &self.m.faults[g];
+                        other.source == Some(src as u32)
+                            && other.start <= self.now
+                            && self.now < other.end
+                            && (g != f || starting)
+                    })
+                    .map(|g| match self.m.faults[g].kind {
+                        FaultKind::Surge(x) => x,
+                        _ => 1.0,
+                    })
+                    .product();
+                let st = &mut self.sources[src];
+                st.anchor = (st.last, st.sent);
+                st.factor = factor;
+            }
+            FaultKind::Slowdown(_)
+            | FaultKind::Errors(_)
+            | FaultKind::Crash
+            | FaultKind::Hang
+            | FaultKind::LostThreads(_)
+            | FaultKind::Pause => {
                 let s = fault.service.expect("service faults name a service") as usize;
                 if starting {
                     self.svc_faults[s].push(f as u32);
@@ -1489,6 +1598,12 @@ impl<'m> World<'m> {
                 if starting && matches!(fault.kind, FaultKind::Crash) {
                     self.crash(s, fault.replica);
                 }
+                if !starting && matches!(fault.kind, FaultKind::LostThreads(_)) {
+                    // Capacity is back: queued requests take the threads.
+                    for r in 0..self.replicas[s].len() {
+                        self.refill(s, r);
+                    }
+                }
             }
         }
     }
@@ -1497,6 +1612,9 @@ impl<'m> World<'m> {
         for (r, rep) in self.replicas[s].iter_mut().enumerate() {
             rep.slowdown = 1.0;
             rep.crashed = 0;
+            rep.hung = 0;
+            rep.lost = 0;
+            rep.paused_until = 0;
             for &f in &self.svc_faults[s] {
                 let fault = &self.m.faults[f as usize];
                 if fault.replica.is_some_and(|x| x as usize != r) {
@@ -1505,6 +1623,11 @@ impl<'m> World<'m> {
                 match fault.kind {
                     FaultKind::Slowdown(x) => rep.slowdown *= x,
                     FaultKind::Crash => rep.crashed += 1,
+                    FaultKind::Hang => rep.hung += 1,
+                    FaultKind::LostThreads(n) => {
+                        rep.lost = (rep.lost + n).min(self.m.services[s].threads)
+                    }
+                    FaultKind::Pause => rep.paused_until = rep.paused_until.max(fault.end),
                     _ => {}
                 }
             }

@@ -143,6 +143,7 @@ pub struct ServiceCounters {
     pub concurrency_limited: u64,
     pub shed: u64,
     pub deadline_dropped: u64,
+    pub blackholed: u64,
 }
 
 impl ServiceCounters {
@@ -161,6 +162,7 @@ impl ServiceCounters {
             concurrency_limited: self.concurrency_limited - o.concurrency_limited,
             shed: self.shed - o.shed,
             deadline_dropped: self.deadline_dropped - o.deadline_dropped,
+            blackholed: self.blackholed - o.blackholed,
         }
     }
 }
@@ -255,6 +257,8 @@ pub struct EdgeStats {
     pub hedges: u64,
     pub hedges_won: u64,
     pub fallbacks: u64,
+    /// Requests and answers lost to a partition.
+    pub lost: u64,
 }
 
 impl EdgeStats {
@@ -276,6 +280,7 @@ impl EdgeStats {
             hedges: self.hedges - o.hedges,
             hedges_won: self.hedges_won - o.hedges_won,
             fallbacks: self.fallbacks - o.fallbacks,
+            lost: self.lost - o.lost,
         }
     }
 }
@@ -692,6 +697,7 @@ impl Recorder {
                     concurrency_limited: c.concurrency_limited,
                     shed: c.shed,
                     deadline_dropped: c.deadline_dropped,
+                    blackholed: c.blackholed,
                     utilization: busy_mean / self.capacity[i] as f64,
                     busy_threads_mean: busy_mean,
                     queue_len_mean: queue_mean,
@@ -793,6 +799,7 @@ fn edge_summary(d: &EdgeStats, b: &crate::patterns::BreakerStats) -> EdgeSummary
         hedges: d.hedges,
         hedges_won: d.hedges_won,
         fallbacks: d.fallbacks,
+        lost_to_partition: d.lost,
         breaker_state_changes: b.state_changes,
         breaker_times_opened: b.times_opened,
         breaker_open_s: secs(b.time_open),

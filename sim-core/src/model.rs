@@ -185,6 +185,16 @@ pub enum FaultKind {
     Errors(f64),
     /// Refuse every request; work in progress is lost.
     Crash,
+    /// Accept requests and never answer them.
+    Hang,
+    /// This many threads per replica are gone.
+    LostThreads(u32),
+    /// Stop the world: no work finishes until the pause ends.
+    Pause,
+    /// Requests and answers along the targeted edges are lost.
+    Partition,
+    /// The targeted source's rate × factor.
+    Surge(f64),
 }
 
 impl FaultKind {
@@ -194,6 +204,11 @@ impl FaultKind {
             FaultKind::Latency(_) => "latency",
             FaultKind::Errors(_) => "errors",
             FaultKind::Crash => "crash",
+            FaultKind::Hang => "hang",
+            FaultKind::LostThreads(_) => "lost_threads",
+            FaultKind::Pause => "pause",
+            FaultKind::Partition => "partition",
+            FaultKind::Surge(_) => "surge",
         }
     }
 }
@@ -205,6 +220,8 @@ pub struct Fault {
     pub target: String,
     /// Services hit (for latency faults: the edges below instead).
     pub service: Option<ServiceId>,
+    /// The workload source of a surge.
+    pub source: Option<u32>,
     pub edges: Vec<EdgeId>,
     /// Only this replica, or all.
     pub replica: Option<u32>,

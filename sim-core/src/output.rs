@@ -129,6 +129,9 @@ pub struct ServiceSummary {
     /// from the queue, or before a step).
     #[serde(default)]
     pub deadline_dropped: u64,
+    /// Accepted and never answered while the replica hung.
+    #[serde(default)]
+    pub blackholed: u64,
     /// Time-weighted busy threads ÷ (threads × replicas).
     pub utilization: f64,
     pub busy_threads_mean: f64,
@@ -185,6 +188,9 @@ pub struct EdgeSummary {
     pub hedges_won: u64,
     #[serde(default)]
     pub fallbacks: u64,
+    /// Requests and answers lost to a partition.
+    #[serde(default)]
+    pub lost_to_partition: u64,
     #[serde(default)]
     pub breaker_state_changes: u64,
     #[serde(default)]

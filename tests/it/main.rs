@@ -4,6 +4,7 @@
 mod cli;
 mod common;
 mod determinism;
+mod faults;
 mod patterns;
 mod queueing;
 mod slo;

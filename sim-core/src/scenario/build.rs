@@ -360,6 +360,11 @@ impl Builder<'_> {
             ("latency", f.latency.is_some()),
             ("errors", f.errors.is_some()),
             ("crash", f.crash.is_some()),
+            ("hang", f.hang.is_some()),
+            ("lost_threads", f.lost_threads.is_some()),
+            ("pause", f.pause.is_some()),
+            ("partition", f.partition.is_some()),
+            ("surge", f.surge.is_some()),
         ]
         .iter()
         .filter(|(_, s)| *s)
@@ -369,7 +374,7 @@ impl Builder<'_> {
             return Err(KeyError::new(
                 &key,
                 format!(
-                    "a fault has exactly one of `slowdown`, `latency`, `errors` or `crash` (found {})",
+                    "a fault has exactly one of `slowdown`, `latency`, `errors`, `crash`, `hang`, `lost_threads`, `pause`, `partition` or `surge` (found {})",
                     if kinds.is_empty() {
                         "none".to_owned()
                     } else {
@@ -378,8 +383,44 @@ impl Builder<'_> {
                 ),
             ));
         }
+        let flag = |name: &str, v: Option<bool>| -> R<()> {
+            if v != Some(true) {
+                return Err(KeyError::new(
+                    format!("{key}.{name}"),
+                    format!("write `{name} = true` (or remove the fault)"),
+                ));
+            }
+            Ok(())
+        };
         let tkey = format!("{key}.target");
-        let (service, edges) = if let Some((a, b)) = f.target.split_once("->") {
+        let edge_fault = f.latency.is_some() || f.partition.is_some();
+        let mut source = None;
+        let (service, edges) = if let Some(factor) = f.surge {
+            let idx = self
+                .m
+                .sources
+                .iter()
+                .position(|s| s.name == f.target)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = self.m.sources.iter().map(|s| s.name.as_str()).collect();
+                    KeyError::new(
+                        &tkey,
+                        format!(
+                            "a surge targets a workload source; unknown `{}` (sources: {})",
+                            f.target,
+                            known.join(", ")
+                        ),
+                    )
+                })?;
+            if !(factor.is_finite() && factor > 0.0) {
+                return Err(KeyError::new(
+                    format!("{key}.surge"),
+                    format!("must be a rate factor > 0, got {factor}"),
+                ));
+            }
+            source = Some(idx as u32);
+            (None, Vec::new())
+        } else if let Some((a, b)) = f.target.split_once("->") {
             let e = self
                 .m
                 .edges
@@ -388,10 +429,10 @@ impl Builder<'_> {
                 .ok_or_else(|| {
                     KeyError::new(&tkey, format!("no call goes along `{}`", f.target))
                 })?;
-            if f.latency.is_none() {
+            if !edge_fault {
                 return Err(KeyError::new(
                     &tkey,
-                    "only a `latency` fault targets an edge; name a service",
+                    "only `latency` and `partition` faults target an edge; name a service",
                 ));
             }
             (None, vec![e as EdgeId])
@@ -410,13 +451,10 @@ impl Builder<'_> {
             let into: Vec<EdgeId> = (0..self.m.edges.len() as EdgeId)
                 .filter(|e| self.m.edges[*e as usize].to == sid)
                 .collect();
-            if f.latency.is_some() && into.is_empty() {
+            if edge_fault && into.is_empty() {
                 return Err(KeyError::new(
                     &tkey,
-                    format!(
-                        "no service calls `{}`: a latency fault needs an edge",
-                        f.target
-                    ),
+                    format!("no service calls `{}`: this fault needs an edge", f.target),
                 ));
             }
             (Some(sid), into)
@@ -449,17 +487,42 @@ impl Builder<'_> {
                 ));
             }
             FaultKind::Errors(p)
-        } else {
-            if f.crash != Some(true) {
+        } else if f.crash.is_some() {
+            flag("crash", f.crash)?;
+            FaultKind::Crash
+        } else if f.hang.is_some() {
+            flag("hang", f.hang)?;
+            FaultKind::Hang
+        } else if let Some(n) = f.lost_threads {
+            let threads = self.m.services[service.expect("a service target") as usize].threads;
+            if n == 0 || n > threads {
                 return Err(KeyError::new(
-                    format!("{key}.crash"),
-                    "write `crash = true` (or remove the fault)",
+                    format!("{key}.lost_threads"),
+                    format!("must be 1..={threads} (the service's threads)"),
                 ));
             }
-            FaultKind::Crash
+            FaultKind::LostThreads(n)
+        } else if f.pause.is_some() {
+            flag("pause", f.pause)?;
+            FaultKind::Pause
+        } else if f.partition.is_some() {
+            flag("partition", f.partition)?;
+            FaultKind::Partition
+        } else {
+            FaultKind::Surge(f.surge.expect("the one kind left"))
         };
+        if service.is_none()
+            && source.is_none()
+            && !matches!(kind, FaultKind::Latency(_) | FaultKind::Partition)
+        {
+            return Err(KeyError::new(
+                &tkey,
+                "name a service: only `latency` and `partition` faults target an edge",
+            ));
+        }
         let stream = format!("fault/{}/{}/{}", f.target, kind.label(), f.at);
         Ok(Fault {
+            source,
             kind,
             target: f.target.clone(),
             service,

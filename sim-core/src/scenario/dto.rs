@@ -277,7 +277,9 @@ pub struct CallFile {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FaultFile {
-    /// A service ("inventory") or, for `latency`, an edge ("cart->inventory").
+    /// A service ("inventory"); for `latency` and `partition`, an edge
+    /// ("cart->inventory") or a service (every edge into it); for `surge`, a
+    /// workload source.
     pub target: String,
     /// When the fault starts, e.g. "30s".
     pub at: String,
@@ -299,6 +301,24 @@ pub struct FaultFile {
     /// The service refuses every request at once; work in progress is lost.
     #[serde(default)]
     pub crash: Option<bool>,
+    /// The service hangs: it accepts requests and never answers them (a
+    /// black hole until the callers' timeouts).
+    #[serde(default)]
+    pub hang: Option<bool>,
+    /// Lost capacity: this many threads per replica are gone.
+    #[serde(default)]
+    pub lost_threads: Option<u32>,
+    /// Stop-the-world pause (a GC pause): no work progresses; work due
+    /// during the pause finishes when it ends.
+    #[serde(default)]
+    pub pause: Option<bool>,
+    /// Network partition of an edge ("a->b") or of every edge into a
+    /// service: requests and answers along it are lost.
+    #[serde(default)]
+    pub partition: Option<bool>,
+    /// Traffic surge: the targeted workload source's rate × this factor.
+    #[serde(default)]
+    pub surge: Option<f64>,
 }
 
 /// A distribution of durations: a constant ("2ms") or a table naming `dist`.

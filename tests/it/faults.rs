@@ -1,0 +1,123 @@
+//! Each fault kind, in a small scenario, does exactly what it says.
+
+use crate::common::run_toml;
+use sim_core::output::RunResult;
+
+/// front → back, 200 deterministic requests/s, client timeout 500 ms, and
+/// one fault on `target` from 10 s to 20 s.
+fn with_fault(target: &str, fault: &str) -> RunResult {
+    let text = format!(
+        r#"
+name = "fault"
+duration = "30s"
+[workload.w]
+target = "front"
+rate = 200
+arrivals = "deterministic"
+timeout = "500ms"
+[services.front]
+threads = 200
+steps = [{{ call = "back", timeout = "200ms" }}]
+[services.back]
+threads = 10
+queue = 100
+steps = [{{ work = "10ms" }}]
+[[fault]]
+target = "{target}"
+at = "10s"
+for = "10s"
+{fault}
+"#
+    );
+    run_toml(&text, 1)
+}
+
+fn series(r: &RunResult, scope: &str, name: &str, metric: &str) -> Vec<f64> {
+    r.timeseries
+        .get(scope, name, metric)
+        .unwrap_or_else(|| panic!("no {scope}/{name}/{metric}"))
+        .values
+        .clone()
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+#[test]
+fn a_crash_refuses_at_once_without_timeouts() {
+    let r = with_fault("back", "crash = true");
+    let s = &r.summary;
+    assert!(
+        s.services["back"].refused >= 1990,
+        "{:?}",
+        s.services["back"]
+    );
+    assert_eq!(s.edges["front->back"].timeouts, 0);
+    assert_eq!(s.entries["w"].failed.timeout, 0);
+    // Refusals are fast: every failure answers well under the timeout.
+    assert!(s.entries["w"].latency_all_ms.max < 50.0);
+}
+
+#[test]
+fn a_hang_swallows_requests_until_the_timeouts() {
+    let r = with_fault("back", "hang = true");
+    let s = &r.summary;
+    assert_eq!(s.services["back"].blackholed, 2000);
+    assert_eq!(s.edges["front->back"].timeouts, 2000);
+    assert_eq!(s.entries["w"].failed.error, 2000);
+    assert!(s.entries["w"].latency_all_ms.max >= 200.0);
+}
+
+#[test]
+fn a_pause_freezes_completions_for_its_length() {
+    let r = with_fault("back", "pause = true");
+    let done = series(&r, "service", "back", "completed_rps");
+    // Nothing finishes in windows 11..19 (the first 10 ms of window 10 may).
+    assert!(done[11..20].iter().all(|v| *v == 0.0), "{:?}", &done[9..22]);
+    assert!(mean(&done[2..9]) > 190.0);
+    // Requests waited out the pause: the client's 500 ms timeout fired.
+    assert!(r.summary.entries["w"].failed.error + r.summary.entries["w"].failed.timeout > 1000);
+}
+
+#[test]
+fn lost_threads_cap_the_busy_threads() {
+    let r = with_fault("back", "lost_threads = 8");
+    let busy = series(&r, "service", "back", "busy_threads");
+    // 2 threads left, 2 s of work per second offered: saturated at 2.
+    assert!(
+        busy[11..20].iter().all(|v| (*v - 2.0).abs() < 1e-9),
+        "{:?}",
+        &busy[9..22]
+    );
+    assert!(mean(&busy[2..9]) < 2.5 && mean(&busy[2..9]) > 1.5);
+}
+
+#[test]
+fn a_partition_loses_requests_and_callers_time_out() {
+    let r = with_fault("front->back", "partition = true");
+    let e = &r.summary.edges["front->back"];
+    // 2000 requests sent during the partition, plus the few answers to
+    // earlier requests that were on their way back when it began.
+    assert!((2000..2010).contains(&e.lost_to_partition), "{e:?}");
+    assert_eq!(e.timeouts, e.lost_to_partition);
+    let arrived = r.summary.services["back"].arrivals;
+    assert!((3990..=4000).contains(&arrived), "{arrived}");
+}
+
+#[test]
+fn a_surge_multiplies_the_source_rate() {
+    let r = with_fault("w", "surge = 3");
+    let arrivals = series(&r, "entry", "w", "arrivals_rps");
+    assert!(
+        arrivals[11..20].iter().all(|v| (*v - 600.0).abs() <= 1.0),
+        "{:?}",
+        &arrivals[9..22]
+    );
+    assert!(
+        arrivals[22..29].iter().all(|v| (*v - 200.0).abs() <= 1.0),
+        "{:?}",
+        &arrivals[20..30]
+    );
+    assert_eq!(r.summary.faults[0].kind, "surge");
+}
