@@ -310,6 +310,8 @@ pub struct World<'m> {
     replicas: Vec<Vec<Replica>>,
     rr: Vec<u32>,
     work_rng: Vec<ChaCha8Rng>,
+    /// Draws of random and power-of-two balancers, per service.
+    lb_rng: Vec<ChaCha8Rng>,
     edge_rng: Vec<ChaCha8Rng>,
     fault_rng: Vec<ChaCha8Rng>,
     /// Jitter draws of each call spec with a retry.
@@ -432,6 +434,11 @@ impl<'m> World<'m> {
                 .services
                 .iter()
                 .map(|s| stream(seed, &s.work_stream))
+                .collect(),
+            lb_rng: m
+                .services
+                .iter()
+                .map(|s| stream(seed, &format!("lb/{}", s.name)))
                 .collect(),
             edge_rng: m
                 .edges
@@ -831,13 +838,41 @@ impl<'m> World<'m> {
 
     #[inline]
     fn pick_replica(&mut self, s: usize) -> u32 {
+        use crate::scenario::dto::Balancer;
         let n = self.m.services[s].replicas;
         if n == 1 {
             return 0;
         }
-        let r = self.rr[s];
-        self.rr[s] = (r + 1) % n;
-        r
+        let outstanding = |w: &World, r: u32| {
+            let rep = &w.replicas[s][r as usize];
+            rep.busy as usize + rep.queue.len()
+        };
+        match self.m.services[s].balancer {
+            Balancer::RoundRobin => {
+                let r = self.rr[s];
+                self.rr[s] = (r + 1) % n;
+                r
+            }
+            Balancer::Random => rand::RngExt::random_range(&mut self.lb_rng[s], 0..n),
+            Balancer::LeastOutstanding => {
+                // Ties go round robin, so an idle system still spreads.
+                let start = self.rr[s];
+                self.rr[s] = (start + 1) % n;
+                (0..n)
+                    .map(|k| (start + k) % n)
+                    .min_by_key(|r| outstanding(self, *r))
+                    .expect("n > 1")
+            }
+            Balancer::PowerOfTwo => {
+                let a = rand::RngExt::random_range(&mut self.lb_rng[s], 0..n);
+                let b = (a + rand::RngExt::random_range(&mut self.lb_rng[s], 1..n)) % n;
+                if outstanding(self, b) < outstanding(self, a) {
+                    b
+                } else {
+                    a
+                }
+            }
+        }
     }
 
     /// Answers a job that never ran.

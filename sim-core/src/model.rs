@@ -56,6 +56,7 @@ pub struct Service {
     pub work_stream: String,
     /// Admission control at the door, per replica.
     pub admission: Admission,
+    pub balancer: crate::scenario::dto::Balancer,
 }
 
 #[derive(Clone, Debug)]

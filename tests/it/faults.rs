@@ -121,3 +121,54 @@ fn a_surge_multiplies_the_source_rate() {
     );
     assert_eq!(r.summary.faults[0].kind, "surge");
 }
+
+/// `scenarios/replica-failure.toml` with its hung replica made 10× slow.
+fn skewed(balancer: &str) -> RunResult {
+    let text =
+        std::fs::read_to_string(crate::common::repo_root().join("scenarios/replica-failure.toml"))
+            .unwrap();
+    let text = text.replace("hang = true", "slowdown = 10").replace(
+        "balancer = \"power_of_two\"",
+        &format!("balancer = \"{balancer}\""),
+    );
+    run_toml(&text, 1)
+}
+
+#[test]
+fn power_of_two_choices_beats_random_on_the_tail_under_a_slow_replica() {
+    let random = skewed("random").summary.entries["users"].latency_all_ms.p99;
+    let p2c = skewed("power_of_two").summary.entries["users"]
+        .latency_all_ms
+        .p99;
+    let least = skewed("least_outstanding").summary.entries["users"]
+        .latency_all_ms
+        .p99;
+    // Random sends a quarter of the requests to a replica 10× slower; the
+    // two-choice rule avoids it whenever it holds more requests.
+    assert!(p2c < 0.5 * random, "p2c {p2c} ms vs random {random} ms");
+    assert!(
+        least < 0.5 * random,
+        "least outstanding {least} ms vs random {random} ms"
+    );
+}
+
+#[test]
+fn a_black_hole_attracts_least_outstanding_traffic() {
+    let text =
+        std::fs::read_to_string(crate::common::repo_root().join("scenarios/replica-failure.toml"))
+            .unwrap();
+    let errors = |b: &str| {
+        let t = text.replace(
+            "balancer = \"power_of_two\"",
+            &format!("balancer = \"{b}\""),
+        );
+        run_toml(&t, 1).summary.entries["users"].failed.error
+    };
+    let (rr, least) = (errors("round_robin"), errors("least_outstanding"));
+    // Round robin: a quarter of 20 s × 800/s into the hole.
+    assert!((3600..4400).contains(&rr), "{rr}");
+    assert!(
+        least > 2 * rr - 1000,
+        "least outstanding {least} vs round robin {rr}"
+    );
+}

@@ -634,6 +634,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             queue,
             ops,
             work_stream: format!("work/{name}"),
+            balancer: s.balancer.unwrap_or(super::dto::Balancer::RoundRobin),
             admission: match &s.admission {
                 Some(a) => a
                     .validate()

@@ -182,6 +182,21 @@ pub struct ServiceFile {
     /// Admission control at the service's door (per replica).
     #[serde(default)]
     pub admission: Option<AdmissionFile>,
+    /// How requests are spread over replicas (default round_robin).
+    #[serde(default)]
+    pub balancer: Option<Balancer>,
+}
+
+/// A load-balancing policy across a service's replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Balancer {
+    RoundRobin,
+    Random,
+    /// The replica with the fewest requests (running + queued).
+    LeastOutstanding,
+    /// Two replicas at random; the one with fewer outstanding requests.
+    PowerOfTwo,
 }
 
 /// A named operation of a service.

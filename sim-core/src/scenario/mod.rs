@@ -307,7 +307,10 @@ fn first_line(m: &str) -> String {
 /// The key of a serde error: its path, plus the field an "unknown field" or
 /// "missing field" message names.
 fn error_key(path: &str, message: &str) -> String {
-    let path = if path == "." { "" } else { path };
+    // serde_path_to_error writes list indices as `fault[0]`; keys here are
+    // dotted throughout (`fault.0`), as `--set` takes them.
+    let dotted = path.replace('[', ".").replace(']', "");
+    let path = if dotted == "." { "" } else { dotted.as_str() };
     for prefix in ["unknown field `", "missing field `"] {
         if let Some(rest) = message.find(prefix).map(|i| &message[i + prefix.len()..])
             && let Some(end) = rest.find('`')
