@@ -252,7 +252,7 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
         String::new()
     };
     eprintln!(
-        "sweep `{}`: {} runs = {} points × {} reps{shard_note}; {} already done, running {} on {} threads{}",
+        "sweep `{}`: {} runs = {} points × {} reps{shard_note}; {} already done, running {} on {} thread{}{}",
         header.scenario,
         header.runs_total,
         header.points,
@@ -260,6 +260,7 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
         mine.len() - pending.len(),
         pending.len(),
         jobs.min(pending.len()).max(1),
+        if jobs.min(pending.len()) > 1 { "s" } else { "" },
         if stale > 0 {
             format!(" ({stale} stale result files are rerun)")
         } else {
