@@ -12,6 +12,7 @@ mod files;
 mod plan;
 mod stats;
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -85,6 +86,9 @@ struct Point {
     overrides: Vec<Override>,
 }
 
+/// Larger sweeps are almost certainly a typo in a range.
+const MAX_RUNS: u64 = 10_000_000;
+
 fn input(m: String) -> Failure {
     Failure::Input(m)
 }
@@ -142,7 +146,7 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
                 path: a.path.clone(),
                 value: v.clone(),
             });
-            load_text(&args.file, &o).map_err(|e| {
+            load_text(&base, &args.file, &o).map_err(|e| {
                 input(format!(
                     "error: {}: value `{v}`: {}",
                     a.flag,
@@ -155,6 +159,15 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
     let reps = args.reps.or(plan_file.reps).unwrap_or(1);
     if reps == 0 {
         return Err(input("error: --reps must be 1 or more".into()));
+    }
+    let total = axes
+        .iter()
+        .try_fold(u64::from(reps), |n, a| n.checked_mul(a.values.len() as u64))
+        .filter(|n| *n <= MAX_RUNS);
+    if total.is_none() {
+        return Err(input(format!(
+            "error: the sweep has more than {MAX_RUNS} runs: split it into several sweeps"
+        )));
     }
     let plan = Plan {
         seed: args.seed.or(plan_file.seed).unwrap_or(base.model.seed),
@@ -177,33 +190,35 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
     };
     let plan = &header.plan;
 
-    // Every point loads (combinations of values can still be invalid).
-    let mut points = Vec::with_capacity(plan.points() as usize);
-    for p in 0..plan.points() {
-        let params = plan.point_params(p);
-        let mut overrides = fixed.clone();
-        overrides.extend(params.iter().map(|(k, v)| Override {
-            path: k.clone(),
-            value: v.clone(),
-        }));
-        let scenario = load_text(&args.file, &overrides).map_err(|e| {
-            let what: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            input(format!(
-                "error: point {p} ({}): {}",
-                what.join(", "),
-                describe(&e, "")
-            ))
-        })?;
-        points.push(Point {
-            scenario,
-            overrides,
-        });
-    }
-
     let mine: Vec<Run> = (0..header.runs_total)
         .filter(|i| i % shards == shard)
         .map(|i| plan.run(i))
         .collect();
+
+    let jobs = match args.jobs {
+        Some(0) => return Err(input("error: --jobs must be 1 or more".into())),
+        Some(j) => j,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| Failure::Io(format!("cannot start {jobs} threads: {e}")))?;
+
+    // The points these runs need, loaded in parallel (a combination of
+    // valid values can still be invalid); the first error in point order.
+    let mut needed: Vec<u64> = mine.iter().map(|r| r.point).collect();
+    needed.dedup();
+    let loaded: Vec<Result<Point, Failure>> = pool.install(|| {
+        needed
+            .par_iter()
+            .map(|&p| load_point(&base, &args.file, plan, &fixed, p))
+            .collect()
+    });
+    let mut points = BTreeMap::new();
+    for (p, l) in needed.iter().zip(loaded) {
+        points.insert(*p, l?);
+    }
 
     if args.list {
         let stdout = std::io::stdout();
@@ -231,7 +246,7 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
                     && f.sweep_scenario_hash == header.scenario_hash
                     && f.summary.version == header.version
                     && f.summary.scenario_hash
-                        == format!("{:016x}", points[r.point as usize].scenario.hash) => {}
+                        == format!("{:016x}", points[&r.point].scenario.hash) => {}
             Ok(None) => pending.push(r),
             _ => {
                 stale += 1;
@@ -241,11 +256,6 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
     }
     remove_temp_files(&runs_dir, &pending);
 
-    let jobs = match args.jobs {
-        Some(0) => return Err(input("error: --jobs must be 1 or more".into())),
-        Some(j) => j,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
     let shard_note = if shards > 1 {
         format!(" (shard {shard}/{shards}: {} runs)", mine.len())
     } else {
@@ -268,20 +278,21 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
         }
     );
 
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| Failure::Io(format!("cannot start {jobs} threads: {e}")))?;
     let pb = ProgressBar::new(pending.len() as u64);
+    let bar = if std::env::var_os("NO_COLOR").is_some() {
+        "{bar:40}"
+    } else {
+        "{bar:40.cyan/blue}"
+    };
     pb.set_style(
-        ProgressStyle::with_template(
-            "{bar:40.cyan/blue} {pos}/{len} runs  {per_sec}  elapsed {elapsed}  ETA {eta}",
-        )
+        ProgressStyle::with_template(&format!(
+            "{bar} {{pos}}/{{len}} runs  {{per_sec}}  elapsed {{elapsed}}  ETA {{eta}}"
+        ))
         .expect("valid template")
         .progress_chars("=> "),
     );
     let run_one = |r: &&Run| -> Result<(), Failure> {
-        let p = &points[r.point as usize];
+        let p = &points[&r.point];
         let result = sim_core::run_scenario(&p.scenario, Some(r.seed), &p.overrides);
         let file = RunFile {
             index: r.index,
@@ -337,6 +348,34 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Loads point `p`'s scenario: fixed overrides, then its swept values.
+fn load_point(
+    base: &Scenario,
+    file: &Path,
+    plan: &Plan,
+    fixed: &[Override],
+    p: u64,
+) -> Result<Point, Failure> {
+    let params = plan.point_params(p);
+    let mut overrides = fixed.to_vec();
+    overrides.extend(params.iter().map(|(k, v)| Override {
+        path: k.clone(),
+        value: v.clone(),
+    }));
+    let scenario = load_text(base, file, &overrides).map_err(|e| {
+        let what: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        input(format!(
+            "error: point {p} ({}): {}",
+            what.join(", "),
+            describe(&e, "")
+        ))
+    })?;
+    Ok(Point {
+        scenario,
+        overrides,
+    })
+}
+
 fn parse_shard(s: &str) -> Result<(u64, u64), Failure> {
     let bad = || {
         input(format!(
@@ -352,14 +391,14 @@ fn parse_shard(s: &str) -> Result<(u64, u64), Failure> {
     Ok((k, n))
 }
 
-/// Loads a scenario with overrides, keeping the structured error (the
-/// file was read once already by `crate::load`).
+/// Loads the scenario (as `crate::load` read it) with overrides, keeping
+/// the structured error.
 fn load_text(
+    base: &Scenario,
     file: &Path,
     overrides: &[Override],
 ) -> Result<Scenario, Box<sim_core::ScenarioError>> {
-    let text = std::fs::read_to_string(file).unwrap_or_default();
-    sim_core::load(&file.display().to_string(), &text, overrides).map_err(Box::new)
+    sim_core::load(&file.display().to_string(), &base.text, overrides).map_err(Box::new)
 }
 
 /// A scenario error on one line, naming the key when it is not `path`.
