@@ -184,7 +184,7 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
         version: sim_core::VERSION.to_owned(),
         scenario: base.file.name.clone(),
         scenario_hash: format!("{:016x}", base.hash),
-        points: plan.points(),
+        points_total: plan.points(),
         runs_total: plan.total_runs(),
         plan,
     };
@@ -265,7 +265,7 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
         "sweep `{}`: {} runs = {} points × {} reps{shard_note}; {} already done, running {} on {} thread{}{}",
         header.scenario,
         header.runs_total,
-        header.points,
+        header.points_total,
         plan.reps,
         mine.len() - pending.len(),
         pending.len(),

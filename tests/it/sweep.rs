@@ -118,6 +118,14 @@ fn jobs_do_not_change_a_byte() {
             .contains("entry.api.p99_ms_mean,entry.api.p99_ms_ci95")
     );
     assert_eq!(std::fs::read_dir(j1.join("runs")).unwrap().count(), 8);
+
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(j1.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(json["runs_total"], 8);
+    assert_eq!(json["points_total"], 4);
+    assert_eq!(json["plan"]["seed"], 11);
+    assert_eq!(json["runs"].as_array().unwrap().len(), 8);
+    assert_eq!(json["points"].as_array().unwrap().len(), 4);
 }
 
 #[test]

@@ -51,7 +51,7 @@ pub struct Header {
     /// Hash of the base scenario (fixed overrides applied).
     pub scenario_hash: String,
     pub plan: Plan,
-    pub points: u64,
+    pub points_total: u64,
     pub runs_total: u64,
 }
 
