@@ -398,7 +398,7 @@ fn load_text(
     file: &Path,
     overrides: &[Override],
 ) -> Result<Scenario, Box<sim_core::ScenarioError>> {
-    sim_core::load(&file.display().to_string(), &base.text, overrides).map_err(Box::new)
+    sim_core::load(&file.display().to_string(), &base.text, overrides)
 }
 
 /// A scenario error on one line, naming the key when it is not `path`.
