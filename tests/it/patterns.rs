@@ -299,3 +299,40 @@ fn bad_pattern_settings_name_their_key_and_line() {
         "badpat.toml:10:",
     );
 }
+
+#[test]
+fn admission_control_limits_sheds_and_adapts_at_the_door() {
+    let scenario = |admission: &str| {
+        format!(
+            r#"
+name = "admission"
+duration = "20s"
+[workload.w]
+target = "s"
+rate = 400
+arrivals = "deterministic"
+[services.s]
+threads = 4
+queue = "unbounded"
+steps = [{{ work = "20ms" }}]
+admission = {admission}
+"#
+        )
+    };
+    // A token bucket of 100/s (burst 10) admits 100 a second of the 400.
+    let r = run_toml(&scenario("{ rate_limit = { rate = 100, burst = 10 } }"), 1).summary;
+    let s = &r.services["s"];
+    let admitted = s.arrivals - s.rate_limited;
+    assert!((admitted as f64 - 100.0 * 20.0).abs() <= 12.0, "{s:?}");
+    // Capacity is 200/s: shedding requests that waited over 50 ms keeps the
+    // unbounded queue from growing and bounds every wait that is served.
+    let r = run_toml(&scenario("{ shed_queue_time = \"50ms\" }"), 1).summary;
+    let s = &r.services["s"];
+    assert!(s.shed > 3000, "{s:?}");
+    assert!(s.queue_wait_ms.max <= 51.0, "{s:?}");
+    // An adaptive limit refuses the excess instead of queueing it.
+    let r = run_toml(&scenario("{ concurrency_limit = { algorithm = \"aimd\", initial_limit = 8, min_limit = 4, max_limit = 16 } }"), 1).summary;
+    let s = &r.services["s"];
+    assert!(s.concurrency_limited > 3000, "{s:?}");
+    assert!(s.queue_len_max <= 16, "{s:?}");
+}
