@@ -8,6 +8,7 @@
 //! runs finish in, a kill and resume, or `--shard` + `merge` never change a
 //! byte of the output.
 
+mod charts;
 mod files;
 mod plan;
 mod stats;

@@ -273,6 +273,23 @@ pub fn write_tables(out: &Path, header: &Header, runs: &[RunFile]) -> Result<(),
         })
         .collect();
     write(&out.join("aggregate.csv"), &csv_bytes(cols, rows))?;
+    let point_params: Vec<Vec<String>> = points
+        .iter()
+        .map(|pt| params.iter().map(|p| pt.params[*p].clone()).collect())
+        .collect();
+    let chart_points: Vec<super::charts::Point> = points
+        .iter()
+        .zip(&point_params)
+        .map(|(pt, ps)| super::charts::Point {
+            params: ps,
+            mean: &pt.mean,
+            ci95: &pt.ci95,
+        })
+        .collect();
+    let columns: Vec<String> = metrics.iter().map(|m| m.column.clone()).collect();
+    super::charts::write(out, &params, &columns, &chart_points).map_err(|e| {
+        crate::Failure::Io(format!("cannot write charts into {}: {e}", out.display()))
+    })?;
 
     // sweep.json
     let json = SweepJson {
