@@ -206,6 +206,46 @@ pub struct OperationFile {
     pub steps: Vec<StepFile>,
 }
 
+/// Defines a struct with the call-pattern fields appended: `call` steps
+/// and `parallel` branches take the same patterns, and serde's `flatten`
+/// cannot be combined with `deny_unknown_fields`.
+macro_rules! with_call_patterns {
+    ($(#[$meta:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($body)*
+            /// Retries of this call (Resilience4j Retry).
+            #[serde(default)]
+            pub retry: Option<RetryFile>,
+            /// A circuit breaker per caller replica (Resilience4j CircuitBreaker).
+            #[serde(default)]
+            pub breaker: Option<BreakerFile>,
+            /// At most N concurrent calls per caller replica (Resilience4j Bulkhead).
+            #[serde(default)]
+            pub bulkhead: Option<BulkheadFile>,
+            /// A token bucket on outgoing calls per caller replica.
+            #[serde(default)]
+            pub rate_limit: Option<RateLimitFile>,
+            /// Hedged attempts (gRPC hedging policy).
+            #[serde(default)]
+            pub hedge: Option<HedgeFile>,
+            /// A failure becomes a degraded success: `true` or `{ latency, on }`.
+            #[serde(default)]
+            pub fallback: Option<FallbackFile>,
+            /// Overall deadline of the call, covering every attempt, backoff and
+            /// hedge (Envoy's route timeout, a gRPC deadline).
+            #[serde(default)]
+            pub deadline: Option<String>,
+            /// The order in which the patterns wrap the call, outermost first
+            /// (default: fallback, retry, hedge, breaker, rate_limit, timeout,
+            /// bulkhead — Resilience4j's aspect order).
+            #[serde(default)]
+            pub order: Option<Vec<Layer>>,
+        }
+    };
+}
+
+with_call_patterns! {
 /// One step of an operation: exactly one of `work`, `call` or `parallel`.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -223,35 +263,10 @@ pub struct StepFile {
     /// Several calls at once; wait for all.
     #[serde(default)]
     pub parallel: Option<Vec<CallFile>>,
-    /// Retries of this call (Resilience4j Retry).
-    #[serde(default)]
-    pub retry: Option<RetryFile>,
-    /// A circuit breaker per caller replica (Resilience4j CircuitBreaker).
-    #[serde(default)]
-    pub breaker: Option<BreakerFile>,
-    /// At most N concurrent calls per caller replica (Resilience4j Bulkhead).
-    #[serde(default)]
-    pub bulkhead: Option<BulkheadFile>,
-    /// A token bucket on outgoing calls per caller replica.
-    #[serde(default)]
-    pub rate_limit: Option<RateLimitFile>,
-    /// Hedged attempts (gRPC hedging policy).
-    #[serde(default)]
-    pub hedge: Option<HedgeFile>,
-    /// A failure becomes a degraded success: `true` or `{ latency, on }`.
-    #[serde(default)]
-    pub fallback: Option<FallbackFile>,
-    /// Overall deadline of the call, covering every attempt, backoff and
-    /// hedge (Envoy's route timeout, a gRPC deadline).
-    #[serde(default)]
-    pub deadline: Option<String>,
-    /// The order in which the patterns wrap the call, outermost first
-    /// (default: fallback, retry, hedge, breaker, rate_limit, timeout,
-    /// bulkhead — Resilience4j's aspect order).
-    #[serde(default)]
-    pub order: Option<Vec<Layer>>,
+}
 }
 
+with_call_patterns! {
 /// One call inside `parallel`.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -259,33 +274,7 @@ pub struct CallFile {
     pub call: String,
     #[serde(default)]
     pub timeout: Option<String>,
-    /// Retries of this call (Resilience4j Retry).
-    #[serde(default)]
-    pub retry: Option<RetryFile>,
-    /// A circuit breaker per caller replica (Resilience4j CircuitBreaker).
-    #[serde(default)]
-    pub breaker: Option<BreakerFile>,
-    /// At most N concurrent calls per caller replica (Resilience4j Bulkhead).
-    #[serde(default)]
-    pub bulkhead: Option<BulkheadFile>,
-    /// A token bucket on outgoing calls per caller replica.
-    #[serde(default)]
-    pub rate_limit: Option<RateLimitFile>,
-    /// Hedged attempts (gRPC hedging policy).
-    #[serde(default)]
-    pub hedge: Option<HedgeFile>,
-    /// A failure becomes a degraded success: `true` or `{ latency, on }`.
-    #[serde(default)]
-    pub fallback: Option<FallbackFile>,
-    /// Overall deadline of the call, covering every attempt, backoff and
-    /// hedge (Envoy's route timeout, a gRPC deadline).
-    #[serde(default)]
-    pub deadline: Option<String>,
-    /// The order in which the patterns wrap the call, outermost first
-    /// (default: fallback, retry, hedge, breaker, rate_limit, timeout,
-    /// bulkhead — Resilience4j's aspect order).
-    #[serde(default)]
-    pub order: Option<Vec<Layer>>,
+}
 }
 
 /// A fault window: a target, a start, a length and exactly one kind.
