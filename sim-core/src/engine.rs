@@ -377,8 +377,11 @@ impl<'m> World<'m> {
             .iter()
             .map(|s| SourceState {
                 rng: stream(seed, &format!("arrivals/{}", s.name)),
-                interarrival: Dist::exponential(((1e9 / s.rate).round() as Nanos).max(1))
-                    .expect("rate is positive"),
+                // Shaped sources draw at their peak rate and thin.
+                interarrival: Dist::exponential(
+                    ((1e9 / s.shape.max_rate(s.rate)).round() as Nanos).max(1),
+                )
+                .expect("rate is positive"),
                 sent: 0,
                 last: 0,
                 factor: 1.0,
@@ -504,11 +507,30 @@ impl<'m> World<'m> {
             return;
         }
         let t = match src.arrivals {
+            Arrivals::Poisson if src.shape != Shape::Constant => {
+                // Thinning (Lewis & Shedler): candidates at the peak rate,
+                // each kept with probability rate(t) / peak.
+                let peak = src.shape.max_rate(src.rate);
+                let mut t = st.last;
+                loop {
+                    let gap = st.interarrival.sample(&mut st.rng) as f64 / st.factor;
+                    t = t.saturating_add(gap.round() as Nanos);
+                    let u: f64 = rand::RngExt::random(&mut st.rng);
+                    if t >= self.duration || u * peak < src.shape.rate_at(src.rate, t) {
+                        break t;
+                    }
+                }
+            }
             Arrivals::Poisson if st.factor == 1.0 => {
                 st.last.saturating_add(st.interarrival.sample(&mut st.rng))
             }
             Arrivals::Poisson => {
                 let gap = st.interarrival.sample(&mut st.rng) as f64 / st.factor;
+                st.last.saturating_add(gap.round() as Nanos)
+            }
+            Arrivals::Deterministic if src.shape != Shape::Constant => {
+                let r = src.shape.rate_at(src.rate, st.last) * st.factor;
+                let gap = if r > 0.0 { 1e9 / r } else { 1e9 };
                 st.last.saturating_add(gap.round() as Nanos)
             }
             // Computed from the index, not summed, so gaps never drift.

@@ -160,12 +160,80 @@ pub enum Arrivals {
     Deterministic,
 }
 
+/// How a source's rate changes over time (requests per second).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shape {
+    Constant,
+    /// From each time on, the rate; before the first, the source's rate.
+    Steps(Vec<(Nanos, f64)>),
+    /// Linear from the source's rate to `to` over [start, end).
+    Ramp {
+        start: Nanos,
+        end: Nanos,
+        to: f64,
+    },
+    Spike {
+        start: Nanos,
+        end: Nanos,
+        rate: f64,
+    },
+    Sine {
+        amplitude: f64,
+        period: Nanos,
+    },
+}
+
+impl Shape {
+    /// The rate at `t` for a source of base rate `base`.
+    pub fn rate_at(&self, base: f64, t: Nanos) -> f64 {
+        match self {
+            Shape::Constant => base,
+            Shape::Steps(steps) => steps
+                .iter()
+                .rev()
+                .find(|(at, _)| *at <= t)
+                .map_or(base, |(_, r)| *r),
+            Shape::Ramp { start, end, to } => {
+                if t < *start {
+                    base
+                } else if t >= *end {
+                    *to
+                } else {
+                    base + (to - base) * (t - start) as f64 / (end - start) as f64
+                }
+            }
+            Shape::Spike { start, end, rate } => {
+                if *start <= t && t < *end {
+                    *rate
+                } else {
+                    base
+                }
+            }
+            Shape::Sine { amplitude, period } => {
+                base * (1.0 + amplitude * (std::f64::consts::TAU * t as f64 / *period as f64).sin())
+            }
+        }
+    }
+
+    /// An upper bound of the rate over the run (for thinning).
+    pub fn max_rate(&self, base: f64) -> f64 {
+        match self {
+            Shape::Constant => base,
+            Shape::Steps(steps) => steps.iter().map(|(_, r)| *r).fold(base, f64::max),
+            Shape::Ramp { to, .. } => base.max(*to),
+            Shape::Spike { rate, .. } => base.max(*rate),
+            Shape::Sine { amplitude, .. } => base * (1.0 + amplitude),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Source {
     pub name: String,
     pub op: OpId,
-    /// Requests per second.
+    /// Requests per second (where the shape starts from).
     pub rate: f64,
+    pub shape: Shape,
     pub arrivals: Arrivals,
     pub timeout: Option<Nanos>,
     pub limit: Option<u64>,

@@ -172,3 +172,68 @@ fn a_black_hole_attracts_least_outstanding_traffic() {
         "least outstanding {least} vs round robin {rr}"
     );
 }
+
+/// Arrivals of a 40 s Poisson source at 100/s shaped by `shape`.
+fn shaped(shape: &str, seed: u64) -> (u64, Vec<f64>) {
+    let text = format!(
+        r#"
+name = "shape"
+duration = "40s"
+[workload.w]
+target = "s"
+rate = 100
+shape = {shape}
+[services.s]
+threads = 100
+steps = [{{ work = "1ms" }}]
+"#
+    );
+    let r = run_toml(&text, seed);
+    (
+        r.summary.entries["w"].requests,
+        series(&r, "entry", "w", "arrivals_rps"),
+    )
+}
+
+#[test]
+fn load_shapes_produce_the_arrivals_their_integral_predicts() {
+    // Poisson counts: sd = sqrt(expected); 4 sd of tolerance.
+    let cases = [
+        (
+            "{ ramp = { to = 500, at = \"10s\", for = \"20s\" } }",
+            100.0 * 10.0 + 300.0 * 20.0 + 500.0 * 10.0,
+        ),
+        (
+            "{ spike = { rate = 1000, at = \"20s\", for = \"5s\" } }",
+            100.0 * 35.0 + 1000.0 * 5.0,
+        ),
+        (
+            "{ sine = { amplitude = 0.5, period = \"20s\" } }",
+            100.0 * 40.0,
+        ),
+        (
+            "{ steps = [{ at = \"10s\", rate = 300 }, { at = \"20s\", rate = 50 }] }",
+            1000.0 + 3000.0 + 50.0 * 20.0,
+        ),
+    ];
+    for (shape, expected) in cases {
+        let (n, _) = shaped(shape, 3);
+        let tolerance = 4.0 * f64::sqrt(expected);
+        assert!(
+            (n as f64 - expected).abs() < tolerance,
+            "{shape}: {n} arrivals, expected {expected} ± {tolerance:.0}"
+        );
+    }
+    // The spike is where it says: windows 20..25 near 1000/s, the rest near 100/s.
+    let (_, rate) = shaped(cases[1].0, 4);
+    assert!(
+        rate[21..24].iter().all(|r| (r - 1000.0).abs() < 150.0),
+        "{:?}",
+        &rate[18..27]
+    );
+    assert!(
+        rate[30..39].iter().all(|r| (r - 100.0).abs() < 50.0),
+        "{:?}",
+        &rate[28..40]
+    );
+}

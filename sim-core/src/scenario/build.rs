@@ -159,6 +159,77 @@ fn has_patterns(p: &CallPolicyFile) -> bool {
         || p.order.is_some()
 }
 
+fn rate(key: &str, r: f64) -> R<f64> {
+    if !(r.is_finite() && r >= 0.0) {
+        return Err(KeyError::new(
+            key,
+            format!("must be a rate >= 0 (requests per second), got {r}"),
+        ));
+    }
+    Ok(r)
+}
+
+fn shape(key: &str, s: &super::dto::ShapeFile) -> R<Shape> {
+    let n = [
+        s.steps.is_some(),
+        s.ramp.is_some(),
+        s.spike.is_some(),
+        s.sine.is_some(),
+    ]
+    .iter()
+    .filter(|x| **x)
+    .count();
+    if n != 1 {
+        return Err(KeyError::new(
+            key,
+            "a shape has exactly one of `steps`, `ramp`, `spike` or `sine`",
+        ));
+    }
+    if let Some(steps) = &s.steps {
+        let mut out = Vec::new();
+        for (i, st) in steps.iter().enumerate() {
+            let at = duration(&format!("{key}.steps.{i}.at"), &st.at)?;
+            if out.last().is_some_and(|(prev, _)| *prev >= at) {
+                return Err(KeyError::new(
+                    format!("{key}.steps.{i}.at"),
+                    "steps must be in increasing time",
+                ));
+            }
+            out.push((at, rate(&format!("{key}.steps.{i}.rate"), st.rate)?));
+        }
+        return Ok(Shape::Steps(out));
+    }
+    if let Some(r) = &s.ramp {
+        let start = duration(&format!("{key}.ramp.at"), &r.at)?;
+        let len = positive_duration(&format!("{key}.ramp.for"), &r.length)?;
+        return Ok(Shape::Ramp {
+            start,
+            end: start + len,
+            to: rate(&format!("{key}.ramp.to"), r.to)?,
+        });
+    }
+    if let Some(sp) = &s.spike {
+        let start = duration(&format!("{key}.spike.at"), &sp.at)?;
+        let len = positive_duration(&format!("{key}.spike.for"), &sp.length)?;
+        return Ok(Shape::Spike {
+            start,
+            end: start + len,
+            rate: rate(&format!("{key}.spike.rate"), sp.rate)?,
+        });
+    }
+    let sine = s.sine.as_ref().expect("one kind is set");
+    if !(0.0..=1.0).contains(&sine.amplitude) {
+        return Err(KeyError::new(
+            format!("{key}.sine.amplitude"),
+            format!("must be in 0..1, got {}", sine.amplitude),
+        ));
+    }
+    Ok(Shape::Sine {
+        amplitude: sine.amplitude,
+        period: positive_duration(&format!("{key}.sine.period"), &sine.period)?,
+    })
+}
+
 fn check_name(key: &str, name: &str) -> R<()> {
     if name.is_empty()
         || name.contains('.')
@@ -732,6 +803,10 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             },
             timeout,
             limit: w.requests,
+            shape: match &w.shape {
+                None => Shape::Constant,
+                Some(sh) => shape(&format!("{key}.shape"), sh)?,
+            },
             call,
             propagate_deadline,
         });

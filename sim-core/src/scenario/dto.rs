@@ -71,6 +71,58 @@ pub struct NetworkFile {
     pub edges: IndexMap<String, DistFile>,
 }
 
+/// A load shape: exactly one of its keys. Rates are per second; `rate`
+/// on the source is the level the shape starts from.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShapeFile {
+    /// Steps: from each `at`, the rate becomes `rate`.
+    #[serde(default)]
+    pub steps: Option<Vec<StepRateFile>>,
+    /// A linear ramp from the source's `rate` to `to`, from `at` for `for`.
+    #[serde(default)]
+    pub ramp: Option<RampFile>,
+    /// A spike: `rate` from `at` for `for`, the source's `rate` otherwise.
+    #[serde(default)]
+    pub spike: Option<SpikeFile>,
+    /// A diurnal sine: rate × (1 + amplitude × sin(2π t / period)).
+    #[serde(default)]
+    pub sine: Option<SineFile>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepRateFile {
+    pub at: String,
+    pub rate: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RampFile {
+    pub to: f64,
+    pub at: String,
+    #[serde(rename = "for")]
+    pub length: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpikeFile {
+    pub rate: f64,
+    pub at: String,
+    #[serde(rename = "for")]
+    pub length: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SineFile {
+    /// Relative amplitude, 0 ≤ amplitude ≤ 1.
+    pub amplitude: f64,
+    pub period: String,
+}
+
 /// How arrivals are spaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -102,6 +154,9 @@ pub struct SourceFile {
     /// every retry storm).
     #[serde(default)]
     pub retry: Option<RetryFile>,
+    /// How the rate changes over the run (default: constant `rate`).
+    #[serde(default)]
+    pub shape: Option<ShapeFile>,
     /// Deadline propagation: the client's timeout travels with the request
     /// as a deadline; a service drops a dequeued request whose deadline has
     /// passed and stops before each step once it is gone.
