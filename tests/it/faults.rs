@@ -237,3 +237,29 @@ fn load_shapes_produce_the_arrivals_their_integral_predicts() {
         &rate[28..40]
     );
 }
+
+#[test]
+fn the_metastable_pair_gets_its_verdicts() {
+    let run = |f: &str| {
+        let text =
+            std::fs::read_to_string(crate::common::repo_root().join(format!("scenarios/{f}.toml")))
+                .unwrap();
+        run_toml(&text, 1).summary
+    };
+    let stuck = run("metastable");
+    assert_eq!(
+        stuck.recovery[0].verdict,
+        sim_core::recovery::Verdict::DidNotRecover,
+        "{:?}",
+        stuck.recovery[0]
+    );
+    let cured = run("metastable-budget");
+    assert_eq!(
+        cured.recovery[0].verdict,
+        sim_core::recovery::Verdict::Recovered,
+        "{:?}",
+        cured.recovery[0]
+    );
+    let t = cured.recovery[0].recovery_time_s.expect("a recovery time");
+    assert!(t < 15.0, "recovered only after {t} s");
+}
