@@ -280,6 +280,8 @@ struct SourceState {
     /// Deterministic arrivals are spaced from this (time, count) anchor,
     /// reset whenever the factor changes, so gaps never drift.
     anchor: (Nanos, u64),
+    /// Closed loop: users whose next request would come after `duration`.
+    stopped_users: u32,
 }
 
 /// Per-run options that are not part of the scenario.
@@ -386,6 +388,7 @@ impl<'m> World<'m> {
                 last: 0,
                 factor: 1.0,
                 anchor: (0, 0),
+                stopped_users: 0,
             })
             .collect();
         let mut pattern_base = Vec::with_capacity(m.calls.len());
@@ -479,7 +482,15 @@ impl<'m> World<'m> {
             w.schedule(f.end, Kind::FaultEnd, i as u32, 0);
         }
         for i in 0..m.sources.len() {
-            w.schedule_next_arrival(i);
+            match m.sources[i].closed {
+                // Each user starts after a first think time.
+                Some((users, _)) => {
+                    for _ in 0..users {
+                        w.schedule_think(i);
+                    }
+                }
+                None => w.schedule_next_arrival(i),
+            }
         }
         w
     }
@@ -543,6 +554,27 @@ impl<'m> World<'m> {
         if t < self.duration {
             self.schedule(t, Kind::SourceArrival, i as u32, 0);
         } else {
+            self.source_stopped(self.duration);
+        }
+    }
+
+    /// A closed-loop user thinks, then sends its next request (if before
+    /// `duration`).
+    fn schedule_think(&mut self, i: usize) {
+        let (_, think) = self.m.sources[i].closed.expect("closed-loop source");
+        let t = self.now + self.m.dists[think as usize].sample(&mut self.sources[i].rng);
+        if t < self.duration {
+            self.schedule(t, Kind::SourceArrival, i as u32, 0);
+        } else {
+            self.closed_users_stopped(i);
+        }
+    }
+
+    fn closed_users_stopped(&mut self, i: usize) {
+        let st = &mut self.sources[i];
+        st.stopped_users += 1;
+        let (users, _) = self.m.sources[i].closed.expect("closed-loop source");
+        if st.stopped_users == users {
             self.source_stopped(self.duration);
         }
     }
@@ -794,7 +826,9 @@ impl<'m> World<'m> {
 
     fn on_source_arrival(&mut self, i: usize) {
         self.sources[i].sent += 1;
-        self.schedule_next_arrival(i);
+        if self.m.sources[i].closed.is_none() {
+            self.schedule_next_arrival(i);
+        }
         let src = &self.m.sources[i];
         let deadline = match (src.propagate_deadline, src.timeout) {
             (true, Some(t)) => self.now + t,
@@ -1400,8 +1434,11 @@ impl<'m> World<'m> {
         self.free_calls.push(call);
         self.live_calls -= 1;
         if c.caller == NO_JOB {
-            self.rec
-                .entry_done(c.caller_gen as usize, c.t_sent, self.now, outcome);
+            let src = c.caller_gen as usize;
+            self.rec.entry_done(src, c.t_sent, self.now, outcome);
+            if self.m.sources[src].closed.is_some() {
+                self.schedule_think(src);
+            }
             return;
         }
         let edge = self.m.calls[c.spec as usize].edge;

@@ -231,9 +231,11 @@ impl Shape {
 pub struct Source {
     pub name: String,
     pub op: OpId,
-    /// Requests per second (where the shape starts from).
+    /// Requests per second (where the shape starts from); 0 when closed.
     pub rate: f64,
     pub shape: Shape,
+    /// Closed loop: (users, think-time distribution).
+    pub closed: Option<(u32, DistId)>,
     pub arrivals: Arrivals,
     pub timeout: Option<Nanos>,
     pub limit: Option<u64>,

@@ -263,3 +263,31 @@ fn the_metastable_pair_gets_its_verdicts() {
     let t = cured.recovery[0].recovery_time_s.expect("a recovery time");
     assert!(t < 15.0, "recovered only after {t} s");
 }
+
+#[test]
+fn a_closed_loop_population_obeys_the_interactive_response_time_law() {
+    // N users with think time Z: throughput X = N / (R + Z), an operational
+    // law that holds for any service; only the requests still in flight at
+    // the edges of the measured period blur it (N of ~30,000 here).
+    let text = r#"
+name = "closed"
+duration = "200s"
+warmup = "10s"
+[workload.users]
+target = "s"
+users = 20
+think = { dist = "exponential", mean = "100ms" }
+[services.s]
+threads = 4
+queue = "unbounded"
+steps = [{ work = { dist = "exponential", mean = "20ms" } }]
+"#;
+    let r = run_toml(text, 1).summary;
+    let e = &r.entries["users"];
+    let x = e.throughput_rps;
+    let response = e.latency_all_ms.mean / 1e3;
+    let law = 20.0 / (response + 0.1);
+    assert!((x / law - 1.0).abs() < 0.01, "X {x} vs N/(R+Z) {law}");
+    // Busy enough that queueing shows: R above the 20 ms of work.
+    assert!(response > 0.024, "R {response}");
+}

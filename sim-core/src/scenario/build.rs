@@ -760,13 +760,50 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
         let key = format!("workload.{name}");
         check_name(&key, name)?;
         let op = b.resolve_target(&format!("{key}.target"), &w.target)?;
-        if !(w.rate.is_finite() && w.rate > 0.0) {
+        let (rate, closed) = match (w.rate, w.users) {
+            (Some(r), None) => {
+                if !(r.is_finite() && r > 0.0) {
+                    return Err(KeyError::new(
+                        format!("{key}.rate"),
+                        format!("must be a number of requests per second > 0, got {r}"),
+                    ));
+                }
+                (r, None)
+            }
+            (None, Some(n)) => {
+                if n == 0 {
+                    return Err(KeyError::new(format!("{key}.users"), "must be at least 1"));
+                }
+                if w.shape.is_some() || w.arrivals.is_some() || w.requests.is_some() {
+                    return Err(KeyError::new(
+                        &key,
+                        "a closed-loop source (`users`) has no `shape`, `arrivals` or `requests`",
+                    ));
+                }
+                let think = match &w.think {
+                    Some(d) => dist(&format!("{key}.think"), d)?,
+                    None => Dist::constant(0),
+                };
+                let id = b.add_dist(think);
+                (0.0, Some((n, id)))
+            }
+            (Some(_), Some(_)) => {
+                return Err(KeyError::new(
+                    &key,
+                    "give either `rate` (open loop) or `users` (closed loop), not both",
+                ));
+            }
+            (None, None) => {
+                return Err(KeyError::new(
+                    format!("{key}.rate"),
+                    "a source needs `rate` (open loop) or `users` (closed loop)",
+                ));
+            }
+        };
+        if w.think.is_some() && closed.is_none() {
             return Err(KeyError::new(
-                format!("{key}.rate"),
-                format!(
-                    "must be a number of requests per second > 0, got {}",
-                    w.rate
-                ),
+                format!("{key}.think"),
+                "`think` belongs to a closed-loop source (`users`)",
             ));
         }
         let timeout = match &w.timeout {
@@ -796,7 +833,8 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
         b.m.sources.push(Source {
             name: name.clone(),
             op,
-            rate: w.rate,
+            rate,
+            closed,
             arrivals: match w.arrivals.unwrap_or(ArrivalProcess::Poisson) {
                 ArrivalProcess::Poisson => Arrivals::Poisson,
                 ArrivalProcess::Deterministic => Arrivals::Deterministic,

@@ -139,8 +139,17 @@ pub enum ArrivalProcess {
 pub struct SourceFile {
     /// "service" (its first operation) or "service.operation".
     pub target: String,
-    /// Arrivals per second.
-    pub rate: f64,
+    /// Arrivals per second (open loop). Leave out with `users`.
+    #[serde(default)]
+    pub rate: Option<f64>,
+    /// Closed loop: this many users, each sending a request, waiting for
+    /// its outcome, thinking for `think`, and sending again.
+    #[serde(default)]
+    pub users: Option<u32>,
+    /// Closed loop: a user's think time between an answer and the next
+    /// request (default "0").
+    #[serde(default)]
+    pub think: Option<DistFile>,
     /// "poisson" (default) or "deterministic".
     #[serde(default)]
     pub arrivals: Option<ArrivalProcess>,
