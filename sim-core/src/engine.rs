@@ -115,6 +115,9 @@ enum Kind {
     BulkheadTimeout,
     /// Call `a` (generation `b`) answers with its fallback.
     Fallback,
+    /// The next processor-sharing completion of service `a`, replica `d`
+    /// (generation `b` of that replica's CPU schedule).
+    CpuDone,
     FaultStart,
     FaultEnd,
     /// The warm-up ends: totals start from here.
@@ -255,7 +258,47 @@ struct PatternState {
     hedge: Option<Hedge>,
 }
 
+/// Egalitarian processor sharing on a replica's cores: each job's finish is
+/// fixed in virtual time, and virtual time runs at `min(1, cores / active)`.
+struct Cpu {
+    cores: u32,
+    /// Virtual nanoseconds of work done per job so far.
+    vclock: f64,
+    last: Nanos,
+    /// (virtual finish, job, job generation), unordered: replicas hold few.
+    active: Vec<(f64, u32, u32)>,
+    generation: u32,
+}
+
+impl Cpu {
+    fn rate(&self) -> f64 {
+        let n = self.active.len() as f64;
+        if n <= f64::from(self.cores) {
+            1.0
+        } else {
+            f64::from(self.cores) / n
+        }
+    }
+
+    fn advance(&mut self, now: Nanos) {
+        self.vclock += (now - self.last) as f64 * self.rate();
+        self.last = now;
+    }
+
+    /// When the next job finishes, in real time.
+    fn next_done(&self, now: Nanos) -> Option<Nanos> {
+        let min = self
+            .active
+            .iter()
+            .map(|a| a.0)
+            .fold(f64::INFINITY, f64::min);
+        min.is_finite()
+            .then(|| now + ((min - self.vclock).max(0.0) / self.rate()).ceil() as Nanos)
+    }
+}
+
 struct Replica {
+    cpu: Option<Cpu>,
     busy: u32,
     queue: VecDeque<u32>,
     crashed: u32,
@@ -357,6 +400,13 @@ impl<'m> World<'m> {
             .map(|s| {
                 (0..s.replicas)
                     .map(|_| Replica {
+                        cpu: s.cores.map(|cores| Cpu {
+                            cores,
+                            vclock: 0.0,
+                            last: 0,
+                            active: Vec::new(),
+                            generation: 0,
+                        }),
                         busy: 0,
                         queue: VecDeque::with_capacity(if s.queue == UNBOUNDED {
                             1024
@@ -608,6 +658,10 @@ impl<'m> World<'m> {
                 c.generation == ev.b && c.pending
             }
             Kind::BulkheadTimeout => true,
+            Kind::CpuDone => {
+                let cpu = self.replicas[ev.a as usize][ev.d as usize].cpu.as_ref();
+                cpu.is_some_and(|c| c.generation == ev.b)
+            }
             Kind::SourceArrival | Kind::FaultStart | Kind::FaultEnd | Kind::WarmupEnd => true,
         }
     }
@@ -661,6 +715,7 @@ impl<'m> World<'m> {
                 Kind::FaultStart => self.on_fault(ev.a as usize, true),
                 Kind::FaultEnd => self.on_fault(ev.a as usize, false),
                 Kind::WarmupEnd => self.rec.start_measuring(self.now),
+                Kind::CpuDone => self.on_cpu_done(ev.a as usize, ev.d as usize),
             }
             if self.live_calls == 0 && self.live_jobs == 0 && self.active_sources == 0 {
                 break;
@@ -703,6 +758,57 @@ impl<'m> World<'m> {
             o.1 = f64::from(self.in_flight[e]);
         }
         out
+    }
+
+    /// Arms the replica's next processor-sharing completion (older ones
+    /// become stale).
+    fn reschedule_cpu(&mut self, s: usize, r: usize) {
+        let now = self.now;
+        let cpu = self.replicas[s][r]
+            .cpu
+            .as_mut()
+            .expect("a CPU-limited replica");
+        cpu.generation = cpu.generation.wrapping_add(1);
+        if let Some(t) = cpu.next_done(now) {
+            let generation = cpu.generation;
+            self.heap.push(Event {
+                t,
+                seq: self.seq,
+                a: s as u32,
+                b: generation,
+                d: r as u32,
+                kind: Kind::CpuDone,
+                c: 0,
+            });
+            self.seq += 1;
+        }
+    }
+
+    /// Jobs whose work is done leave the CPU and go on to their next step.
+    fn on_cpu_done(&mut self, s: usize, r: usize) {
+        let cpu = self.replicas[s][r]
+            .cpu
+            .as_mut()
+            .expect("a CPU-limited replica");
+        cpu.advance(self.now);
+        // Half a nanosecond of slack: completion times are rounded up.
+        let v = cpu.vclock + 0.5;
+        let mut done = Vec::new();
+        cpu.active.retain(|&(finish, j, g)| {
+            if finish <= v {
+                done.push((j, g));
+                false
+            } else {
+                true
+            }
+        });
+        self.reschedule_cpu(s, r);
+        for (j, g) in done {
+            if self.jobs[j as usize].generation == g {
+                self.jobs[j as usize].step += 1;
+                self.run_steps(j);
+            }
+        }
     }
 
     fn count_timeout(&mut self, spec: u32) {
@@ -982,7 +1088,14 @@ impl<'m> World<'m> {
                 if f != 1.0 {
                     t = (t as f64 * f).round() as Nanos;
                 }
-                self.schedule(self.now + t, Kind::WorkDone, j, job.generation);
+                let r = job.replica as usize;
+                if let Some(cpu) = &mut self.replicas[s][r].cpu {
+                    cpu.advance(self.now);
+                    cpu.active.push((cpu.vclock + t as f64, j, job.generation));
+                    self.reschedule_cpu(s, r);
+                } else {
+                    self.schedule(self.now + t, Kind::WorkDone, j, job.generation);
+                }
             }
             Step::Call(c) => {
                 self.jobs[j as usize].pending = 1;
@@ -1743,7 +1856,12 @@ impl<'m> World<'m> {
                         self.rec.services[s].add_queued(now, -1);
                     } else {
                         self.rec.services[s].add_busy(now, -1);
-                        self.replicas[s][job.replica as usize].busy -= 1;
+                        let rep = &mut self.replicas[s][job.replica as usize];
+                        rep.busy -= 1;
+                        if let Some(cpu) = &mut rep.cpu {
+                            cpu.advance(now);
+                            cpu.active.retain(|a| a.1 != j);
+                        }
                     }
                     self.rec.services[s].refused += 1;
                     self.refuse(j, Outcome::Refused);
@@ -1754,6 +1872,11 @@ impl<'m> World<'m> {
         for (r, rep) in self.replicas[s].iter_mut().enumerate() {
             if only.is_none_or(|x| x as usize == r) {
                 rep.queue.clear();
+            }
+        }
+        for r in 0..self.replicas[s].len() {
+            if self.replicas[s][r].cpu.is_some() {
+                self.reschedule_cpu(s, r);
             }
         }
     }

@@ -57,6 +57,8 @@ pub struct Service {
     /// Admission control at the door, per replica.
     pub admission: Admission,
     pub balancer: crate::scenario::dto::Balancer,
+    /// CPU cores per replica (processor sharing), or none.
+    pub cores: Option<u32>,
 }
 
 #[derive(Clone, Debug)]

@@ -706,6 +706,10 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             ops,
             work_stream: format!("work/{name}"),
             balancer: s.balancer.unwrap_or(super::dto::Balancer::RoundRobin),
+            cores: match s.cores {
+                Some(0) => return Err(KeyError::new(format!("{key}.cores"), "must be at least 1")),
+                c => c,
+            },
             admission: match &s.admission {
                 Some(a) => a
                     .validate()

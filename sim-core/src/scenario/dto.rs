@@ -249,6 +249,11 @@ pub struct ServiceFile {
     /// How requests are spread over replicas (default round_robin).
     #[serde(default)]
     pub balancer: Option<Balancer>,
+    /// CPU cores per replica: when more workers are doing `work` than there
+    /// are cores, the CPU is shared equally among them (processor sharing),
+    /// so work slows down as load grows. Default: no CPU limit.
+    #[serde(default)]
+    pub cores: Option<u32>,
 }
 
 /// A load-balancing policy across a service's replicas.
