@@ -734,12 +734,8 @@ impl<'m> World<'m> {
             if c.edge == CLIENT {
                 continue;
             }
-            let base = self.pattern_base[spec] as usize;
-            let end = self
-                .pattern_base
-                .get(spec + 1)
-                .map_or(self.patterns.len(), |x| *x as usize);
-            for p in &mut self.patterns[base..end] {
+            let slots = self.pattern_slots(spec);
+            for p in &mut self.patterns[slots] {
                 if let Some(b) = &mut p.breaker {
                     b.poll(self.now);
                     breakers[c.edge as usize] += 1;
@@ -758,6 +754,16 @@ impl<'m> World<'m> {
             o.1 = f64::from(self.in_flight[e]);
         }
         out
+    }
+
+    /// The pattern states of call spec `spec`, one per caller replica.
+    fn pattern_slots(&self, spec: usize) -> std::ops::Range<usize> {
+        let base = self.pattern_base[spec] as usize;
+        let end = self
+            .pattern_base
+            .get(spec + 1)
+            .map_or(self.patterns.len(), |x| *x as usize);
+        base..end
     }
 
     /// Arms the replica's next processor-sharing completion (older ones
@@ -1898,14 +1904,9 @@ impl<'m> World<'m> {
             .collect();
         // Breaker time open / half open, summed over caller replicas.
         let mut breakers = vec![crate::patterns::BreakerStats::default(); self.m.calls.len()];
-        let mut budgets = vec![0u64; self.m.calls.len()];
         for (spec, stats) in breakers.iter_mut().enumerate() {
-            let base = self.pattern_base[spec] as usize;
-            let end_slot = self
-                .pattern_base
-                .get(spec + 1)
-                .map_or(self.patterns.len(), |x| *x as usize);
-            for p in &mut self.patterns[base..end_slot] {
+            let slots = self.pattern_slots(spec);
+            for p in &mut self.patterns[slots] {
                 if let Some(b) = &mut p.breaker {
                     let s = b.stats(end);
                     stats.state_changes += s.state_changes;
@@ -1913,14 +1914,10 @@ impl<'m> World<'m> {
                     stats.time_open += s.time_open;
                     stats.time_half_open += s.time_half_open;
                 }
-                if let Some(b) = &p.budget {
-                    budgets[spec] += b.stats().retries_refused;
-                }
             }
         }
-        let _ = budgets;
         let events = self.events;
-        self.rec.breaker_totals(self.m, &breakers);
+        self.rec.breaker_totals(&breakers);
         self.rec
             .finish(self.m, end, self.duration, events, &in_flight, opts)
     }

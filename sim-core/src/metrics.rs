@@ -574,7 +574,7 @@ impl Recorder {
     }
 
     /// Breaker accounting per call spec, summed over caller replicas.
-    pub fn breaker_totals(&mut self, _m: &Model, per_spec: &[crate::patterns::BreakerStats]) {
+    pub fn breaker_totals(&mut self, per_spec: &[crate::patterns::BreakerStats]) {
         self.breakers = per_spec.to_vec();
     }
 
