@@ -220,6 +220,7 @@ fn synthetic() -> RunResult {
             entries,
             services,
             edges,
+            queues: IndexMap::new(),
             faults: vec![FaultWindow {
                 kind: "crash".into(),
                 target: "db".into(),

@@ -24,6 +24,8 @@
 //! Must not do I/O, read a clock or allocate per event once arenas have
 //! grown to the number of requests in flight.
 
+mod broker;
+
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
@@ -122,6 +124,14 @@ enum Kind {
     FaultEnd,
     /// The warm-up ends: totals start from here.
     WarmupEnd,
+    /// Consumer job `a` (generation `b`) receives its message.
+    Delivered,
+    /// The visibility timeout of message `a`'s delivery (generation `b`).
+    Visibility,
+    /// Message `a` (generation `b`) is visible again after its backoff.
+    Redeliver,
+    /// Job `a` (generation `b`), blocked at publish step `d`, gives up.
+    PublishTimeout,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -194,6 +204,8 @@ struct Job {
     deadline: Nanos,
     /// When the caller's attempt timed out while this job was alive.
     abandoned_at: Nanos,
+    /// Waiting at a `publish` step for queue space or for the broker.
+    blocked: bool,
 }
 
 const NO_JOB: u32 = u32::MAX;
@@ -381,6 +393,8 @@ pub struct World<'m> {
     partitioned: Vec<u32>,
     /// For a source's call spec, the source's index.
     client_of: Vec<u32>,
+    /// Brokers, queues and messages.
+    msg: broker::Messaging,
 }
 
 /// Runs `model` to the end and returns its results.
@@ -523,6 +537,7 @@ impl<'m> World<'m> {
                         .map_or(u32::MAX, |i| i as u32)
                 })
                 .collect(),
+            msg: broker::Messaging::new(m, seed),
         };
         if m.warmup > 0 {
             w.schedule(m.warmup, Kind::WarmupEnd, 0, 0);
@@ -547,12 +562,17 @@ impl<'m> World<'m> {
 
     #[inline]
     fn schedule(&mut self, t: Nanos, kind: Kind, a: u32, b: u32) {
+        self.schedule_d(t, kind, a, b, 0);
+    }
+
+    #[inline]
+    fn schedule_d(&mut self, t: Nanos, kind: Kind, a: u32, b: u32, d: u32) {
         self.heap.push(Event {
             t,
             seq: self.seq,
             a,
             b,
-            d: 0,
+            d,
             kind,
             c: 0,
         });
@@ -662,6 +682,19 @@ impl<'m> World<'m> {
                 let cpu = self.replicas[ev.a as usize][ev.d as usize].cpu.as_ref();
                 cpu.is_some_and(|c| c.generation == ev.b)
             }
+            Kind::Delivered => self.jobs[ev.a as usize].generation == ev.b,
+            Kind::Visibility => {
+                let m = &self.msg.messages[ev.a as usize];
+                m.generation == ev.b && m.state == broker::MsgState::InFlight
+            }
+            Kind::Redeliver => {
+                let m = &self.msg.messages[ev.a as usize];
+                m.generation == ev.b && m.state == broker::MsgState::Delayed
+            }
+            Kind::PublishTimeout => {
+                let j = &self.jobs[ev.a as usize];
+                j.generation == ev.b && j.blocked && j.step == ev.d
+            }
             Kind::SourceArrival | Kind::FaultStart | Kind::FaultEnd | Kind::WarmupEnd => true,
         }
     }
@@ -716,8 +749,16 @@ impl<'m> World<'m> {
                 Kind::FaultEnd => self.on_fault(ev.a as usize, false),
                 Kind::WarmupEnd => self.rec.start_measuring(self.now),
                 Kind::CpuDone => self.on_cpu_done(ev.a as usize, ev.d as usize),
+                Kind::Delivered => self.run_steps(ev.a),
+                Kind::Visibility => self.on_visibility(ev.a),
+                Kind::Redeliver => self.on_redeliver(ev.a),
+                Kind::PublishTimeout => self.on_publish_timeout(ev.a),
             }
-            if self.live_calls == 0 && self.live_jobs == 0 && self.active_sources == 0 {
+            if self.live_calls == 0
+                && self.live_jobs == 0
+                && self.active_sources == 0
+                && self.msg.live == 0
+            {
                 break;
             }
         }
@@ -852,6 +893,7 @@ impl<'m> World<'m> {
             t_start: 0,
             deadline,
             abandoned_at: NEVER,
+            blocked: false,
         };
         self.live_jobs += 1;
         if let Some(i) = self.free_jobs.pop() {
@@ -1047,7 +1089,17 @@ impl<'m> World<'m> {
     fn refuse(&mut self, j: u32, outcome: Outcome) {
         let job = self.jobs[j as usize];
         self.free_job(j);
-        self.reply(job.parent_attempt, job.parent_gen, job.parent_edge, outcome);
+        self.answer(job, outcome);
+    }
+
+    /// The job's outcome goes to whoever waits for it: a caller's attempt,
+    /// or the broker that delivered it.
+    fn answer(&mut self, job: Job, outcome: Outcome) {
+        if job.parent_edge == CONSUMER {
+            self.consumer_done(job, outcome);
+        } else {
+            self.reply(job.parent_attempt, job.parent_gen, job.parent_edge, outcome);
+        }
     }
 
     /// The job takes a thread (already counted busy). A request whose
@@ -1107,6 +1159,7 @@ impl<'m> World<'m> {
                 self.jobs[j as usize].pending = 1;
                 self.call_from_job(j, c);
             }
+            Step::Publish(p) => self.publish_step(j, p),
             Step::Parallel { first, count } => {
                 self.jobs[j as usize].pending = count;
                 for c in first..first + count {
@@ -1628,11 +1681,16 @@ impl<'m> World<'m> {
             outcome = Outcome::Error;
             self.rec.services[s].injected_errors += 1;
         }
-        let parent = self.attempts[job.parent_attempt as usize];
-        let orphan = !(parent.live
-            && parent.generation == job.parent_gen
-            && self.calls[parent.call as usize].pending
-            && self.calls[parent.call as usize].generation == parent.call_gen);
+        let orphan = if job.parent_edge == CONSUMER {
+            let m = &self.msg.messages[job.parent_attempt as usize];
+            !(m.generation == job.parent_gen && m.state == broker::MsgState::InFlight)
+        } else {
+            let parent = self.attempts[job.parent_attempt as usize];
+            !(parent.live
+                && parent.generation == job.parent_gen
+                && self.calls[parent.call as usize].pending
+                && self.calls[parent.call as usize].generation == parent.call_gen)
+        };
         self.rec.services[s].record_done(
             job.t_arrive,
             job.t_start,
@@ -1653,7 +1711,7 @@ impl<'m> World<'m> {
         }
         self.free_job(j);
         self.release_thread(s, replica);
-        self.reply(job.parent_attempt, job.parent_gen, job.parent_edge, outcome);
+        self.answer(job, outcome);
     }
 
     fn inject_error(&mut self, s: usize, replica: u32) -> bool {
@@ -1699,6 +1757,7 @@ impl<'m> World<'m> {
                 None => {
                     rep.busy -= 1;
                     self.rec.services[s].add_busy(now, -1);
+                    self.pull(s, r as u32);
                 }
             }
             return;
@@ -1714,7 +1773,7 @@ impl<'m> World<'m> {
                 return;
             }
             let Some(next) = rep.queue.pop_front() else {
-                return;
+                return self.pull(s, r as u32);
             };
             rep.busy += 1;
             let now = self.now;
@@ -1776,6 +1835,9 @@ impl<'m> World<'m> {
                     }
                 }
             }
+            FaultKind::Outage | FaultKind::SlowBroker(_) => {
+                self.broker_fault(fault.broker.expect("broker faults name a broker") as usize);
+            }
             FaultKind::Surge(_) => {
                 let src = fault.source.expect("a surge names a source") as usize;
                 let factor: f64 = (0..self.m.faults.len())
@@ -1811,8 +1873,9 @@ impl<'m> World<'m> {
                 if starting && matches!(fault.kind, FaultKind::Crash) {
                     self.crash(s, fault.replica);
                 }
-                if !starting && matches!(fault.kind, FaultKind::LostThreads(_)) {
-                    // Capacity is back: queued requests take the threads.
+                if !starting {
+                    // Capacity is back: queued requests and consumers take
+                    // the threads.
                     for r in 0..self.replicas[s].len() {
                         self.refill(s, r);
                     }

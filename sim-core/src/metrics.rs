@@ -8,7 +8,11 @@
 //! (3 significant digits, auto-resizing: saturated runs produce huge
 //! values), never to a list of samples.
 
+mod queues;
+
 use hdrhistogram::Histogram;
+
+pub use queues::{QUEUE_METRICS, QueueStats};
 
 use crate::engine::{Outcome, RunOptions};
 use crate::model::{Model, UNBOUNDED};
@@ -354,6 +358,7 @@ pub struct Recorder {
     pub entries: Vec<EntryStats>,
     pub services: Vec<ServiceStats>,
     pub edges: Vec<EdgeStats>,
+    pub queues: Vec<QueueStats>,
     /// Per source: its own requests' attempts and retries.
     pub clients: Vec<EdgeStats>,
     clients_at_warmup: Vec<EdgeStats>,
@@ -392,6 +397,9 @@ impl Recorder {
         for e in &m.edges {
             add("edge", &e.name, EDGE_METRICS);
         }
+        for q in &m.queues {
+            add("queue", &q.name, QUEUE_METRICS);
+        }
         Recorder {
             warmup: m.warmup,
             window: m.window,
@@ -428,6 +436,7 @@ impl Recorder {
                 })
                 .collect(),
             edges: vec![EdgeStats::default(); m.edges.len()],
+            queues: (0..m.queues.len()).map(|q| QueueStats::new(m, q)).collect(),
             clients: vec![EdgeStats::default(); m.sources.len()],
             clients_at_warmup: vec![EdgeStats::default(); m.sources.len()],
             breakers: Vec::new(),
@@ -557,6 +566,9 @@ impl Recorder {
                 push(v);
             }
         }
+        for q in &mut self.queues {
+            q.close_window(end, len, &mut push);
+        }
         self.ts.window_start_s.push(secs(self.window_start));
         self.ts.window_end_s.push(secs(end));
         self.window_start = end;
@@ -568,6 +580,9 @@ impl Recorder {
             s.at_warmup = s.c;
             s.busy.restart(now);
             s.queued.restart(now);
+        }
+        for q in &mut self.queues {
+            q.start_measuring(now);
         }
         self.edges_at_warmup.clone_from(&self.edges);
         self.clients_at_warmup.clone_from(&self.clients);
@@ -735,6 +750,9 @@ impl Recorder {
             }
             edges.insert(e.name.clone(), edge_summary(&d, &b));
         }
+        let queues = (0..m.queues.len())
+            .map(|q| (m.queues[q].name.clone(), self.queues[q].summary(m, q, end)))
+            .collect();
         let mut clients = indexmap::IndexMap::new();
         for (i, src) in m.sources.iter().enumerate() {
             let d = self.clients[i].minus(&self.clients_at_warmup[i]);
@@ -772,6 +790,7 @@ impl Recorder {
                 entries,
                 services,
                 edges,
+                queues,
                 faults: self.faults,
                 recovery: Vec::new(),
                 slo: Vec::new(),

@@ -20,6 +20,11 @@ pub const UNBOUNDED: u32 = u32::MAX;
 /// The edge index used by workload sources (the client is not a service).
 pub const CLIENT: ServiceId = u32::MAX;
 
+/// The edge index of a consumer's job: a broker delivered it, and its
+/// outcome goes back to the broker (the parent is a message, not an
+/// attempt).
+pub const CONSUMER: EdgeId = u32::MAX - 1;
+
 #[derive(Clone, Debug)]
 pub struct Model {
     pub name: String,
@@ -41,6 +46,12 @@ pub struct Model {
     pub dists: Vec<Dist>,
     pub sources: Vec<Source>,
     pub faults: Vec<Fault>,
+    /// Message brokers, their queues (a topic's subscriptions included),
+    /// topics, and the targets of `publish` steps.
+    pub brokers: Vec<Broker>,
+    pub queues: Vec<Queue>,
+    pub topics: Vec<Topic>,
+    pub publishes: Vec<Publish>,
 }
 
 #[derive(Clone, Debug)]
@@ -80,6 +91,80 @@ pub enum Step {
         first: u32,
         count: u32,
     },
+    /// Hand a message to a broker: `publishes[i]`.
+    Publish(u32),
+}
+
+/// A message broker: what publishing and delivering cost.
+#[derive(Clone, Debug)]
+pub struct Broker {
+    pub name: String,
+    /// Publish → acknowledgement, as the producer waits for it.
+    pub ack: DistId,
+    /// Broker → consumer, while the consumer's thread waits for it.
+    pub delivery: DistId,
+}
+
+/// What a publish does when a target queue is full (or the broker is down).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WhenFull {
+    /// The publish fails at once.
+    Fail,
+    /// The producer's worker waits for space, at most this long.
+    Block(Nanos),
+}
+
+/// A queue with at-least-once delivery to one consumer group: a
+/// point-to-point queue, or one subscription of a topic.
+#[derive(Clone, Debug)]
+pub struct Queue {
+    pub name: String,
+    pub broker: u32,
+    /// The topic this queue subscribes to, if any.
+    pub topic: Option<u32>,
+    /// Unacknowledged messages it can hold (waiting, being processed, or
+    /// waiting for redelivery), or `UNBOUNDED`.
+    pub capacity: u32,
+    /// For publishes aimed at this queue directly.
+    pub when_full: WhenFull,
+    /// A delivered message not acknowledged within this is delivered again.
+    pub visibility: Nanos,
+    /// Past this many deliveries a failed message is dead-lettered
+    /// (`u32::MAX`: never).
+    pub max_deliveries: u32,
+    /// Redelivery waits `backoff × 2^(n-1)`, at most `backoff_max`.
+    pub backoff: Nanos,
+    pub backoff_max: Nanos,
+    /// The consumer: an operation of a service, with `concurrency` workers
+    /// per replica taken from the service's threads.
+    pub consumer: OpId,
+    pub service: ServiceId,
+    pub concurrency: u32,
+    pub idempotent: bool,
+}
+
+/// A topic: every publish is copied into each subscription queue.
+#[derive(Clone, Debug)]
+pub struct Topic {
+    pub name: String,
+    pub broker: u32,
+    pub queues: Vec<u32>,
+    pub when_full: WhenFull,
+}
+
+/// The target of a `publish` step.
+#[derive(Clone, Debug)]
+pub struct Publish {
+    /// The queue or topic as written.
+    pub target: String,
+    pub broker: u32,
+    /// Queues that receive a copy (one, or a topic's subscriptions).
+    pub queues: Vec<u32>,
+    pub when_full: WhenFull,
+    /// Probability that a message is poison: every delivery of it fails.
+    pub poison: f64,
+    /// Stream of the poison coin flips.
+    pub stream: String,
 }
 
 /// No resilience policy on a call.
@@ -268,6 +353,11 @@ pub enum FaultKind {
     Partition,
     /// The targeted source's rate × factor.
     Surge(f64),
+    /// The broker is down: publishes fail or block, nothing is delivered,
+    /// acknowledgements are lost.
+    Outage,
+    /// The broker's acknowledgements take this many times longer.
+    SlowBroker(f64),
 }
 
 impl FaultKind {
@@ -282,6 +372,8 @@ impl FaultKind {
             FaultKind::Pause => "pause",
             FaultKind::Partition => "partition",
             FaultKind::Surge(_) => "surge",
+            FaultKind::Outage => "outage",
+            FaultKind::SlowBroker(_) => "slow_broker",
         }
     }
 }
@@ -295,6 +387,8 @@ pub struct Fault {
     pub service: Option<ServiceId>,
     /// The workload source of a surge.
     pub source: Option<u32>,
+    /// The broker of an outage or a slow broker.
+    pub broker: Option<u32>,
     pub edges: Vec<EdgeId>,
     /// Only this replica, or all.
     pub replica: Option<u32>,

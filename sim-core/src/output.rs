@@ -42,6 +42,9 @@ pub struct Summary {
     /// Retry amplification: arrivals at each service ÷ entry requests.
     #[serde(default)]
     pub amplification: IndexMap<String, f64>,
+    /// Per message queue (a topic's subscriptions included), in file order.
+    #[serde(default)]
+    pub queues: IndexMap<String, QueueSummary>,
     pub faults: Vec<FaultWindow>,
     /// Per fault window and entry: baseline, recovery time, verdict.
     #[serde(default)]
@@ -202,6 +205,68 @@ pub struct EdgeSummary {
     pub breaker_half_open_s: f64,
 }
 
+/// One message queue over the measured period. Counters satisfy
+/// `published + queued_at_start = acked + dead_lettered + queued_at_end`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct QueueSummary {
+    pub broker: String,
+    /// The topic it subscribes to, if any.
+    pub topic: Option<String>,
+    /// "service" or "service.operation".
+    pub consumer: String,
+    /// Consumer workers per replica.
+    pub concurrency: u32,
+    pub idempotent: bool,
+    /// null when unbounded.
+    pub capacity: Option<u32>,
+    /// Unacknowledged messages when measuring started, and when the run
+    /// stopped.
+    pub queued_at_start: u64,
+    pub queued_at_end: u64,
+    /// Messages accepted into the queue.
+    pub published: u64,
+    /// Publishes refused: queue full (fail) or broker down, or a blocked
+    /// producer's wait ran out.
+    pub publish_failed: u64,
+    /// Publishes that had to wait for space or for the broker.
+    pub publish_blocked: u64,
+    /// Deliveries to a consumer (first ones and redeliveries).
+    pub delivered: u64,
+    pub redelivered: u64,
+    pub acked: u64,
+    pub dead_lettered: u64,
+    /// Successful processings of a message already processed before.
+    pub duplicates: u64,
+    /// Of those, at a consumer that is not idempotent.
+    pub duplicate_side_effects: u64,
+    /// Deliveries not acknowledged within the visibility timeout.
+    pub visibility_expired: u64,
+    /// Processings that finished after their delivery had expired (their
+    /// acknowledgement no longer counts).
+    pub late_acks: u64,
+    /// Acknowledgements lost because the broker was down.
+    pub acks_lost: u64,
+    /// Messages waiting to be delivered (time-weighted mean, max).
+    pub depth_mean: f64,
+    pub depth_max: u64,
+    /// Unacknowledged messages (waiting, being processed, or waiting for
+    /// redelivery): what `capacity` bounds.
+    pub unacked_mean: f64,
+    pub unacked_max: u64,
+    /// Age of the oldest unacknowledged message, seconds.
+    pub oldest_age_mean_s: f64,
+    pub oldest_age_max_s: f64,
+    /// From the deepest moment to the first empty queue after it, seconds
+    /// (null if it never emptied).
+    pub drain_s: Option<f64>,
+    /// Busy consumer workers ÷ (concurrency × replicas), time-weighted.
+    pub consumer_utilization: f64,
+    /// Publish → first delivery, ms.
+    pub wait_ms: Latency,
+    /// Publish → acknowledgement (end to end), of acknowledged messages, ms.
+    pub latency_ms: Latency,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FaultWindow {
     pub kind: String,
@@ -223,7 +288,7 @@ pub struct TimeSeries {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Series {
-    /// "entry", "service" or "edge".
+    /// "entry", "service", "edge" or "queue".
     pub scope: String,
     pub name: String,
     /// e.g. "throughput_rps", "p99_ms", "busy_threads".

@@ -8,6 +8,7 @@
 use super::KeyError;
 use super::dto::{
     ArrivalProcess, CallFile, DistFile, DistKind, FaultFile, QueueFile, ScenarioFile, StepFile,
+    WhenFullFile,
 };
 use crate::dist::Dist;
 use crate::model::*;
@@ -244,6 +245,24 @@ fn check_name(key: &str, name: &str) -> R<()> {
     Ok(())
 }
 
+fn when_full(key: &str, w: Option<WhenFullFile>, max_block: &Option<String>) -> R<WhenFull> {
+    match w.unwrap_or(WhenFullFile::Fail) {
+        WhenFullFile::Fail => {
+            if max_block.is_some() {
+                return Err(KeyError::new(
+                    format!("{key}.max_block"),
+                    "`max_block` goes with `when_full = \"block\"`",
+                ));
+            }
+            Ok(WhenFull::Fail)
+        }
+        WhenFullFile::Block => Ok(WhenFull::Block(match max_block {
+            Some(t) => positive_duration(&format!("{key}.max_block"), t)?,
+            None => 60 * NS_PER_S,
+        })),
+    }
+}
+
 struct Builder<'a> {
     file: &'a ScenarioFile,
     m: Model,
@@ -366,14 +385,25 @@ impl Builder<'_> {
         let mut out = Vec::with_capacity(steps.len());
         for (i, st) in steps.iter().enumerate() {
             let k = format!("{key}.{i}");
-            let kinds = [st.work.is_some(), st.call.is_some(), st.parallel.is_some()]
-                .iter()
-                .filter(|x| **x)
-                .count();
+            let kinds = [
+                st.work.is_some(),
+                st.call.is_some(),
+                st.parallel.is_some(),
+                st.publish.is_some(),
+            ]
+            .iter()
+            .filter(|x| **x)
+            .count();
             if kinds != 1 {
                 return Err(KeyError::new(
                     &k,
-                    "a step has exactly one of `work`, `call` or `parallel`",
+                    "a step has exactly one of `work`, `call`, `parallel` or `publish`",
+                ));
+            }
+            if st.poison.is_some() && st.publish.is_none() {
+                return Err(KeyError::new(
+                    format!("{k}.poison"),
+                    "`poison` belongs to a `publish` step",
                 ));
             }
             let policy = policy_of!(st);
@@ -383,7 +413,11 @@ impl Builder<'_> {
                     "`timeout`, `retry` and the other call patterns belong to a `call` step (in `parallel`, put them on each branch)",
                 ));
             }
-            if let Some(w) = &st.work {
+            if let Some(target) = &st.publish {
+                let p = self.publish(&k, target, st.poison)?;
+                self.m.publishes.push(p);
+                out.push(Step::Publish((self.m.publishes.len() - 1) as u32));
+            } else if let Some(w) = &st.work {
                 let d = dist(&format!("{k}.work"), w)?;
                 out.push(Step::Work(self.add_dist(d)));
             } else if let Some(target) = &st.call {
@@ -422,6 +456,245 @@ impl Builder<'_> {
         Ok((first, steps.len() as u32))
     }
 
+    /// The network's default latency (0 without one), as brokers' default.
+    fn default_latency(&self) -> R<Dist> {
+        match self.file.network.as_ref().and_then(|n| n.latency.as_ref()) {
+            Some(d) => dist("network.latency", d),
+            None => Ok(Dist::constant(0)),
+        }
+    }
+
+    /// Brokers, topics and queues (after services, before steps).
+    fn messaging(&mut self) -> R<()> {
+        let file = self.file;
+        if file.brokers.is_empty() && (!file.queues.is_empty() || !file.topics.is_empty()) {
+            let d = self.default_latency()?;
+            let ack = self.add_dist(d.clone());
+            let delivery = self.add_dist(d);
+            self.m.brokers.push(Broker {
+                name: "broker".into(),
+                ack,
+                delivery,
+            });
+        }
+        for (name, b) in &file.brokers {
+            let key = format!("brokers.{name}");
+            check_name(&key, name)?;
+            let mut latency = |field: &str, d: &Option<DistFile>| -> R<DistId> {
+                let d = match d {
+                    Some(d) => dist(&format!("{key}.{field}"), d)?,
+                    None => self.default_latency()?,
+                };
+                Ok(self.add_dist(d))
+            };
+            let ack = latency("ack", &b.ack)?;
+            let delivery = latency("delivery", &b.delivery)?;
+            self.m.brokers.push(Broker {
+                name: name.clone(),
+                ack,
+                delivery,
+            });
+        }
+        for (name, q) in &file.queues {
+            let key = format!("queues.{name}");
+            check_name(&key, name)?;
+            if file.topics.contains_key(name) {
+                return Err(KeyError::new(
+                    &key,
+                    format!(
+                        "`{name}` is both a queue and a topic: publish targets need one name each"
+                    ),
+                ));
+            }
+            let broker = self.broker_of(&key, &q.broker)?;
+            let consumer = self.resolve_target(&format!("{key}.consumer"), &q.consumer)?;
+            let service = self.m.ops[consumer as usize].service;
+            let concurrency = q.concurrency.unwrap_or(1);
+            let threads = self.m.services[service as usize].threads;
+            if concurrency == 0 || concurrency > threads {
+                return Err(KeyError::new(
+                    format!("{key}.concurrency"),
+                    format!(
+                        "must be 1..={threads}: consumers take threads of `{}`",
+                        self.m.services[service as usize].name
+                    ),
+                ));
+            }
+            let backoff = opt_duration(
+                &format!("{key}.redelivery_backoff"),
+                &q.redelivery_backoff,
+                NS_PER_S,
+            )?;
+            let backoff_max = opt_duration(
+                &format!("{key}.redelivery_backoff_max"),
+                &q.redelivery_backoff_max,
+                backoff,
+            )?;
+            if backoff_max < backoff {
+                return Err(KeyError::new(
+                    format!("{key}.redelivery_backoff_max"),
+                    "must be at least `redelivery_backoff`",
+                ));
+            }
+            if q.max_deliveries == Some(0) {
+                return Err(KeyError::new(
+                    format!("{key}.max_deliveries"),
+                    "must be at least 1",
+                ));
+            }
+            self.m.queues.push(Queue {
+                name: name.clone(),
+                broker,
+                topic: None,
+                capacity: match q.capacity {
+                    None | Some(QueueFile::Unbounded(_)) => UNBOUNDED,
+                    Some(QueueFile::Slots(0)) => {
+                        return Err(KeyError::new(
+                            format!("{key}.capacity"),
+                            "must be at least 1 (or \"unbounded\")",
+                        ));
+                    }
+                    Some(QueueFile::Slots(n)) => n,
+                },
+                when_full: when_full(&key, q.when_full, &q.max_block)?,
+                visibility: match &q.visibility_timeout {
+                    Some(t) => positive_duration(&format!("{key}.visibility_timeout"), t)?,
+                    None => 30 * NS_PER_S,
+                },
+                max_deliveries: q.max_deliveries.unwrap_or(u32::MAX),
+                backoff,
+                backoff_max,
+                consumer,
+                service,
+                concurrency,
+                idempotent: q.idempotent.unwrap_or(false),
+            });
+        }
+        for (name, t) in &file.topics {
+            let key = format!("topics.{name}");
+            check_name(&key, name)?;
+            let broker = self.broker_of(&key, &t.broker)?;
+            if t.subscriptions.is_empty() {
+                return Err(KeyError::new(
+                    format!("{key}.subscriptions"),
+                    "a topic needs at least one subscription (a queue name)",
+                ));
+            }
+            let tid = self.m.topics.len() as u32;
+            let mut queues = Vec::new();
+            for (i, sub) in t.subscriptions.iter().enumerate() {
+                let k = format!("{key}.subscriptions.{i}");
+                let qid = self.queue_id(&k, sub)?;
+                let q = &mut self.m.queues[qid as usize];
+                if let Some(other) = q.topic {
+                    let other = &file
+                        .topics
+                        .get_index(other as usize)
+                        .expect("known topic")
+                        .0;
+                    return Err(KeyError::new(
+                        k,
+                        format!("queue `{sub}` already subscribes to topic `{other}`"),
+                    ));
+                }
+                if q.broker != broker {
+                    return Err(KeyError::new(
+                        k,
+                        format!("queue `{sub}` is on another broker than the topic"),
+                    ));
+                }
+                q.topic = Some(tid);
+                queues.push(qid);
+            }
+            self.m.topics.push(Topic {
+                name: name.clone(),
+                broker,
+                queues,
+                when_full: when_full(&key, t.when_full, &t.max_block)?,
+            });
+        }
+        Ok(())
+    }
+
+    fn broker_of(&self, key: &str, named: &Option<String>) -> R<u32> {
+        let names: Vec<&str> = self.m.brokers.iter().map(|b| b.name.as_str()).collect();
+        match named {
+            Some(n) => names
+                .iter()
+                .position(|b| b == n)
+                .map(|i| i as u32)
+                .ok_or_else(|| {
+                    KeyError::new(
+                        format!("{key}.broker"),
+                        format!("unknown broker `{n}` (brokers: {})", names.join(", ")),
+                    )
+                }),
+            None if names.len() == 1 => Ok(0),
+            None => Err(KeyError::new(
+                format!("{key}.broker"),
+                format!("name the broker (brokers: {})", names.join(", ")),
+            )),
+        }
+    }
+
+    fn queue_id(&self, key: &str, name: &str) -> R<u32> {
+        self.m
+            .queues
+            .iter()
+            .position(|q| q.name == name)
+            .map(|i| i as u32)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.m.queues.iter().map(|q| q.name.as_str()).collect();
+                KeyError::new(
+                    key,
+                    format!("unknown queue `{name}` (queues: {})", known.join(", ")),
+                )
+            })
+    }
+
+    /// A `publish` step's target: a topic or a queue.
+    fn publish(&mut self, key: &str, target: &str, poison: Option<f64>) -> R<Publish> {
+        let poison = poison.unwrap_or(0.0);
+        if !(0.0..=1.0).contains(&poison) {
+            return Err(KeyError::new(
+                format!("{key}.poison"),
+                format!("must be a probability in 0..1, got {poison}"),
+            ));
+        }
+        let (broker, queues, when_full) = if let Some(t) =
+            self.m.topics.iter().find(|t| t.name == target)
+        {
+            (t.broker, t.queues.clone(), t.when_full)
+        } else if let Some(i) = self.m.queues.iter().position(|q| q.name == target) {
+            let q = &self.m.queues[i];
+            (q.broker, vec![i as u32], q.when_full)
+        } else {
+            let mut known: Vec<&str> = self.m.topics.iter().map(|t| t.name.as_str()).collect();
+            known.extend(self.m.queues.iter().map(|q| q.name.as_str()));
+            return Err(KeyError::new(
+                format!("{key}.publish"),
+                if known.is_empty() {
+                    format!(
+                        "unknown queue or topic `{target}`: declare it under [queues] or [topics]"
+                    )
+                } else {
+                    format!(
+                        "unknown queue or topic `{target}` (declared: {})",
+                        known.join(", ")
+                    )
+                },
+            ));
+        };
+        Ok(Publish {
+            target: target.to_owned(),
+            broker,
+            queues,
+            when_full,
+            poison,
+            stream: format!("poison/{target}"),
+        })
+    }
+
     fn fault(&mut self, i: usize, f: &FaultFile) -> R<Fault> {
         let key = format!("fault.{i}");
         let start = duration(&format!("{key}.at"), &f.at)?;
@@ -436,6 +709,7 @@ impl Builder<'_> {
             ("pause", f.pause.is_some()),
             ("partition", f.partition.is_some()),
             ("surge", f.surge.is_some()),
+            ("outage", f.outage.is_some()),
         ]
         .iter()
         .filter(|(_, s)| *s)
@@ -445,7 +719,7 @@ impl Builder<'_> {
             return Err(KeyError::new(
                 &key,
                 format!(
-                    "a fault has exactly one of `slowdown`, `latency`, `errors`, `crash`, `hang`, `lost_threads`, `pause`, `partition` or `surge` (found {})",
+                    "a fault has exactly one of `slowdown`, `latency`, `errors`, `crash`, `hang`, `lost_threads`, `pause`, `partition`, `surge` or `outage` (found {})",
                     if kinds.is_empty() {
                         "none".to_owned()
                     } else {
@@ -464,6 +738,57 @@ impl Builder<'_> {
             Ok(())
         };
         let tkey = format!("{key}.target");
+        let broker = self.m.brokers.iter().position(|b| b.name == f.target);
+        let is_service = self.m.service_id(&f.target).is_some();
+        if f.outage.is_some() || (f.slowdown.is_some() && broker.is_some() && !is_service) {
+            let Some(b) = broker else {
+                let known: Vec<&str> = self.m.brokers.iter().map(|b| b.name.as_str()).collect();
+                return Err(KeyError::new(
+                    &tkey,
+                    format!(
+                        "an outage targets a broker; unknown `{}` (brokers: {})",
+                        f.target,
+                        if known.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            known.join(", ")
+                        }
+                    ),
+                ));
+            };
+            if f.replica.is_some() {
+                return Err(KeyError::new(
+                    format!("{key}.replica"),
+                    "a broker has no replicas",
+                ));
+            }
+            let kind = if f.outage.is_some() {
+                flag("outage", f.outage)?;
+                FaultKind::Outage
+            } else {
+                let x = f.slowdown.expect("checked above");
+                if !(x.is_finite() && x > 0.0) {
+                    return Err(KeyError::new(
+                        format!("{key}.slowdown"),
+                        format!("must be a factor > 0, got {x}"),
+                    ));
+                }
+                FaultKind::SlowBroker(x)
+            };
+            let stream = format!("fault/{}/{}/{}", f.target, kind.label(), f.at);
+            return Ok(Fault {
+                kind,
+                target: f.target.clone(),
+                service: None,
+                source: None,
+                broker: Some(b as u32),
+                edges: Vec::new(),
+                replica: None,
+                start,
+                end: start + length,
+                stream,
+            });
+        }
         let edge_fault = f.latency.is_some() || f.partition.is_some();
         let mut source = None;
         let (service, edges) = if let Some(factor) = f.surge {
@@ -594,6 +919,7 @@ impl Builder<'_> {
         let stream = format!("fault/{}/{}/{}", f.target, kind.label(), f.at);
         Ok(Fault {
             source,
+            broker: None,
             kind,
             target: f.target.clone(),
             service,
@@ -639,6 +965,10 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             dists: Vec::new(),
             sources: Vec::new(),
             faults: Vec::new(),
+            brokers: Vec::new(),
+            queues: Vec::new(),
+            topics: Vec::new(),
+            publishes: Vec::new(),
         },
     };
     if file.services.is_empty() {
@@ -718,6 +1048,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             },
         });
     }
+    b.messaging()?;
     for (si, (name, s)) in file.services.iter().enumerate() {
         let sid = si as ServiceId;
         let ops = b.m.services[si].ops.clone();
@@ -878,7 +1209,7 @@ fn check_cycles(m: &Model, file: &ScenarioFile) -> R<()> {
                 Step::Parallel { first, count } => {
                     out.extend((first..first + count).map(|c| (i, m.calls[c as usize].op)));
                 }
-                Step::Work(_) => {}
+                Step::Work(_) | Step::Publish(_) => {}
             }
         }
         out

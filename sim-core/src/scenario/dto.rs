@@ -49,6 +49,17 @@ pub struct ScenarioFile {
     pub workload: IndexMap<String, SourceFile>,
     /// Services, keyed by name.
     pub services: IndexMap<String, ServiceFile>,
+    /// Message brokers, keyed by name. Without any, queues and topics live
+    /// on one default broker named "broker".
+    #[serde(default)]
+    pub brokers: IndexMap<String, BrokerFile>,
+    /// Message queues (point-to-point, or a topic's subscriptions), keyed
+    /// by name.
+    #[serde(default)]
+    pub queues: IndexMap<String, MessageQueueFile>,
+    /// Topics: every message published is copied into each subscription.
+    #[serde(default)]
+    pub topics: IndexMap<String, TopicFile>,
     /// Faults injected on a schedule.
     #[serde(default)]
     pub fault: Vec<FaultFile>,
@@ -256,6 +267,91 @@ pub struct ServiceFile {
     pub cores: Option<u32>,
 }
 
+/// A message broker.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerFile {
+    /// Publish → acknowledgement as the producer sees it (default: the
+    /// network's default latency).
+    #[serde(default)]
+    pub ack: Option<DistFile>,
+    /// Broker → consumer (default: the network's default latency).
+    #[serde(default)]
+    pub delivery: Option<DistFile>,
+}
+
+/// What publishing does when a queue is full or the broker is down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum WhenFullFile {
+    /// The publish fails at once (the producer's step fails).
+    Fail,
+    /// The producer's worker waits for space, at most `max_block`
+    /// (backpressure).
+    Block,
+}
+
+/// A queue with at-least-once delivery to a consumer.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageQueueFile {
+    /// The broker holding it (default: the only broker).
+    #[serde(default)]
+    pub broker: Option<String>,
+    /// Unacknowledged messages it holds at most, or "unbounded" (default).
+    #[serde(default)]
+    pub capacity: Option<QueueFile>,
+    /// "fail" (default) or "block" when full or the broker is down.
+    #[serde(default)]
+    pub when_full: Option<WhenFullFile>,
+    /// With `when_full = "block"`: the longest a producer waits (default
+    /// "60s", Kafka's max.block.ms).
+    #[serde(default)]
+    pub max_block: Option<String>,
+    /// The consumer: "service" or "service.operation".
+    pub consumer: String,
+    /// Messages processed at once per replica of the consumer service; each
+    /// takes one of the service's threads (default 1).
+    #[serde(default)]
+    pub concurrency: Option<u32>,
+    /// Whether processing a message twice is harmless (default false).
+    #[serde(default)]
+    pub idempotent: Option<bool>,
+    /// A delivered message not acknowledged within this is delivered again
+    /// (default "30s").
+    #[serde(default)]
+    pub visibility_timeout: Option<String>,
+    /// Deliveries before a failing message goes to the dead-letter queue
+    /// (default: redeliver for ever).
+    #[serde(default)]
+    pub max_deliveries: Option<u32>,
+    /// Wait before a failed or expired message is delivered again (default
+    /// "1s"); with `redelivery_backoff_max`, it doubles on every delivery
+    /// up to that.
+    #[serde(default)]
+    pub redelivery_backoff: Option<String>,
+    #[serde(default)]
+    pub redelivery_backoff_max: Option<String>,
+}
+
+/// A topic and its subscriptions (each a queue of `queues`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopicFile {
+    /// The broker holding it (default: the only broker).
+    #[serde(default)]
+    pub broker: Option<String>,
+    /// Names of the queues subscribed.
+    pub subscriptions: Vec<String>,
+    /// "fail" (default) or "block" when a subscription is full or the
+    /// broker is down.
+    #[serde(default)]
+    pub when_full: Option<WhenFullFile>,
+    /// With `when_full = "block"`: the longest a producer waits (default "60s").
+    #[serde(default)]
+    pub max_block: Option<String>,
+}
+
 /// A load-balancing policy across a service's replicas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -315,10 +411,19 @@ macro_rules! with_call_patterns {
 }
 
 with_call_patterns! {
-/// One step of an operation: exactly one of `work`, `call` or `parallel`.
+/// One step of an operation: exactly one of `work`, `call`, `parallel` or
+/// `publish`.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepFile {
+    /// Publish a message to a queue or topic; the worker waits only for the
+    /// broker's acknowledgement.
+    #[serde(default)]
+    pub publish: Option<String>,
+    /// With `publish`: the probability that a message is poison (every
+    /// delivery of it fails), default 0.
+    #[serde(default)]
+    pub poison: Option<f64>,
     /// Hold the worker for a sampled CPU time.
     #[serde(default)]
     pub work: Option<DistFile>,
@@ -352,7 +457,7 @@ pub struct CallFile {
 pub struct FaultFile {
     /// A service ("inventory"); for `latency` and `partition`, an edge
     /// ("cart->inventory") or a service (every edge into it); for `surge`, a
-    /// workload source.
+    /// workload source; for `outage` and `slowdown`, a broker.
     pub target: String,
     /// When the fault starts, e.g. "30s".
     pub at: String,
@@ -362,9 +467,13 @@ pub struct FaultFile {
     /// Only this replica (0-based); default all.
     #[serde(default)]
     pub replica: Option<u32>,
-    /// Work takes this many times longer.
+    /// Work takes this many times longer (on a broker: acknowledgements do).
     #[serde(default)]
     pub slowdown: Option<f64>,
+    /// The broker is down: publishes fail (or block), nothing is delivered,
+    /// acknowledgements are lost.
+    #[serde(default)]
+    pub outage: Option<bool>,
     /// Extra latency on each hop of the edge (or every edge into the service).
     #[serde(default)]
     pub latency: Option<DistFile>,

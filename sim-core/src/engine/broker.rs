@@ -1,0 +1,573 @@
+//! The asynchronous world: brokers, queues and topics, publishing with
+//! acknowledgement and backpressure, at-least-once delivery to consumers.
+//!
+//! Owns the message arena and each queue's state. A `publish` step holds
+//! the producer's worker for the broker's sampled acknowledgement latency
+//! only; the message is then the broker's. Consumers pull: a message is
+//! delivered when one of its consumer's `concurrency` workers at some
+//! replica is idle *and* that replica has a free thread (consumer work
+//! holds a thread of the service like any request; requests waiting in the
+//! service's accept queue go first).
+//!
+//! Semantics (see DESIGN.md, "Asynchronous messaging"):
+//! - a delivered message is invisible for the visibility timeout; an
+//!   acknowledgement (the consumer's operation succeeded) removes it; a
+//!   failure (an error answer) or an expired timeout makes it visible again
+//!   after a backoff, and past `max_deliveries` it is dead-lettered;
+//! - a consumer that was cut off (crash) tells the broker nothing: its
+//!   message comes back when the visibility timeout expires;
+//! - a processing that finishes after its delivery expired still did its
+//!   work (a duplicate when the message is processed again) but its
+//!   acknowledgement no longer counts (as with SQS receipt handles);
+//! - during an outage nothing is delivered, publishes fail or block, and
+//!   acknowledgements are lost (those messages come back after their
+//!   visibility timeout);
+//! - a message slot lives until the message is acknowledged or
+//!   dead-lettered *and* every processing of it has finished, so late
+//!   duplicates are still recognised.
+//!
+//! Must not do I/O or read a clock, like the rest of the engine.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use rand_chacha::ChaCha8Rng;
+
+use super::{JobState, Kind, NEVER, Outcome, World};
+use crate::model::{CONSUMER, WhenFull};
+use crate::rng::stream;
+use crate::time::Nanos;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum MsgState {
+    Free,
+    /// Visible, in its queue's `ready` list.
+    Ready,
+    /// Delivered, waiting for an acknowledgement.
+    InFlight,
+    /// Waiting for its redelivery backoff.
+    Delayed,
+    /// Acknowledged or dead-lettered; kept while processings still run.
+    Done,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Message {
+    /// Bumped at each delivery and whenever a delivery stops counting, so
+    /// stale timers and late acknowledgements are recognised.
+    pub generation: u32,
+    pub state: MsgState,
+    pub queue: u32,
+    pub published: Nanos,
+    pub deliveries: u32,
+    /// Successful processings so far.
+    pub processed: u32,
+    /// Processings still running (current and expired deliveries).
+    pub outstanding: u32,
+    pub poison: bool,
+    /// The job of the current delivery.
+    pub job: u32,
+    pub job_gen: u32,
+}
+
+pub(super) struct QueueState {
+    ready: VecDeque<u32>,
+    /// Unacknowledged messages (ready, in flight, delayed).
+    unacked: u32,
+    /// Unacknowledged messages by publish time, for the oldest's age.
+    by_age: BTreeSet<(Nanos, u32)>,
+    /// Producers waiting for space: (job, job generation).
+    blocked: VecDeque<(u32, u32)>,
+    /// Busy consumer workers per replica of the consumer service.
+    busy: Vec<u32>,
+    /// Where the next delivery starts looking for an idle replica.
+    next_replica: u32,
+}
+
+pub(super) struct BrokerState {
+    /// Outages in force.
+    down: u32,
+    /// Acknowledgement latency × this.
+    slow: f64,
+    ack_rng: ChaCha8Rng,
+    delivery_rng: ChaCha8Rng,
+    /// Producers waiting for the broker to come back.
+    blocked: VecDeque<(u32, u32)>,
+}
+
+/// What became of a publish attempt.
+enum Published {
+    /// Accepted: the producer waits for the acknowledgement.
+    Accepted,
+    /// The producer waits for space or for the broker.
+    Blocked,
+    Failed,
+}
+
+pub(super) struct Messaging {
+    pub messages: Vec<Message>,
+    free: Vec<u32>,
+    /// Messages neither acknowledged nor dead-lettered.
+    pub live: u32,
+    pub queues: Vec<QueueState>,
+    pub brokers: Vec<BrokerState>,
+    /// Queues consumed by each service.
+    pub consumed_by: Vec<Vec<u32>>,
+    /// Poison coin flips per publish step.
+    poison_rng: Vec<ChaCha8Rng>,
+}
+
+impl Messaging {
+    pub fn new(m: &crate::model::Model, seed: u64) -> Messaging {
+        let mut consumed_by = vec![Vec::new(); m.services.len()];
+        for (q, queue) in m.queues.iter().enumerate() {
+            consumed_by[queue.service as usize].push(q as u32);
+        }
+        Messaging {
+            messages: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            queues: m
+                .queues
+                .iter()
+                .map(|q| QueueState {
+                    ready: VecDeque::new(),
+                    unacked: 0,
+                    by_age: BTreeSet::new(),
+                    blocked: VecDeque::new(),
+                    busy: vec![0; m.services[q.service as usize].replicas as usize],
+                    next_replica: 0,
+                })
+                .collect(),
+            brokers: m
+                .brokers
+                .iter()
+                .map(|b| BrokerState {
+                    down: 0,
+                    slow: 1.0,
+                    ack_rng: stream(seed, &format!("broker/{}/ack", b.name)),
+                    delivery_rng: stream(seed, &format!("broker/{}/delivery", b.name)),
+                    blocked: VecDeque::new(),
+                })
+                .collect(),
+            consumed_by,
+            poison_rng: m
+                .publishes
+                .iter()
+                .map(|p| stream(seed, &p.stream))
+                .collect(),
+        }
+    }
+}
+
+impl World<'_> {
+    // ---------------------------------------------------------- publish --
+
+    /// A job reaches a `publish` step.
+    pub(super) fn publish_step(&mut self, j: u32, p: u32) {
+        self.try_publish(j, p, true);
+    }
+
+    fn try_publish(&mut self, j: u32, p: u32, first: bool) {
+        match self.offer(j, p, first) {
+            Published::Accepted => {
+                let b = self.m.publishes[p as usize].broker as usize;
+                let broker = &mut self.msg.brokers[b];
+                let mut t =
+                    self.m.dists[self.m.brokers[b].ack as usize].sample(&mut broker.ack_rng);
+                if broker.slow != 1.0 {
+                    t = (t as f64 * broker.slow).round() as Nanos;
+                }
+                let g = self.jobs[j as usize].generation;
+                self.schedule(self.now + t, Kind::WorkDone, j, g);
+            }
+            Published::Blocked => {}
+            Published::Failed => {
+                for &q in &self.m.publishes[p as usize].queues {
+                    self.rec.queues[q as usize].publish_failed += 1;
+                }
+                self.complete_job(j, Outcome::Error);
+            }
+        }
+    }
+
+    /// Hands the message to every target queue, or finds why it cannot.
+    fn offer(&mut self, j: u32, p: u32, first: bool) -> Published {
+        let publish = &self.m.publishes[p as usize];
+        let b = publish.broker as usize;
+        let full = publish.queues.iter().copied().find(|&q| {
+            let cap = self.m.queues[q as usize].capacity;
+            self.msg.queues[q as usize].unacked >= cap
+        });
+        if self.msg.brokers[b].down == 0 && full.is_none() {
+            let poison = publish.poison > 0.0 && {
+                let u: f64 = rand::RngExt::random(&mut self.msg.poison_rng[p as usize]);
+                u < publish.poison
+            };
+            for k in 0..publish.queues.len() {
+                let q = self.m.publishes[p as usize].queues[k];
+                self.enqueue(q, poison);
+            }
+            return Published::Accepted;
+        }
+        let WhenFull::Block(max) = publish.when_full else {
+            return Published::Failed;
+        };
+        let job = &mut self.jobs[j as usize];
+        let entry = (j, job.generation);
+        if first {
+            job.blocked = true;
+            for &q in &publish.queues {
+                self.rec.queues[q as usize].publish_blocked += 1;
+            }
+            let step = job.step;
+            self.schedule_d(self.now + max, Kind::PublishTimeout, j, entry.1, step);
+        }
+        self.jobs[j as usize].blocked = true;
+        match full {
+            Some(q) if self.msg.brokers[b].down == 0 => {
+                self.msg.queues[q as usize].blocked.push_back(entry)
+            }
+            _ => self.msg.brokers[b].blocked.push_back(entry),
+        }
+        Published::Blocked
+    }
+
+    /// A blocked producer's wait ran out.
+    pub(super) fn on_publish_timeout(&mut self, j: u32) {
+        self.jobs[j as usize].blocked = false;
+        let step = self.jobs[j as usize].step;
+        let crate::model::Step::Publish(p) = self.m.steps[step as usize] else {
+            unreachable!("blocked jobs stand at a publish step")
+        };
+        for &q in &self.m.publishes[p as usize].queues {
+            self.rec.queues[q as usize].publish_failed += 1;
+        }
+        self.complete_job(j, Outcome::Error);
+    }
+
+    /// Producers waiting in `waiting` try again, oldest first, while they
+    /// get through.
+    fn wake_producers(&mut self, from_broker: Option<usize>, from_queue: Option<usize>) {
+        loop {
+            let list = match (from_broker, from_queue) {
+                (Some(b), _) => &mut self.msg.brokers[b].blocked,
+                (_, Some(q)) => {
+                    let cap = self.m.queues[q].capacity;
+                    if self.msg.queues[q].unacked >= cap {
+                        return;
+                    }
+                    &mut self.msg.queues[q].blocked
+                }
+                _ => return,
+            };
+            let Some((j, g)) = list.pop_front() else {
+                return;
+            };
+            let job = &mut self.jobs[j as usize];
+            if job.generation != g || !job.blocked || job.state != JobState::Running {
+                continue; // timed out or cut off meanwhile
+            }
+            job.blocked = false;
+            let crate::model::Step::Publish(p) = self.m.steps[job.step as usize] else {
+                unreachable!("blocked jobs stand at a publish step")
+            };
+            self.try_publish(j, p, false);
+            if from_broker.is_some_and(|b| self.msg.brokers[b].down > 0) {
+                return;
+            }
+        }
+    }
+
+    fn enqueue(&mut self, q: u32, poison: bool) {
+        let msg = super::broker::Message {
+            generation: 0,
+            state: MsgState::Ready,
+            queue: q,
+            published: self.now,
+            deliveries: 0,
+            processed: 0,
+            outstanding: 0,
+            poison,
+            job: 0,
+            job_gen: 0,
+        };
+        let id = if let Some(i) = self.msg.free.pop() {
+            let generation = self.msg.messages[i as usize].generation;
+            self.msg.messages[i as usize] = Message { generation, ..msg };
+            i
+        } else {
+            self.msg.messages.push(msg);
+            (self.msg.messages.len() - 1) as u32
+        };
+        self.msg.live += 1;
+        let now = self.now;
+        let qs = &mut self.msg.queues[q as usize];
+        qs.unacked += 1;
+        qs.ready.push_back(id);
+        let was_empty = qs.by_age.is_empty();
+        qs.by_age.insert((now, id));
+        let st = &mut self.rec.queues[q as usize];
+        st.published += 1;
+        st.add_depth(now, 1);
+        st.add_unacked(now, 1);
+        if was_empty {
+            st.set_oldest(now, Some(now));
+        }
+        self.dispatch(q);
+    }
+
+    // --------------------------------------------------------- delivery --
+
+    /// Delivers waiting messages of `q` while some replica of its consumer
+    /// has an idle worker and a free thread.
+    pub(super) fn dispatch(&mut self, q: u32) {
+        let queue = &self.m.queues[q as usize];
+        if self.msg.brokers[queue.broker as usize].down > 0 {
+            return;
+        }
+        let s = queue.service as usize;
+        let n = self.m.services[s].replicas;
+        while !self.msg.queues[q as usize].ready.is_empty() {
+            let start = self.msg.queues[q as usize].next_replica;
+            let Some(r) = (0..n)
+                .map(|k| (start + k) % n)
+                .find(|&r| self.consumer_can_take(q, r))
+            else {
+                return;
+            };
+            self.msg.queues[q as usize].next_replica = (r + 1) % n;
+            self.deliver_next(q, r);
+        }
+    }
+
+    /// Whether replica `r` of `q`'s consumer can start one more message.
+    fn consumer_can_take(&self, q: u32, r: u32) -> bool {
+        let queue = &self.m.queues[q as usize];
+        let s = queue.service as usize;
+        let rep = &self.replicas[s][r as usize];
+        self.msg.queues[q as usize].busy[r as usize] < queue.concurrency
+            && rep.busy + rep.lost < self.m.services[s].threads
+            && rep.crashed == 0
+            && rep.hung == 0
+    }
+
+    /// A thread of replica `r` of service `s` went idle: its consumers
+    /// pull, each queue in turn.
+    pub(super) fn pull(&mut self, s: usize, r: u32) {
+        if self.msg.consumed_by[s].is_empty() {
+            return;
+        }
+        loop {
+            let mut took = false;
+            for k in 0..self.msg.consumed_by[s].len() {
+                let q = self.msg.consumed_by[s][k];
+                let queue = &self.m.queues[q as usize];
+                if self.msg.brokers[queue.broker as usize].down == 0
+                    && !self.msg.queues[q as usize].ready.is_empty()
+                    && self.consumer_can_take(q, r)
+                {
+                    self.deliver_next(q, r);
+                    took = true;
+                }
+            }
+            if !took {
+                return;
+            }
+        }
+    }
+
+    /// The oldest visible message of `q` goes to replica `r`: the consumer
+    /// worker takes a thread at once and holds it while the message
+    /// travels.
+    fn deliver_next(&mut self, q: u32, r: u32) {
+        let id = self.msg.queues[q as usize]
+            .ready
+            .pop_front()
+            .expect("dispatch checks for a message");
+        let queue = &self.m.queues[q as usize];
+        let s = queue.service;
+        let now = self.now;
+        let msg = &mut self.msg.messages[id as usize];
+        msg.deliveries += 1;
+        msg.generation = msg.generation.wrapping_add(1);
+        msg.state = MsgState::InFlight;
+        msg.outstanding += 1;
+        let (generation, deliveries, published) = (msg.generation, msg.deliveries, msg.published);
+        let st = &mut self.rec.queues[q as usize];
+        st.delivered += 1;
+        st.add_depth(now, -1);
+        st.add_consumers(now, 1);
+        if deliveries == 1 {
+            st.record_wait(published, now);
+        } else {
+            st.redelivered += 1;
+        }
+        self.msg.queues[q as usize].busy[r as usize] += 1;
+        let j = self.alloc_job(s, queue.consumer, (id, generation), CONSUMER, NEVER);
+        let job = &mut self.jobs[j as usize];
+        job.replica = r;
+        job.state = JobState::Running;
+        job.t_arrive = now;
+        job.t_start = now;
+        let job_gen = job.generation;
+        let msg = &mut self.msg.messages[id as usize];
+        msg.job = j;
+        msg.job_gen = job_gen;
+        self.replicas[s as usize][r as usize].busy += 1;
+        let svc = &mut self.rec.services[s as usize];
+        svc.arrivals += 1;
+        svc.add_busy(now, 1);
+        svc.record_wait(now, 0);
+        self.schedule(now + queue.visibility, Kind::Visibility, id, generation);
+        let b = queue.broker as usize;
+        let hop = self.m.dists[self.m.brokers[b].delivery as usize]
+            .sample(&mut self.msg.brokers[b].delivery_rng);
+        self.schedule(now + hop, Kind::Delivered, j, job_gen);
+    }
+
+    /// A consumer's processing ended (its thread is already released, or
+    /// was lost to a crash).
+    pub(super) fn consumer_done(&mut self, job: super::Job, mut outcome: Outcome) {
+        let id = job.parent_attempt;
+        let now = self.now;
+        let msg = self.msg.messages[id as usize];
+        let q = msg.queue as usize;
+        let queue = &self.m.queues[q];
+        self.msg.queues[q].busy[job.replica as usize] -= 1;
+        self.msg.messages[id as usize].outstanding -= 1;
+        self.rec.queues[q].add_consumers(now, -1);
+        if msg.poison && outcome.is_success() {
+            outcome = Outcome::Error;
+        }
+        let current = msg.generation == job.parent_gen && msg.state == MsgState::InFlight;
+        let down = self.msg.brokers[queue.broker as usize].down > 0;
+        if outcome.is_success() {
+            let st = &mut self.rec.queues[q];
+            if msg.processed > 0 {
+                st.duplicates += 1;
+                if !queue.idempotent {
+                    st.duplicate_side_effects += 1;
+                }
+            }
+            self.msg.messages[id as usize].processed += 1;
+            if !current {
+                st.late_acks += 1;
+            } else if down {
+                st.acks_lost += 1;
+            } else {
+                st.acked += 1;
+                st.record_ack(msg.published, now);
+                self.settle(id);
+            }
+        } else if current && !down && outcome != Outcome::Refused {
+            self.retry_or_dead_letter(id);
+        }
+        if self.msg.messages[id as usize].state == MsgState::Done
+            && self.msg.messages[id as usize].outstanding == 0
+        {
+            self.free_message(id);
+        }
+        self.dispatch(q as u32);
+    }
+
+    /// The current delivery of `id` stopped counting (nack or expired):
+    /// redeliver after the backoff, or dead-letter.
+    fn retry_or_dead_letter(&mut self, id: u32) {
+        let msg = &mut self.msg.messages[id as usize];
+        msg.generation = msg.generation.wrapping_add(1);
+        let q = msg.queue as usize;
+        let queue = &self.m.queues[q];
+        if msg.deliveries >= queue.max_deliveries {
+            self.rec.queues[q].dead_lettered += 1;
+            self.settle(id);
+            return;
+        }
+        msg.state = MsgState::Delayed;
+        let shift = (msg.deliveries - 1).min(40);
+        let wait = queue
+            .backoff
+            .saturating_mul(1u64 << shift)
+            .min(queue.backoff_max);
+        let generation = msg.generation;
+        self.schedule(self.now + wait, Kind::Redeliver, id, generation);
+    }
+
+    /// A delivery's visibility timeout expired before its acknowledgement.
+    pub(super) fn on_visibility(&mut self, id: u32) {
+        let msg = self.msg.messages[id as usize];
+        self.rec.queues[msg.queue as usize].visibility_expired += 1;
+        let job = &mut self.jobs[msg.job as usize];
+        if job.generation == msg.job_gen {
+            job.abandoned_at = self.now;
+        }
+        self.retry_or_dead_letter(id);
+    }
+
+    /// A message's redelivery backoff is over: it is visible again, at the
+    /// back of its queue.
+    pub(super) fn on_redeliver(&mut self, id: u32) {
+        let msg = &mut self.msg.messages[id as usize];
+        msg.state = MsgState::Ready;
+        let q = msg.queue;
+        self.msg.queues[q as usize].ready.push_back(id);
+        self.rec.queues[q as usize].add_depth(self.now, 1);
+        self.dispatch(q);
+    }
+
+    /// The message leaves its queue for good (acknowledged or
+    /// dead-lettered): space frees for blocked producers.
+    fn settle(&mut self, id: u32) {
+        let now = self.now;
+        let msg = &mut self.msg.messages[id as usize];
+        msg.state = MsgState::Done;
+        let (q, published) = (msg.queue as usize, msg.published);
+        self.msg.live -= 1;
+        let qs = &mut self.msg.queues[q];
+        qs.unacked -= 1;
+        qs.by_age.remove(&(published, id));
+        let oldest = qs.by_age.first().map(|(t, _)| *t);
+        let st = &mut self.rec.queues[q];
+        st.add_unacked(now, -1);
+        st.set_oldest(now, oldest);
+        if !self.msg.queues[q].blocked.is_empty() {
+            self.wake_producers(None, Some(q));
+        }
+    }
+
+    fn free_message(&mut self, id: u32) {
+        let msg = &mut self.msg.messages[id as usize];
+        msg.state = MsgState::Free;
+        msg.generation = msg.generation.wrapping_add(1);
+        self.msg.free.push(id);
+    }
+
+    // ----------------------------------------------------------- faults --
+
+    pub(super) fn broker_fault(&mut self, b: usize) {
+        let (now, m) = (self.now, self.m);
+        let active = m
+            .faults
+            .iter()
+            .filter(|f| f.broker == Some(b as u32) && f.start <= now && now < f.end);
+        let mut down = 0;
+        let mut slow = 1.0;
+        for f in active {
+            match f.kind {
+                crate::model::FaultKind::Outage => down += 1,
+                crate::model::FaultKind::SlowBroker(x) => slow *= x,
+                _ => {}
+            }
+        }
+        let was_down = self.msg.brokers[b].down > 0;
+        self.msg.brokers[b].down = down;
+        self.msg.brokers[b].slow = slow;
+        if was_down && down == 0 {
+            self.wake_producers(Some(b), None);
+            for q in 0..m.queues.len() {
+                if m.queues[q].broker as usize == b {
+                    self.dispatch(q as u32);
+                }
+            }
+        }
+    }
+}
