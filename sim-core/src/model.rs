@@ -412,7 +412,8 @@ impl Model {
     }
 
     /// Services in call-graph order: entry targets first, then breadth first
-    /// along calls, then anything unreached in file order.
+    /// along calls and publishes (producer before consumer), then anything
+    /// unreached in file order.
     pub fn services_in_call_order(&self) -> Vec<ServiceId> {
         let mut order: Vec<ServiceId> = Vec::new();
         let push = |s: ServiceId, order: &mut Vec<ServiceId>| {
@@ -429,6 +430,16 @@ impl Model {
             for e in &self.edges {
                 if e.from == s {
                     push(e.to, &mut order);
+                }
+            }
+            // Consumers of what `s` publishes come after it.
+            for &op in &self.services[s as usize].ops {
+                for step in self.op_steps(op) {
+                    if let Step::Publish(p) = step {
+                        for &q in &self.publishes[*p as usize].queues {
+                            push(self.queues[q as usize].service, &mut order);
+                        }
+                    }
                 }
             }
             i += 1;

@@ -517,3 +517,50 @@ fn bad_messaging_input_is_explained() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// The shipped pair tells the story of issue 4 in numbers: with the same
+/// services, load and inventory slowdown, the synchronous checkout
+/// collapses while the asynchronous one stays fast — and pays in lag,
+/// backlog and duplicates.
+#[test]
+fn checkout_async_stays_fast_where_checkout_sync_collapses() {
+    let run = |name: &str| {
+        let path = crate::common::repo_root().join(format!("scenarios/{name}.toml"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let s = sim_core::load(name, &text, &[]).unwrap();
+        sim_core::run_scenario(&s, None, &[]).summary
+    };
+    let sync = run("checkout-sync");
+    let asyn = run("checkout-async");
+    let (es, ea) = (&sync.entries["checkout"], &asyn.entries["checkout"]);
+    eprintln!(
+        "sync: goodput {:.1}/s, errors {:.1} %, p99 {:.0} ms; async: goodput {:.1}/s, errors {:.1} %, p99 {:.1} ms",
+        es.goodput_rps,
+        100.0 * es.error_rate,
+        es.latency_ms.p99,
+        ea.goodput_rps,
+        100.0 * ea.error_rate,
+        ea.latency_ms.p99
+    );
+    assert!(es.error_rate > 0.1, "the synchronous entry collapses");
+    assert!(es.latency_ms.p99 > 500.0);
+    assert_eq!(ea.error_rate, 0.0, "the asynchronous entry does not notice");
+    assert!(ea.latency_ms.p99 < 50.0);
+    assert_no_message_lost(&asyn);
+    let inv = &asyn.queues["inventory-updates"];
+    eprintln!(
+        "inventory-updates: lag p99 {:.1} s, depth max {}, oldest {:.1} s, drained in {:?} s, {} duplicates",
+        inv.latency_ms.p99 / 1e3,
+        inv.depth_max,
+        inv.oldest_age_max_s,
+        inv.drain_s,
+        inv.duplicates
+    );
+    assert!(inv.latency_ms.p99 > 10_000.0, "the cost: inventory lags");
+    assert!(inv.depth_max > 1000);
+    assert!(inv.drain_s.is_some_and(|d| d > 0.5 && d < 60.0));
+    assert!(inv.duplicate_side_effects > 0, "and reserves twice");
+    // The healthy consumers are not affected by inventory's backlog.
+    assert!(asyn.queues["emails"].latency_ms.p99 < 200.0);
+    assert_eq!(asyn.queues["payments"].duplicates, 0);
+}
