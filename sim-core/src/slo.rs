@@ -10,14 +10,19 @@
 //! "checkout.throughput" = ">= 290/s"
 //! "checkout.recovered" = "within 30s"   # every fault: back within 30 s
 //! "service.inventory.utilization" = "< 80%"
+//! "queue.emails.lag_p99" = "< 30s"      # publish → ack
 //! ```
 //!
-//! A key is `<entry>.<metric>` or `service.<name>.<metric>`; a condition is
+//! A key is `<entry>.<metric>`, `service.<name>.<metric>` or
+//! `queue.<name>.<metric>`; a condition is
 //! an operator (`<`, `<=`, `>`, `>=`) and a threshold with the metric's unit,
 //! or `within <duration>` for `recovered`. Latencies are of successful
 //! requests over the measured period; bare numbers are milliseconds.
 //! Service metrics: `utilization`, `wasted_work` (ratio), `queue_len` (mean)
-//! and `queue_len_max`.
+//! and `queue_len_max`. Queue metrics: `lag_p50`, `lag_p99`, `lag_max`
+//! (publish → ack), `oldest_age_max` (durations), `depth_max`,
+//! `dead_lettered`, `duplicates`, `duplicate_side_effects`,
+//! `publish_failed` and `queued_at_end` (counts).
 
 use serde::{Deserialize, Serialize};
 
@@ -34,9 +39,10 @@ pub struct SloResult {
     /// The condition as written, e.g. "< 800ms".
     pub condition: String,
     pub pass: bool,
-    /// "entry" or "service"; empty when the key could not be understood.
+    /// "entry", "service" or "queue"; empty when the key could not be
+    /// understood.
     pub scope: String,
-    /// The entry's or the service's name.
+    /// The entry's, service's or queue's name.
     pub name: String,
     /// The metric, e.g. "p99", "error_rate", "recovered".
     pub metric: String,
@@ -110,10 +116,41 @@ const SERVICE_METRICS: &[(&str, Kind)] = &[
     ("queue_len_max", Kind::Count),
 ];
 
+const QUEUE_METRICS: &[(&str, Kind)] = &[
+    ("lag_p50", Kind::Latency),
+    ("lag_p99", Kind::Latency),
+    ("lag_max", Kind::Latency),
+    ("oldest_age_max", Kind::Latency),
+    ("depth_max", Kind::Count),
+    ("dead_lettered", Kind::Count),
+    ("duplicates", Kind::Count),
+    ("duplicate_side_effects", Kind::Count),
+    ("publish_failed", Kind::Count),
+    ("queued_at_end", Kind::Count),
+];
+
+/// What an assertion is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Entry,
+    Service,
+    Queue,
+}
+
+impl Scope {
+    fn label(self) -> &'static str {
+        match self {
+            Scope::Entry => "entry",
+            Scope::Service => "service",
+            Scope::Queue => "queue",
+        }
+    }
+}
+
 /// One understood assertion.
 #[derive(Debug, Clone, PartialEq)]
 struct Assertion {
-    service: bool,
+    scope: Scope,
     name: String,
     metric: &'static str,
     kind: Kind,
@@ -132,7 +169,10 @@ fn names(list: &[(&str, Kind)]) -> String {
         .join(", ")
 }
 
-fn parse_key(file: &ScenarioFile, key: &str) -> Result<(bool, String, &'static str, Kind), String> {
+fn parse_key(
+    file: &ScenarioFile,
+    key: &str,
+) -> Result<(Scope, String, &'static str, Kind), String> {
     let service_prefix = ["service.", "services."]
         .iter()
         .find_map(|p| key.strip_prefix(p));
@@ -143,7 +183,7 @@ fn parse_key(file: &ScenarioFile, key: &str) -> Result<(bool, String, &'static s
         if let Some(entry) = key.strip_suffix(metric).and_then(|k| k.strip_suffix('.'))
             && file.workload.contains_key(entry)
         {
-            return Ok((false, entry.to_owned(), metric, *kind));
+            return Ok((Scope::Entry, entry.to_owned(), metric, *kind));
         }
     }
     if let Some(rest) = service_prefix {
@@ -160,10 +200,34 @@ fn parse_key(file: &ScenarioFile, key: &str) -> Result<(bool, String, &'static s
             ));
         }
         return match SERVICE_METRICS.iter().find(|(n, _)| *n == metric) {
-            Some((n, k)) => Ok((true, svc.to_owned(), n, *k)),
+            Some((n, k)) => Ok((Scope::Service, svc.to_owned(), n, *k)),
             None => Err(format!(
                 "unknown service metric `{metric}` (use one of {})",
                 names(SERVICE_METRICS)
+            )),
+        };
+    }
+    if let Some(rest) = ["queue.", "queues."]
+        .iter()
+        .find_map(|p| key.strip_prefix(p))
+    {
+        let Some((queue, metric)) = rest.rsplit_once('.') else {
+            return Err(format!(
+                "write queue.<name>.<metric>, e.g. queue.emails.lag_p99 (metrics: {})",
+                names(QUEUE_METRICS)
+            ));
+        };
+        if !file.queues.contains_key(queue) {
+            return Err(format!(
+                "no queue named `{queue}` (queues: {})",
+                file.queues.keys().cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        return match QUEUE_METRICS.iter().find(|(n, _)| *n == metric) {
+            Some((n, k)) => Ok((Scope::Queue, queue.to_owned(), n, *k)),
+            None => Err(format!(
+                "unknown queue metric `{metric}` (use one of {})",
+                names(QUEUE_METRICS)
             )),
         };
     }
@@ -319,10 +383,10 @@ fn example(kind: Kind) -> &'static str {
 }
 
 fn parse(file: &ScenarioFile, key: &str, condition: &str) -> Result<Assertion, String> {
-    let (service, name, metric, kind) = parse_key(file, key)?;
+    let (scope, name, metric, kind) = parse_key(file, key)?;
     let (op, threshold, percent) = parse_condition(kind, metric, condition)?;
     Ok(Assertion {
-        service,
+        scope,
         name,
         metric,
         kind,
@@ -376,7 +440,7 @@ fn fmt_ms(v: f64) -> String {
 }
 
 fn evaluate(a: &Assertion, s: &Summary, r: &mut SloResult) {
-    r.scope = if a.service { "service" } else { "entry" }.into();
+    r.scope = a.scope.label().into();
     r.name = a.name.clone();
     r.metric = a.metric.into();
     let shown = |v: f64| {
@@ -387,7 +451,26 @@ fn evaluate(a: &Assertion, s: &Summary, r: &mut SloResult) {
         }
     };
     r.threshold = Some(shown(a.threshold));
-    let observed: Result<f64, String> = if a.service {
+    let observed: Result<f64, String> = if a.scope == Scope::Queue {
+        match s.queues.get(&a.name) {
+            None => Err(format!("the run has no queue `{}`", a.name)),
+            Some(q) => match a.metric {
+                "lag_p50" | "lag_p99" | "lag_max" if q.acked == 0 => {
+                    Err("no message acknowledged in the measured period".into())
+                }
+                "lag_p50" => Ok(q.latency_ms.p50),
+                "lag_p99" => Ok(q.latency_ms.p99),
+                "lag_max" => Ok(q.latency_ms.max),
+                "oldest_age_max" => Ok(q.oldest_age_max_s * 1e3),
+                "depth_max" => Ok(q.depth_max as f64),
+                "dead_lettered" => Ok(q.dead_lettered as f64),
+                "duplicates" => Ok(q.duplicates as f64),
+                "duplicate_side_effects" => Ok(q.duplicate_side_effects as f64),
+                "publish_failed" => Ok(q.publish_failed as f64),
+                _ => Ok(q.queued_at_end as f64),
+            },
+        }
+    } else if a.scope == Scope::Service {
         match s.services.get(&a.name) {
             None => Err(format!("the run has no service `{}`", a.name)),
             Some(v) => Ok(match a.metric {
@@ -550,7 +633,7 @@ threads = 1
         let a = parsed("checkout.recovered", "within 30s").unwrap();
         assert_eq!((a.op, a.threshold), (Op::Le, 30.0));
         let a = parsed("service.a.utilization", "< 80%").unwrap();
-        assert!(a.service);
+        assert_eq!(a.scope, Scope::Service);
         assert_eq!(a.name, "a");
         assert_eq!(
             parsed("services.a.queue_len_max", "<= 5")

@@ -564,3 +564,34 @@ fn checkout_async_stays_fast_where_checkout_sync_collapses() {
     assert!(asyn.queues["emails"].latency_ms.p99 < 200.0);
     assert_eq!(asyn.queues["payments"].duplicates, 0);
 }
+
+/// `[slo]` assertions on queues: lag, dead letters, duplicates.
+#[test]
+fn queue_slos_pass_and_fail_on_their_figures() {
+    let text = producer_consumer(
+        200,
+        "concurrency = 2\nmax_deliveries = 2\nredelivery_backoff = \"10ms\"",
+        r#""5ms""#,
+        "[slo]\n\"queue.jobs.lag_p99\" = \"< 1s\"\n\"queue.jobs.dead_lettered\" = \"< 1\"\n\
+         \"queue.jobs.duplicates\" = \"<= 0\"",
+    )
+    .replace(
+        r#"{ publish = "jobs" }"#,
+        r#"{ publish = "jobs", poison = 0.1 }"#,
+    );
+    let s = run_toml(&text, 1).summary;
+    let verdict = |key: &str| {
+        let r = s.slo.iter().find(|r| r.key == key).expect("assertion");
+        assert_eq!(r.scope, "queue");
+        (r.pass, r.observed)
+    };
+    assert_eq!(verdict("queue.jobs.lag_p99").0, true);
+    let dead = s.queues["jobs"].dead_lettered as f64;
+    assert!(dead > 0.0);
+    assert_eq!(verdict("queue.jobs.dead_lettered"), (false, Some(dead)));
+    assert_eq!(verdict("queue.jobs.duplicates"), (true, Some(0.0)));
+    // A key naming no queue is refused when the scenario loads.
+    let bad = text.replace("queue.jobs.duplicates", "queue.jbos.duplicates");
+    let err = sim_core::load("bad.toml", &bad, &[]).unwrap_err();
+    assert!(err.to_string().contains("no queue named `jbos`"), "{err}");
+}

@@ -353,10 +353,14 @@ impl World<'_> {
 
     /// A thread of replica `r` of service `s` went idle: its consumers
     /// pull, each queue in turn.
+    #[inline]
     pub(super) fn pull(&mut self, s: usize, r: u32) {
-        if self.msg.consumed_by[s].is_empty() {
-            return;
+        if !self.msg.consumed_by[s].is_empty() {
+            self.pull_messages(s, r);
         }
+    }
+
+    fn pull_messages(&mut self, s: usize, r: u32) {
         loop {
             let mut took = false;
             for k in 0..self.msg.consumed_by[s].len() {
