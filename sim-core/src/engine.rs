@@ -1,6 +1,7 @@
 //! The event loop and the synchronous world: sources, services with thread
 //! pools and accept queues, calls over the network with their resilience
-//! patterns, timeouts, faults.
+//! patterns, timeouts, faults. The asynchronous world (brokers, queues,
+//! consumers) is the `broker` submodule, on the same loop and arenas.
 //!
 //! Owns the simulated state (arenas of jobs, calls and attempts indexed by
 //! `u32`) and the order of events: a binary heap keyed by (time, sequence
