@@ -157,8 +157,19 @@ fn cmd_validate(file: &Path, set: &[String]) -> Result<(), Failure> {
     let overrides = parse_overrides(set)?;
     let s = load(file, &overrides)?;
     let m = &s.model;
+    let messaging = if m.queues.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", {} queues, {} topics on {} broker{}",
+            m.queues.len(),
+            m.topics.len(),
+            m.brokers.len(),
+            if m.brokers.len() == 1 { "" } else { "s" }
+        )
+    };
     println!(
-        "{}: ok — scenario `{}`: {} services, {} sources, {} faults, {} call edges",
+        "{}: ok — scenario `{}`: {} services, {} sources, {} faults, {} call edges{messaging}",
         file.display(),
         m.name,
         m.services.len(),
