@@ -381,11 +381,15 @@ fn decimals(v: f64) -> usize {
     }
 }
 
-/// `-0.0` and values that round to zero print as 0, not -0.
+/// `-0.0` and values that round to zero print unsigned (0, not -0 or +0).
 fn clean(s: String) -> String {
-    let digits = s.trim_start_matches(['+', '-']);
-    if digits.chars().all(|c| c == '0' || c == '.') {
-        digits.to_owned()
+    let number = s.split(' ').next().unwrap_or("");
+    if number
+        .trim_start_matches(['+', '-'])
+        .chars()
+        .all(|c| c == '0' || c == '.')
+    {
+        s.trim_start_matches(['+', '-']).to_owned()
     } else {
         s
     }
@@ -839,6 +843,27 @@ mod tests {
         assert_eq!(fmt_diff(Unit::Ms, 0.0), "0");
         assert_eq!(fmt_diff(Unit::PerSecond, 12.34), "+12.3");
         assert_eq!(fmt_value(Unit::Count, 1884.0), "1884");
+        assert_eq!(fmt_diff(Unit::Fraction, 0.00001), "0.00 pp");
+        assert_eq!(fmt_diff(Unit::Fraction, -0.0), "0.00 pp");
+    }
+
+    #[test]
+    fn queues_appear_when_the_summary_has_them() {
+        let a = serde_json::json!({"queues": {"orders": {
+            "latency_ms": {"p50": 3.0, "p99": 9.0}, "depth_max": 12, "dead_lettered": 0}}});
+        let m = collect(&[vec![a.clone()], vec![a]]);
+        let keys: Vec<&str> = m.iter().map(|m| m.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "queues.orders.latency_ms.p50",
+                "queues.orders.latency_ms.p99",
+                "queues.orders.depth_max",
+                "queues.orders.dead_lettered"
+            ]
+        );
+        assert_eq!(m[0].unit, Unit::Ms);
+        assert_eq!(m[2].unit, Unit::Count);
     }
 
     #[test]
