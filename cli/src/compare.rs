@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use indexmap::IndexMap;
 use rayon::prelude::*;
-use reports::{Band, BandKind, Chart, LineChart, Scale};
+use reports::{Band, BandKind, Chart, Dash, LineChart, Scale};
 use serde::Serialize;
 use serde_json::Value;
 use sim_core::output::RunResult;
@@ -530,7 +530,7 @@ fn latency_chart(labels: &[String], first: &[&RunResult]) -> Option<Chart> {
     }
     let mut lines = Vec::new();
     for entry in &entries {
-        for (label, r) in labels.iter().zip(first) {
+        for (k, (label, r)) in labels.iter().zip(first).enumerate() {
             let ts = &r.timeseries;
             let Some(s) = ts
                 .series
@@ -552,7 +552,16 @@ fn latency_chart(labels: &[String], first: &[&RunResult]) -> Option<Chart> {
             } else {
                 format!("{label} · {entry}")
             };
-            lines.push(reports::Line::new(name, points));
+            // The first scenario solid, the others dashed or dotted over
+            // it: where common random numbers keep runs identical, both
+            // lines stay visible.
+            let dash = match k {
+                0 => Dash::Solid,
+                1 => Dash::Dashed,
+                _ => Dash::Dotted,
+            };
+            let color = reports::plot::series_style(lines.len()).0;
+            lines.push(reports::Line::new(name, points).styled(color, dash));
         }
     }
     let (mn, mx) = lines
@@ -581,7 +590,7 @@ fn latency_chart(labels: &[String], first: &[&RunResult]) -> Option<Chart> {
     );
     let a = &first[0].summary;
     c.subtitle = format!(
-        "p99 of successful requests per {} s window · seed {}{} · shaded: faults of {} · lines coincide where runs agree",
+        "p99 of successful requests per {} s window · seed {}{} · shaded: faults of {} · where runs agree the lines coincide",
         reports::plot::fmt_num(first[0].timeseries.window_s),
         a.seed,
         if first.iter().all(|r| r.summary.seed == a.seed) {
