@@ -8,6 +8,7 @@
 
 mod bench;
 mod blast;
+mod compare;
 mod errors;
 mod sweep;
 mod table;
@@ -59,6 +60,9 @@ enum Command {
     },
     /// Run a scenario over a grid of parameter values, in parallel.
     Sweep(sweep::SweepArgs),
+    /// Run two or more scenarios on common random numbers and show the
+    /// differences of their headline metrics.
+    Compare(compare::CompareArgs),
     /// Inject a fault into each service in turn and report who takes whom down.
     Blast(blast::BlastArgs),
     /// Merge the outputs of sharded sweeps into one.
@@ -114,6 +118,7 @@ fn main() -> ExitCode {
         Command::Report { dir } => cmd_report(&dir),
         Command::Sweep(args) => sweep::cmd_sweep(&args),
         Command::Merge(args) => sweep::cmd_merge(&args),
+        Command::Compare(args) => compare::cmd_compare(&args),
         Command::Blast(args) => blast::cmd_blast(&args),
         Command::Schema => {
             let schema = schemars::schema_for!(sim_core::scenario::ScenarioFile);

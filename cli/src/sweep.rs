@@ -10,8 +10,8 @@
 
 mod charts;
 mod files;
-mod plan;
-mod stats;
+pub(crate) mod plan;
+pub(crate) mod stats;
 
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -4,6 +4,7 @@
 mod broker;
 mod cli;
 mod common;
+mod compare;
 mod determinism;
 mod faults;
 mod patterns;

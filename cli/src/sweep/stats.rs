@@ -6,6 +6,14 @@
 /// (`None` with fewer than two values).
 pub fn mean_ci95(xs: &[f64]) -> (f64, Option<f64>) {
     let n = xs.len();
+    let (mean, sd) = mean_sd(xs);
+    (mean, sd.map(|sd| t975(n - 1) * sd / (n as f64).sqrt()))
+}
+
+/// Mean and sample standard deviation (n − 1; `None` with fewer than two
+/// values).
+pub fn mean_sd(xs: &[f64]) -> (f64, Option<f64>) {
+    let n = xs.len();
     if n == 0 {
         return (f64::NAN, None);
     }
@@ -21,8 +29,7 @@ pub fn mean_ci95(xs: &[f64]) -> (f64, Option<f64>) {
     for x in xs {
         ss += (x - mean) * (x - mean);
     }
-    let sd = (ss / (n - 1) as f64).sqrt();
-    (mean, Some(t975(n - 1) * sd / (n as f64).sqrt()))
+    (mean, Some((ss / (n - 1) as f64).sqrt()))
 }
 
 /// The 0.975 quantile of Student's t with `df` degrees of freedom.

@@ -1,0 +1,889 @@
+//! `cascade compare A.toml B.toml [C.toml …]`: two or more scenarios run on
+//! common random numbers, and the differences of their headline metrics.
+//!
+//! Owns: the seeds of a comparison (every scenario runs on the same seeds,
+//! so they share every random stream whose name they share, unless
+//! `--independent`), picking headline metrics out of summaries serialised
+//! to JSON (so fields the engine adds later need no change here), paired
+//! differences with 95 % confidence intervals, the terminal tables,
+//! `compare.json` and the latency overlay chart.
+//!
+//! Must not: contain model logic (it only calls `sim_core::run_scenario`),
+//! let `--jobs` or the order runs finish in reach any output (results are
+//! collected by index and every float is folded sequentially, in index
+//! order, by `sweep::stats`).
+
+use std::path::{Path, PathBuf};
+
+use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use indexmap::IndexMap;
+use rayon::prelude::*;
+use reports::{Band, BandKind, Chart, Dash, LineChart, Scale};
+use serde::Serialize;
+use serde_json::Value;
+use sim_core::output::RunResult;
+use sim_core::{Override, Scenario};
+
+use crate::Failure;
+use crate::sweep::plan::mix;
+use crate::sweep::stats::{mean_ci95, mean_sd};
+
+#[derive(clap::Args)]
+#[command(after_help = "Example: cascade compare scenarios/checkout.toml \
+    scenarios/circuit-breaker.toml --reps 8 --out out/cb\n\
+    See docs/compare.md for what common random numbers buy and the keys of compare.json.")]
+pub struct CompareArgs {
+    /// Scenario files, two or more; the first (A) is the baseline every
+    /// other one is compared with.
+    #[arg(required = true, num_args = 2.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Master seed (default: the first scenario's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Replications: rep i runs every scenario on the same seed i
+    /// (rep 0 on the master seed itself).
+    #[arg(long, default_value_t = 1)]
+    pub reps: u32,
+    /// Teaching/diagnostic switch: give every scenario after the first
+    /// seeds of its own, so the pairs are independent (no common random
+    /// numbers). Shows how much noise common random numbers remove.
+    #[arg(long)]
+    pub independent: bool,
+    /// Override a value in every scenario: --set services.db.threads=16
+    /// (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Simulated duration for every scenario, e.g. 60s.
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// Runs at once (default: all cores). Outputs do not depend on it.
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Write compare.json and compare-latency.{svg,png} into this directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print compare.json on stdout instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Version of the layout of `compare.json`.
+const FORMAT: u32 = 1;
+
+/// Headline metrics per section of the summary: (section, what one item
+/// is called, fields as dotted paths inside an item).
+const SECTIONS: [(&str, &str, &[&str]); 3] = [
+    (
+        "entries",
+        "entry",
+        &[
+            "goodput_rps",
+            "error_rate",
+            "latency_ms.mean",
+            "latency_ms.p50",
+            "latency_ms.p99",
+            "latency_all_ms.p99",
+            "failed.timeout",
+            "failed.rejected",
+            "failed.error",
+        ],
+    ),
+    (
+        "queues",
+        "queue",
+        &[
+            "latency_ms.p50",
+            "latency_ms.p99",
+            "depth_max",
+            "oldest_age_max_s",
+            "drain_s",
+            "duplicates",
+            "dead_lettered",
+            "publish_failed",
+            "queued_at_end",
+        ],
+    ),
+    ("services", "service", &["utilization", "rejected"]),
+];
+
+/// The seed of rep `rep` of scenario `k`. With common random numbers it
+/// does not depend on `k`; rep 0 is the master seed itself, so a one-rep
+/// comparison reproduces `cascade run` of each file.
+pub fn seed_of(master: u64, rep: u32, k: usize, independent: bool) -> u64 {
+    let key = if independent && k > 0 {
+        format!("cascade-compare\u{0}seed={master}\u{0}rep={rep}\u{0}scenario={k}")
+    } else if rep == 0 {
+        return master;
+    } else {
+        format!("cascade-compare\u{0}seed={master}\u{0}rep={rep}")
+    };
+    mix(sim_core::rng::stream_id(&key))
+}
+
+/// Every numeric leaf of `v` as `dotted.path → value` (arrays and
+/// non-numbers skipped; `null`, e.g. a NaN, is absent).
+fn flatten(v: &Value, prefix: &str, out: &mut IndexMap<String, f64>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(x, &key, out);
+            }
+        }
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64() {
+                out.insert(prefix.to_owned(), f);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// How a metric reads, from its field name.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Unit {
+    Ms,
+    Fraction,
+    PerSecond,
+    Seconds,
+    Count,
+}
+
+fn unit_of(field: &str) -> Unit {
+    let last = field.rsplit('.').next().unwrap_or(field);
+    if field.contains("_ms.") || last.ends_with("_ms") {
+        Unit::Ms
+    } else if last.ends_with("_rate") || last.ends_with("_ratio") || last == "utilization" {
+        Unit::Fraction
+    } else if last.ends_with("_rps") {
+        Unit::PerSecond
+    } else if last.ends_with("_s") {
+        Unit::Seconds
+    } else {
+        Unit::Count
+    }
+}
+
+/// One headline metric across every scenario and rep.
+struct Metric {
+    key: String,
+    section: &'static str,
+    name: String,
+    field: &'static str,
+    unit: Unit,
+    /// Per scenario: the value of every rep, or `None` when the scenario
+    /// lacks it (in any rep).
+    values: Vec<Option<Vec<f64>>>,
+}
+
+/// Paired differences of scenario `b` against `a`, seed by seed.
+struct Pair {
+    differences: Vec<f64>,
+    mean: f64,
+    ci95: Option<f64>,
+    sd: Option<f64>,
+}
+
+impl Pair {
+    fn of(a: &[f64], b: &[f64]) -> Pair {
+        let differences: Vec<f64> = a.iter().zip(b).map(|(x, y)| y - x).collect();
+        let (mean, ci95) = mean_ci95(&differences);
+        let (_, sd) = mean_sd(&differences);
+        Pair {
+            differences,
+            mean,
+            ci95,
+            sd,
+        }
+    }
+
+    /// The 95 % interval lies wholly on one side of zero.
+    fn excludes_zero(&self) -> Option<bool> {
+        self.ci95
+            .map(|h| self.mean - h > 0.0 || self.mean + h < 0.0)
+    }
+}
+
+/// Collects the headline metrics: items matched by name across scenarios
+/// (union, in first-seen order); `runs[k][i]` is scenario k's rep i.
+fn collect(runs: &[Vec<Value>]) -> Vec<Metric> {
+    let mut out = Vec::new();
+    for (section, _, fields) in SECTIONS {
+        let mut names: Vec<String> = Vec::new();
+        for v in runs.iter().flatten() {
+            if let Some(Value::Object(m)) = v.get(section) {
+                for n in m.keys() {
+                    if !names.contains(n) {
+                        names.push(n.clone());
+                    }
+                }
+            }
+        }
+        for name in names {
+            // Each run's item, flattened once.
+            let flat: Vec<Vec<Option<IndexMap<String, f64>>>> = runs
+                .iter()
+                .map(|reps| {
+                    reps.iter()
+                        .map(|v| {
+                            let item = v.get(section)?.get(&name)?;
+                            let mut m = IndexMap::new();
+                            flatten(item, "", &mut m);
+                            Some(m)
+                        })
+                        .collect()
+                })
+                .collect();
+            for field in fields.iter().copied() {
+                let values: Vec<Option<Vec<f64>>> = flat
+                    .iter()
+                    .map(|reps| {
+                        reps.iter()
+                            .map(|m| m.as_ref()?.get(field).copied())
+                            .collect()
+                    })
+                    .collect();
+                if values.iter().all(Option::is_none) {
+                    continue;
+                }
+                out.push(Metric {
+                    key: format!("{section}.{name}.{field}"),
+                    section,
+                    name: name.clone(),
+                    field,
+                    unit: unit_of(field),
+                    values,
+                });
+            }
+        }
+    }
+    out
+}
+
+// ---- compare.json -------------------------------------------------------
+
+#[derive(Serialize)]
+struct CompareFile {
+    format: u32,
+    version: String,
+    scenarios: Vec<ScenarioOut>,
+    overrides: Vec<String>,
+    master_seed: u64,
+    /// The seeds of the first scenario, rep by rep; with common random
+    /// numbers every scenario runs on exactly these.
+    seeds: Vec<u64>,
+    reps: u32,
+    common_random_numbers: bool,
+    metrics: IndexMap<String, MetricOut>,
+}
+
+#[derive(Serialize)]
+struct ScenarioOut {
+    label: String,
+    file: String,
+    name: String,
+    scenario_hash: String,
+    seeds: Vec<u64>,
+}
+
+#[derive(Serialize)]
+struct MetricOut {
+    section: &'static str,
+    name: String,
+    field: &'static str,
+    unit: Unit,
+    /// Per scenario, in command-line order.
+    scenarios: Vec<ValuesOut>,
+    /// Per scenario after the first: its paired differences against it.
+    pairs: Vec<PairOut>,
+}
+
+#[derive(Serialize)]
+struct ValuesOut {
+    values: Option<Vec<f64>>,
+    mean: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct PairOut {
+    scenario: usize,
+    baseline: usize,
+    /// Per rep: scenario − baseline on the same seed.
+    differences: Option<Vec<f64>>,
+    mean: Option<f64>,
+    /// Half-width of the 95 % CI of the mean difference (Student t).
+    ci95: Option<f64>,
+    /// Sample standard deviation of the per-rep differences.
+    sd: Option<f64>,
+    ci_excludes_zero: Option<bool>,
+}
+
+fn metric_out(m: &Metric) -> MetricOut {
+    let scenarios = m
+        .values
+        .iter()
+        .map(|v| ValuesOut {
+            mean: v.as_ref().map(|xs| mean_sd(xs).0),
+            values: v.clone(),
+        })
+        .collect();
+    let pairs = (1..m.values.len())
+        .map(|k| {
+            let p = match (&m.values[0], &m.values[k]) {
+                (Some(a), Some(b)) => Some(Pair::of(a, b)),
+                _ => None,
+            };
+            PairOut {
+                scenario: k,
+                baseline: 0,
+                mean: p.as_ref().map(|p| p.mean),
+                ci95: p.as_ref().and_then(|p| p.ci95),
+                sd: p.as_ref().and_then(|p| p.sd),
+                ci_excludes_zero: p.as_ref().and_then(Pair::excludes_zero),
+                differences: p.map(|p| p.differences),
+            }
+        })
+        .collect();
+    MetricOut {
+        section: m.section,
+        name: m.name.clone(),
+        field: m.field,
+        unit: m.unit,
+        scenarios,
+        pairs,
+    }
+}
+
+fn to_json(f: &CompareFile) -> String {
+    let mut s = serde_json::to_string_pretty(f).expect("compare.json serialises");
+    s.push('\n');
+    s
+}
+
+// ---- terminal -----------------------------------------------------------
+
+/// Decimals that keep about three significant digits.
+fn decimals(v: f64) -> usize {
+    let a = v.abs();
+    if a >= 100.0 || a == 0.0 {
+        0
+    } else if a >= 10.0 {
+        1
+    } else if a >= 1.0 {
+        2
+    } else {
+        3
+    }
+}
+
+/// `-0.0` and values that round to zero print unsigned (0, not -0 or +0).
+fn clean(s: String) -> String {
+    let number = s.split(' ').next().unwrap_or("");
+    if number
+        .trim_start_matches(['+', '-'])
+        .chars()
+        .all(|c| c == '0' || c == '.')
+    {
+        s.trim_start_matches(['+', '-']).to_owned()
+    } else {
+        s
+    }
+}
+
+fn fmt_value(u: Unit, v: f64) -> String {
+    clean(match u {
+        Unit::Ms | Unit::Seconds => format!("{v:.*}", decimals(v)),
+        Unit::Fraction => format!("{:.2}%", v * 100.0),
+        Unit::PerSecond => format!("{v:.1}"),
+        Unit::Count if v.fract() == 0.0 || v.abs() >= 100.0 => format!("{v:.0}"),
+        Unit::Count => format!("{v:.1}"),
+    })
+}
+
+/// A difference, signed; fractions in percentage points.
+fn fmt_diff(u: Unit, d: f64) -> String {
+    clean(match u {
+        Unit::Ms | Unit::Seconds => format!("{d:+.*}", decimals(d)),
+        Unit::Fraction => format!("{:+.2} pp", d * 100.0),
+        Unit::PerSecond => format!("{d:+.1}"),
+        Unit::Count if d.fract() == 0.0 || d.abs() >= 100.0 => format!("{d:+.0}"),
+        Unit::Count => format!("{d:+.1}"),
+    })
+}
+
+/// The half-width of an interval, with the decimals of its mean.
+fn fmt_half(u: Unit, mean: f64, h: f64) -> String {
+    let d = decimals(if mean == 0.0 { h } else { mean });
+    match u {
+        Unit::Ms | Unit::Seconds => format!("{h:.d$}"),
+        Unit::Fraction => format!("{:.2}", h * 100.0),
+        Unit::PerSecond => format!("{h:.1}"),
+        Unit::Count if h == 0.0 || h.abs() >= 10.0 => format!("{h:.0}"),
+        Unit::Count => format!("{h:.1}"),
+    }
+}
+
+fn render(labels: &[String], reps: u32, metrics: &[Metric]) -> String {
+    let mut out = String::new();
+    let base = &labels[0];
+    for (section, item, _) in SECTIONS {
+        let rows: Vec<&Metric> = metrics.iter().filter(|m| m.section == section).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let mut t = Table::new();
+        t.load_style(UTF8_FULL_CONDENSED);
+        let mut header: Vec<String> = vec![item.to_owned(), "metric".to_owned()];
+        header.extend(labels.iter().cloned());
+        for l in &labels[1..] {
+            header.push(format!("Δ {l} vs {base}"));
+        }
+        t.set_header(header.iter().map(Cell::new));
+        let mut last_name: Option<&str> = None;
+        for m in rows {
+            let name = if last_name == Some(m.name.as_str()) {
+                String::new()
+            } else {
+                m.name.clone()
+            };
+            last_name = Some(&m.name);
+            let mut row = vec![name, m.field.to_owned()];
+            for v in &m.values {
+                row.push(match v {
+                    Some(xs) => fmt_value(m.unit, mean_sd(xs).0),
+                    None => "—".to_owned(),
+                });
+            }
+            for k in 1..m.values.len() {
+                row.push(match (&m.values[0], &m.values[k]) {
+                    (Some(a), Some(b)) => {
+                        let p = Pair::of(a, b);
+                        match p.ci95 {
+                            None => fmt_diff(m.unit, p.mean),
+                            Some(h) => format!(
+                                "{} ± {}{}",
+                                fmt_diff(m.unit, p.mean),
+                                fmt_half(m.unit, p.mean, h),
+                                if p.excludes_zero() == Some(true) {
+                                    " *"
+                                } else {
+                                    "  "
+                                }
+                            ),
+                        }
+                    }
+                    _ => "—".to_owned(),
+                });
+            }
+            t.add_row(row);
+        }
+        for i in 2..t.column_count() {
+            if let Some(c) = t.column_mut(i) {
+                c.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+        out.push_str(&format!("{t}\n"));
+    }
+    if reps >= 2 {
+        out.push_str(&format!(
+            "values: means over {reps} reps · Δ: mean of the per-seed differences ± 95 % CI half-width · \
+             * the interval excludes 0 · rates in %, their differences in percentage points (pp)\n"
+        ));
+    } else {
+        out.push_str(
+            "Δ: the difference on the same seed (one rep: no interval; --reps 8 gives 95 % CIs) · \
+             rates in %, their differences in percentage points (pp)\n",
+        );
+    }
+    out
+}
+
+fn seeds_line(seeds: &[u64]) -> String {
+    const SHOWN: usize = 6;
+    let mut s: Vec<String> = seeds.iter().take(SHOWN).map(u64::to_string).collect();
+    if seeds.len() > SHOWN {
+        s.push(format!("… ({} in all)", seeds.len()));
+    }
+    s.join(", ")
+}
+
+// ---- chart --------------------------------------------------------------
+
+/// p99 latency over time of every entry in every scenario (first rep), on
+/// one chart; fault windows of the first scenario shaded.
+fn latency_chart(labels: &[String], first: &[&RunResult]) -> Option<Chart> {
+    let mut entries: Vec<String> = Vec::new();
+    for r in first {
+        for s in &r.timeseries.series {
+            if s.scope == "entry" && s.metric == "p99_ms" && !entries.contains(&s.name) {
+                entries.push(s.name.clone());
+            }
+        }
+    }
+    if entries.is_empty() {
+        return None;
+    }
+    let mut lines = Vec::new();
+    for entry in &entries {
+        for (k, (label, r)) in labels.iter().zip(first).enumerate() {
+            let ts = &r.timeseries;
+            let Some(s) = ts
+                .series
+                .iter()
+                .find(|s| s.scope == "entry" && s.metric == "p99_ms" && &s.name == entry)
+            else {
+                continue;
+            };
+            // A window without a successful request has no latency: a gap.
+            let points = ts
+                .window_start_s
+                .iter()
+                .zip(&ts.window_end_s)
+                .zip(&s.values)
+                .map(|((a, b), v)| ((a + b) / 2.0, if *v > 0.0 { *v } else { f64::NAN }))
+                .collect();
+            let name = if entries.len() == 1 {
+                label.clone()
+            } else {
+                format!("{label} · {entry}")
+            };
+            // The first scenario solid, the others dashed or dotted over
+            // it: where common random numbers keep runs identical, both
+            // lines stay visible.
+            let dash = match k {
+                0 => Dash::Solid,
+                1 => Dash::Dashed,
+                _ => Dash::Dotted,
+            };
+            let color = reports::plot::series_style(lines.len()).0;
+            lines.push(reports::Line::new(name, points).styled(color, dash));
+        }
+    }
+    let (mn, mx) = lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.1))
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
+    let log = mn.is_finite() && mx / mn > 20.0;
+    let title = if entries.len() == 1 {
+        format!(
+            "p99 latency over time · {} · {}",
+            entries[0],
+            labels.join(" vs ")
+        )
+    } else {
+        format!("p99 latency over time · {}", labels.join(" vs "))
+    };
+    let mut c = LineChart::new(
+        title,
+        "simulated time (s)",
+        if log {
+            "p99 latency (ms, log scale)"
+        } else {
+            "p99 latency (ms)"
+        },
+    );
+    let a = &first[0].summary;
+    c.subtitle = format!(
+        "p99 of successful requests per {} s window · seed {}{} · shaded: faults of {} · where runs agree the lines coincide",
+        reports::plot::fmt_num(first[0].timeseries.window_s),
+        a.seed,
+        if first.iter().all(|r| r.summary.seed == a.seed) {
+            " (the same for all)"
+        } else {
+            " (first scenario's)"
+        },
+        labels[0]
+    );
+    c.y_scale = if log { Scale::Log } else { Scale::Linear };
+    c.lines = lines;
+    let start = first
+        .iter()
+        .filter_map(|r| r.timeseries.window_start_s.first().copied())
+        .fold(f64::INFINITY, f64::min);
+    let end = first
+        .iter()
+        .filter_map(|r| r.timeseries.window_end_s.last().copied())
+        .fold(f64::NEG_INFINITY, f64::max);
+    if end > start {
+        c.x_range = Some((start, end));
+    }
+    if a.warmup_s > start {
+        c.bands.push(Band {
+            start,
+            end: a.warmup_s,
+            label: "warm-up".into(),
+            kind: BandKind::Warmup,
+            row: None,
+        });
+    }
+    for f in &a.faults {
+        c.bands.push(Band {
+            start: f.start_s,
+            end: f.end_s,
+            label: reports::charts::fault_label(&f.kind, &f.target, f.replica),
+            kind: BandKind::Fault,
+            row: Some(f.target.clone()),
+        });
+    }
+    Some(Chart::Lines(c))
+}
+
+// ---- the command --------------------------------------------------------
+
+/// Column headers: file stems, made unique.
+fn labels(files: &[PathBuf]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (k, f) in files.iter().enumerate() {
+        let stem = f
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| f.display().to_string());
+        let label = if out.contains(&stem) {
+            format!("{stem} ({})", k + 1)
+        } else {
+            stem
+        };
+        out.push(label);
+    }
+    out
+}
+
+pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
+    let mut overrides = crate::parse_overrides(&args.set)?;
+    if let Some(d) = &args.duration {
+        overrides.push(Override {
+            path: "duration".into(),
+            value: d.clone(),
+        });
+    }
+    if args.reps == 0 {
+        return Err(Failure::Input("error: --reps must be 1 or more".into()));
+    }
+    let scenarios: Vec<Scenario> = args
+        .files
+        .iter()
+        .map(|f| crate::load(f, &overrides))
+        .collect::<Result<_, _>>()?;
+    let jobs = match args.jobs {
+        Some(0) => return Err(Failure::Input("error: --jobs must be 1 or more".into())),
+        Some(j) => j,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let master = args.seed.unwrap_or(scenarios[0].model.seed);
+    let reps = args.reps;
+    let seeds: Vec<Vec<u64>> = (0..scenarios.len())
+        .map(|k| {
+            (0..reps)
+                .map(|i| seed_of(master, i, k, args.independent))
+                .collect()
+        })
+        .collect();
+    let labels = labels(&args.files);
+
+    // Fail before running anything if the output cannot be written.
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure::Io(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| Failure::Io(format!("cannot start {jobs} threads: {e}")))?;
+    let runs: Vec<(usize, u32)> = (0..scenarios.len())
+        .flat_map(|k| (0..reps).map(move |i| (k, i)))
+        .collect();
+    eprintln!(
+        "compare: {} scenarios × {reps} rep{} = {} runs on {} thread{}",
+        scenarios.len(),
+        if reps == 1 { "" } else { "s" },
+        runs.len(),
+        jobs.min(runs.len()),
+        if jobs.min(runs.len()) == 1 { "" } else { "s" }
+    );
+    // Collected in index order whatever finishes first.
+    let results: Vec<(Value, Option<RunResult>)> = pool.install(|| {
+        runs.par_iter()
+            .map(|&(k, i)| {
+                let r =
+                    sim_core::run_scenario(&scenarios[k], Some(seeds[k][i as usize]), &overrides);
+                let v = serde_json::to_value(&r.summary).expect("summary serialises");
+                (v, (i == 0).then_some(r))
+            })
+            .collect()
+    });
+    let mut values: Vec<Vec<Value>> = vec![Vec::new(); scenarios.len()];
+    let mut first: Vec<RunResult> = Vec::new();
+    for ((k, _), (v, r)) in runs.iter().zip(results) {
+        values[*k].push(v);
+        first.extend(r);
+    }
+    let metrics = collect(&values);
+
+    let file = CompareFile {
+        format: FORMAT,
+        version: sim_core::VERSION.to_owned(),
+        scenarios: scenarios
+            .iter()
+            .zip(&args.files)
+            .zip(&labels)
+            .zip(&seeds)
+            .map(|(((s, f), l), sd)| ScenarioOut {
+                label: l.clone(),
+                file: f.display().to_string(),
+                name: s.model.name.clone(),
+                scenario_hash: format!("{:016x}", s.hash),
+                seeds: sd.clone(),
+            })
+            .collect(),
+        overrides: overrides
+            .iter()
+            .map(|o| format!("{}={}", o.path, o.value))
+            .collect(),
+        master_seed: master,
+        seeds: seeds[0].clone(),
+        reps,
+        common_random_numbers: !args.independent,
+        metrics: metrics
+            .iter()
+            .map(|m| (m.key.clone(), metric_out(m)))
+            .collect(),
+    };
+    let json = to_json(&file);
+
+    if let Some(dir) = &args.out {
+        write_out(dir, &json, &labels, &first)?;
+    }
+    if args.json {
+        print!("{json}");
+        return Ok(());
+    }
+    let mut out = format!("compare · cascade {}\n", sim_core::VERSION);
+    for (k, s) in file.scenarios.iter().enumerate() {
+        let letter = char::from(b'A' + (k % 26) as u8);
+        out.push_str(&format!(
+            "  {letter}  {:<20} scenario `{}` · {}\n",
+            s.label, s.name, s.file
+        ));
+    }
+    if args.independent {
+        out.push_str(&format!(
+            "seeds: independent (--independent): {} uses {}; ",
+            labels[0],
+            seeds_line(&seeds[0])
+        ));
+        out.push_str("every other scenario has seeds of its own — differences are NOT paired on common random numbers\n");
+    } else {
+        out.push_str(&format!(
+            "seeds: {} — common to all scenarios (common random numbers: each difference is paired on one seed)\n",
+            seeds_line(&seeds[0])
+        ));
+    }
+    if !file.overrides.is_empty() {
+        out.push_str(&format!(
+            "overrides for every scenario: {}\n",
+            file.overrides.join(", ")
+        ));
+    }
+    out.push_str(&render(&labels, reps, &metrics));
+    if let Some(dir) = &args.out {
+        out.push_str(&format!(
+            "wrote {0}/compare.json and {0}/compare-latency.svg, .png\n",
+            dir.display()
+        ));
+    }
+    print!("{out}");
+    Ok(())
+}
+
+fn write_out(
+    dir: &Path,
+    json: &str,
+    labels: &[String],
+    first: &[RunResult],
+) -> Result<(), Failure> {
+    let io = |e: std::io::Error| Failure::Io(format!("cannot write to {}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(io)?;
+    reports::atomic_write(&dir.join("compare.json"), json.as_bytes()).map_err(io)?;
+    let first: Vec<&RunResult> = first.iter().collect();
+    if let Some(chart) = latency_chart(labels, &first) {
+        reports::write_chart(dir, "compare-latency", &chart).map_err(io)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_are_common_unless_independent() {
+        assert_eq!(seed_of(42, 0, 0, false), 42);
+        assert_eq!(seed_of(42, 0, 3, false), 42);
+        assert_eq!(seed_of(42, 5, 0, false), seed_of(42, 5, 2, false));
+        assert_ne!(seed_of(42, 1, 0, false), seed_of(42, 2, 0, false));
+        assert_eq!(seed_of(42, 3, 0, true), seed_of(42, 3, 0, false));
+        assert_ne!(seed_of(42, 0, 1, true), 42);
+        assert_ne!(seed_of(42, 3, 1, true), seed_of(42, 3, 2, true));
+    }
+
+    #[test]
+    fn units_from_names() {
+        assert_eq!(unit_of("latency_ms.p99"), Unit::Ms);
+        assert_eq!(unit_of("error_rate"), Unit::Fraction);
+        assert_eq!(unit_of("utilization"), Unit::Fraction);
+        assert_eq!(unit_of("goodput_rps"), Unit::PerSecond);
+        assert_eq!(unit_of("drain_s"), Unit::Seconds);
+        assert_eq!(unit_of("failed.timeout"), Unit::Count);
+    }
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(fmt_value(Unit::Ms, 1291.8), "1292");
+        assert_eq!(fmt_value(Unit::Ms, 41.156), "41.2");
+        assert_eq!(fmt_value(Unit::Fraction, 0.17676), "17.68%");
+        assert_eq!(fmt_diff(Unit::Fraction, -0.031), "-3.10 pp");
+        assert_eq!(fmt_diff(Unit::Count, -0.0), "0");
+        assert_eq!(fmt_diff(Unit::Ms, 0.0), "0");
+        assert_eq!(fmt_diff(Unit::PerSecond, 12.34), "+12.3");
+        assert_eq!(fmt_value(Unit::Count, 1884.0), "1884");
+        assert_eq!(fmt_diff(Unit::Fraction, 0.00001), "0.00 pp");
+        assert_eq!(fmt_diff(Unit::Fraction, -0.0), "0.00 pp");
+    }
+
+    #[test]
+    fn queues_appear_when_the_summary_has_them() {
+        let a = serde_json::json!({"queues": {"orders": {
+            "latency_ms": {"p50": 3.0, "p99": 9.0}, "depth_max": 12, "dead_lettered": 0}}});
+        let m = collect(&[vec![a.clone()], vec![a]]);
+        let keys: Vec<&str> = m.iter().map(|m| m.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "queues.orders.latency_ms.p50",
+                "queues.orders.latency_ms.p99",
+                "queues.orders.depth_max",
+                "queues.orders.dead_lettered"
+            ]
+        );
+        assert_eq!(m[0].unit, Unit::Ms);
+        assert_eq!(m[2].unit, Unit::Count);
+    }
+
+    #[test]
+    fn items_are_matched_by_name_and_missing_ones_stay_missing() {
+        let a = serde_json::json!({"entries": {"x": {"goodput_rps": 1.0}}});
+        let b =
+            serde_json::json!({"entries": {"y": {"goodput_rps": 2.0}, "x": {"goodput_rps": 3.0}}});
+        let m = collect(&[vec![a], vec![b]]);
+        let keys: Vec<&str> = m.iter().map(|m| m.key.as_str()).collect();
+        assert_eq!(keys, ["entries.x.goodput_rps", "entries.y.goodput_rps"]);
+        assert_eq!(m[0].values, vec![Some(vec![1.0]), Some(vec![3.0])]);
+        assert_eq!(m[1].values, vec![None, Some(vec![2.0])]);
+    }
+}
