@@ -55,6 +55,16 @@ consumer = "worker"
     )
 }
 
+/// `text` with a share `p` of its published messages poison.
+fn poisoned(text: &str, p: f64) -> String {
+    let publish = r#"{ publish = "jobs" }"#;
+    assert!(text.contains(publish), "test setup: no publish step");
+    text.replace(
+        publish,
+        &format!(r#"{{ publish = "jobs", poison = {p:?} }}"#),
+    )
+}
+
 #[test]
 fn a_healthy_queue_delivers_each_message_once() {
     let s = run_toml(
@@ -88,15 +98,14 @@ fn a_healthy_queue_delivers_each_message_once() {
 /// was ever processed successfully).
 #[test]
 fn poison_messages_are_dead_lettered_after_max_deliveries() {
-    let text = producer_consumer(
-        200,
-        "concurrency = 2\nmax_deliveries = 3\nredelivery_backoff = \"100ms\"",
-        r#""2ms""#,
-        "",
-    )
-    .replace(
-        r#"{ publish = "jobs" }"#,
-        r#"{ publish = "jobs", poison = 1.0 }"#,
+    let text = poisoned(
+        &producer_consumer(
+            200,
+            "concurrency = 2\nmax_deliveries = 3\nredelivery_backoff = \"100ms\"",
+            r#""2ms""#,
+            "",
+        ),
+        1.0,
     );
     let s = run_toml(&text, 1).summary;
     assert_no_message_lost(&s);
@@ -113,15 +122,14 @@ fn poison_messages_are_dead_lettered_after_max_deliveries() {
 /// acknowledged, and their latency stays that of a healthy queue.
 #[test]
 fn a_poison_message_does_not_block_the_rest() {
-    let text = producer_consumer(
-        2000,
-        "concurrency = 1\nmax_deliveries = 3\nredelivery_backoff = \"1s\"",
-        r#""3ms""#,
-        "",
-    )
-    .replace(
-        r#"{ publish = "jobs" }"#,
-        r#"{ publish = "jobs", poison = 0.02 }"#,
+    let text = poisoned(
+        &producer_consumer(
+            2000,
+            "concurrency = 1\nmax_deliveries = 3\nredelivery_backoff = \"1s\"",
+            r#""3ms""#,
+            "",
+        ),
+        0.02,
     );
     let s = run_toml(&text, 3).summary;
     assert_no_message_lost(&s);
@@ -568,16 +576,15 @@ fn checkout_async_stays_fast_where_checkout_sync_collapses() {
 /// `[slo]` assertions on queues: lag, dead letters, duplicates.
 #[test]
 fn queue_slos_pass_and_fail_on_their_figures() {
-    let text = producer_consumer(
-        200,
-        "concurrency = 2\nmax_deliveries = 2\nredelivery_backoff = \"10ms\"",
-        r#""5ms""#,
-        "[slo]\n\"queue.jobs.lag_p99\" = \"< 1s\"\n\"queue.jobs.dead_lettered\" = \"< 1\"\n\
+    let text = poisoned(
+        &producer_consumer(
+            200,
+            "concurrency = 2\nmax_deliveries = 2\nredelivery_backoff = \"10ms\"",
+            r#""5ms""#,
+            "[slo]\n\"queue.jobs.lag_p99\" = \"< 1s\"\n\"queue.jobs.dead_lettered\" = \"< 1\"\n\
          \"queue.jobs.duplicates\" = \"<= 0\"",
-    )
-    .replace(
-        r#"{ publish = "jobs" }"#,
-        r#"{ publish = "jobs", poison = 0.1 }"#,
+        ),
+        0.1,
     );
     let s = run_toml(&text, 1).summary;
     let verdict = |key: &str| {

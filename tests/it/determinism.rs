@@ -33,66 +33,46 @@ at = "14s"
 for = "2s"
 "#;
 
-#[test]
-fn same_scenario_and_seed_give_identical_files() {
-    let file = repo_root().join("scenarios/checkout.toml");
+/// Runs shipped scenario `name` twice with `args` and checks that both
+/// runs wrote the same bytes.
+fn assert_two_runs_write_the_same_files(name: &str, args: &[&str]) {
+    let file = repo_root().join(format!("scenarios/{name}.toml"));
     let file = file.to_str().unwrap();
-    let (d1, d2) = (temp_dir("det1"), temp_dir("det2"));
+    let (d1, d2) = (
+        temp_dir(&format!("{name}-1")),
+        temp_dir(&format!("{name}-2")),
+    );
     for d in [&d1, &d2] {
-        let out = cascade(&[
-            "run",
-            file,
-            "--seed",
-            "7",
-            "--duration",
-            "60s",
-            "--out",
-            d.to_str().unwrap(),
-        ]);
+        let mut all = vec!["run", file, "--out", d.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let out = cascade(&all);
         assert!(
             out.status.success(),
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    for name in ["summary.json", "timeseries.csv"] {
-        let a = std::fs::read(d1.join(name)).unwrap();
-        let b = std::fs::read(d2.join(name)).unwrap();
+    for f in ["summary.json", "timeseries.csv"] {
+        let a = std::fs::read(d1.join(f)).unwrap();
+        let b = std::fs::read(d2.join(f)).unwrap();
         assert!(!a.is_empty());
-        assert!(a == b, "{name} differs between two runs with the same seed");
+        assert!(
+            a == b,
+            "{name}: {f} differs between two runs with the same seed"
+        );
     }
 }
 
-/// The broker scenarios too: files written by two runs are identical.
+#[test]
+fn same_scenario_and_seed_give_identical_files() {
+    assert_two_runs_write_the_same_files("checkout", &["--seed", "7", "--duration", "60s"]);
+}
+
+/// The broker scenarios too.
 #[test]
 fn broker_scenarios_give_identical_files() {
     for name in ["checkout-async", "poison-message"] {
-        let file = repo_root().join(format!("scenarios/{name}.toml"));
-        let file = file.to_str().unwrap();
-        let (d1, d2) = (temp_dir(&format!("{name}1")), temp_dir(&format!("{name}2")));
-        for d in [&d1, &d2] {
-            let out = cascade(&[
-                "run",
-                file,
-                "--duration",
-                "90s",
-                "--out",
-                d.to_str().unwrap(),
-            ]);
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        for f in ["summary.json", "timeseries.csv"] {
-            let a = std::fs::read(d1.join(f)).unwrap();
-            let b = std::fs::read(d2.join(f)).unwrap();
-            assert!(
-                a == b,
-                "{name}: {f} differs between two runs with the same seed"
-            );
-        }
+        assert_two_runs_write_the_same_files(name, &["--duration", "90s"]);
     }
 }
 
