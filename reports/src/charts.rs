@@ -974,11 +974,32 @@ fn topology(s: &Summary, ts: &TimeSeries, order: &[String]) -> Chart {
             utilization: None,
         });
     }
+    // A queue's consumer: "service" or "service.operation".
+    let consumer_of = |c: &str| -> String {
+        if s.services.contains_key(c) {
+            return c.to_string();
+        }
+        c.split_once('.').map_or(c, |(svc, _)| svc).to_string()
+    };
+    let consumers: Vec<String> = s
+        .queues
+        .values()
+        .map(|q| consumer_of(&q.consumer))
+        .collect();
     for name in &services {
+        // Services nobody calls sit below the rest; those fed by a queue one
+        // row lower still, under their queue.
+        let unreached = if s.queues.is_empty() {
+            deepest + 1
+        } else if consumers.contains(*name) {
+            deepest + 2
+        } else {
+            deepest + 1
+        };
         let layer = depth
             .iter()
             .find(|(n, _)| n == *name)
-            .map_or(deepest + 1, |(_, d)| *d);
+            .map_or(unreached, |(_, d)| *d);
         let mean = s.services.get(*name).map(|sv| sv.utilization);
         let peak = saturation_values(s, ts, name)
             .and_then(|v| v.iter().copied().filter(|x| x.is_finite()).reduce(f64::max));
@@ -1027,9 +1048,43 @@ fn topology(s: &Summary, ts: &TimeSeries, order: &[String]) -> Chart {
             });
         }
     }
+    // Queues: a white box above their consumer, a dashed arrow to it (the
+    // summary does not name producers, so nothing points at a queue).
+    let service_nodes = nodes.len();
+    for ((name, q), consumer) in s.queues.iter().zip(&consumers) {
+        let Some(to) = nodes[entry_count..service_nodes]
+            .iter()
+            .position(|x| x.name == *consumer)
+            .map(|p| p + entry_count)
+        else {
+            continue;
+        };
+        nodes.push(Node {
+            name: name.clone(),
+            detail: format!("queue · depth max {}", thousands(q.depth_max)),
+            layer: deepest + 1,
+            utilization: None,
+        });
+        let rate = ratio(q.dead_lettered, q.published);
+        edges.push(Edge {
+            from: nodes.len() - 1,
+            to,
+            kind: EdgeKind::Async,
+            failure_rate: rate,
+            label: if q.dead_lettered > 0 {
+                format!("{} dead-lettered", thousands(q.dead_lettered))
+            } else {
+                String::new()
+            },
+        });
+    }
     Chart::Topology(Topology {
         title: "Topology".into(),
-        subtitle: "entries → services → callees; nodes coloured by mean pool utilisation, calls by the share that failed".into(),
+        subtitle: if s.queues.is_empty() {
+            "entries → services → callees; nodes coloured by mean pool utilisation, calls by the share that failed".into()
+        } else {
+            "entries → services → callees, queues → consumers (dashed); nodes coloured by mean pool utilisation, arrows by the share that failed".into()
+        },
         nodes,
         edges,
         node_scale: "box: mean pool utilisation".into(),
