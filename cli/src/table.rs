@@ -1,7 +1,9 @@
-//! The summary as terminal tables.
+//! The summary as terminal tables: entries, services, calls and, when the
+//! scenario has brokers, message queues (with a check that no message was
+//! lost).
 
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
-use sim_core::output::Summary;
+use sim_core::output::{QueueSummary, Summary};
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
@@ -129,5 +131,174 @@ pub fn render(s: &Summary) -> String {
         right(&mut t, 1);
         out.push_str(&format!("{t}\n"));
     }
+    if !s.queues.is_empty() {
+        out.push_str(&queues(s));
+    }
     out
+}
+
+/// A queue's name, with the topic it subscribes to.
+fn queue_name(name: &str, q: &QueueSummary) -> String {
+    match &q.topic {
+        Some(t) => format!("{name} ← {t}"),
+        None => name.to_string(),
+    }
+}
+
+/// Two tables (what happened to the messages; how full and how fast the
+/// queue was) and the conservation check, one verdict per queue.
+fn queues(s: &Summary) -> String {
+    let mut t = table(&[
+        "queue ← topic",
+        "consumer",
+        "published",
+        "acked",
+        "re-\ndelivered",
+        "dead\nlettered",
+        "duplicates\n(side effects)",
+        "publish\nfailed",
+        "publish\nblocked",
+    ]);
+    for (name, q) in &s.queues {
+        let dups = if q.idempotent {
+            format!("{} (idempotent)", q.duplicates)
+        } else {
+            format!("{} ({})", q.duplicates, q.duplicate_side_effects)
+        };
+        t.add_row(vec![
+            queue_name(name, q),
+            q.consumer.clone(),
+            q.published.to_string(),
+            q.acked.to_string(),
+            q.redelivered.to_string(),
+            q.dead_lettered.to_string(),
+            dups,
+            q.publish_failed.to_string(),
+            q.publish_blocked.to_string(),
+        ]);
+    }
+    right(&mut t, 2);
+    let mut out = format!("{t}\n");
+    let mut t = table(&[
+        "queue",
+        "depth mean",
+        "depth max",
+        "oldest age\nmax s",
+        "publish→ack\np50 ms",
+        "publish→ack\np99 ms",
+        "consumer\nutil %",
+        "drain s",
+    ]);
+    for (name, q) in &s.queues {
+        t.add_row(vec![
+            name.clone(),
+            format!("{:.1}", q.depth_mean),
+            q.depth_max.to_string(),
+            format!("{:.1}", q.oldest_age_max_s),
+            ms(q.latency_ms.p50),
+            ms(q.latency_ms.p99),
+            format!("{:.1}", q.consumer_utilization * 100.0),
+            q.drain_s
+                .map_or_else(|| "never".to_string(), |d| format!("{d:.1}")),
+        ]);
+    }
+    right(&mut t, 1);
+    out.push_str(&format!("{t}\n"));
+    out.push_str(
+        "no message lost: published + queued at start = acked + dead-lettered + queued at end\n",
+    );
+    for (name, q) in &s.queues {
+        let (a, b) = (
+            q.published + q.queued_at_start,
+            q.acked + q.dead_lettered + q.queued_at_end,
+        );
+        out.push_str(&format!(
+            "  {} {name}: {} + {} {} {} + {} + {}\n",
+            if a == b { "✓" } else { "✗" },
+            q.published,
+            q.queued_at_start,
+            if a == b { "=" } else { "≠" },
+            q.acked,
+            q.dead_lettered,
+            q.queued_at_end
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indexmap::IndexMap;
+
+    fn summary(queues: IndexMap<String, QueueSummary>) -> Summary {
+        Summary {
+            scenario: "t".into(),
+            seed: 1,
+            version: "0".into(),
+            scenario_hash: "0".into(),
+            overrides: Vec::new(),
+            sim_duration_s: 10.0,
+            warmup_s: 0.0,
+            end_time_s: 10.0,
+            events: 0,
+            entries: IndexMap::new(),
+            services: IndexMap::new(),
+            edges: IndexMap::new(),
+            clients: IndexMap::new(),
+            amplification: IndexMap::new(),
+            queues,
+            faults: Vec::new(),
+            recovery: Vec::new(),
+            slo: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn queues_table_only_when_there_are_queues() {
+        assert!(!render(&summary(IndexMap::new())).contains("no message lost"));
+        let mut queues = IndexMap::new();
+        queues.insert(
+            "payments".to_string(),
+            QueueSummary {
+                topic: Some("order-created".into()),
+                consumer: "payment".into(),
+                queued_at_start: 2,
+                published: 100,
+                acked: 95,
+                dead_lettered: 3,
+                queued_at_end: 4,
+                duplicates: 7,
+                duplicate_side_effects: 7,
+                depth_max: 42,
+                drain_s: Some(1.5),
+                ..QueueSummary::default()
+            },
+        );
+        queues.insert(
+            "audit".to_string(),
+            QueueSummary {
+                consumer: "auditor".into(),
+                idempotent: true,
+                published: 10,
+                acked: 9,
+                ..QueueSummary::default()
+            },
+        );
+        let out = render(&summary(queues));
+        assert!(out.contains("payments ← order-created"), "{out}");
+        assert!(
+            out.contains("7 (7)") && out.contains("0 (idempotent)"),
+            "{out}"
+        );
+        assert!(out.contains("42") && out.contains("never"), "{out}");
+        assert!(
+            out.contains("  ✓ payments: 100 + 2 = 95 + 3 + 4\n"),
+            "{out}"
+        );
+        assert!(out.contains("  ✗ audit: 10 + 0 ≠ 9 + 0 + 0\n"), "{out}");
+        for line in out.lines().skip_while(|l| !l.contains("queue ← topic")) {
+            assert!(line.chars().count() <= 120, "too wide: {line}");
+        }
+    }
 }

@@ -5,7 +5,9 @@
 //! of an entry but arrivals and throughput is a stacked outcome, every
 //! `…_rps` of an edge but calls is a failure line), and any series no chart
 //! claims gets a chart of its own in "More series". A new metric in a known
-//! scope therefore shows up without a change here.
+//! scope therefore shows up without a change here. Message queues (the
+//! `queue` scope) get their own charts: backlog, oldest message age,
+//! throughput and publish → ack lag.
 
 use std::collections::BTreeSet;
 
@@ -14,7 +16,7 @@ use sim_core::output::{RunResult, Series, Summary, TimeSeries};
 use crate::plot::{
     BLACK, BLUE, Band, BandKind, Chart, Dash, Edge, EdgeKind, Fmt, GREEN, HeatStrip, Layer, Line,
     LineChart, Node, ORANGE, PURPLE, Panels, Rgb, SKY, Scale, StackedChart, Topology, VERMILLION,
-    YELLOW, fmt_num,
+    YELLOW, fmt_num, series_style,
 };
 
 /// Where a chart belongs in the report.
@@ -24,6 +26,7 @@ pub enum Section {
     Entries,
     Services,
     Edges,
+    Queues,
     Distribution,
     More,
 }
@@ -80,6 +83,29 @@ pub fn figures(r: &RunResult) -> (Vec<Figure>, Vec<String>) {
     }
     if let Some(c) = edge_panels(s, ts, &order, &xs, &bands, x_range) {
         push("edges".into(), Section::Edges, c, &mut out);
+    }
+    let queue_names = names_in(ts, "queue", s.queues.keys());
+    for (stem, c) in [
+        (
+            "queue-backlog",
+            queue_backlog(ts, &queue_names, &xs, &bands, x_range),
+        ),
+        (
+            "queue-age",
+            queue_age(ts, &queue_names, &xs, &bands, x_range),
+        ),
+        (
+            "queue-throughput",
+            queue_throughput(ts, &queue_names, &xs, &bands, x_range),
+        ),
+        (
+            "queue-lag",
+            queue_lag(ts, &queue_names, &xs, &bands, x_range),
+        ),
+    ] {
+        if let Some(c) = c {
+            push(stem.into(), Section::Queues, c, &mut out);
+        }
     }
     if let Some(c) = latency_cdf(s) {
         push("latency-cdf".into(), Section::Distribution, c, &mut out);
@@ -455,6 +481,192 @@ fn queues(
     Some(Chart::Lines(c))
 }
 
+/// Waiting (solid) and unacknowledged (dashed) messages per queue, one
+/// colour a queue.
+fn queue_backlog(
+    ts: &TimeSeries,
+    names: &[String],
+    xs: &[f64],
+    bands: &[Band],
+    x_range: Option<(f64, f64)>,
+) -> Option<Chart> {
+    let mut lines = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        let color = series_style(i).0;
+        if let Some(d) = ts.get("queue", n, "depth") {
+            lines.push(
+                Line::new(format!("{n} · waiting"), points(xs, &d.values))
+                    .styled(color, Dash::Solid),
+            );
+        }
+        if let Some(u) = ts.get("queue", n, "unacked") {
+            lines.push(
+                Line::new(format!("{n} · unacknowledged"), points(xs, &u.values))
+                    .styled(color, Dash::Dashed),
+            );
+        }
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    let mut c = LineChart::new("Queue backlog", TIME, "messages");
+    c.subtitle = "waiting for delivery (solid); not yet acknowledged, in processing included (dashed); mean per window".into();
+    c.lines = lines;
+    c.bands = bands.to_vec();
+    c.x_range = x_range;
+    Some(Chart::Lines(c))
+}
+
+fn queue_age(
+    ts: &TimeSeries,
+    names: &[String],
+    xs: &[f64],
+    bands: &[Band],
+    x_range: Option<(f64, f64)>,
+) -> Option<Chart> {
+    let lines: Vec<Line> = names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| {
+            let (color, _) = series_style(i);
+            ts.get("queue", n, "oldest_age_s")
+                .map(|a| Line::new(n.clone(), points(xs, &a.values)).styled(color, Dash::Solid))
+        })
+        .collect();
+    if lines.is_empty() {
+        return None;
+    }
+    let mut c = LineChart::new(
+        "Oldest message age",
+        TIME,
+        "age of the oldest unacknowledged message (s)",
+    );
+    c.subtitle =
+        "largest in each window; it climbs one second per second while the oldest message waits"
+            .into();
+    c.lines = lines;
+    c.bands = bands.to_vec();
+    c.x_range = x_range;
+    Some(Chart::Lines(c))
+}
+
+/// The rates a queue's throughput panel draws: name, colour, dash, and
+/// whether it is drawn even when zero throughout.
+const QUEUE_RATES: [(&str, &str, Rgb, Dash, bool); 5] = [
+    ("published_rps", "published", BLACK, Dash::Solid, true),
+    ("acked_rps", "acknowledged", GREEN, Dash::Dashed, true),
+    ("redelivered_rps", "redelivered", ORANGE, Dash::Solid, false),
+    (
+        "dead_lettered_rps",
+        "dead-lettered",
+        VERMILLION,
+        Dash::Solid,
+        false,
+    ),
+    (
+        "publish_failed_rps",
+        "publish failed",
+        PURPLE,
+        Dash::Dotted,
+        false,
+    ),
+];
+
+/// One panel per queue; every panel draws the same rates (those non-zero
+/// in some queue) so that the legend holds for all.
+fn queue_throughput(
+    ts: &TimeSeries,
+    names: &[String],
+    xs: &[f64],
+    bands: &[Band],
+    x_range: Option<(f64, f64)>,
+) -> Option<Chart> {
+    let nonzero = |metric: &str| {
+        names.iter().any(|n| {
+            ts.get("queue", n, metric)
+                .is_some_and(|sr| sr.values.iter().any(|v| v.is_finite() && *v != 0.0))
+        })
+    };
+    let rates: Vec<_> = QUEUE_RATES
+        .iter()
+        .filter(|(m, _, _, _, always)| *always || nonzero(m))
+        .collect();
+    let mut panels = Vec::new();
+    for n in names {
+        let lines: Vec<Line> = rates
+            .iter()
+            .filter_map(|(m, label, color, dash, _)| {
+                ts.get("queue", n, m)
+                    .map(|sr| Line::new(*label, points(xs, &sr.values)).styled(*color, *dash))
+            })
+            .collect();
+        if !lines.is_empty() {
+            panels.push((format!("queue {n}"), lines));
+        }
+    }
+    if panels.is_empty() {
+        return None;
+    }
+    Some(Chart::Panels(Panels {
+        title: "Queue throughput".into(),
+        subtitle: "messages per second, per window: a backlog grows while published stays above acknowledged; each panel has its own scale".into(),
+        x_label: TIME.into(),
+        y_label: "messages per second".into(),
+        panels,
+        bands: bands.to_vec(),
+        x_range,
+    }))
+}
+
+fn queue_lag(
+    ts: &TimeSeries,
+    names: &[String],
+    xs: &[f64],
+    bands: &[Band],
+    x_range: Option<(f64, f64)>,
+) -> Option<Chart> {
+    // A window without an acknowledgement has no lag: a gap, not 0.
+    let lines: Vec<Line> = names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| {
+            let (color, _) = series_style(i);
+            ts.get("queue", n, "lag_p99_ms").map(|sr| {
+                let v: Vec<f64> = sr
+                    .values
+                    .iter()
+                    .map(|x| if *x > 0.0 { *x } else { f64::NAN })
+                    .collect();
+                Line::new(n.clone(), points(xs, &v)).styled(color, Dash::Solid)
+            })
+        })
+        .collect();
+    if lines.is_empty() {
+        return None;
+    }
+    let vals = lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.1))
+        .filter(|v| v.is_finite() && *v > 0.0);
+    let (mn, mx) = vals.fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
+    let log = mn.is_finite() && mx / mn > 20.0;
+    let mut c = LineChart::new(
+        "Publish → ack lag p99",
+        TIME,
+        if log {
+            "publish → acknowledgement, p99 (ms, log scale)"
+        } else {
+            "publish → acknowledgement, p99 (ms)"
+        },
+    );
+    c.subtitle = "99th percentile of the messages acknowledged in each window, from publish to ack; gaps: no ack in the window".into();
+    c.y_scale = if log { Scale::Log } else { Scale::Linear };
+    c.lines = lines;
+    c.bands = bands.to_vec();
+    c.x_range = x_range;
+    Some(Chart::Lines(c))
+}
+
 fn edge_metric_name(metric: &str) -> String {
     match metric {
         "failures_rps" => "failed calls (all kinds)".into(),
@@ -608,6 +820,22 @@ fn describe(scope: &str, metric: &str) -> (String, String, Fmt) {
             Some(("Pool utilisation per service", "busy ÷ pool", Fmt::Percent))
         }
         ("edge", "calls_rps") => Some(("Calls per edge", "calls per second", Fmt::Number)),
+        ("queue", "depth_max") => Some((
+            "Deepest queue per window",
+            "messages waiting (max)",
+            Fmt::Number,
+        )),
+        ("queue", "consumers_busy") => Some((
+            "Busy consumer workers per queue",
+            "workers processing a message (mean)",
+            Fmt::Number,
+        )),
+        ("queue", "depth") => Some(("Messages waiting per queue", "messages", Fmt::Number)),
+        ("queue", "unacked") => {
+            Some(("Unacknowledged messages per queue", "messages", Fmt::Number))
+        }
+        ("queue", "oldest_age_s") => Some(("Oldest message age per queue", "seconds", Fmt::Number)),
+        ("queue", "lag_p99_ms") => Some(("Publish → ack lag p99 per queue", "ms", Fmt::Number)),
         _ => None,
     };
     if let Some((t, y, f)) = known {
@@ -637,6 +865,10 @@ fn claimed(scope: &str, metric: &str) -> bool {
         "entry" => percentile_of(metric).is_some() || metric.ends_with("_rps"),
         "service" => matches!(metric, "busy_threads" | "utilization" | "queue_len"),
         "edge" => metric.ends_with("_rps") && metric != "calls_rps",
+        "queue" => {
+            matches!(metric, "depth" | "unacked" | "oldest_age_s" | "lag_p99_ms")
+                || QUEUE_RATES.iter().any(|r| r.0 == metric)
+        }
         _ => false,
     }
 }
@@ -742,11 +974,32 @@ fn topology(s: &Summary, ts: &TimeSeries, order: &[String]) -> Chart {
             utilization: None,
         });
     }
+    // A queue's consumer: "service" or "service.operation".
+    let consumer_of = |c: &str| -> String {
+        if s.services.contains_key(c) {
+            return c.to_string();
+        }
+        c.split_once('.').map_or(c, |(svc, _)| svc).to_string()
+    };
+    let consumers: Vec<String> = s
+        .queues
+        .values()
+        .map(|q| consumer_of(&q.consumer))
+        .collect();
     for name in &services {
+        // Services nobody calls sit below the rest; those fed by a queue one
+        // row lower still, under their queue.
+        let unreached = if s.queues.is_empty() {
+            deepest + 1
+        } else if consumers.contains(*name) {
+            deepest + 2
+        } else {
+            deepest + 1
+        };
         let layer = depth
             .iter()
             .find(|(n, _)| n == *name)
-            .map_or(deepest + 1, |(_, d)| *d);
+            .map_or(unreached, |(_, d)| *d);
         let mean = s.services.get(*name).map(|sv| sv.utilization);
         let peak = saturation_values(s, ts, name)
             .and_then(|v| v.iter().copied().filter(|x| x.is_finite()).reduce(f64::max));
@@ -795,9 +1048,43 @@ fn topology(s: &Summary, ts: &TimeSeries, order: &[String]) -> Chart {
             });
         }
     }
+    // Queues: a white box above their consumer, a dashed arrow to it (the
+    // summary does not name producers, so nothing points at a queue).
+    let service_nodes = nodes.len();
+    for ((name, q), consumer) in s.queues.iter().zip(&consumers) {
+        let Some(to) = nodes[entry_count..service_nodes]
+            .iter()
+            .position(|x| x.name == *consumer)
+            .map(|p| p + entry_count)
+        else {
+            continue;
+        };
+        nodes.push(Node {
+            name: name.clone(),
+            detail: format!("queue · depth max {}", thousands(q.depth_max)),
+            layer: deepest + 1,
+            utilization: None,
+        });
+        let rate = ratio(q.dead_lettered, q.published);
+        edges.push(Edge {
+            from: nodes.len() - 1,
+            to,
+            kind: EdgeKind::Async,
+            failure_rate: rate,
+            label: if q.dead_lettered > 0 {
+                format!("{} dead-lettered", thousands(q.dead_lettered))
+            } else {
+                String::new()
+            },
+        });
+    }
     Chart::Topology(Topology {
         title: "Topology".into(),
-        subtitle: "entries → services → callees; nodes coloured by mean pool utilisation, calls by the share that failed".into(),
+        subtitle: if s.queues.is_empty() {
+            "entries → services → callees; nodes coloured by mean pool utilisation, calls by the share that failed".into()
+        } else {
+            "entries → services → callees, queues → consumers (dashed); nodes coloured by mean pool utilisation, arrows by the share that failed".into()
+        },
         nodes,
         edges,
         node_scale: "box: mean pool utilisation".into(),

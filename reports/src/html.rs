@@ -1,5 +1,7 @@
 //! `report.html`: one self-contained page (charts inline as SVG, styles
-//! inline, no script, no reference to anything outside the file).
+//! inline, no script, no reference to anything outside the file). Sections
+//! follow `charts::Section`; a run without message queues has no Queues
+//! section.
 
 use std::fmt::Write as _;
 
@@ -109,11 +111,12 @@ pub fn report(
         escape(&title)
     );
     header(&mut h, s);
-    let sections: [(Section, &str, &str); 6] = [
+    let sections: [(Section, &str, &str); 7] = [
         (Section::Topology, "topology", "Topology"),
         (Section::Entries, "entries", "Entries"),
         (Section::Services, "services", "Services"),
         (Section::Edges, "edges", "Calls"),
+        (Section::Queues, "queues", "Queues"),
         (
             Section::Distribution,
             "distribution",
@@ -125,6 +128,7 @@ pub fn report(
     for (sec, id, name) in &sections {
         if figures.iter().any(|(f, _)| f.section == *sec)
             || matches!(sec, Section::Entries | Section::Services | Section::Edges)
+            || (*sec == Section::Queues && !s.queues.is_empty())
         {
             let _ = write!(h, "<a href=\"#{id}\">{name}</a>");
         }
@@ -134,7 +138,8 @@ pub fn report(
     for (sec, id, name) in &sections {
         let figs: Vec<&(Figure, String)> =
             figures.iter().filter(|(f, _)| f.section == *sec).collect();
-        let has_table = matches!(sec, Section::Entries | Section::Services | Section::Edges);
+        let has_table = matches!(sec, Section::Entries | Section::Services | Section::Edges)
+            || (*sec == Section::Queues && !s.queues.is_empty());
         let notes = *sec == Section::More && !omitted.is_empty();
         if figs.is_empty() && !has_table && !notes {
             continue;
@@ -142,6 +147,10 @@ pub fn report(
         let _ = writeln!(h, "<section id=\"{id}\">\n<h2>{name}</h2>");
         if let Some(lead) = lead(*sec) {
             let _ = writeln!(h, "<p class=\"lead\">{lead}</p>");
+        }
+        if *sec == Section::Queues {
+            // The numbers first: the charts explain them.
+            queues_table(&mut h, s);
         }
         for (f, svg) in figs {
             figure(&mut h, f, svg);
@@ -196,6 +205,9 @@ fn lead(sec: Section) -> Option<&'static str> {
         }
         Section::Edges => {
             "Calls between services: what failed, and answers that came back after the caller had stopped waiting."
+        }
+        Section::Queues => {
+            "Message queues of the brokers: what happened to the messages (delivery is at least once, so a message may be processed twice), how long they waited, and whether the consumers kept up."
         }
         Section::Distribution => "Latency of successful requests over the whole measured period.",
         Section::More => "Every other series of the run, one chart per metric.",
@@ -543,6 +555,90 @@ fn edges_table(h: &mut String, s: &Summary) {
         h.push_str("</tr>\n");
     }
     h.push_str("</table></div>\n");
+}
+
+fn queues_table(h: &mut String, s: &Summary) {
+    if s.queues.is_empty() {
+        return;
+    }
+    h.push_str("<h3>Messages</h3>\n<div class=\"table-wrap\"><table>\n<tr><th>queue</th><th>topic</th><th>consumer</th><th>published</th><th>acked</th><th>redelivered</th><th>dead-lettered</th><th>duplicates</th><th>duplicate side effects</th><th>publish failed</th><th>publish blocked</th><th>queued at start → end</th><th>no message lost</th></tr>\n");
+    for (name, q) in &s.queues {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td>",
+            escape(name),
+            escape(q.topic.as_deref().unwrap_or("–")),
+            escape(&q.consumer)
+        );
+        for v in [
+            q.published,
+            q.acked,
+            q.redelivered,
+            q.dead_lettered,
+            q.duplicates,
+        ] {
+            num_cell(h, v);
+        }
+        if q.idempotent {
+            h.push_str("<td class=\"zero\">idempotent</td>");
+        } else {
+            num_cell(h, q.duplicate_side_effects);
+        }
+        for v in [q.publish_failed, q.publish_blocked] {
+            num_cell(h, v);
+        }
+        let _ = write!(
+            h,
+            "<td>{} → {}</td>",
+            thousands(q.queued_at_start),
+            thousands(q.queued_at_end)
+        );
+        let (a, b) = (
+            q.published + q.queued_at_start,
+            q.acked + q.dead_lettered + q.queued_at_end,
+        );
+        if a == b {
+            h.push_str("<td>✓</td>");
+        } else {
+            let _ = write!(
+                h,
+                "<td style=\"color:var(--bad)\">✗ {} + {} ≠ {} + {} + {}</td>",
+                thousands(q.published),
+                thousands(q.queued_at_start),
+                thousands(q.acked),
+                thousands(q.dead_lettered),
+                thousands(q.queued_at_end)
+            );
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table></div>\n<p class=\"none\">No message lost: published + queued at start = acked + dead-lettered + queued at end.</p>\n");
+    h.push_str("<h3>Backlog and latency</h3>\n<div class=\"table-wrap\"><table>\n<tr><th>queue</th><th>consumers</th><th>consumer utilisation</th><th>depth mean</th><th>depth max</th><th>unacked max</th><th>oldest age max s</th><th>publish→ack p50 ms</th><th>publish→ack p99 ms</th><th>publish→ack max ms</th><th>drain s</th></tr>\n");
+    for (name, q) in &s.queues {
+        let u = q.consumer_utilization;
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{} per replica</td><td><span class=\"bar\"><span style=\"width:{:.0}%;background:{}\"></span></span>{:.1}%</td>",
+            escape(name),
+            q.concurrency,
+            (u * 100.0).clamp(0.0, 100.0),
+            viridis(u).hex(),
+            u * 100.0
+        );
+        f_cell(h, q.depth_mean, "");
+        num_cell(h, q.depth_max);
+        num_cell(h, q.unacked_max);
+        f_cell(h, q.oldest_age_max_s, "");
+        ms_cell(h, q.latency_ms.p50);
+        ms_cell(h, q.latency_ms.p99);
+        ms_cell(h, q.latency_ms.max);
+        match q.drain_s {
+            Some(d) => f_cell(h, d, ""),
+            None => h.push_str("<td>never emptied</td>"),
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table></div>\n<p class=\"none\">Drain: from the deepest moment to the first empty queue after it.</p>\n");
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use reports::{Chart, Line, LineChart, Scale};
 use sim_core::output::{
-    EdgeSummary, EntrySummary, Failed, FaultWindow, Latency, RunResult, Series, ServiceSummary,
-    Summary, TimeSeries,
+    EdgeSummary, EntrySummary, Failed, FaultWindow, Latency, QueueSummary, RunResult, Series,
+    ServiceSummary, Summary, TimeSeries,
 };
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -569,4 +569,158 @@ fn degenerate_runs_render() {
     let written = reports::render(&dir, &one, "").unwrap();
     assert!(written.len() > 10);
     fs::remove_dir_all(&dir).unwrap();
+}
+
+// ---------------------------------------------------------------------------
+// Message queues
+
+/// The synthetic run with one topic subscription that backs up during the
+/// fault and dead-letters a few messages.
+fn with_queues() -> RunResult {
+    let mut r = synthetic();
+    let n = r.timeseries.window_start_s.len();
+    let in_fault = |i: usize| (20..40).contains(&i);
+    for (metric, normal, fault) in [
+        ("depth", 0.0, 500.0),
+        ("depth_max", 1.0, 600.0),
+        ("unacked", 2.0, 510.0),
+        ("oldest_age_s", 0.1, 12.0),
+        ("published_rps", 100.0, 100.0),
+        ("acked_rps", 100.0, 20.0),
+        ("redelivered_rps", 0.0, 5.0),
+        ("dead_lettered_rps", 0.0, 1.0),
+        ("publish_failed_rps", 0.0, 0.0),
+        ("lag_p99_ms", 30.0, 9000.0),
+        ("consumers_busy", 2.0, 8.0),
+    ] {
+        r.timeseries.series.push(series(
+            "queue",
+            "payments",
+            metric,
+            (0..n)
+                .map(|i| if in_fault(i) { fault } else { normal })
+                .collect(),
+        ));
+    }
+    r.summary.queues.insert(
+        "payments".into(),
+        QueueSummary {
+            broker: "bus".into(),
+            topic: Some("order<created>".into()),
+            consumer: "payment".into(),
+            concurrency: 8,
+            published: 5500,
+            acked: 5400,
+            dead_lettered: 20,
+            queued_at_end: 80,
+            duplicates: 3,
+            duplicate_side_effects: 3,
+            depth_max: 600,
+            oldest_age_max_s: 12.5,
+            drain_s: Some(4.0),
+            consumer_utilization: 0.4,
+            ..QueueSummary::default()
+        },
+    );
+    r
+}
+
+#[test]
+fn queues_get_their_charts_and_section() {
+    let dir = temp_dir("queues");
+    let written = reports::render(&dir, &with_queues(), "").unwrap();
+    check_outputs(&dir, &written);
+    let files = names(&dir);
+    for stem in [
+        "queue-backlog",
+        "queue-age",
+        "queue-throughput",
+        "queue-lag",
+    ] {
+        for ext in ["svg", "png"] {
+            assert!(
+                files.contains(&format!("{stem}.{ext}")),
+                "{stem}.{ext} in {files:?}"
+            );
+        }
+    }
+    // Drawn by the queue charts, so not again among "more series"...
+    for claimed in [
+        "depth",
+        "unacked",
+        "oldest_age_s",
+        "acked_rps",
+        "lag_p99_ms",
+    ] {
+        assert!(
+            !files.contains(&format!("queue-{claimed}.svg")),
+            "{claimed} drawn twice: {files:?}"
+        );
+    }
+    // ...while the rest still are, with their own titles.
+    assert!(files.contains(&"queue-consumers_busy.svg".to_string()));
+    let busy = fs::read_to_string(dir.join("queue-consumers_busy.svg")).unwrap();
+    assert!(busy.contains("Busy consumer workers per queue"));
+    let backlog = fs::read_to_string(dir.join("queue-backlog.svg")).unwrap();
+    for text in [
+        "Queue backlog",
+        "messages",
+        "payments · waiting",
+        "crash · db #0",
+    ] {
+        assert!(backlog.contains(text), "backlog chart shows {text:?}");
+    }
+    let throughput = fs::read_to_string(dir.join("queue-throughput.svg")).unwrap();
+    assert!(throughput.contains("dead-lettered") && throughput.contains("redelivered"));
+    assert!(
+        !throughput.contains("publish failed"),
+        "zero throughout: not drawn"
+    );
+
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("<section id=\"queues\">") && html.contains("href=\"#queues\""));
+    assert!(html.contains("order&lt;created&gt;"), "topic escaped");
+    assert!(html.contains("5,500") && html.contains("<td>✓</td>"));
+    for stem in [
+        "queue-backlog",
+        "queue-age",
+        "queue-throughput",
+        "queue-lag",
+    ] {
+        assert!(
+            html.contains(&format!("id=\"fig-{stem}\"")),
+            "{stem} in page"
+        );
+    }
+    // Inside the Queues section, before the next one.
+    let queues = html.split("<section id=\"queues\">").nth(1).unwrap();
+    let queues = queues.split("</section>").next().unwrap();
+    assert!(queues.contains("fig-queue-lag") && queues.contains("Backlog and latency"));
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn no_queues_no_queue_section() {
+    let dir = temp_dir("no-queues");
+    reports::render(&dir, &synthetic(), "").unwrap();
+    assert!(!names(&dir).iter().any(|f| f.starts_with("queue-")));
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(!html.contains("id=\"queues\"") && !html.contains("#queues"));
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn queue_charts_render_deterministically() {
+    let (a, b) = (temp_dir("qdet-a"), temp_dir("qdet-b"));
+    let r = with_queues();
+    reports::render(&a, &r, "x").unwrap();
+    reports::render(&b, &r, "x").unwrap();
+    for f in names(&a).iter().filter(|f| f.starts_with("queue")) {
+        assert!(
+            fs::read(a.join(f)).unwrap() == fs::read(b.join(f)).unwrap(),
+            "{f} differs between two renders"
+        );
+    }
+    fs::remove_dir_all(&a).unwrap();
+    fs::remove_dir_all(&b).unwrap();
 }
