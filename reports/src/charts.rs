@@ -1048,8 +1048,9 @@ fn topology(s: &Summary, ts: &TimeSeries, order: &[String]) -> Chart {
             });
         }
     }
-    // Queues: a white box above their consumer, a dashed arrow to it (the
-    // summary does not name producers, so nothing points at a queue).
+    // Queues: a white box above their consumer, a dashed arrow to it; the
+    // producers are named in the box (arrows from them would cross the
+    // synchronous rows in between).
     let service_nodes = nodes.len();
     for ((name, q), consumer) in s.queues.iter().zip(&consumers) {
         let Some(to) = nodes[entry_count..service_nodes]
@@ -1061,7 +1062,15 @@ fn topology(s: &Summary, ts: &TimeSeries, order: &[String]) -> Chart {
         };
         nodes.push(Node {
             name: name.clone(),
-            detail: format!("queue · depth max {}", thousands(q.depth_max)),
+            detail: if q.producers.is_empty() {
+                format!("queue · depth max {}", thousands(q.depth_max))
+            } else {
+                format!(
+                    "from {} · depth max {}",
+                    q.producers.join(", "),
+                    thousands(q.depth_max)
+                )
+            },
             layer: deepest + 1,
             utilization: None,
         });

@@ -406,6 +406,20 @@ impl Model {
             .map(|i| i as ServiceId)
     }
 
+    /// Services with an operation that publishes to queue `q` (directly or
+    /// through its topic), in file order.
+    pub fn producers_of(&self, q: u32) -> Vec<ServiceId> {
+        (0..self.services.len() as ServiceId)
+            .filter(|&s| {
+                self.services[s as usize].ops.iter().any(|&op| {
+                    self.op_steps(op).iter().any(|st| {
+                        matches!(st, Step::Publish(p) if self.publishes[*p as usize].queues.contains(&q))
+                    })
+                })
+            })
+            .collect()
+    }
+
     pub fn op_steps(&self, op: OpId) -> &[Step] {
         let o = &self.ops[op as usize];
         &self.steps[o.first_step as usize..(o.first_step + o.step_count) as usize]

@@ -212,6 +212,9 @@ pub struct QueueSummary {
     pub broker: String,
     /// The topic it subscribes to, if any.
     pub topic: Option<String>,
+    /// Services that publish to it (directly or through its topic).
+    #[serde(default)]
+    pub producers: Vec<String>,
     /// "service" or "service.operation".
     pub consumer: String,
     /// Consumer workers per replica.

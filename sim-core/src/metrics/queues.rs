@@ -281,6 +281,11 @@ impl QueueStats {
         QueueSummary {
             broker: m.brokers[queue.broker as usize].name.clone(),
             topic: queue.topic.map(|t| m.topics[t as usize].name.clone()),
+            producers: m
+                .producers_of(q as u32)
+                .into_iter()
+                .map(|s| m.services[s as usize].name.clone())
+                .collect(),
             consumer: if svc.ops.len() == 1 {
                 svc.name.clone()
             } else {
