@@ -1953,6 +1953,13 @@ impl<'m> World<'m> {
 
     fn finish(mut self, opts: &RunOptions) -> RunResult {
         let end = self.now;
+        debug_assert!(
+            self.msg
+                .messages
+                .iter()
+                .all(|m| m.state != broker::MsgState::Done || m.outstanding > 0),
+            "a settled message with no processing left was never freed"
+        );
         let in_flight: Vec<u64> = (0..self.m.sources.len())
             .map(|i| {
                 self.calls

@@ -2,6 +2,7 @@
 //! answers from queueing theory. One integration binary (faster builds).
 
 mod broker;
+mod broker_review;
 mod cli;
 mod common;
 mod compare;

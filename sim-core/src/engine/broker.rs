@@ -505,6 +505,13 @@ impl World<'_> {
             job.abandoned_at = self.now;
         }
         self.retry_or_dead_letter(id);
+        // Dead-lettered with no processing left (the consumer was cut off
+        // by a crash, or its acknowledgement was lost in an outage): no
+        // `consumer_done` will come to free the slot.
+        let msg = &self.msg.messages[id as usize];
+        if msg.state == MsgState::Done && msg.outstanding == 0 {
+            self.free_message(id);
+        }
     }
 
     /// A message's redelivery backoff is over: it is visible again, at the
