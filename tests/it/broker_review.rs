@@ -267,3 +267,51 @@ for = "100ms"
     let q = &s.queues["jobs"];
     assert!(q.dead_lettered > 0, "{q:#?}");
 }
+
+/// Each request publishes two messages to `jobs` from two different
+/// `publish` steps, each poison with probability ½. Every poison message
+/// is dead-lettered (one delivery allowed), every other one acknowledged.
+fn two_publish_steps(seed: u64) -> u64 {
+    let text = r#"
+name = "two-steps"
+duration = "10s"
+
+[workload.orders]
+target = "api"
+rate = 20
+requests = 40
+
+[services.api]
+threads = 4
+steps = [{ publish = "jobs", poison = 0.5 }, { publish = "jobs", poison = 0.5 }]
+
+[services.worker]
+threads = 4
+steps = [{ work = "1ms" }]
+
+[queues.jobs]
+consumer = "worker"
+max_deliveries = 1
+"#;
+    let s = run_toml(text, seed).summary;
+    check_invariants(&s, "two-steps");
+    let q = &s.queues["jobs"];
+    assert_eq!(q.published, 80);
+    assert_eq!(q.acked + q.dead_lettered, 80);
+    q.dead_lettered
+}
+
+/// Two publish steps aiming at the same target used to draw their poison
+/// coins from streams of the same name (`poison/<target>`), hence the same
+/// sequence: the k-th message of one step was poison exactly when the k-th
+/// of the other was. Here both steps run once per request, so the poison
+/// messages came in pairs and their count was always even (with
+/// independent coins, twelve even counts in a row have probability 1/4096).
+#[test]
+fn poison_coins_of_two_publish_steps_are_independent() {
+    let counts: Vec<u64> = (1..=12).map(two_publish_steps).collect();
+    assert!(
+        counts.iter().any(|n| n % 2 == 1),
+        "poison messages always come in pairs: {counts:?}"
+    );
+}

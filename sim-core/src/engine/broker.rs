@@ -150,10 +150,24 @@ impl Messaging {
                 })
                 .collect(),
             consumed_by,
+            // One stream per publish step. Steps aiming at the same target
+            // would otherwise share `poison/<target>` and flip the very same
+            // coins; the first keeps that name, the n-th gets `/n` added.
             poison_rng: m
                 .publishes
                 .iter()
-                .map(|p| stream(seed, &p.stream))
+                .enumerate()
+                .map(|(i, p)| {
+                    let n = m.publishes[..i]
+                        .iter()
+                        .filter(|o| o.stream == p.stream)
+                        .count();
+                    if n == 0 {
+                        stream(seed, &p.stream)
+                    } else {
+                        stream(seed, &format!("{}/{}", p.stream, n + 1))
+                    }
+                })
                 .collect(),
         }
     }
