@@ -315,3 +315,133 @@ fn poison_coins_of_two_publish_steps_are_independent() {
         "poison messages always come in pairs: {counts:?}"
     );
 }
+
+/// Ten messages published at 0.1 s, 0.2 s, … 1.0 s (acknowledged at once)
+/// wait for a consumer crashed until 2 s, then go through one by one in
+/// 100 ms each; measuring starts at 0.55 s. Every level is known exactly.
+#[test]
+fn queue_levels_are_exact_across_warmup_and_windows() {
+    let text = r#"
+name = "levels"
+duration = "5s"
+warmup = "550ms"
+window = "1s"
+
+[workload.orders]
+target = "api"
+rate = 10
+arrivals = "deterministic"
+requests = 10
+
+[services.api]
+threads = 4
+steps = [{ publish = "jobs" }]
+
+[services.worker]
+threads = 1
+steps = [{ work = "100ms" }]
+
+[queues.jobs]
+consumer = "worker"
+
+[[fault]]
+target = "worker"
+crash = true
+at = "0s"
+for = "2s"
+"#;
+    let r = run_toml(text, 1);
+    let q = &r.summary.queues["jobs"];
+    check_invariants(&r.summary, "levels");
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+    let span = 3.0 - 0.55; // the last ack at 3 s ends the run
+    assert_eq!(
+        (q.queued_at_start, q.published, q.acked),
+        (5, 5, 10),
+        "{q:#?}"
+    );
+    assert_eq!((q.depth_max, q.unacked_max), (10, 10), "{q:#?}");
+    // Depth 5..9 before 1 s, 10 until 2 s, then one less every 100 ms.
+    assert!(close(q.depth_mean, 17.75 / span), "{q:#?}");
+    // Unacknowledged: the message being processed still counts.
+    assert!(close(q.unacked_mean, 18.75 / span), "{q:#?}");
+    // The oldest is 0.45 s old at warm-up and 2 s old at each ack.
+    assert!(close(q.oldest_age_max_s, 2.0), "{q:#?}");
+    let age_area = (4.0 - 0.45 * 0.45) / 2.0 + 9.0 * (4.0 - 1.9 * 1.9) / 2.0;
+    assert!(
+        (q.oldest_age_mean_s - age_area / span).abs() < 1e-6,
+        "{} vs {}",
+        q.oldest_age_mean_s,
+        age_area / span
+    );
+    // Deepest at 1 s (all ten waiting), empty at 2.9 s.
+    assert!(q.drain_s.is_some_and(|d| close(d, 1.9)), "{q:#?}");
+    assert!(close(q.consumer_utilization, 1.0 / span), "{q:#?}");
+    // Only the five published after the warm-up are timed.
+    assert!(close(q.wait_ms.mean, 1900.0), "{q:#?}");
+    assert!((q.wait_ms.max / 1900.0 - 1.0).abs() < 0.01, "{q:#?}");
+    assert!(close(q.latency_ms.mean, 2000.0), "{q:#?}");
+    // Windows [0,1), [1,2), [2,3).
+    let ts = &r.timeseries;
+    let series = |m: &str| ts.get("queue", "jobs", m).unwrap().values.clone();
+    let depth = series("depth");
+    assert_eq!(depth.len(), 3, "{depth:?}");
+    for (got, want) in depth.iter().zip([4.5, 10.0, 4.5]) {
+        assert!(close(*got, want), "depth {depth:?}");
+    }
+    for (got, want) in series("unacked").iter().zip([4.5, 10.0, 5.5]) {
+        assert!(close(*got, want), "unacked {:?}", series("unacked"));
+    }
+    for (got, want) in series("oldest_age_s").iter().zip([0.9, 1.9, 2.0]) {
+        assert!(close(*got, want), "oldest {:?}", series("oldest_age_s"));
+    }
+    for (got, want) in series("consumers_busy").iter().zip([0.0, 0.0, 1.0]) {
+        assert!(
+            close(*got, want),
+            "consumers {:?}",
+            series("consumers_busy")
+        );
+    }
+    for (got, want) in series("acked_rps").iter().zip([0.0, 0.0, 9.0]) {
+        assert!(close(*got, want), "acked {:?}", series("acked_rps"));
+    }
+}
+
+/// A queue that stays empty all run: every publish fails in a broker
+/// outage. With or without a warm-up it never had a backlog to drain.
+#[test]
+fn an_always_empty_queue_drained_in_zero_seconds() {
+    let text = r#"
+name = "empty"
+duration = "3s"
+WARMUP
+
+[workload.orders]
+target = "api"
+rate = 10
+
+[services.api]
+threads = 4
+steps = [{ publish = "jobs" }]
+
+[services.worker]
+threads = 1
+steps = [{ work = "1ms" }]
+
+[queues.jobs]
+consumer = "worker"
+
+[[fault]]
+target = "broker"
+outage = true
+at = "0s"
+for = "10s"
+"#;
+    for warmup in ["", "warmup = \"1s\""] {
+        let s = run_toml(&text.replace("WARMUP", warmup), 1).summary;
+        let q = &s.queues["jobs"];
+        assert_eq!(q.published, 0, "{q:#?}");
+        assert!(q.publish_failed > 0, "{q:#?}");
+        assert_eq!(q.drain_s, Some(0.0), "warm-up {warmup:?}: {q:#?}");
+    }
+}

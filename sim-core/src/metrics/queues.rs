@@ -169,8 +169,10 @@ impl QueueStats {
             consumers: TimeWeighted::default(),
             age: AgeGauge::default(),
             queued_at_start: 0,
+            // Empty at the start: without a warm-up (no `start_measuring`)
+            // a queue that never fills has drained in 0 s, as with one.
             peak: (0, 0),
-            emptied_at: None,
+            emptied_at: Some(0),
             wait: histogram(),
             wait_sum: 0,
             latency: histogram(),
