@@ -445,3 +445,152 @@ for = "10s"
         assert_eq!(q.drain_s, Some(0.0), "warm-up {warmup:?}: {q:#?}");
     }
 }
+
+/// A chain of queues on two brokers: `api` publishes to `a`; `mid`
+/// consumes `a` and `c` and publishes (blocking) to `b` on the other
+/// broker; `sink` consumes `b` and feeds `c` back to `mid` (fail fast).
+/// Consumers hold threads while blocked producers do too, both brokers
+/// have outages, and `mid` crashes and loses threads.
+fn chain(seed: u64, warmup: &str, drain: &str) -> Summary {
+    let text = format!(
+        r#"
+name = "chain"
+duration = "10s"
+warmup = "{warmup}"
+drain = "{drain}"
+window = "500ms"
+
+[network]
+latency = {{ dist = "exponential", mean = "1ms" }}
+
+[workload.orders]
+target = "api"
+rate = 120
+
+[workload.reads]
+target = "mid.read"
+users = 5
+think = "20ms"
+timeout = "100ms"
+
+[services.api]
+threads = 30
+steps = [{{ work = "1ms" }}, {{ publish = "a", poison = 0.02 }}]
+
+[services.mid]
+threads = 6
+replicas = 2
+cores = 2
+queue = 10
+
+[services.mid.operations.handle]
+steps = [{{ work = {{ dist = "exponential", mean = "10ms" }} }}, {{ publish = "b" }}]
+
+[services.mid.operations.read]
+steps = [{{ work = "2ms" }}]
+
+[services.mid.operations.loopback]
+steps = [{{ work = "1ms" }}]
+
+[services.sink]
+threads = 3
+steps = [{{ work = {{ dist = "exponential", mean = "15ms" }} }}, {{ publish = "c" }}]
+
+[brokers.one]
+[brokers.two]
+delivery = "2ms"
+
+[queues.a]
+broker = "one"
+consumer = "mid.handle"
+concurrency = 4
+capacity = 40
+visibility_timeout = "150ms"
+max_deliveries = 3
+redelivery_backoff = "10ms"
+redelivery_backoff_max = "80ms"
+
+[queues.b]
+broker = "two"
+consumer = "sink"
+concurrency = 3
+capacity = 20
+when_full = "block"
+max_block = "300ms"
+visibility_timeout = "400ms"
+max_deliveries = 5
+redelivery_backoff = "5ms"
+
+[queues.c]
+broker = "one"
+consumer = "mid.loopback"
+concurrency = 2
+capacity = 15
+visibility_timeout = "100ms"
+redelivery_backoff = "20ms"
+
+[[fault]]
+target = "one"
+outage = true
+at = "2s"
+for = "1s"
+
+[[fault]]
+target = "two"
+outage = true
+at = "1500ms"
+for = "1s"
+
+[[fault]]
+target = "two"
+outage = true
+at = "2s"
+for = "2s"
+
+[[fault]]
+target = "mid"
+crash = true
+replica = 1
+at = "4s"
+for = "1500ms"
+
+[[fault]]
+target = "mid"
+lost_threads = 3
+at = "6s"
+for = "1s"
+
+[[fault]]
+target = "sink"
+pause = true
+at = "7s"
+for = "300ms"
+
+[[fault]]
+target = "one"
+slowdown = 20
+at = "8s"
+for = "1s"
+"#
+    );
+    let s = run_toml(&text, seed).summary;
+    check_invariants(
+        &s,
+        &format!("chain seed {seed} warmup {warmup} drain {drain}"),
+    );
+    s
+}
+
+#[test]
+fn a_chain_of_queues_on_two_brokers_loses_no_message() {
+    for (seed, warmup, drain) in [(1, "0s", "60s"), (2, "2200ms", "0s"), (3, "3s", "300ms")] {
+        let s = chain(seed, warmup, drain);
+        for name in ["a", "b", "c"] {
+            assert!(
+                s.queues[name].delivered > 0,
+                "{name}: {:#?}",
+                s.queues[name]
+            );
+        }
+    }
+}
