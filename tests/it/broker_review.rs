@@ -178,15 +178,12 @@ fn run_with_deadline(text: String, secs: u64) -> Option<sim_core::output::RunRes
     rx.recv_timeout(std::time::Duration::from_secs(secs)).ok()
 }
 
-/// Open bug (not fixed here: the fix belongs in scenario validation):
-/// `redelivery_backoff = "0s"` is accepted, and with the default network
-/// latency of zero a consumer whose dependency is crashed fails in zero
-/// time, so the message is redelivered at the same instant for ever: the
-/// clock never moves, the run never ends, and each delivery leaves a
-/// visibility timer in the heap (memory grows without bound).
+/// With `redelivery_backoff = "0s"` and no network latency, a consumer
+/// whose dependency is crashed fails in zero time, so the message would be
+/// redelivered at the same instant for ever (the clock never moves, the run
+/// never ends): a zero backoff is refused when the scenario loads.
 #[test]
-#[ignore = "open bug: zero redelivery backoff livelocks the run"]
-fn zero_backoff_redelivery_against_a_crashed_dependency_terminates() {
+fn zero_redelivery_backoff_is_refused() {
     let text = r#"
 name = "livelock"
 duration = "2s"
@@ -219,11 +216,15 @@ crash = true
 at = "0s"
 for = "1s"
 "#;
-    let r = run_with_deadline(text.to_owned(), 5);
+    // Refused when the scenario loads, naming the key; a positive backoff
+    // lets the run end.
+    let err = sim_core::load("livelock.toml", text, &[]).unwrap_err();
     assert!(
-        r.is_some(),
-        "the run never ends: a message redelivered with no backoff to a consumer that fails in zero time loops at one instant"
+        err.to_string().contains("queues.jobs.redelivery_backoff"),
+        "{err}"
     );
+    let r = run_with_deadline(text.replace("\"0s\"", "\"1ms\""), 5);
+    assert!(r.is_some(), "the run never ends");
 }
 
 /// A consumer crash cuts off a delivery (the broker is told nothing); the

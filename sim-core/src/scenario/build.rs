@@ -520,11 +520,12 @@ impl Builder<'_> {
                     ),
                 ));
             }
-            let backoff = opt_duration(
-                &format!("{key}.redelivery_backoff"),
-                &q.redelivery_backoff,
-                NS_PER_S,
-            )?;
+            // Zero would let a consumer that fails in no time take the same
+            // message again at the same instant, for ever.
+            let backoff = match &q.redelivery_backoff {
+                Some(t) => positive_duration(&format!("{key}.redelivery_backoff"), t)?,
+                None => NS_PER_S,
+            };
             let backoff_max = opt_duration(
                 &format!("{key}.redelivery_backoff_max"),
                 &q.redelivery_backoff_max,
