@@ -98,9 +98,11 @@ const SECTIONS: [(&str, &str, &[&str]); 3] = [
             "oldest_age_max_s",
             "drain_s",
             "duplicates",
+            "duplicate_side_effects",
             "dead_lettered",
             "publish_failed",
             "queued_at_end",
+            "consumer_utilization",
         ],
     ),
     ("services", "service", &["utilization", "rejected"]),
@@ -158,7 +160,7 @@ fn unit_of(field: &str) -> Unit {
     let last = field.rsplit('.').next().unwrap_or(field);
     if field.contains("_ms.") || last.ends_with("_ms") {
         Unit::Ms
-    } else if last.ends_with("_rate") || last.ends_with("_ratio") || last == "utilization" {
+    } else if last.ends_with("_rate") || last.ends_with("_ratio") || last.ends_with("utilization") {
         Unit::Fraction
     } else if last.ends_with("_rps") {
         Unit::PerSecond

@@ -138,6 +138,25 @@ fn metrics(first: &Summary) -> Vec<Metric> {
             integer: false,
         });
     }
+    type GetQueue = fn(&sim_core::output::QueueSummary) -> f64;
+    let queue: [(&str, GetQueue, bool); 6] = [
+        ("lag_p99_ms", |q| q.latency_ms.p99, false),
+        ("depth_max", |q| q.depth_max as f64, true),
+        ("oldest_age_max_s", |q| q.oldest_age_max_s, false),
+        ("duplicates", |q| q.duplicates as f64, true),
+        ("dead_lettered", |q| q.dead_lettered as f64, true),
+        ("publish_failed", |q| q.publish_failed as f64, true),
+    ];
+    for name in first.queues.keys() {
+        for (m, get, integer) in queue {
+            let name = name.clone();
+            out.push(Metric {
+                column: format!("queue.{name}.{m}"),
+                get: Box::new(move |s: &Summary| s.queues.get(&name).map(get)),
+                integer,
+            });
+        }
+    }
     out
 }
 
