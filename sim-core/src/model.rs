@@ -135,6 +135,9 @@ pub struct Queue {
     /// Redelivery waits `backoff × 2^(n-1)`, at most `backoff_max`.
     pub backoff: Nanos,
     pub backoff_max: Nanos,
+    /// Where dead-lettered messages go (a queue with its own consumer), if
+    /// anywhere; otherwise they are only counted.
+    pub dead_letter: Option<u32>,
     /// The consumer: an operation of a service, with `concurrency` workers
     /// per replica taken from the service's threads.
     pub consumer: OpId,

@@ -222,6 +222,9 @@ pub struct QueueSummary {
     pub idempotent: bool,
     /// null when unbounded.
     pub capacity: Option<u32>,
+    /// The queue its dead letters move to, if any.
+    #[serde(default)]
+    pub dead_letter: Option<String>,
     /// Unacknowledged messages when measuring started, and when the run
     /// stopped.
     pub queued_at_start: u64,

@@ -602,3 +602,36 @@ fn queue_slos_pass_and_fail_on_their_figures() {
     let err = sim_core::load("bad.toml", &bad, &[]).unwrap_err();
     assert!(err.to_string().contains("no queue named `jbos`"), "{err}");
 }
+
+/// With `dead_letter = "<queue>"`, dead-lettered messages move to that
+/// queue and its own consumer handles them; both queues keep the books.
+#[test]
+fn dead_letters_move_to_their_queue_and_are_handled_there() {
+    let text = poisoned(
+        &producer_consumer(
+            1000,
+            "concurrency = 2\nmax_deliveries = 3\nredelivery_backoff = \"50ms\"\n\
+             dead_letter = \"jobs-dlq\"",
+            r#""2ms""#,
+            "[services.parker]\nthreads = 1\nsteps = [{ work = \"1ms\" }]\n\n\
+             [queues.jobs-dlq]\nconsumer = \"parker\"",
+        ),
+        0.05,
+    );
+    let s = run_toml(&text, 4).summary;
+    assert_no_message_lost(&s);
+    let (q, dlq) = (queue(&s, "jobs"), queue(&s, "jobs-dlq"));
+    assert!(q.dead_lettered > 20, "{q:#?}");
+    assert_eq!(q.dead_letter.as_deref(), Some("jobs-dlq"));
+    assert_eq!(dlq.published, q.dead_lettered);
+    assert_eq!(dlq.acked, q.dead_lettered);
+    assert_eq!(dlq.redelivered, 0, "the parking consumer does not fail");
+    // A loop of dead-letter queues is refused at load.
+    let looped = text.replace(
+        "[queues.jobs-dlq]\nconsumer = \"parker\"",
+        "[queues.jobs-dlq]\nconsumer = \"parker\"\ndead_letter = \"jobs\"",
+    );
+    let err = sim_core::load("loop.toml", &looped, &[]).unwrap_err();
+    assert!(err.to_string().contains("form a loop"), "{err}");
+    assert!(err.to_string().contains("dead_letter"), "{err}");
+}

@@ -164,3 +164,39 @@ fn every_fault_kind_is_deterministic_in_process() {
     );
     assert_eq!(run_toml(&crash, 9), run_toml(&crash, 9));
 }
+
+/// Draws are per publish step and per queue: a dead-letter queue added to
+/// a queue that dead-letters nothing changes none of its figures.
+#[test]
+fn an_added_queue_on_the_same_broker_moves_no_draw() {
+    let base = r#"
+name = "streams"
+duration = "20s"
+[network]
+latency = { dist = "lognormal", median = "0.4ms", p99 = "2ms" }
+[workload.w]
+target = "api"
+rate = 300
+[services.api]
+threads = 8
+steps = [{ publish = "jobs" }]
+[services.worker]
+threads = 4
+steps = [{ work = { dist = "exponential", mean = "5ms" } }]
+[queues.jobs]
+consumer = "worker"
+concurrency = 4
+"#;
+    let more = format!(
+        "{base}\n[workload.other]\ntarget = \"audit\"\nrate = 50\n\
+         [services.audit]\nthreads = 2\nsteps = [{{ publish = \"audit-log\" }}]\n\
+         [services.archiver]\nthreads = 1\nsteps = [{{ work = \"1ms\" }}]\n\
+         [queues.audit-log]\nconsumer = \"archiver\"\n"
+    );
+    let a = run_toml(base, 3).summary;
+    let b = run_toml(&more, 3).summary;
+    assert_eq!(a.queues["jobs"].latency_ms, b.queues["jobs"].latency_ms);
+    assert_eq!(a.queues["jobs"].wait_ms, b.queues["jobs"].wait_ms);
+    assert_eq!(a.entries["w"].latency_ms, b.entries["w"].latency_ms);
+    assert!(b.queues["audit-log"].acked > 0);
+}

@@ -88,8 +88,6 @@ pub(super) struct BrokerState {
     down: u32,
     /// Acknowledgement latency × this.
     slow: f64,
-    ack_rng: ChaCha8Rng,
-    delivery_rng: ChaCha8Rng,
     /// Producers waiting for the broker to come back.
     blocked: VecDeque<(u32, u32)>,
 }
@@ -112,8 +110,12 @@ pub(super) struct Messaging {
     pub brokers: Vec<BrokerState>,
     /// Queues consumed by each service.
     pub consumed_by: Vec<Vec<u32>>,
-    /// Poison coin flips per publish step.
+    /// Poison coin flips and acknowledgement latencies per publish step,
+    /// delivery hops per queue: each its own stream, so adding a queue or a
+    /// producer leaves every other draw where it was.
     poison_rng: Vec<ChaCha8Rng>,
+    ack_rng: Vec<ChaCha8Rng>,
+    delivery_rng: Vec<ChaCha8Rng>,
 }
 
 impl Messaging {
@@ -141,36 +143,55 @@ impl Messaging {
             brokers: m
                 .brokers
                 .iter()
-                .map(|b| BrokerState {
+                .map(|_| BrokerState {
                     down: 0,
                     slow: 1.0,
-                    ack_rng: stream(seed, &format!("broker/{}/ack", b.name)),
-                    delivery_rng: stream(seed, &format!("broker/{}/delivery", b.name)),
                     blocked: VecDeque::new(),
                 })
                 .collect(),
             consumed_by,
-            // One stream per publish step. Steps aiming at the same target
-            // would otherwise share `poison/<target>` and flip the very same
-            // coins; the first keeps that name, the n-th gets `/n` added.
-            poison_rng: m
-                .publishes
+            poison_rng: per_publish_step(m, seed, |p| p.stream.clone()),
+            ack_rng: per_publish_step(m, seed, |p| {
+                format!(
+                    "broker/{}/ack/{}",
+                    m.brokers[p.broker as usize].name, p.target
+                )
+            }),
+            delivery_rng: m
+                .queues
                 .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    let n = m.publishes[..i]
-                        .iter()
-                        .filter(|o| o.stream == p.stream)
-                        .count();
-                    if n == 0 {
-                        stream(seed, &p.stream)
-                    } else {
-                        stream(seed, &format!("{}/{}", p.stream, n + 1))
-                    }
+                .map(|q| {
+                    let b = &m.brokers[q.broker as usize].name;
+                    stream(seed, &format!("broker/{b}/delivery/{}", q.name))
                 })
                 .collect(),
         }
     }
+}
+
+/// One stream per publish step, named by `name`. Steps aiming at the same
+/// target would otherwise share a name and draw the very same numbers; the
+/// first keeps the name, the n-th gets `/n` added.
+fn per_publish_step(
+    m: &crate::model::Model,
+    seed: u64,
+    name: impl Fn(&crate::model::Publish) -> String,
+) -> Vec<ChaCha8Rng> {
+    m.publishes
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let n = m.publishes[..i]
+                .iter()
+                .filter(|o| o.target == p.target)
+                .count();
+            if n == 0 {
+                stream(seed, &name(p))
+            } else {
+                stream(seed, &format!("{}/{}", name(p), n + 1))
+            }
+        })
+        .collect()
 }
 
 impl World<'_> {
@@ -185,11 +206,11 @@ impl World<'_> {
         match self.offer(j, p, first) {
             Published::Accepted => {
                 let b = self.m.publishes[p as usize].broker as usize;
-                let broker = &mut self.msg.brokers[b];
-                let mut t =
-                    self.m.dists[self.m.brokers[b].ack as usize].sample(&mut broker.ack_rng);
-                if broker.slow != 1.0 {
-                    t = (t as f64 * broker.slow).round() as Nanos;
+                let mut t = self.m.dists[self.m.brokers[b].ack as usize]
+                    .sample(&mut self.msg.ack_rng[p as usize]);
+                let slow = self.msg.brokers[b].slow;
+                if slow != 1.0 {
+                    t = (t as f64 * slow).round() as Nanos;
                 }
                 let g = self.jobs[j as usize].generation;
                 self.schedule(self.now + t, Kind::WorkDone, j, g);
@@ -439,7 +460,7 @@ impl World<'_> {
         self.schedule(now + queue.visibility, Kind::Visibility, id, generation);
         let b = queue.broker as usize;
         let hop = self.m.dists[self.m.brokers[b].delivery as usize]
-            .sample(&mut self.msg.brokers[b].delivery_rng);
+            .sample(&mut self.msg.delivery_rng[q as usize]);
         self.schedule(now + hop, Kind::Delivered, j, job_gen);
     }
 
@@ -498,6 +519,12 @@ impl World<'_> {
         if msg.deliveries >= queue.max_deliveries {
             self.rec.queues[q].dead_lettered += 1;
             self.settle(id);
+            if let Some(dlq) = queue.dead_letter {
+                // Moved whatever the dead-letter queue's capacity (brokers
+                // do not refuse their own dead letters); its consumer is
+                // another handler, so the message is not poison there.
+                self.enqueue(dlq, false);
+            }
             return;
         }
         msg.state = MsgState::Delayed;

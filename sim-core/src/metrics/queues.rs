@@ -296,6 +296,7 @@ impl QueueStats {
             concurrency: queue.concurrency,
             idempotent: queue.idempotent,
             capacity: (queue.capacity != UNBOUNDED).then_some(queue.capacity),
+            dead_letter: queue.dead_letter.map(|d| m.queues[d as usize].name.clone()),
             queued_at_start: self.queued_at_start,
             queued_at_end: self.unacked.value,
             published: c.published,

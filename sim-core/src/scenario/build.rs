@@ -565,11 +565,39 @@ impl Builder<'_> {
                 max_deliveries: q.max_deliveries.unwrap_or(u32::MAX),
                 backoff,
                 backoff_max,
+                dead_letter: None,
                 consumer,
                 service,
                 concurrency,
                 idempotent: q.idempotent.unwrap_or(false),
             });
+        }
+        for (i, q) in file.queues.values().enumerate() {
+            if let Some(d) = &q.dead_letter {
+                let key = format!("queues.{}.dead_letter", self.m.queues[i].name);
+                let target = self.queue_id(&key, d)?;
+                if self.m.queues[target as usize].broker != self.m.queues[i].broker {
+                    return Err(KeyError::new(key, format!("`{d}` is on another broker")));
+                }
+                self.m.queues[i].dead_letter = Some(target);
+            }
+        }
+        // A message must not be dead-lettered round a loop for ever.
+        for start in 0..self.m.queues.len() {
+            let mut at = start;
+            for _ in 0..self.m.queues.len() {
+                match self.m.queues[at].dead_letter {
+                    Some(next) if next as usize == start => {
+                        let name = &self.m.queues[start].name;
+                        return Err(KeyError::new(
+                            format!("queues.{name}.dead_letter"),
+                            "dead-letter queues form a loop back to this queue",
+                        ));
+                    }
+                    Some(next) => at = next as usize,
+                    None => break,
+                }
+            }
         }
         for (name, t) in &file.topics {
             let key = format!("topics.{name}");

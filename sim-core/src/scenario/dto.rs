@@ -332,6 +332,10 @@ pub struct MessageQueueFile {
     pub redelivery_backoff: Option<String>,
     #[serde(default)]
     pub redelivery_backoff_max: Option<String>,
+    /// A queue that receives the dead-lettered messages (with a consumer of
+    /// its own, as an SQS redrive target); default: they are only counted.
+    #[serde(default)]
+    pub dead_letter: Option<String>,
 }
 
 /// A topic and its subscriptions (each a queue of `queues`).
