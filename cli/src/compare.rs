@@ -516,13 +516,37 @@ fn seeds_line(seeds: &[u64]) -> String {
 
 // ---- chart --------------------------------------------------------------
 
-/// p99 latency over time of every entry in every scenario (first rep), on
-/// one chart; fault windows of the first scenario shaded.
-fn latency_chart(labels: &[String], first: &[&RunResult]) -> Option<Chart> {
+/// A time series drawn for every scenario on one overlay chart.
+struct Overlay {
+    scope: &'static str,
+    metric: &'static str,
+    /// "p99 latency", "publish → ack lag p99".
+    what: &'static str,
+    /// The subtitle's description of one value.
+    per_window: &'static str,
+}
+
+const ENTRY_P99: Overlay = Overlay {
+    scope: "entry",
+    metric: "p99_ms",
+    what: "p99 latency",
+    per_window: "p99 of successful requests",
+};
+
+const QUEUE_LAG: Overlay = Overlay {
+    scope: "queue",
+    metric: "lag_p99_ms",
+    what: "publish → ack lag p99",
+    per_window: "p99 of publish → ack",
+};
+
+/// `o` over time for every entry (or queue) of every scenario (first rep),
+/// on one chart; fault windows of the first scenario shaded.
+fn overlay_chart(labels: &[String], first: &[&RunResult], o: &Overlay) -> Option<Chart> {
     let mut entries: Vec<String> = Vec::new();
     for r in first {
         for s in &r.timeseries.series {
-            if s.scope == "entry" && s.metric == "p99_ms" && !entries.contains(&s.name) {
+            if s.scope == o.scope && s.metric == o.metric && !entries.contains(&s.name) {
                 entries.push(s.name.clone());
             }
         }
@@ -537,11 +561,11 @@ fn latency_chart(labels: &[String], first: &[&RunResult]) -> Option<Chart> {
             let Some(s) = ts
                 .series
                 .iter()
-                .find(|s| s.scope == "entry" && s.metric == "p99_ms" && &s.name == entry)
+                .find(|s| s.scope == o.scope && s.metric == o.metric && &s.name == entry)
             else {
                 continue;
             };
-            // A window without a successful request has no latency: a gap.
+            // A window without a success (or an ack) has no latency: a gap.
             let points = ts
                 .window_start_s
                 .iter()
@@ -574,25 +598,27 @@ fn latency_chart(labels: &[String], first: &[&RunResult]) -> Option<Chart> {
     let log = mn.is_finite() && mx / mn > 20.0;
     let title = if entries.len() == 1 {
         format!(
-            "p99 latency over time · {} · {}",
+            "{} over time · {} · {}",
+            o.what,
             entries[0],
             labels.join(" vs ")
         )
     } else {
-        format!("p99 latency over time · {}", labels.join(" vs "))
+        format!("{} over time · {}", o.what, labels.join(" vs "))
     };
     let mut c = LineChart::new(
         title,
         "simulated time (s)",
         if log {
-            "p99 latency (ms, log scale)"
+            format!("{} (ms, log scale)", o.what)
         } else {
-            "p99 latency (ms)"
+            format!("{} (ms)", o.what)
         },
     );
     let a = &first[0].summary;
     c.subtitle = format!(
-        "p99 of successful requests per {} s window · seed {}{} · shaded: faults of {} · where runs agree the lines coincide",
+        "{} per {} s window · seed {}{} · shaded: faults of {} · where runs agree the lines coincide",
+        o.per_window,
         reports::plot::fmt_num(first[0].timeseries.window_s),
         a.seed,
         if first.iter().all(|r| r.summary.seed == a.seed) {
@@ -758,8 +784,9 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
     };
     let json = to_json(&file);
 
+    let mut charts = Vec::new();
     if let Some(dir) = &args.out {
-        write_out(dir, &json, &labels, &first)?;
+        charts = write_out(dir, &json, &labels, &first)?;
     }
     if args.json {
         print!("{json}");
@@ -795,28 +822,34 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
     out.push_str(&render(&labels, reps, &metrics));
     if let Some(dir) = &args.out {
         out.push_str(&format!(
-            "wrote {0}/compare.json and {0}/compare-latency.svg, .png\n",
-            dir.display()
+            "wrote {0}/compare.json and {0}/{{{1}}}.svg, .png\n",
+            dir.display(),
+            charts.join(",")
         ));
     }
     print!("{out}");
     Ok(())
 }
 
+/// Writes compare.json and the overlay charts; returns the charts' stems.
 fn write_out(
     dir: &Path,
     json: &str,
     labels: &[String],
     first: &[RunResult],
-) -> Result<(), Failure> {
+) -> Result<Vec<&'static str>, Failure> {
     let io = |e: std::io::Error| Failure::Io(format!("cannot write to {}: {e}", dir.display()));
     std::fs::create_dir_all(dir).map_err(io)?;
     reports::atomic_write(&dir.join("compare.json"), json.as_bytes()).map_err(io)?;
     let first: Vec<&RunResult> = first.iter().collect();
-    if let Some(chart) = latency_chart(labels, &first) {
-        reports::write_chart(dir, "compare-latency", &chart).map_err(io)?;
+    let mut written = Vec::new();
+    for (stem, overlay) in [("compare-latency", &ENTRY_P99), ("compare-lag", &QUEUE_LAG)] {
+        if let Some(chart) = overlay_chart(labels, &first, overlay) {
+            reports::write_chart(dir, stem, &chart).map_err(io)?;
+            written.push(stem);
+        }
     }
-    Ok(())
+    Ok(written)
 }
 
 #[cfg(test)]

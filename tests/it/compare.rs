@@ -102,6 +102,41 @@ fn identical_scenarios_differ_by_exactly_zero() {
     assert!(nonzero_values > 20, "{nonzero_values}");
     assert!(out.join("compare-latency.png").exists());
     assert!(out.join("compare-latency.svg").exists());
+    assert!(
+        !out.join("compare-lag.png").exists(),
+        "no queue, no lag chart"
+    );
+}
+
+/// The same holds for the queue figures of a broker scenario, and the lag
+/// overlay is drawn.
+#[test]
+fn identical_broker_scenarios_differ_by_exactly_zero() {
+    let dir = temp_dir("compare-identical-broker");
+    let out = dir.join("out");
+    let a = scenario("checkout-async.toml");
+    ok(&[
+        "compare",
+        &a,
+        &a,
+        "--reps",
+        "2",
+        "--duration",
+        "80s",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let j = read_json(&out.join("compare.json"));
+    let m = metrics(&j);
+    let key = "queues.inventory-updates.duplicates";
+    assert!(m.contains_key(key), "{m:?}");
+    assert!(m[key]["scenarios"][0]["mean"].as_f64().unwrap() > 0.0);
+    for (key, metric) in m.iter().filter(|(k, _)| k.starts_with("queues.")) {
+        for d in metric["pairs"][0]["differences"].as_array().unwrap() {
+            assert_eq!(d.as_f64(), Some(0.0), "{key}");
+        }
+    }
+    assert!(out.join("compare-lag.png").exists());
 }
 
 /// The sd of the per-seed differences of checkout's mean latency.
