@@ -590,12 +590,7 @@ fn overlay_chart(labels: &[String], first: &[&RunResult], o: &Overlay) -> Option
             lines.push(reports::Line::new(name, points).styled(color, dash));
         }
     }
-    let (mn, mx) = lines
-        .iter()
-        .flat_map(|l| l.points.iter().map(|p| p.1))
-        .filter(|v| v.is_finite() && *v > 0.0)
-        .fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
-    let log = mn.is_finite() && mx / mn > 20.0;
+    let log = reports::charts::spans_decades(&lines);
     let title = if entries.len() == 1 {
         format!(
             "{} over time · {} · {}",

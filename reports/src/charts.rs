@@ -131,6 +131,45 @@ fn window_of(ts: &TimeSeries) -> f64 {
 
 const TIME: &str = "simulated time (s)";
 
+/// Whether the positive values of `lines` span more than a factor 20: then
+/// a log axis reads better.
+pub fn spans_decades(lines: &[Line]) -> bool {
+    let (mn, mx) = lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.1))
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
+    mn.is_finite() && mx / mn > 20.0
+}
+
+/// A line chart over simulated time with the run's bands and x range. The
+/// y axis is "`label` (`unit`)"; with `log_when_wide`, logarithmic when
+/// `spans_decades` (and the label says so).
+fn time_chart(
+    title: impl Into<String>,
+    (label, unit): (&str, &str),
+    subtitle: String,
+    lines: Vec<Line>,
+    bands: &[Band],
+    x_range: Option<(f64, f64)>,
+    log_when_wide: bool,
+) -> Chart {
+    let log = log_when_wide && spans_decades(&lines);
+    let y = match (unit.is_empty(), log) {
+        (true, false) => label.to_owned(),
+        (true, true) => format!("{label} (log scale)"),
+        (false, false) => format!("{label} ({unit})"),
+        (false, true) => format!("{label} ({unit}, log scale)"),
+    };
+    let mut c = LineChart::new(title, TIME, y);
+    c.subtitle = subtitle;
+    c.y_scale = if log { Scale::Log } else { Scale::Linear };
+    c.lines = lines;
+    c.bands = bands.to_vec();
+    c.x_range = x_range;
+    Chart::Lines(c)
+}
+
 /// Services in call-graph order: the entries' targets first, then breadth
 /// first along the edges `a->b`, then any other service in summary order,
 /// then services only the time series names.
@@ -306,30 +345,18 @@ fn latency_chart(
             }
         })
         .collect();
-    let vals = lines
-        .iter()
-        .flat_map(|l| l.points.iter().map(|p| p.1))
-        .filter(|v| v.is_finite() && *v > 0.0);
-    let (mn, mx) = vals.fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
-    let log = mn.is_finite() && mx / mn > 20.0;
-    let mut c = LineChart::new(
+    Some(time_chart(
         format!("Latency over time · {entry}"),
-        TIME,
-        if log {
-            "latency (ms, log scale)"
-        } else {
-            "latency (ms)"
-        },
-    );
-    c.subtitle = format!(
-        "percentiles of successful requests answered in each {} s window; gaps: no success in the window",
-        fmt_num(window)
-    );
-    c.y_scale = if log { Scale::Log } else { Scale::Linear };
-    c.lines = lines;
-    c.bands = bands.to_vec();
-    c.x_range = x_range;
-    Some(Chart::Lines(c))
+        ("latency", "ms"),
+        format!(
+            "percentiles of successful requests answered in each {} s window; gaps: no success in the window",
+            fmt_num(window)
+        ),
+        lines,
+        bands,
+        x_range,
+        true,
+    ))
 }
 
 fn outcome_name(metric: &str, values: &[f64]) -> String {
@@ -469,16 +496,15 @@ fn queues(
     if lines.is_empty() {
         return None;
     }
-    let mut c = LineChart::new(
+    Some(time_chart(
         "Accept queue length per service",
-        TIME,
-        "requests waiting for a thread",
-    );
-    c.subtitle = "time-weighted mean per window, all replicas together".into();
-    c.lines = lines;
-    c.bands = bands.to_vec();
-    c.x_range = x_range;
-    Some(Chart::Lines(c))
+        ("requests waiting for a thread", ""),
+        "time-weighted mean per window, all replicas together".into(),
+        lines,
+        bands,
+        x_range,
+        false,
+    ))
 }
 
 /// Waiting (solid) and unacknowledged (dashed) messages per queue, one
@@ -509,12 +535,15 @@ fn queue_backlog(
     if lines.is_empty() {
         return None;
     }
-    let mut c = LineChart::new("Queue backlog", TIME, "messages");
-    c.subtitle = "waiting for delivery (solid); not yet acknowledged, in processing included (dashed); mean per window".into();
-    c.lines = lines;
-    c.bands = bands.to_vec();
-    c.x_range = x_range;
-    Some(Chart::Lines(c))
+    Some(time_chart(
+        "Queue backlog",
+        ("messages", ""),
+        "waiting for delivery (solid); not yet acknowledged, in processing included (dashed); mean per window".into(),
+        lines,
+        bands,
+        x_range,
+        false,
+    ))
 }
 
 fn queue_age(
@@ -536,18 +565,16 @@ fn queue_age(
     if lines.is_empty() {
         return None;
     }
-    let mut c = LineChart::new(
+    Some(time_chart(
         "Oldest message age",
-        TIME,
-        "age of the oldest unacknowledged message (s)",
-    );
-    c.subtitle =
+        ("age of the oldest unacknowledged message", "s"),
         "largest in each window; it climbs one second per second while the oldest message waits"
-            .into();
-    c.lines = lines;
-    c.bands = bands.to_vec();
-    c.x_range = x_range;
-    Some(Chart::Lines(c))
+            .into(),
+        lines,
+        bands,
+        x_range,
+        false,
+    ))
 }
 
 /// The rates a queue's throughput panel draws: name, colour, dash, and
@@ -644,27 +671,15 @@ fn queue_lag(
     if lines.is_empty() {
         return None;
     }
-    let vals = lines
-        .iter()
-        .flat_map(|l| l.points.iter().map(|p| p.1))
-        .filter(|v| v.is_finite() && *v > 0.0);
-    let (mn, mx) = vals.fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
-    let log = mn.is_finite() && mx / mn > 20.0;
-    let mut c = LineChart::new(
+    Some(time_chart(
         "Publish → ack lag p99",
-        TIME,
-        if log {
-            "publish → acknowledgement, p99 (ms, log scale)"
-        } else {
-            "publish → acknowledgement, p99 (ms)"
-        },
-    );
-    c.subtitle = "99th percentile of the messages acknowledged in each window, from publish to ack; gaps: no ack in the window".into();
-    c.y_scale = if log { Scale::Log } else { Scale::Linear };
-    c.lines = lines;
-    c.bands = bands.to_vec();
-    c.x_range = x_range;
-    Some(Chart::Lines(c))
+        ("publish → acknowledgement, p99", "ms"),
+        "99th percentile of the messages acknowledged in each window, from publish to ack; gaps: no ack in the window".into(),
+        lines,
+        bands,
+        x_range,
+        true,
+    ))
 }
 
 fn edge_metric_name(metric: &str) -> String {
