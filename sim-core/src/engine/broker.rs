@@ -248,16 +248,14 @@ impl World<'_> {
             return Published::Failed;
         };
         let job = &mut self.jobs[j as usize];
-        let entry = (j, job.generation);
+        job.blocked = true;
+        let (entry, step) = ((j, job.generation), job.step);
         if first {
-            job.blocked = true;
             for &q in &publish.queues {
                 self.rec.queues[q as usize].publish_blocked += 1;
             }
-            let step = job.step;
             self.schedule_d(self.now + max, Kind::PublishTimeout, j, entry.1, step);
         }
-        self.jobs[j as usize].blocked = true;
         match full {
             Some(q) if self.msg.brokers[b].down == 0 => {
                 self.msg.queues[q as usize].blocked.push_back(entry)
@@ -314,7 +312,7 @@ impl World<'_> {
     }
 
     fn enqueue(&mut self, q: u32, poison: bool) {
-        let msg = super::broker::Message {
+        let msg = Message {
             generation: 0,
             state: MsgState::Ready,
             queue: q,
