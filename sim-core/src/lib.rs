@@ -13,15 +13,20 @@ pub mod dist;
 pub mod engine;
 pub mod metrics;
 pub mod model;
+pub mod options;
+pub mod outcome;
 pub mod output;
 pub mod patterns;
 pub mod recovery;
 pub mod rng;
 pub mod scenario;
 pub mod slo;
+pub mod streams;
 pub mod time;
 
-pub use engine::{RunOptions, run};
+pub use engine::run;
+pub use options::RunOptions;
+pub use outcome::Outcome;
 pub use output::RunResult;
 pub use scenario::{Override, Scenario, ScenarioError, load};
 

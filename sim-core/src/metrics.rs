@@ -14,8 +14,9 @@ use hdrhistogram::Histogram;
 
 pub use queues::{QUEUE_METRICS, QueueStats};
 
-use crate::engine::{Outcome, RunOptions};
 use crate::model::{Model, UNBOUNDED};
+use crate::options::RunOptions;
+use crate::outcome::Outcome;
 use crate::output::*;
 use crate::time::{Nanos, millis, secs};
 

@@ -63,8 +63,6 @@ pub struct Service {
     pub queue: u32,
     /// The service's operations, in file order; the first is the default.
     pub ops: Vec<OpId>,
-    /// Stream of every work time sampled at this service.
-    pub work_stream: String,
     /// Admission control at the door, per replica.
     pub admission: Admission,
     pub balancer: crate::scenario::dto::Balancer,
@@ -166,8 +164,6 @@ pub struct Publish {
     pub when_full: WhenFull,
     /// Probability that a message is poison: every delivery of it fails.
     pub poison: f64,
-    /// Stream of the poison coin flips.
-    pub stream: String,
 }
 
 /// No resilience policy on a call.

@@ -200,3 +200,90 @@ concurrency = 4
     assert_eq!(a.entries["w"].latency_ms, b.entries["w"].latency_ms);
     assert!(b.queues["audit-log"].acked > 0);
 }
+
+/// A chain with jittered retries and a publish step: every random process
+/// of the unchanged part draws from streams named by identity, so services,
+/// calls and publish steps inserted *before* and *after* it in the file
+/// (which shift every list index of the model: call specs, publish steps,
+/// edges, services) move none of its figures.
+#[test]
+fn services_inserted_before_and_after_move_no_draw() {
+    let head = "name = \"ins\"\nduration = \"15s\"\n[network]\n\
+                latency = { dist = \"lognormal\", median = \"0.4ms\", p99 = \"2ms\" }\n";
+    let core = r#"
+[workload.front]
+target = "a"
+rate = 300
+[services.a]
+threads = 16
+queue = 20
+steps = [
+  { work = { dist = "exponential", mean = "2ms" } },
+  { call = "b", timeout = "20ms", retry = { max_attempts = 3, backoff = "exponential", initial_interval = "5ms", jitter = "full" } },
+  { publish = "jobs" },
+]
+[services.b]
+threads = 4
+queue = 10
+steps = [{ work = { dist = "exponential", mean = "3ms" } }]
+[services.worker]
+threads = 8
+steps = [{ work = { dist = "exponential", mean = "1ms" } }]
+[queues.jobs]
+consumer = "worker"
+concurrency = 8
+[[fault]]
+target = "b"
+slowdown = 6
+at = "5s"
+for = "3s"
+"#;
+    // A caller with jittered retries of its own and a second producer to
+    // `jobs`: placed first, they take the indices `a`'s call and publish
+    // step had in the model's lists.
+    let before = r#"
+[workload.early]
+target = "x"
+rate = 40
+[services.x]
+threads = 4
+steps = [
+  { call = "v", timeout = "2ms", retry = { max_attempts = 3, backoff = "constant", initial_interval = "2ms", jitter = "full" } },
+  { publish = "jobs" },
+]
+[services.v]
+threads = 2
+steps = [{ work = { dist = "exponential", mean = "2ms" } }]
+"#;
+    let after = r#"
+[workload.late]
+target = "y"
+rate = 30
+[services.y]
+threads = 2
+steps = [{ call = "z", timeout = "1ms", retry = { max_attempts = 2, initial_interval = "1ms", jitter = "full" } }]
+[services.z]
+threads = 2
+steps = [{ work = { dist = "exponential", mean = "1ms" } }]
+"#;
+    let base = run_toml(&format!("{head}{core}"), 4).summary;
+    assert!(base.edges["a->b"].retries > 100, "the test needs retries");
+    for extra in [
+        format!("{head}{before}{core}"),
+        format!("{head}{core}{after}"),
+        format!("{head}{before}{core}{after}"),
+    ] {
+        let more = run_toml(&extra, 4).summary;
+        assert!(more.edges["a->b"].retries > 0);
+        assert_eq!(base.entries["front"], more.entries["front"]);
+        assert_eq!(base.edges["a->b"], more.edges["a->b"]);
+        for s in ["a", "b"] {
+            let (x, y) = (&base.services[s], &more.services[s]);
+            assert_eq!(
+                (x.arrivals, x.completed, &x.queue_wait_ms, &x.sojourn_ms),
+                (y.arrivals, y.completed, &y.queue_wait_ms, &y.sojourn_ms),
+                "service {s} changed"
+            );
+        }
+    }
+}

@@ -32,9 +32,15 @@ use std::collections::{BTreeSet, VecDeque};
 
 use rand_chacha::ChaCha8Rng;
 
-use super::{JobState, Kind, NEVER, Outcome, World};
-use crate::model::{CONSUMER, WhenFull};
+use super::World;
+use super::arena::{Arena, Slot};
+use super::event::Ev;
+use super::ids::{JobId, MsgId};
+use super::records::{Job, JobState, NEVER, Parent};
+use crate::model::WhenFull;
+use crate::outcome::Outcome;
 use crate::rng::stream;
+use crate::streams;
 use crate::time::Nanos;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,19 +70,31 @@ pub(super) struct Message {
     /// Processings still running (current and expired deliveries).
     pub outstanding: u32,
     pub poison: bool,
-    /// The job of the current delivery.
-    pub job: u32,
-    pub job_gen: u32,
+    /// The job of the current delivery and its generation.
+    pub job: Option<(JobId, u32)>,
+}
+
+impl Slot for Message {
+    fn generation(&self) -> u32 {
+        self.generation
+    }
+    fn with_generation(self, generation: u32) -> Self {
+        Message { generation, ..self }
+    }
+    fn retire(&mut self) {
+        self.state = MsgState::Free;
+        self.generation = self.generation.wrapping_add(1);
+    }
 }
 
 pub(super) struct QueueState {
-    ready: VecDeque<u32>,
+    ready: VecDeque<MsgId>,
     /// Unacknowledged messages (ready, in flight, delayed).
     unacked: u32,
     /// Unacknowledged messages by publish time, for the oldest's age.
-    by_age: BTreeSet<(Nanos, u32)>,
+    by_age: BTreeSet<(Nanos, MsgId)>,
     /// Producers waiting for space: (job, job generation).
-    blocked: VecDeque<(u32, u32)>,
+    blocked: VecDeque<(JobId, u32)>,
     /// Busy consumer workers per replica of the consumer service.
     busy: Vec<u32>,
     /// Where the next delivery starts looking for an idle replica.
@@ -89,7 +107,7 @@ pub(super) struct BrokerState {
     /// Acknowledgement latency × this.
     slow: f64,
     /// Producers waiting for the broker to come back.
-    blocked: VecDeque<(u32, u32)>,
+    blocked: VecDeque<(JobId, u32)>,
 }
 
 /// What became of a publish attempt.
@@ -102,8 +120,7 @@ enum Published {
 }
 
 pub(super) struct Messaging {
-    pub messages: Vec<Message>,
-    free: Vec<u32>,
+    messages: Arena<MsgId, Message>,
     /// Messages neither acknowledged nor dead-lettered.
     pub live: u32,
     pub queues: Vec<QueueState>,
@@ -124,9 +141,9 @@ impl Messaging {
         for (q, queue) in m.queues.iter().enumerate() {
             consumed_by[queue.service as usize].push(q as u32);
         }
+        let sites = streams::publish_sites(m);
         Messaging {
-            messages: Vec::new(),
-            free: Vec::new(),
+            messages: Arena::with_capacity(0),
             live: 0,
             queues: m
                 .queues
@@ -150,59 +167,59 @@ impl Messaging {
                 })
                 .collect(),
             consumed_by,
-            poison_rng: per_publish_step(m, seed, |p| p.stream.clone()),
-            ack_rng: per_publish_step(m, seed, |p| {
-                format!(
-                    "broker/{}/ack/{}",
-                    m.brokers[p.broker as usize].name, p.target
-                )
-            }),
+            poison_rng: m
+                .publishes
+                .iter()
+                .zip(&sites)
+                .map(|(p, site)| stream(seed, &streams::poison(&p.target, site)))
+                .collect(),
+            ack_rng: m
+                .publishes
+                .iter()
+                .zip(&sites)
+                .map(|(p, site)| {
+                    let b = &m.brokers[p.broker as usize];
+                    stream(seed, &streams::ack(b, &p.target, site))
+                })
+                .collect(),
             delivery_rng: m
                 .queues
                 .iter()
-                .map(|q| {
-                    let b = &m.brokers[q.broker as usize].name;
-                    stream(seed, &format!("broker/{b}/delivery/{}", q.name))
-                })
+                .map(|q| stream(seed, &streams::delivery(&m.brokers[q.broker as usize], q)))
                 .collect(),
         }
     }
-}
 
-/// One stream per publish step, named by `name`. Steps aiming at the same
-/// target would otherwise share a name and draw the very same numbers; the
-/// first keeps the name, the n-th gets `/n` added.
-fn per_publish_step(
-    m: &crate::model::Model,
-    seed: u64,
-    name: impl Fn(&crate::model::Publish) -> String,
-) -> Vec<ChaCha8Rng> {
-    m.publishes
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let n = m.publishes[..i]
-                .iter()
-                .filter(|o| o.target == p.target)
-                .count();
-            if n == 0 {
-                stream(seed, &name(p))
-            } else {
-                stream(seed, &format!("{}/{}", name(p), n + 1))
-            }
-        })
-        .collect()
+    /// Whether `msg`'s delivery of generation `g` still awaits its
+    /// acknowledgement.
+    pub fn is_in_flight(&self, msg: MsgId, g: u32) -> bool {
+        let m = &self.messages[msg];
+        m.generation == g && m.state == MsgState::InFlight
+    }
+
+    /// Whether `msg` (generation `g`) waits for its redelivery backoff.
+    pub fn is_delayed(&self, msg: MsgId, g: u32) -> bool {
+        let m = &self.messages[msg];
+        m.generation == g && m.state == MsgState::Delayed
+    }
+
+    /// No settled message with no processing left still holds its slot.
+    pub fn no_settled_message_left(&self) -> bool {
+        self.messages
+            .iter()
+            .all(|m| m.state != MsgState::Done || m.outstanding > 0)
+    }
 }
 
 impl World<'_> {
     // ---------------------------------------------------------- publish --
 
     /// A job reaches a `publish` step.
-    pub(super) fn publish_step(&mut self, j: u32, p: u32) {
+    pub(super) fn publish_step(&mut self, j: JobId, p: u32) {
         self.try_publish(j, p, true);
     }
 
-    fn try_publish(&mut self, j: u32, p: u32, first: bool) {
+    fn try_publish(&mut self, j: JobId, p: u32, first: bool) {
         match self.offer(j, p, first) {
             Published::Accepted => {
                 let b = self.m.publishes[p as usize].broker as usize;
@@ -212,8 +229,8 @@ impl World<'_> {
                 if slow != 1.0 {
                     t = (t as f64 * slow).round() as Nanos;
                 }
-                let g = self.jobs[j as usize].generation;
-                self.schedule(self.now + t, Kind::WorkDone, j, g);
+                let generation = self.jobs[j].generation;
+                self.schedule(self.now + t, Ev::WorkDone { job: j, generation });
             }
             Published::Blocked => {}
             Published::Failed => {
@@ -226,7 +243,7 @@ impl World<'_> {
     }
 
     /// Hands the message to every target queue, or finds why it cannot.
-    fn offer(&mut self, j: u32, p: u32, first: bool) -> Published {
+    fn offer(&mut self, j: JobId, p: u32, first: bool) -> Published {
         let publish = &self.m.publishes[p as usize];
         let b = publish.broker as usize;
         let full = publish.queues.iter().copied().find(|&q| {
@@ -247,14 +264,19 @@ impl World<'_> {
         let WhenFull::Block(max) = publish.when_full else {
             return Published::Failed;
         };
-        let job = &mut self.jobs[j as usize];
+        let job = &mut self.jobs[j];
         job.blocked = true;
         let (entry, step) = ((j, job.generation), job.step);
         if first {
             for &q in &publish.queues {
                 self.rec.queues[q as usize].publish_blocked += 1;
             }
-            self.schedule_d(self.now + max, Kind::PublishTimeout, j, entry.1, step);
+            let ev = Ev::PublishTimeout {
+                job: j,
+                generation: entry.1,
+                step,
+            };
+            self.schedule_after(max, ev);
         }
         match full {
             Some(q) if self.msg.brokers[b].down == 0 => {
@@ -266,9 +288,9 @@ impl World<'_> {
     }
 
     /// A blocked producer's wait ran out.
-    pub(super) fn on_publish_timeout(&mut self, j: u32) {
-        self.jobs[j as usize].blocked = false;
-        let step = self.jobs[j as usize].step;
+    pub(super) fn on_publish_timeout(&mut self, j: JobId) {
+        self.jobs[j].blocked = false;
+        let step = self.jobs[j].step;
         let crate::model::Step::Publish(p) = self.m.steps[step as usize] else {
             unreachable!("blocked jobs stand at a publish step")
         };
@@ -296,7 +318,7 @@ impl World<'_> {
             let Some((j, g)) = list.pop_front() else {
                 return;
             };
-            let job = &mut self.jobs[j as usize];
+            let job = &mut self.jobs[j];
             if job.generation != g || !job.blocked || job.state != JobState::Running {
                 continue; // timed out or cut off meanwhile
             }
@@ -321,17 +343,9 @@ impl World<'_> {
             processed: 0,
             outstanding: 0,
             poison,
-            job: 0,
-            job_gen: 0,
+            job: None,
         };
-        let id = if let Some(i) = self.msg.free.pop() {
-            let generation = self.msg.messages[i as usize].generation;
-            self.msg.messages[i as usize] = Message { generation, ..msg };
-            i
-        } else {
-            self.msg.messages.push(msg);
-            (self.msg.messages.len() - 1) as u32
-        };
+        let id = self.msg.messages.alloc(msg);
         self.msg.live += 1;
         let now = self.now;
         let qs = &mut self.msg.queues[q as usize];
@@ -424,7 +438,7 @@ impl World<'_> {
         let queue = &self.m.queues[q as usize];
         let s = queue.service;
         let now = self.now;
-        let msg = &mut self.msg.messages[id as usize];
+        let msg = &mut self.msg.messages[id];
         msg.deliveries += 1;
         msg.generation = msg.generation.wrapping_add(1);
         msg.state = MsgState::InFlight;
@@ -440,43 +454,63 @@ impl World<'_> {
             st.redelivered += 1;
         }
         self.msg.queues[q as usize].busy[r as usize] += 1;
-        let j = self.alloc_job(s, queue.consumer, (id, generation), CONSUMER, NEVER);
-        let job = &mut self.jobs[j as usize];
+        let parent = Parent::Message {
+            msg: id,
+            generation,
+        };
+        let j = self.alloc_job(s, queue.consumer, parent, NEVER);
+        let job = &mut self.jobs[j];
         job.replica = r;
         job.state = JobState::Running;
         job.t_arrive = now;
         job.t_start = now;
         let job_gen = job.generation;
-        let msg = &mut self.msg.messages[id as usize];
-        msg.job = j;
-        msg.job_gen = job_gen;
+        let msg = &mut self.msg.messages[id];
+        msg.job = Some((j, job_gen));
         self.replicas[s as usize][r as usize].busy += 1;
         let svc = &mut self.rec.services[s as usize];
         svc.arrivals += 1;
         svc.add_busy(now, 1);
         svc.record_wait(now, 0);
-        self.schedule(now + queue.visibility, Kind::Visibility, id, generation);
+        self.schedule_after(
+            queue.visibility,
+            Ev::Visibility {
+                msg: id,
+                generation,
+            },
+        );
         let b = queue.broker as usize;
         let hop = self.m.dists[self.m.brokers[b].delivery as usize]
             .sample(&mut self.msg.delivery_rng[q as usize]);
-        self.schedule(now + hop, Kind::Delivered, j, job_gen);
+        self.schedule(
+            now + hop,
+            Ev::Delivered {
+                job: j,
+                generation: job_gen,
+            },
+        );
     }
 
     /// A consumer's processing ended (its thread is already released, or
     /// was lost to a crash).
-    pub(super) fn consumer_done(&mut self, job: super::Job, mut outcome: Outcome) {
-        let id = job.parent_attempt;
+    pub(super) fn consumer_done(
+        &mut self,
+        job: Job,
+        id: MsgId,
+        delivery: u32,
+        mut outcome: Outcome,
+    ) {
         let now = self.now;
-        let msg = self.msg.messages[id as usize];
+        let msg = self.msg.messages[id];
         let q = msg.queue as usize;
         let queue = &self.m.queues[q];
         self.msg.queues[q].busy[job.replica as usize] -= 1;
-        self.msg.messages[id as usize].outstanding -= 1;
+        self.msg.messages[id].outstanding -= 1;
         self.rec.queues[q].add_consumers(now, -1);
         if msg.poison && outcome.is_success() {
             outcome = Outcome::Error;
         }
-        let current = msg.generation == job.parent_gen && msg.state == MsgState::InFlight;
+        let current = msg.generation == delivery && msg.state == MsgState::InFlight;
         let down = self.msg.brokers[queue.broker as usize].down > 0;
         if outcome.is_success() {
             let st = &mut self.rec.queues[q];
@@ -486,7 +520,7 @@ impl World<'_> {
                     st.duplicate_side_effects += 1;
                 }
             }
-            self.msg.messages[id as usize].processed += 1;
+            self.msg.messages[id].processed += 1;
             if !current {
                 st.late_acks += 1;
             } else if down {
@@ -499,9 +533,7 @@ impl World<'_> {
         } else if current && !down && outcome != Outcome::Refused {
             self.retry_or_dead_letter(id);
         }
-        if self.msg.messages[id as usize].state == MsgState::Done
-            && self.msg.messages[id as usize].outstanding == 0
-        {
+        if self.msg.messages[id].state == MsgState::Done && self.msg.messages[id].outstanding == 0 {
             self.free_message(id);
         }
         self.dispatch(q as u32);
@@ -509,8 +541,8 @@ impl World<'_> {
 
     /// The current delivery of `id` stopped counting (nack or expired):
     /// redeliver after the backoff, or dead-letter.
-    fn retry_or_dead_letter(&mut self, id: u32) {
-        let msg = &mut self.msg.messages[id as usize];
+    fn retry_or_dead_letter(&mut self, id: MsgId) {
+        let msg = &mut self.msg.messages[id];
         msg.generation = msg.generation.wrapping_add(1);
         let q = msg.queue as usize;
         let queue = &self.m.queues[q];
@@ -532,22 +564,29 @@ impl World<'_> {
             .saturating_mul(1u64 << shift)
             .min(queue.backoff_max);
         let generation = msg.generation;
-        self.schedule(self.now + wait, Kind::Redeliver, id, generation);
+        self.schedule(
+            self.now + wait,
+            Ev::Redeliver {
+                msg: id,
+                generation,
+            },
+        );
     }
 
     /// A delivery's visibility timeout expired before its acknowledgement.
-    pub(super) fn on_visibility(&mut self, id: u32) {
-        let msg = self.msg.messages[id as usize];
+    pub(super) fn on_visibility(&mut self, id: MsgId) {
+        let msg = self.msg.messages[id];
         self.rec.queues[msg.queue as usize].visibility_expired += 1;
-        let job = &mut self.jobs[msg.job as usize];
-        if job.generation == msg.job_gen {
-            job.abandoned_at = self.now;
+        if let Some((j, g)) = msg.job
+            && self.jobs[j].generation == g
+        {
+            self.jobs[j].abandoned_at = self.now;
         }
         self.retry_or_dead_letter(id);
         // Dead-lettered with no processing left (the consumer was cut off
         // by a crash, or its acknowledgement was lost in an outage): no
         // `consumer_done` will come to free the slot.
-        let msg = &self.msg.messages[id as usize];
+        let msg = &self.msg.messages[id];
         if msg.state == MsgState::Done && msg.outstanding == 0 {
             self.free_message(id);
         }
@@ -555,8 +594,8 @@ impl World<'_> {
 
     /// A message's redelivery backoff is over: it is visible again, at the
     /// back of its queue.
-    pub(super) fn on_redeliver(&mut self, id: u32) {
-        let msg = &mut self.msg.messages[id as usize];
+    pub(super) fn on_redeliver(&mut self, id: MsgId) {
+        let msg = &mut self.msg.messages[id];
         msg.state = MsgState::Ready;
         let q = msg.queue;
         self.msg.queues[q as usize].ready.push_back(id);
@@ -566,9 +605,9 @@ impl World<'_> {
 
     /// The message leaves its queue for good (acknowledged or
     /// dead-lettered): space frees for blocked producers.
-    fn settle(&mut self, id: u32) {
+    fn settle(&mut self, id: MsgId) {
         let now = self.now;
-        let msg = &mut self.msg.messages[id as usize];
+        let msg = &mut self.msg.messages[id];
         msg.state = MsgState::Done;
         let (q, published) = (msg.queue as usize, msg.published);
         self.msg.live -= 1;
@@ -584,11 +623,8 @@ impl World<'_> {
         }
     }
 
-    fn free_message(&mut self, id: u32) {
-        let msg = &mut self.msg.messages[id as usize];
-        msg.state = MsgState::Free;
-        msg.generation = msg.generation.wrapping_add(1);
-        self.msg.free.push(id);
+    fn free_message(&mut self, id: MsgId) {
+        self.msg.messages.free(id);
     }
 
     // ----------------------------------------------------------- faults --

@@ -720,7 +720,6 @@ impl Builder<'_> {
             queues,
             when_full,
             poison,
-            stream: format!("poison/{target}"),
         })
     }
 
@@ -804,7 +803,7 @@ impl Builder<'_> {
                 }
                 FaultKind::SlowBroker(x)
             };
-            let stream = format!("fault/{}/{}/{}", f.target, kind.label(), f.at);
+            let stream = crate::streams::fault(&f.target, kind.label(), &f.at);
             return Ok(Fault {
                 kind,
                 target: f.target.clone(),
@@ -945,7 +944,7 @@ impl Builder<'_> {
                 "name a service: only `latency` and `partition` faults target an edge",
             ));
         }
-        let stream = format!("fault/{}/{}/{}", f.target, kind.label(), f.at);
+        let stream = crate::streams::fault(&f.target, kind.label(), &f.at);
         Ok(Fault {
             source,
             broker: None,
@@ -1063,7 +1062,6 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             threads: s.threads,
             queue,
             ops,
-            work_stream: format!("work/{name}"),
             balancer: s.balancer.unwrap_or(super::dto::Balancer::RoundRobin),
             cores: match s.cores {
                 Some(0) => return Err(KeyError::new(format!("{key}.cores"), "must be at least 1")),

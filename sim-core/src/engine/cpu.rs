@@ -1,0 +1,214 @@
+//! Processor sharing on a replica's cores (`cores = N`): every job in a
+//! work step shares the cores equally (egalitarian processor sharing).
+//!
+//! Each job's finish is fixed in *virtual* time when its work starts, and
+//! virtual time runs at `min(1, cores / active)`. The active jobs sit in a
+//! heap on virtual finish, so an event costs O(log active) — a replica with
+//! a thousand cores costs about what one with ten does. Jobs finishing at
+//! the same moment go on in the order their work started.
+//!
+//! Owns the CPU schedule of each replica; must not run steps itself (it
+//! hands finished jobs back to `service`).
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use super::World;
+use super::event::Ev;
+use super::ids::JobId;
+use crate::time::Nanos;
+
+/// A job in a work step on a processor-sharing replica.
+#[derive(Clone, Copy, Debug)]
+struct Running {
+    /// Virtual time at which its work is done.
+    finish: f64,
+    /// Order its work started in (ties in `finish` go by this).
+    order: u64,
+    job: JobId,
+    generation: u32,
+}
+
+impl PartialEq for Running {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for Running {}
+impl PartialOrd for Running {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Running {
+    /// Reversed: the max-heap's top is the earliest finish.
+    fn cmp(&self, o: &Self) -> Ordering {
+        o.finish
+            .total_cmp(&self.finish)
+            .then(o.order.cmp(&self.order))
+    }
+}
+
+/// Egalitarian processor sharing on one replica's cores.
+pub(super) struct Cpu {
+    cores: u32,
+    /// Virtual nanoseconds of work done per job so far.
+    vclock: f64,
+    last: Nanos,
+    active: BinaryHeap<Running>,
+    started: u64,
+    /// Bumped whenever the next completion is re-armed: older `CpuDone`
+    /// events are stale.
+    generation: u32,
+}
+
+impl Cpu {
+    pub(super) fn new(cores: u32) -> Cpu {
+        Cpu {
+            cores,
+            vclock: 0.0,
+            last: 0,
+            active: BinaryHeap::new(),
+            started: 0,
+            generation: 0,
+        }
+    }
+
+    pub(super) fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    fn rate(&self) -> f64 {
+        let n = self.active.len() as f64;
+        if n <= f64::from(self.cores) {
+            1.0
+        } else {
+            f64::from(self.cores) / n
+        }
+    }
+
+    fn advance(&mut self, now: Nanos) {
+        self.vclock += (now - self.last) as f64 * self.rate();
+        self.last = now;
+    }
+
+    /// When the next job finishes, in real time.
+    fn next_done(&self, now: Nanos) -> Option<Nanos> {
+        self.active.peek().map(|r| {
+            let wait = ((r.finish - self.vclock).max(0.0) / self.rate()).ceil();
+            now.saturating_add(wait as Nanos)
+        })
+    }
+
+    /// A job starts `work` nanoseconds of work.
+    fn start(&mut self, now: Nanos, job: JobId, generation: u32, work: Nanos) {
+        self.advance(now);
+        self.active.push(Running {
+            finish: self.vclock + work as f64,
+            order: self.started,
+            job,
+            generation,
+        });
+        self.started += 1;
+    }
+
+    /// Takes a job off the CPU (its replica crashed).
+    pub(super) fn remove(&mut self, now: Nanos, job: JobId) {
+        self.advance(now);
+        self.active.retain(|r| r.job != job);
+    }
+
+    /// Moves the jobs whose work is done into `done`, in the order their
+    /// work started.
+    fn take_done(&mut self, now: Nanos, done: &mut Vec<(u64, JobId, u32)>) {
+        self.advance(now);
+        // Half a nanosecond of slack: completion times are rounded up.
+        let v = self.vclock + 0.5;
+        while let Some(r) = self.active.peek()
+            && r.finish <= v
+        {
+            let r = self.active.pop().expect("peeked");
+            done.push((r.order, r.job, r.generation));
+        }
+        done.sort_unstable_by_key(|d| d.0);
+    }
+}
+
+impl World<'_> {
+    /// A job on a processor-sharing replica starts a work step.
+    pub(super) fn start_cpu_work(&mut self, s: usize, r: usize, job: JobId, work: Nanos) {
+        let generation = self.jobs[job].generation;
+        let cpu = self.replicas[s][r]
+            .cpu
+            .as_mut()
+            .expect("a CPU-limited replica");
+        cpu.start(self.now, job, generation, work);
+        self.reschedule_cpu(s, r);
+    }
+
+    /// Arms the replica's next processor-sharing completion (older ones
+    /// become stale).
+    pub(super) fn reschedule_cpu(&mut self, s: usize, r: usize) {
+        let now = self.now;
+        let cpu = self.replicas[s][r]
+            .cpu
+            .as_mut()
+            .expect("a CPU-limited replica");
+        cpu.generation = cpu.generation.wrapping_add(1);
+        if let Some(t) = cpu.next_done(now) {
+            let generation = cpu.generation;
+            self.schedule(
+                t,
+                Ev::CpuDone {
+                    service: s as u32,
+                    replica: r as u32,
+                    generation,
+                },
+            );
+        }
+    }
+
+    /// Jobs whose work is done leave the CPU and go on to their next step.
+    pub(super) fn on_cpu_done(&mut self, s: usize, r: usize) {
+        let mut done = std::mem::take(&mut self.cpu_done);
+        self.replicas[s][r]
+            .cpu
+            .as_mut()
+            .expect("a CPU-limited replica")
+            .take_done(self.now, &mut done);
+        self.reschedule_cpu(s, r);
+        for &(_, j, g) in &done {
+            if self.jobs[j].generation == g {
+                self.jobs[j].step += 1;
+                self.run_steps(j);
+            }
+        }
+        done.clear();
+        self.cpu_done = done;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_share_the_cores_and_leave_in_finish_then_start_order() {
+        let mut cpu = Cpu::new(2);
+        // Four jobs of 10, 20, 10 and 30 ns at time 0 on 2 cores: rate 1/2.
+        for (k, w) in [10, 20, 10, 30].into_iter().enumerate() {
+            cpu.start(0, JobId(k as u32), 0, w);
+        }
+        assert_eq!(cpu.next_done(0), Some(20), "10 ns of work at half speed");
+        let mut done = Vec::new();
+        cpu.take_done(20, &mut done);
+        let ids: Vec<u32> = done.iter().map(|d| d.1.0).collect();
+        assert_eq!(ids, [0, 2], "equal finishes leave in start order");
+        // Two left (10 and 20 ns to go) on 2 cores: full speed.
+        assert_eq!(cpu.next_done(20), Some(30));
+        done.clear();
+        cpu.take_done(30, &mut done);
+        assert_eq!(done.iter().map(|d| d.1.0).collect::<Vec<_>>(), [1]);
+        assert_eq!(cpu.next_done(30), Some(40));
+    }
+}

@@ -1,0 +1,167 @@
+//! Faults: the start and end of each fault window and its effect on
+//! replicas (slowdown, crash, hang, lost threads, pause, injected errors),
+//! edges (latency, partition), sources (surges) and brokers.
+//!
+//! Owns the bookkeeping of which faults are in force; must not schedule
+//! fault windows (the world does at start) or draw from another process's
+//! stream.
+
+use super::World;
+use super::ids::JobId;
+use super::records::JobState;
+use crate::model::FaultKind;
+use crate::outcome::Outcome;
+
+impl World<'_> {
+    pub(super) fn on_fault(&mut self, f: usize, starting: bool) {
+        let fault = &self.m.faults[f];
+        match fault.kind {
+            FaultKind::Latency(_) => {
+                for &e in &fault.edges {
+                    let list = &mut self.edge_faults[e as usize];
+                    if starting {
+                        list.push(f as u32);
+                    } else {
+                        list.retain(|x| *x != f as u32);
+                    }
+                }
+            }
+            FaultKind::Partition => {
+                for &e in &fault.edges {
+                    if starting {
+                        self.partitioned[e as usize] += 1;
+                    } else {
+                        self.partitioned[e as usize] -= 1;
+                    }
+                }
+            }
+            FaultKind::Outage | FaultKind::SlowBroker(_) => {
+                self.broker_fault(fault.broker.expect("broker faults name a broker") as usize);
+            }
+            FaultKind::Surge(_) => {
+                let src = fault.source.expect("a surge names a source") as usize;
+                let factor: f64 = (0..self.m.faults.len())
+                    .filter(|&g| {
+                        let other = &self.m.faults[g];
+                        other.source == Some(src as u32)
+                            && other.start <= self.now
+                            && self.now < other.end
+                            && (g != f || starting)
+                    })
+                    .map(|g| match self.m.faults[g].kind {
+                        FaultKind::Surge(x) => x,
+                        _ => 1.0,
+                    })
+                    .product();
+                let st = &mut self.sources[src];
+                st.anchor = (st.last, st.sent);
+                st.factor = factor;
+            }
+            FaultKind::Slowdown(_)
+            | FaultKind::Errors(_)
+            | FaultKind::Crash
+            | FaultKind::Hang
+            | FaultKind::LostThreads(_)
+            | FaultKind::Pause => {
+                let s = fault.service.expect("service faults name a service") as usize;
+                if starting {
+                    self.svc_faults[s].push(f as u32);
+                } else {
+                    self.svc_faults[s].retain(|x| *x != f as u32);
+                }
+                self.recompute_replicas(s);
+                if starting && matches!(fault.kind, FaultKind::Crash) {
+                    self.crash(s, fault.replica);
+                }
+                if !starting {
+                    // Capacity is back: queued requests and consumers take
+                    // the threads.
+                    for r in 0..self.replicas[s].len() {
+                        self.refill(s, r);
+                    }
+                }
+            }
+        }
+    }
+
+    fn recompute_replicas(&mut self, s: usize) {
+        for (r, rep) in self.replicas[s].iter_mut().enumerate() {
+            rep.slowdown = 1.0;
+            rep.crashed = 0;
+            rep.hung = 0;
+            rep.lost = 0;
+            rep.paused_until = 0;
+            for &f in &self.svc_faults[s] {
+                let fault = &self.m.faults[f as usize];
+                if fault.replica.is_some_and(|x| x as usize != r) {
+                    continue;
+                }
+                match fault.kind {
+                    FaultKind::Slowdown(x) => rep.slowdown *= x,
+                    FaultKind::Crash => rep.crashed += 1,
+                    FaultKind::Hang => rep.hung += 1,
+                    FaultKind::LostThreads(n) => {
+                        rep.lost = (rep.lost + n).min(self.m.services[s].threads)
+                    }
+                    FaultKind::Pause => rep.paused_until = rep.paused_until.max(fault.end),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// A crash loses the work in progress: queued and running jobs of the
+    /// replicas hit are cut off and their callers told at once (a hop away).
+    fn crash(&mut self, s: usize, only: Option<u32>) {
+        for i in 0..self.jobs.len() as u32 {
+            let j = JobId(i);
+            let job = self.jobs[j];
+            if job.service as usize != s
+                || only.is_some_and(|r| r != job.replica)
+                || !matches!(job.state, JobState::Queued | JobState::Running)
+            {
+                continue;
+            }
+            let now = self.now;
+            if job.state == JobState::Queued {
+                self.rec.services[s].add_queued(now, -1);
+            } else {
+                self.rec.services[s].add_busy(now, -1);
+                let rep = &mut self.replicas[s][job.replica as usize];
+                rep.busy -= 1;
+                if let Some(cpu) = &mut rep.cpu {
+                    cpu.remove(now, j);
+                }
+            }
+            self.rec.services[s].refused += 1;
+            self.refuse(j, Outcome::Refused);
+        }
+        for (r, rep) in self.replicas[s].iter_mut().enumerate() {
+            if only.is_none_or(|x| x as usize == r) {
+                rep.queue.clear();
+            }
+        }
+        for r in 0..self.replicas[s].len() {
+            if self.replicas[s][r].cpu.is_some() {
+                self.reschedule_cpu(s, r);
+            }
+        }
+    }
+
+    /// Whether an injected-errors fault in force turns this answer into an
+    /// error.
+    pub(super) fn inject_error(&mut self, s: usize, replica: u32) -> bool {
+        let mut hit = false;
+        for k in 0..self.svc_faults[s].len() {
+            let f = self.svc_faults[s][k] as usize;
+            let fault = &self.m.faults[f];
+            if let FaultKind::Errors(p) = fault.kind
+                && fault.replica.is_none_or(|r| r == replica)
+            {
+                let u: f64 = rand::RngExt::random(&mut self.fault_rng[f]);
+                hit |= u < p;
+            }
+        }
+        hit
+    }
+}

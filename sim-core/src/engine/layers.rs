@@ -1,0 +1,194 @@
+//! The live state of the resilience patterns: one `PatternState` per call
+//! spec and caller replica (breaker, retry budget, bulkhead, rate limiter,
+//! hedge estimate), and the engine's side of using them — acquiring and
+//! returning permits, bulkhead waits and their timeouts.
+//!
+//! The state machines themselves are in `crate::patterns` (pure, no clock);
+//! this module owns which instance a call uses and the timers a wait needs.
+//! Must not decide a call's outcome (that is `call`).
+
+use super::World;
+use super::event::Ev;
+use super::ids::Holder;
+use crate::model::{CLIENT, Model, NO_POLICY};
+use crate::outcome::Outcome;
+use crate::patterns::{Breaker, Bulkhead, BulkheadEntry, Hedge, Permit, RateLimiter, RetryBudget};
+use crate::time::Nanos;
+
+/// The live state of one call spec's patterns for one caller replica.
+pub(super) struct PatternState {
+    pub breaker: Option<Breaker>,
+    pub budget: Option<RetryBudget>,
+    pub bulkhead: Option<Bulkhead>,
+    pub rate: Option<RateLimiter>,
+    pub hedge: Option<Hedge>,
+}
+
+/// Every call spec's pattern states, one per caller replica (one for a
+/// source), and where each spec's run starts.
+pub(super) fn pattern_states(m: &Model) -> (Vec<u32>, Vec<PatternState>) {
+    let mut base = Vec::with_capacity(m.calls.len());
+    let mut states = Vec::new();
+    for spec in &m.calls {
+        base.push(states.len() as u32);
+        let callers = if spec.edge == CLIENT {
+            1
+        } else {
+            m.services[m.edges[spec.edge as usize].from as usize].replicas
+        };
+        let p = (spec.policy != NO_POLICY).then(|| &m.policies[spec.policy as usize]);
+        for _ in 0..callers {
+            states.push(PatternState {
+                breaker: p.and_then(|p| p.breaker).map(Breaker::new),
+                budget: p
+                    .and_then(|p| p.retry.and_then(|r| r.budget))
+                    .map(RetryBudget::new),
+                bulkhead: p.and_then(|p| p.bulkhead).map(Bulkhead::new),
+                rate: p.and_then(|p| p.rate_limit).map(RateLimiter::new),
+                hedge: p.and_then(|p| p.hedge).map(Hedge::new),
+            });
+        }
+    }
+    (base, states)
+}
+
+impl World<'_> {
+    /// The pattern states of call spec `spec`, one per caller replica.
+    pub(super) fn pattern_slots(&self, spec: usize) -> std::ops::Range<usize> {
+        let base = self.pattern_base[spec] as usize;
+        let end = self
+            .pattern_base
+            .get(spec + 1)
+            .map_or(self.patterns.len(), |x| *x as usize);
+        base..end
+    }
+
+    pub(super) fn breaker_acquire(&mut self, slot: u32, spec: u32) -> Option<Permit> {
+        let b = self.patterns[slot as usize]
+            .breaker
+            .as_mut()
+            .expect("breaker layer has a breaker");
+        let permit = b.try_acquire(self.now);
+        if permit.is_none() {
+            self.edge_stat(spec, |e| e.circuit_open += 1);
+        }
+        permit
+    }
+
+    pub(super) fn breaker_result(
+        &mut self,
+        slot: u32,
+        permit: Permit,
+        outcome: Outcome,
+        took: Nanos,
+    ) {
+        let now = self.now;
+        let b = self.patterns[slot as usize]
+            .breaker
+            .as_mut()
+            .expect("permits come from a breaker");
+        let failed = b.records(outcome.failure_kind());
+        b.on_result(now, permit, failed, took);
+    }
+
+    pub(super) fn rate_acquire(&mut self, slot: u32, spec: u32) -> bool {
+        let rl = self.patterns[slot as usize]
+            .rate
+            .as_mut()
+            .expect("rate layer has a limiter");
+        let ok = rl.try_acquire(self.now);
+        if !ok {
+            self.edge_stat(spec, |e| e.rate_limited += 1);
+        }
+        ok
+    }
+
+    pub(super) fn bulkhead_enter(
+        &mut self,
+        slot: u32,
+        spec: u32,
+        holder: Holder,
+        generation: u32,
+    ) -> BulkheadEntry {
+        let bh = self.patterns[slot as usize]
+            .bulkhead
+            .as_mut()
+            .expect("bulkhead layer has a bulkhead");
+        let wait = bh.config().max_wait_duration;
+        let entry = bh.enter(holder.key());
+        match entry {
+            BulkheadEntry::Waiting => {
+                self.schedule_after(wait, Ev::BulkheadTimeout { holder, generation })
+            }
+            BulkheadEntry::Rejected => self.edge_stat(spec, |e| e.bulkhead_rejected += 1),
+            BulkheadEntry::Entered => {}
+        }
+        entry
+    }
+
+    pub(super) fn set_holds_bulkhead(&mut self, holder: Holder) {
+        match holder {
+            Holder::Call(c) => self.calls[c].holds_bulkhead = true,
+            Holder::Attempt(a) => self.attempts[a].holds_bulkhead = true,
+        }
+    }
+
+    /// Frees a bulkhead permit; the oldest waiter, if any, takes it and
+    /// goes on from the layer after the bulkhead.
+    pub(super) fn bulkhead_release(&mut self, slot: u32) {
+        let bh = self.patterns[slot as usize]
+            .bulkhead
+            .as_mut()
+            .expect("held permits come from a bulkhead");
+        if let Some(key) = bh.release() {
+            let holder = Holder::from_key(key);
+            self.set_holds_bulkhead(holder);
+            let stage = match holder {
+                Holder::Call(c) => self.calls[c].stage,
+                Holder::Attempt(a) => self.attempts[a].stage,
+            };
+            self.enter_layers(holder, stage as usize + 1);
+        }
+    }
+
+    pub(super) fn on_bulkhead_timeout(&mut self, holder: Holder, generation: u32) {
+        let (slot, live) = match holder {
+            Holder::Call(call) => {
+                let c = &self.calls[call];
+                (
+                    c.slot,
+                    c.pending && c.generation == generation && !c.holds_bulkhead,
+                )
+            }
+            Holder::Attempt(att) => {
+                let a = &self.attempts[att];
+                let c = &self.calls[a.call];
+                (
+                    c.slot,
+                    a.live && a.generation == generation && !a.holds_bulkhead,
+                )
+            }
+        };
+        if !live {
+            return;
+        }
+        let bh = self.patterns[slot as usize]
+            .bulkhead
+            .as_mut()
+            .expect("waiters wait at a bulkhead");
+        if !bh.remove_waiter(holder.key()) {
+            return;
+        }
+        match holder {
+            Holder::Call(call) => {
+                self.edge_stat(self.calls[call].spec, |e| e.bulkhead_rejected += 1);
+                self.finish_call(call, Outcome::Rejected);
+            }
+            Holder::Attempt(att) => {
+                let spec = self.calls[self.attempts[att].call].spec;
+                self.edge_stat(spec, |e| e.bulkhead_rejected += 1);
+                self.end_attempt(att, Outcome::Rejected);
+            }
+        }
+    }
+}

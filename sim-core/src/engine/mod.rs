@@ -1,0 +1,326 @@
+//! The event loop and the simulated world: sources, services with thread
+//! pools and accept queues, calls over the network with their resilience
+//! patterns, timeouts, faults, and (in `broker`) the asynchronous world.
+//!
+//! Owns the simulated state (`World`) and the dispatch of events. Each
+//! concern lives in its own submodule, all as `impl World` blocks on the
+//! same state:
+//!
+//! | module | owns |
+//! |---|---|
+//! | `event` | the event type and the queue: (time, seq) order, timer lanes |
+//! | `ids`, `arena` | typed ids, arenas with generations and free lists |
+//! | `records` | jobs, calls and attempts, and their allocation |
+//! | `source` | workload sources: open-loop arrivals, closed-loop users |
+//! | `service` | admission, load balancing, thread pools, accept queues, steps |
+//! | `cpu` | processor sharing on a replica's cores |
+//! | `call` | calls and attempts: the walk over their pattern layers |
+//! | `layers` | the live pattern state per call spec and caller replica |
+//! | `network` | hops, partitions, replies |
+//! | `fault` | fault windows and their effect on replicas, edges, sources |
+//! | `observe` | gauges sampled at window ends, the end-of-run totals |
+//! | `broker` | brokers, queues, topics, messages, consumers |
+//!
+//! Semantics (see DESIGN.md):
+//! - a worker is held for the whole handling of a request, including every
+//!   wait on a synchronous call (the held-thread rule);
+//! - when a caller's timeout fires, the callee keeps working on what it
+//!   accepted and still serves what is queued (orphaned work, measured);
+//! - a failed call fails the calling operation: it skips its remaining
+//!   steps and answers with an error;
+//! - a *call* is the caller's wait; an *attempt* is one request sent for
+//!   it. The call's layers (`CallSpec::layers`, outermost first) apply once
+//!   per call up to the first retry or hedge layer, and to every attempt
+//!   inside it: a breaker inside a retry counts every attempt, outside it
+//!   one per call.
+//!
+//! Must not do I/O, read a clock or allocate per event once arenas have
+//! grown to the number of requests in flight.
+
+mod arena;
+mod broker;
+mod call;
+mod cpu;
+mod event;
+mod fault;
+mod ids;
+mod layers;
+mod network;
+mod observe;
+mod records;
+mod service;
+mod source;
+
+use rand_chacha::ChaCha8Rng;
+
+use self::arena::Arena;
+use self::event::{Ev, EventQueue};
+use self::ids::{AttemptId, CallId, JobId};
+use self::records::{Attempt, Call, Job};
+use crate::metrics::Recorder;
+use crate::model::Model;
+use crate::options::RunOptions;
+use crate::outcome::Outcome;
+use crate::output::RunResult;
+use crate::rng::stream;
+use crate::streams;
+use crate::time::Nanos;
+
+pub struct World<'m> {
+    m: &'m Model,
+    now: Nanos,
+    queue: EventQueue,
+    jobs: Arena<JobId, Job>,
+    calls: Arena<CallId, Call>,
+    attempts: Arena<AttemptId, Attempt>,
+    replicas: Vec<Vec<service::Replica>>,
+    rr: Vec<u32>,
+    work_rng: Vec<ChaCha8Rng>,
+    /// Draws of random and power-of-two balancers, per service.
+    lb_rng: Vec<ChaCha8Rng>,
+    edge_rng: Vec<ChaCha8Rng>,
+    fault_rng: Vec<ChaCha8Rng>,
+    /// Jitter draws of each call spec with a retry.
+    retry_rng: Vec<ChaCha8Rng>,
+    /// `pattern_base[spec] + caller replica` indexes `patterns`.
+    pattern_base: Vec<u32>,
+    patterns: Vec<layers::PatternState>,
+    /// Active fault indices per service (errors and crash), and per edge
+    /// (latency). Usually empty: checked before any work.
+    svc_faults: Vec<Vec<u32>>,
+    edge_faults: Vec<Vec<u32>>,
+    sources: Vec<source::SourceState>,
+    duration: Nanos,
+    rec: Recorder,
+    events: u64,
+    /// Sources still sending, and when the last one stopped.
+    active_sources: usize,
+    sources_end: Nanos,
+    /// Attempts sent and not yet answered or timed out, per edge.
+    in_flight: Vec<u32>,
+    /// Partitions in force per edge.
+    partitioned: Vec<u32>,
+    /// For a source's call spec, the source's index.
+    client_of: Vec<u32>,
+    /// Brokers, queues and messages.
+    msg: broker::Messaging,
+    /// Scratch list of jobs finishing on a processor-sharing CPU.
+    cpu_done: Vec<(u64, JobId, u32)>,
+}
+
+/// Runs `model` to the end and returns its results.
+pub fn run(model: &Model, opts: &RunOptions) -> RunResult {
+    let mut w = World::new(model, opts);
+    w.run_loop();
+    w.finish(opts)
+}
+
+impl<'m> World<'m> {
+    fn new(m: &'m Model, opts: &RunOptions) -> World<'m> {
+        let seed = opts.seed.unwrap_or(m.seed);
+        let duration = opts.duration.unwrap_or(m.duration);
+        let (pattern_base, patterns) = layers::pattern_states(m);
+        let mut w = World {
+            m,
+            now: 0,
+            queue: EventQueue::new(),
+            jobs: Arena::with_capacity(1024),
+            calls: Arena::with_capacity(1024),
+            attempts: Arena::with_capacity(1024),
+            replicas: m.services.iter().map(service::replicas).collect(),
+            rr: vec![0; m.services.len()],
+            work_rng: m
+                .services
+                .iter()
+                .map(|s| stream(seed, &streams::work(s)))
+                .collect(),
+            lb_rng: m
+                .services
+                .iter()
+                .map(|s| stream(seed, &streams::balancer(s)))
+                .collect(),
+            edge_rng: m
+                .edges
+                .iter()
+                .map(|e| stream(seed, &streams::network(e)))
+                .collect(),
+            fault_rng: m.faults.iter().map(|f| stream(seed, &f.stream)).collect(),
+            retry_rng: streams::call_sites(m)
+                .iter()
+                .map(|site| stream(seed, &streams::retry(site)))
+                .collect(),
+            pattern_base,
+            patterns,
+            svc_faults: vec![Vec::new(); m.services.len()],
+            edge_faults: vec![Vec::new(); m.edges.len()],
+            sources: m.sources.iter().map(|s| source::state(s, seed)).collect(),
+            duration,
+            rec: Recorder::new(m, seed),
+            events: 0,
+            active_sources: m.sources.len(),
+            sources_end: 0,
+            in_flight: vec![0; m.edges.len()],
+            partitioned: vec![0; m.edges.len()],
+            client_of: (0..m.calls.len())
+                .map(|spec| {
+                    m.sources
+                        .iter()
+                        .position(|s| s.call as usize == spec)
+                        .map_or(u32::MAX, |i| i as u32)
+                })
+                .collect(),
+            msg: broker::Messaging::new(m, seed),
+            cpu_done: Vec::new(),
+        };
+        if m.warmup > 0 {
+            w.schedule(m.warmup, Ev::WarmupEnd);
+        }
+        for i in 0..m.faults.len() as u32 {
+            let f = &m.faults[i as usize];
+            w.schedule(f.start, Ev::FaultStart { fault: i });
+            w.schedule(f.end, Ev::FaultEnd { fault: i });
+        }
+        for i in 0..m.sources.len() {
+            w.start_source(i);
+        }
+        w
+    }
+
+    #[inline]
+    fn schedule(&mut self, t: Nanos, ev: Ev) {
+        self.queue.push(t, ev);
+    }
+
+    /// Schedules a timer a fixed, scenario-given duration from now (a
+    /// timeout or a wait): it goes into that duration's lane.
+    #[inline]
+    fn schedule_after(&mut self, d: Nanos, ev: Ev) {
+        self.queue.push_after(self.now, d, ev);
+    }
+
+    /// Whether `ev` still matters. Stale timers and messages for jobs cut
+    /// off by a crash are skipped without moving the clock, so they never
+    /// stretch the run or its windows.
+    #[inline]
+    fn is_live(&mut self, ev: &Ev) -> bool {
+        match *ev {
+            Ev::Arrive { job, generation }
+            | Ev::WorkDone { job, generation }
+            | Ev::Delivered { job, generation } => self.jobs[job].generation == generation,
+            Ev::Reply {
+                attempt,
+                generation,
+                edge,
+                ..
+            } => {
+                let a = &self.attempts[attempt];
+                let live = a.generation == generation && a.live;
+                if !live {
+                    self.rec.edges[edge as usize].late_replies += 1;
+                }
+                live
+            }
+            Ev::AttemptTimeout {
+                attempt,
+                generation,
+            } => {
+                let a = &self.attempts[attempt];
+                a.generation == generation && a.live
+            }
+            Ev::CallTimeout { call, generation }
+            | Ev::Retry { call, generation }
+            | Ev::Hedge { call, generation }
+            | Ev::Fallback { call, generation } => {
+                let c = &self.calls[call];
+                c.generation == generation && c.pending
+            }
+            Ev::BulkheadTimeout { .. } => true,
+            Ev::CpuDone {
+                service,
+                replica,
+                generation,
+            } => self.replicas[service as usize][replica as usize]
+                .cpu
+                .as_ref()
+                .is_some_and(|c| c.generation() == generation),
+            Ev::Visibility { msg, generation } => self.msg.is_in_flight(msg, generation),
+            Ev::Redeliver { msg, generation } => self.msg.is_delayed(msg, generation),
+            Ev::PublishTimeout {
+                job,
+                generation,
+                step,
+            } => {
+                let j = &self.jobs[job];
+                j.generation == generation && j.blocked && j.step == step
+            }
+            Ev::SourceArrival { .. } | Ev::FaultStart { .. } | Ev::FaultEnd { .. } => true,
+            Ev::WarmupEnd => true,
+        }
+    }
+
+    fn run_loop(&mut self) {
+        let stop_at = self.duration.saturating_add(self.m.drain);
+        while let Some(e) = self.queue.pop() {
+            self.events += 1;
+            if e.t > stop_at {
+                self.now = stop_at;
+                break;
+            }
+            if !self.is_live(&e.ev) {
+                continue;
+            }
+            self.now = e.t;
+            if self.rec.closes_window(e.t) {
+                let g = self.edge_gauges();
+                self.rec.set_edge_gauges(g);
+                self.rec.advance_windows(e.t);
+            }
+            self.handle(e.ev);
+            if self.calls.live() == 0
+                && self.jobs.live() == 0
+                && self.active_sources == 0
+                && self.msg.live == 0
+            {
+                break;
+            }
+        }
+        // An idle system still counts as observed until the sources stop.
+        self.now = self.now.max(self.sources_end.min(stop_at));
+    }
+
+    fn handle(&mut self, ev: Ev) {
+        match ev {
+            Ev::SourceArrival { source } => self.on_source_arrival(source as usize),
+            Ev::Arrive { job, .. } => self.on_arrive(job),
+            Ev::WorkDone { job, generation } => self.on_work_done(job, generation),
+            Ev::Reply {
+                attempt, outcome, ..
+            } => self.end_attempt(attempt, outcome),
+            Ev::AttemptTimeout { attempt, .. } => {
+                let spec = self.calls[self.attempts[attempt].call].spec;
+                self.count_timeout(spec);
+                self.end_attempt(attempt, Outcome::Timeout);
+            }
+            Ev::CallTimeout { call, .. } => {
+                self.count_timeout(self.calls[call].spec);
+                self.finish_call(call, Outcome::Timeout);
+            }
+            Ev::Retry { call, .. } => self.start_attempt(call, false),
+            Ev::Hedge { call, .. } => self.on_hedge_timer(call),
+            Ev::BulkheadTimeout { holder, generation } => {
+                self.on_bulkhead_timeout(holder, generation)
+            }
+            Ev::Fallback { call, .. } => self.deliver(call, Outcome::Degraded),
+            Ev::FaultStart { fault } => self.on_fault(fault as usize, true),
+            Ev::FaultEnd { fault } => self.on_fault(fault as usize, false),
+            Ev::WarmupEnd => self.rec.start_measuring(self.now),
+            Ev::CpuDone {
+                service, replica, ..
+            } => self.on_cpu_done(service as usize, replica as usize),
+            Ev::Delivered { job, .. } => self.run_steps(job),
+            Ev::Visibility { msg, .. } => self.on_visibility(msg),
+            Ev::Redeliver { msg, .. } => self.on_redeliver(msg),
+            Ev::PublishTimeout { job, .. } => self.on_publish_timeout(job),
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! The network between services: a latency per hop (the edge's
+//! distribution, plus any latency fault in force), partitions that lose
+//! what crosses them, and answers travelling back to callers.
+//!
+//! Owns hops and what crosses them; must not decide what a caller does with
+//! an answer (that is `call`).
+
+use super::World;
+use super::event::Ev;
+use super::ids::{AttemptId, JobId};
+use crate::model::{EdgeId, FaultKind};
+use crate::outcome::Outcome;
+use crate::time::Nanos;
+
+impl World<'_> {
+    /// One crossing of edge `e`: its latency draw plus active latency
+    /// faults' draws.
+    #[inline]
+    pub(super) fn hop(&mut self, e: EdgeId) -> Nanos {
+        let edge = &self.m.edges[e as usize];
+        let mut t = self.m.dists[edge.latency as usize].sample(&mut self.edge_rng[e as usize]);
+        if !self.edge_faults[e as usize].is_empty() {
+            for k in 0..self.edge_faults[e as usize].len() {
+                let f = self.edge_faults[e as usize][k] as usize;
+                if let FaultKind::Latency(d) = self.m.faults[f].kind {
+                    t = t.saturating_add(self.m.dists[d as usize].sample(&mut self.fault_rng[f]));
+                }
+            }
+        }
+        t
+    }
+
+    /// A request leaves along `edge` for its callee: it arrives a hop
+    /// later, or is lost in a partition (the caller waits for its timeout).
+    pub(super) fn send_job(&mut self, edge: EdgeId, job: JobId) {
+        let e = edge as usize;
+        self.rec.edges[e].calls += 1;
+        self.in_flight[e] += 1;
+        if self.partitioned[e] > 0 {
+            self.rec.edges[e].lost += 1;
+            self.jobs.free(job);
+        } else {
+            let hop = self.hop(edge);
+            let generation = self.jobs[job].generation;
+            self.schedule(self.now + hop, Ev::Arrive { job, generation });
+        }
+    }
+
+    /// Sends an answer back to the caller's attempt along `edge`, a hop
+    /// away (lost in a partition).
+    pub(super) fn reply(
+        &mut self,
+        attempt: AttemptId,
+        generation: u32,
+        edge: EdgeId,
+        outcome: Outcome,
+    ) {
+        if self.partitioned[edge as usize] > 0 {
+            self.rec.edges[edge as usize].lost += 1;
+            return;
+        }
+        let t = self.now + self.hop(edge);
+        self.schedule(
+            t,
+            Ev::Reply {
+                attempt,
+                generation,
+                edge,
+                outcome,
+            },
+        );
+    }
+}

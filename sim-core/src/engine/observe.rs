@@ -1,0 +1,83 @@
+//! Observation: the gauges the recorder samples at each window's end
+//! (breaker states, attempts in flight per edge) and the totals gathered
+//! when the run ends.
+//!
+//! Observing never changes a run: sampling a breaker only applies the
+//! transitions already due, at their own times. Must not schedule events.
+
+use super::World;
+use super::records::Caller;
+use crate::model::CLIENT;
+use crate::options::RunOptions;
+use crate::output::RunResult;
+use crate::patterns::{BreakerState, BreakerStats};
+
+impl World<'_> {
+    /// Per edge: the share of caller replicas whose breaker is open (half
+    /// open counts half), and attempts in flight. Sampled at window ends.
+    pub(super) fn edge_gauges(&mut self) -> Vec<(f64, f64)> {
+        let mut out = vec![(0.0, 0.0); self.m.edges.len()];
+        let mut breakers = vec![0u32; self.m.edges.len()];
+        for (spec, c) in self.m.calls.iter().enumerate() {
+            if c.edge == CLIENT {
+                continue;
+            }
+            let slots = self.pattern_slots(spec);
+            for p in &mut self.patterns[slots] {
+                if let Some(b) = &mut p.breaker {
+                    b.poll(self.now);
+                    breakers[c.edge as usize] += 1;
+                    out[c.edge as usize].0 += match b.state() {
+                        BreakerState::Open => 1.0,
+                        BreakerState::HalfOpen => 0.5,
+                        BreakerState::Closed => 0.0,
+                    };
+                }
+            }
+        }
+        for (e, o) in out.iter_mut().enumerate() {
+            if breakers[e] > 0 {
+                o.0 /= f64::from(breakers[e]);
+            }
+            o.1 = f64::from(self.in_flight[e]);
+        }
+        out
+    }
+
+    /// The run's results: client requests still in flight, breaker time
+    /// totals, and the recorder's summary and time series.
+    pub(super) fn finish(mut self, opts: &RunOptions) -> RunResult {
+        let end = self.now;
+        debug_assert!(
+            self.msg.no_settled_message_left(),
+            "a settled message with no processing left was never freed"
+        );
+        let mut in_flight = vec![0u64; self.m.sources.len()];
+        for c in self.calls.iter() {
+            if let Caller::Source(i) = c.caller
+                && c.pending
+                && c.t_sent >= self.m.warmup
+            {
+                in_flight[i as usize] += 1;
+            }
+        }
+        // Breaker time open / half open, summed over caller replicas.
+        let mut breakers = vec![BreakerStats::default(); self.m.calls.len()];
+        for (spec, stats) in breakers.iter_mut().enumerate() {
+            let slots = self.pattern_slots(spec);
+            for p in &mut self.patterns[slots] {
+                if let Some(b) = &mut p.breaker {
+                    let s = b.stats(end);
+                    stats.state_changes += s.state_changes;
+                    stats.times_opened += s.times_opened;
+                    stats.time_open += s.time_open;
+                    stats.time_half_open += s.time_half_open;
+                }
+            }
+        }
+        let events = self.events;
+        self.rec.breaker_totals(&breakers);
+        self.rec
+            .finish(self.m, end, self.duration, events, &in_flight, opts)
+    }
+}

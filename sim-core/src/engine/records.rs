@@ -1,0 +1,232 @@
+//! The records of the synchronous world — jobs, calls, attempts — and
+//! their allocation in the world's arenas.
+//!
+//! Owns the records' fields and how a new one starts; must not decide
+//! anything about what happens to them (that is `service` and `call`).
+
+use super::World;
+use super::arena::Slot;
+use super::ids::{AttemptId, CallId, JobId, MsgId};
+use crate::model::{EdgeId, OpId, ServiceId};
+use crate::patterns::Permit;
+use crate::time::Nanos;
+
+/// No deadline.
+pub(super) const NEVER: Nanos = Nanos::MAX;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum JobState {
+    Free,
+    /// On the network towards its service.
+    InFlight,
+    Queued,
+    /// Holding a thread (working, or waiting on calls).
+    Running,
+}
+
+/// Whom a job answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Parent {
+    /// A workload source's attempt: answered at once, no hop.
+    Client { attempt: AttemptId, generation: u32 },
+    /// A caller's attempt along `edge`: the answer travels back along it
+    /// even if the attempt's slot was reused meanwhile.
+    Call {
+        attempt: AttemptId,
+        generation: u32,
+        edge: EdgeId,
+    },
+    /// A broker's delivery of a message (a consumer job).
+    Message { msg: MsgId, generation: u32 },
+}
+
+/// One request's visit to one service replica.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Job {
+    pub generation: u32,
+    pub state: JobState,
+    pub failed: bool,
+    /// A call of this job was answered by a fallback.
+    pub degraded: bool,
+    pub service: ServiceId,
+    pub replica: u32,
+    /// Absolute index into `model.steps` of the current step.
+    pub step: u32,
+    pub end_step: u32,
+    /// Calls still awaited by the current step.
+    pub pending: u32,
+    pub parent: Parent,
+    pub t_arrive: Nanos,
+    pub t_start: Nanos,
+    /// Propagated deadline (`NEVER` when the request carries none).
+    pub deadline: Nanos,
+    /// When the caller's attempt timed out while this job was alive.
+    pub abandoned_at: Nanos,
+    /// Waiting at a `publish` step for queue space or for the broker.
+    pub blocked: bool,
+}
+
+impl Slot for Job {
+    fn generation(&self) -> u32 {
+        self.generation
+    }
+    fn with_generation(self, generation: u32) -> Self {
+        Job { generation, ..self }
+    }
+    fn retire(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        self.state = JobState::Free;
+    }
+}
+
+/// Who waits on a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Caller {
+    /// A workload source (its index): a client request.
+    Source(u32),
+    /// A job's call step or parallel branch.
+    Job { job: JobId, generation: u32 },
+}
+
+/// A caller waiting on an answer: a job's call step, or a client request.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Call {
+    pub generation: u32,
+    pub pending: bool,
+    pub caller: Caller,
+    /// `model.calls[spec]`.
+    pub spec: u32,
+    /// Index of this call's pattern state (per call spec and caller replica).
+    pub slot: u32,
+    pub t_sent: Nanos,
+    /// Deadline the caller's request carries (`NEVER` if none).
+    pub deadline: Nanos,
+    pub attempts: u16,
+    pub in_flight: u16,
+    pub retries: u16,
+    /// Where the call-level layers stopped (a bulkhead wait).
+    pub stage: u8,
+    pub holds_bulkhead: bool,
+    pub breaker_permit: Option<Permit>,
+    pub last_backoff: Nanos,
+}
+
+impl Slot for Call {
+    fn generation(&self) -> u32 {
+        self.generation
+    }
+    fn with_generation(self, generation: u32) -> Self {
+        Call { generation, ..self }
+    }
+    fn retire(&mut self) {
+        self.pending = false;
+        self.generation = self.generation.wrapping_add(1);
+    }
+}
+
+/// One request sent for a call.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Attempt {
+    pub generation: u32,
+    pub live: bool,
+    pub call: CallId,
+    pub call_gen: u32,
+    pub t_start: Nanos,
+    /// Where the attempt-level layers stopped (a bulkhead wait).
+    pub stage: u8,
+    pub holds_bulkhead: bool,
+    pub breaker_permit: Option<Permit>,
+    pub hedged: bool,
+    /// The request left: a job exists at the callee.
+    pub sent: bool,
+    /// The attempt's own timeout, if armed (the callee's deadline).
+    pub expires: Nanos,
+    /// The callee's job, once sent.
+    pub job: Option<(JobId, u32)>,
+}
+
+impl Slot for Attempt {
+    fn generation(&self) -> u32 {
+        self.generation
+    }
+    fn with_generation(self, generation: u32) -> Self {
+        Attempt { generation, ..self }
+    }
+    fn retire(&mut self) {
+        self.live = false;
+        self.generation = self.generation.wrapping_add(1);
+    }
+}
+
+impl World<'_> {
+    pub(super) fn alloc_job(
+        &mut self,
+        service: ServiceId,
+        op: OpId,
+        parent: Parent,
+        deadline: Nanos,
+    ) -> JobId {
+        let o = &self.m.ops[op as usize];
+        self.jobs.alloc(Job {
+            generation: 0,
+            state: JobState::InFlight,
+            failed: false,
+            degraded: false,
+            service,
+            replica: 0,
+            step: o.first_step,
+            end_step: o.first_step + o.step_count,
+            pending: 0,
+            parent,
+            t_arrive: 0,
+            t_start: 0,
+            deadline,
+            abandoned_at: NEVER,
+            blocked: false,
+        })
+    }
+
+    pub(super) fn alloc_call(
+        &mut self,
+        caller: Caller,
+        spec: u32,
+        caller_replica: u32,
+        deadline: Nanos,
+    ) -> CallId {
+        let slot = self.pattern_base[spec as usize] + caller_replica;
+        self.calls.alloc(Call {
+            generation: 0,
+            pending: true,
+            caller,
+            spec,
+            slot,
+            t_sent: self.now,
+            deadline,
+            attempts: 0,
+            in_flight: 0,
+            retries: 0,
+            stage: 0,
+            holds_bulkhead: false,
+            breaker_permit: None,
+            last_backoff: 0,
+        })
+    }
+
+    pub(super) fn alloc_attempt(&mut self, call: CallId, hedged: bool) -> AttemptId {
+        let call_gen = self.calls[call].generation;
+        self.attempts.alloc(Attempt {
+            generation: 0,
+            live: true,
+            call,
+            call_gen,
+            t_start: self.now,
+            stage: 0,
+            holds_bulkhead: false,
+            breaker_permit: None,
+            hedged,
+            sent: false,
+            expires: NEVER,
+            job: None,
+        })
+    }
+}

@@ -1,0 +1,403 @@
+//! Services: admission at the door, load balancing over replicas, thread
+//! pools and accept queues, and a job's walk through its steps.
+//!
+//! Owns each replica's live state (threads busy, accept queue, fault
+//! effects, admission limiters) and the held-thread rule: a job holds its
+//! thread from start to answer, across every synchronous call. Must not
+//! decide how a call's answer comes back (that is `call` and `network`).
+
+use std::collections::VecDeque;
+
+use super::World;
+use super::cpu::Cpu;
+use super::event::Ev;
+use super::ids::JobId;
+use super::records::{Caller, Job, JobState, Parent};
+use crate::model::{Service, Step, UNBOUNDED};
+use crate::outcome::Outcome;
+use crate::patterns::{ConcurrencyLimiter, RateLimiter};
+use crate::scenario::dto::Balancer;
+use crate::time::Nanos;
+
+pub(super) struct Replica {
+    pub cpu: Option<Cpu>,
+    pub busy: u32,
+    pub queue: VecDeque<JobId>,
+    pub crashed: u32,
+    pub hung: u32,
+    /// Threads lost to a `lost_threads` fault.
+    pub lost: u32,
+    /// End of the stop-the-world pause in force (0 when none).
+    pub paused_until: Nanos,
+    pub slowdown: f64,
+    rate: Option<RateLimiter>,
+    pub limiter: Option<ConcurrencyLimiter>,
+}
+
+/// The replicas of `s`, idle.
+pub(super) fn replicas(s: &Service) -> Vec<Replica> {
+    (0..s.replicas)
+        .map(|_| Replica {
+            cpu: s.cores.map(Cpu::new),
+            busy: 0,
+            queue: VecDeque::with_capacity(if s.queue == UNBOUNDED {
+                1024
+            } else {
+                s.queue.min(1024) as usize
+            }),
+            crashed: 0,
+            hung: 0,
+            lost: 0,
+            paused_until: 0,
+            slowdown: 1.0,
+            rate: s.admission.rate_limit.map(RateLimiter::new),
+            limiter: s.admission.concurrency_limit.map(ConcurrencyLimiter::new),
+        })
+        .collect()
+}
+
+impl World<'_> {
+    /// A job reaches its service: admission, then a thread, a queue slot,
+    /// or a refusal.
+    pub(super) fn on_arrive(&mut self, j: JobId) {
+        let s = self.jobs[j].service as usize;
+        let r = self.pick_replica(s);
+        let now = self.now;
+        let job = &mut self.jobs[j];
+        job.replica = r;
+        job.t_arrive = now;
+        let threads = self.m.services[s].threads;
+        let capacity = u64::from(self.m.services[s].queue);
+        let rep = &mut self.replicas[s][r as usize];
+        self.rec.services[s].arrivals += 1;
+        if rep.crashed > 0 {
+            self.rec.services[s].refused += 1;
+            self.refuse(j, Outcome::Refused);
+            return;
+        }
+        if rep.hung > 0 {
+            // A black hole: accepted, never answered.
+            self.rec.services[s].blackholed += 1;
+            self.jobs.free(j);
+            return;
+        }
+        if let Some(rl) = &mut rep.rate
+            && !rl.try_acquire(now)
+        {
+            self.rec.services[s].rate_limited += 1;
+            self.refuse(j, Outcome::Rejected);
+            return;
+        }
+        if let Some(l) = &rep.limiter
+            && !l.admits(rep.busy + rep.queue.len() as u32)
+        {
+            self.rec.services[s].concurrency_limited += 1;
+            self.refuse(j, Outcome::Rejected);
+            return;
+        }
+        if rep.busy + rep.lost < threads {
+            rep.busy += 1;
+            self.rec.services[s].add_busy(now, 1);
+            self.start_job(j);
+        } else if (rep.queue.len() as u64) < capacity {
+            rep.queue.push_back(j);
+            job.state = JobState::Queued;
+            self.rec.services[s].add_queued(now, 1);
+        } else {
+            self.rec.services[s].rejected += 1;
+            self.refuse(j, Outcome::Rejected);
+        }
+    }
+
+    #[inline]
+    fn pick_replica(&mut self, s: usize) -> u32 {
+        let n = self.m.services[s].replicas;
+        if n == 1 {
+            return 0;
+        }
+        let outstanding = |w: &World, r: u32| {
+            let rep = &w.replicas[s][r as usize];
+            rep.busy as usize + rep.queue.len()
+        };
+        match self.m.services[s].balancer {
+            Balancer::RoundRobin => {
+                let r = self.rr[s];
+                self.rr[s] = (r + 1) % n;
+                r
+            }
+            Balancer::Random => rand::RngExt::random_range(&mut self.lb_rng[s], 0..n),
+            Balancer::LeastOutstanding => {
+                // Ties go round robin, so an idle system still spreads.
+                let start = self.rr[s];
+                self.rr[s] = (start + 1) % n;
+                (0..n)
+                    .map(|k| (start + k) % n)
+                    .min_by_key(|r| outstanding(self, *r))
+                    .expect("n > 1")
+            }
+            Balancer::PowerOfTwo => {
+                let a = rand::RngExt::random_range(&mut self.lb_rng[s], 0..n);
+                let b = (a + rand::RngExt::random_range(&mut self.lb_rng[s], 1..n)) % n;
+                if outstanding(self, b) < outstanding(self, a) {
+                    b
+                } else {
+                    a
+                }
+            }
+        }
+    }
+
+    /// Answers a job that never ran.
+    pub(super) fn refuse(&mut self, j: JobId, outcome: Outcome) {
+        let job = self.jobs[j];
+        self.jobs.free(j);
+        self.answer(job, outcome);
+    }
+
+    /// The job's outcome goes to whoever waits for it: a caller's attempt,
+    /// or the broker that delivered it.
+    fn answer(&mut self, job: Job, outcome: Outcome) {
+        match job.parent {
+            Parent::Message { msg, generation } => {
+                self.consumer_done(job, msg, generation, outcome)
+            }
+            Parent::Client {
+                attempt,
+                generation,
+            } => {
+                if self.attempts[attempt].live && self.attempts[attempt].generation == generation {
+                    self.end_attempt(attempt, outcome);
+                }
+            }
+            Parent::Call {
+                attempt,
+                generation,
+                edge,
+            } => self.reply(attempt, generation, edge, outcome),
+        }
+    }
+
+    /// The job takes a thread (already counted busy). A request whose
+    /// deadline has passed is dropped at once.
+    pub(super) fn start_job(&mut self, j: JobId) {
+        let now = self.now;
+        let job = &mut self.jobs[j];
+        job.state = JobState::Running;
+        job.t_start = now;
+        let s = job.service as usize;
+        let wait = now - job.t_arrive;
+        let (arrived, deadline) = (job.t_arrive, job.deadline);
+        self.rec.services[s].record_wait(arrived, wait);
+        if now >= deadline {
+            self.rec.services[s].deadline_dropped += 1;
+            self.complete_job(j, Outcome::Timeout);
+            return;
+        }
+        self.run_steps(j);
+    }
+
+    /// A work step ended; in a stopped world (a pause) it ends when the
+    /// pause does.
+    pub(super) fn on_work_done(&mut self, j: JobId, generation: u32) {
+        let job = self.jobs[j];
+        let until = self.replicas[job.service as usize][job.replica as usize].paused_until;
+        if until > self.now {
+            self.schedule(until, Ev::WorkDone { job: j, generation });
+        } else {
+            self.jobs[j].step += 1;
+            self.run_steps(j);
+        }
+    }
+
+    /// Runs the job from its current step until it must wait.
+    pub(super) fn run_steps(&mut self, j: JobId) {
+        let job = self.jobs[j];
+        if job.step == job.end_step {
+            let outcome = if job.degraded {
+                Outcome::Degraded
+            } else {
+                Outcome::Ok
+            };
+            self.complete_job(j, outcome);
+            return;
+        }
+        if self.now >= job.deadline {
+            self.rec.services[job.service as usize].deadline_dropped += 1;
+            self.complete_job(j, Outcome::Timeout);
+            return;
+        }
+        match self.m.steps[job.step as usize] {
+            Step::Work(d) => {
+                let s = job.service as usize;
+                let mut t = self.m.dists[d as usize].sample(&mut self.work_rng[s]);
+                let r = job.replica as usize;
+                let f = self.replicas[s][r].slowdown;
+                if f != 1.0 {
+                    t = (t as f64 * f).round() as Nanos;
+                }
+                if self.replicas[s][r].cpu.is_some() {
+                    self.start_cpu_work(s, r, j, t);
+                } else {
+                    let generation = job.generation;
+                    self.schedule(self.now + t, Ev::WorkDone { job: j, generation });
+                }
+            }
+            Step::Call(c) => {
+                self.jobs[j].pending = 1;
+                self.call_from_job(j, c);
+            }
+            Step::Publish(p) => self.publish_step(j, p),
+            Step::Parallel { first, count } => {
+                self.jobs[j].pending = count;
+                for c in first..first + count {
+                    if self.jobs[j].generation != job.generation {
+                        break; // the job already failed and answered
+                    }
+                    self.call_from_job(j, c);
+                }
+            }
+        }
+    }
+
+    fn call_from_job(&mut self, j: JobId, spec: u32) {
+        let job = self.jobs[j];
+        let caller = Caller::Job {
+            job: j,
+            generation: job.generation,
+        };
+        let call = self.alloc_call(caller, spec, job.replica, job.deadline);
+        self.start_call(call);
+    }
+
+    /// A call of job `j` ended with `outcome` (the caller is still
+    /// waiting): the job goes on when its last pending call ends, or fails.
+    pub(super) fn call_ended(&mut self, j: JobId, generation: u32, outcome: Outcome) {
+        let job = &mut self.jobs[j];
+        if job.generation != generation || job.state != JobState::Running {
+            return; // the caller already answered (crash, or a failed sibling)
+        }
+        job.pending -= 1;
+        if !outcome.is_success() {
+            job.failed = true;
+        }
+        job.degraded |= outcome == Outcome::Degraded;
+        if job.pending == 0 {
+            if job.failed {
+                self.complete_job(j, Outcome::Error);
+            } else {
+                job.step += 1;
+                self.run_steps(j);
+            }
+        }
+    }
+
+    /// The job answers: its thread goes to the next queued request, and the
+    /// answer travels back to the caller.
+    pub(super) fn complete_job(&mut self, j: JobId, mut outcome: Outcome) {
+        let job = self.jobs[j];
+        let s = job.service as usize;
+        if outcome.is_success()
+            && !self.svc_faults[s].is_empty()
+            && self.inject_error(s, job.replica)
+        {
+            outcome = Outcome::Error;
+            self.rec.services[s].injected_errors += 1;
+        }
+        let orphan = !self.parent_waits(job.parent);
+        self.rec.services[s].record_done(
+            job.t_arrive,
+            job.t_start,
+            self.now,
+            orphan,
+            job.abandoned_at,
+        );
+        let replica = job.replica as usize;
+        let rep = &mut self.replicas[s][replica];
+        let inflight = rep.busy + rep.queue.len() as u32;
+        if let Some(l) = &mut rep.limiter {
+            l.on_sample(
+                self.now,
+                self.now - job.t_arrive,
+                inflight,
+                !outcome.is_success(),
+            );
+        }
+        self.jobs.free(j);
+        self.release_thread(s, replica);
+        self.answer(job, outcome);
+    }
+
+    /// Whether whoever sent a job still waits for its answer.
+    fn parent_waits(&self, parent: Parent) -> bool {
+        match parent {
+            Parent::Message { msg, generation } => self.msg.is_in_flight(msg, generation),
+            Parent::Client {
+                attempt,
+                generation,
+            }
+            | Parent::Call {
+                attempt,
+                generation,
+                ..
+            } => {
+                let a = self.attempts[attempt];
+                let c = &self.calls[a.call];
+                a.live && a.generation == generation && c.pending && c.generation == a.call_gen
+            }
+        }
+    }
+
+    /// A thread is free: the next queued request takes it (shedding those
+    /// that waited too long), or it goes idle.
+    fn release_thread(&mut self, s: usize, r: usize) {
+        let now = self.now;
+        let shed_after = self.m.services[s].admission.shed_queue_time;
+        let threads = self.m.services[s].threads;
+        loop {
+            let rep = &mut self.replicas[s][r];
+            let next = if rep.busy + rep.lost > threads {
+                None
+            } else {
+                rep.queue.pop_front()
+            };
+            match next {
+                Some(next) => {
+                    self.rec.services[s].add_queued(now, -1);
+                    if let Some(limit) = shed_after
+                        && now - self.jobs[next].t_arrive > limit
+                    {
+                        self.rec.services[s].shed += 1;
+                        self.refuse(next, Outcome::Rejected);
+                        continue;
+                    }
+                    self.start_job(next);
+                }
+                None => {
+                    rep.busy -= 1;
+                    self.rec.services[s].add_busy(now, -1);
+                    self.pull(s, r as u32);
+                }
+            }
+            return;
+        }
+    }
+
+    /// Starts queued requests while the replica has free threads.
+    pub(super) fn refill(&mut self, s: usize, r: usize) {
+        let threads = self.m.services[s].threads;
+        loop {
+            let rep = &mut self.replicas[s][r];
+            if rep.busy + rep.lost >= threads {
+                return;
+            }
+            let Some(next) = rep.queue.pop_front() else {
+                return self.pull(s, r as u32);
+            };
+            rep.busy += 1;
+            let now = self.now;
+            self.rec.services[s].add_queued(now, -1);
+            self.rec.services[s].add_busy(now, 1);
+            self.start_job(next);
+        }
+    }
+}

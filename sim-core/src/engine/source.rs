@@ -1,0 +1,153 @@
+//! Workload sources: open-loop arrivals (Poisson or deterministic, with
+//! rate shapes by thinning and surges by a rate factor) and closed-loop
+//! users who think between requests. Each source's request is a client
+//! call into the world.
+//!
+//! Owns each source's arrival state; must not touch services or calls
+//! beyond opening the client call.
+
+use rand_chacha::ChaCha8Rng;
+
+use super::World;
+use super::event::Ev;
+use super::records::{Caller, NEVER};
+use crate::dist::Dist;
+use crate::model::{Arrivals, Shape, Source};
+use crate::rng::stream;
+use crate::streams;
+use crate::time::Nanos;
+
+pub(super) struct SourceState {
+    rng: ChaCha8Rng,
+    interarrival: Dist,
+    pub sent: u64,
+    /// Time of the last arrival.
+    pub last: Nanos,
+    /// Rate × this factor (traffic surges).
+    pub factor: f64,
+    /// Deterministic arrivals are spaced from this (time, count) anchor,
+    /// reset whenever the factor changes, so gaps never drift.
+    pub anchor: (Nanos, u64),
+    /// Closed loop: users whose next request would come after `duration`.
+    stopped_users: u32,
+}
+
+pub(super) fn state(s: &Source, seed: u64) -> SourceState {
+    SourceState {
+        rng: stream(seed, &streams::arrivals(s)),
+        // Shaped sources draw at their peak rate and thin.
+        interarrival: Dist::exponential(((1e9 / s.shape.max_rate(s.rate)).round() as Nanos).max(1))
+            .expect("rate is positive"),
+        sent: 0,
+        last: 0,
+        factor: 1.0,
+        anchor: (0, 0),
+        stopped_users: 0,
+    }
+}
+
+impl World<'_> {
+    /// Schedules a source's first request (each closed-loop user's after a
+    /// first think time).
+    pub(super) fn start_source(&mut self, i: usize) {
+        match self.m.sources[i].closed {
+            Some((users, _)) => {
+                for _ in 0..users {
+                    self.schedule_think(i);
+                }
+            }
+            None => self.schedule_next_arrival(i),
+        }
+    }
+
+    fn schedule_next_arrival(&mut self, i: usize) {
+        let src = &self.m.sources[i];
+        let st = &mut self.sources[i];
+        if src.limit.is_some_and(|l| st.sent >= l) {
+            let last = st.last;
+            self.source_stopped(last);
+            return;
+        }
+        let t = match src.arrivals {
+            Arrivals::Poisson if src.shape != Shape::Constant => {
+                // Thinning (Lewis & Shedler): candidates at the peak rate,
+                // each kept with probability rate(t) / peak.
+                let peak = src.shape.max_rate(src.rate);
+                let mut t = st.last;
+                loop {
+                    let gap = st.interarrival.sample(&mut st.rng) as f64 / st.factor;
+                    t = t.saturating_add(gap.round() as Nanos);
+                    let u: f64 = rand::RngExt::random(&mut st.rng);
+                    if t >= self.duration || u * peak < src.shape.rate_at(src.rate, t) {
+                        break t;
+                    }
+                }
+            }
+            Arrivals::Poisson if st.factor == 1.0 => {
+                st.last.saturating_add(st.interarrival.sample(&mut st.rng))
+            }
+            Arrivals::Poisson => {
+                let gap = st.interarrival.sample(&mut st.rng) as f64 / st.factor;
+                st.last.saturating_add(gap.round() as Nanos)
+            }
+            Arrivals::Deterministic if src.shape != Shape::Constant => {
+                let r = src.shape.rate_at(src.rate, st.last) * st.factor;
+                let gap = if r > 0.0 { 1e9 / r } else { 1e9 };
+                st.last.saturating_add(gap.round() as Nanos)
+            }
+            // Computed from the index, not summed, so gaps never drift.
+            Arrivals::Deterministic => {
+                let (t0, n0) = st.anchor;
+                t0 + ((st.sent + 1 - n0) as f64 * 1e9 / (src.rate * st.factor)).round() as Nanos
+            }
+        };
+        st.last = t;
+        if t < self.duration {
+            self.schedule(t, Ev::SourceArrival { source: i as u32 });
+        } else {
+            self.source_stopped(self.duration);
+        }
+    }
+
+    /// A closed-loop user thinks, then sends its next request (if before
+    /// `duration`).
+    pub(super) fn schedule_think(&mut self, i: usize) {
+        let (_, think) = self.m.sources[i].closed.expect("closed-loop source");
+        let t = self.now + self.m.dists[think as usize].sample(&mut self.sources[i].rng);
+        if t < self.duration {
+            self.schedule(t, Ev::SourceArrival { source: i as u32 });
+        } else {
+            self.closed_users_stopped(i);
+        }
+    }
+
+    fn closed_users_stopped(&mut self, i: usize) {
+        let st = &mut self.sources[i];
+        st.stopped_users += 1;
+        let (users, _) = self.m.sources[i].closed.expect("closed-loop source");
+        if st.stopped_users == users {
+            self.source_stopped(self.duration);
+        }
+    }
+
+    fn source_stopped(&mut self, at: Nanos) {
+        self.active_sources -= 1;
+        self.sources_end = self.sources_end.max(at);
+    }
+
+    pub(super) fn on_source_arrival(&mut self, i: usize) {
+        self.sources[i].sent += 1;
+        if self.m.sources[i].closed.is_none() {
+            self.schedule_next_arrival(i);
+        }
+        let src = &self.m.sources[i];
+        let deadline = match (src.propagate_deadline, src.timeout) {
+            (true, Some(t)) => self.now + t,
+            _ => NEVER,
+        };
+        let spec = src.call;
+        self.rec.entry_arrival(i, self.now);
+        let call = self.alloc_call(Caller::Source(i as u32), spec, 0, deadline);
+        self.start_call(call);
+    }
+}
