@@ -9,6 +9,7 @@ mod compare;
 mod determinism;
 mod faults;
 mod patterns;
+mod processor_sharing;
 mod queueing;
 mod slo;
 mod sweep;

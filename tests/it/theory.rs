@@ -44,7 +44,7 @@ const SEEDS: u64 = 20;
 const T_LIMIT: f64 = 4.0;
 
 /// Runs `toml` once per seed 1..=SEEDS.
-fn replicate(toml: &str) -> Vec<Summary> {
+pub(crate) fn replicate(toml: &str) -> Vec<Summary> {
     (1..=SEEDS)
         .map(|seed| run_toml(toml, seed).summary)
         .collect()
@@ -53,7 +53,7 @@ fn replicate(toml: &str) -> Vec<Summary> {
 /// Checks that the mean of `xs` (one value per seed) agrees with `theory`
 /// within `T_LIMIT` standard errors, prints the comparison, and returns the
 /// deviation in standard errors.
-fn agrees(what: &str, xs: &[f64], theory: f64) -> f64 {
+pub(crate) fn agrees(what: &str, xs: &[f64], theory: f64) -> f64 {
     let n = xs.len() as f64;
     let mean = xs.iter().sum::<f64>() / n;
     let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
@@ -79,7 +79,11 @@ fn agrees(what: &str, xs: &[f64], theory: f64) -> f64 {
 }
 
 /// One figure of service `name`, per seed.
-fn per_seed(runs: &[Summary], name: &str, f: impl Fn(&ServiceSummary) -> f64) -> Vec<f64> {
+pub(crate) fn per_seed(
+    runs: &[Summary],
+    name: &str,
+    f: impl Fn(&ServiceSummary) -> f64,
+) -> Vec<f64> {
     runs.iter().map(|r| f(&r.services[name])).collect()
 }
 
