@@ -37,6 +37,13 @@ pub enum Dist {
         values: Vec<Nanos>,
         cumulative: Vec<f64>,
     },
+    /// A mixture: part `i` is drawn with probability `cumulative[i] −
+    /// cumulative[i − 1]`, then sampled from the same stream ("The Tail at
+    /// Scale"'s stragglers: 99 % fast, 1 % slow).
+    Mixture {
+        parts: Vec<Dist>,
+        cumulative: Vec<f64>,
+    },
 }
 
 /// What went wrong building a distribution (the scenario layer adds the key).
@@ -153,6 +160,37 @@ impl Dist {
         Ok(Dist::Empirical { values, cumulative })
     }
 
+    /// A mixture of `parts`, each with its probability; the probabilities
+    /// must sum to 1 within 1e-9.
+    pub fn mixture(parts: Vec<(f64, Dist)>) -> Result<Dist, DistError> {
+        if parts.is_empty() {
+            return Err("a mixture needs at least one part".into());
+        }
+        if let Some((p, _)) = parts.iter().find(|(p, _)| !(p.is_finite() && *p >= 0.0)) {
+            return Err(format!(
+                "a mixture's probabilities must be in [0, 1], got {p}"
+            ));
+        }
+        let total: f64 = parts.iter().map(|(p, _)| p).sum();
+        if (total - 1.0).abs() > 1e-9 {
+            return Err(format!(
+                "a mixture's probabilities must sum to 1, got {total}"
+            ));
+        }
+        let mut run = 0.0;
+        let mut cumulative = Vec::with_capacity(parts.len());
+        let mut dists = Vec::with_capacity(parts.len());
+        for (p, d) in parts {
+            run += p;
+            cumulative.push(run / total);
+            dists.push(d);
+        }
+        Ok(Dist::Mixture {
+            parts: dists,
+            cumulative,
+        })
+    }
+
     /// One draw, in whole nanoseconds.
     #[inline]
     pub fn sample(&self, rng: &mut ChaCha8Rng) -> Nanos {
@@ -178,6 +216,11 @@ impl Dist {
                     .min(values.len() - 1);
                 values[i]
             }
+            Dist::Mixture { parts, cumulative } => {
+                let u: f64 = rng.random();
+                let i = cumulative.partition_point(|c| *c <= u).min(parts.len() - 1);
+                parts[i].sample(rng)
+            }
         }
     }
 
@@ -202,6 +245,15 @@ impl Dist {
                         })
                         .sum(),
                 )
+            }
+            Dist::Mixture { parts, cumulative } => {
+                let mut prev = 0.0;
+                let mut mean = 0.0;
+                for (d, c) in parts.iter().zip(cumulative) {
+                    mean += d.mean()? * (c - prev);
+                    prev = *c;
+                }
+                Some(mean)
             }
         }
     }
@@ -334,5 +386,31 @@ mod tests {
         assert!(Dist::pareto(10, 0.0).is_err());
         assert!(Dist::empirical(vec![1, 2], &[1.0]).is_err());
         assert!(Dist::empirical(vec![1], &[0.0]).is_err());
+    }
+
+    /// 99 % exponential(1 ms), 1 % constant 100 ms: mean 0.99 + 1 = 1.99 ms,
+    /// and P(X ≥ 100 ms) = 0.01 exactly (the exponential never gets there
+    /// in practice: e^-100). With n = 400,000 draws the sd of the sample
+    /// mean is √(Var/n) ≈ √(99.97/4e5) ms ≈ 0.0158 ms (Var = E[X²] − mean²
+    /// = 0.99·2 + 0.01·10⁴ − 1.99² ≈ 97.98 ms²), so ±4 sd is ±0.063 ms;
+    /// the straggler share's sd is √(0.01·0.99/4e5) ≈ 1.6e-4, ±4 sd 6.3e-4.
+    #[test]
+    fn mixture_mean_and_straggler_share() {
+        let d = Dist::mixture(vec![
+            (0.99, Dist::exponential(1_000_000).unwrap()),
+            (0.01, Dist::constant(100_000_000)),
+        ])
+        .unwrap();
+        assert!((d.mean().unwrap() - 1_990_000.0).abs() < 1e-3);
+        let mut rng = stream(11, "mixture");
+        let n = 400_000;
+        let xs: Vec<Nanos> = (0..n).map(|_| d.sample(&mut rng)).collect();
+        let mean_ms = xs.iter().map(|x| *x as f64).sum::<f64>() / n as f64 / 1e6;
+        assert!((mean_ms - 1.99).abs() < 0.063, "mean {mean_ms} ms");
+        let share = xs.iter().filter(|x| **x >= 100_000_000).count() as f64 / n as f64;
+        assert!((share - 0.01).abs() < 6.3e-4, "straggler share {share}");
+        assert!(Dist::mixture(vec![(0.5, Dist::constant(1))]).is_err());
+        assert!(Dist::mixture(vec![]).is_err());
+        assert!(Dist::mixture(vec![(1.5, Dist::constant(1)), (-0.5, Dist::constant(2))]).is_err());
     }
 }

@@ -38,6 +38,8 @@ pub struct Model {
     pub services: Vec<Service>,
     pub ops: Vec<Operation>,
     pub steps: Vec<Step>,
+    /// Branch points of `Step::Branch` steps.
+    pub branches: Vec<Branch>,
     /// Targets of `call` steps, of `parallel` branches and of sources.
     pub calls: Vec<CallSpec>,
     /// Resilience policies of calls (`CallSpec::policy`).
@@ -91,6 +93,24 @@ pub enum Step {
     },
     /// Hand a message to a broker: `publishes[i]`.
     Publish(u32),
+    /// Go on at one of `branches[i]`'s arms, drawn by probability.
+    Branch(u32),
+    /// Go on at this absolute step index (the end of a branch's arm jumps
+    /// past the other arms).
+    Jump(u32),
+}
+
+/// A branch point: its arms laid out after it in `steps`, each ending in a
+/// `Jump` past the last arm.
+#[derive(Clone, Debug)]
+pub struct Branch {
+    /// Running sums of the arms' probabilities (the last is 1).
+    pub cumulative: Vec<f64>,
+    /// Absolute index of each arm's first step.
+    pub first: Vec<u32>,
+    /// Where the branch point is written (`services.a.steps.2`): its
+    /// stream's identity.
+    pub site: String,
 }
 
 /// A message broker: what publishing and delivering cost.

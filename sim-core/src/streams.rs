@@ -59,7 +59,7 @@ pub fn call_sites(m: &Model) -> Vec<String> {
                     sites[(first + b) as usize] = format!("{op}/{k}/{b}");
                 }
             }
-            Step::Work(_) | Step::Publish(_) => {}
+            Step::Work(_) | Step::Publish(_) | Step::Branch(_) | Step::Jump(_) => {}
         }
     }
     sites
@@ -86,6 +86,12 @@ fn steps(m: &Model) -> impl Iterator<Item = (String, &Step, usize)> {
             .enumerate()
             .map(move |(k, s)| (name.clone(), s, k))
     })
+}
+
+/// A branch point's draws, by where it is written
+/// (`services.a.steps.2`, `services.a.steps.2.branch.0.steps.1`).
+pub fn branch(site: &str) -> String {
+    format!("branch/{site}")
 }
 
 /// A call's retry jitter, by the call's site.

@@ -1,6 +1,7 @@
 //! End-to-end tests: the `cascade` binary, and the model against known
 //! answers from queueing theory. One integration binary (faster builds).
 
+mod branches;
 mod broker;
 mod broker_review;
 mod cli;

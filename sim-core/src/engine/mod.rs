@@ -82,6 +82,8 @@ pub struct World<'m> {
     fault_rng: Vec<ChaCha8Rng>,
     /// Jitter draws of each call spec with a retry.
     retry_rng: Vec<ChaCha8Rng>,
+    /// Arm draws of each branch point.
+    branch_rng: Vec<ChaCha8Rng>,
     /// `pattern_base[spec] + caller replica` indexes `patterns`.
     pattern_base: Vec<u32>,
     patterns: Vec<layers::PatternState>,
@@ -148,6 +150,11 @@ impl<'m> World<'m> {
             retry_rng: streams::call_sites(m)
                 .iter()
                 .map(|site| stream(seed, &streams::retry(site)))
+                .collect(),
+            branch_rng: m
+                .branches
+                .iter()
+                .map(|b| stream(seed, &streams::branch(&b.site)))
                 .collect(),
             pattern_base,
             patterns,

@@ -209,53 +209,71 @@ impl World<'_> {
         }
     }
 
-    /// Runs the job from its current step until it must wait.
+    /// Runs the job from its current step until it must wait. Branch
+    /// points and jumps take no time: the job goes straight on.
     pub(super) fn run_steps(&mut self, j: JobId) {
-        let job = self.jobs[j];
-        if job.step == job.end_step {
-            let outcome = if job.degraded {
-                Outcome::Degraded
-            } else {
-                Outcome::Ok
-            };
-            self.complete_job(j, outcome);
-            return;
-        }
-        if self.now >= job.deadline {
-            self.rec.services[job.service as usize].deadline_dropped += 1;
-            self.complete_job(j, Outcome::Timeout);
-            return;
-        }
-        match self.m.steps[job.step as usize] {
-            Step::Work(d) => {
-                let s = job.service as usize;
-                let mut t = self.m.dists[d as usize].sample(&mut self.work_rng[s]);
-                let r = job.replica as usize;
-                let f = self.replicas[s][r].slowdown;
-                if f != 1.0 {
-                    t = (t as f64 * f).round() as Nanos;
-                }
-                if self.replicas[s][r].cpu.is_some() {
-                    self.start_cpu_work(s, r, j, t);
+        loop {
+            let job = self.jobs[j];
+            if job.step == job.end_step {
+                let outcome = if job.degraded {
+                    Outcome::Degraded
                 } else {
-                    let generation = job.generation;
-                    self.schedule(self.now + t, Ev::WorkDone { job: j, generation });
+                    Outcome::Ok
+                };
+                self.complete_job(j, outcome);
+                return;
+            }
+            if self.now >= job.deadline {
+                self.rec.services[job.service as usize].deadline_dropped += 1;
+                self.complete_job(j, Outcome::Timeout);
+                return;
+            }
+            match self.m.steps[job.step as usize] {
+                Step::Branch(b) => {
+                    let branch = &self.m.branches[b as usize];
+                    let u: f64 = rand::RngExt::random(&mut self.branch_rng[b as usize]);
+                    let arm = branch
+                        .cumulative
+                        .partition_point(|c| *c <= u)
+                        .min(branch.first.len() - 1);
+                    self.jobs[j].step = branch.first[arm];
+                    continue;
                 }
-            }
-            Step::Call(c) => {
-                self.jobs[j].pending = 1;
-                self.call_from_job(j, c);
-            }
-            Step::Publish(p) => self.publish_step(j, p),
-            Step::Parallel { first, count } => {
-                self.jobs[j].pending = count;
-                for c in first..first + count {
-                    if self.jobs[j].generation != job.generation {
-                        break; // the job already failed and answered
+                Step::Jump(to) => {
+                    self.jobs[j].step = to;
+                    continue;
+                }
+                Step::Work(d) => {
+                    let s = job.service as usize;
+                    let mut t = self.m.dists[d as usize].sample(&mut self.work_rng[s]);
+                    let r = job.replica as usize;
+                    let f = self.replicas[s][r].slowdown;
+                    if f != 1.0 {
+                        t = (t as f64 * f).round() as Nanos;
                     }
+                    if self.replicas[s][r].cpu.is_some() {
+                        self.start_cpu_work(s, r, j, t);
+                    } else {
+                        let generation = job.generation;
+                        self.schedule(self.now + t, Ev::WorkDone { job: j, generation });
+                    }
+                }
+                Step::Call(c) => {
+                    self.jobs[j].pending = 1;
                     self.call_from_job(j, c);
                 }
+                Step::Publish(p) => self.publish_step(j, p),
+                Step::Parallel { first, count } => {
+                    self.jobs[j].pending = count;
+                    for c in first..first + count {
+                        if self.jobs[j].generation != job.generation {
+                            break; // the job already failed and answered
+                        }
+                        self.call_from_job(j, c);
+                    }
+                }
             }
+            return;
         }
     }
 

@@ -7,8 +7,8 @@
 
 use super::KeyError;
 use super::dto::{
-    ArrivalProcess, CallFile, DistFile, DistKind, FaultFile, QueueFile, ScenarioFile, StepFile,
-    WhenFullFile,
+    ArrivalProcess, BranchFile, CallFile, DistFile, DistKind, FaultFile, QueueFile, ScenarioFile,
+    StepFile, WhenFullFile,
 };
 use crate::dist::Dist;
 use crate::model::*;
@@ -59,6 +59,8 @@ pub fn dist(key: &str, d: &DistFile) -> R<Dist> {
         ("shape", t.shape.is_some()),
         ("values", t.values.is_some()),
         ("weights", t.weights.is_some()),
+        ("p", t.p.is_some()),
+        ("of", t.of.is_some()),
     ]
     .iter()
     .filter(|(_, s)| *s)
@@ -72,7 +74,14 @@ pub fn dist(key: &str, d: &DistFile) -> R<Dist> {
         DistKind::Lognormal => &["median", "p99", "mean", "cv"],
         DistKind::Pareto => &["scale", "shape"],
         DistKind::Empirical => &["values", "weights"],
+        DistKind::Mixture => &["of"],
     };
+    if t.p.is_some() {
+        return Err(KeyError::new(
+            format!("{key}.p"),
+            "`p` belongs to a part of a mixture: { dist = \"mixture\", of = [{ p = 0.99, dist = ... }, ...] }",
+        ));
+    }
     if let Some(extra) = set.iter().find(|n| !allowed.contains(n)) {
         return Err(KeyError::new(
             format!("{key}.{extra}"),
@@ -85,6 +94,37 @@ pub fn dist(key: &str, d: &DistFile) -> R<Dist> {
         ));
     }
     let built = match t.dist {
+        DistKind::Mixture => {
+            let of =
+                t.of.as_ref()
+                    .ok_or_else(|| KeyError::new(format!("{key}.of"), "mixture needs `of`"))?;
+            let mut parts = Vec::with_capacity(of.len());
+            for (i, part) in of.iter().enumerate() {
+                let k = format!("{key}.of.{i}");
+                let p = part.p.ok_or_else(|| {
+                    KeyError::new(&k, "each part of a mixture needs its probability `p`")
+                })?;
+                if !(p.is_finite() && (0.0..=1.0).contains(&p)) {
+                    return Err(KeyError::new(
+                        format!("{k}.p"),
+                        format!("must be a probability in [0, 1], got {p}"),
+                    ));
+                }
+                let inner = super::dto::DistTable {
+                    p: None,
+                    ..part.clone()
+                };
+                parts.push((p, dist(&k, &DistFile::Table(Box::new(inner)))?));
+            }
+            let total: f64 = parts.iter().map(|x| x.0).sum();
+            if (total - 1.0).abs() > 1e-9 {
+                return Err(KeyError::new(
+                    format!("{key}.of"),
+                    format!("the parts' probabilities must sum to 1, got {total}"),
+                ));
+            }
+            Dist::mixture(parts)
+        }
         DistKind::Constant => Ok(Dist::constant(need("value", &t.value)?)),
         DistKind::Uniform => Dist::uniform(need("min", &t.min)?, need("max", &t.max)?),
         DistKind::Exponential => Dist::exponential(need("mean", &t.mean)?),
@@ -381,8 +421,25 @@ impl Builder<'_> {
             return Err(KeyError::new(key, "an operation needs at least one step"));
         }
         // Compile into a local list first: parallel branches append to
-        // `calls`, and the operation's steps must stay contiguous.
+        // `calls`, and the operation's steps must stay contiguous. A
+        // branch's arms are laid out inline after it (see `branch`), so
+        // step indices are absolute from `base`.
+        let base = self.m.steps.len() as u32;
         let mut out = Vec::with_capacity(steps.len());
+        self.compile_steps(key, sid, steps, base, &mut out)?;
+        let n = out.len() as u32;
+        self.m.steps.extend(out);
+        Ok((base, n))
+    }
+
+    fn compile_steps(
+        &mut self,
+        key: &str,
+        sid: ServiceId,
+        steps: &[StepFile],
+        base: u32,
+        out: &mut Vec<Step>,
+    ) -> R<()> {
         for (i, st) in steps.iter().enumerate() {
             let k = format!("{key}.{i}");
             let kinds = [
@@ -390,6 +447,7 @@ impl Builder<'_> {
                 st.call.is_some(),
                 st.parallel.is_some(),
                 st.publish.is_some(),
+                st.branch.is_some(),
             ]
             .iter()
             .filter(|x| **x)
@@ -397,7 +455,13 @@ impl Builder<'_> {
             if kinds != 1 {
                 return Err(KeyError::new(
                     &k,
-                    "a step has exactly one of `work`, `call`, `parallel` or `publish`",
+                    "a step has exactly one of `work`, `call`, `parallel`, `publish` or `branch`",
+                ));
+            }
+            if st.p.is_some() && st.call.is_none() {
+                return Err(KeyError::new(
+                    format!("{k}.p"),
+                    "`p` makes a `call` optional; to choose between step lists use `branch`",
                 ));
             }
             if st.poison.is_some() && st.publish.is_none() {
@@ -413,7 +477,9 @@ impl Builder<'_> {
                     "`timeout`, `retry` and the other call patterns belong to a `call` step (in `parallel`, put them on each branch)",
                 ));
             }
-            if let Some(target) = &st.publish {
+            if let Some(arms) = &st.branch {
+                self.branch(&k, sid, arms, base, out)?;
+            } else if let Some(target) = &st.publish {
                 let p = self.publish(&k, target, st.poison)?;
                 self.m.publishes.push(p);
                 out.push(Step::Publish((self.m.publishes.len() - 1) as u32));
@@ -423,7 +489,11 @@ impl Builder<'_> {
             } else if let Some(target) = &st.call {
                 let c = self.call(&k, sid, target, &st.timeout, &policy)?;
                 self.m.calls.push(c);
-                out.push(Step::Call((self.m.calls.len() - 1) as u32));
+                let call = Step::Call((self.m.calls.len() - 1) as u32);
+                match st.p {
+                    None => out.push(call),
+                    Some(p) => self.optional_call(&k, p, call, base, out)?,
+                }
             } else if let Some(branches) = &st.parallel {
                 if branches.is_empty() {
                     return Err(KeyError::new(
@@ -451,9 +521,105 @@ impl Builder<'_> {
                 });
             }
         }
-        let first = self.m.steps.len() as u32;
-        self.m.steps.extend(out);
-        Ok((first, steps.len() as u32))
+        Ok(())
+    }
+
+    /// A branch point at `key`: a `Branch` step, then each arm's steps
+    /// ending in a `Jump` past the last arm.
+    fn branch(
+        &mut self,
+        key: &str,
+        sid: ServiceId,
+        arms: &[BranchFile],
+        base: u32,
+        out: &mut Vec<Step>,
+    ) -> R<()> {
+        let bkey = format!("{key}.branch");
+        if arms.is_empty() {
+            return Err(KeyError::new(&bkey, "`branch` needs at least one arm"));
+        }
+        let mut cumulative = Vec::with_capacity(arms.len());
+        let mut total = 0.0;
+        for (a, arm) in arms.iter().enumerate() {
+            let akey = format!("{bkey}.{a}");
+            if !(arm.p.is_finite() && (0.0..=1.0).contains(&arm.p)) {
+                return Err(KeyError::new(
+                    format!("{akey}.p"),
+                    format!("must be a probability in [0, 1], got {}", arm.p),
+                ));
+            }
+            if arm.steps.is_empty() {
+                return Err(KeyError::new(
+                    format!("{akey}.steps"),
+                    "an arm of a branch needs at least one step",
+                ));
+            }
+            total += arm.p;
+            cumulative.push(total);
+        }
+        if (total - 1.0).abs() > 1e-9 {
+            let ps: Vec<String> = arms.iter().map(|a| a.p.to_string()).collect();
+            return Err(KeyError::new(
+                &bkey,
+                format!(
+                    "the arms' probabilities must sum to 1, got {} = {total}",
+                    ps.join(" + ")
+                ),
+            ));
+        }
+        let id = self.m.branches.len();
+        self.m.branches.push(Branch {
+            cumulative: Vec::new(),
+            first: Vec::new(),
+            site: key.to_owned(),
+        });
+        out.push(Step::Branch(id as u32));
+        let mut first = Vec::with_capacity(arms.len());
+        let mut jumps = Vec::with_capacity(arms.len());
+        for (a, arm) in arms.iter().enumerate() {
+            first.push(base + out.len() as u32);
+            self.compile_steps(&format!("{bkey}.{a}.steps"), sid, &arm.steps, base, out)?;
+            jumps.push(out.len());
+            out.push(Step::Jump(0));
+        }
+        let join = base + out.len() as u32;
+        for j in jumps {
+            out[j] = Step::Jump(join);
+        }
+        // Rounding: the last running sum is exactly 1.
+        *cumulative.last_mut().expect("at least one arm") = 1.0;
+        self.m.branches[id].cumulative = cumulative;
+        self.m.branches[id].first = first;
+        Ok(())
+    }
+
+    /// `{ call = ..., p = P }`: a branch point whose first arm is the call
+    /// and whose other arm skips it.
+    fn optional_call(
+        &mut self,
+        key: &str,
+        p: f64,
+        call: Step,
+        base: u32,
+        out: &mut Vec<Step>,
+    ) -> R<()> {
+        if !(p.is_finite() && (0.0..=1.0).contains(&p)) {
+            return Err(KeyError::new(
+                format!("{key}.p"),
+                format!("must be a probability in [0, 1], got {p}"),
+            ));
+        }
+        let id = self.m.branches.len() as u32;
+        out.push(Step::Branch(id));
+        let at_call = base + out.len() as u32;
+        out.push(call);
+        let after = base + out.len() as u32;
+        self.m.branches.push(Branch {
+            cumulative: vec![p, 1.0],
+            first: vec![at_call, after],
+            site: key.to_owned(),
+        });
+        Ok(())
     }
 
     /// The network's default latency (0 without one), as brokers' default.
@@ -987,6 +1153,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             services: Vec::new(),
             ops: Vec::new(),
             steps: Vec::new(),
+            branches: Vec::new(),
             calls: Vec::new(),
             policies: Vec::new(),
             edges: Vec::new(),
@@ -1236,7 +1403,7 @@ fn check_cycles(m: &Model, file: &ScenarioFile) -> R<()> {
                 Step::Parallel { first, count } => {
                     out.extend((first..first + count).map(|c| (i, m.calls[c as usize].op)));
                 }
-                Step::Work(_) | Step::Publish(_) => {}
+                Step::Work(_) | Step::Publish(_) | Step::Branch(_) | Step::Jump(_) => {}
             }
         }
         out

@@ -415,8 +415,8 @@ macro_rules! with_call_patterns {
 }
 
 with_call_patterns! {
-/// One step of an operation: exactly one of `work`, `call`, `parallel` or
-/// `publish`.
+/// One step of an operation: exactly one of `work`, `call`, `parallel`,
+/// `publish` or `branch`.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepFile {
@@ -441,7 +441,26 @@ pub struct StepFile {
     /// Several calls at once; wait for all.
     #[serde(default)]
     pub parallel: Option<Vec<CallFile>>,
+    /// With `call`: make the call with this probability only (skip it
+    /// otherwise), e.g. `{ call = "fraud", p = 0.3 }`.
+    #[serde(default)]
+    pub p: Option<f64>,
+    /// Take exactly one of several step lists, each with its probability
+    /// (summing to 1): `[{ p = 0.8, steps = [...] }, { p = 0.2, steps = [...] }]`.
+    #[serde(default)]
+    pub branch: Option<Vec<BranchFile>>,
 }
+}
+
+/// One arm of a `branch` step.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BranchFile {
+    /// The probability of taking this arm.
+    pub p: f64,
+    /// The steps of this arm (at least one), then the operation goes on
+    /// after the branch.
+    pub steps: Vec<StepFile>,
 }
 
 with_call_patterns! {
@@ -519,8 +538,16 @@ pub enum DistFile {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DistTable {
-    /// constant | uniform | exponential | normal | lognormal | pareto | empirical
+    /// constant | uniform | exponential | normal | lognormal | pareto |
+    /// empirical | mixture
     pub dist: DistKind,
+    /// A part of a mixture's `of`: the probability of this part.
+    #[serde(default)]
+    pub p: Option<f64>,
+    /// mixture: the parts, each a distribution table with its `p`; the
+    /// probabilities sum to 1.
+    #[serde(default)]
+    pub of: Option<Vec<DistTable>>,
     /// constant: the value.
     #[serde(default)]
     pub value: Option<String>,
@@ -570,6 +597,7 @@ pub enum DistKind {
     Lognormal,
     Pareto,
     Empirical,
+    Mixture,
 }
 
 impl<'de> Deserialize<'de> for DistFile {
