@@ -230,7 +230,7 @@ impl World<'_> {
                     t = (t as f64 * slow).round() as Nanos;
                 }
                 let generation = self.jobs[j].generation;
-                self.schedule(self.now + t, Ev::WorkDone { job: j, generation });
+                self.schedule(self.at(t), Ev::WorkDone { job: j, generation });
             }
             Published::Blocked => {}
             Published::Failed => {
@@ -483,7 +483,7 @@ impl World<'_> {
         let hop = self.m.dists[self.m.brokers[b].delivery as usize]
             .sample(&mut self.msg.delivery_rng[q as usize]);
         self.schedule(
-            now + hop,
+            self.at(hop),
             Ev::Delivered {
                 job: j,
                 generation: job_gen,
@@ -565,7 +565,7 @@ impl World<'_> {
             .min(queue.backoff_max);
         let generation = msg.generation;
         self.schedule(
-            self.now + wait,
+            self.at(wait),
             Ev::Redeliver {
                 msg: id,
                 generation,

@@ -32,7 +32,7 @@ impl<'m> World<'m> {
                 b.on_request(self.now);
             }
             if let Some(d) = p.deadline {
-                self.calls[call].deadline = c.deadline.min(self.now + d);
+                self.calls[call].deadline = c.deadline.min(self.at(d));
                 let generation = c.generation;
                 self.schedule_after(d, Ev::CallTimeout { call, generation });
             }
@@ -75,7 +75,7 @@ impl<'m> World<'m> {
                     let t = spec
                         .timeout
                         .expect("timeout layers exist only with a timeout");
-                    let expires = self.now + t;
+                    let expires = self.at(t);
                     let ev = match holder {
                         Holder::Call(call) => {
                             let cm = &mut self.calls[call];
@@ -134,7 +134,7 @@ impl<'m> World<'m> {
             && u32::from(attempts) < h.max_attempts()
         {
             let delay = h.delay();
-            self.schedule(self.now + delay, Ev::Hedge { call, generation });
+            self.schedule(self.at(delay), Ev::Hedge { call, generation });
         }
         let split = self.m.calls[spec as usize].split as usize;
         self.enter_layers(Holder::Attempt(att), split);
@@ -265,7 +265,7 @@ impl<'m> World<'m> {
                     cm.last_backoff = wait;
                     self.edge_stat(c.spec, |e| e.retries += 1);
                     let generation = c.generation;
-                    self.schedule(self.now + wait, Ev::Retry { call, generation });
+                    self.schedule(self.at(wait), Ev::Retry { call, generation });
                     return;
                 }
             }

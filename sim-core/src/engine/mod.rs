@@ -193,8 +193,18 @@ impl<'m> World<'m> {
         w
     }
 
+    /// The moment `d` from now. Time never wraps: a moment past the end
+    /// of `Nanos` is `Nanos::MAX`, "never in this run" (the loop stops at
+    /// the horizon before it), so a huge work time leaves its job in
+    /// flight at the end instead of finishing in the past.
+    #[inline]
+    fn at(&self, d: Nanos) -> Nanos {
+        self.now.saturating_add(d)
+    }
+
     #[inline]
     fn schedule(&mut self, t: Nanos, ev: Ev) {
+        debug_assert!(t >= self.now, "an event scheduled in the past");
         self.queue.push(t, ev);
     }
 

@@ -42,7 +42,7 @@ impl World<'_> {
         } else {
             let hop = self.hop(edge);
             let generation = self.jobs[job].generation;
-            self.schedule(self.now + hop, Ev::Arrive { job, generation });
+            self.schedule(self.at(hop), Ev::Arrive { job, generation });
         }
     }
 
@@ -59,7 +59,8 @@ impl World<'_> {
             self.rec.edges[edge as usize].lost += 1;
             return;
         }
-        let t = self.now + self.hop(edge);
+        let hop = self.hop(edge);
+        let t = self.at(hop);
         self.schedule(
             t,
             Ev::Reply {

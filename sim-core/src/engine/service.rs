@@ -255,7 +255,7 @@ impl World<'_> {
                         self.start_cpu_work(s, r, j, t);
                     } else {
                         let generation = job.generation;
-                        self.schedule(self.now + t, Ev::WorkDone { job: j, generation });
+                        self.schedule(self.at(t), Ev::WorkDone { job: j, generation });
                     }
                 }
                 Step::Call(c) => {

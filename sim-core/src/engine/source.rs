@@ -98,7 +98,9 @@ impl World<'_> {
             // Computed from the index, not summed, so gaps never drift.
             Arrivals::Deterministic => {
                 let (t0, n0) = st.anchor;
-                t0 + ((st.sent + 1 - n0) as f64 * 1e9 / (src.rate * st.factor)).round() as Nanos
+                t0.saturating_add(
+                    ((st.sent + 1 - n0) as f64 * 1e9 / (src.rate * st.factor)).round() as Nanos,
+                )
             }
         };
         st.last = t;
@@ -113,7 +115,8 @@ impl World<'_> {
     /// `duration`).
     pub(super) fn schedule_think(&mut self, i: usize) {
         let (_, think) = self.m.sources[i].closed.expect("closed-loop source");
-        let t = self.now + self.m.dists[think as usize].sample(&mut self.sources[i].rng);
+        let think = self.m.dists[think as usize].sample(&mut self.sources[i].rng);
+        let t = self.at(think);
         if t < self.duration {
             self.schedule(t, Ev::SourceArrival { source: i as u32 });
         } else {
@@ -142,7 +145,7 @@ impl World<'_> {
         }
         let src = &self.m.sources[i];
         let deadline = match (src.propagate_deadline, src.timeout) {
-            (true, Some(t)) => self.now + t,
+            (true, Some(t)) => self.at(t),
             _ => NEVER,
         };
         let spec = src.call;
