@@ -336,3 +336,47 @@ admission = {admission}
     assert!(s.concurrency_limited > 3000, "{s:?}");
     assert!(s.queue_len_max <= 16, "{s:?}");
 }
+
+/// `backoff = "none"` retries at once: with half the answers turned into
+/// errors, three attempts fail together with probability 1/8 (4 binomial sd
+/// over ~12,000 requests is ±0.012), and a retried request waits no backoff
+/// (its latency stays within three round trips of the work).
+#[test]
+fn immediate_retries_wait_for_nothing() {
+    let text = r#"
+name = "immediate"
+duration = "60s"
+[network]
+latency = "0.5ms"
+[workload.w]
+target = "a"
+rate = 200
+[services.a]
+threads = 32
+steps = [{ call = "b", timeout = "100ms", retry = { max_attempts = 3, backoff = "none" } }]
+[services.b]
+threads = 32
+steps = [{ work = "1ms" }]
+[[fault]]
+target = "b"
+errors = 0.5
+at = "0s"
+for = "60s"
+"#;
+    let r = crate::common::run_toml(text, 3).summary;
+    let e = &r.entries["w"];
+    assert!(e.requests > 11_000);
+    assert!(
+        (e.error_rate - 0.125).abs() < 0.012,
+        "error rate {}",
+        e.error_rate
+    );
+    assert!(r.edges["a->b"].retries > 5_000);
+    // Three attempts of 1 ms work and two 0.5 ms hops each: at most 6 ms
+    // plus the client hop; any backoff would show.
+    assert!(
+        e.latency_ms.max <= 6.5,
+        "max latency {} ms",
+        e.latency_ms.max
+    );
+}

@@ -38,6 +38,10 @@ pub struct BudgetFile {
     /// (default "10s").
     #[serde(default)]
     pub ttl: Option<String>,
+    /// Retries' worth of tokens present at the start, before any traffic
+    /// (default 0); they expire after `ttl` like any deposit.
+    #[serde(default)]
+    pub initial: Option<u32>,
 }
 
 /// A validated retry budget, in integer tokens.
@@ -50,6 +54,8 @@ pub struct BudgetConfig {
     /// Tokens always present.
     pub reserve: i64,
     pub ttl: Nanos,
+    /// Tokens deposited at time 0.
+    pub initial: i64,
 }
 
 impl Default for BudgetConfig {
@@ -85,6 +91,7 @@ impl BudgetFile {
             cost,
             reserve: i64::try_from(reserve).unwrap_or(i64::MAX),
             ttl,
+            initial: i64::from(self.initial.unwrap_or(0)).saturating_mul(cost),
         })
     }
 }
@@ -109,10 +116,13 @@ pub struct RetryBudget {
 
 impl RetryBudget {
     pub fn new(cfg: BudgetConfig) -> RetryBudget {
+        let mut slices = [(0, 0); SLICES];
+        // The initial tokens sit in slice 0: they expire with it.
+        slices[0].1 = cfg.initial;
         RetryBudget {
             slice_len: (cfg.ttl / SLICES as u64).max(1),
             cfg,
-            slices: [(0, 0); SLICES],
+            slices,
             stats: BudgetStats::default(),
         }
     }
@@ -181,6 +191,7 @@ mod tests {
                 ratio: Some(ratio),
                 min_retries_per_second: Some(min),
                 ttl: Some(ttl.into()),
+                initial: None,
             }
             .validate()
             .unwrap(),
@@ -313,5 +324,24 @@ mod tests {
             }),
             "ttl"
         );
+    }
+
+    #[test]
+    fn initial_tokens_allow_retries_before_any_traffic_then_expire() {
+        let cfg = BudgetFile {
+            ratio: Some(0.1),
+            min_retries_per_second: Some(0),
+            ttl: Some("10s".into()),
+            initial: Some(3),
+        }
+        .validate()
+        .unwrap();
+        let mut b = RetryBudget::new(cfg);
+        assert_eq!(b.balance(0), 3);
+        assert!((0..3).all(|_| b.try_withdraw(NS_PER_S)));
+        assert!(!b.try_withdraw(NS_PER_S), "three, then none");
+        let mut late = RetryBudget::new(cfg);
+        assert_eq!(late.balance(11 * NS_PER_S), 0, "expired with the ttl");
+        assert!(!late.try_withdraw(11 * NS_PER_S));
     }
 }

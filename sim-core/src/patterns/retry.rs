@@ -36,6 +36,9 @@ pub enum Backoff {
     /// The wait is multiplied by `multiplier` at each retry, up to
     /// `max_interval`.
     Exponential,
+    /// No wait: the retry leaves at once, at the same instant (after what
+    /// is already due then). `initial_interval` and jitter do not apply.
+    None,
 }
 
 /// Randomisation of the wait (AWS "Exponential Backoff and Jitter").
@@ -66,7 +69,7 @@ pub struct RetryFile {
     /// "error", "rejected", "refused", "circuit_open").
     #[serde(default)]
     pub retry_on: Option<Vec<FailureKind>>,
-    /// "constant" (default) or "exponential".
+    /// "constant" (default), "exponential" or "none" (retry at once).
     #[serde(default)]
     pub backoff: Option<Backoff>,
     /// Wait before the first retry (default "500ms", Resilience4j's
@@ -138,6 +141,20 @@ impl RetryFile {
                 "must not be shorter than `initial_interval`",
             );
         }
+        if self.backoff == Some(Backoff::None) {
+            if self.initial_interval.is_some() || self.max_interval.is_some() {
+                return err(
+                    "backoff",
+                    "\"none\" retries at once: drop `initial_interval` and `max_interval`",
+                );
+            }
+            if self.jitter.is_some_and(|j| j != Jitter::None) {
+                return err(
+                    "jitter",
+                    "there is no wait to jitter with backoff = \"none\"",
+                );
+            }
+        }
         let budget = match &self.budget {
             None => None,
             Some(b) => Some(nested("budget", b.validate())?),
@@ -180,6 +197,7 @@ impl RetryConfig {
     pub fn interval(&self, retry_number: u32) -> Nanos {
         let cap = self.max_interval;
         match self.backoff {
+            Backoff::None => 0,
             Backoff::Constant => self.initial_interval.min(cap),
             Backoff::Exponential => {
                 // Repeated multiplication (not `powf`), so the result is the
@@ -200,6 +218,9 @@ impl RetryConfig {
     /// `previous` is the wait this function returned for the retry before
     /// (ignored for the first retry, and used by decorrelated jitter only).
     pub fn backoff(&self, retry_number: u32, previous: Nanos, rng: &mut ChaCha8Rng) -> Nanos {
+        if self.backoff == Backoff::None {
+            return 0;
+        }
         let base = self.initial_interval;
         let cap = self.max_interval;
         match self.jitter {
@@ -432,5 +453,23 @@ mod tests {
         assert!(e.to_string().contains("unknown variant `fulll`"), "{e}");
         let e = toml_edit::de::from_str::<RetryFile>("attempts = 3").unwrap_err();
         assert!(e.to_string().contains("unknown field `attempts`"), "{e}");
+    }
+
+    #[test]
+    fn backoff_none_retries_at_once_and_refuses_a_wait() {
+        let c = cfg(|f| f.backoff = Some(Backoff::None));
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        for n in 1..5 {
+            assert_eq!(c.backoff(n, 0, &mut rng), 0);
+        }
+        let mut f = RetryFile {
+            backoff: Some(Backoff::None),
+            initial_interval: Some("10ms".into()),
+            ..RetryFile::default()
+        };
+        assert!(f.validate().is_err());
+        f.initial_interval = None;
+        f.jitter = Some(Jitter::Full);
+        assert!(f.validate().is_err());
     }
 }
