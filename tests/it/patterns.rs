@@ -380,3 +380,27 @@ for = "60s"
         e.latency_ms.max
     );
 }
+
+/// A closed loop with `requests` stops after exactly that many requests in
+/// all, whichever users send them, and the run ends when they are answered.
+#[test]
+fn a_closed_loop_stops_after_its_requests() {
+    let text = r#"
+name = "closed"
+duration = "600s"
+[workload.users]
+target = "a"
+users = 10
+think = { dist = "exponential", mean = "10ms" }
+requests = 500
+[services.a]
+threads = 4
+queue = "unbounded"
+steps = [{ work = { dist = "exponential", mean = "2ms" } }]
+"#;
+    let r = crate::common::run_toml(text, 2).summary;
+    let e = &r.entries["users"];
+    assert_eq!(e.requests, 500);
+    assert_eq!(e.ok, 500);
+    assert!(r.end_time_s < 10.0, "ended at {} s", r.end_time_s);
+}

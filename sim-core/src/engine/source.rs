@@ -120,16 +120,19 @@ impl World<'_> {
         if t < self.duration {
             self.schedule(t, Ev::SourceArrival { source: i as u32 });
         } else {
-            self.closed_users_stopped(i);
+            self.closed_users_stopped(i, self.duration);
         }
     }
 
-    fn closed_users_stopped(&mut self, i: usize) {
+    /// A closed-loop user sends no more (its next request would come after
+    /// `duration`, or the source has sent its `requests`); the source stops
+    /// with its last user.
+    fn closed_users_stopped(&mut self, i: usize, at: Nanos) {
         let st = &mut self.sources[i];
         st.stopped_users += 1;
         let (users, _) = self.m.sources[i].closed.expect("closed-loop source");
         if st.stopped_users == users {
-            self.source_stopped(self.duration);
+            self.source_stopped(at);
         }
     }
 
@@ -139,6 +142,11 @@ impl World<'_> {
     }
 
     pub(super) fn on_source_arrival(&mut self, i: usize) {
+        let src = &self.m.sources[i];
+        if src.closed.is_some() && src.limit.is_some_and(|l| self.sources[i].sent >= l) {
+            // The closed loop has sent its `requests`: this user is done.
+            return self.closed_users_stopped(i, self.now);
+        }
         self.sources[i].sent += 1;
         if self.m.sources[i].closed.is_none() {
             self.schedule_next_arrival(i);

@@ -1303,10 +1303,10 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
                 if n == 0 {
                     return Err(KeyError::new(format!("{key}.users"), "must be at least 1"));
                 }
-                if w.shape.is_some() || w.arrivals.is_some() || w.requests.is_some() {
+                if w.shape.is_some() || w.arrivals.is_some() {
                     return Err(KeyError::new(
                         &key,
-                        "a closed-loop source (`users`) has no `shape`, `arrivals` or `requests`",
+                        "a closed-loop source (`users`) has no `shape` or `arrivals`",
                     ));
                 }
                 let think = match &w.think {
