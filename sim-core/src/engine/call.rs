@@ -125,6 +125,9 @@ impl<'m> World<'m> {
     pub(super) fn start_attempt(&mut self, call: CallId, hedged: bool) {
         let att = self.alloc_attempt(call, hedged);
         let c = &mut self.calls[call];
+        if !hedged {
+            c.try_started = self.now;
+        }
         c.attempts += 1;
         c.in_flight += 1;
         let (spec, slot, attempts, generation) = (c.spec, c.slot, c.attempts, c.generation);
@@ -223,7 +226,10 @@ impl<'m> World<'m> {
         if outcome == Outcome::Ok
             && let Some(h) = &mut self.patterns[c.slot as usize].hedge
         {
-            h.record_latency(self.now - a.t_start);
+            // The latency the call would have had without hedging, from
+            // its first attempt: a winning hedge's own (short) time would
+            // pull the percentile down and hedge ever more often.
+            h.record_latency(self.now - c.try_started);
         }
         if !outcome.is_success() && spec.fallback_per_attempt && self.fallback_covers(spec, outcome)
         {

@@ -99,6 +99,9 @@ pub(super) struct Call {
     /// Index of this call's pattern state (per call spec and caller replica).
     pub slot: u32,
     pub t_sent: Nanos,
+    /// When the current try's first (unhedged) attempt started: a hedged
+    /// call's latency as it would be without hedging is measured from here.
+    pub try_started: Nanos,
     /// Deadline the caller's request carries (`NEVER` if none).
     pub deadline: Nanos,
     pub attempts: u16,
@@ -201,6 +204,7 @@ impl World<'_> {
             spec,
             slot,
             t_sent: self.now,
+            try_started: self.now,
             deadline,
             attempts: 0,
             in_flight: 0,
