@@ -42,6 +42,10 @@ pub struct Model {
     pub branches: Vec<Branch>,
     /// Targets of `call` steps, of `parallel` branches and of sources.
     pub calls: Vec<CallSpec>,
+    /// Where each call spec is written (`services.a.steps.1`,
+    /// `services.a.steps.2.parallel.0`, `workload.w`): its identity for
+    /// random streams and messages.
+    pub call_sites: Vec<String>,
     /// Resilience policies of calls (`CallSpec::policy`).
     pub policies: Vec<CallPolicy>,
     pub edges: Vec<Edge>,
@@ -54,6 +58,8 @@ pub struct Model {
     pub queues: Vec<Queue>,
     pub topics: Vec<Topic>,
     pub publishes: Vec<Publish>,
+    /// Where each publish step is written (`services.a.steps.3`).
+    pub publish_sites: Vec<String>,
 }
 
 #[derive(Clone, Debug)]

@@ -9,7 +9,7 @@
 //!
 //! Owns names only; must not create generators or read the seed.
 
-use crate::model::{Broker, Edge, Model, Queue, Service, Source, Step};
+use crate::model::{Broker, Edge, Queue, Service, Source};
 
 /// A source's arrival gaps and think times.
 pub fn arrivals(s: &Source) -> String {
@@ -42,64 +42,20 @@ pub fn delivery(b: &Broker, q: &Queue) -> String {
     format!("broker/{}/delivery/{}", b.name, q.name)
 }
 
-/// The place of every call spec in the model: `client/<source>` for a
-/// source's request, `<service>/<operation>/<step>` for a call step and
-/// `<service>/<operation>/<step>/<branch>` for a parallel branch (steps
-/// and branches counted from 0 within their operation).
-pub fn call_sites(m: &Model) -> Vec<String> {
-    let mut sites = vec![String::new(); m.calls.len()];
-    for s in &m.sources {
-        sites[s.call as usize] = format!("client/{}", s.name);
-    }
-    for (op, step, k) in steps(m) {
-        match *step {
-            Step::Call(c) => sites[c as usize] = format!("{op}/{k}"),
-            Step::Parallel { first, count } => {
-                for b in 0..count {
-                    sites[(first + b) as usize] = format!("{op}/{k}/{b}");
-                }
-            }
-            Step::Work(_) | Step::Publish(_) | Step::Branch(_) | Step::Jump(_) => {}
-        }
-    }
-    sites
-}
-
-/// The place of every publish step (`<service>/<operation>/<step>`).
-pub fn publish_sites(m: &Model) -> Vec<String> {
-    let mut sites = vec![String::new(); m.publishes.len()];
-    for (op, step, k) in steps(m) {
-        if let Step::Publish(p) = *step {
-            sites[p as usize] = format!("{op}/{k}");
-        }
-    }
-    sites
-}
-
-/// Every step with its operation's `<service>/<operation>` and its index.
-fn steps(m: &Model) -> impl Iterator<Item = (String, &Step, usize)> {
-    m.ops.iter().flat_map(move |o| {
-        let name = format!("{}/{}", m.services[o.service as usize].name, o.name);
-        let first = o.first_step as usize;
-        m.steps[first..first + o.step_count as usize]
-            .iter()
-            .enumerate()
-            .map(move |(k, s)| (name.clone(), s, k))
-    })
-}
-
 /// A branch point's draws, by where it is written
 /// (`services.a.steps.2`, `services.a.steps.2.branch.0.steps.1`).
 pub fn branch(site: &str) -> String {
     format!("branch/{site}")
 }
 
-/// A call's retry jitter, by the call's site.
+/// A call's retry jitter, by where the call is written (`Model::call_sites`:
+/// `services.a.steps.1`, `services.a.steps.2.parallel.0`, `workload.w`).
 pub fn retry(site: &str) -> String {
     format!("retry/{site}")
 }
 
-/// A publish step's poison coin flips, by target and the step's site.
+/// A publish step's poison coin flips, by target and where the step is
+/// written (`Model::publish_sites`).
 pub fn poison(target: &str, site: &str) -> String {
     format!("poison/{target}/{site}")
 }
@@ -111,12 +67,11 @@ pub fn ack(b: &Broker, target: &str, site: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::scenario::load;
 
-    #[test]
-    fn call_sites_name_the_step_not_the_list_position() {
-        let text = r#"
+    fn sites(api_steps: &str) -> Vec<String> {
+        let text = format!(
+            r#"
             name = "t"
             duration = "1s"
             [workload.w]
@@ -124,25 +79,46 @@ mod tests {
             rate = 1
             [services.a]
             threads = 1
-            steps = [{ call = "b" }, { work = "1ms" }, { parallel = [{ call = "b" }, { call = "c" }] }]
+            steps = {api_steps}
             [services.b]
             threads = 1
-            steps = [{ call = "c" }]
+            steps = [{{ call = "c" }}]
             [services.c]
             threads = 1
-            steps = [{ work = "1ms" }]
-        "#;
-        let m = load("t.toml", text, &[]).expect("valid").model;
-        let mut sites = call_sites(&m);
-        sites.sort();
+            steps = [{{ work = "1ms" }}]
+        "#
+        );
+        load("t.toml", &text, &[]).expect("valid").model.call_sites
+    }
+
+    /// A call is named where it is written: an optional call or a branch
+    /// added before it in its operation does not rename it.
+    #[test]
+    fn call_sites_are_the_keys_the_calls_are_written_at() {
+        let plain = sites(r#"[{ call = "b" }, { parallel = [{ call = "b" }, { call = "c" }] }]"#);
         assert_eq!(
-            sites,
+            plain,
             [
-                "a/default/0",
-                "a/default/2/0",
-                "a/default/2/1",
-                "b/default/0",
-                "client/w"
+                "services.a.steps.0",
+                "services.a.steps.1.parallel.0",
+                "services.a.steps.1.parallel.1",
+                "services.b.steps.0",
+                "workload.w",
+            ]
+        );
+        let optional =
+            sites(r#"[{ call = "b", p = 0.5 }, { parallel = [{ call = "b" }, { call = "c" }] }]"#);
+        assert_eq!(optional, plain);
+        let branched = sites(
+            r#"[{ branch = [{ p = 0.5, steps = [{ call = "c" }] }, { p = 0.5, steps = [{ work = "1ms" }] }] }, { call = "b" }]"#,
+        );
+        assert_eq!(
+            branched,
+            [
+                "services.a.steps.0.branch.0.steps.0",
+                "services.a.steps.1",
+                "services.b.steps.0",
+                "workload.w",
             ]
         );
     }

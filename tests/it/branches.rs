@@ -198,3 +198,26 @@ fn bad_branches_are_named_with_file_line_column_and_key() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// A call cycle through a branch's arm is named at the call that closes
+/// it, by the key it is written at.
+#[test]
+fn a_cycle_through_a_branch_names_the_call() {
+    let text = format!(
+        "{HEAD}[services.api]\nthreads = 4\nsteps = [{{ call = \"db\" }}]\n\
+         [services.db]\nthreads = 4\n\
+         steps = [{{ branch = [{{ p = 0.5, steps = [{{ work = \"1ms\" }}] }}, {{ p = 0.5, steps = [{{ call = \"api\" }}] }}] }}]\n"
+    );
+    let dir = temp_dir("branch-cycle");
+    let p = dir.join("cycle.toml");
+    std::fs::write(&p, text).unwrap();
+    let out = cascade(&["validate", p.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("synchronous call cycle"), "{err}");
+    assert!(
+        err.contains("services.db.steps.0.branch.1.steps.0")
+            || err.contains("services.api.steps.0"),
+        "{err}"
+    );
+}

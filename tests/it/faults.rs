@@ -330,3 +330,29 @@ steps = [{{ work = {work} }}]
         assert!((s.busy_threads_mean / (70.0 * expected / 1e3) - 1.0).abs() < 0.05);
     }
 }
+
+/// A surge on a deterministic source keeps every arrival: 100/s for 10 s
+/// (999 arrivals before 10 s) with the rate doubled for one second adds
+/// exactly 100. (The anchor of the new spacing once skipped the arrival
+/// already scheduled, losing one at each boundary: 1097.)
+#[test]
+fn a_surge_on_a_deterministic_source_loses_no_arrival() {
+    let text = r#"
+name = "det-surge"
+duration = "10s"
+[workload.w]
+target = "a"
+rate = 100
+arrivals = "deterministic"
+[services.a]
+threads = 8
+steps = [{ work = "1ms" }]
+[[fault]]
+target = "w"
+surge = 2
+at = "4s"
+for = "1s"
+"#;
+    let r = crate::common::run_toml(text, 1).summary;
+    assert_eq!(r.entries["w"].requests, 1099);
+}

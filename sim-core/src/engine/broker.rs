@@ -141,7 +141,7 @@ impl Messaging {
         for (q, queue) in m.queues.iter().enumerate() {
             consumed_by[queue.service as usize].push(q as u32);
         }
-        let sites = streams::publish_sites(m);
+        let sites = &m.publish_sites;
         Messaging {
             messages: Arena::with_capacity(0),
             live: 0,
@@ -170,13 +170,13 @@ impl Messaging {
             poison_rng: m
                 .publishes
                 .iter()
-                .zip(&sites)
+                .zip(sites)
                 .map(|(p, site)| stream(seed, &streams::poison(&p.target, site)))
                 .collect(),
             ack_rng: m
                 .publishes
                 .iter()
-                .zip(&sites)
+                .zip(sites)
                 .map(|(p, site)| {
                     let b = &m.brokers[p.broker as usize];
                     stream(seed, &streams::ack(b, &p.target, site))

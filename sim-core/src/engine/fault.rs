@@ -53,8 +53,10 @@ impl World<'_> {
                         _ => 1.0,
                     })
                     .product();
+                // The arrival already scheduled at `last` is number
+                // `sent + 1`: the new spacing counts from it.
                 let st = &mut self.sources[src];
-                st.anchor = (st.last, st.sent);
+                st.anchor = (st.last, st.sent + 1);
                 st.factor = factor;
             }
             FaultKind::Slowdown(_)

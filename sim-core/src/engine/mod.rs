@@ -147,7 +147,8 @@ impl<'m> World<'m> {
                 .map(|e| stream(seed, &streams::network(e)))
                 .collect(),
             fault_rng: m.faults.iter().map(|f| stream(seed, &f.stream)).collect(),
-            retry_rng: streams::call_sites(m)
+            retry_rng: m
+                .call_sites
                 .iter()
                 .map(|site| stream(seed, &streams::retry(site)))
                 .collect(),

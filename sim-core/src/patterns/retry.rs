@@ -26,6 +26,9 @@ use super::{
 };
 use crate::time::{NS_PER_MS, Nanos};
 
+/// Most attempts a retry policy may make (the first included).
+pub const MAX_ATTEMPTS: u32 = 1000;
+
 /// How the wait grows from one retry to the next.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -116,6 +119,15 @@ impl Default for RetryConfig {
 impl RetryFile {
     pub fn validate(&self) -> Result<RetryConfig, FieldError> {
         let max_attempts = at_least("max_attempts", self.max_attempts, 3, 1)?;
+        if max_attempts > MAX_ATTEMPTS {
+            // Attempts are counted in u16 per call, and with
+            // `backoff = "none"` every retry is at the same instant: an
+            // unbounded count would spin a run at one moment.
+            return err(
+                "max_attempts",
+                format!("must be at most {MAX_ATTEMPTS}, got {max_attempts}"),
+            );
+        }
         let initial_interval = positive_duration(
             "initial_interval",
             self.initial_interval.as_ref(),
@@ -471,5 +483,19 @@ mod tests {
         f.initial_interval = None;
         f.jitter = Some(Jitter::Full);
         assert!(f.validate().is_err());
+    }
+
+    #[test]
+    fn attempts_are_bounded() {
+        let f = RetryFile {
+            max_attempts: Some(MAX_ATTEMPTS + 1),
+            ..RetryFile::default()
+        };
+        assert!(f.validate().is_err());
+        let f = RetryFile {
+            max_attempts: Some(MAX_ATTEMPTS),
+            ..RetryFile::default()
+        };
+        assert!(f.validate().is_ok());
     }
 }

@@ -482,6 +482,7 @@ impl Builder<'_> {
             } else if let Some(target) = &st.publish {
                 let p = self.publish(&k, target, st.poison)?;
                 self.m.publishes.push(p);
+                self.m.publish_sites.push(k.clone());
                 out.push(Step::Publish((self.m.publishes.len() - 1) as u32));
             } else if let Some(w) = &st.work {
                 let d = dist(&format!("{k}.work"), w)?;
@@ -489,6 +490,7 @@ impl Builder<'_> {
             } else if let Some(target) = &st.call {
                 let c = self.call(&k, sid, target, &st.timeout, &policy)?;
                 self.m.calls.push(c);
+                self.m.call_sites.push(k.clone());
                 let call = Step::Call((self.m.calls.len() - 1) as u32);
                 match st.p {
                     None => out.push(call),
@@ -515,6 +517,9 @@ impl Builder<'_> {
                 }
                 let first = self.m.calls.len() as u32;
                 self.m.calls.extend(specs);
+                self.m
+                    .call_sites
+                    .extend((0..branches.len()).map(|j| format!("{k}.parallel.{j}")));
                 out.push(Step::Parallel {
                     first,
                     count: branches.len() as u32,
@@ -1155,6 +1160,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             steps: Vec::new(),
             branches: Vec::new(),
             calls: Vec::new(),
+            call_sites: Vec::new(),
             policies: Vec::new(),
             edges: Vec::new(),
             dists: Vec::new(),
@@ -1164,6 +1170,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             queues: Vec::new(),
             topics: Vec::new(),
             publishes: Vec::new(),
+            publish_sites: Vec::new(),
         },
     };
     if file.services.is_empty() {
@@ -1265,7 +1272,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             }
         }
     }
-    check_cycles(&b.m, file)?;
+    check_cycles(&b.m)?;
     if let Some(net) = &file.network {
         for edge in net.edges.keys() {
             if !b.m.edges.iter().any(|e| &e.name == edge) {
@@ -1351,6 +1358,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
         };
         let spec = b.attach_policy(&key, CallSpec::new(CLIENT, op, timeout), &client_policy)?;
         b.m.calls.push(spec);
+        b.m.call_sites.push(key.clone());
         let call = (b.m.calls.len() - 1) as u32;
         let propagate_deadline = w.propagate_deadline.unwrap_or(false);
         if propagate_deadline && timeout.is_none() {
@@ -1388,20 +1396,24 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
 
 /// A synchronous call cycle would hold threads for ever: refuse it, naming
 /// the call that closes the loop.
-fn check_cycles(m: &Model, file: &ScenarioFile) -> R<()> {
+fn check_cycles(m: &Model) -> R<()> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
         Active,
         Done,
     }
+    /// (call spec, callee operation) of every call `op` makes, arms of
+    /// branches included.
     fn callees(m: &Model, op: OpId) -> Vec<(usize, OpId)> {
         let mut out = Vec::new();
-        for (i, st) in m.op_steps(op).iter().enumerate() {
+        for st in m.op_steps(op) {
             match *st {
-                Step::Call(c) => out.push((i, m.calls[c as usize].op)),
+                Step::Call(c) => out.push((c as usize, m.calls[c as usize].op)),
                 Step::Parallel { first, count } => {
-                    out.extend((first..first + count).map(|c| (i, m.calls[c as usize].op)));
+                    out.extend(
+                        (first..first + count).map(|c| (c as usize, m.calls[c as usize].op)),
+                    );
                 }
                 Step::Work(_) | Step::Publish(_) | Step::Branch(_) | Step::Jump(_) => {}
             }
@@ -1442,7 +1454,7 @@ fn check_cycles(m: &Model, file: &ScenarioFile) -> R<()> {
             continue;
         }
         let mut stack = Vec::new();
-        if let Some((cycle, at, step)) = visit(m, op, &mut marks, &mut stack) {
+        if let Some((cycle, _, call)) = visit(m, op, &mut marks, &mut stack) {
             let name = |o: OpId| {
                 let op = &m.ops[o as usize];
                 let svc = &m.services[op.service as usize].name;
@@ -1453,15 +1465,8 @@ fn check_cycles(m: &Model, file: &ScenarioFile) -> R<()> {
                 }
             };
             let path: Vec<String> = cycle.iter().map(|o| name(*o)).collect();
-            let o = &m.ops[at as usize];
-            let svc = &m.services[o.service as usize].name;
-            let key = if file.services[svc.as_str()].steps.is_some() {
-                format!("services.{svc}.steps.{step}")
-            } else {
-                format!("services.{svc}.operations.{}.steps.{step}", o.name)
-            };
             return Err(KeyError::new(
-                key,
+                m.call_sites[call].clone(),
                 format!("synchronous call cycle: {}", path.join(" -> ")),
             ));
         }
