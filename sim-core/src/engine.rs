@@ -1049,7 +1049,7 @@ impl<'m> World<'m> {
 
     #[inline]
     fn pick_replica(&mut self, s: usize) -> u32 {
-        use crate::scenario::dto::Balancer;
+        use crate::model::Balancer;
         let n = self.m.services[s].replicas;
         if n == 1 {
             return 0;

@@ -67,9 +67,20 @@ pub struct Service {
     pub work_stream: String,
     /// Admission control at the door, per replica.
     pub admission: Admission,
-    pub balancer: crate::scenario::dto::Balancer,
+    pub balancer: Balancer,
     /// CPU cores per replica (processor sharing), or none.
     pub cores: Option<u32>,
+}
+
+/// How a request picks one of a service's replicas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Balancer {
+    RoundRobin,
+    Random,
+    /// The replica with the fewest requests (running + queued).
+    LeastOutstanding,
+    /// Two replicas at random; the one with fewer outstanding requests.
+    PowerOfTwo,
 }
 
 #[derive(Clone, Debug)]

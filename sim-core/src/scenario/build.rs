@@ -7,8 +7,8 @@
 
 use super::KeyError;
 use super::dto::{
-    ArrivalProcess, CallFile, DistFile, DistKind, FaultFile, QueueFile, ScenarioFile, StepFile,
-    WhenFullFile,
+    ArrivalProcess, Balancer as BalancerFile, CallFile, DistFile, DistKind, FaultFile, QueueFile,
+    ScenarioFile, StepFile, WhenFullFile,
 };
 use crate::dist::Dist;
 use crate::model::*;
@@ -1064,7 +1064,12 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             queue,
             ops,
             work_stream: format!("work/{name}"),
-            balancer: s.balancer.unwrap_or(super::dto::Balancer::RoundRobin),
+            balancer: match s.balancer.unwrap_or(BalancerFile::RoundRobin) {
+                BalancerFile::RoundRobin => Balancer::RoundRobin,
+                BalancerFile::Random => Balancer::Random,
+                BalancerFile::LeastOutstanding => Balancer::LeastOutstanding,
+                BalancerFile::PowerOfTwo => Balancer::PowerOfTwo,
+            },
             cores: match s.cores {
                 Some(0) => return Err(KeyError::new(format!("{key}.cores"), "must be at least 1")),
                 c => c,
