@@ -24,42 +24,10 @@
 //! `dead_lettered`, `duplicates`, `duplicate_side_effects`,
 //! `publish_failed` and `queued_at_end` (counts).
 
-use serde::{Deserialize, Serialize};
-
-use crate::output::{RunResult, Summary};
-use crate::recovery::Verdict;
+pub use crate::output::SloResult;
+use crate::output::{RunResult, Summary, Verdict};
 use crate::scenario::ScenarioFile;
 use crate::time::{NS_PER_MS, parse_duration};
-
-/// The verdict on one assertion.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct SloResult {
-    /// The key as written, e.g. "checkout.p99".
-    pub key: String,
-    /// The condition as written, e.g. "< 800ms".
-    pub condition: String,
-    pub pass: bool,
-    /// "entry", "service" or "queue"; empty when the key could not be
-    /// understood.
-    pub scope: String,
-    /// The entry's, service's or queue's name.
-    pub name: String,
-    /// The metric, e.g. "p99", "error_rate", "recovered".
-    pub metric: String,
-    /// The observed value in the threshold's unit: ms for latencies, percent
-    /// when the threshold is written with `%` (else a fraction), per second
-    /// for rates, seconds for `recovered` (the slowest recovery). Null when
-    /// nothing could be measured.
-    pub observed: Option<f64>,
-    /// The threshold in the same unit as `observed`.
-    pub threshold: Option<f64>,
-    /// `observed` for people, with its unit ("712ms", "0.42%", "did not
-    /// recover after fault 0").
-    pub observed_text: String,
-    /// Why the assertion failed when it is not a plain comparison (a
-    /// malformed condition, no successful request, no recovery).
-    pub message: Option<String>,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
