@@ -998,6 +998,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             queues: Vec::new(),
             topics: Vec::new(),
             publishes: Vec::new(),
+            slos: Vec::new(),
         },
     };
     if file.services.is_empty() {
@@ -1222,7 +1223,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
         let fault = b.fault(i, f)?;
         b.m.faults.push(fault);
     }
-    crate::slo::validate(file).map_err(|(k, m)| KeyError::new(k, m))?;
+    b.m.slos = super::slo::compile(file)?;
     Ok(b.m)
 }
 
