@@ -4,13 +4,15 @@
 //! Owns every number a run reports. The engine calls it at each state
 //! change; it never changes the simulated state. Counters run for the whole
 //! run and are snapshot at the end of the warm-up and at each window edge,
-//! so the hot path increments one integer. Latencies go to HDR histograms
-//! (3 significant digits, auto-resizing: saturated runs produce huge
-//! values), never to a list of samples.
+//! so the hot path increments one integer. Latencies go to histograms with
+//! HDR buckets (`HISTOGRAM_DIGITS` significant digits, any u64: saturated
+//! runs produce huge values), stored compactly (`histogram.rs`), never to a
+//! list of samples.
 
+mod histogram;
 mod queues;
 
-use hdrhistogram::Histogram;
+use histogram::Histogram;
 
 pub use queues::{QUEUE_METRICS, QueueStats};
 
@@ -25,25 +27,7 @@ use crate::time::{Nanos, millis, secs};
 /// dominated by cache misses.
 pub const HISTOGRAM_DIGITS: u8 = 2;
 
-fn histogram() -> Histogram<u64> {
-    // Sized for a minute up front (no resizing on the hot path in ordinary
-    // runs); grows beyond that by itself.
-    let mut h = Histogram::new_with_bounds(1, 60 * crate::time::NS_PER_S, HISTOGRAM_DIGITS)
-        .expect("valid bounds");
-    h.auto(true);
-    h
-}
-
-/// Records `v`; an auto-resizing histogram only refuses values beyond
-/// u64's range, which saturate instead.
-#[inline]
-fn record(h: &mut Histogram<u64>, v: u64) {
-    if h.record(v).is_err() {
-        h.saturating_record(v);
-    }
-}
-
-fn latency_of(h: &Histogram<u64>, sum: u128) -> Latency {
+fn latency_of(h: &Histogram, sum: u128) -> Latency {
     if h.is_empty() {
         return Latency::default();
     }
@@ -65,7 +49,7 @@ pub fn cdf_quantiles() -> Vec<f64> {
     q
 }
 
-fn cdf_of(h: &Histogram<u64>) -> Vec<[f64; 2]> {
+fn cdf_of(h: &Histogram) -> Vec<[f64; 2]> {
     if h.is_empty() {
         return Vec::new();
     }
@@ -178,9 +162,9 @@ pub struct ServiceStats {
     busy: TimeWeighted,
     queued: TimeWeighted,
     warmup: Nanos,
-    wait: Histogram<u64>,
+    wait: Histogram,
     wait_sum: u128,
-    sojourn: Histogram<u64>,
+    sojourn: Histogram,
     sojourn_sum: u128,
 }
 
@@ -210,7 +194,7 @@ impl ServiceStats {
     #[inline]
     pub fn record_wait(&mut self, arrived: Nanos, wait: Nanos) {
         if arrived >= self.warmup {
-            record(&mut self.wait, wait);
+            self.wait.record(wait);
             self.wait_sum += u128::from(wait);
         }
     }
@@ -234,7 +218,7 @@ impl ServiceStats {
         }
         if arrived >= self.warmup {
             let s = now - arrived;
-            record(&mut self.sojourn, s);
+            self.sojourn.record(s);
             self.sojourn_sum += u128::from(s);
         }
     }
@@ -304,15 +288,15 @@ pub struct EntryStats {
     /// Requests that arrived after the warm-up, and their outcomes.
     requests: u64,
     measured: OutcomeCounts,
-    latency_ok: Histogram<u64>,
+    latency_ok: Histogram,
     latency_ok_sum: u128,
     /// Failed requests only: merged with `latency_ok` at the end, so a
     /// success is recorded once.
-    latency_failed: Histogram<u64>,
+    latency_failed: Histogram,
     latency_all_sum: u128,
     /// Everything by completion time in the current window.
     window: OutcomeCounts,
-    window_latency: Histogram<u64>,
+    window_latency: Histogram,
 }
 
 const ENTRY_METRICS: &[&str] = &[
@@ -411,12 +395,12 @@ impl Recorder {
                 .map(|_| EntryStats {
                     requests: 0,
                     measured: OutcomeCounts::default(),
-                    latency_ok: histogram(),
+                    latency_ok: Histogram::new(),
                     latency_ok_sum: 0,
-                    latency_failed: histogram(),
+                    latency_failed: Histogram::new(),
                     latency_all_sum: 0,
                     window: OutcomeCounts::default(),
-                    window_latency: histogram(),
+                    window_latency: Histogram::new(),
                 })
                 .collect(),
             services: m
@@ -429,9 +413,9 @@ impl Recorder {
                     busy: TimeWeighted::default(),
                     queued: TimeWeighted::default(),
                     warmup: m.warmup,
-                    wait: histogram(),
+                    wait: Histogram::new(),
                     wait_sum: 0,
-                    sojourn: histogram(),
+                    sojourn: Histogram::new(),
                     sojourn_sum: 0,
                 })
                 .collect(),
@@ -615,15 +599,15 @@ impl Recorder {
         };
         bump(&mut e.window);
         if outcome.is_success() {
-            record(&mut e.window_latency, lat);
+            e.window_latency.record(lat);
         }
         if arrived >= self.warmup {
             bump(&mut e.measured);
             e.latency_all_sum += u128::from(lat);
             if !outcome.is_success() {
-                record(&mut e.latency_failed, lat);
+                e.latency_failed.record(lat);
             } else {
-                record(&mut e.latency_ok, lat);
+                e.latency_ok.record(lat);
                 e.latency_ok_sum += u128::from(lat);
             }
         }
@@ -682,8 +666,7 @@ impl Recorder {
                     latency_ms: latency_of(&e.latency_ok, e.latency_ok_sum),
                     latency_all_ms: {
                         let mut all = e.latency_ok.clone();
-                        all.add(&e.latency_failed)
-                            .expect("auto-resizing histograms merge");
+                        all.add(&e.latency_failed);
                         latency_of(&all, e.latency_all_sum)
                     },
                     latency_cdf_ms: cdf_of(&e.latency_ok),

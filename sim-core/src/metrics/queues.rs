@@ -4,9 +4,7 @@
 //! Owns only numbers: the engine's broker tells it of every change and it
 //! never touches a message.
 
-use hdrhistogram::Histogram;
-
-use super::{TimeWeighted, histogram, latency_of, record};
+use super::{Histogram, TimeWeighted, latency_of};
 use crate::model::{Model, UNBOUNDED};
 use crate::output::QueueSummary;
 use crate::time::{Nanos, millis, secs};
@@ -120,11 +118,11 @@ pub struct QueueStats {
     /// after it.
     peak: (u64, Nanos),
     emptied_at: Option<Nanos>,
-    wait: Histogram<u64>,
+    wait: Histogram,
     wait_sum: u128,
-    latency: Histogram<u64>,
+    latency: Histogram,
     latency_sum: u128,
-    window_latency: Histogram<u64>,
+    window_latency: Histogram,
     /// Consumer workers over all replicas.
     workers: u64,
 }
@@ -173,11 +171,11 @@ impl QueueStats {
             // a queue that never fills has drained in 0 s, as with one.
             peak: (0, 0),
             emptied_at: Some(0),
-            wait: histogram(),
+            wait: Histogram::new(),
             wait_sum: 0,
-            latency: histogram(),
+            latency: Histogram::new(),
             latency_sum: 0,
-            window_latency: histogram(),
+            window_latency: Histogram::new(),
             workers: u64::from(queue.concurrency)
                 * u64::from(m.services[queue.service as usize].replicas),
         }
@@ -212,7 +210,7 @@ impl QueueStats {
     /// A message's first delivery.
     pub fn record_wait(&mut self, published: Nanos, now: Nanos) {
         if published >= self.warmup {
-            record(&mut self.wait, now - published);
+            self.wait.record(now - published);
             self.wait_sum += u128::from(now - published);
         }
     }
@@ -220,9 +218,9 @@ impl QueueStats {
     /// A message acknowledged.
     pub fn record_ack(&mut self, published: Nanos, now: Nanos) {
         let lat = now - published;
-        record(&mut self.window_latency, lat);
+        self.window_latency.record(lat);
         if published >= self.warmup {
-            record(&mut self.latency, lat);
+            self.latency.record(lat);
             self.latency_sum += u128::from(lat);
         }
     }
