@@ -392,6 +392,16 @@ pub struct SloResult {
 
 /// Windowed series, column by column: `series[i].values[w]` belongs to
 /// window `w`.
+///
+/// Every entry, service, edge and queue has its series, up to 64 names per
+/// scope (`metrics::NAMES_PER_SCOPE`). A scope with more keeps the names
+/// its faults and SLOs target, then the first in file order, and adds an
+/// aggregate over all its names (scope `entries`, `services`, `edges` or
+/// `queues`, name `all`): sums, except utilisation (all busy threads ÷ all
+/// threads), error rate and latency quantiles (of all requests or
+/// messages), `*_max` and oldest age (the largest of any) and
+/// `breaker_open` (the mean over edges). With faults, every entry keeps
+/// `arrivals_rps`, `goodput_rps` and `p99_ms` (what `recovery` reads).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct TimeSeries {
     pub window_s: f64,
@@ -402,7 +412,9 @@ pub struct TimeSeries {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Series {
-    /// "entry", "service", "edge" or "queue".
+    /// "entry", "service", "edge" or "queue"; for an aggregate over every
+    /// name of a scope (name "all"), "entries", "services", "edges" or
+    /// "queues".
     pub scope: String,
     pub name: String,
     /// e.g. "throughput_rps", "p99_ms", "busy_threads".

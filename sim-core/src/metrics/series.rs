@@ -247,6 +247,102 @@ impl SeriesWriter {
 mod tests {
     use super::*;
 
+    /// `n` chains a → b, each with its own source, and `extra` TOML.
+    fn run(n: usize, extra: &str) -> crate::output::RunResult {
+        let mut text = String::from("name = \"wide\"\nduration = \"5s\"\nseed = 3\n");
+        for i in 0..n {
+            text.push_str(&format!(
+                "[workload.w{i}]\ntarget = \"a{i}\"\nrate = 20\n\
+                 [services.a{i}]\nthreads = 2\nsteps = [{{ work = \"1ms\" }}, {{ call = \"b{i}\" }}]\n\
+                 [services.b{i}]\nthreads = 2\nsteps = [{{ work = \"2ms\" }}]\n"
+            ));
+        }
+        text.push_str(extra);
+        let s = crate::scenario::load("wide.toml", &text, &[]).expect("scenario loads");
+        crate::run_scenario(&s, None, &[])
+    }
+
+    fn names(ts: &TimeSeries, scope: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for s in ts.series.iter().filter(|s| s.scope == scope) {
+            if !out.contains(&s.name) {
+                out.push(s.name.clone());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_wide_model_keeps_a_bounded_set_and_sums_the_rest() {
+        let r = run(
+            40,
+            "[[fault]]\ntarget = \"b39\"\nslowdown = 3\nat = \"1s\"\nfor = \"1s\"\n\
+             [slo]\n\"service.a38.utilization\" = \"< 90%\"\n",
+        );
+        let ts = &r.timeseries;
+        // 80 services: the fault's and the SLO's targets, then file order.
+        let services = names(ts, "service");
+        assert_eq!(services.len(), NAMES_PER_SCOPE);
+        assert!(services.contains(&"b39".to_string()) && services.contains(&"a38".to_string()));
+        assert!(services.contains(&"a0".to_string()) && !services.contains(&"a37".to_string()));
+        // Kept names are written in file order, each with every metric.
+        assert_eq!(services[0], "a0");
+        assert_eq!(ts.series.iter().filter(|s| s.name == "b39").count(), 9);
+        // The aggregate counts every service, kept or not.
+        let all = ts
+            .get("services", "all", "arrivals_rps")
+            .expect("aggregate");
+        let arrivals: f64 = all
+            .values
+            .iter()
+            .zip(ts.window_start_s.iter().zip(&ts.window_end_s))
+            .map(|(v, (a, b))| v * (b - a))
+            .sum();
+        let total: u64 = r.summary.services.values().map(|s| s.arrivals).sum();
+        assert!(
+            (arrivals - total as f64).abs() < 1e-6,
+            "{arrivals} vs {total}"
+        );
+        let util = ts.get("services", "all", "utilization").unwrap();
+        let busy = ts.get("services", "all", "busy_threads").unwrap();
+        assert!((util.values[2] - busy.values[2] / 160.0).abs() < 1e-12);
+        // 40 edges and 40 entries are within the limit: no aggregate.
+        assert!(
+            ts.series
+                .iter()
+                .all(|s| s.scope != "edges" && s.scope != "entries")
+        );
+        assert_eq!(names(ts, "entry").len(), 40);
+        // The summary still has everyone.
+        assert_eq!(r.summary.services.len(), 80);
+    }
+
+    #[test]
+    fn with_faults_every_entry_keeps_what_recovery_reads() {
+        let r = run(
+            NAMES_PER_SCOPE + 2,
+            "[[fault]]\ntarget = \"b0\"\nslowdown = 3\nat = \"1s\"\nfor = \"1s\"\n",
+        );
+        let ts = &r.timeseries;
+        let last = format!("w{}", NAMES_PER_SCOPE + 1);
+        let mine: Vec<&str> = ts
+            .series
+            .iter()
+            .filter(|s| s.scope == "entry" && s.name == last)
+            .map(|s| s.metric.as_str())
+            .collect();
+        assert_eq!(mine, RECOVERY_METRICS);
+        assert_eq!(names(ts, "entry").len(), NAMES_PER_SCOPE + 2);
+        assert!(ts.get("entries", "all", "p99_ms").is_some());
+        assert!(r.summary.recovery.iter().any(|x| x.entry == last));
+        assert!(
+            r.summary
+                .recovery
+                .iter()
+                .all(|x| x.verdict != crate::output::Verdict::NoBaseline)
+        );
+    }
+
     #[test]
     fn keeps_named_first_then_file_order_up_to_the_limit() {
         let k = keep(100, [90, 3, 90]);
