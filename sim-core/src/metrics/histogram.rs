@@ -10,10 +10,10 @@
 //! bucket up to the largest value it can hold: 30 KiB for a minute at two
 //! digits, whether it holds one value or a million. At thousands of
 //! services most histograms see a few hundred values, so this one keeps
-//! the buckets in use as a sorted list of (bucket, count) and turns into a
-//! flat array over the buckets between the lowest and the highest in use
-//! once that costs no more than twice the list, or one byte per value
-//! recorded. An empty histogram allocates nothing.
+//! the buckets in use as a sorted list of (bucket, count), 8 bytes each,
+//! and turns into a flat array over the buckets between the lowest and the
+//! highest in use once that costs no more than twice the list, or one byte
+//! per value recorded. An empty histogram allocates nothing.
 
 use super::HISTOGRAM_DIGITS;
 
@@ -70,19 +70,38 @@ fn highest_equivalent(v: u64) -> u64 {
 /// A list shorter than this stays a list.
 const MIN_FLAT: usize = 16;
 
+/// A list entry is one u64: the bucket in the top 16 bits, its count in the
+/// rest, so entries sort by bucket and a list takes 8 bytes a bucket. A
+/// count that would outgrow its bits (2^48 values in one bucket) makes the
+/// histogram flat first.
+const COUNT_BITS: u32 = 48;
+const COUNT_MASK: u64 = (1 << COUNT_BITS) - 1;
+
+fn entry(i: u16, count: u64) -> u64 {
+    debug_assert!(count <= COUNT_MASK);
+    (u64::from(i) << COUNT_BITS) | count
+}
+
+fn bucket_in(e: u64) -> u16 {
+    (e >> COUNT_BITS) as u16
+}
+
+fn count_in(e: u64) -> u64 {
+    e & COUNT_MASK
+}
+
 /// Whether a flat array over `span` buckets may replace a list of `in_use`
 /// buckets after `total` values: when it takes at most twice the list's
 /// memory, or a byte per value recorded.
 fn affordable(span: usize, in_use: usize, total: u64) -> bool {
     let flat = span * std::mem::size_of::<u64>();
-    let list = in_use * std::mem::size_of::<(u16, u64)>();
-    flat <= 2 * list || flat as u64 <= total
+    flat <= 2 * in_use * std::mem::size_of::<u64>() || flat as u64 <= total
 }
 
 #[derive(Clone, Debug)]
 enum Counts {
-    /// Buckets in use, ascending, each with its count.
-    Sparse(Vec<(u16, u64)>),
+    /// Buckets in use, ascending (`entry`).
+    Sparse(Vec<u64>),
     /// The counts of buckets `first ..= first + len - 1`.
     Flat { first: u16, counts: Vec<u64> },
 }
@@ -126,16 +145,12 @@ impl Histogram {
 
     #[inline]
     pub fn record(&mut self, v: u64) {
-        self.record_n(v, 1);
-    }
-
-    fn record_n(&mut self, v: u64, n: u64) {
-        self.total = self.total.saturating_add(n);
+        self.total = self.total.saturating_add(1);
         self.max = self.max.max(v);
-        self.count(index_of(v), n);
+        self.count(index_of(v), 1);
     }
 
-    /// Adds `n` to bucket `i`.
+    /// Adds `n` to bucket `i` (`total` already counts them).
     #[inline]
     fn count(&mut self, i: u16, n: u64) {
         match &mut self.counts {
@@ -149,39 +164,52 @@ impl Histogram {
                     self.widen(i, n);
                 }
             }
-            Counts::Sparse(list) => match list.binary_search_by_key(&i, |e| e.0) {
-                Ok(k) => {
-                    list[k].1 = list[k].1.saturating_add(n);
-                    // A busy histogram goes flat once it has recorded
-                    // enough to pay for it.
-                    if self.total.is_power_of_two() {
-                        self.maybe_flatten();
+            Counts::Sparse(list) => {
+                let k = list.partition_point(|&e| bucket_in(e) < i);
+                match list.get_mut(k) {
+                    Some(e) if bucket_in(*e) == i && n <= COUNT_MASK - count_in(*e) => {
+                        *e += n;
+                        // A busy histogram goes flat once it has recorded
+                        // enough to pay for it.
+                        if self.total.is_power_of_two() {
+                            self.flatten(false);
+                        }
+                    }
+                    Some(e) if bucket_in(*e) == i => {
+                        self.flatten(true);
+                        self.count(i, n);
+                    }
+                    _ if n <= COUNT_MASK => {
+                        list.insert(k, entry(i, n));
+                        self.flatten(false);
+                    }
+                    _ => {
+                        list.insert(k, entry(i, 0));
+                        self.flatten(true);
+                        self.count(i, n);
                     }
                 }
-                Err(k) => {
-                    list.insert(k, (i, n));
-                    self.maybe_flatten();
-                }
-            },
+            }
         }
     }
 
-    /// Turns the list flat when a flat array over its span is affordable.
-    fn maybe_flatten(&mut self) {
+    /// Turns the list flat when a flat array over its span is affordable,
+    /// or whatever it costs when `force`d.
+    fn flatten(&mut self, force: bool) {
         let Counts::Sparse(list) = &self.counts else {
             return;
         };
-        let (Some(lo), Some(hi)) = (list.first(), list.last()) else {
+        let (Some(&lo), Some(&hi)) = (list.first(), list.last()) else {
             return;
         };
-        let span = usize::from(hi.0 - lo.0) + 1;
-        if list.len() < MIN_FLAT || !affordable(span, list.len(), self.total) {
+        let first = bucket_in(lo);
+        let span = usize::from(bucket_in(hi) - first) + 1;
+        if !force && (list.len() < MIN_FLAT || !affordable(span, list.len(), self.total)) {
             return;
         }
-        let first = lo.0;
         let mut counts = vec![0; span];
-        for &(i, c) in list {
-            counts[usize::from(i - first)] = c;
+        for &e in list {
+            counts[usize::from(bucket_in(e) - first)] = count_in(e);
         }
         self.counts = Counts::Flat { first, counts };
     }
@@ -197,15 +225,17 @@ impl Histogram {
         let (lo, hi) = (i.min(*first), i.max(*first + counts.len() as u16 - 1));
         let span = usize::from(hi - lo) + 1;
         let in_use = counts.iter().filter(|c| **c > 0).count() + 1;
+        // Not affordable means fewer values than bytes: every count fits.
         if !affordable(span, in_use, self.total) {
-            let mut list: Vec<(u16, u64)> = Vec::with_capacity(in_use);
+            let mut list: Vec<u64> = Vec::with_capacity(in_use);
             list.extend(
                 (*first..)
                     .zip(counts.iter().copied())
-                    .filter(|(_, c)| *c > 0),
+                    .filter(|(_, c)| *c > 0)
+                    .map(|(b, c)| entry(b, c)),
             );
-            let k = list.partition_point(|e| e.0 < i);
-            list.insert(k, (i, n));
+            let k = list.partition_point(|&e| bucket_in(e) < i);
+            list.insert(k, entry(i, n));
             self.counts = Counts::Sparse(list);
             return;
         }
@@ -220,7 +250,7 @@ impl Histogram {
 
     /// Buckets in use, ascending, with their counts.
     fn buckets(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
-        let (list, flat): (&[(u16, u64)], _) = match &self.counts {
+        let (list, flat): (&[u64], _) = match &self.counts {
             Counts::Sparse(list) => (list, None),
             Counts::Flat { first, counts } => (&[], Some((*first, counts))),
         };
@@ -231,7 +261,9 @@ impl Histogram {
                 .filter(|(_, c)| **c > 0)
                 .map(move |(k, c)| (first + k as u16, *c))
         });
-        list.iter().copied().chain(flat)
+        list.iter()
+            .map(|&e| (bucket_in(e), count_in(e)))
+            .chain(flat)
     }
 
     /// The value below which a share `q` of the recorded values lie, as
@@ -273,7 +305,7 @@ impl Histogram {
     #[cfg(test)]
     fn heap_bytes(&self) -> usize {
         match &self.counts {
-            Counts::Sparse(list) => list.capacity() * std::mem::size_of::<(u16, u64)>(),
+            Counts::Sparse(list) => list.capacity() * 8,
             Counts::Flat { counts, .. } => counts.capacity() * 8,
         }
     }
@@ -387,6 +419,35 @@ mod tests {
             both.add(&theirs).unwrap();
             assert_same(&merged, &both);
         }
+    }
+
+    #[test]
+    fn counts_beyond_a_list_entry_go_flat_and_stay_exact() {
+        let huge = 3u64 << 50;
+        let mut big = Histogram {
+            total: huge,
+            max: 7_000,
+            counts: Counts::Flat {
+                first: index_of(7_000),
+                counts: vec![huge],
+            },
+        };
+        let mut theirs = hdr();
+        theirs.record_n(7_000, huge).unwrap();
+        // Into an empty list, then onto an entry that holds a few already.
+        let mut mine = Histogram::new();
+        mine.add(&big);
+        assert!(matches!(mine.counts, Counts::Flat { .. }));
+        assert_same(&mine, &theirs);
+        let mut mine = Histogram::new();
+        for v in [7_000, 7_000, 90] {
+            mine.record(v);
+            theirs.record(v).unwrap();
+        }
+        mine.add(&big);
+        assert_same(&mine, &theirs);
+        big.record(1);
+        assert_eq!(big.len(), huge + 1);
     }
 
     #[test]
