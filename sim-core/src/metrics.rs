@@ -847,24 +847,21 @@ impl Recorder {
                 },
             );
         }
-        let mut edges = indexmap::IndexMap::new();
-        for (e, (st, w)) in m
-            .edges
-            .iter()
-            .zip(self.edges.iter().zip(&self.edges_at_warmup))
-        {
-            let d = st.minus(w);
-            let ei = edges.len() as u32;
-            let mut b = crate::patterns::BreakerStats::default();
-            for (spec, stats) in m.calls.iter().zip(&self.breakers) {
-                if spec.edge == ei {
-                    b.state_changes += stats.state_changes;
-                    b.times_opened += stats.times_opened;
-                    b.time_open += stats.time_open;
-                    b.time_half_open += stats.time_half_open;
-                }
+        // Breakers are per call spec; an edge reports the sum of its specs'
+        // (a source's call has no edge).
+        let mut breakers = vec![crate::patterns::BreakerStats::default(); m.edges.len()];
+        for (spec, stats) in m.calls.iter().zip(&self.breakers) {
+            if let Some(b) = breakers.get_mut(spec.edge as usize) {
+                b.state_changes += stats.state_changes;
+                b.times_opened += stats.times_opened;
+                b.time_open += stats.time_open;
+                b.time_half_open += stats.time_half_open;
             }
-            edges.insert(e.name.clone(), edge_summary(&d, &b));
+        }
+        let mut edges = indexmap::IndexMap::new();
+        for (i, e) in m.edges.iter().enumerate() {
+            let d = self.edges[i].minus(&self.edges_at_warmup[i]);
+            edges.insert(e.name.clone(), edge_summary(&d, &breakers[i]));
         }
         let queues = (0..m.queues.len())
             .map(|q| (m.queues[q].name.clone(), self.queues[q].summary(m, q, end)))
