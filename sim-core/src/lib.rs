@@ -47,6 +47,6 @@ pub fn run_scenario(s: &Scenario, seed: Option<u64>, overrides: &[Override]) -> 
     };
     let mut result = run(&s.model, &opts);
     result.summary.recovery = recovery::analyze(&s.model, &result);
-    result.summary.slo = slo::check(&s.file, &result);
+    result.summary.slo = slo::check(&s.model.slos, &result);
     result
 }

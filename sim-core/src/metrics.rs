@@ -4,15 +4,21 @@
 //! Owns every number a run reports. The engine calls it at each state
 //! change; it never changes the simulated state. Counters run for the whole
 //! run and are snapshot at the end of the warm-up and at each window edge,
-//! so the hot path increments one integer. Latencies go to HDR histograms
-//! (3 significant digits, auto-resizing: saturated runs produce huge
-//! values), never to a list of samples.
+//! so the hot path increments one integer. Latencies go to histograms with
+//! HDR buckets (`HISTOGRAM_DIGITS` significant digits, any u64: saturated
+//! runs produce huge values), stored compactly (`histogram.rs`), never to a
+//! list of samples.
 
+mod histogram;
 mod queues;
+mod series;
 
-use hdrhistogram::Histogram;
+use histogram::Histogram;
 
+use queues::QueueWindow;
 pub use queues::{QUEUE_METRICS, QueueStats};
+pub use series::{NAMES_PER_SCOPE, RECOVERY_METRICS};
+use series::{Scope, SeriesWriter};
 
 use crate::model::{Model, UNBOUNDED};
 use crate::options::RunOptions;
@@ -26,25 +32,7 @@ use crate::time::{Nanos, millis, secs};
 /// dominated by cache misses.
 pub const HISTOGRAM_DIGITS: u8 = 2;
 
-fn histogram() -> Histogram<u64> {
-    // Sized for a minute up front (no resizing on the hot path in ordinary
-    // runs); grows beyond that by itself.
-    let mut h = Histogram::new_with_bounds(1, 60 * crate::time::NS_PER_S, HISTOGRAM_DIGITS)
-        .expect("valid bounds");
-    h.auto(true);
-    h
-}
-
-/// Records `v`; an auto-resizing histogram only refuses values beyond
-/// u64's range, which saturate instead.
-#[inline]
-fn record(h: &mut Histogram<u64>, v: u64) {
-    if h.record(v).is_err() {
-        h.saturating_record(v);
-    }
-}
-
-fn latency_of(h: &Histogram<u64>, sum: u128) -> Latency {
+fn latency_of(h: &Histogram, sum: u128) -> Latency {
     if h.is_empty() {
         return Latency::default();
     }
@@ -66,7 +54,7 @@ pub fn cdf_quantiles() -> Vec<f64> {
     q
 }
 
-fn cdf_of(h: &Histogram<u64>) -> Vec<[f64; 2]> {
+fn cdf_of(h: &Histogram) -> Vec<[f64; 2]> {
     if h.is_empty() {
         return Vec::new();
     }
@@ -152,6 +140,25 @@ pub struct ServiceCounters {
 }
 
 impl ServiceCounters {
+    fn plus(&self, o: &ServiceCounters) -> ServiceCounters {
+        ServiceCounters {
+            arrivals: self.arrivals + o.arrivals,
+            completed: self.completed + o.completed,
+            rejected: self.rejected + o.rejected,
+            refused: self.refused + o.refused,
+            injected_errors: self.injected_errors + o.injected_errors,
+            orphaned_requests: self.orphaned_requests + o.orphaned_requests,
+            orphaned_work_ns: self.orphaned_work_ns + o.orphaned_work_ns,
+            after_giveup_ns: self.after_giveup_ns + o.after_giveup_ns,
+            busy_work_ns: self.busy_work_ns + o.busy_work_ns,
+            rate_limited: self.rate_limited + o.rate_limited,
+            concurrency_limited: self.concurrency_limited + o.concurrency_limited,
+            shed: self.shed + o.shed,
+            deadline_dropped: self.deadline_dropped + o.deadline_dropped,
+            blackholed: self.blackholed + o.blackholed,
+        }
+    }
+
     fn minus(&self, o: &ServiceCounters) -> ServiceCounters {
         ServiceCounters {
             arrivals: self.arrivals - o.arrivals,
@@ -179,9 +186,9 @@ pub struct ServiceStats {
     busy: TimeWeighted,
     queued: TimeWeighted,
     warmup: Nanos,
-    wait: Histogram<u64>,
+    wait: Histogram,
     wait_sum: u128,
-    sojourn: Histogram<u64>,
+    sojourn: Histogram,
     sojourn_sum: u128,
 }
 
@@ -211,7 +218,7 @@ impl ServiceStats {
     #[inline]
     pub fn record_wait(&mut self, arrived: Nanos, wait: Nanos) {
         if arrived >= self.warmup {
-            record(&mut self.wait, wait);
+            self.wait.record(wait);
             self.wait_sum += u128::from(wait);
         }
     }
@@ -235,7 +242,7 @@ impl ServiceStats {
         }
         if arrived >= self.warmup {
             let s = now - arrived;
-            record(&mut self.sojourn, s);
+            self.sojourn.record(s);
             self.sojourn_sum += u128::from(s);
         }
     }
@@ -267,6 +274,28 @@ pub struct EdgeStats {
 }
 
 impl EdgeStats {
+    fn plus(&self, o: &EdgeStats) -> EdgeStats {
+        EdgeStats {
+            calls: self.calls + o.calls,
+            ok: self.ok + o.ok,
+            degraded: self.degraded + o.degraded,
+            errors: self.errors + o.errors,
+            rejected: self.rejected + o.rejected,
+            timeouts: self.timeouts + o.timeouts,
+            late_replies: self.late_replies + o.late_replies,
+            attempts: self.attempts + o.attempts,
+            retries: self.retries + o.retries,
+            retries_refused: self.retries_refused + o.retries_refused,
+            circuit_open: self.circuit_open + o.circuit_open,
+            rate_limited: self.rate_limited + o.rate_limited,
+            bulkhead_rejected: self.bulkhead_rejected + o.bulkhead_rejected,
+            hedges: self.hedges + o.hedges,
+            hedges_won: self.hedges_won + o.hedges_won,
+            fallbacks: self.fallbacks + o.fallbacks,
+            lost: self.lost + o.lost,
+        }
+    }
+
     fn minus(&self, o: &EdgeStats) -> EdgeStats {
         EdgeStats {
             calls: self.calls - o.calls,
@@ -301,19 +330,137 @@ struct OutcomeCounts {
     error: u64,
 }
 
+impl OutcomeCounts {
+    fn plus(&self, o: &OutcomeCounts) -> OutcomeCounts {
+        OutcomeCounts {
+            arrivals: self.arrivals + o.arrivals,
+            ok: self.ok + o.ok,
+            degraded: self.degraded + o.degraded,
+            timeout: self.timeout + o.timeout,
+            rejected: self.rejected + o.rejected,
+            error: self.error + o.error,
+        }
+    }
+
+    /// The window's `ENTRY_METRICS`, given its latencies of successes.
+    fn row(&self, latency: &Histogram, per_s: f64) -> [f64; ENTRY_METRICS.len()] {
+        let w = self;
+        let good = w.ok + w.degraded;
+        let done = good + w.timeout + w.rejected + w.error;
+        let q = |p: f64| {
+            if latency.is_empty() {
+                0.0
+            } else {
+                millis(latency.value_at_quantile(p))
+            }
+        };
+        [
+            w.arrivals as f64 * per_s,
+            done as f64 * per_s,
+            good as f64 * per_s,
+            w.timeout as f64 * per_s,
+            w.rejected as f64 * per_s,
+            w.error as f64 * per_s,
+            if done == 0 {
+                0.0
+            } else {
+                (done - w.ok) as f64 / done as f64
+            },
+            q(0.5),
+            q(0.99),
+            q(0.999),
+        ]
+    }
+}
+
+/// A service's figures over one window (or the sum over services).
+#[derive(Clone, Copy, Debug, Default)]
+struct ServiceWindow {
+    busy: f64,
+    capacity: u64,
+    queue: f64,
+    queue_max: u64,
+    d: ServiceCounters,
+}
+
+impl ServiceWindow {
+    /// Adds `o`; the longest queue is the longest of either.
+    fn merge(&mut self, o: &ServiceWindow) {
+        self.busy += o.busy;
+        self.capacity += o.capacity;
+        self.queue += o.queue;
+        self.queue_max = self.queue_max.max(o.queue_max);
+        self.d = self.d.plus(&o.d);
+    }
+
+    fn row(&self, per_s: f64) -> [f64; SERVICE_METRICS.len()] {
+        let d = &self.d;
+        [
+            self.busy,
+            self.busy / self.capacity as f64,
+            self.queue,
+            self.queue_max as f64,
+            d.arrivals as f64 * per_s,
+            d.completed as f64 * per_s,
+            d.rejected as f64 * per_s,
+            d.refused as f64 * per_s,
+            d.orphaned_work_ns as f64 * per_s / 1e9,
+        ]
+    }
+}
+
+/// An edge's figures over one window (or the sum over edges).
+#[derive(Clone, Copy, Debug, Default)]
+struct EdgeWindow {
+    d: EdgeStats,
+    /// Sum of the edges' open-breaker shares, and how many edges.
+    open: f64,
+    edges: u32,
+    in_flight: f64,
+}
+
+impl EdgeWindow {
+    /// Adds `o`; the open share is the mean over edges.
+    fn merge(&mut self, o: &EdgeWindow) {
+        self.d = self.d.plus(&o.d);
+        self.open += o.open;
+        self.edges += o.edges;
+        self.in_flight += o.in_flight;
+    }
+
+    fn row(&self, per_s: f64) -> [f64; EDGE_METRICS.len()] {
+        let d = &self.d;
+        [
+            d.calls as f64 * per_s,
+            d.timeouts as f64 * per_s,
+            (d.errors + d.rejected + d.timeouts) as f64 * per_s,
+            d.late_replies as f64 * per_s,
+            d.attempts as f64 * per_s,
+            d.retries as f64 * per_s,
+            d.circuit_open as f64 * per_s,
+            if self.edges == 0 {
+                0.0
+            } else {
+                self.open / f64::from(self.edges)
+            },
+            self.in_flight,
+        ]
+    }
+}
+
 pub struct EntryStats {
     /// Requests that arrived after the warm-up, and their outcomes.
     requests: u64,
     measured: OutcomeCounts,
-    latency_ok: Histogram<u64>,
+    latency_ok: Histogram,
     latency_ok_sum: u128,
     /// Failed requests only: merged with `latency_ok` at the end, so a
     /// success is recorded once.
-    latency_failed: Histogram<u64>,
+    latency_failed: Histogram,
     latency_all_sum: u128,
     /// Everything by completion time in the current window.
     window: OutcomeCounts,
-    window_latency: Histogram<u64>,
+    window_latency: Histogram,
 }
 
 const ENTRY_METRICS: &[&str] = &[
@@ -371,36 +518,13 @@ pub struct Recorder {
     edges_at_warmup: Vec<EdgeStats>,
     edges_at_window: Vec<EdgeStats>,
     capacity: Vec<u64>,
-    ts: TimeSeries,
+    series: SeriesWriter,
     faults: Vec<FaultWindow>,
     seed: u64,
 }
 
 impl Recorder {
     pub fn new(m: &Model, seed: u64) -> Recorder {
-        let mut series = Vec::new();
-        let mut add = |scope: &str, name: &str, metrics: &[&str]| {
-            for metric in metrics {
-                series.push(Series {
-                    scope: scope.into(),
-                    name: name.into(),
-                    metric: (*metric).into(),
-                    values: Vec::new(),
-                });
-            }
-        };
-        for s in &m.sources {
-            add("entry", &s.name, ENTRY_METRICS);
-        }
-        for s in &m.services {
-            add("service", &s.name, SERVICE_METRICS);
-        }
-        for e in &m.edges {
-            add("edge", &e.name, EDGE_METRICS);
-        }
-        for q in &m.queues {
-            add("queue", &q.name, QUEUE_METRICS);
-        }
         Recorder {
             warmup: m.warmup,
             window: m.window,
@@ -412,12 +536,12 @@ impl Recorder {
                 .map(|_| EntryStats {
                     requests: 0,
                     measured: OutcomeCounts::default(),
-                    latency_ok: histogram(),
+                    latency_ok: Histogram::new(),
                     latency_ok_sum: 0,
-                    latency_failed: histogram(),
+                    latency_failed: Histogram::new(),
                     latency_all_sum: 0,
                     window: OutcomeCounts::default(),
-                    window_latency: histogram(),
+                    window_latency: Histogram::new(),
                 })
                 .collect(),
             services: m
@@ -430,9 +554,9 @@ impl Recorder {
                     busy: TimeWeighted::default(),
                     queued: TimeWeighted::default(),
                     warmup: m.warmup,
-                    wait: histogram(),
+                    wait: Histogram::new(),
                     wait_sum: 0,
-                    sojourn: histogram(),
+                    sojourn: Histogram::new(),
                     sojourn_sum: 0,
                 })
                 .collect(),
@@ -449,11 +573,10 @@ impl Recorder {
                 .iter()
                 .map(|s| u64::from(s.threads) * u64::from(s.replicas))
                 .collect(),
-            ts: TimeSeries {
-                window_s: secs(m.window),
-                series,
-                ..TimeSeries::default()
-            },
+            series: SeriesWriter::new(
+                m,
+                [ENTRY_METRICS, SERVICE_METRICS, EDGE_METRICS, QUEUE_METRICS],
+            ),
             faults: m
                 .faults
                 .iter()
@@ -491,87 +614,81 @@ impl Recorder {
     fn close_window(&mut self, end: Nanos) {
         let len = end - self.window_start;
         let per_s = if len == 0 { 0.0 } else { 1e9 / len as f64 };
-        let mut k = 0;
-        let ts = &mut self.ts;
-        let mut push = |v: f64| {
-            ts.series[k].values.push(v);
-            k += 1;
-        };
-        for e in &mut self.entries {
-            let w = e.window;
-            let good = w.ok + w.degraded;
-            let done = good + w.timeout + w.rejected + w.error;
-            let h = &e.window_latency;
-            let q = |p: f64| {
-                if h.is_empty() {
-                    0.0
-                } else {
-                    millis(h.value_at_quantile(p))
-                }
-            };
-            for v in [
-                w.arrivals as f64 * per_s,
-                done as f64 * per_s,
-                good as f64 * per_s,
-                w.timeout as f64 * per_s,
-                w.rejected as f64 * per_s,
-                w.error as f64 * per_s,
-                if done == 0 {
-                    0.0
-                } else {
-                    (done - w.ok) as f64 / done as f64
-                },
-                q(0.5),
-                q(0.99),
-                q(0.999),
-            ] {
-                push(v);
+        let series = &mut self.series;
+
+        let all = series.aggregated(Scope::Entry);
+        let (mut total, mut latency) = (OutcomeCounts::default(), Histogram::new());
+        for (i, e) in self.entries.iter_mut().enumerate() {
+            series.put(Scope::Entry, i, &e.window.row(&e.window_latency, per_s));
+            if all {
+                total = total.plus(&e.window);
+                latency.add(&e.window_latency);
             }
             e.window = OutcomeCounts::default();
             e.window_latency.reset();
         }
+        if all {
+            series.put_all(Scope::Entry, &total.row(&latency, per_s));
+        }
+
+        let all = series.aggregated(Scope::Service);
+        let mut total = ServiceWindow::default();
         for (i, s) in self.services.iter_mut().enumerate() {
             let (busy, _) = s.busy.close_window(end, len);
-            let (queue, qmax) = s.queued.close_window(end, len);
-            let d = s.c.minus(&s.at_window);
-            s.at_window = s.c;
-            for v in [
+            let (queue, queue_max) = s.queued.close_window(end, len);
+            let w = ServiceWindow {
                 busy,
-                busy / self.capacity[i] as f64,
+                capacity: self.capacity[i],
                 queue,
-                qmax as f64,
-                d.arrivals as f64 * per_s,
-                d.completed as f64 * per_s,
-                d.rejected as f64 * per_s,
-                d.refused as f64 * per_s,
-                d.orphaned_work_ns as f64 * per_s / 1e9,
-            ] {
-                push(v);
+                queue_max,
+                d: s.c.minus(&s.at_window),
+            };
+            s.at_window = s.c;
+            series.put(Scope::Service, i, &w.row(per_s));
+            if all {
+                total.merge(&w);
             }
         }
+        if all {
+            series.put_all(Scope::Service, &total.row(per_s));
+        }
+
+        let all = series.aggregated(Scope::Edge);
+        let mut total = EdgeWindow::default();
         for (i, e) in self.edges.iter().enumerate() {
-            let d = e.minus(&self.edges_at_window[i]);
-            self.edges_at_window[i] = *e;
             let (open, in_flight) = self.edge_gauges.get(i).copied().unwrap_or((0.0, 0.0));
-            for v in [
-                d.calls as f64 * per_s,
-                d.timeouts as f64 * per_s,
-                (d.errors + d.rejected + d.timeouts) as f64 * per_s,
-                d.late_replies as f64 * per_s,
-                d.attempts as f64 * per_s,
-                d.retries as f64 * per_s,
-                d.circuit_open as f64 * per_s,
+            let w = EdgeWindow {
+                d: e.minus(&self.edges_at_window[i]),
                 open,
+                edges: 1,
                 in_flight,
-            ] {
-                push(v);
+            };
+            self.edges_at_window[i] = *e;
+            series.put(Scope::Edge, i, &w.row(per_s));
+            if all {
+                total.merge(&w);
             }
         }
-        for q in &mut self.queues {
-            q.close_window(end, len, &mut push);
+        if all {
+            series.put_all(Scope::Edge, &total.row(per_s));
         }
-        self.ts.window_start_s.push(secs(self.window_start));
-        self.ts.window_end_s.push(secs(end));
+
+        let all = series.aggregated(Scope::Queue);
+        let (mut total, mut lag) = (QueueWindow::default(), Histogram::new());
+        for (i, q) in self.queues.iter_mut().enumerate() {
+            let w = q.close_window(end, len);
+            series.put(Scope::Queue, i, &w.row(&q.window_latency, per_s));
+            if all {
+                total.merge(&w);
+                lag.add(&q.window_latency);
+            }
+            q.window_latency.reset();
+        }
+        if all {
+            series.put_all(Scope::Queue, &total.row(&lag, per_s));
+        }
+
+        series.end_window(self.window_start, end);
         self.window_start = end;
         self.next_edge = end + self.window;
     }
@@ -616,15 +733,15 @@ impl Recorder {
         };
         bump(&mut e.window);
         if outcome.is_success() {
-            record(&mut e.window_latency, lat);
+            e.window_latency.record(lat);
         }
         if arrived >= self.warmup {
             bump(&mut e.measured);
             e.latency_all_sum += u128::from(lat);
             if !outcome.is_success() {
-                record(&mut e.latency_failed, lat);
+                e.latency_failed.record(lat);
             } else {
-                record(&mut e.latency_ok, lat);
+                e.latency_ok.record(lat);
                 e.latency_ok_sum += u128::from(lat);
             }
         }
@@ -683,8 +800,7 @@ impl Recorder {
                     latency_ms: latency_of(&e.latency_ok, e.latency_ok_sum),
                     latency_all_ms: {
                         let mut all = e.latency_ok.clone();
-                        all.add(&e.latency_failed)
-                            .expect("auto-resizing histograms merge");
+                        all.add(&e.latency_failed);
                         latency_of(&all, e.latency_all_sum)
                     },
                     latency_cdf_ms: cdf_of(&e.latency_ok),
@@ -732,24 +848,21 @@ impl Recorder {
                 },
             );
         }
-        let mut edges = indexmap::IndexMap::new();
-        for (e, (st, w)) in m
-            .edges
-            .iter()
-            .zip(self.edges.iter().zip(&self.edges_at_warmup))
-        {
-            let d = st.minus(w);
-            let ei = edges.len() as u32;
-            let mut b = crate::patterns::BreakerStats::default();
-            for (spec, stats) in m.calls.iter().zip(&self.breakers) {
-                if spec.edge == ei {
-                    b.state_changes += stats.state_changes;
-                    b.times_opened += stats.times_opened;
-                    b.time_open += stats.time_open;
-                    b.time_half_open += stats.time_half_open;
-                }
+        // Breakers are per call spec; an edge reports the sum of its specs'
+        // (a source's call has no edge).
+        let mut breakers = vec![crate::patterns::BreakerStats::default(); m.edges.len()];
+        for (spec, stats) in m.calls.iter().zip(&self.breakers) {
+            if let Some(b) = breakers.get_mut(spec.edge as usize) {
+                b.state_changes += stats.state_changes;
+                b.times_opened += stats.times_opened;
+                b.time_open += stats.time_open;
+                b.time_half_open += stats.time_half_open;
             }
-            edges.insert(e.name.clone(), edge_summary(&d, &b));
+        }
+        let mut edges = indexmap::IndexMap::new();
+        for (i, e) in m.edges.iter().enumerate() {
+            let d = self.edges[i].minus(&self.edges_at_warmup[i]);
+            edges.insert(e.name.clone(), edge_summary(&d, &breakers[i]));
         }
         let queues = (0..m.queues.len())
             .map(|q| (m.queues[q].name.clone(), self.queues[q].summary(m, q, end)))
@@ -796,7 +909,7 @@ impl Recorder {
                 recovery: Vec::new(),
                 slo: Vec::new(),
             },
-            timeseries: self.ts,
+            timeseries: self.series.finish(),
         }
     }
 }

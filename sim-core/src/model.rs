@@ -60,6 +60,8 @@ pub struct Model {
     pub publishes: Vec<Publish>,
     /// Where each publish step is written (`services.a.steps.3`).
     pub publish_sites: Vec<String>,
+    /// The `[slo]` assertions, in file order, checked after the run.
+    pub slos: Vec<Slo>,
 }
 
 #[derive(Clone, Debug)]
@@ -73,9 +75,20 @@ pub struct Service {
     pub ops: Vec<OpId>,
     /// Admission control at the door, per replica.
     pub admission: Admission,
-    pub balancer: crate::scenario::dto::Balancer,
+    pub balancer: Balancer,
     /// CPU cores per replica (processor sharing), or none.
     pub cores: Option<u32>,
+}
+
+/// How a request picks one of a service's replicas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Balancer {
+    RoundRobin,
+    Random,
+    /// The replica with the fewest requests (running + queued).
+    LeastOutstanding,
+    /// Two replicas at random; the one with fewer outstanding requests.
+    PowerOfTwo,
 }
 
 #[derive(Clone, Debug)]
@@ -421,6 +434,185 @@ pub struct Fault {
     pub end: Nanos,
     /// Stream of the fault's own draws (error coin flips, latency samples).
     pub stream: String,
+}
+
+/// One `[slo]` assertion, understood: a metric of an entry, a service or a
+/// queue, compared with a threshold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slo {
+    /// The key and the condition as written ("checkout.p99", "< 800ms").
+    pub key: String,
+    pub condition: String,
+    /// The entry's, service's or queue's name (`metric.scope()` says which).
+    pub name: String,
+    pub metric: SloMetric,
+    pub op: SloOp,
+    /// In the metric's unit (`SloMetric::unit`).
+    pub threshold: f64,
+    /// A ratio written as a percentage: shown (and compared) × 100.
+    pub percent: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SloOp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// What an assertion is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SloScope {
+    Entry,
+    Service,
+    Queue,
+}
+
+impl SloScope {
+    pub fn label(self) -> &'static str {
+        match self {
+            SloScope::Entry => "entry",
+            SloScope::Service => "service",
+            SloScope::Queue => "queue",
+        }
+    }
+}
+
+/// The unit of a metric and of its threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SloUnit {
+    /// Milliseconds.
+    Millis,
+    /// A fraction (written as one or as a percentage).
+    Ratio,
+    PerSecond,
+    /// A plain number.
+    Count,
+    /// Seconds of recovery.
+    Seconds,
+}
+
+/// A metric an assertion can name. `P999` and `P99Dot9` are the same
+/// quantile written two ways; the result names it as written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SloMetric {
+    P50,
+    P90,
+    P99,
+    P999,
+    P99Dot9,
+    Max,
+    Mean,
+    ErrorRate,
+    Availability,
+    Goodput,
+    Throughput,
+    Recovered,
+    Utilization,
+    WastedWork,
+    QueueLen,
+    QueueLenMax,
+    LagP50,
+    LagP99,
+    LagMax,
+    OldestAgeMax,
+    DepthMax,
+    DeadLettered,
+    Duplicates,
+    DuplicateSideEffects,
+    PublishFailed,
+    QueuedAtEnd,
+}
+
+impl SloMetric {
+    pub const ENTRY: &[SloMetric] = &[
+        SloMetric::P50,
+        SloMetric::P90,
+        SloMetric::P99,
+        SloMetric::P999,
+        SloMetric::P99Dot9,
+        SloMetric::Max,
+        SloMetric::Mean,
+        SloMetric::ErrorRate,
+        SloMetric::Availability,
+        SloMetric::Goodput,
+        SloMetric::Throughput,
+        SloMetric::Recovered,
+    ];
+    pub const SERVICE: &[SloMetric] = &[
+        SloMetric::Utilization,
+        SloMetric::WastedWork,
+        SloMetric::QueueLen,
+        SloMetric::QueueLenMax,
+    ];
+    pub const QUEUE: &[SloMetric] = &[
+        SloMetric::LagP50,
+        SloMetric::LagP99,
+        SloMetric::LagMax,
+        SloMetric::OldestAgeMax,
+        SloMetric::DepthMax,
+        SloMetric::DeadLettered,
+        SloMetric::Duplicates,
+        SloMetric::DuplicateSideEffects,
+        SloMetric::PublishFailed,
+        SloMetric::QueuedAtEnd,
+    ];
+
+    /// The name in a key (`checkout.p99` → "p99").
+    pub fn name(self) -> &'static str {
+        match self {
+            SloMetric::P50 => "p50",
+            SloMetric::P90 => "p90",
+            SloMetric::P99 => "p99",
+            SloMetric::P999 => "p999",
+            SloMetric::P99Dot9 => "p99.9",
+            SloMetric::Max => "max",
+            SloMetric::Mean => "mean",
+            SloMetric::ErrorRate => "error_rate",
+            SloMetric::Availability => "availability",
+            SloMetric::Goodput => "goodput",
+            SloMetric::Throughput => "throughput",
+            SloMetric::Recovered => "recovered",
+            SloMetric::Utilization => "utilization",
+            SloMetric::WastedWork => "wasted_work",
+            SloMetric::QueueLen => "queue_len",
+            SloMetric::QueueLenMax => "queue_len_max",
+            SloMetric::LagP50 => "lag_p50",
+            SloMetric::LagP99 => "lag_p99",
+            SloMetric::LagMax => "lag_max",
+            SloMetric::OldestAgeMax => "oldest_age_max",
+            SloMetric::DepthMax => "depth_max",
+            SloMetric::DeadLettered => "dead_lettered",
+            SloMetric::Duplicates => "duplicates",
+            SloMetric::DuplicateSideEffects => "duplicate_side_effects",
+            SloMetric::PublishFailed => "publish_failed",
+            SloMetric::QueuedAtEnd => "queued_at_end",
+        }
+    }
+
+    pub fn scope(self) -> SloScope {
+        if SloMetric::SERVICE.contains(&self) {
+            SloScope::Service
+        } else if SloMetric::QUEUE.contains(&self) {
+            SloScope::Queue
+        } else {
+            SloScope::Entry
+        }
+    }
+
+    pub fn unit(self) -> SloUnit {
+        use SloMetric::*;
+        match self {
+            P50 | P90 | P99 | P999 | P99Dot9 | Max | Mean => SloUnit::Millis,
+            LagP50 | LagP99 | LagMax | OldestAgeMax => SloUnit::Millis,
+            ErrorRate | Availability | Utilization | WastedWork => SloUnit::Ratio,
+            Goodput | Throughput => SloUnit::PerSecond,
+            Recovered => SloUnit::Seconds,
+            QueueLen | QueueLenMax | DepthMax | DeadLettered | Duplicates
+            | DuplicateSideEffects | PublishFailed | QueuedAtEnd => SloUnit::Count,
+        }
+    }
 }
 
 impl Model {

@@ -46,12 +46,13 @@ pub struct Summary {
     #[serde(default)]
     pub queues: IndexMap<String, QueueSummary>,
     pub faults: Vec<FaultWindow>,
-    /// Per fault window and entry: baseline, recovery time, verdict.
+    /// Per fault window and entry: baseline, recovery time, verdict
+    /// (`recovery::analyze`).
     #[serde(default)]
-    pub recovery: Vec<crate::recovery::Recovery>,
-    /// The scenario's SLO assertions and their verdicts.
+    pub recovery: Vec<Recovery>,
+    /// The scenario's SLO assertions and their verdicts (`slo::check`).
     #[serde(default)]
-    pub slo: Vec<crate::slo::SloResult>,
+    pub slo: Vec<SloResult>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -282,8 +283,125 @@ pub struct FaultWindow {
     pub end_s: f64,
 }
 
+/// What happened to one entry after one fault.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Goodput came back into the band and stayed there.
+    Recovered,
+    /// Goodput never left the band.
+    NotAffected,
+    /// Goodput was still out of the band when the run's arrivals stopped.
+    #[default]
+    DidNotRecover,
+    /// The next fault started before goodput came back.
+    Interrupted,
+    /// No window to compute a baseline from.
+    NoBaseline,
+}
+
+impl Verdict {
+    /// Human words for tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Recovered => "recovered",
+            Verdict::NotAffected => "not affected",
+            Verdict::DidNotRecover => "did not recover",
+            Verdict::Interrupted => "interrupted by the next fault",
+            Verdict::NoBaseline => "no baseline",
+        }
+    }
+
+    /// Whether the entry is back (or never left).
+    pub fn ok(self) -> bool {
+        matches!(self, Verdict::Recovered | Verdict::NotAffected)
+    }
+}
+
+/// One entry's recovery from one fault window.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Recovery {
+    /// Index of the fault in the scenario's `fault` list.
+    pub fault: usize,
+    pub entry: String,
+    pub verdict: Verdict,
+    /// From `measured_from_s` to the start of the first window of the
+    /// sustained run in band; null unless `recovered`.
+    pub recovery_time_s: Option<f64>,
+    /// Simulated time at which goodput was back; null unless `recovered`.
+    pub recovered_at_s: Option<f64>,
+    /// When the recovery clock started: the fault's end, or the last end of
+    /// the faults overlapping it.
+    pub measured_from_s: f64,
+    /// Other faults overlapping this one (indices); the clock waits for them.
+    pub overlaps: Vec<usize>,
+    /// "windows" (clean windows before the fault), "offered_load" (the
+    /// entry's arrival rate, when there were none) or "none".
+    pub baseline_source: String,
+    /// Windows the baseline was computed from, and their span.
+    pub baseline_windows: usize,
+    pub baseline_from_s: Option<f64>,
+    pub baseline_to_s: Option<f64>,
+    pub baseline_goodput_rps: f64,
+    /// Median of the baseline windows' p99; null for the offered-load
+    /// fallback.
+    pub baseline_p99_ms: Option<f64>,
+    /// Half-width of the band for one window, req/s.
+    pub band_rps: f64,
+    /// Width of a window: the resolution of `recovery_time_s` (0 means
+    /// back within the first window after the fault).
+    pub window_s: f64,
+    /// Lowest window goodput from the fault's start to recovery (or the end
+    /// of the evidence).
+    pub min_goodput_rps: f64,
+    /// Highest window p99 over the same span (windows with successes only).
+    pub peak_p99_ms: f64,
+    /// Why the verdict is what it is, when that needs saying.
+    pub note: Option<String>,
+}
+
+/// The verdict on one assertion.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SloResult {
+    /// The key as written, e.g. "checkout.p99".
+    pub key: String,
+    /// The condition as written, e.g. "< 800ms".
+    pub condition: String,
+    pub pass: bool,
+    /// "entry", "service" or "queue"; empty when the key could not be
+    /// understood.
+    pub scope: String,
+    /// The entry's, service's or queue's name.
+    pub name: String,
+    /// The metric, e.g. "p99", "error_rate", "recovered".
+    pub metric: String,
+    /// The observed value in the threshold's unit: ms for latencies, percent
+    /// when the threshold is written with `%` (else a fraction), per second
+    /// for rates, seconds for `recovered` (the slowest recovery). Null when
+    /// nothing could be measured.
+    pub observed: Option<f64>,
+    /// The threshold in the same unit as `observed`.
+    pub threshold: Option<f64>,
+    /// `observed` for people, with its unit ("712ms", "0.42%", "did not
+    /// recover after fault 0").
+    pub observed_text: String,
+    /// Why the assertion failed when it is not a plain comparison (a
+    /// malformed condition, no successful request, no recovery).
+    pub message: Option<String>,
+}
+
 /// Windowed series, column by column: `series[i].values[w]` belongs to
 /// window `w`.
+///
+/// Every entry, service, edge and queue has its series, up to 64 names per
+/// scope (`metrics::NAMES_PER_SCOPE`). A scope with more keeps the names
+/// its faults and SLOs target, then the first in file order, and adds an
+/// aggregate over all its names (scope `entries`, `services`, `edges` or
+/// `queues`, name `all`): sums, except utilisation (all busy threads ÷ all
+/// threads), error rate and latency quantiles (of all requests or
+/// messages), `*_max` and oldest age (the largest of any) and
+/// `breaker_open` (the mean over edges). With faults, every entry keeps
+/// `arrivals_rps`, `goodput_rps` and `p99_ms` (what `recovery` reads).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct TimeSeries {
     pub window_s: f64,
@@ -294,7 +412,9 @@ pub struct TimeSeries {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Series {
-    /// "entry", "service", "edge" or "queue".
+    /// "entry", "service", "edge" or "queue"; for an aggregate over every
+    /// name of a scope (name "all"), "entries", "services", "edges" or
+    /// "queues".
     pub scope: String,
     pub name: String,
     /// e.g. "throughput_rps", "p99_ms", "busy_threads".

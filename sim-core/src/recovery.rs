@@ -36,10 +36,9 @@
 //!   run), or `interrupted` when the next fault started first, or
 //!   `no_baseline` when the run has no window to judge from.
 
-use serde::{Deserialize, Serialize};
-
 use crate::model::Model;
 use crate::output::RunResult;
+pub use crate::output::{Recovery, Verdict};
 use crate::time::{Nanos, from_secs_f64, secs};
 
 /// The knobs of the analysis; `Default` gives the documented defaults.
@@ -64,83 +63,6 @@ impl Default for Params {
             noise_z: 3.0,
         }
     }
-}
-
-/// What happened to one entry after one fault.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// Goodput came back into the band and stayed there.
-    Recovered,
-    /// Goodput never left the band.
-    NotAffected,
-    /// Goodput was still out of the band when the run's arrivals stopped.
-    #[default]
-    DidNotRecover,
-    /// The next fault started before goodput came back.
-    Interrupted,
-    /// No window to compute a baseline from.
-    NoBaseline,
-}
-
-impl Verdict {
-    /// Human words for tables.
-    pub fn label(self) -> &'static str {
-        match self {
-            Verdict::Recovered => "recovered",
-            Verdict::NotAffected => "not affected",
-            Verdict::DidNotRecover => "did not recover",
-            Verdict::Interrupted => "interrupted by the next fault",
-            Verdict::NoBaseline => "no baseline",
-        }
-    }
-
-    /// Whether the entry is back (or never left).
-    pub fn ok(self) -> bool {
-        matches!(self, Verdict::Recovered | Verdict::NotAffected)
-    }
-}
-
-/// One entry's recovery from one fault window.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct Recovery {
-    /// Index of the fault in the scenario's `fault` list.
-    pub fault: usize,
-    pub entry: String,
-    pub verdict: Verdict,
-    /// From `measured_from_s` to the start of the first window of the
-    /// sustained run in band; null unless `recovered`.
-    pub recovery_time_s: Option<f64>,
-    /// Simulated time at which goodput was back; null unless `recovered`.
-    pub recovered_at_s: Option<f64>,
-    /// When the recovery clock started: the fault's end, or the last end of
-    /// the faults overlapping it.
-    pub measured_from_s: f64,
-    /// Other faults overlapping this one (indices); the clock waits for them.
-    pub overlaps: Vec<usize>,
-    /// "windows" (clean windows before the fault), "offered_load" (the
-    /// entry's arrival rate, when there were none) or "none".
-    pub baseline_source: String,
-    /// Windows the baseline was computed from, and their span.
-    pub baseline_windows: usize,
-    pub baseline_from_s: Option<f64>,
-    pub baseline_to_s: Option<f64>,
-    pub baseline_goodput_rps: f64,
-    /// Median of the baseline windows' p99; null for the offered-load
-    /// fallback.
-    pub baseline_p99_ms: Option<f64>,
-    /// Half-width of the band for one window, req/s.
-    pub band_rps: f64,
-    /// Width of a window: the resolution of `recovery_time_s` (0 means
-    /// back within the first window after the fault).
-    pub window_s: f64,
-    /// Lowest window goodput from the fault's start to recovery (or the end
-    /// of the evidence).
-    pub min_goodput_rps: f64,
-    /// Highest window p99 over the same span (windows with successes only).
-    pub peak_p99_ms: f64,
-    /// Why the verdict is what it is, when that needs saying.
-    pub note: Option<String>,
 }
 
 /// Computes the recovery of every entry after every fault window, with the

@@ -168,18 +168,16 @@ fn a_malformed_condition_is_an_error_naming_the_key() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    // Exit 2 once the loader calls slo::validate; until then the assertion
-    // fails with the reason (exit 3). Never a pass, never a panic.
-    assert!(matches!(out.status.code(), Some(2 | 3)), "{all}");
+    // The loader compiles the assertions: a bad one is a bad scenario.
+    assert_eq!(out.status.code(), Some(2), "{all}");
     assert!(
         all.contains("main.p99") && all.contains("starts with <"),
         "{all}"
     );
     assert!(!all.contains("panicked"), "{all}");
-    let file: sim_core::scenario::ScenarioFile = toml_edit::de::from_str(&text).unwrap();
-    let (key, msg) = sim_core::slo::validate(&file).unwrap_err();
-    assert_eq!(key, "slo.main.p99");
-    assert!(msg.contains("starts with <"), "{msg}");
+    let e = sim_core::load("slo-bad.toml", &text, &[]).unwrap_err();
+    assert_eq!(e.key, "slo.main.p99");
+    assert!(e.message.contains("starts with <"), "{}", e.message);
 }
 
 /// gateway → b → c; 200 req/s; b and c hold few threads.

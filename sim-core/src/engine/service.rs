@@ -13,10 +13,10 @@ use super::cpu::Cpu;
 use super::event::Ev;
 use super::ids::JobId;
 use super::records::{Caller, Job, JobState, Parent};
-use crate::model::{Service, Step, UNBOUNDED};
+use crate::model::{Balancer, Service, Step, UNBOUNDED};
 use crate::outcome::Outcome;
 use crate::patterns::{ConcurrencyLimiter, RateLimiter};
-use crate::scenario::dto::Balancer;
+
 use crate::time::Nanos;
 
 pub(super) struct Replica {

@@ -4,9 +4,7 @@
 //! Owns only numbers: the engine's broker tells it of every change and it
 //! never touches a message.
 
-use hdrhistogram::Histogram;
-
-use super::{TimeWeighted, histogram, latency_of, record};
+use super::{Histogram, TimeWeighted, latency_of};
 use crate::model::{Model, UNBOUNDED};
 use crate::output::QueueSummary;
 use crate::time::{Nanos, millis, secs};
@@ -29,6 +27,23 @@ pub struct QueueCounters {
 }
 
 impl QueueCounters {
+    fn plus(&self, o: &QueueCounters) -> QueueCounters {
+        QueueCounters {
+            published: self.published + o.published,
+            publish_failed: self.publish_failed + o.publish_failed,
+            publish_blocked: self.publish_blocked + o.publish_blocked,
+            delivered: self.delivered + o.delivered,
+            redelivered: self.redelivered + o.redelivered,
+            acked: self.acked + o.acked,
+            dead_lettered: self.dead_lettered + o.dead_lettered,
+            duplicates: self.duplicates + o.duplicates,
+            duplicate_side_effects: self.duplicate_side_effects + o.duplicate_side_effects,
+            visibility_expired: self.visibility_expired + o.visibility_expired,
+            late_acks: self.late_acks + o.late_acks,
+            acks_lost: self.acks_lost + o.acks_lost,
+        }
+    }
+
     fn minus(&self, o: &QueueCounters) -> QueueCounters {
         QueueCounters {
             published: self.published - o.published,
@@ -120,11 +135,12 @@ pub struct QueueStats {
     /// after it.
     peak: (u64, Nanos),
     emptied_at: Option<Nanos>,
-    wait: Histogram<u64>,
+    wait: Histogram,
     wait_sum: u128,
-    latency: Histogram<u64>,
+    latency: Histogram,
     latency_sum: u128,
-    window_latency: Histogram<u64>,
+    /// Publish → ack of the messages acknowledged in this window.
+    pub(super) window_latency: Histogram,
     /// Consumer workers over all replicas.
     workers: u64,
 }
@@ -141,7 +157,54 @@ impl std::ops::DerefMut for QueueStats {
     }
 }
 
-/// The `queue` time series, in the order `close_window` pushes them.
+/// A queue's figures over one window (or the sum over queues).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct QueueWindow {
+    depth: f64,
+    depth_max: u64,
+    unacked: f64,
+    age_max: f64,
+    d: QueueCounters,
+    consumers: f64,
+}
+
+impl QueueWindow {
+    /// Adds `o`; the deepest queue and the oldest message are those of
+    /// either.
+    pub(super) fn merge(&mut self, o: &QueueWindow) {
+        self.depth += o.depth;
+        self.depth_max = self.depth_max.max(o.depth_max);
+        self.unacked += o.unacked;
+        self.age_max = self.age_max.max(o.age_max);
+        self.d = self.d.plus(&o.d);
+        self.consumers += o.consumers;
+    }
+
+    /// The window's `QUEUE_METRICS`, given its publish → ack latencies.
+    pub(super) fn row(&self, lag: &Histogram, per_s: f64) -> [f64; QUEUE_METRICS.len()] {
+        let d = &self.d;
+        let p99 = if lag.is_empty() {
+            0.0
+        } else {
+            millis(lag.value_at_quantile(0.99))
+        };
+        [
+            self.depth,
+            self.depth_max as f64,
+            self.unacked,
+            self.age_max,
+            d.published as f64 * per_s,
+            d.acked as f64 * per_s,
+            d.redelivered as f64 * per_s,
+            d.dead_lettered as f64 * per_s,
+            d.publish_failed as f64 * per_s,
+            p99,
+            self.consumers,
+        ]
+    }
+}
+
+/// The `queue` time series, in the order of `QueueWindow::row`.
 pub const QUEUE_METRICS: &[&str] = &[
     "depth",
     "depth_max",
@@ -173,11 +236,11 @@ impl QueueStats {
             // a queue that never fills has drained in 0 s, as with one.
             peak: (0, 0),
             emptied_at: Some(0),
-            wait: histogram(),
+            wait: Histogram::new(),
             wait_sum: 0,
-            latency: histogram(),
+            latency: Histogram::new(),
             latency_sum: 0,
-            window_latency: histogram(),
+            window_latency: Histogram::new(),
             workers: u64::from(queue.concurrency)
                 * u64::from(m.services[queue.service as usize].replicas),
         }
@@ -212,7 +275,7 @@ impl QueueStats {
     /// A message's first delivery.
     pub fn record_wait(&mut self, published: Nanos, now: Nanos) {
         if published >= self.warmup {
-            record(&mut self.wait, now - published);
+            self.wait.record(now - published);
             self.wait_sum += u128::from(now - published);
         }
     }
@@ -220,9 +283,9 @@ impl QueueStats {
     /// A message acknowledged.
     pub fn record_ack(&mut self, published: Nanos, now: Nanos) {
         let lat = now - published;
-        record(&mut self.window_latency, lat);
+        self.window_latency.record(lat);
         if published >= self.warmup {
-            record(&mut self.latency, lat);
+            self.latency.record(lat);
             self.latency_sum += u128::from(lat);
         }
     }
@@ -238,35 +301,22 @@ impl QueueStats {
         self.emptied_at = (self.depth.value == 0).then_some(now);
     }
 
-    /// Pushes this window's values (in `QUEUE_METRICS` order).
-    pub(super) fn close_window(&mut self, end: Nanos, len: Nanos, mut push: impl FnMut(f64)) {
-        let per_s = if len == 0 { 0.0 } else { 1e9 / len as f64 };
+    /// Ends the window at `end` (of length `len`): its figures. The
+    /// caller reads `window_latency`, then resets it.
+    pub(super) fn close_window(&mut self, end: Nanos, len: Nanos) -> QueueWindow {
         let (depth, depth_max) = self.depth.close_window(end, len);
         let (unacked, _) = self.unacked.close_window(end, len);
         let (consumers, _) = self.consumers.close_window(end, len);
         let (_, age_max) = self.age.close_window(end, len);
         let d = self.c.minus(&self.at_window);
         self.at_window = self.c;
-        let p99 = if self.window_latency.is_empty() {
-            0.0
-        } else {
-            millis(self.window_latency.value_at_quantile(0.99))
-        };
-        self.window_latency.reset();
-        for v in [
+        QueueWindow {
             depth,
-            depth_max as f64,
+            depth_max,
             unacked,
             age_max,
-            d.published as f64 * per_s,
-            d.acked as f64 * per_s,
-            d.redelivered as f64 * per_s,
-            d.dead_lettered as f64 * per_s,
-            d.publish_failed as f64 * per_s,
-            p99,
+            d,
             consumers,
-        ] {
-            push(v);
         }
     }
 

@@ -7,8 +7,8 @@
 
 use super::KeyError;
 use super::dto::{
-    ArrivalProcess, BranchFile, CallFile, DistFile, DistKind, FaultFile, QueueFile, ScenarioFile,
-    StepFile, WhenFullFile,
+    ArrivalProcess, Balancer as BalancerFile, BranchFile, CallFile, DistFile, DistKind, FaultFile,
+    QueueFile, ScenarioFile, StepFile, WhenFullFile,
 };
 use crate::dist::Dist;
 use crate::model::*;
@@ -1171,6 +1171,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             topics: Vec::new(),
             publishes: Vec::new(),
             publish_sites: Vec::new(),
+            slos: Vec::new(),
         },
     };
     if file.services.is_empty() {
@@ -1236,7 +1237,12 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             threads: s.threads,
             queue,
             ops,
-            balancer: s.balancer.unwrap_or(super::dto::Balancer::RoundRobin),
+            balancer: match s.balancer.unwrap_or(BalancerFile::RoundRobin) {
+                BalancerFile::RoundRobin => Balancer::RoundRobin,
+                BalancerFile::Random => Balancer::Random,
+                BalancerFile::LeastOutstanding => Balancer::LeastOutstanding,
+                BalancerFile::PowerOfTwo => Balancer::PowerOfTwo,
+            },
             cores: match s.cores {
                 Some(0) => return Err(KeyError::new(format!("{key}.cores"), "must be at least 1")),
                 c => c,
@@ -1390,7 +1396,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
         let fault = b.fault(i, f)?;
         b.m.faults.push(fault);
     }
-    crate::slo::validate(file).map_err(|(k, m)| KeyError::new(k, m))?;
+    b.m.slos = super::slo::compile(file)?;
     Ok(b.m)
 }
 

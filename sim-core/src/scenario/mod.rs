@@ -7,6 +7,7 @@
 
 pub mod build;
 pub mod dto;
+mod slo;
 
 use std::fmt;
 use std::ops::Range;

@@ -1,0 +1,486 @@
+//! A latency histogram with HdrHistogram's bucket layout, stored compactly.
+//!
+//! Values are whole nanoseconds from 0 to `u64::MAX`, kept to
+//! `HISTOGRAM_DIGITS` significant decimal digits: the same buckets, hence
+//! the same quantiles, maximum and counts, as an auto-resizing
+//! `hdrhistogram::Histogram::new_with_bounds(1, _, HISTOGRAM_DIGITS)` fed
+//! the same values (the tests hold it against one).
+//!
+//! The difference is storage. An HDR histogram is a flat array of every
+//! bucket up to the largest value it can hold: 30 KiB for a minute at two
+//! digits, whether it holds one value or a million. At thousands of
+//! services most histograms see a few hundred values, so this one keeps
+//! the buckets in use as a sorted list of (bucket, count), 8 bytes each,
+//! and turns into a flat array over the buckets between the lowest and the
+//! highest in use once that costs no more than twice the list, or one byte
+//! per value recorded. An empty histogram allocates nothing.
+
+use super::HISTOGRAM_DIGITS;
+
+/// Sub-buckets per bucket: the power of two that holds 2 × 10^digits
+/// values at unit resolution (256 for two digits).
+const SUB_BUCKET_MAGNITUDE: u32 = {
+    let largest = 2 * 10u64.pow(HISTOGRAM_DIGITS as u32);
+    u64::BITS - (largest - 1).leading_zeros()
+};
+const SUB_BUCKET_HALF_MAGNITUDE: u32 = SUB_BUCKET_MAGNITUDE - 1;
+const SUB_BUCKET_HALF: u32 = 1 << SUB_BUCKET_HALF_MAGNITUDE;
+/// Values below this share bucket 0 (at unit resolution).
+const SUB_BUCKET_MASK: u64 = (1 << SUB_BUCKET_MAGNITUDE) - 1;
+const LEADING_ZERO_BASE: u32 = u64::BITS - SUB_BUCKET_MAGNITUDE;
+
+/// The bucket of `v`: how many powers of two it lies above bucket 0.
+#[inline]
+fn bucket_of(v: u64) -> u32 {
+    LEADING_ZERO_BASE - (v | SUB_BUCKET_MASK).leading_zeros()
+}
+
+/// The counts index of `v`, as HdrHistogram numbers it (below 2^13 for
+/// any u64 at two digits, so a `u16` holds it).
+#[inline]
+fn index_of(v: u64) -> u16 {
+    let bucket = bucket_of(v);
+    let sub = (v >> bucket) as u32;
+    (((bucket + 1) << SUB_BUCKET_HALF_MAGNITUDE) + sub - SUB_BUCKET_HALF) as u16
+}
+
+/// The lowest value counted at `index`.
+fn lowest_at(index: u16) -> u64 {
+    let index = u32::from(index);
+    let bucket = (index >> SUB_BUCKET_HALF_MAGNITUDE) as i32 - 1;
+    let sub = (index & (SUB_BUCKET_HALF - 1)) + SUB_BUCKET_HALF;
+    if bucket < 0 {
+        u64::from(sub - SUB_BUCKET_HALF)
+    } else {
+        u64::from(sub) << bucket
+    }
+}
+
+/// The highest value equivalent to `v` (what HdrHistogram reports for a
+/// quantile and for the maximum).
+fn highest_equivalent(v: u64) -> u64 {
+    if v == u64::MAX {
+        return u64::MAX;
+    }
+    let bucket = bucket_of(v);
+    let lowest = (v >> bucket) << bucket;
+    lowest.saturating_add(1 << bucket) - 1
+}
+
+/// A list shorter than this stays a list.
+const MIN_FLAT: usize = 16;
+
+/// A list entry is one u64: the bucket in the top 16 bits, its count in the
+/// rest, so entries sort by bucket and a list takes 8 bytes a bucket. A
+/// count that would outgrow its bits (2^48 values in one bucket) makes the
+/// histogram flat first.
+const COUNT_BITS: u32 = 48;
+const COUNT_MASK: u64 = (1 << COUNT_BITS) - 1;
+
+fn entry(i: u16, count: u64) -> u64 {
+    debug_assert!(count <= COUNT_MASK);
+    (u64::from(i) << COUNT_BITS) | count
+}
+
+fn bucket_in(e: u64) -> u16 {
+    (e >> COUNT_BITS) as u16
+}
+
+fn count_in(e: u64) -> u64 {
+    e & COUNT_MASK
+}
+
+/// Whether a flat array over `span` buckets may replace a list of `in_use`
+/// buckets after `total` values: when it takes at most twice the list's
+/// memory, or a byte per value recorded.
+fn affordable(span: usize, in_use: usize, total: u64) -> bool {
+    let flat = span * std::mem::size_of::<u64>();
+    flat <= 2 * in_use * std::mem::size_of::<u64>() || flat as u64 <= total
+}
+
+#[derive(Clone, Debug)]
+enum Counts {
+    /// Buckets in use, ascending (`entry`).
+    Sparse(Vec<u64>),
+    /// The counts of buckets `first ..= first + len - 1`.
+    Flat { first: u16, counts: Vec<u64> },
+}
+
+#[derive(Clone, Debug)]
+pub struct Histogram {
+    total: u64,
+    /// The largest value recorded (0 when empty).
+    max: u64,
+    counts: Counts,
+}
+
+impl Default for Histogram {
+    fn default() -> Histogram {
+        Histogram::new()
+    }
+}
+
+impl Histogram {
+    pub const fn new() -> Histogram {
+        Histogram {
+            total: 0,
+            max: 0,
+            counts: Counts::Sparse(Vec::new()),
+        }
+    }
+
+    pub fn len(&self) -> u64 {
+        self.total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// The largest value recorded, to the histogram's resolution (0 when
+    /// empty).
+    pub fn max(&self) -> u64 {
+        highest_equivalent(self.max)
+    }
+
+    #[inline]
+    pub fn record(&mut self, v: u64) {
+        self.total = self.total.saturating_add(1);
+        self.max = self.max.max(v);
+        self.count(index_of(v), 1);
+    }
+
+    /// Adds `n` to bucket `i` (`total` already counts them).
+    #[inline]
+    fn count(&mut self, i: u16, n: u64) {
+        match &mut self.counts {
+            Counts::Flat { first, counts } => {
+                if let Some(c) = i
+                    .checked_sub(*first)
+                    .and_then(|k| counts.get_mut(usize::from(k)))
+                {
+                    *c = c.saturating_add(n);
+                } else {
+                    self.widen(i, n);
+                }
+            }
+            Counts::Sparse(list) => {
+                let k = list.partition_point(|&e| bucket_in(e) < i);
+                match list.get_mut(k) {
+                    Some(e) if bucket_in(*e) == i && n <= COUNT_MASK - count_in(*e) => {
+                        *e += n;
+                        // A busy histogram goes flat once it has recorded
+                        // enough to pay for it.
+                        if self.total.is_power_of_two() {
+                            self.flatten(false);
+                        }
+                    }
+                    Some(e) if bucket_in(*e) == i => {
+                        self.flatten(true);
+                        self.count(i, n);
+                    }
+                    _ if n <= COUNT_MASK => {
+                        list.insert(k, entry(i, n));
+                        self.flatten(false);
+                    }
+                    _ => {
+                        list.insert(k, entry(i, 0));
+                        self.flatten(true);
+                        self.count(i, n);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Turns the list flat when a flat array over its span is affordable,
+    /// or whatever it costs when `force`d.
+    fn flatten(&mut self, force: bool) {
+        let Counts::Sparse(list) = &self.counts else {
+            return;
+        };
+        let (Some(&lo), Some(&hi)) = (list.first(), list.last()) else {
+            return;
+        };
+        let first = bucket_in(lo);
+        let span = usize::from(bucket_in(hi) - first) + 1;
+        if !force && (list.len() < MIN_FLAT || !affordable(span, list.len(), self.total)) {
+            return;
+        }
+        let mut counts = vec![0; span];
+        for &e in list {
+            counts[usize::from(bucket_in(e) - first)] = count_in(e);
+        }
+        self.counts = Counts::Flat { first, counts };
+    }
+
+    /// Counts `n` at bucket `i`, outside a flat histogram's span: the span
+    /// grows to cover it, or, if that is not affordable (one outlier far
+    /// from the rest), the histogram goes back to a list.
+    #[cold]
+    fn widen(&mut self, i: u16, n: u64) {
+        let Counts::Flat { first, counts } = &mut self.counts else {
+            unreachable!("only a flat histogram widens");
+        };
+        let (lo, hi) = (i.min(*first), i.max(*first + counts.len() as u16 - 1));
+        let span = usize::from(hi - lo) + 1;
+        let in_use = counts.iter().filter(|c| **c > 0).count() + 1;
+        // Not affordable means fewer values than bytes: every count fits.
+        if !affordable(span, in_use, self.total) {
+            let mut list: Vec<u64> = Vec::with_capacity(in_use);
+            list.extend(
+                (*first..)
+                    .zip(counts.iter().copied())
+                    .filter(|(_, c)| *c > 0)
+                    .map(|(b, c)| entry(b, c)),
+            );
+            let k = list.partition_point(|&e| bucket_in(e) < i);
+            list.insert(k, entry(i, n));
+            self.counts = Counts::Sparse(list);
+            return;
+        }
+        if i < *first {
+            counts.splice(0..0, std::iter::repeat_n(0, usize::from(*first - i)));
+            *first = i;
+        } else {
+            counts.resize(span, 0);
+        }
+        counts[usize::from(i - *first)] = n;
+    }
+
+    /// Buckets in use, ascending, with their counts.
+    fn buckets(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
+        let (list, flat): (&[u64], _) = match &self.counts {
+            Counts::Sparse(list) => (list, None),
+            Counts::Flat { first, counts } => (&[], Some((*first, counts))),
+        };
+        let flat = flat.into_iter().flat_map(|(first, counts)| {
+            counts
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
+                .map(move |(k, c)| (first + k as u16, *c))
+        });
+        list.iter()
+            .map(|&e| (bucket_in(e), count_in(e)))
+            .chain(flat)
+    }
+
+    /// The value below which a share `q` of the recorded values lie, as
+    /// HdrHistogram computes it (0 when empty; `q` above 1 is 1).
+    pub fn value_at_quantile(&self, q: f64) -> u64 {
+        let q = q.min(1.0);
+        let target = ((q * self.total as f64).ceil() as u64).max(1);
+        let mut seen = 0u64;
+        for (i, c) in self.buckets() {
+            seen += c;
+            if seen >= target {
+                let v = lowest_at(i);
+                return if q == 0.0 { v } else { highest_equivalent(v) };
+            }
+        }
+        0
+    }
+
+    /// Adds every value of `other`.
+    pub fn add(&mut self, other: &Histogram) {
+        self.total = self.total.saturating_add(other.total);
+        self.max = self.max.max(other.max);
+        for (i, c) in other.buckets() {
+            self.count(i, c);
+        }
+    }
+
+    /// Forgets every value; a flat histogram goes back to an empty list.
+    pub fn reset(&mut self) {
+        self.total = 0;
+        self.max = 0;
+        match &mut self.counts {
+            Counts::Sparse(list) => list.clear(),
+            Counts::Flat { .. } => self.counts = Counts::Sparse(Vec::new()),
+        }
+    }
+
+    /// Bytes held on the heap.
+    #[cfg(test)]
+    fn heap_bytes(&self) -> usize {
+        match &self.counts {
+            Counts::Sparse(list) => list.capacity() * 8,
+            Counts::Flat { counts, .. } => counts.capacity() * 8,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+
+    fn hdr() -> hdrhistogram::Histogram<u64> {
+        let mut h = hdrhistogram::Histogram::new_with_bounds(1, 2, HISTOGRAM_DIGITS).unwrap();
+        h.auto(true);
+        h
+    }
+
+    const QUANTILES: &[f64] = &[
+        0.0, 0.01, 0.25, 0.5, 0.9, 0.99, 0.995, 0.999, 0.9999, 1.0, 1.5,
+    ];
+
+    fn assert_same(mine: &Histogram, theirs: &hdrhistogram::Histogram<u64>) {
+        assert_eq!(mine.len(), theirs.len());
+        assert_eq!(mine.is_empty(), theirs.is_empty());
+        if !theirs.is_empty() {
+            assert_eq!(mine.max(), theirs.max());
+        }
+        for &q in QUANTILES {
+            assert_eq!(
+                mine.value_at_quantile(q),
+                theirs.value_at_quantile(q),
+                "q = {q}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_layout_is_hdrhistograms() {
+        assert_eq!(SUB_BUCKET_MAGNITUDE, 8);
+        let h = hdr();
+        for v in [
+            0,
+            1,
+            255,
+            256,
+            257,
+            511,
+            512,
+            1_000_000,
+            1 << 40,
+            u64::MAX / 3,
+            u64::MAX,
+        ] {
+            let i = index_of(v);
+            assert!(lowest_at(i) <= v, "{v}");
+            assert_eq!(lowest_at(i), h.lowest_equivalent(v), "{v}");
+            assert_eq!(highest_equivalent(v), h.highest_equivalent(v), "{v}");
+            if v < u64::MAX {
+                assert!(index_of(highest_equivalent(v) + 1) == i + 1, "{v}");
+            }
+        }
+    }
+
+    #[test]
+    fn quantiles_match_hdrhistogram_on_every_shape() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        // Few values (stays a list), many values of a wide spread (goes
+        // flat and widens both ways), zeros with a tail, huge values.
+        let shapes: Vec<Vec<u64>> = vec![
+            vec![],
+            vec![0],
+            vec![5, 5, 5],
+            (0..50)
+                .map(|_| rng.random_range(0..1_000_000_000))
+                .collect(),
+            (0..20_000)
+                .map(|k| {
+                    let x: f64 = rng.random();
+                    let v = (-x.ln() * 1e6) as u64;
+                    if k % 3 == 0 { v * 1000 } else { v }
+                })
+                .rev()
+                .collect(),
+            (0..5_000)
+                .map(|k| {
+                    if k % 2 == 0 {
+                        0
+                    } else {
+                        rng.random_range(0..200_000_000)
+                    }
+                })
+                .collect(),
+            vec![u64::MAX, 1, u64::MAX / 2, 0, 1 << 63],
+            // Flat over a narrow span, an outlier (back to a list), then
+            // flat again over the wide span once there are enough values.
+            (0..3_000u64)
+                .map(|k| 10_000 + (k % 50) * 64)
+                .chain([1 << 45])
+                .chain((0..200_000u64).map(|k| 10_000 + (k * 7919) % 90_000_000))
+                .collect(),
+        ];
+        for values in shapes {
+            let (mut mine, mut theirs) = (Histogram::new(), hdr());
+            for &v in &values {
+                mine.record(v);
+                theirs.record(v).unwrap();
+            }
+            assert_same(&mine, &theirs);
+            let mut merged = mine.clone();
+            merged.add(&mine);
+            let mut both = theirs.clone();
+            both.add(&theirs).unwrap();
+            assert_same(&merged, &both);
+        }
+    }
+
+    #[test]
+    fn counts_beyond_a_list_entry_go_flat_and_stay_exact() {
+        let huge = 3u64 << 50;
+        let mut big = Histogram {
+            total: huge,
+            max: 7_000,
+            counts: Counts::Flat {
+                first: index_of(7_000),
+                counts: vec![huge],
+            },
+        };
+        let mut theirs = hdr();
+        theirs.record_n(7_000, huge).unwrap();
+        // Into an empty list, then onto an entry that holds a few already.
+        let mut mine = Histogram::new();
+        mine.add(&big);
+        assert!(matches!(mine.counts, Counts::Flat { .. }));
+        assert_same(&mine, &theirs);
+        let mut mine = Histogram::new();
+        for v in [7_000, 7_000, 90] {
+            mine.record(v);
+            theirs.record(v).unwrap();
+        }
+        mine.add(&big);
+        assert_same(&mine, &theirs);
+        big.record(1);
+        assert_eq!(big.len(), huge + 1);
+    }
+
+    #[test]
+    fn stays_small_when_it_holds_little() {
+        let mut h = Histogram::new();
+        assert_eq!(h.heap_bytes(), 0);
+        for v in [0, 40_000, 2_000_000, 90_000_000] {
+            h.record(v);
+        }
+        assert!(matches!(h.counts, Counts::Sparse(_)));
+        assert!(h.heap_bytes() <= 64, "{}", h.heap_bytes());
+        // A million values at forty distinct latencies make it flat.
+        for k in 0..1_000_000u64 {
+            h.record(1_000_000 + (k % 40) * 50_000);
+        }
+        assert!(matches!(h.counts, Counts::Flat { .. }));
+        assert_eq!(h.len(), 1_000_004);
+        assert!(h.heap_bytes() <= 3000 * 8, "{}", h.heap_bytes());
+        // Reset frees a flat histogram.
+        h.reset();
+        assert!(h.is_empty() && h.heap_bytes() == 0);
+        assert_eq!((h.max(), h.value_at_quantile(0.5)), (0, 0));
+        // Values close together go flat early; an outlier far away sends
+        // the histogram back to a list rather than spanning the gap.
+        for k in 0..2_000u64 {
+            h.record(10_000 + (k % 50) * 64);
+        }
+        assert!(matches!(h.counts, Counts::Flat { .. }));
+        h.record(u64::MAX / 2);
+        assert!(matches!(h.counts, Counts::Sparse(_)));
+        assert_eq!((h.len(), h.value_at_quantile(1.0)), (2_001, h.max()));
+        // A list keeps its room for the next window.
+        h.reset();
+        assert!(h.is_empty() && h.heap_bytes() > 0);
+    }
+}
