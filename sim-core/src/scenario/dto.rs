@@ -443,11 +443,13 @@ pub struct StepFile {
     pub parallel: Option<Vec<CallFile>>,
     /// With `call`: make the call with this probability only (skip it
     /// otherwise), e.g. `{ call = "fraud", p = 0.3 }`.
-    #[serde(default)]
+    // Absent fields stay out of the canonical form (the scenario hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p: Option<f64>,
     /// Take exactly one of several step lists, each with its probability
     /// (summing to 1): `[{ p = 0.8, steps = [...] }, { p = 0.2, steps = [...] }]`.
-    #[serde(default)]
+    // Absent fields stay out of the canonical form (the scenario hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch: Option<Vec<BranchFile>>,
 }
 }
@@ -542,11 +544,13 @@ pub struct DistTable {
     /// empirical | mixture
     pub dist: DistKind,
     /// A part of a mixture's `of`: the probability of this part.
-    #[serde(default)]
+    // Absent fields stay out of the canonical form (the scenario hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p: Option<f64>,
     /// mixture: the parts, each a distribution table with its `p`; the
     /// probabilities sum to 1.
-    #[serde(default)]
+    // Absent fields stay out of the canonical form (the scenario hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub of: Option<Vec<DistTable>>,
     /// constant: the value.
     #[serde(default)]
