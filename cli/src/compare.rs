@@ -25,7 +25,6 @@ use sim_core::output::RunResult;
 use sim_core::{Override, Scenario};
 
 use crate::Failure;
-use crate::sweep::plan::mix;
 use crate::sweep::stats::{mean_ci95, mean_sd};
 
 #[derive(clap::Args)]
@@ -119,7 +118,7 @@ pub fn seed_of(master: u64, rep: u32, k: usize, independent: bool) -> u64 {
     } else {
         format!("cascade-compare\u{0}seed={master}\u{0}rep={rep}")
     };
-    mix(sim_core::rng::stream_id(&key))
+    sim_core::rng::mix(sim_core::rng::stream_id(&key))
 }
 
 /// Every numeric leaf of `v` as `dotted.path → value` (arrays and
