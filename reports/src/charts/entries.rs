@@ -1,0 +1,166 @@
+//! An entry's charts: latency percentiles over time, and its outcomes
+//! (goodput and each kind of failure) stacked under the offered load.
+
+use sim_core::output::{Series, TimeSeries};
+
+use super::shared::{TIME, points, series_of, time_chart};
+use crate::plot::{
+    BLACK, BLUE, Band, Chart, Dash, GREEN, Layer, Line, ORANGE, PURPLE, SKY, StackedChart,
+    VERMILLION, YELLOW, fmt_num,
+};
+
+/// `p999_ms` → 99.9, `p50_ms` → 50.
+pub(super) fn percentile_of(metric: &str) -> Option<f64> {
+    let digits = metric.strip_prefix('p')?.strip_suffix("_ms")?;
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let v: f64 = if digits.len() > 2 {
+        format!("{}.{}", &digits[..2], &digits[2..]).parse().ok()?
+    } else {
+        digits.parse().ok()?
+    };
+    Some(v)
+}
+
+pub(super) fn latency_chart(
+    ts: &TimeSeries,
+    entry: &str,
+    xs: &[f64],
+    bands: &[Band],
+    x_range: Option<(f64, f64)>,
+    window: f64,
+) -> Option<Chart> {
+    let mut lat: Vec<(f64, &Series)> = series_of(ts, "entry", entry)
+        .filter_map(|sr| Some((percentile_of(&sr.metric)?, sr)))
+        .collect();
+    if lat.is_empty() {
+        return None;
+    }
+    lat.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // A window without a successful request has no latency: a gap, not 0.
+    let clean = |v: &[f64]| -> Vec<f64> {
+        v.iter()
+            .map(|x| if *x > 0.0 { *x } else { f64::NAN })
+            .collect()
+    };
+    let ordered = [SKY, VERMILLION, BLACK];
+    let lines: Vec<Line> = lat
+        .iter()
+        .enumerate()
+        .map(|(i, (p, sr))| {
+            let line = Line::new(format!("p{}", fmt_num(*p)), points(xs, &clean(&sr.values)));
+            if lat.len() <= ordered.len() {
+                line.styled(ordered[i], Dash::Solid)
+            } else {
+                line
+            }
+        })
+        .collect();
+    Some(time_chart(
+        format!("Latency over time · {entry}"),
+        ("latency", "ms"),
+        format!(
+            "percentiles of successful requests answered in each {} s window; gaps: no success in the window",
+            fmt_num(window)
+        ),
+        lines,
+        bands,
+        x_range,
+        true,
+    ))
+}
+
+fn outcome_name(metric: &str, values: &[f64]) -> String {
+    let name = outcome_base(metric);
+    if values.iter().all(|v| *v == 0.0 || !v.is_finite()) {
+        format!("{name} (none)")
+    } else {
+        name
+    }
+}
+
+fn outcome_base(metric: &str) -> String {
+    match metric {
+        "goodput_rps" => "ok (goodput)".into(),
+        "timeout_rps" => "timed out".into(),
+        "rejected_rps" => "rejected".into(),
+        "error_rps" => "error".into(),
+        m => m.strip_suffix("_rps").unwrap_or(m).replace('_', " "),
+    }
+}
+
+pub(super) fn outcomes_chart(
+    ts: &TimeSeries,
+    entry: &str,
+    xs: &[f64],
+    bands: &[Band],
+    x_range: Option<(f64, f64)>,
+) -> Option<Chart> {
+    let mine: Vec<&Series> = series_of(ts, "entry", entry).collect();
+    let good = mine.iter().find(|sr| sr.metric == "goodput_rps");
+    let failures: Vec<&&Series> = mine
+        .iter()
+        .filter(|sr| {
+            sr.metric.ends_with("_rps")
+                && !matches!(
+                    sr.metric.as_str(),
+                    "arrivals_rps" | "throughput_rps" | "goodput_rps"
+                )
+        })
+        .collect();
+    if good.is_none() && failures.is_empty() {
+        return None;
+    }
+    let fail_colors = [ORANGE, VERMILLION, PURPLE, YELLOW, SKY, BLUE];
+    let mut layers = Vec::new();
+    if let Some(g) = good {
+        layers.push(Layer {
+            name: outcome_name(&g.metric, &g.values),
+            values: g.values.clone(),
+            color: GREEN,
+        });
+    }
+    for (i, f) in failures.iter().enumerate() {
+        layers.push(Layer {
+            name: outcome_name(&f.metric, &f.values),
+            values: f.values.clone(),
+            color: fail_colors[i % fail_colors.len()],
+        });
+    }
+    let overlays = mine
+        .iter()
+        .find(|sr| sr.metric == "arrivals_rps")
+        .map(|a| {
+            vec![
+                Line::new("arrivals (offered load)", points(xs, &a.values))
+                    .styled(BLACK, Dash::Solid),
+            ]
+        })
+        .unwrap_or_default();
+    Some(Chart::Stacked(StackedChart {
+        title: format!("Throughput, goodput and errors · {entry}"),
+        subtitle: "requests finished per second, stacked by outcome (the top edge is throughput)"
+            .into(),
+        x_label: TIME.into(),
+        y_label: "requests per second".into(),
+        x: xs.to_vec(),
+        layers,
+        overlays,
+        bands: bands.to_vec(),
+        x_range,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_names() {
+        assert_eq!(percentile_of("p50_ms"), Some(50.0));
+        assert_eq!(percentile_of("p999_ms"), Some(99.9));
+        assert_eq!(percentile_of("p9999_ms"), Some(99.99));
+        assert_eq!(percentile_of("queue_ms"), None);
+    }
+}
