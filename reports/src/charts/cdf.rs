@@ -1,5 +1,7 @@
 //! The latency distribution: each entry's cumulative share of successful
 //! requests by latency, over the measured period.
+//!
+//! Must not read the time series: the CDF comes from the summary.
 
 use sim_core::output::Summary;
 

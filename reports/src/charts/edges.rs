@@ -1,4 +1,7 @@
 //! Failures per call edge: one panel per caller → callee, in call order.
+//!
+//! Owns which edge series are failure lines (every `…_rps` but calls) and
+//! their names and styles. Must not draw.
 
 use sim_core::output::{Series, Summary, TimeSeries};
 

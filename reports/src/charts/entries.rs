@@ -1,5 +1,8 @@
 //! An entry's charts: latency percentiles over time, and its outcomes
 //! (goodput and each kind of failure) stacked under the offered load.
+//!
+//! Owns which entry series are latency lines (`p…_ms`) and outcome layers
+//! (every `…_rps` but arrivals and throughput). Must not draw.
 
 use sim_core::output::{Series, TimeSeries};
 

@@ -1,6 +1,9 @@
 //! "More series": a chart per series family no other chart claims, so a
 //! metric the engine adds shows up without a change here; families zero
 //! throughout are listed instead of drawn.
+//!
+//! Owns `claimed` (which series the other charts already show: keep it in
+//! step with them) and the titles of known families. Must not draw.
 
 use sim_core::output::{Series, TimeSeries};
 

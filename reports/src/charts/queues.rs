@@ -1,5 +1,8 @@
 //! Message queues' charts: backlog, oldest message age, throughput (one
 //! panel per queue) and publish → ack lag.
+//!
+//! Owns which queue series these charts draw (`QUEUE_RATES` and the
+//! gauges). Must not draw.
 
 use sim_core::output::TimeSeries;
 

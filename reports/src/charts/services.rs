@@ -1,5 +1,8 @@
 //! The services' charts: saturation (busy threads ÷ pool, a heat strip in
 //! call order) and accept queue lengths.
+//!
+//! Owns the saturation figure (busy ÷ pool from the summary's pool size,
+//! else the engine's utilisation series). Must not draw.
 
 use sim_core::output::{Summary, TimeSeries};
 

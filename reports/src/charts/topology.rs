@@ -1,6 +1,9 @@
 //! The topology figure: entries, services in call order and queues, in
 //! layers by call depth, coloured by pool utilisation, arrows by the share
 //! of calls that failed.
+//!
+//! Owns the layers (entries on top, then breadth-first call depth, queues
+//! above their consumer) and each box's text. Must not draw.
 
 use sim_core::output::{Summary, TimeSeries};
 

@@ -1,6 +1,9 @@
 //! The heat strip: one row per name, one cell per window, coloured by
 //! value (viridis), fault windows outlined on their target's row (service
 //! saturation, sweep heat maps).
+//!
+//! Owns the cell layout (windows bucketed to pixel columns, equal neighbours
+//! merged) and the colour scale. Must not choose the rows or their order.
 
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;

@@ -1,5 +1,9 @@
 //! The line chart: several named series on the same axes (every time
 //! chart of a run, the latency CDF, overlays of several runs, sweeps).
+//!
+//! Owns the legend, axes and strokes of a line chart. Must not choose the
+//! series, their names or their scale (`Scale::Auto` is decided here only
+//! when the caller asks for it).
 
 use plotters::prelude::*;
 

@@ -1,5 +1,8 @@
 //! Small multiples: one line chart per panel, stacked, sharing x (failures
 //! per call edge, queue throughput).
+//!
+//! Owns the split of the height between panels and each panel's own y
+//! scale. Must not choose the panels or their order.
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};

@@ -1,5 +1,9 @@
 //! The stacked area chart: layers on a shared x with lines over them
 //! (an entry's outcomes under its offered load).
+//!
+//! Owns the stacking (layers summed bottom up, non-finite values as 0) and
+//! the averaging of layers and overlays per pixel column. Must not choose
+//! the layers or their colours.
 
 use plotters::prelude::*;
 
