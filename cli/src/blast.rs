@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use rayon::prelude::*;
+use reports::numbers::sig3;
 use serde::Serialize;
 use sim_core::Scenario;
 use sim_core::output::{RunResult, Summary};
@@ -421,16 +422,6 @@ pub fn blast(args: &BlastArgs) -> Result<Blast, Failure> {
     })
 }
 
-fn num(v: f64) -> String {
-    if v.abs() >= 100.0 {
-        format!("{v:.0}")
-    } else if v.abs() >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
-}
-
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED);
@@ -483,8 +474,8 @@ pub fn render(b: &Blast) -> String {
             out,
             "entry {}: baseline goodput {}/s during the fault's windows, p99 {}ms, errors {:.2}%{}",
             base.entry,
-            num(base.goodput_during_rps),
-            num(base.p99_ms),
+            sig3(base.goodput_during_rps),
+            sig3(base.p99_ms),
             base.error_rate * 100.0,
             if base.slo_failed.is_empty() {
                 String::new()
@@ -530,10 +521,10 @@ pub fn render(b: &Blast) -> String {
             };
             t.add_row(vec![
                 r.target.clone(),
-                num(c.goodput_during_rps),
+                sig3(c.goodput_during_rps),
                 c.goodput_drop_pct
                     .map_or("-".into(), |d| format!("{d:.1}%")),
-                num(c.p99_ms),
+                sig3(c.p99_ms),
                 if c.baseline_p99_ms > 0.0 {
                     format!("{:.1}", c.p99_ms / c.baseline_p99_ms)
                 } else {

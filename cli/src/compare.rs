@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use indexmap::IndexMap;
 use rayon::prelude::*;
+use reports::numbers::{fixed, fixed_signed, short, sig_decimals, sig3, sig3_signed};
 use reports::{Band, BandKind, Chart, Dash, LineChart, Scale};
 use serde::Serialize;
 use serde_json::Value;
@@ -368,64 +369,35 @@ fn to_json(f: &CompareFile) -> String {
 
 // ---- terminal -----------------------------------------------------------
 
-/// Decimals that keep about three significant digits.
-fn decimals(v: f64) -> usize {
-    let a = v.abs();
-    if a >= 100.0 || a == 0.0 {
-        0
-    } else if a >= 10.0 {
-        1
-    } else if a >= 1.0 {
-        2
-    } else {
-        3
-    }
-}
-
-/// `-0.0` and values that round to zero print unsigned (0, not -0 or +0).
-fn clean(s: String) -> String {
-    let number = s.split(' ').next().unwrap_or("");
-    if number
-        .trim_start_matches(['+', '-'])
-        .chars()
-        .all(|c| c == '0' || c == '.')
-    {
-        s.trim_start_matches(['+', '-']).to_owned()
-    } else {
-        s
-    }
-}
-
 fn fmt_value(u: Unit, v: f64) -> String {
-    clean(match u {
-        Unit::Ms | Unit::Seconds => format!("{v:.*}", decimals(v)),
-        Unit::Fraction => format!("{:.2}%", v * 100.0),
-        Unit::PerSecond => format!("{v:.1}"),
-        Unit::Count if v.fract() == 0.0 || v.abs() >= 100.0 => format!("{v:.0}"),
-        Unit::Count => format!("{v:.1}"),
-    })
+    match u {
+        Unit::Ms | Unit::Seconds => sig3(v),
+        Unit::Fraction => format!("{}%", fixed(v * 100.0, 2)),
+        Unit::PerSecond => fixed(v, 1),
+        Unit::Count if v.fract() == 0.0 || v.abs() >= 100.0 => fixed(v, 0),
+        Unit::Count => fixed(v, 1),
+    }
 }
 
 /// A difference, signed; fractions in percentage points.
 fn fmt_diff(u: Unit, d: f64) -> String {
-    clean(match u {
-        Unit::Ms | Unit::Seconds => format!("{d:+.*}", decimals(d)),
-        Unit::Fraction => format!("{:+.2} pp", d * 100.0),
-        Unit::PerSecond => format!("{d:+.1}"),
-        Unit::Count if d.fract() == 0.0 || d.abs() >= 100.0 => format!("{d:+.0}"),
-        Unit::Count => format!("{d:+.1}"),
-    })
+    match u {
+        Unit::Ms | Unit::Seconds => sig3_signed(d),
+        Unit::Fraction => format!("{} pp", fixed_signed(d * 100.0, 2)),
+        Unit::PerSecond => fixed_signed(d, 1),
+        Unit::Count if d.fract() == 0.0 || d.abs() >= 100.0 => fixed_signed(d, 0),
+        Unit::Count => fixed_signed(d, 1),
+    }
 }
 
 /// The half-width of an interval, with the decimals of its mean.
 fn fmt_half(u: Unit, mean: f64, h: f64) -> String {
-    let d = decimals(if mean == 0.0 { h } else { mean });
     match u {
-        Unit::Ms | Unit::Seconds => format!("{h:.d$}"),
-        Unit::Fraction => format!("{:.2}", h * 100.0),
-        Unit::PerSecond => format!("{h:.1}"),
-        Unit::Count if h == 0.0 || h.abs() >= 10.0 => format!("{h:.0}"),
-        Unit::Count => format!("{h:.1}"),
+        Unit::Ms | Unit::Seconds => fixed(h, sig_decimals(if mean == 0.0 { h } else { mean })),
+        Unit::Fraction => fixed(h * 100.0, 2),
+        Unit::PerSecond => fixed(h, 1),
+        Unit::Count if h == 0.0 || h.abs() >= 10.0 => fixed(h, 0),
+        Unit::Count => fixed(h, 1),
     }
 }
 
@@ -613,7 +585,7 @@ fn overlay_chart(labels: &[String], first: &[&RunResult], o: &Overlay) -> Option
     c.subtitle = format!(
         "{} per {} s window · seed {}{} · shaded: faults of {} · where runs agree the lines coincide",
         o.per_window,
-        reports::plot::fmt_num(first[0].timeseries.window_s),
+        short(first[0].timeseries.window_s),
         a.seed,
         if first.iter().all(|r| r.summary.seed == a.seed) {
             " (the same for all)"

@@ -7,10 +7,9 @@ use std::fmt::Write as _;
 
 use sim_core::output::{Latency, Summary};
 
-use crate::charts::{
-    Figure, Section, fault_label, pct, ratio, service_order, split_edge, thousands,
-};
-use crate::plot::{failure_style, fmt_num, viridis};
+use crate::charts::{Figure, Section, fault_label, ratio, service_order, split_edge};
+use crate::numbers::{pct, short, sig3, thousands};
+use crate::plot::{failure_style, viridis};
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -222,9 +221,9 @@ fn header(h: &mut String, s: &Summary) {
         s.seed,
         escape(&s.version),
         escape(&s.scenario_hash),
-        fmt_num(s.sim_duration_s),
-        fmt_num(s.warmup_s),
-        fmt_num(s.end_time_s),
+        short(s.sim_duration_s),
+        short(s.warmup_s),
+        short(s.end_time_s),
         thousands(s.events)
     );
     if !s.overrides.is_empty() {
@@ -250,30 +249,9 @@ fn tile(h: &mut String, k: &str, v: &str, sub: &str, bad: bool) {
 
 fn ms(v: f64) -> String {
     if v.is_finite() {
-        format!("{} ms", sig(v))
+        format!("{} ms", sig3(v))
     } else {
         "–".into()
-    }
-}
-
-/// About three significant digits, never fewer integer digits: `4.12`,
-/// `41.2`, `789`, `1292`.
-fn sig(v: f64) -> String {
-    let a = v.abs();
-    let d = if a >= 100.0 {
-        0
-    } else if a >= 10.0 {
-        1
-    } else if a >= 1.0 {
-        2
-    } else {
-        3
-    };
-    let s = format!("{v:.d$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
     }
 }
 
@@ -298,8 +276,8 @@ fn glance(h: &mut String, s: &Summary) {
         tile(
             h,
             "goodput",
-            &format!("{}/s", fmt_num(e.goodput_rps)),
-            &format!("throughput {}/s", fmt_num(e.throughput_rps)),
+            &format!("{}/s", short(e.goodput_rps)),
+            &format!("throughput {}/s", short(e.throughput_rps)),
             false,
         );
         tile(
@@ -361,9 +339,9 @@ fn glance(h: &mut String, s: &Summary) {
                 h,
                 "<li>{} · {} s → {} s ({} s)</li>",
                 escape(&fault_label(&f.kind, &f.target, f.replica)),
-                fmt_num(f.start_s),
-                fmt_num(f.end_s),
-                fmt_num(f.end_s - f.start_s)
+                short(f.start_s),
+                short(f.end_s),
+                short(f.end_s - f.start_s)
             );
         }
         h.push_str("</ul>\n");
@@ -404,7 +382,7 @@ fn generic_table<T: serde::Serialize>(h: &mut String, rows: &[T]) {
                 None | Some(serde_json::Value::Null) => "–".to_string(),
                 Some(serde_json::Value::String(t)) => t.clone(),
                 Some(serde_json::Value::Number(n)) => {
-                    n.as_f64().map_or_else(|| n.to_string(), fmt_num)
+                    n.as_f64().map_or_else(|| n.to_string(), short)
                 }
                 Some(serde_json::Value::Bool(b)) => if *b { "yes" } else { "no" }.to_string(),
                 Some(other) => other.to_string(),
@@ -438,7 +416,7 @@ fn f_cell(h: &mut String, v: f64, unit: &str) {
     if v == 0.0 {
         h.push_str("<td class=\"zero\">0</td>");
     } else {
-        let _ = write!(h, "<td>{}{}</td>", fmt_num(v), unit);
+        let _ = write!(h, "<td>{}{}</td>", short(v), unit);
     }
 }
 
@@ -452,7 +430,7 @@ fn ms_cell(h: &mut String, v: f64) {
     if v == 0.0 {
         h.push_str("<td class=\"zero\">0</td>");
     } else {
-        let _ = write!(h, "<td>{}</td>", sig(v));
+        let _ = write!(h, "<td>{}</td>", sig3(v));
     }
 }
 

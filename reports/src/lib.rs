@@ -3,7 +3,8 @@
 //!
 //! Modules: `charts` decides what to draw from a run (data-driven), `plot`
 //! draws it (the only module that knows plotters), `html` assembles the
-//! report.
+//! report, `numbers` decides how every number reads (here and on the
+//! terminal: the cli formats with it too).
 //!
 //! Reads only `sim_core::output` types; never runs a simulation. Every file
 //! is written whole or not at all: into a temporary file in the same
@@ -17,6 +18,7 @@ use sim_core::output::{RunResult, Summary, TimeSeries};
 
 pub mod charts;
 pub mod html;
+pub mod numbers;
 pub mod plot;
 
 pub use charts::{Figure, Section};

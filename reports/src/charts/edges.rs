@@ -5,8 +5,9 @@
 
 use sim_core::output::{Series, Summary, TimeSeries};
 
+use super::shared::ratio;
 use super::shared::{TIME, edge_title, names_in, points, series_of, split_edge};
-use super::shared::{pct, ratio, thousands};
+use crate::numbers::{pct, thousands};
 use crate::plot::{
     BLACK, BLUE, Band, Chart, Dash, GREEN, Line, ORANGE, PURPLE, Panels, Rgb, VERMILLION,
 };

@@ -7,9 +7,10 @@
 use sim_core::output::{Series, TimeSeries};
 
 use super::shared::{TIME, points, series_of, time_chart};
+use crate::numbers::short;
 use crate::plot::{
     BLACK, BLUE, Band, Chart, Dash, GREEN, Layer, Line, ORANGE, PURPLE, SKY, StackedChart,
-    VERMILLION, YELLOW, fmt_num,
+    VERMILLION, YELLOW,
 };
 
 /// `p999_ms` → 99.9, `p50_ms` → 50.
@@ -52,7 +53,7 @@ pub(super) fn latency_chart(
         .iter()
         .enumerate()
         .map(|(i, (p, sr))| {
-            let line = Line::new(format!("p{}", fmt_num(*p)), points(xs, &clean(&sr.values)));
+            let line = Line::new(format!("p{}", short(*p)), points(xs, &clean(&sr.values)));
             if lat.len() <= ordered.len() {
                 line.styled(ordered[i], Dash::Solid)
             } else {
@@ -65,7 +66,7 @@ pub(super) fn latency_chart(
         ("latency", "ms"),
         format!(
             "percentiles of successful requests answered in each {} s window; gaps: no success in the window",
-            fmt_num(window)
+            short(window)
         ),
         lines,
         bands,

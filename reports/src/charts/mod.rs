@@ -31,7 +31,7 @@ mod shared;
 mod topology;
 
 use shared::{bands, midpoints, names_in, window_of, x_range};
-pub use shared::{fault_label, pct, ratio, service_order, spans_decades, split_edge, thousands};
+pub use shared::{fault_label, ratio, service_order, spans_decades, split_edge};
 
 /// Where a chart belongs in the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,8 +8,9 @@
 use sim_core::output::{Summary, TimeSeries};
 
 use super::services::saturation_values;
-use super::shared::{pct, ratio, split_edge, thousands};
-use crate::plot::{Chart, Edge, EdgeKind, Node, Topology, fmt_num};
+use super::shared::{ratio, split_edge};
+use crate::numbers::{pct, short, thousands};
+use crate::plot::{Chart, Edge, EdgeKind, Node, Topology};
 
 pub(super) fn topology(s: &Summary, ts: &TimeSeries, order: &[String]) -> Chart {
     let mut nodes = Vec::new();
@@ -50,7 +51,7 @@ pub(super) fn topology(s: &Summary, ts: &TimeSeries, order: &[String]) -> Chart 
         };
         nodes.push(Node {
             name: name.clone(),
-            detail: format!("entry · {} req/s", fmt_num(rate)),
+            detail: format!("entry · {} req/s", short(rate)),
             layer: 0,
             utilization: None,
         });

@@ -5,6 +5,7 @@
 
 use std::ops::Range;
 
+use crate::numbers::short;
 use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, Ranged, ValueFormatter};
 
 /// Axis scale. `Auto` picks log when the data span more than a factor 30.
@@ -159,8 +160,8 @@ impl Ranged for Axis {
 impl ValueFormatter<f64> for Axis {
     fn format_ext(&self, v: &f64) -> String {
         match self.fmt {
-            Fmt::Number => fmt_num(*v),
-            Fmt::Percent => format!("{}%", fmt_num(*v * 100.0)),
+            Fmt::Number => short(*v),
+            Fmt::Percent => format!("{}%", short(*v * 100.0)),
         }
     }
 }
@@ -218,35 +219,6 @@ fn step125_above(v: f64) -> f64 {
     }
 }
 
-/// A short number: `0`, `0.25`, `12`, `1500`, `25k`, `1.5M`.
-pub fn fmt_num(v: f64) -> String {
-    if !v.is_finite() {
-        return "–".into();
-    }
-    let a = v.abs();
-    if a >= 1e6 {
-        format!("{}M", trim(v / 1e6, 2))
-    } else if a >= 1e4 {
-        format!("{}k", trim(v / 1e3, 1))
-    } else if a >= 100.0 {
-        trim(v, 0)
-    } else if a >= 1.0 {
-        trim(v, 2)
-    } else {
-        trim(v, 3)
-    }
-}
-
-fn trim(v: f64, decimals: usize) -> String {
-    let s = format!("{v:.decimals$}");
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
-    if s == "-0" { "0".into() } else { s }
-}
-
 /// The x axis of a chart: a fixed `range`, or fitted to the data `xs`.
 pub(super) fn x_axis_for(
     range: Option<(f64, f64)>,
@@ -301,15 +273,5 @@ mod tests {
                 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0
             ]
         );
-    }
-
-    #[test]
-    fn numbers_read_short() {
-        assert_eq!(fmt_num(0.0), "0");
-        assert_eq!(fmt_num(0.25), "0.25");
-        assert_eq!(fmt_num(1500.0), "1500");
-        assert_eq!(fmt_num(25000.0), "25k");
-        assert_eq!(fmt_num(12.5), "12.5");
-        assert_eq!(fmt_num(-0.0001), "0");
     }
 }

@@ -9,7 +9,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::axis::{Axis, Fmt, fmt_num};
+use super::axis::{Axis, Fmt};
 use super::bands::{Band, BandKind, LABEL_ROW, label_bands, label_layout, label_rows};
 use super::frame::{
     LABEL, Swatch, TICK, anchored, bucket_means, build, fit_text, font, frame, outline, planned_x,
@@ -17,6 +17,7 @@ use super::frame::{
 };
 use super::palette::{FAULT_INK, INK, MUTED, Rgb, viridis};
 use super::{Area, Res};
+use crate::numbers::short;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeatStrip {
@@ -176,8 +177,8 @@ pub(super) fn draw<DB: DrawingBackend>(root: &Area<DB>, c: &HeatStrip) -> Res<DB
         let y = b - ((b - t) as f64 * f) as i32;
         let v = c.max * f;
         let text = match c.value_fmt {
-            Fmt::Percent => format!("{}%", fmt_num(v * 100.0)),
-            Fmt::Number => fmt_num(v),
+            Fmt::Percent => format!("{}%", short(v * 100.0)),
+            Fmt::Number => short(v),
         };
         root.draw_text(&text, &tick, (bx + 21, y))?;
     }

@@ -33,7 +33,7 @@ mod panels;
 mod stacked;
 mod topology;
 
-pub use axis::{Fmt, Scale, fmt_num};
+pub use axis::{Fmt, Scale};
 pub use bands::{Band, BandKind};
 pub use heat::HeatStrip;
 pub use line::{Line, LineChart};

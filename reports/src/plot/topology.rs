@@ -7,10 +7,10 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::axis::fmt_num;
 use super::frame::{LABEL, PAD, TICK, anchored, fit_text, frame, outline, stroke_px, text_width};
 use super::palette::{Dash, FAILURE_BINS, INK, MUTED, Rgb, failure_style, viridis};
 use super::{Area, Res};
+use crate::numbers::short;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Topology {
@@ -177,7 +177,7 @@ pub(super) fn draw<DB: DrawingBackend>(root: &Area<DB>, c: &Topology) -> Res<DB>
     let tick = anchored(TICK - 2.0, MUTED, HPos::Center, VPos::Top);
     for f in [0.0, 0.25, 0.5, 0.75, 1.0] {
         root.draw_text(
-            &format!("{}%", fmt_num(f * 100.0)),
+            &format!("{}%", short(f * 100.0)),
             &tick,
             (PAD + (f64::from(bar_w) * f) as i32, ly + 41),
         )?;
