@@ -6,7 +6,8 @@
 //! `--independent`), picking headline metrics out of summaries serialised
 //! to JSON (so fields the engine adds later need no change here), paired
 //! differences with 95 % confidence intervals, the terminal tables,
-//! `compare.json` and the latency overlay chart.
+//! `compare.json`; the overlay charts are drawn by `reports::charts::overlay`
+//! from the first rep of each scenario.
 //!
 //! Must not: contain model logic (it only calls `sim_core::run_scenario`),
 //! let `--jobs` or the order runs finish in reach any output (results are
@@ -18,8 +19,8 @@ use std::path::{Path, PathBuf};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use indexmap::IndexMap;
 use rayon::prelude::*;
-use reports::numbers::{fixed, fixed_signed, short, sig_decimals, sig3, sig3_signed};
-use reports::{Band, BandKind, Chart, Dash, LineChart, Scale};
+use reports::charts;
+use reports::numbers::{fixed, fixed_signed, sig_decimals, sig3, sig3_signed};
 use serde::Serialize;
 use serde_json::Value;
 use sim_core::output::RunResult;
@@ -485,149 +486,6 @@ fn seeds_line(seeds: &[u64]) -> String {
     s.join(", ")
 }
 
-// ---- chart --------------------------------------------------------------
-
-/// A time series drawn for every scenario on one overlay chart.
-struct Overlay {
-    scope: &'static str,
-    metric: &'static str,
-    /// "p99 latency", "publish → ack lag p99".
-    what: &'static str,
-    /// The subtitle's description of one value.
-    per_window: &'static str,
-}
-
-const ENTRY_P99: Overlay = Overlay {
-    scope: "entry",
-    metric: "p99_ms",
-    what: "p99 latency",
-    per_window: "p99 of successful requests",
-};
-
-const QUEUE_LAG: Overlay = Overlay {
-    scope: "queue",
-    metric: "lag_p99_ms",
-    what: "publish → ack lag p99",
-    per_window: "p99 of publish → ack",
-};
-
-/// `o` over time for every entry (or queue) of every scenario (first rep),
-/// on one chart; fault windows of the first scenario shaded.
-fn overlay_chart(labels: &[String], first: &[&RunResult], o: &Overlay) -> Option<Chart> {
-    let mut entries: Vec<String> = Vec::new();
-    for r in first {
-        for s in &r.timeseries.series {
-            if s.scope == o.scope && s.metric == o.metric && !entries.contains(&s.name) {
-                entries.push(s.name.clone());
-            }
-        }
-    }
-    if entries.is_empty() {
-        return None;
-    }
-    let mut lines = Vec::new();
-    for entry in &entries {
-        for (k, (label, r)) in labels.iter().zip(first).enumerate() {
-            let ts = &r.timeseries;
-            let Some(s) = ts
-                .series
-                .iter()
-                .find(|s| s.scope == o.scope && s.metric == o.metric && &s.name == entry)
-            else {
-                continue;
-            };
-            // A window without a success (or an ack) has no latency: a gap.
-            let points = ts
-                .window_start_s
-                .iter()
-                .zip(&ts.window_end_s)
-                .zip(&s.values)
-                .map(|((a, b), v)| ((a + b) / 2.0, if *v > 0.0 { *v } else { f64::NAN }))
-                .collect();
-            let name = if entries.len() == 1 {
-                label.clone()
-            } else {
-                format!("{label} · {entry}")
-            };
-            // The first scenario solid, the others dashed or dotted over
-            // it: where common random numbers keep runs identical, both
-            // lines stay visible.
-            let dash = match k {
-                0 => Dash::Solid,
-                1 => Dash::Dashed,
-                _ => Dash::Dotted,
-            };
-            let color = reports::plot::series_style(lines.len()).0;
-            lines.push(reports::Line::new(name, points).styled(color, dash));
-        }
-    }
-    let log = reports::charts::spans_decades(&lines);
-    let title = if entries.len() == 1 {
-        format!(
-            "{} over time · {} · {}",
-            o.what,
-            entries[0],
-            labels.join(" vs ")
-        )
-    } else {
-        format!("{} over time · {}", o.what, labels.join(" vs "))
-    };
-    let mut c = LineChart::new(
-        title,
-        "simulated time (s)",
-        if log {
-            format!("{} (ms, log scale)", o.what)
-        } else {
-            format!("{} (ms)", o.what)
-        },
-    );
-    let a = &first[0].summary;
-    c.subtitle = format!(
-        "{} per {} s window · seed {}{} · shaded: faults of {} · where runs agree the lines coincide",
-        o.per_window,
-        short(first[0].timeseries.window_s),
-        a.seed,
-        if first.iter().all(|r| r.summary.seed == a.seed) {
-            " (the same for all)"
-        } else {
-            " (first scenario's)"
-        },
-        labels[0]
-    );
-    c.y_scale = if log { Scale::Log } else { Scale::Linear };
-    c.lines = lines;
-    let start = first
-        .iter()
-        .filter_map(|r| r.timeseries.window_start_s.first().copied())
-        .fold(f64::INFINITY, f64::min);
-    let end = first
-        .iter()
-        .filter_map(|r| r.timeseries.window_end_s.last().copied())
-        .fold(f64::NEG_INFINITY, f64::max);
-    if end > start {
-        c.x_range = Some((start, end));
-    }
-    if a.warmup_s > start {
-        c.bands.push(Band {
-            start,
-            end: a.warmup_s,
-            label: "warm-up".into(),
-            kind: BandKind::Warmup,
-            row: None,
-        });
-    }
-    for f in &a.faults {
-        c.bands.push(Band {
-            start: f.start_s,
-            end: f.end_s,
-            label: reports::charts::fault_label(&f.kind, &f.target, f.replica),
-            kind: BandKind::Fault,
-            row: Some(f.target.clone()),
-        });
-    }
-    Some(Chart::Lines(c))
-}
-
 // ---- the command --------------------------------------------------------
 
 /// Column headers: file stems, made unique.
@@ -807,10 +665,13 @@ fn write_out(
     let io = |e: std::io::Error| Failure::Io(format!("cannot write to {}: {e}", dir.display()));
     std::fs::create_dir_all(dir).map_err(io)?;
     reports::atomic_write(&dir.join("compare.json"), json.as_bytes()).map_err(io)?;
-    let first: Vec<&RunResult> = first.iter().collect();
+    let runs: Vec<(&str, &RunResult)> = labels.iter().map(String::as_str).zip(first).collect();
     let mut written = Vec::new();
-    for (stem, overlay) in [("compare-latency", &ENTRY_P99), ("compare-lag", &QUEUE_LAG)] {
-        if let Some(chart) = overlay_chart(labels, &first, overlay) {
+    for (stem, what) in [
+        ("compare-latency", &charts::ENTRY_P99),
+        ("compare-lag", &charts::QUEUE_LAG),
+    ] {
+        if let Some(chart) = charts::overlay(&runs, what) {
             reports::write_chart(dir, stem, &chart).map_err(io)?;
             written.push(stem);
         }

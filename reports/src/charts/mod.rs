@@ -11,7 +11,8 @@
 //!
 //! One module per report section: `entries`, `services`, `edges`,
 //! `queues`, `cdf` (the latency distribution), `topology`, `more` (every
-//! series no other chart claims); `shared` holds the lookups, call order,
+//! series no other chart claims), and `overlay` for charts of several
+//! runs (`cascade compare`); `shared` holds the lookups, call order,
 //! bands and time axis they all use. Must not draw (that is `plot`) nor
 //! write files.
 
@@ -25,13 +26,15 @@ mod cdf;
 mod edges;
 mod entries;
 mod more;
+mod overlay;
 mod queues;
 mod services;
 mod shared;
 mod topology;
 
+pub use overlay::{ENTRY_P99, Overlay, QUEUE_LAG, overlay};
 use shared::{bands, midpoints, names_in, window_of, x_range};
-pub use shared::{fault_label, ratio, service_order, spans_decades, split_edge};
+pub use shared::{fault_label, ratio, service_order, split_edge};
 
 /// Where a chart belongs in the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

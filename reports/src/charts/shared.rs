@@ -25,7 +25,7 @@ pub(super) const TIME: &str = "simulated time (s)";
 
 /// Whether the positive values of `lines` span more than a factor 20: then
 /// a log axis reads better.
-pub fn spans_decades(lines: &[Line]) -> bool {
+pub(super) fn spans_decades(lines: &[Line]) -> bool {
     let (mn, mx) = lines
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.1))
@@ -116,8 +116,13 @@ pub fn fault_label(kind: &str, target: &str, replica: Option<u32>) -> String {
 }
 
 pub(super) fn bands(s: &Summary, ts: &TimeSeries) -> Vec<Band> {
+    bands_from(s, ts.window_start_s.first().copied().unwrap_or(0.0))
+}
+
+/// The warm-up (when it ends after `start`, the start of the time axis)
+/// and every fault window of the run summarised by `s`.
+pub(super) fn bands_from(s: &Summary, start: f64) -> Vec<Band> {
     let mut out = Vec::new();
-    let start = ts.window_start_s.first().copied().unwrap_or(0.0);
     if s.warmup_s > start {
         out.push(Band {
             start,
