@@ -22,6 +22,7 @@ use sim_core::scenario::dto::FaultFile;
 use sim_core::time::{Nanos, from_secs_f64};
 
 use crate::Failure;
+use crate::args::{Jobs, Out, Seed, Sets};
 
 const TEMPLATE_HELP: &str = "\
 FAULT TEMPLATE
@@ -48,6 +49,13 @@ EXAMPLES
 
 #[derive(clap::Args)]
 #[command(after_help = TEMPLATE_HELP)]
+#[command(mut_arg("seed", |a| a.help("Master seed of every run (overrides the scenario's `seed`)")))]
+#[command(mut_arg("jobs", |a| a.help(
+    "Runs at once (default: one per core). The output does not depend on it"
+)))]
+#[command(mut_arg("out", |a| a.help(
+    "Write blast.json and blast.csv (the matrix) into this directory"
+)))]
 pub struct BlastArgs {
     /// Scenario file.
     pub file: PathBuf,
@@ -55,18 +63,14 @@ pub struct BlastArgs {
     /// 'slowdown=10,at=30s,for=30s' or 'crash,at=20s,for=10s' (see below).
     #[arg(long, value_name = "TEMPLATE")]
     pub fault: String,
-    /// Master seed of every run (overrides the scenario's `seed`).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Override a scenario value: --set services.db.threads=16 (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    pub set: Vec<String>,
-    /// Runs at once (default: one per core). The output does not depend on it.
-    #[arg(long, short = 'j')]
-    pub jobs: Option<usize>,
-    /// Write blast.json and blast.csv (the matrix) into this directory.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub seed: Seed,
+    #[command(flatten)]
+    pub set: Sets,
+    #[command(flatten)]
+    pub jobs: Jobs,
+    #[command(flatten)]
+    pub out: Out,
     /// Goodput drop during the fault that counts as taken down, e.g. 10%.
     #[arg(long, default_value = "10%", value_name = "PERCENT")]
     pub drop: String,
@@ -263,7 +267,8 @@ fn parse_drop(text: &str) -> Result<f64, Failure> {
 
 /// Runs the whole blast (the work of `cmd_blast` without printing).
 pub fn blast(args: &BlastArgs) -> Result<Blast, Failure> {
-    let overrides = crate::parse_overrides(&args.set)?;
+    let overrides = args.set.overrides()?;
+    let jobs = args.jobs.threads()?;
     let drop = parse_drop(&args.drop)?;
     let template = parse_template(&args.fault)
         .map_err(|m| Failure::Input(format!("error: --fault `{}`: {m}", args.fault)))?;
@@ -314,7 +319,7 @@ pub fn blast(args: &BlastArgs) -> Result<Blast, Failure> {
         .chain(faulted.iter().map(|r| r.as_ref().ok()))
         .collect();
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.unwrap_or(0))
+        .num_threads(jobs)
         .build()
         .map_err(|e| Failure::Input(format!("error: --jobs: {e}")))?;
     let entries: Vec<String> = base.model.sources.iter().map(|s| s.name.clone()).collect();
@@ -324,7 +329,7 @@ pub fn blast(args: &BlastArgs) -> Result<Blast, Failure> {
             .par_iter()
             .map(|s| {
                 s.map(|s| {
-                    let r = sim_core::run_scenario(s, args.seed, &overrides);
+                    let r = sim_core::run_scenario(s, args.seed.seed, &overrides);
                     let during = entries
                         .iter()
                         .map(|e| goodput_during(&r, e, start, end, duration))
@@ -608,7 +613,7 @@ pub fn cmd_blast(args: &BlastArgs) -> Result<(), Failure> {
         s.push('\n');
         s
     };
-    if let Some(dir) = &args.out {
+    if let Some(dir) = &args.out.out {
         let io = |e: std::io::Error| Failure::Io(format!("cannot write to {}: {e}", dir.display()));
         std::fs::create_dir_all(dir).map_err(io)?;
         reports::atomic_write(&dir.join("blast.json"), json.as_bytes()).map_err(io)?;
@@ -618,7 +623,7 @@ pub fn cmd_blast(args: &BlastArgs) -> Result<(), Failure> {
         print!("{json}");
     } else {
         print!("{}", render(&b));
-        if let Some(dir) = &args.out {
+        if let Some(dir) = &args.out.out {
             println!("wrote {}/blast.json and blast.csv", dir.display());
         }
     }

@@ -24,23 +24,31 @@ use reports::numbers::{fixed, fixed_signed, sig_decimals, sig3, sig3_signed};
 use serde::Serialize;
 use serde_json::Value;
 use sim_core::output::RunResult;
-use sim_core::{Override, Scenario};
+use sim_core::Scenario;
 
 use crate::Failure;
+use crate::args::{Duration, Jobs, Out, Seed, Sets};
 use crate::sweep::stats::{mean_ci95, mean_sd};
 
 #[derive(clap::Args)]
 #[command(after_help = "Example: cascade compare scenarios/checkout.toml \
     scenarios/circuit-breaker.toml --reps 8 --out out/cb\n\
     See docs/compare.md for what common random numbers buy and the keys of compare.json.")]
+#[command(mut_arg("seed", |a| a.help("Master seed (default: the first scenario's `seed`)")))]
+#[command(mut_arg("set", |a| a.help(
+    "Override a value in every scenario: --set services.db.threads=16 (repeatable)"
+)))]
+#[command(mut_arg("duration", |a| a.help("Simulated duration for every scenario, e.g. 60s")))]
+#[command(mut_arg("out", |a| a.help(
+    "Write compare.json and compare-latency.{svg,png} into this directory"
+)))]
 pub struct CompareArgs {
     /// Scenario files, two or more; the first (A) is the baseline every
     /// other one is compared with.
     #[arg(required = true, num_args = 2.., value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Master seed (default: the first scenario's `seed`).
-    #[arg(long)]
-    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub seed: Seed,
     /// Replications: rep i runs every scenario on the same seed i
     /// (rep 0 on the master seed itself).
     #[arg(long, default_value_t = 1)]
@@ -50,19 +58,14 @@ pub struct CompareArgs {
     /// numbers). Shows how much noise common random numbers remove.
     #[arg(long)]
     pub independent: bool,
-    /// Override a value in every scenario: --set services.db.threads=16
-    /// (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    pub set: Vec<String>,
-    /// Simulated duration for every scenario, e.g. 60s.
-    #[arg(long)]
-    pub duration: Option<String>,
-    /// Runs at once (default: all cores). Outputs do not depend on it.
-    #[arg(long, short = 'j')]
-    pub jobs: Option<usize>,
-    /// Write compare.json and compare-latency.{svg,png} into this directory.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub set: Sets,
+    #[command(flatten)]
+    pub duration: Duration,
+    #[command(flatten)]
+    pub jobs: Jobs,
+    #[command(flatten)]
+    pub out: Out,
     /// Print compare.json on stdout instead of tables.
     #[arg(long)]
     pub json: bool,
@@ -507,13 +510,7 @@ fn labels(files: &[PathBuf]) -> Vec<String> {
 }
 
 pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
-    let mut overrides = crate::parse_overrides(&args.set)?;
-    if let Some(d) = &args.duration {
-        overrides.push(Override {
-            path: "duration".into(),
-            value: d.clone(),
-        });
-    }
+    let overrides = crate::args::overrides(&args.set, &args.duration)?;
     if args.reps == 0 {
         return Err(Failure::Input("error: --reps must be 1 or more".into()));
     }
@@ -522,12 +519,8 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
         .iter()
         .map(|f| crate::load(f, &overrides))
         .collect::<Result<_, _>>()?;
-    let jobs = match args.jobs {
-        Some(0) => return Err(Failure::Input("error: --jobs must be 1 or more".into())),
-        Some(j) => j,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    let master = args.seed.unwrap_or(scenarios[0].model.seed);
+    let jobs = args.jobs.threads()?;
+    let master = args.seed.seed.unwrap_or(scenarios[0].model.seed);
     let reps = args.reps;
     let seeds: Vec<Vec<u64>> = (0..scenarios.len())
         .map(|k| {
@@ -539,7 +532,7 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
     let labels = labels(&args.files);
 
     // Fail before running anything if the output cannot be written.
-    if let Some(dir) = &args.out {
+    if let Some(dir) = &args.out.out {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::Io(format!("cannot create {}: {e}", dir.display())))?;
     }
@@ -609,7 +602,7 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
     let json = to_json(&file);
 
     let mut charts = Vec::new();
-    if let Some(dir) = &args.out {
+    if let Some(dir) = &args.out.out {
         charts = write_out(dir, &json, &labels, &first)?;
     }
     if args.json {
@@ -644,7 +637,7 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
         ));
     }
     out.push_str(&render(&labels, reps, &metrics));
-    if let Some(dir) = &args.out {
+    if let Some(dir) = &args.out.out {
         out.push_str(&format!(
             "wrote {0}/compare.json and {0}/{{{1}}}.svg, .png\n",
             dir.display(),
