@@ -12,7 +12,6 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
-use rayon::prelude::*;
 use reports::numbers::sig3;
 use serde::Serialize;
 use sim_core::Scenario;
@@ -23,6 +22,7 @@ use sim_core::time::{Nanos, from_secs_f64};
 
 use crate::Failure;
 use crate::args::{Jobs, Out, Seed, Sets};
+use crate::runner::Runner;
 
 const TEMPLATE_HELP: &str = "\
 FAULT TEMPLATE
@@ -318,26 +318,18 @@ pub fn blast(args: &BlastArgs) -> Result<Blast, Failure> {
     let scenarios: Vec<Option<&Scenario>> = std::iter::once(Some(&baseline))
         .chain(faulted.iter().map(|r| r.as_ref().ok()))
         .collect();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| Failure::Input(format!("error: --jobs: {e}")))?;
+    let runner = Runner::new(jobs)?;
     let entries: Vec<String> = base.model.sources.iter().map(|s| s.name.clone()).collect();
     // Per run: the summary and each entry's goodput during the fault.
-    let runs: Vec<Option<(Summary, Vec<f64>)>> = pool.install(|| {
-        scenarios
-            .par_iter()
-            .map(|s| {
-                s.map(|s| {
-                    let r = sim_core::run_scenario(s, args.seed.seed, &overrides);
-                    let during = entries
-                        .iter()
-                        .map(|e| goodput_during(&r, e, start, end, duration))
-                        .collect();
-                    (r.summary, during)
-                })
-            })
-            .collect()
+    let runs: Vec<Option<(Summary, Vec<f64>)>> = runner.map(&scenarios, |s| {
+        s.map(|s| {
+            let r = sim_core::run_scenario(s, args.seed.seed, &overrides);
+            let during = entries
+                .iter()
+                .map(|e| goodput_during(&r, e, start, end, duration))
+                .collect();
+            (r.summary, during)
+        })
     });
     let (bsum, bduring) = runs[0].clone().expect("the baseline runs");
     let baseline_rows: Vec<BaselineEntry> = entries

@@ -18,16 +18,16 @@ use std::path::{Path, PathBuf};
 
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use indexmap::IndexMap;
-use rayon::prelude::*;
 use reports::charts;
 use reports::numbers::{fixed, fixed_signed, sig_decimals, sig3, sig3_signed};
 use serde::Serialize;
 use serde_json::Value;
-use sim_core::output::RunResult;
 use sim_core::Scenario;
+use sim_core::output::RunResult;
 
 use crate::Failure;
 use crate::args::{Duration, Jobs, Out, Seed, Sets};
+use crate::runner::Runner;
 use crate::sweep::stats::{mean_ci95, mean_sd};
 
 #[derive(clap::Args)]
@@ -536,10 +536,7 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::Io(format!("cannot create {}: {e}", dir.display())))?;
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| Failure::Io(format!("cannot start {jobs} threads: {e}")))?;
+    let runner = Runner::new(jobs)?;
     let runs: Vec<(usize, u32)> = (0..scenarios.len())
         .flat_map(|k| (0..reps).map(move |i| (k, i)))
         .collect();
@@ -548,19 +545,17 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
         scenarios.len(),
         if reps == 1 { "" } else { "s" },
         runs.len(),
-        jobs.min(runs.len()),
-        if jobs.min(runs.len()) == 1 { "" } else { "s" }
+        runner.busy(runs.len()),
+        if runner.busy(runs.len()) == 1 {
+            ""
+        } else {
+            "s"
+        }
     );
-    // Collected in index order whatever finishes first.
-    let results: Vec<(Value, Option<RunResult>)> = pool.install(|| {
-        runs.par_iter()
-            .map(|&(k, i)| {
-                let r =
-                    sim_core::run_scenario(&scenarios[k], Some(seeds[k][i as usize]), &overrides);
-                let v = serde_json::to_value(&r.summary).expect("summary serialises");
-                (v, (i == 0).then_some(r))
-            })
-            .collect()
+    let results: Vec<(Value, Option<RunResult>)> = runner.map(&runs, |&(k, i)| {
+        let r = sim_core::run_scenario(&scenarios[k], Some(seeds[k][i as usize]), &overrides);
+        let v = serde_json::to_value(&r.summary).expect("summary serialises");
+        (v, (i == 0).then_some(r))
     });
     let mut values: Vec<Vec<Value>> = vec![Vec::new(); scenarios.len()];
     let mut first: Vec<RunResult> = Vec::new();

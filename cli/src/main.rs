@@ -11,6 +11,7 @@ mod bench;
 mod blast;
 mod compare;
 mod errors;
+mod runner;
 mod sweep;
 mod table;
 mod verdicts;

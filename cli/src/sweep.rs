@@ -17,12 +17,12 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
-use rayon::prelude::*;
+use indicatif::{ProgressBar, ProgressStyle};
 use sim_core::{Override, Scenario};
 
 use crate::Failure;
 use crate::args::{Jobs, Out, Seed, Sets};
+use crate::runner::Runner;
 use files::{Header, Manifest, RunFile};
 use plan::{Axis, Plan, Run};
 
@@ -201,22 +201,14 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
         .map(|i| plan.run(i))
         .collect();
 
-    let jobs = args.jobs.threads()?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| Failure::Io(format!("cannot start {jobs} threads: {e}")))?;
+    let runner = Runner::new(args.jobs.threads()?)?;
 
     // The points these runs need, loaded in parallel (a combination of
     // valid values can still be invalid); the first error in point order.
     let mut needed: Vec<u64> = mine.iter().map(|r| r.point).collect();
     needed.dedup();
-    let loaded: Vec<Result<Point, Failure>> = pool.install(|| {
-        needed
-            .par_iter()
-            .map(|&p| load_point(&base, &args.file, plan, &fixed, p))
-            .collect()
-    });
+    let loaded: Vec<Result<Point, Failure>> =
+        runner.map(&needed, |&p| load_point(&base, &args.file, plan, &fixed, p));
     let mut points = BTreeMap::new();
     for (p, l) in needed.iter().zip(loaded) {
         points.insert(*p, l?);
@@ -271,8 +263,12 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
         plan.reps,
         mine.len() - pending.len(),
         pending.len(),
-        jobs.min(pending.len()).max(1),
-        if jobs.min(pending.len()) > 1 { "s" } else { "" },
+        runner.busy(pending.len()),
+        if runner.busy(pending.len()) > 1 {
+            "s"
+        } else {
+            ""
+        },
         if stale > 0 {
             format!(" ({stale} stale result files are rerun)")
         } else {
@@ -307,13 +303,7 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
         };
         files::write(&files::run_path(out, r.index), &files::to_json(&file))
     };
-    let results: Vec<Result<(), Failure>> = pool.install(|| {
-        pending
-            .par_iter()
-            .map(run_one)
-            .progress_with(pb.clone())
-            .collect()
-    });
+    let results: Vec<Result<(), Failure>> = runner.map_with_progress(&pending, &pb, run_one);
     pb.finish_and_clear();
     if let Some(e) = results.into_iter().find_map(Result::err) {
         return Err(e);
