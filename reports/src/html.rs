@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use sim_core::output::{Latency, Summary};
 
+use crate::charts::top::pick_by;
 use crate::charts::{Figure, Section, fault_label, ratio, service_order, split_edge};
 use crate::numbers::{pct, short, sig3, thousands};
 use crate::plot::{failure_style, viridis};
@@ -98,6 +99,7 @@ pub fn report(
     s: &Summary,
     figures: &[(Figure, String)],
     omitted: &[String],
+    notes: &[(Section, String)],
     scenario_text: &str,
 ) -> String {
     let mut h = String::with_capacity(256 * 1024);
@@ -126,6 +128,7 @@ pub fn report(
     h.push_str("<nav><a href=\"#glance\">At a glance</a>");
     for (sec, id, name) in &sections {
         if figures.iter().any(|(f, _)| f.section == *sec)
+            || notes.iter().any(|(n, _)| n == sec)
             || matches!(sec, Section::Entries | Section::Services | Section::Edges)
             || (*sec == Section::Queues && !s.queues.is_empty())
         {
@@ -139,13 +142,21 @@ pub fn report(
             figures.iter().filter(|(f, _)| f.section == *sec).collect();
         let has_table = matches!(sec, Section::Entries | Section::Services | Section::Edges)
             || (*sec == Section::Queues && !s.queues.is_empty());
-        let notes = *sec == Section::More && !omitted.is_empty();
-        if figs.is_empty() && !has_table && !notes {
+        let mine: Vec<&str> = notes
+            .iter()
+            .filter(|(n, _)| n == sec)
+            .map(|(_, t)| t.as_str())
+            .collect();
+        let zeros = *sec == Section::More && !omitted.is_empty();
+        if figs.is_empty() && !has_table && !zeros && mine.is_empty() {
             continue;
         }
         let _ = writeln!(h, "<section id=\"{id}\">\n<h2>{name}</h2>");
         if let Some(lead) = lead(*sec) {
             let _ = writeln!(h, "<p class=\"lead\">{lead}</p>");
+        }
+        for note in mine {
+            let _ = writeln!(h, "<p class=\"none\">{}</p>", escape(note));
         }
         if *sec == Section::Queues {
             // The numbers first: the charts explain them.
@@ -434,12 +445,54 @@ fn ms_cell(h: &mut String, v: f64) {
     }
 }
 
+/// Rows a table lists in full; past it, the `TABLE_ROWS` that matter most.
+const TABLE_ROWS: usize = 100;
+
+/// A table's rows: every one, or past `TABLE_ROWS` those with the highest
+/// `score` (then tie-breaker), in their usual order; and the note that
+/// says so (`what` names the rows, `by` the score).
+fn capped<T>(
+    rows: Vec<T>,
+    what: &str,
+    by: &str,
+    score: impl Fn(&T) -> (f64, f64),
+) -> (Vec<T>, String) {
+    let scores: Vec<(f64, f64)> = rows.iter().map(&score).collect();
+    let p = pick_by(&scores, TABLE_ROWS, TABLE_ROWS);
+    if !p.limited() {
+        return (rows, String::new());
+    }
+    let note = format!(
+        "<p class=\"none\">The {} of {} {what} with the {by}; summary.json lists them all.</p>\n",
+        p.kept.len(),
+        thousands(rows.len() as u64)
+    );
+    let mut keep = p.kept.iter().peekable();
+    let rows = rows
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, row)| keep.next_if_eq(&&i).map(|_| row))
+        .collect();
+    (rows, note)
+}
+
 fn entries_table(h: &mut String, s: &Summary) {
     if s.entries.is_empty() {
         return;
     }
-    h.push_str("<h3>Entries</h3>\n<div class=\"table-wrap\"><table>\n<tr><th>entry</th><th>target</th><th>requests</th><th>ok</th><th>timeout</th><th>rejected</th><th>error</th><th>failed</th><th>goodput/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th></tr>\n");
-    for (name, e) in &s.entries {
+    let (rows, note) = capped(
+        s.entries.iter().collect(),
+        "entries",
+        "most failed requests (then the most requests)",
+        |(_, e)| {
+            let failed = e.failed.timeout + e.failed.rejected + e.failed.error;
+            (failed as f64, e.requests as f64)
+        },
+    );
+    h.push_str("<h3>Entries</h3>\n");
+    h.push_str(&note);
+    h.push_str("<div class=\"table-wrap\"><table>\n<tr><th>entry</th><th>target</th><th>requests</th><th>ok</th><th>timeout</th><th>rejected</th><th>error</th><th>failed</th><th>goodput/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th></tr>\n");
+    for (name, e) in rows {
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}</td>",
@@ -473,12 +526,20 @@ fn services_table(h: &mut String, s: &Summary, _figures: &[(Figure, String)]) {
     if s.services.is_empty() {
         return;
     }
-    h.push_str("<h3>Services</h3>\n<div class=\"table-wrap\"><table>\n<tr><th>service</th><th>pool</th><th>queue cap</th><th>utilisation</th><th>busy</th><th>queue mean</th><th>queue max</th><th>wait p99 ms</th><th>sojourn p99 ms</th><th>arrivals</th><th>completed</th><th>rejected</th><th>refused</th><th>orphaned work s</th></tr>\n");
     let empty = sim_core::output::TimeSeries::default();
-    for name in service_order(s, &empty) {
-        let Some(v) = s.services.get(&name) else {
-            continue;
-        };
+    let (rows, note) = capped(
+        service_order(s, &empty)
+            .into_iter()
+            .filter_map(|n| Some((s.services.get(&n)?, n)))
+            .collect(),
+        "services",
+        "highest utilisation (then the most arrivals)",
+        |(v, _)| (v.utilization, v.arrivals as f64),
+    );
+    h.push_str("<h3>Services</h3>\n");
+    h.push_str(&note);
+    h.push_str("<div class=\"table-wrap\"><table>\n<tr><th>service</th><th>pool</th><th>queue cap</th><th>utilisation</th><th>busy</th><th>queue mean</th><th>queue max</th><th>wait p99 ms</th><th>sojourn p99 ms</th><th>arrivals</th><th>completed</th><th>rejected</th><th>refused</th><th>orphaned work s</th></tr>\n");
+    for (v, name) in rows {
         let cap = v.queue_capacity.map_or("∞".to_string(), |c| c.to_string());
         let u = v.utilization;
         let _ = write!(
@@ -511,8 +572,16 @@ fn edges_table(h: &mut String, s: &Summary) {
         h.push_str("<p class=\"none\">No calls between services.</p>\n");
         return;
     }
-    h.push_str("<h3>Calls</h3>\n<div class=\"table-wrap\"><table>\n<tr><th>caller → callee</th><th>calls</th><th>ok</th><th>errors</th><th>rejected</th><th>timeouts</th><th>failed</th><th>late replies</th></tr>\n");
-    for (key, e) in &s.edges {
+    let (rows, note) = capped(
+        s.edges.iter().collect(),
+        "calls between services",
+        "most failures (then the most calls)",
+        |(_, e)| ((e.errors + e.rejected + e.timeouts) as f64, e.calls as f64),
+    );
+    h.push_str("<h3>Calls</h3>\n");
+    h.push_str(&note);
+    h.push_str("<div class=\"table-wrap\"><table>\n<tr><th>caller → callee</th><th>calls</th><th>ok</th><th>errors</th><th>rejected</th><th>timeouts</th><th>failed</th><th>late replies</th></tr>\n");
+    for (key, e) in rows {
         let name = match split_edge(key) {
             Some((a, b)) => format!("{a} → {b}"),
             None => key.clone(),
@@ -539,8 +608,28 @@ fn queues_table(h: &mut String, s: &Summary) {
     if s.queues.is_empty() {
         return;
     }
-    h.push_str("<h3>Messages</h3>\n<div class=\"table-wrap\"><table>\n<tr><th>queue</th><th>topic</th><th>consumer</th><th>published</th><th>acked</th><th>redelivered</th><th>dead-lettered</th><th>duplicates</th><th>duplicate side effects</th><th>publish failed</th><th>publish blocked</th><th>queued at start → end</th><th>no message lost</th></tr>\n");
-    for (name, q) in &s.queues {
+    // A queue that lost a message is always listed.
+    let (rows, note) = capped(
+        s.queues.iter().collect(),
+        "queues",
+        "deepest backlog (a queue that lost a message first)",
+        |(_, q)| {
+            let lost =
+                q.published + q.queued_at_start != q.acked + q.dead_lettered + q.queued_at_end;
+            (
+                if lost {
+                    f64::INFINITY
+                } else {
+                    q.depth_max as f64
+                },
+                q.published as f64,
+            )
+        },
+    );
+    h.push_str("<h3>Messages</h3>\n");
+    h.push_str(&note);
+    h.push_str("<div class=\"table-wrap\"><table>\n<tr><th>queue</th><th>topic</th><th>consumer</th><th>published</th><th>acked</th><th>redelivered</th><th>dead-lettered</th><th>duplicates</th><th>duplicate side effects</th><th>publish failed</th><th>publish blocked</th><th>queued at start → end</th><th>no message lost</th></tr>\n");
+    for (name, q) in &rows {
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td>",
@@ -592,7 +681,7 @@ fn queues_table(h: &mut String, s: &Summary) {
     }
     h.push_str("</table></div>\n<p class=\"none\">No message lost: published + queued at start = acked + dead-lettered + queued at end.</p>\n");
     h.push_str("<h3>Backlog and latency</h3>\n<div class=\"table-wrap\"><table>\n<tr><th>queue</th><th>consumers</th><th>consumer utilisation</th><th>depth mean</th><th>depth max</th><th>unacked max</th><th>oldest age max s</th><th>publish→ack p50 ms</th><th>publish→ack p99 ms</th><th>publish→ack max ms</th><th>drain s</th></tr>\n");
-    for (name, q) in &s.queues {
+    for (name, q) in &rows {
         let u = q.consumer_utilization;
         let _ = write!(
             h,

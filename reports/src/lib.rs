@@ -23,7 +23,7 @@ pub mod numbers;
 pub mod plot;
 pub mod timeseries;
 
-pub use charts::{Figure, Section};
+pub use charts::{Figure, Figures, Section};
 pub use plot::{Band, BandKind, Chart, Dash, Fmt, Line, LineChart, Rgb, Scale};
 
 /// Writes `bytes` to `path` atomically (temp file + rename).
@@ -77,9 +77,25 @@ pub const SCENARIO_COPY: &str = "scenario.toml";
 /// rendered views (`render`). Returns the paths written.
 pub fn write_run(dir: &Path, r: &RunResult, scenario_text: &str) -> std::io::Result<Vec<PathBuf>> {
     fs::create_dir_all(dir)?;
-    let summary = dir.join("summary.json");
-    atomic_write(&summary, summary_json(&r.summary).as_bytes())?;
-    let (name, bytes) = timeseries::file(&r.timeseries);
+    // The time series file takes longest to build (and, when large, to
+    // compress): on a thread of its own while the charts are drawn.
+    let (ts_file, views) = std::thread::scope(|scope| {
+        let ts_file = scope.spawn(|| timeseries::file(&r.timeseries));
+        let views = (|| {
+            let summary = dir.join("summary.json");
+            atomic_write(&summary, summary_json(&r.summary).as_bytes())?;
+            let sc = dir.join(SCENARIO_COPY);
+            atomic_write(&sc, scenario_text.as_bytes())?;
+            let mut written = vec![summary, sc];
+            written.extend(render(dir, r, scenario_text)?);
+            Ok::<_, std::io::Error>(written)
+        })();
+        let ts_file = ts_file
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (ts_file, views)
+    });
+    let (name, bytes) = ts_file;
     let ts = dir.join(name);
     atomic_write(&ts, &bytes)?;
     // A file of the other kind is an older run's: it must not be read back.
@@ -92,10 +108,8 @@ pub fn write_run(dir: &Path, r: &RunResult, scenario_text: &str) -> std::io::Res
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
         _ => {}
     }
-    let sc = dir.join(SCENARIO_COPY);
-    atomic_write(&sc, scenario_text.as_bytes())?;
-    let mut written = vec![summary, ts, sc];
-    written.extend(render(dir, r, scenario_text)?);
+    let mut written = views?;
+    written.insert(1, ts);
     Ok(written)
 }
 
@@ -108,7 +122,11 @@ pub const REPORT: &str = "report.html";
 /// Output is a function of the inputs alone: same run, same bytes.
 pub fn render(dir: &Path, r: &RunResult, scenario_text: &str) -> std::io::Result<Vec<PathBuf>> {
     fs::create_dir_all(dir)?;
-    let (figures, omitted) = charts::figures(r);
+    let charts::Figures {
+        figures,
+        omitted,
+        notes,
+    } = charts::figures(r);
     let mut written = Vec::new();
     let mut drawn = Vec::with_capacity(figures.len());
     for f in figures {
@@ -117,7 +135,7 @@ pub fn render(dir: &Path, r: &RunResult, scenario_text: &str) -> std::io::Result
         written.push(png);
         drawn.push((f, svg.1));
     }
-    let page = html::report(&r.summary, &drawn, &omitted, scenario_text);
+    let page = html::report(&r.summary, &drawn, &omitted, &notes, scenario_text);
     let report = dir.join(REPORT);
     atomic_write(&report, page.as_bytes())?;
     written.push(report);

@@ -4,13 +4,14 @@
 //! Owns which entry series are latency lines (`p…_ms`) and outcome layers
 //! (every `…_rps` but arrivals and throughput). Must not draw.
 
-use sim_core::output::{Series, TimeSeries};
+use sim_core::output::Series;
 
-use super::shared::{TIME, points, series_of, time_chart};
-use crate::numbers::short;
+use super::shared::{Run, TIME};
+use super::top::{FILES, Pick, TOP_FILES, pick_by};
+use crate::numbers::{short, thousands};
 use crate::plot::{
-    BLACK, BLUE, Band, Chart, Dash, GREEN, Layer, Line, ORANGE, PURPLE, SKY, StackedChart,
-    VERMILLION, YELLOW,
+    BLACK, BLUE, Chart, Dash, GREEN, Layer, Line, ORANGE, PURPLE, SKY, StackedChart, VERMILLION,
+    YELLOW,
 };
 
 /// `p999_ms` → 99.9, `p50_ms` → 50.
@@ -27,15 +28,35 @@ pub(super) fn percentile_of(metric: &str) -> Option<f64> {
     Some(v)
 }
 
-pub(super) fn latency_chart(
-    ts: &TimeSeries,
-    entry: &str,
-    xs: &[f64],
-    bands: &[Band],
-    x_range: Option<(f64, f64)>,
-    window: f64,
-) -> Option<Chart> {
-    let mut lat: Vec<(f64, &Series)> = series_of(ts, "entry", entry)
+/// Which of `names` (entries) get charts of their own: every one, or past
+/// `FILES` the `TOP_FILES` with the most failed requests, then the most
+/// requests (from the summary; an entry it lacks counts as none).
+pub(super) fn pick(run: &Run, names: &[String]) -> Pick {
+    let scores: Vec<(f64, f64)> = names
+        .iter()
+        .map(|n| {
+            run.s.entries.get(n).map_or((0.0, 0.0), |e| {
+                let failed = e.failed.timeout + e.failed.rejected + e.failed.error;
+                (failed as f64, e.requests as f64)
+            })
+        })
+        .collect();
+    pick_by(&scores, FILES, TOP_FILES)
+}
+
+/// Which entries a limited `pick` kept: `the 10 of 500 entries with the
+/// most failed requests (then the most requests)`.
+pub(super) fn which(p: &Pick) -> String {
+    format!(
+        "the {} of {} entries with the most failed requests (then the most requests)",
+        p.kept.len(),
+        thousands((p.kept.len() + p.rest.len()) as u64)
+    )
+}
+
+pub(super) fn latency_chart(run: &Run, entry: &str, window: f64) -> Option<Chart> {
+    let mut lat: Vec<(f64, &Series)> = run
+        .series_of("entry", entry)
         .filter_map(|sr| Some((percentile_of(&sr.metric)?, sr)))
         .collect();
     if lat.is_empty() {
@@ -53,7 +74,7 @@ pub(super) fn latency_chart(
         .iter()
         .enumerate()
         .map(|(i, (p, sr))| {
-            let line = Line::new(format!("p{}", short(*p)), points(xs, &clean(&sr.values)));
+            let line = Line::new(format!("p{}", short(*p)), run.points(&clean(&sr.values)));
             if lat.len() <= ordered.len() {
                 line.styled(ordered[i], Dash::Solid)
             } else {
@@ -61,7 +82,7 @@ pub(super) fn latency_chart(
             }
         })
         .collect();
-    Some(time_chart(
+    Some(run.time_chart(
         format!("Latency over time · {entry}"),
         ("latency", "ms"),
         format!(
@@ -69,8 +90,6 @@ pub(super) fn latency_chart(
             short(window)
         ),
         lines,
-        bands,
-        x_range,
         true,
     ))
 }
@@ -94,14 +113,8 @@ fn outcome_base(metric: &str) -> String {
     }
 }
 
-pub(super) fn outcomes_chart(
-    ts: &TimeSeries,
-    entry: &str,
-    xs: &[f64],
-    bands: &[Band],
-    x_range: Option<(f64, f64)>,
-) -> Option<Chart> {
-    let mine: Vec<&Series> = series_of(ts, "entry", entry).collect();
+pub(super) fn outcomes_chart(run: &Run, entry: &str) -> Option<Chart> {
+    let mine: Vec<&Series> = run.series_of("entry", entry).collect();
     let good = mine.iter().find(|sr| sr.metric == "goodput_rps");
     let failures: Vec<&&Series> = mine
         .iter()
@@ -137,7 +150,7 @@ pub(super) fn outcomes_chart(
         .find(|sr| sr.metric == "arrivals_rps")
         .map(|a| {
             vec![
-                Line::new("arrivals (offered load)", points(xs, &a.values))
+                Line::new("arrivals (offered load)", run.points(&a.values))
                     .styled(BLACK, Dash::Solid),
             ]
         })
@@ -148,11 +161,11 @@ pub(super) fn outcomes_chart(
             .into(),
         x_label: TIME.into(),
         y_label: "requests per second".into(),
-        x: xs.to_vec(),
+        x: run.xs.clone(),
         layers,
         overlays,
-        bands: bands.to_vec(),
-        x_range,
+        bands: run.bands.clone(),
+        x_range: run.x_range,
     }))
 }
 

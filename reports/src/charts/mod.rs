@@ -30,10 +30,11 @@ mod overlay;
 mod queues;
 mod services;
 mod shared;
+pub(crate) mod top;
 mod topology;
 
 pub use overlay::{ENTRY_P99, Overlay, QUEUE_LAG, overlay};
-use shared::{bands, midpoints, names_in, window_of, x_range};
+use shared::{Run, window_of};
 pub use shared::{fault_label, ratio, service_order, split_edge};
 
 /// Where a chart belongs in the report.
@@ -56,16 +57,25 @@ pub struct Figure {
     pub chart: Chart,
 }
 
-/// The charts of a run, in report order, and the series left out because
-/// they were zero throughout (as `scope metric` names).
-pub fn figures(r: &RunResult) -> (Vec<Figure>, Vec<String>) {
-    let s = &r.summary;
-    let ts = &r.timeseries;
-    let order = service_order(s, ts);
-    let bands = bands(s, ts);
-    let x_range = x_range(ts);
-    let xs = midpoints(ts);
+/// What a run's report draws.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    /// The charts, in report order.
+    pub figures: Vec<Figure>,
+    /// Series families left out because they were zero throughout (as
+    /// `scope metric` names).
+    pub omitted: Vec<String>,
+    /// What a section does not draw, and why (a run of thousands of
+    /// entries or services: see `top`).
+    pub notes: Vec<(Section, String)>,
+}
+
+/// The charts of a run, in report order, and what they leave out.
+pub fn figures(r: &RunResult) -> Figures {
+    let run = Run::new(&r.summary, &r.timeseries);
+    let s = run.s;
     let mut out = Vec::new();
+    let mut notes = Vec::new();
     let mut stems = BTreeSet::new();
     let mut push = |stem: String, section: Section, chart: Chart, out: &mut Vec<Figure>| {
         let stem = unique_stem(&stem, &mut stems);
@@ -77,61 +87,63 @@ pub fn figures(r: &RunResult) -> (Vec<Figure>, Vec<String>) {
     };
 
     if !s.services.is_empty() || !s.entries.is_empty() {
-        push(
-            "topology".into(),
-            Section::Topology,
-            topology::topology(s, ts, &order),
-            &mut out,
-        );
+        match topology::topology(&run) {
+            Ok(c) => push("topology".into(), Section::Topology, c, &mut out),
+            Err(why) => notes.push((Section::Topology, why)),
+        }
     }
-    for entry in names_in(ts, "entry", s.entries.keys()) {
-        if let Some(c) = entries::latency_chart(ts, &entry, &xs, &bands, x_range, window_of(ts)) {
+    let names = run.names_in("entry", s.entries.keys());
+    let picked = entries::pick(&run, &names);
+    if picked.limited() {
+        notes.push((
+            Section::Entries,
+            format!(
+                "Charts of {}; the table lists every entry.",
+                entries::which(&picked)
+            ),
+        ));
+    }
+    for &i in &picked.kept {
+        let entry = &names[i];
+        if let Some(c) = entries::latency_chart(&run, entry, window_of(run.ts)) {
             push(format!("latency-{entry}"), Section::Entries, c, &mut out);
         }
-        if let Some(c) = entries::outcomes_chart(ts, &entry, &xs, &bands, x_range) {
+        if let Some(c) = entries::outcomes_chart(&run, entry) {
             push(format!("outcomes-{entry}"), Section::Entries, c, &mut out);
         }
     }
-    if let Some(c) = services::saturation(s, ts, &order, &bands) {
+    if let Some(c) = services::saturation(&run) {
         push("saturation".into(), Section::Services, c, &mut out);
     }
-    if let Some(c) = services::queues(ts, &order, &xs, &bands, x_range) {
+    if let Some(c) = services::queues(&run) {
         push("queues".into(), Section::Services, c, &mut out);
     }
-    if let Some(c) = edges::edge_panels(s, ts, &order, &xs, &bands, x_range) {
+    if let Some(c) = edges::edge_panels(&run) {
         push("edges".into(), Section::Edges, c, &mut out);
     }
-    let queue_names = names_in(ts, "queue", s.queues.keys());
+    let q = queues::Picked::new(&run, run.names_in("queue", s.queues.keys()));
     for (stem, c) in [
-        (
-            "queue-backlog",
-            queues::queue_backlog(ts, &queue_names, &xs, &bands, x_range),
-        ),
-        (
-            "queue-age",
-            queues::queue_age(ts, &queue_names, &xs, &bands, x_range),
-        ),
-        (
-            "queue-throughput",
-            queues::queue_throughput(ts, &queue_names, &xs, &bands, x_range),
-        ),
-        (
-            "queue-lag",
-            queues::queue_lag(ts, &queue_names, &xs, &bands, x_range),
-        ),
+        ("queue-backlog", queues::queue_backlog(&run, &q)),
+        ("queue-age", queues::queue_age(&run, &q)),
+        ("queue-throughput", queues::queue_throughput(&run, &q)),
+        ("queue-lag", queues::queue_lag(&run, &q)),
     ] {
         if let Some(c) = c {
             push(stem.into(), Section::Queues, c, &mut out);
         }
     }
-    if let Some(c) = cdf::latency_cdf(s) {
+    if let Some(c) = cdf::latency_cdf(&run) {
         push("latency-cdf".into(), Section::Distribution, c, &mut out);
     }
-    let (more, omitted) = more::more_series(ts, &order, &xs, &bands, x_range);
+    let (more, omitted) = more::more_series(&run);
     for (stem, c) in more {
         push(stem, Section::More, c, &mut out);
     }
-    (out, omitted)
+    Figures {
+        figures: out,
+        omitted,
+        notes,
+    }
 }
 
 /// A file stem from a user-chosen name: letters, digits, `-`, `_`, `.`

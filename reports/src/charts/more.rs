@@ -5,12 +5,15 @@
 //! Owns `claimed` (which series the other charts already show: keep it in
 //! step with them) and the titles of known families. Must not draw.
 
-use sim_core::output::{Series, TimeSeries};
+use std::collections::BTreeMap;
+
+use sim_core::output::Series;
 
 use super::entries::percentile_of;
 use super::queues::QUEUE_RATES;
-use super::shared::{TIME, edge_title, points};
-use crate::plot::{Band, Chart, Fmt, Line, LineChart};
+use super::shared::{Run, TIME, edge_title};
+use super::top::{self, Rest};
+use crate::plot::{Chart, Fmt, LineChart};
 
 /// Title, y label and format of a series family the other charts leave.
 fn describe(scope: &str, metric: &str) -> (String, String, Fmt) {
@@ -105,31 +108,34 @@ fn claimed(scope: &str, metric: &str) -> bool {
 
 type MoreSeries = (Vec<(String, Chart)>, Vec<String>);
 
-pub(super) fn more_series(
-    ts: &TimeSeries,
-    order: &[String],
-    xs: &[f64],
-    bands: &[Band],
-    x_range: Option<(f64, f64)>,
-) -> MoreSeries {
-    let mut families: Vec<(String, String)> = Vec::new();
-    for sr in &ts.series {
-        let key = (sr.scope.clone(), sr.metric.clone());
-        if !claimed(&sr.scope, &sr.metric) && !families.contains(&key) {
-            families.push(key);
+/// How the members a family's chart leaves out combine: shares, latencies,
+/// ages and per-window maxima by their maximum, everything else summed.
+fn rest_of(metric: &str, fmt: Fmt) -> Rest {
+    let not_additive = fmt == Fmt::Percent
+        || ["_ms", "_s", "_max"].iter().any(|u| metric.ends_with(u))
+        || metric == "breaker_open";
+    if not_additive { Rest::Max } else { Rest::Sum }
+}
+
+pub(super) fn more_series(run: &Run) -> MoreSeries {
+    // Families in first-seen order, each with its members in file order.
+    let mut index: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    let mut families: Vec<((&str, &str), Vec<&Series>)> = Vec::new();
+    for sr in &run.ts.series {
+        if claimed(&sr.scope, &sr.metric) {
+            continue;
         }
+        let k = *index.entry((&sr.scope, &sr.metric)).or_insert_with(|| {
+            families.push(((&sr.scope, &sr.metric), Vec::new()));
+            families.len() - 1
+        });
+        families[k].1.push(sr);
     }
     let mut charts = Vec::new();
     let mut omitted = Vec::new();
-    for (scope, metric) in families {
-        let mut members: Vec<&Series> = ts
-            .series
-            .iter()
-            .filter(|sr| sr.scope == scope && sr.metric == metric)
-            .collect();
+    for ((scope, metric), mut members) in families {
         if scope == "service" {
-            let pos = |n: &str| order.iter().position(|o| o == n).unwrap_or(usize::MAX);
-            members.sort_by_key(|sr| pos(&sr.name));
+            members.sort_by_cached_key(|sr| run.position(&sr.name));
         }
         if members
             .iter()
@@ -138,11 +144,8 @@ pub(super) fn more_series(
             omitted.push(format!("{scope} {metric}"));
             continue;
         }
-        let (title, y, fmt) = describe(&scope, &metric);
-        let mut c = LineChart::new(title, TIME, y);
-        c.subtitle = format!("series “{metric}” of each {scope}, per window");
-        c.y_fmt = fmt;
-        c.lines = members
+        let (title, y, fmt) = describe(scope, metric);
+        let items: Vec<(String, &[f64])> = members
             .iter()
             .map(|sr| {
                 let name = if scope == "edge" {
@@ -150,11 +153,22 @@ pub(super) fn more_series(
                 } else {
                     sr.name.clone()
                 };
-                Line::new(name, points(xs, &sr.values))
+                (name, sr.values.as_slice())
             })
             .collect();
-        c.bands = bands.to_vec();
-        c.x_range = x_range;
+        let (items, note) = top::limit(items, rest_of(metric, fmt));
+        let mut c = LineChart::new(title, TIME, y);
+        c.subtitle = top::subtitle(
+            &format!("series “{metric}” of each {scope}, per window"),
+            note.as_deref(),
+        );
+        c.y_fmt = fmt;
+        c.lines = items
+            .iter()
+            .map(|it| it.line(run.points(&it.values)))
+            .collect();
+        c.bands = run.bands.clone();
+        c.x_range = run.x_range;
         charts.push((format!("{scope}-{metric}"), Chart::Lines(c)));
     }
     (charts, omitted)

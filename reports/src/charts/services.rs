@@ -4,10 +4,11 @@
 //! Owns the saturation figure (busy ÷ pool from the summary's pool size,
 //! else the engine's utilisation series). Must not draw.
 
-use sim_core::output::{Summary, TimeSeries};
+use sim_core::output::Summary;
 
-use super::shared::{TIME, points, time_chart};
-use crate::plot::{Band, Chart, Fmt, HeatStrip, Line};
+use super::shared::{Run, TIME};
+use super::top::{self, ROWS, Rest, TOP_ROWS};
+use crate::plot::{Chart, Fmt, HeatStrip};
 
 pub(super) fn pool(s: &Summary, name: &str) -> Option<f64> {
     s.services
@@ -18,30 +19,44 @@ pub(super) fn pool(s: &Summary, name: &str) -> Option<f64> {
 
 /// busy threads ÷ pool size per window, or the engine's utilisation series
 /// when the pool size is unknown.
-pub(super) fn saturation_values(s: &Summary, ts: &TimeSeries, name: &str) -> Option<Vec<f64>> {
-    if let (Some(busy), Some(p)) = (ts.get("service", name, "busy_threads"), pool(s, name)) {
+pub(super) fn saturation_values(run: &Run, name: &str) -> Option<Vec<f64>> {
+    if let (Some(busy), Some(p)) = (run.get("service", name, "busy_threads"), pool(run.s, name)) {
         return Some(busy.values.iter().map(|v| v / p).collect());
     }
-    ts.get("service", name, "utilization")
+    run.get("service", name, "utilization")
         .map(|u| u.values.clone())
 }
 
-pub(super) fn saturation(
-    s: &Summary,
-    ts: &TimeSeries,
-    order: &[String],
-    bands: &[Band],
-) -> Option<Chart> {
-    let rows: Vec<(String, Vec<f64>)> = order
+/// One row per service in call order; past `ROWS` rows, the `TOP_ROWS`
+/// with the highest peak and a row of the others' maximum.
+pub(super) fn saturation(run: &Run) -> Option<Chart> {
+    let ts = run.ts;
+    let mut rows: Vec<(String, Vec<f64>)> = run
+        .order
         .iter()
-        .filter_map(|n| Some((n.clone(), saturation_values(s, ts, n)?)))
+        .filter_map(|n| Some((n.clone(), saturation_values(run, n)?)))
         .collect();
     if rows.is_empty() || ts.window_start_s.is_empty() {
         return None;
     }
+    let peaks: Vec<f64> = rows.iter().map(|(_, v)| top::peak(v)).collect();
+    let p = top::pick(&peaks, ROWS, TOP_ROWS);
+    let mut subtitle = "one row per service in call order, entry side on top: a cascade climbs from the slow service upward".to_owned();
+    if p.limited() {
+        let others = top::combine(p.rest.iter().map(|&i| rows[i].1.as_slice()), Rest::Max);
+        subtitle = top::subtitle(&subtitle, Some(&top::note(&p, "peak", Some(Rest::Max))));
+        let mut keep = p.kept.iter().peekable();
+        rows = rows
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, row)| keep.next_if_eq(&&i).map(|_| row))
+            .collect();
+        // The subtitle says how many and how: a row name has 80 pixels.
+        rows.push(("others".to_owned(), others));
+    }
     Some(Chart::Heat(HeatStrip {
         title: "Saturation: busy threads ÷ pool size".into(),
-        subtitle: "one row per service in call order, entry side on top: a cascade climbs from the slow service upward".into(),
+        subtitle,
         x_label: TIME.into(),
         value_label: "busy ÷ pool (mean per window)".into(),
         starts: ts.window_start_s.clone(),
@@ -49,34 +64,35 @@ pub(super) fn saturation(
         rows,
         max: 1.0,
         value_fmt: Fmt::Percent,
-        bands: bands.to_vec(),
+        bands: run.bands.clone(),
     }))
 }
 
-pub(super) fn queues(
-    ts: &TimeSeries,
-    order: &[String],
-    xs: &[f64],
-    bands: &[Band],
-    x_range: Option<(f64, f64)>,
-) -> Option<Chart> {
-    let lines: Vec<Line> = order
+pub(super) fn queues(run: &Run) -> Option<Chart> {
+    let items: Vec<(String, &[f64])> = run
+        .order
         .iter()
         .filter_map(|n| {
-            ts.get("service", n, "queue_len")
-                .map(|q| Line::new(n.clone(), points(xs, &q.values)))
+            run.get("service", n, "queue_len")
+                .map(|q| (n.clone(), q.values.as_slice()))
         })
         .collect();
-    if lines.is_empty() {
+    if items.is_empty() {
         return None;
     }
-    Some(time_chart(
+    let (items, note) = top::limit(items, Rest::Sum);
+    let lines = items
+        .iter()
+        .map(|it| it.line(run.points(&it.values)))
+        .collect();
+    Some(run.time_chart(
         "Accept queue length per service",
         ("requests waiting for a thread", ""),
-        "time-weighted mean per window, all replicas together".into(),
+        top::subtitle(
+            "time-weighted mean per window, all replicas together",
+            note.as_deref(),
+        ),
         lines,
-        bands,
-        x_range,
         false,
     ))
 }

@@ -5,6 +5,8 @@
 //!
 //! Must not pick a figure: each section's module does.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use sim_core::output::{Series, Summary, TimeSeries};
 
 use crate::plot::{Band, BandKind, Chart, Line, LineChart, Scale};
@@ -67,22 +69,26 @@ pub(super) fn time_chart(
 /// then services only the time series names.
 pub fn service_order(s: &Summary, ts: &TimeSeries) -> Vec<String> {
     let mut order: Vec<String> = Vec::new();
-    let push = |n: &str, order: &mut Vec<String>| {
-        if !order.iter().any(|o| o == n) {
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut push = |n: &str, order: &mut Vec<String>| {
+        if !seen.contains(n) {
+            seen.insert(n.to_string());
             order.push(n.to_string());
         }
     };
     for e in s.entries.values() {
         push(&e.target, &mut order);
     }
-    let edges: Vec<(&str, &str)> = s.edges.keys().filter_map(|k| split_edge(k)).collect();
+    // Callees of each caller, in edge order.
+    let mut callees: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (a, b) in s.edges.keys().filter_map(|k| split_edge(k)) {
+        callees.entry(a).or_default().push(b);
+    }
     let mut i = 0;
     while i < order.len() {
         let from = order[i].clone();
-        for (a, b) in &edges {
-            if *a == from {
-                push(b, &mut order);
-            }
+        for b in callees.get(from.as_str()).into_iter().flatten() {
+            push(b, &mut order);
         }
         i += 1;
     }
@@ -115,7 +121,7 @@ pub fn fault_label(kind: &str, target: &str, replica: Option<u32>) -> String {
     }
 }
 
-pub(super) fn bands(s: &Summary, ts: &TimeSeries) -> Vec<Band> {
+fn bands(s: &Summary, ts: &TimeSeries) -> Vec<Band> {
     bands_from(s, ts.window_start_s.first().copied().unwrap_or(0.0))
 }
 
@@ -144,7 +150,7 @@ pub(super) fn bands_from(s: &Summary, start: f64) -> Vec<Band> {
     out
 }
 
-pub(super) fn x_range(ts: &TimeSeries) -> Option<(f64, f64)> {
+fn x_range(ts: &TimeSeries) -> Option<(f64, f64)> {
     match (ts.window_start_s.first(), ts.window_end_s.last()) {
         (Some(a), Some(b)) if b > a => Some((*a, *b)),
         _ => None,
@@ -152,7 +158,7 @@ pub(super) fn x_range(ts: &TimeSeries) -> Option<(f64, f64)> {
 }
 
 /// Each window's value is drawn at the middle of the window.
-pub(super) fn midpoints(ts: &TimeSeries) -> Vec<f64> {
+fn midpoints(ts: &TimeSeries) -> Vec<f64> {
     ts.window_start_s
         .iter()
         .zip(&ts.window_end_s)
@@ -160,38 +166,137 @@ pub(super) fn midpoints(ts: &TimeSeries) -> Vec<f64> {
         .collect()
 }
 
-pub(super) fn points(xs: &[f64], values: &[f64]) -> Vec<(f64, f64)> {
+fn points(xs: &[f64], values: &[f64]) -> Vec<(f64, f64)> {
     xs.iter().copied().zip(values.iter().copied()).collect()
 }
 
-/// Names of `scope` in the time series, those of `known` first.
-pub(super) fn names_in<'a>(
-    ts: &TimeSeries,
-    scope: &str,
-    known: impl Iterator<Item = &'a String>,
-) -> Vec<String> {
-    let mut out: Vec<String> = known.cloned().collect();
-    for sr in ts.series.iter().filter(|sr| sr.scope == scope) {
-        if !out.contains(&sr.name) {
-            out.push(sr.name.clone());
-        }
-    }
-    out.retain(|n| {
-        ts.series
-            .iter()
-            .any(|sr| sr.scope == scope && &sr.name == n)
-    });
-    out
+/// A run as the chart modules read it: the summary, the time series
+/// indexed by scope and name (lookups in O(log n), not a scan per query:
+/// a run may have a hundred thousand series), and what every time chart
+/// shares.
+pub(super) struct Run<'a> {
+    pub(super) s: &'a Summary,
+    pub(super) ts: &'a TimeSeries,
+    /// Services in call order (`service_order`).
+    pub(super) order: Vec<String>,
+    /// The warm-up and fault windows.
+    pub(super) bands: Vec<Band>,
+    pub(super) x_range: Option<(f64, f64)>,
+    /// Window midpoints: where each window's value is drawn.
+    pub(super) xs: Vec<f64>,
+    /// scope → name → indices of its series, in file order.
+    items: BTreeMap<&'a str, BTreeMap<&'a str, Vec<usize>>>,
+    /// scope → its names, in first-seen order.
+    names: BTreeMap<&'a str, Vec<&'a str>>,
+    /// Position of each service in `order`.
+    rank: BTreeMap<String, usize>,
 }
 
-pub(super) fn series_of<'a>(
-    ts: &'a TimeSeries,
-    scope: &'a str,
-    name: &'a str,
-) -> impl Iterator<Item = &'a Series> + 'a {
-    ts.series
-        .iter()
-        .filter(move |sr| sr.scope == scope && sr.name == name)
+impl<'a> Run<'a> {
+    pub(super) fn new(s: &'a Summary, ts: &'a TimeSeries) -> Run<'a> {
+        let mut items: BTreeMap<&str, BTreeMap<&str, Vec<usize>>> = BTreeMap::new();
+        let mut names: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (i, sr) in ts.series.iter().enumerate() {
+            let list = items
+                .entry(&sr.scope)
+                .or_default()
+                .entry(&sr.name)
+                .or_default();
+            if list.is_empty() {
+                names.entry(&sr.scope).or_default().push(&sr.name);
+            }
+            list.push(i);
+        }
+        let order = service_order(s, ts);
+        let rank = order
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+        Run {
+            s,
+            ts,
+            bands: bands(s, ts),
+            x_range: x_range(ts),
+            xs: midpoints(ts),
+            order,
+            items,
+            names,
+            rank,
+        }
+    }
+
+    /// The series of one item (`scope`, `name`), in file order.
+    pub(super) fn series_of(&self, scope: &str, name: &str) -> impl Iterator<Item = &'a Series> {
+        let ts = self.ts;
+        let found: &[usize] = self
+            .items
+            .get(scope)
+            .and_then(|m| m.get(name))
+            .map_or(&[], Vec::as_slice);
+        found.iter().map(move |&i| &ts.series[i])
+    }
+
+    fn has(&self, scope: &str, name: &str) -> bool {
+        self.items.get(scope).is_some_and(|m| m.contains_key(name))
+    }
+
+    /// The first series of `scope`, `name` and `metric`.
+    pub(super) fn get(&self, scope: &str, name: &str, metric: &str) -> Option<&'a Series> {
+        self.series_of(scope, name).find(|sr| sr.metric == metric)
+    }
+
+    /// Names of `scope` in the time series, those of `known` first.
+    pub(super) fn names_in<'k>(
+        &self,
+        scope: &str,
+        known: impl Iterator<Item = &'k String>,
+    ) -> Vec<String> {
+        let mut out: Vec<String> = known.filter(|n| self.has(scope, n)).cloned().collect();
+        let listed: BTreeSet<&str> = out.iter().map(String::as_str).collect();
+        let rest: Vec<String> = self
+            .names
+            .get(scope)
+            .into_iter()
+            .flatten()
+            .filter(|n| !listed.contains(*n))
+            .map(|n| (*n).to_owned())
+            .collect();
+        out.extend(rest);
+        out
+    }
+
+    /// Where service `name` comes in call order (after all of them when
+    /// it is not a service).
+    pub(super) fn position(&self, name: &str) -> usize {
+        self.rank.get(name).copied().unwrap_or(usize::MAX)
+    }
+
+    /// `values` at the window midpoints.
+    pub(super) fn points(&self, values: &[f64]) -> Vec<(f64, f64)> {
+        points(&self.xs, values)
+    }
+
+    /// A line chart over simulated time with this run's bands and x range
+    /// (see `time_chart`).
+    pub(super) fn time_chart(
+        &self,
+        title: impl Into<String>,
+        label: (&str, &str),
+        subtitle: String,
+        lines: Vec<Line>,
+        log_when_wide: bool,
+    ) -> Chart {
+        time_chart(
+            title,
+            label,
+            subtitle,
+            lines,
+            &self.bands,
+            self.x_range,
+            log_when_wide,
+        )
+    }
 }
 
 pub fn ratio(a: u64, b: u64) -> f64 {

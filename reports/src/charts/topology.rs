@@ -5,14 +5,23 @@
 //! Owns the layers (entries on top, then breadth-first call depth, queues
 //! above their consumer) and each box's text. Must not draw.
 
-use sim_core::output::{Summary, TimeSeries};
-
 use super::services::saturation_values;
-use super::shared::{ratio, split_edge};
+use super::shared::{Run, ratio, split_edge};
+use super::top::NODES;
 use crate::numbers::{pct, short, thousands};
 use crate::plot::{Chart, Edge, EdgeKind, Node, Topology};
 
-pub(super) fn topology(s: &Summary, ts: &TimeSeries, order: &[String]) -> Chart {
+/// The topology, or why it is not drawn: past `NODES` boxes (entries,
+/// services and queues) a picture of the call graph is no longer legible.
+pub(super) fn topology(run: &Run) -> Result<Chart, String> {
+    let (s, order) = (run.s, &run.order);
+    let boxes = s.entries.len() + s.services.len() + s.queues.len();
+    if boxes > NODES {
+        return Err(format!(
+            "Not drawn: {} entries, services and queues are too many boxes to read (it is drawn up to {NODES}).",
+            thousands(boxes as u64)
+        ));
+    }
     let mut nodes = Vec::new();
     let mut edges = Vec::new();
     // Layers: entries, then breadth-first depth from their targets.
@@ -83,7 +92,7 @@ pub(super) fn topology(s: &Summary, ts: &TimeSeries, order: &[String]) -> Chart 
             .find(|(n, _)| n == *name)
             .map_or(unreached, |(_, d)| *d);
         let mean = s.services.get(*name).map(|sv| sv.utilization);
-        let peak = saturation_values(s, ts, name)
+        let peak = saturation_values(run, name)
             .and_then(|v| v.iter().copied().filter(|x| x.is_finite()).reduce(f64::max));
         let detail = match (mean, peak) {
             (Some(m), Some(p)) => format!("mean {} · peak {}", pct0(m), pct0(p)),
@@ -169,7 +178,7 @@ pub(super) fn topology(s: &Summary, ts: &TimeSeries, order: &[String]) -> Chart 
             },
         });
     }
-    Chart::Topology(Topology {
+    Ok(Chart::Topology(Topology {
         title: "Topology".into(),
         subtitle: if s.queues.is_empty() {
             "entries → services → callees; nodes coloured by mean pool utilisation, calls by the share that failed".into()
@@ -179,7 +188,7 @@ pub(super) fn topology(s: &Summary, ts: &TimeSeries, order: &[String]) -> Chart 
         nodes,
         edges,
         node_scale: "box: mean pool utilisation".into(),
-    })
+    }))
 }
 
 fn failed_label(rate: f64) -> String {

@@ -38,7 +38,7 @@ pub use bands::{Band, BandKind};
 pub use heat::HeatStrip;
 pub use line::{Line, LineChart};
 pub use palette::{
-    BLACK, BLUE, Dash, FAILURE_BINS, GREEN, ORANGE, PURPLE, Rgb, SKY, VERMILLION, YELLOW,
+    BLACK, BLUE, Dash, FAILURE_BINS, GREEN, GREY, ORANGE, PURPLE, Rgb, SKY, VERMILLION, YELLOW,
     failure_style, series_style, viridis,
 };
 pub use panels::Panels;

@@ -35,6 +35,8 @@ pub const PURPLE: Rgb = Rgb(204, 121, 167);
 pub const SKY: Rgb = Rgb(86, 180, 233);
 pub const YELLOW: Rgb = Rgb(240, 228, 66);
 pub const BLACK: Rgb = Rgb(0, 0, 0);
+/// Not a category: "others", the items a chart of many leaves out.
+pub const GREY: Rgb = Rgb(128, 128, 128);
 const CATEGORICAL: [Rgb; 7] = [BLUE, ORANGE, BLACK, GREEN, PURPLE, SKY, VERMILLION];
 pub(super) const INK: Rgb = Rgb(34, 34, 34);
 pub(super) const MUTED: Rgb = Rgb(90, 90, 90);
