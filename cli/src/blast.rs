@@ -7,6 +7,10 @@
 //! A run without the fault is the baseline. All runs use the same seed
 //! (common random numbers: the same arrivals and work times), and results
 //! are collected by index, so the output does not depend on `--jobs`.
+//!
+//! Over 600 lines on purpose: one command (its help text on the fault
+//! template, its runs, matrix, tables and CSV) and its tests; split, its
+//! parts would only call each other.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;

@@ -13,6 +13,10 @@
 //! let `--jobs` or the order runs finish in reach any output (results are
 //! collected by index and every float is folded sequentially, in index
 //! order, by `sweep::stats`).
+//!
+//! Over 600 lines on purpose: one command's arguments, seeds, metric
+//! extraction, `compare.json` and tables read best together, and a sixth of
+//! the file is its tests.
 
 use std::path::{Path, PathBuf};
 
