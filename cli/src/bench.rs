@@ -5,15 +5,16 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::{Failure, load, parse_overrides};
+use crate::args::Sets;
+use crate::{Failure, load};
 
-pub fn cmd_bench(files: &[PathBuf], runs: u32, set: &[String]) -> Result<(), Failure> {
+pub fn cmd_bench(files: &[PathBuf], runs: u32, set: &Sets) -> Result<(), Failure> {
     if files.is_empty() {
         return Err(Failure::Input(
             "error: give at least one scenario file".into(),
         ));
     }
-    let overrides = parse_overrides(set)?;
+    let overrides = set.overrides()?;
     println!(
         "{:<28} {:>10} {:>12} {:>12} {:>14} {:>14}",
         "scenario", "wall s", "events", "requests", "events/s", "requests/s"

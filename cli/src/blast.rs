@@ -7,12 +7,16 @@
 //! A run without the fault is the baseline. All runs use the same seed
 //! (common random numbers: the same arrivals and work times), and results
 //! are collected by index, so the output does not depend on `--jobs`.
+//!
+//! Over 600 lines on purpose: one command (its help text on the fault
+//! template, its runs, matrix, tables and CSV) and its tests; split, its
+//! parts would only call each other.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
-use rayon::prelude::*;
+use reports::numbers::sig3;
 use serde::Serialize;
 use sim_core::Scenario;
 use sim_core::output::{RunResult, Summary};
@@ -21,6 +25,8 @@ use sim_core::scenario::dto::FaultFile;
 use sim_core::time::{Nanos, from_secs_f64};
 
 use crate::Failure;
+use crate::args::{Jobs, Out, Seed, Sets};
+use crate::runner::Runner;
 
 const TEMPLATE_HELP: &str = "\
 FAULT TEMPLATE
@@ -47,6 +53,13 @@ EXAMPLES
 
 #[derive(clap::Args)]
 #[command(after_help = TEMPLATE_HELP)]
+#[command(mut_arg("seed", |a| a.help("Master seed of every run (overrides the scenario's `seed`)")))]
+#[command(mut_arg("jobs", |a| a.help(
+    "Runs at once (default: one per core). The output does not depend on it"
+)))]
+#[command(mut_arg("out", |a| a.help(
+    "Write blast.json and blast.csv (the matrix) into this directory"
+)))]
 pub struct BlastArgs {
     /// Scenario file.
     pub file: PathBuf,
@@ -54,18 +67,14 @@ pub struct BlastArgs {
     /// 'slowdown=10,at=30s,for=30s' or 'crash,at=20s,for=10s' (see below).
     #[arg(long, value_name = "TEMPLATE")]
     pub fault: String,
-    /// Master seed of every run (overrides the scenario's `seed`).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Override a scenario value: --set services.db.threads=16 (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    pub set: Vec<String>,
-    /// Runs at once (default: one per core). The output does not depend on it.
-    #[arg(long, short = 'j')]
-    pub jobs: Option<usize>,
-    /// Write blast.json and blast.csv (the matrix) into this directory.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub seed: Seed,
+    #[command(flatten)]
+    pub set: Sets,
+    #[command(flatten)]
+    pub jobs: Jobs,
+    #[command(flatten)]
+    pub out: Out,
     /// Goodput drop during the fault that counts as taken down, e.g. 10%.
     #[arg(long, default_value = "10%", value_name = "PERCENT")]
     pub drop: String,
@@ -262,7 +271,8 @@ fn parse_drop(text: &str) -> Result<f64, Failure> {
 
 /// Runs the whole blast (the work of `cmd_blast` without printing).
 pub fn blast(args: &BlastArgs) -> Result<Blast, Failure> {
-    let overrides = crate::parse_overrides(&args.set)?;
+    let overrides = args.set.overrides()?;
+    let jobs = args.jobs.threads()?;
     let drop = parse_drop(&args.drop)?;
     let template = parse_template(&args.fault)
         .map_err(|m| Failure::Input(format!("error: --fault `{}`: {m}", args.fault)))?;
@@ -312,26 +322,18 @@ pub fn blast(args: &BlastArgs) -> Result<Blast, Failure> {
     let scenarios: Vec<Option<&Scenario>> = std::iter::once(Some(&baseline))
         .chain(faulted.iter().map(|r| r.as_ref().ok()))
         .collect();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.unwrap_or(0))
-        .build()
-        .map_err(|e| Failure::Input(format!("error: --jobs: {e}")))?;
+    let runner = Runner::new(jobs)?;
     let entries: Vec<String> = base.model.sources.iter().map(|s| s.name.clone()).collect();
     // Per run: the summary and each entry's goodput during the fault.
-    let runs: Vec<Option<(Summary, Vec<f64>)>> = pool.install(|| {
-        scenarios
-            .par_iter()
-            .map(|s| {
-                s.map(|s| {
-                    let r = sim_core::run_scenario(s, args.seed, &overrides);
-                    let during = entries
-                        .iter()
-                        .map(|e| goodput_during(&r, e, start, end, duration))
-                        .collect();
-                    (r.summary, during)
-                })
-            })
-            .collect()
+    let runs: Vec<Option<(Summary, Vec<f64>)>> = runner.map(&scenarios, |s| {
+        s.map(|s| {
+            let r = sim_core::run_scenario(s, args.seed.seed, &overrides);
+            let during = entries
+                .iter()
+                .map(|e| goodput_during(&r, e, start, end, duration))
+                .collect();
+            (r.summary, during)
+        })
     });
     let (bsum, bduring) = runs[0].clone().expect("the baseline runs");
     let baseline_rows: Vec<BaselineEntry> = entries
@@ -421,16 +423,6 @@ pub fn blast(args: &BlastArgs) -> Result<Blast, Failure> {
     })
 }
 
-fn num(v: f64) -> String {
-    if v.abs() >= 100.0 {
-        format!("{v:.0}")
-    } else if v.abs() >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
-}
-
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED);
@@ -483,8 +475,8 @@ pub fn render(b: &Blast) -> String {
             out,
             "entry {}: baseline goodput {}/s during the fault's windows, p99 {}ms, errors {:.2}%{}",
             base.entry,
-            num(base.goodput_during_rps),
-            num(base.p99_ms),
+            sig3(base.goodput_during_rps),
+            sig3(base.p99_ms),
             base.error_rate * 100.0,
             if base.slo_failed.is_empty() {
                 String::new()
@@ -530,10 +522,10 @@ pub fn render(b: &Blast) -> String {
             };
             t.add_row(vec![
                 r.target.clone(),
-                num(c.goodput_during_rps),
+                sig3(c.goodput_during_rps),
                 c.goodput_drop_pct
                     .map_or("-".into(), |d| format!("{d:.1}%")),
-                num(c.p99_ms),
+                sig3(c.p99_ms),
                 if c.baseline_p99_ms > 0.0 {
                     format!("{:.1}", c.p99_ms / c.baseline_p99_ms)
                 } else {
@@ -617,7 +609,7 @@ pub fn cmd_blast(args: &BlastArgs) -> Result<(), Failure> {
         s.push('\n');
         s
     };
-    if let Some(dir) = &args.out {
+    if let Some(dir) = &args.out.out {
         let io = |e: std::io::Error| Failure::Io(format!("cannot write to {}: {e}", dir.display()));
         std::fs::create_dir_all(dir).map_err(io)?;
         reports::atomic_write(&dir.join("blast.json"), json.as_bytes()).map_err(io)?;
@@ -627,7 +619,7 @@ pub fn cmd_blast(args: &BlastArgs) -> Result<(), Failure> {
         print!("{json}");
     } else {
         print!("{}", render(&b));
-        if let Some(dir) = &args.out {
+        if let Some(dir) = &args.out.out {
             println!("wrote {}/blast.json and blast.csv", dir.display());
         }
     }

@@ -6,40 +6,53 @@
 //! `--independent`), picking headline metrics out of summaries serialised
 //! to JSON (so fields the engine adds later need no change here), paired
 //! differences with 95 % confidence intervals, the terminal tables,
-//! `compare.json` and the latency overlay chart.
+//! `compare.json`; the overlay charts are drawn by `reports::charts::overlay`
+//! from the first rep of each scenario.
 //!
 //! Must not: contain model logic (it only calls `sim_core::run_scenario`),
 //! let `--jobs` or the order runs finish in reach any output (results are
 //! collected by index and every float is folded sequentially, in index
 //! order, by `sweep::stats`).
+//!
+//! Over 600 lines on purpose: one command's arguments, seeds, metric
+//! extraction, `compare.json` and tables read best together, and a sixth of
+//! the file is its tests.
 
 use std::path::{Path, PathBuf};
 
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use indexmap::IndexMap;
-use rayon::prelude::*;
-use reports::{Band, BandKind, Chart, Dash, LineChart, Scale};
+use reports::charts;
+use reports::numbers::{fixed, fixed_signed, sig_decimals, sig3, sig3_signed};
 use serde::Serialize;
 use serde_json::Value;
+use sim_core::Scenario;
 use sim_core::output::RunResult;
-use sim_core::{Override, Scenario};
 
 use crate::Failure;
-use crate::sweep::plan::mix;
+use crate::args::{Duration, Jobs, Out, Seed, Sets};
+use crate::runner::Runner;
 use crate::sweep::stats::{mean_ci95, mean_sd};
 
 #[derive(clap::Args)]
 #[command(after_help = "Example: cascade compare scenarios/checkout.toml \
     scenarios/circuit-breaker.toml --reps 8 --out out/cb\n\
     See docs/compare.md for what common random numbers buy and the keys of compare.json.")]
+#[command(mut_arg("seed", |a| a.help("Master seed (default: the first scenario's `seed`)")))]
+#[command(mut_arg("set", |a| a.help(
+    "Override a value in every scenario: --set services.db.threads=16 (repeatable)"
+)))]
+#[command(mut_arg("duration", |a| a.help("Simulated duration for every scenario, e.g. 60s")))]
+#[command(mut_arg("out", |a| a.help(
+    "Write compare.json and compare-latency.{svg,png} into this directory"
+)))]
 pub struct CompareArgs {
     /// Scenario files, two or more; the first (A) is the baseline every
     /// other one is compared with.
     #[arg(required = true, num_args = 2.., value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Master seed (default: the first scenario's `seed`).
-    #[arg(long)]
-    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub seed: Seed,
     /// Replications: rep i runs every scenario on the same seed i
     /// (rep 0 on the master seed itself).
     #[arg(long, default_value_t = 1)]
@@ -49,19 +62,14 @@ pub struct CompareArgs {
     /// numbers). Shows how much noise common random numbers remove.
     #[arg(long)]
     pub independent: bool,
-    /// Override a value in every scenario: --set services.db.threads=16
-    /// (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    pub set: Vec<String>,
-    /// Simulated duration for every scenario, e.g. 60s.
-    #[arg(long)]
-    pub duration: Option<String>,
-    /// Runs at once (default: all cores). Outputs do not depend on it.
-    #[arg(long, short = 'j')]
-    pub jobs: Option<usize>,
-    /// Write compare.json and compare-latency.{svg,png} into this directory.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub set: Sets,
+    #[command(flatten)]
+    pub duration: Duration,
+    #[command(flatten)]
+    pub jobs: Jobs,
+    #[command(flatten)]
+    pub out: Out,
     /// Print compare.json on stdout instead of tables.
     #[arg(long)]
     pub json: bool,
@@ -119,7 +127,7 @@ pub fn seed_of(master: u64, rep: u32, k: usize, independent: bool) -> u64 {
     } else {
         format!("cascade-compare\u{0}seed={master}\u{0}rep={rep}")
     };
-    mix(sim_core::rng::stream_id(&key))
+    sim_core::rng::mix(sim_core::rng::stream_id(&key))
 }
 
 /// Every numeric leaf of `v` as `dotted.path → value` (arrays and
@@ -369,64 +377,35 @@ fn to_json(f: &CompareFile) -> String {
 
 // ---- terminal -----------------------------------------------------------
 
-/// Decimals that keep about three significant digits.
-fn decimals(v: f64) -> usize {
-    let a = v.abs();
-    if a >= 100.0 || a == 0.0 {
-        0
-    } else if a >= 10.0 {
-        1
-    } else if a >= 1.0 {
-        2
-    } else {
-        3
-    }
-}
-
-/// `-0.0` and values that round to zero print unsigned (0, not -0 or +0).
-fn clean(s: String) -> String {
-    let number = s.split(' ').next().unwrap_or("");
-    if number
-        .trim_start_matches(['+', '-'])
-        .chars()
-        .all(|c| c == '0' || c == '.')
-    {
-        s.trim_start_matches(['+', '-']).to_owned()
-    } else {
-        s
-    }
-}
-
 fn fmt_value(u: Unit, v: f64) -> String {
-    clean(match u {
-        Unit::Ms | Unit::Seconds => format!("{v:.*}", decimals(v)),
-        Unit::Fraction => format!("{:.2}%", v * 100.0),
-        Unit::PerSecond => format!("{v:.1}"),
-        Unit::Count if v.fract() == 0.0 || v.abs() >= 100.0 => format!("{v:.0}"),
-        Unit::Count => format!("{v:.1}"),
-    })
+    match u {
+        Unit::Ms | Unit::Seconds => sig3(v),
+        Unit::Fraction => format!("{}%", fixed(v * 100.0, 2)),
+        Unit::PerSecond => fixed(v, 1),
+        Unit::Count if v.fract() == 0.0 || v.abs() >= 100.0 => fixed(v, 0),
+        Unit::Count => fixed(v, 1),
+    }
 }
 
 /// A difference, signed; fractions in percentage points.
 fn fmt_diff(u: Unit, d: f64) -> String {
-    clean(match u {
-        Unit::Ms | Unit::Seconds => format!("{d:+.*}", decimals(d)),
-        Unit::Fraction => format!("{:+.2} pp", d * 100.0),
-        Unit::PerSecond => format!("{d:+.1}"),
-        Unit::Count if d.fract() == 0.0 || d.abs() >= 100.0 => format!("{d:+.0}"),
-        Unit::Count => format!("{d:+.1}"),
-    })
+    match u {
+        Unit::Ms | Unit::Seconds => sig3_signed(d),
+        Unit::Fraction => format!("{} pp", fixed_signed(d * 100.0, 2)),
+        Unit::PerSecond => fixed_signed(d, 1),
+        Unit::Count if d.fract() == 0.0 || d.abs() >= 100.0 => fixed_signed(d, 0),
+        Unit::Count => fixed_signed(d, 1),
+    }
 }
 
 /// The half-width of an interval, with the decimals of its mean.
 fn fmt_half(u: Unit, mean: f64, h: f64) -> String {
-    let d = decimals(if mean == 0.0 { h } else { mean });
     match u {
-        Unit::Ms | Unit::Seconds => format!("{h:.d$}"),
-        Unit::Fraction => format!("{:.2}", h * 100.0),
-        Unit::PerSecond => format!("{h:.1}"),
-        Unit::Count if h == 0.0 || h.abs() >= 10.0 => format!("{h:.0}"),
-        Unit::Count => format!("{h:.1}"),
+        Unit::Ms | Unit::Seconds => fixed(h, sig_decimals(if mean == 0.0 { h } else { mean })),
+        Unit::Fraction => fixed(h * 100.0, 2),
+        Unit::PerSecond => fixed(h, 1),
+        Unit::Count if h == 0.0 || h.abs() >= 10.0 => fixed(h, 0),
+        Unit::Count => fixed(h, 1),
     }
 }
 
@@ -514,149 +493,6 @@ fn seeds_line(seeds: &[u64]) -> String {
     s.join(", ")
 }
 
-// ---- chart --------------------------------------------------------------
-
-/// A time series drawn for every scenario on one overlay chart.
-struct Overlay {
-    scope: &'static str,
-    metric: &'static str,
-    /// "p99 latency", "publish → ack lag p99".
-    what: &'static str,
-    /// The subtitle's description of one value.
-    per_window: &'static str,
-}
-
-const ENTRY_P99: Overlay = Overlay {
-    scope: "entry",
-    metric: "p99_ms",
-    what: "p99 latency",
-    per_window: "p99 of successful requests",
-};
-
-const QUEUE_LAG: Overlay = Overlay {
-    scope: "queue",
-    metric: "lag_p99_ms",
-    what: "publish → ack lag p99",
-    per_window: "p99 of publish → ack",
-};
-
-/// `o` over time for every entry (or queue) of every scenario (first rep),
-/// on one chart; fault windows of the first scenario shaded.
-fn overlay_chart(labels: &[String], first: &[&RunResult], o: &Overlay) -> Option<Chart> {
-    let mut entries: Vec<String> = Vec::new();
-    for r in first {
-        for s in &r.timeseries.series {
-            if s.scope == o.scope && s.metric == o.metric && !entries.contains(&s.name) {
-                entries.push(s.name.clone());
-            }
-        }
-    }
-    if entries.is_empty() {
-        return None;
-    }
-    let mut lines = Vec::new();
-    for entry in &entries {
-        for (k, (label, r)) in labels.iter().zip(first).enumerate() {
-            let ts = &r.timeseries;
-            let Some(s) = ts
-                .series
-                .iter()
-                .find(|s| s.scope == o.scope && s.metric == o.metric && &s.name == entry)
-            else {
-                continue;
-            };
-            // A window without a success (or an ack) has no latency: a gap.
-            let points = ts
-                .window_start_s
-                .iter()
-                .zip(&ts.window_end_s)
-                .zip(&s.values)
-                .map(|((a, b), v)| ((a + b) / 2.0, if *v > 0.0 { *v } else { f64::NAN }))
-                .collect();
-            let name = if entries.len() == 1 {
-                label.clone()
-            } else {
-                format!("{label} · {entry}")
-            };
-            // The first scenario solid, the others dashed or dotted over
-            // it: where common random numbers keep runs identical, both
-            // lines stay visible.
-            let dash = match k {
-                0 => Dash::Solid,
-                1 => Dash::Dashed,
-                _ => Dash::Dotted,
-            };
-            let color = reports::plot::series_style(lines.len()).0;
-            lines.push(reports::Line::new(name, points).styled(color, dash));
-        }
-    }
-    let log = reports::charts::spans_decades(&lines);
-    let title = if entries.len() == 1 {
-        format!(
-            "{} over time · {} · {}",
-            o.what,
-            entries[0],
-            labels.join(" vs ")
-        )
-    } else {
-        format!("{} over time · {}", o.what, labels.join(" vs "))
-    };
-    let mut c = LineChart::new(
-        title,
-        "simulated time (s)",
-        if log {
-            format!("{} (ms, log scale)", o.what)
-        } else {
-            format!("{} (ms)", o.what)
-        },
-    );
-    let a = &first[0].summary;
-    c.subtitle = format!(
-        "{} per {} s window · seed {}{} · shaded: faults of {} · where runs agree the lines coincide",
-        o.per_window,
-        reports::plot::fmt_num(first[0].timeseries.window_s),
-        a.seed,
-        if first.iter().all(|r| r.summary.seed == a.seed) {
-            " (the same for all)"
-        } else {
-            " (first scenario's)"
-        },
-        labels[0]
-    );
-    c.y_scale = if log { Scale::Log } else { Scale::Linear };
-    c.lines = lines;
-    let start = first
-        .iter()
-        .filter_map(|r| r.timeseries.window_start_s.first().copied())
-        .fold(f64::INFINITY, f64::min);
-    let end = first
-        .iter()
-        .filter_map(|r| r.timeseries.window_end_s.last().copied())
-        .fold(f64::NEG_INFINITY, f64::max);
-    if end > start {
-        c.x_range = Some((start, end));
-    }
-    if a.warmup_s > start {
-        c.bands.push(Band {
-            start,
-            end: a.warmup_s,
-            label: "warm-up".into(),
-            kind: BandKind::Warmup,
-            row: None,
-        });
-    }
-    for f in &a.faults {
-        c.bands.push(Band {
-            start: f.start_s,
-            end: f.end_s,
-            label: reports::charts::fault_label(&f.kind, &f.target, f.replica),
-            kind: BandKind::Fault,
-            row: Some(f.target.clone()),
-        });
-    }
-    Some(Chart::Lines(c))
-}
-
 // ---- the command --------------------------------------------------------
 
 /// Column headers: file stems, made unique.
@@ -678,13 +514,7 @@ fn labels(files: &[PathBuf]) -> Vec<String> {
 }
 
 pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
-    let mut overrides = crate::parse_overrides(&args.set)?;
-    if let Some(d) = &args.duration {
-        overrides.push(Override {
-            path: "duration".into(),
-            value: d.clone(),
-        });
-    }
+    let overrides = crate::args::overrides(&args.set, &args.duration)?;
     if args.reps == 0 {
         return Err(Failure::Input("error: --reps must be 1 or more".into()));
     }
@@ -693,12 +523,8 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
         .iter()
         .map(|f| crate::load(f, &overrides))
         .collect::<Result<_, _>>()?;
-    let jobs = match args.jobs {
-        Some(0) => return Err(Failure::Input("error: --jobs must be 1 or more".into())),
-        Some(j) => j,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    let master = args.seed.unwrap_or(scenarios[0].model.seed);
+    let jobs = args.jobs.threads()?;
+    let master = args.seed.seed.unwrap_or(scenarios[0].model.seed);
     let reps = args.reps;
     let seeds: Vec<Vec<u64>> = (0..scenarios.len())
         .map(|k| {
@@ -710,14 +536,11 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
     let labels = labels(&args.files);
 
     // Fail before running anything if the output cannot be written.
-    if let Some(dir) = &args.out {
+    if let Some(dir) = &args.out.out {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::Io(format!("cannot create {}: {e}", dir.display())))?;
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| Failure::Io(format!("cannot start {jobs} threads: {e}")))?;
+    let runner = Runner::new(jobs)?;
     let runs: Vec<(usize, u32)> = (0..scenarios.len())
         .flat_map(|k| (0..reps).map(move |i| (k, i)))
         .collect();
@@ -726,19 +549,17 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
         scenarios.len(),
         if reps == 1 { "" } else { "s" },
         runs.len(),
-        jobs.min(runs.len()),
-        if jobs.min(runs.len()) == 1 { "" } else { "s" }
+        runner.busy(runs.len()),
+        if runner.busy(runs.len()) == 1 {
+            ""
+        } else {
+            "s"
+        }
     );
-    // Collected in index order whatever finishes first.
-    let results: Vec<(Value, Option<RunResult>)> = pool.install(|| {
-        runs.par_iter()
-            .map(|&(k, i)| {
-                let r =
-                    sim_core::run_scenario(&scenarios[k], Some(seeds[k][i as usize]), &overrides);
-                let v = serde_json::to_value(&r.summary).expect("summary serialises");
-                (v, (i == 0).then_some(r))
-            })
-            .collect()
+    let results: Vec<(Value, Option<RunResult>)> = runner.map(&runs, |&(k, i)| {
+        let r = sim_core::run_scenario(&scenarios[k], Some(seeds[k][i as usize]), &overrides);
+        let v = serde_json::to_value(&r.summary).expect("summary serialises");
+        (v, (i == 0).then_some(r))
     });
     let mut values: Vec<Vec<Value>> = vec![Vec::new(); scenarios.len()];
     let mut first: Vec<RunResult> = Vec::new();
@@ -780,7 +601,7 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
     let json = to_json(&file);
 
     let mut charts = Vec::new();
-    if let Some(dir) = &args.out {
+    if let Some(dir) = &args.out.out {
         charts = write_out(dir, &json, &labels, &first)?;
     }
     if args.json {
@@ -815,7 +636,7 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
         ));
     }
     out.push_str(&render(&labels, reps, &metrics));
-    if let Some(dir) = &args.out {
+    if let Some(dir) = &args.out.out {
         out.push_str(&format!(
             "wrote {0}/compare.json and {0}/{{{1}}}.svg, .png\n",
             dir.display(),
@@ -836,10 +657,13 @@ fn write_out(
     let io = |e: std::io::Error| Failure::Io(format!("cannot write to {}: {e}", dir.display()));
     std::fs::create_dir_all(dir).map_err(io)?;
     reports::atomic_write(&dir.join("compare.json"), json.as_bytes()).map_err(io)?;
-    let first: Vec<&RunResult> = first.iter().collect();
+    let runs: Vec<(&str, &RunResult)> = labels.iter().map(String::as_str).zip(first).collect();
     let mut written = Vec::new();
-    for (stem, overlay) in [("compare-latency", &ENTRY_P99), ("compare-lag", &QUEUE_LAG)] {
-        if let Some(chart) = overlay_chart(labels, &first, overlay) {
+    for (stem, what) in [
+        ("compare-latency", &charts::ENTRY_P99),
+        ("compare-lag", &charts::QUEUE_LAG),
+    ] {
+        if let Some(chart) = charts::overlay(&runs, what) {
             reports::write_chart(dir, stem, &chart).map_err(io)?;
             written.push(stem);
         }

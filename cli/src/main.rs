@@ -6,10 +6,12 @@
 //! read or written, 2 for a bad scenario or bad usage. Must not contain
 //! model logic.
 
+mod args;
 mod bench;
 mod blast;
 mod compare;
 mod errors;
+mod runner;
 mod sweep;
 mod table;
 mod verdicts;
@@ -34,21 +36,18 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario and print its summary.
+    #[command(mut_arg("out", |a| a.help("Write summary.json and timeseries.csv into this directory")))]
     Run {
         /// Scenario file (.toml, or .json with the same schema).
         file: PathBuf,
-        /// Master seed (overrides the scenario's `seed`).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Simulated duration, e.g. 300s (overrides the scenario's `duration`).
-        #[arg(long)]
-        duration: Option<String>,
-        /// Write summary.json and timeseries.csv into this directory.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Override a scenario value: --set services.db.threads=16 (repeatable).
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        set: Vec<String>,
+        #[command(flatten)]
+        seed: args::Seed,
+        #[command(flatten)]
+        duration: args::Duration,
+        #[command(flatten)]
+        out: args::Out,
+        #[command(flatten)]
+        set: args::Sets,
         /// Print the summary as JSON instead of tables.
         #[arg(long)]
         json: bool,
@@ -70,8 +69,8 @@ enum Command {
     /// Check a scenario without running it.
     Validate {
         file: PathBuf,
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        set: Vec<String>,
+        #[command(flatten)]
+        set: args::Sets,
     },
     /// Print the JSON Schema of scenario files (for editors).
     Schema,
@@ -82,8 +81,8 @@ enum Command {
         /// Runs per file; the median is reported.
         #[arg(long, default_value_t = 3)]
         runs: u32,
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        set: Vec<String>,
+        #[command(flatten)]
+        set: args::Sets,
     },
 }
 
@@ -113,7 +112,7 @@ fn main() -> ExitCode {
             out,
             set,
             json,
-        } => cmd_run(&file, seed, duration, out, &set, json),
+        } => cmd_run(&file, seed, &duration, out.out, &set, json),
         Command::Validate { file, set } => cmd_validate(&file, &set),
         Command::Report { dir } => cmd_report(&dir),
         Command::Sweep(args) => sweep::cmd_sweep(&args),
@@ -144,12 +143,6 @@ fn main() -> ExitCode {
     }
 }
 
-pub fn parse_overrides(set: &[String]) -> Result<Vec<Override>, Failure> {
-    set.iter()
-        .map(|s| Override::parse(s).map_err(|m| Failure::Input(format!("error: --set {m}"))))
-        .collect()
-}
-
 /// Reads and checks a scenario file, rendering any error for the terminal.
 pub fn load(file: &Path, overrides: &[Override]) -> Result<Scenario, Failure> {
     let text = std::fs::read_to_string(file)
@@ -158,8 +151,8 @@ pub fn load(file: &Path, overrides: &[Override]) -> Result<Scenario, Failure> {
         .map_err(|e| Failure::Input(errors::render(&e)))
 }
 
-fn cmd_validate(file: &Path, set: &[String]) -> Result<(), Failure> {
-    let overrides = parse_overrides(set)?;
+fn cmd_validate(file: &Path, set: &args::Sets) -> Result<(), Failure> {
+    let overrides = set.overrides()?;
     let s = load(file, &overrides)?;
     let m = &s.model;
     let messaging = if m.queues.is_empty() {
@@ -187,21 +180,15 @@ fn cmd_validate(file: &Path, set: &[String]) -> Result<(), Failure> {
 
 fn cmd_run(
     file: &Path,
-    seed: Option<u64>,
-    duration: Option<String>,
+    seed: args::Seed,
+    duration: &args::Duration,
     out: Option<PathBuf>,
-    set: &[String],
+    set: &args::Sets,
     json: bool,
 ) -> Result<(), Failure> {
-    let mut overrides = parse_overrides(set)?;
-    if let Some(d) = duration {
-        overrides.push(Override {
-            path: "duration".into(),
-            value: d,
-        });
-    }
+    let overrides = args::overrides(set, duration)?;
     let scenario = load(file, &overrides)?;
-    let result = sim_core::run_scenario(&scenario, seed, &overrides);
+    let result = sim_core::run_scenario(&scenario, seed.seed, &overrides);
     if let Some(dir) = &out {
         reports::write_run(dir, &result, &scenario.text)
             .map_err(|e| Failure::Io(format!("cannot write to {}: {e}", dir.display())))?;

@@ -17,11 +17,12 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
-use rayon::prelude::*;
+use indicatif::{ProgressBar, ProgressStyle};
 use sim_core::{Override, Scenario};
 
 use crate::Failure;
+use crate::args::{Jobs, Out, Seed, Sets};
+use crate::runner::Runner;
 use files::{Header, Manifest, RunFile};
 use plan::{Axis, Plan, Run};
 
@@ -29,6 +30,14 @@ use plan::{Axis, Plan, Run};
 #[command(after_help = "Example: cascade sweep scenarios/sweep-pool.toml \
     -L services.db.threads 4,6,8 -P workload.api.rate 100 300 -D 100 --reps 5 --out out/pool\n\
     See docs/sweep.md for output files and running shards on Slurm, Kubernetes or GNU parallel.")]
+#[command(mut_arg("seed", |a| a.help("Master seed (default: the plan's `seed`, else the scenario's)")))]
+#[command(mut_arg("set", |a| a.help(
+    "Fixed override for every run: --set duration=60s (repeatable)"
+)))]
+#[command(mut_arg("jobs", |a| a.help("Runs at once (default: all cores)")))]
+#[command(mut_arg("out", |a| a
+    .help("Output directory (runs/, sweep.csv, aggregate.csv, sweep.json)")
+    .required_unless_present("list")))]
 pub struct SweepArgs {
     /// Scenario file.
     pub file: PathBuf,
@@ -45,22 +54,18 @@ pub struct SweepArgs {
     /// Replications (seeds) per point (default 1, or the plan's `reps`).
     #[arg(long)]
     pub reps: Option<u32>,
-    /// Master seed (default: the plan's `seed`, else the scenario's).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Fixed override for every run: --set duration=60s (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    pub set: Vec<String>,
+    #[command(flatten)]
+    pub seed: Seed,
+    #[command(flatten)]
+    pub set: Sets,
     /// Read the sweep from a TOML file with a [sweep] table (list, range,
     /// reps, seed, set); flags add axes and override reps and seed.
     #[arg(long, value_name = "FILE.toml")]
     pub plan: Option<PathBuf>,
-    /// Runs at once (default: all cores).
-    #[arg(long, short = 'j')]
-    pub jobs: Option<usize>,
-    /// Output directory (runs/, sweep.csv, aggregate.csv, sweep.json).
-    #[arg(long, required_unless_present = "list")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub jobs: Jobs,
+    #[command(flatten)]
+    pub out: Out,
     /// Print the canonical run list (JSON lines: index, point, rep, seed,
     /// params) and exit; with --shard, only that shard's runs.
     #[arg(long)]
@@ -72,13 +77,13 @@ pub struct SweepArgs {
 }
 
 #[derive(clap::Args)]
+#[command(mut_arg("out", |a| a.help("Where to write the merged sweep").required(true)))]
 pub struct MergeArgs {
     /// Directories holding shard outputs (runs/ and shard-K-of-N.json).
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
-    /// Where to write the merged sweep.
-    #[arg(long, required = true)]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub out: Out,
 }
 
 /// A point's scenario, loaded with the fixed and swept overrides.
@@ -102,8 +107,8 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
 
     // Fixed overrides: the plan's `set`, then --set.
     let mut set = plan_file.set.clone();
-    set.extend(args.set.iter().cloned());
-    let fixed = crate::parse_overrides(&set)?;
+    set.extend(args.set.set.iter().cloned());
+    let fixed = crate::args::parse_overrides(&set)?;
     let base = crate::load(&args.file, &fixed)?;
 
     // Axes: the plan file's, then -L, then -P, each in the order written.
@@ -171,7 +176,7 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
         )));
     }
     let plan = Plan {
-        seed: args.seed.or(plan_file.seed).unwrap_or(base.model.seed),
+        seed: args.seed.seed.or(plan_file.seed).unwrap_or(base.model.seed),
         reps,
         set,
         params: axes,
@@ -196,26 +201,14 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
         .map(|i| plan.run(i))
         .collect();
 
-    let jobs = match args.jobs {
-        Some(0) => return Err(input("error: --jobs must be 1 or more".into())),
-        Some(j) => j,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| Failure::Io(format!("cannot start {jobs} threads: {e}")))?;
+    let runner = Runner::new(args.jobs.threads()?)?;
 
     // The points these runs need, loaded in parallel (a combination of
     // valid values can still be invalid); the first error in point order.
     let mut needed: Vec<u64> = mine.iter().map(|r| r.point).collect();
     needed.dedup();
-    let loaded: Vec<Result<Point, Failure>> = pool.install(|| {
-        needed
-            .par_iter()
-            .map(|&p| load_point(&base, &args.file, plan, &fixed, p))
-            .collect()
-    });
+    let loaded: Vec<Result<Point, Failure>> =
+        runner.map(&needed, |&p| load_point(&base, &args.file, plan, &fixed, p));
     let mut points = BTreeMap::new();
     for (p, l) in needed.iter().zip(loaded) {
         points.insert(*p, l?);
@@ -231,7 +224,7 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
         w.flush()?;
         return Ok(());
     }
-    let out = args.out.as_deref().expect("clap requires --out");
+    let out = args.out.out.as_deref().expect("clap requires --out");
     let runs_dir = out.join("runs");
     std::fs::create_dir_all(&runs_dir)
         .map_err(|e| Failure::Io(format!("cannot create {}: {e}", runs_dir.display())))?;
@@ -270,8 +263,12 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
         plan.reps,
         mine.len() - pending.len(),
         pending.len(),
-        jobs.min(pending.len()).max(1),
-        if jobs.min(pending.len()) > 1 { "s" } else { "" },
+        runner.busy(pending.len()),
+        if runner.busy(pending.len()) > 1 {
+            "s"
+        } else {
+            ""
+        },
         if stale > 0 {
             format!(" ({stale} stale result files are rerun)")
         } else {
@@ -306,13 +303,7 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
         };
         files::write(&files::run_path(out, r.index), &files::to_json(&file))
     };
-    let results: Vec<Result<(), Failure>> = pool.install(|| {
-        pending
-            .par_iter()
-            .map(run_one)
-            .progress_with(pb.clone())
-            .collect()
-    });
+    let results: Vec<Result<(), Failure>> = runner.map_with_progress(&pending, &pb, run_one);
     pb.finish_and_clear();
     if let Some(e) = results.into_iter().find_map(Result::err) {
         return Err(e);
@@ -575,7 +566,7 @@ pub fn cmd_merge(args: &MergeArgs) -> Result<(), Failure> {
     let dirs: Vec<PathBuf> = dir_of_shard.into_iter().flatten().collect();
     // Everything checked before anything is written.
     let all = read_back(&header, |i| dirs[(i % shards) as usize].clone())?;
-    let out = &args.out;
+    let out = args.out.out.as_deref().expect("clap requires --out");
     std::fs::create_dir_all(out.join("runs"))
         .map_err(|e| Failure::Io(format!("cannot create {}/runs: {e}", out.display())))?;
     let mut runs = Vec::with_capacity(all.len());

@@ -3,6 +3,7 @@
 //! lost).
 
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use reports::numbers::sig3;
 use sim_core::output::{QueueSummary, Summary};
 
 fn table(header: &[&str]) -> Table {
@@ -17,16 +18,6 @@ fn right(t: &mut Table, from: usize) {
         if let Some(c) = t.column_mut(i) {
             c.set_cell_alignment(CellAlignment::Right);
         }
-    }
-}
-
-fn ms(v: f64) -> String {
-    if v >= 100.0 {
-        format!("{v:.0}")
-    } else if v >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
     }
 }
 
@@ -69,10 +60,10 @@ pub fn render(s: &Summary) -> String {
             e.failed.error.to_string(),
             format!("{:.1}", e.goodput_rps),
             format!("{:.2}", e.error_rate * 100.0),
-            ms(e.latency_ms.p50),
-            ms(e.latency_ms.p99),
-            ms(e.latency_ms.p999),
-            ms(e.latency_ms.max),
+            sig3(e.latency_ms.p50),
+            sig3(e.latency_ms.p99),
+            sig3(e.latency_ms.p999),
+            sig3(e.latency_ms.max),
         ]);
     }
     right(&mut t, 1);
@@ -98,7 +89,7 @@ pub fn render(s: &Summary) -> String {
             format!("{:.1}", v.busy_threads_mean),
             format!("{:.1}", v.queue_len_mean),
             v.queue_len_max.to_string(),
-            ms(v.queue_wait_ms.p99),
+            sig3(v.queue_wait_ms.p99),
             v.rejected.to_string(),
             v.refused.to_string(),
             v.orphaned_requests.to_string(),
@@ -195,8 +186,8 @@ fn queues(s: &Summary) -> String {
             format!("{:.1}", q.depth_mean),
             q.depth_max.to_string(),
             format!("{:.1}", q.oldest_age_max_s),
-            ms(q.latency_ms.p50),
-            ms(q.latency_ms.p99),
+            sig3(q.latency_ms.p50),
+            sig3(q.latency_ms.p99),
             format!("{:.1}", q.consumer_utilization * 100.0),
             q.drain_s
                 .map_or_else(|| "never".to_string(), |d| format!("{d:.1}")),

@@ -3,27 +3,9 @@
 //! line per assertion (as k6 prints its thresholds).
 
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use reports::numbers::{seconds, sig3};
 use sim_core::output::Summary;
 use sim_core::recovery::{Params, Recovery, Verdict};
-
-fn num(v: f64) -> String {
-    if v >= 100.0 {
-        format!("{v:.0}")
-    } else if v >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
-}
-
-/// Seconds, short: "4s", "0.5s".
-pub fn seconds(v: f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
-        format!("{v:.0}s")
-    } else {
-        format!("{v:.1}s")
-    }
-}
 
 /// What the recovery column says.
 pub fn recovery_cell(r: &Recovery) -> String {
@@ -80,17 +62,17 @@ pub fn render(s: &Summary) -> String {
                 })
                 .unwrap_or_else(|| r.fault.to_string());
             let base = if r.baseline_source == "offered_load" {
-                format!("{} (offered)", num(r.baseline_goodput_rps))
+                format!("{} (offered)", sig3(r.baseline_goodput_rps))
             } else {
-                num(r.baseline_goodput_rps)
+                sig3(r.baseline_goodput_rps)
             };
             t.add_row(vec![
                 fault,
                 r.entry.clone(),
                 base,
-                r.baseline_p99_ms.map_or("-".into(), num),
-                num(r.min_goodput_rps),
-                num(r.peak_p99_ms),
+                r.baseline_p99_ms.map_or("-".into(), sig3),
+                sig3(r.min_goodput_rps),
+                sig3(r.peak_p99_ms),
                 recovery_cell(r),
             ]);
         }

@@ -3,7 +3,9 @@
 //!
 //! Modules: `charts` decides what to draw from a run (data-driven), `plot`
 //! draws it (the only module that knows plotters), `html` assembles the
-//! report.
+//! report, `numbers` decides how every number reads (here and on the
+//! terminal: the cli formats with it too), `timeseries` writes and reads
+//! the time series file.
 //!
 //! Reads only `sim_core::output` types; never runs a simulation. Every file
 //! is written whole or not at all: into a temporary file in the same
@@ -17,9 +19,11 @@ use sim_core::output::{RunResult, Summary, TimeSeries};
 
 pub mod charts;
 pub mod html;
+pub mod numbers;
 pub mod plot;
+pub mod timeseries;
 
-pub use charts::{Figure, Section};
+pub use charts::{Figure, Figures, Section};
 pub use plot::{Band, BandKind, Chart, Dash, Fmt, Line, LineChart, Rgb, Scale};
 
 /// Writes `bytes` to `path` atomically (temp file + rename).
@@ -55,76 +59,12 @@ pub fn summary_json(s: &Summary) -> String {
 /// One row per window per series:
 /// `window_start_s,window_end_s,scope,name,metric,value`.
 pub fn timeseries_csv(ts: &TimeSeries) -> String {
-    let mut w = csv::Writer::from_writer(Vec::with_capacity(64 * 1024));
-    w.write_record([
-        "window_start_s",
-        "window_end_s",
-        "scope",
-        "name",
-        "metric",
-        "value",
-    ])
-    .expect("in-memory write");
-    for i in 0..ts.window_start_s.len() {
-        let start = ts.window_start_s[i].to_string();
-        let end = ts.window_end_s[i].to_string();
-        for s in &ts.series {
-            let v = s.values.get(i).copied().unwrap_or(f64::NAN);
-            w.write_record([
-                start.as_str(),
-                end.as_str(),
-                &s.scope,
-                &s.name,
-                &s.metric,
-                &v.to_string(),
-            ])
-            .expect("in-memory write");
-        }
-    }
-    String::from_utf8(w.into_inner().expect("in-memory flush")).expect("csv is utf-8")
+    timeseries::to_csv(ts)
 }
 
 /// Reads a `timeseries.csv` back (for `cascade report`).
 pub fn parse_timeseries_csv(text: &str, window_s: f64) -> Result<TimeSeries, String> {
-    let mut r = csv::Reader::from_reader(text.as_bytes());
-    let mut ts = TimeSeries {
-        window_s,
-        ..TimeSeries::default()
-    };
-    let mut index: Vec<(String, String, String)> = Vec::new();
-    for (n, rec) in r.records().enumerate() {
-        let rec = rec.map_err(|e| format!("timeseries.csv row {}: {e}", n + 2))?;
-        let num = |i: usize| -> Result<f64, String> {
-            rec.get(i).unwrap_or("").parse::<f64>().map_err(|_| {
-                format!(
-                    "timeseries.csv row {}: column {} is not a number",
-                    n + 2,
-                    i + 1
-                )
-            })
-        };
-        let (start, end, value) = (num(0)?, num(1)?, num(5)?);
-        if ts.window_start_s.last() != Some(&start) {
-            ts.window_start_s.push(start);
-            ts.window_end_s.push(end);
-        }
-        let key = (rec[2].to_owned(), rec[3].to_owned(), rec[4].to_owned());
-        let pos = match index.iter().position(|k| *k == key) {
-            Some(p) => p,
-            None => {
-                index.push(key.clone());
-                ts.series.push(sim_core::output::Series {
-                    scope: key.0,
-                    name: key.1,
-                    metric: key.2,
-                    values: Vec::new(),
-                });
-                index.len() - 1
-            }
-        };
-        ts.series[pos].values.push(value);
-    }
-    Ok(ts)
+    timeseries::parse(text, window_s)
 }
 
 /// Name of the scenario copy kept beside the results, so a report can be
@@ -132,18 +72,44 @@ pub fn parse_timeseries_csv(text: &str, window_s: f64) -> Result<TimeSeries, Str
 pub const SCENARIO_COPY: &str = "scenario.toml";
 
 /// Writes every output of a run into `dir` (created if missing):
-/// `summary.json`, `timeseries.csv`, a copy of the scenario text, and the
+/// `summary.json`, `timeseries.csv` (`.csv.gz` when large: see
+/// `timeseries`), a copy of the scenario text, and the
 /// rendered views (`render`). Returns the paths written.
 pub fn write_run(dir: &Path, r: &RunResult, scenario_text: &str) -> std::io::Result<Vec<PathBuf>> {
     fs::create_dir_all(dir)?;
-    let summary = dir.join("summary.json");
-    atomic_write(&summary, summary_json(&r.summary).as_bytes())?;
-    let ts = dir.join("timeseries.csv");
-    atomic_write(&ts, timeseries_csv(&r.timeseries).as_bytes())?;
-    let sc = dir.join(SCENARIO_COPY);
-    atomic_write(&sc, scenario_text.as_bytes())?;
-    let mut written = vec![summary, ts, sc];
-    written.extend(render(dir, r, scenario_text)?);
+    // The time series file takes longest to build (and, when large, to
+    // compress): on a thread of its own while the charts are drawn.
+    let (ts_file, views) = std::thread::scope(|scope| {
+        let ts_file = scope.spawn(|| timeseries::file(&r.timeseries));
+        let views = (|| {
+            let summary = dir.join("summary.json");
+            atomic_write(&summary, summary_json(&r.summary).as_bytes())?;
+            let sc = dir.join(SCENARIO_COPY);
+            atomic_write(&sc, scenario_text.as_bytes())?;
+            let mut written = vec![summary, sc];
+            written.extend(render(dir, r, scenario_text)?);
+            Ok::<_, std::io::Error>(written)
+        })();
+        let ts_file = ts_file
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (ts_file, views)
+    });
+    let (name, bytes) = ts_file;
+    let ts = dir.join(name);
+    atomic_write(&ts, &bytes)?;
+    // A file of the other kind is an older run's: it must not be read back.
+    let stale = if name == timeseries::CSV {
+        timeseries::CSV_GZ
+    } else {
+        timeseries::CSV
+    };
+    match fs::remove_file(dir.join(stale)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let mut written = views?;
+    written.insert(1, ts);
     Ok(written)
 }
 
@@ -156,7 +122,11 @@ pub const REPORT: &str = "report.html";
 /// Output is a function of the inputs alone: same run, same bytes.
 pub fn render(dir: &Path, r: &RunResult, scenario_text: &str) -> std::io::Result<Vec<PathBuf>> {
     fs::create_dir_all(dir)?;
-    let (figures, omitted) = charts::figures(r);
+    let charts::Figures {
+        figures,
+        omitted,
+        notes,
+    } = charts::figures(r);
     let mut written = Vec::new();
     let mut drawn = Vec::with_capacity(figures.len());
     for f in figures {
@@ -165,7 +135,7 @@ pub fn render(dir: &Path, r: &RunResult, scenario_text: &str) -> std::io::Result
         written.push(png);
         drawn.push((f, svg.1));
     }
-    let page = html::report(&r.summary, &drawn, &omitted, scenario_text);
+    let page = html::report(&r.summary, &drawn, &omitted, &notes, scenario_text);
     let report = dir.join(REPORT);
     atomic_write(&report, page.as_bytes())?;
     written.push(report);
@@ -207,7 +177,14 @@ pub fn read_run(dir: &Path) -> Result<(RunResult, String), String> {
     };
     let summary: sim_core::output::Summary = serde_json::from_str(&read("summary.json")?)
         .map_err(|e| format!("{}: {e}", dir.join("summary.json").display()))?;
-    let ts_text = read("timeseries.csv")?;
+    let ts_text = if dir.join(timeseries::CSV).exists() || !dir.join(timeseries::CSV_GZ).exists() {
+        read(timeseries::CSV)?
+    } else {
+        let path = dir.join(timeseries::CSV_GZ);
+        fs::read(&path)
+            .and_then(|z| timeseries::gunzip(&z))
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+    };
     let window_s = {
         let first = ts_text.lines().nth(1).unwrap_or("");
         let mut cols = first.split(',');

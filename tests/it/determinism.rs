@@ -76,6 +76,65 @@ fn broker_scenarios_give_identical_files() {
     }
 }
 
+/// Every file of `dir`, name → bytes, in name order.
+fn files_of(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// `cascade report` redraws every chart and the report from the saved
+/// files, byte for byte what `run --out` drew (queues and faults included).
+#[test]
+fn report_redraws_a_run_byte_for_byte() {
+    let file = repo_root().join("scenarios/checkout-async.toml");
+    let dir = temp_dir("redraw");
+    let d = dir.to_str().unwrap();
+    let out = cascade(&[
+        "run",
+        file.to_str().unwrap(),
+        "--duration",
+        "60s",
+        "--out",
+        d,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let drawn = files_of(&dir);
+    let views: Vec<&String> = drawn
+        .keys()
+        .filter(|n| n.ends_with(".svg") || n.ends_with(".png") || n.ends_with(".html"))
+        .collect();
+    assert!(views.len() > 20, "too few views: {views:?}");
+    for n in &views {
+        std::fs::remove_file(dir.join(n)).unwrap();
+    }
+    let out = cascade(&["report", d]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let redrawn = files_of(&dir);
+    assert_eq!(
+        drawn.keys().collect::<Vec<_>>(),
+        redrawn.keys().collect::<Vec<_>>()
+    );
+    for (name, bytes) in &drawn {
+        assert!(redrawn[name] == *bytes, "{name} differs once redrawn");
+    }
+}
+
 /// A producer, queue and consumer added beside a scenario change nothing in
 /// it: the broker's streams are its own.
 #[test]

@@ -115,15 +115,7 @@ pub fn run_seed(master: u64, params: &IndexMap<String, String>, rep: u32) -> u64
         key.push_str(v);
     }
     key.push_str(&format!("\u{0}rep={rep}"));
-    mix(sim_core::rng::stream_id(&key))
-}
-
-/// SplitMix64's finaliser: FNV-1a of keys that differ in one character
-/// differ in few bits; this spreads them over the whole word.
-pub(crate) fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+    sim_core::rng::mix(sim_core::rng::stream_id(&key))
 }
 
 /// `-L path a,b,c`.

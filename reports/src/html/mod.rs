@@ -2,15 +2,22 @@
 //! inline, no script, no reference to anything outside the file). Sections
 //! follow `charts::Section`; a run without message queues has no Queues
 //! section.
+//!
+//! `mod.rs` builds the page (header, "At a glance", sections, figures,
+//! scenario); `tables.rs` the summary tables of the Entries, Services,
+//! Calls and Queues sections. Must not compute anything the summary does
+//! not hold, nor fetch anything: the page is whole on its own.
 
 use std::fmt::Write as _;
 
-use sim_core::output::{Latency, Summary};
+use sim_core::output::Summary;
 
-use crate::charts::{
-    Figure, Section, fault_label, pct, ratio, service_order, split_edge, thousands,
-};
-use crate::plot::{failure_style, fmt_num, viridis};
+use crate::charts::{Figure, Section, fault_label};
+use crate::numbers::{pct, short, sig3, thousands};
+
+mod tables;
+
+use tables::{edges_table, entries_table, queues_table, services_table};
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -99,6 +106,7 @@ pub fn report(
     s: &Summary,
     figures: &[(Figure, String)],
     omitted: &[String],
+    notes: &[(Section, String)],
     scenario_text: &str,
 ) -> String {
     let mut h = String::with_capacity(256 * 1024);
@@ -127,6 +135,7 @@ pub fn report(
     h.push_str("<nav><a href=\"#glance\">At a glance</a>");
     for (sec, id, name) in &sections {
         if figures.iter().any(|(f, _)| f.section == *sec)
+            || notes.iter().any(|(n, _)| n == sec)
             || matches!(sec, Section::Entries | Section::Services | Section::Edges)
             || (*sec == Section::Queues && !s.queues.is_empty())
         {
@@ -140,13 +149,21 @@ pub fn report(
             figures.iter().filter(|(f, _)| f.section == *sec).collect();
         let has_table = matches!(sec, Section::Entries | Section::Services | Section::Edges)
             || (*sec == Section::Queues && !s.queues.is_empty());
-        let notes = *sec == Section::More && !omitted.is_empty();
-        if figs.is_empty() && !has_table && !notes {
+        let mine: Vec<&str> = notes
+            .iter()
+            .filter(|(n, _)| n == sec)
+            .map(|(_, t)| t.as_str())
+            .collect();
+        let zeros = *sec == Section::More && !omitted.is_empty();
+        if figs.is_empty() && !has_table && !zeros && mine.is_empty() {
             continue;
         }
         let _ = writeln!(h, "<section id=\"{id}\">\n<h2>{name}</h2>");
         if let Some(lead) = lead(*sec) {
             let _ = writeln!(h, "<p class=\"lead\">{lead}</p>");
+        }
+        for note in mine {
+            let _ = writeln!(h, "<p class=\"none\">{}</p>", escape(note));
         }
         if *sec == Section::Queues {
             // The numbers first: the charts explain them.
@@ -222,9 +239,9 @@ fn header(h: &mut String, s: &Summary) {
         s.seed,
         escape(&s.version),
         escape(&s.scenario_hash),
-        fmt_num(s.sim_duration_s),
-        fmt_num(s.warmup_s),
-        fmt_num(s.end_time_s),
+        short(s.sim_duration_s),
+        short(s.warmup_s),
+        short(s.end_time_s),
         thousands(s.events)
     );
     if !s.overrides.is_empty() {
@@ -250,30 +267,9 @@ fn tile(h: &mut String, k: &str, v: &str, sub: &str, bad: bool) {
 
 fn ms(v: f64) -> String {
     if v.is_finite() {
-        format!("{} ms", sig(v))
+        format!("{} ms", sig3(v))
     } else {
         "–".into()
-    }
-}
-
-/// About three significant digits, never fewer integer digits: `4.12`,
-/// `41.2`, `789`, `1292`.
-fn sig(v: f64) -> String {
-    let a = v.abs();
-    let d = if a >= 100.0 {
-        0
-    } else if a >= 10.0 {
-        1
-    } else if a >= 1.0 {
-        2
-    } else {
-        3
-    };
-    let s = format!("{v:.d$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
     }
 }
 
@@ -298,8 +294,8 @@ fn glance(h: &mut String, s: &Summary) {
         tile(
             h,
             "goodput",
-            &format!("{}/s", fmt_num(e.goodput_rps)),
-            &format!("throughput {}/s", fmt_num(e.throughput_rps)),
+            &format!("{}/s", short(e.goodput_rps)),
+            &format!("throughput {}/s", short(e.throughput_rps)),
             false,
         );
         tile(
@@ -361,9 +357,9 @@ fn glance(h: &mut String, s: &Summary) {
                 h,
                 "<li>{} · {} s → {} s ({} s)</li>",
                 escape(&fault_label(&f.kind, &f.target, f.replica)),
-                fmt_num(f.start_s),
-                fmt_num(f.end_s),
-                fmt_num(f.end_s - f.start_s)
+                short(f.start_s),
+                short(f.end_s),
+                short(f.end_s - f.start_s)
             );
         }
         h.push_str("</ul>\n");
@@ -404,7 +400,7 @@ fn generic_table<T: serde::Serialize>(h: &mut String, rows: &[T]) {
                 None | Some(serde_json::Value::Null) => "–".to_string(),
                 Some(serde_json::Value::String(t)) => t.clone(),
                 Some(serde_json::Value::Number(n)) => {
-                    n.as_f64().map_or_else(|| n.to_string(), fmt_num)
+                    n.as_f64().map_or_else(|| n.to_string(), short)
                 }
                 Some(serde_json::Value::Bool(b)) => if *b { "yes" } else { "no" }.to_string(),
                 Some(other) => other.to_string(),
@@ -424,221 +420,6 @@ fn figure(h: &mut String, f: &Figure, svg: &str) {
         escape(f.chart.title()),
         stem = escape(&f.stem)
     );
-}
-
-fn num_cell(h: &mut String, v: u64) {
-    if v == 0 {
-        h.push_str("<td class=\"zero\">0</td>");
-    } else {
-        let _ = write!(h, "<td>{}</td>", thousands(v));
-    }
-}
-
-fn f_cell(h: &mut String, v: f64, unit: &str) {
-    if v == 0.0 {
-        h.push_str("<td class=\"zero\">0</td>");
-    } else {
-        let _ = write!(h, "<td>{}{}</td>", fmt_num(v), unit);
-    }
-}
-
-fn lat_cells(h: &mut String, l: &Latency) {
-    for v in [l.p50, l.p90, l.p99, l.p999, l.max] {
-        ms_cell(h, v);
-    }
-}
-
-fn ms_cell(h: &mut String, v: f64) {
-    if v == 0.0 {
-        h.push_str("<td class=\"zero\">0</td>");
-    } else {
-        let _ = write!(h, "<td>{}</td>", sig(v));
-    }
-}
-
-fn entries_table(h: &mut String, s: &Summary) {
-    if s.entries.is_empty() {
-        return;
-    }
-    h.push_str("<h3>Entries</h3>\n<div class=\"table-wrap\"><table>\n<tr><th>entry</th><th>target</th><th>requests</th><th>ok</th><th>timeout</th><th>rejected</th><th>error</th><th>failed</th><th>goodput/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th></tr>\n");
-    for (name, e) in &s.entries {
-        let _ = write!(
-            h,
-            "<tr><td>{}</td><td>{}</td>",
-            escape(name),
-            escape(&e.target)
-        );
-        for v in [
-            e.requests,
-            e.ok,
-            e.failed.timeout,
-            e.failed.rejected,
-            e.failed.error,
-        ] {
-            num_cell(h, v);
-        }
-        let (c, _) = failure_style(e.error_rate);
-        let _ = write!(
-            h,
-            "<td><span class=\"dot\" style=\"background:{}\"></span>{}</td>",
-            c.hex(),
-            pct(e.error_rate)
-        );
-        f_cell(h, e.goodput_rps, "");
-        lat_cells(h, &e.latency_ms);
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</table></div>\n");
-}
-
-fn services_table(h: &mut String, s: &Summary, _figures: &[(Figure, String)]) {
-    if s.services.is_empty() {
-        return;
-    }
-    h.push_str("<h3>Services</h3>\n<div class=\"table-wrap\"><table>\n<tr><th>service</th><th>pool</th><th>queue cap</th><th>utilisation</th><th>busy</th><th>queue mean</th><th>queue max</th><th>wait p99 ms</th><th>sojourn p99 ms</th><th>arrivals</th><th>completed</th><th>rejected</th><th>refused</th><th>orphaned work s</th></tr>\n");
-    let empty = sim_core::output::TimeSeries::default();
-    for name in service_order(s, &empty) {
-        let Some(v) = s.services.get(&name) else {
-            continue;
-        };
-        let cap = v.queue_capacity.map_or("∞".to_string(), |c| c.to_string());
-        let u = v.utilization;
-        let _ = write!(
-            h,
-            "<tr><td>{}</td><td>{}×{}</td><td>{}</td><td><span class=\"bar\"><span style=\"width:{:.0}%;background:{}\"></span></span>{:.1}%</td>",
-            escape(&name),
-            v.replicas,
-            v.threads,
-            cap,
-            (u * 100.0).clamp(0.0, 100.0),
-            viridis(u).hex(),
-            u * 100.0
-        );
-        f_cell(h, v.busy_threads_mean, "");
-        f_cell(h, v.queue_len_mean, "");
-        num_cell(h, v.queue_len_max);
-        ms_cell(h, v.queue_wait_ms.p99);
-        ms_cell(h, v.sojourn_ms.p99);
-        for n in [v.arrivals, v.completed, v.rejected, v.refused] {
-            num_cell(h, n);
-        }
-        f_cell(h, v.orphaned_work_s, "");
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</table></div>\n");
-}
-
-fn edges_table(h: &mut String, s: &Summary) {
-    if s.edges.is_empty() {
-        h.push_str("<p class=\"none\">No calls between services.</p>\n");
-        return;
-    }
-    h.push_str("<h3>Calls</h3>\n<div class=\"table-wrap\"><table>\n<tr><th>caller → callee</th><th>calls</th><th>ok</th><th>errors</th><th>rejected</th><th>timeouts</th><th>failed</th><th>late replies</th></tr>\n");
-    for (key, e) in &s.edges {
-        let name = match split_edge(key) {
-            Some((a, b)) => format!("{a} → {b}"),
-            None => key.clone(),
-        };
-        let _ = write!(h, "<tr><td>{}</td>", escape(&name));
-        for v in [e.calls, e.ok, e.errors, e.rejected, e.timeouts] {
-            num_cell(h, v);
-        }
-        let rate = ratio(e.errors + e.rejected + e.timeouts, e.calls);
-        let (c, _) = failure_style(rate);
-        let _ = write!(
-            h,
-            "<td><span class=\"dot\" style=\"background:{}\"></span>{}</td>",
-            c.hex(),
-            pct(rate)
-        );
-        num_cell(h, e.late_replies);
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</table></div>\n");
-}
-
-fn queues_table(h: &mut String, s: &Summary) {
-    if s.queues.is_empty() {
-        return;
-    }
-    h.push_str("<h3>Messages</h3>\n<div class=\"table-wrap\"><table>\n<tr><th>queue</th><th>topic</th><th>consumer</th><th>published</th><th>acked</th><th>redelivered</th><th>dead-lettered</th><th>duplicates</th><th>duplicate side effects</th><th>publish failed</th><th>publish blocked</th><th>queued at start → end</th><th>no message lost</th></tr>\n");
-    for (name, q) in &s.queues {
-        let _ = write!(
-            h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td>",
-            escape(name),
-            escape(q.topic.as_deref().unwrap_or("–")),
-            escape(&q.consumer)
-        );
-        for v in [
-            q.published,
-            q.acked,
-            q.redelivered,
-            q.dead_lettered,
-            q.duplicates,
-        ] {
-            num_cell(h, v);
-        }
-        if q.idempotent {
-            h.push_str("<td class=\"zero\">idempotent</td>");
-        } else {
-            num_cell(h, q.duplicate_side_effects);
-        }
-        for v in [q.publish_failed, q.publish_blocked] {
-            num_cell(h, v);
-        }
-        let _ = write!(
-            h,
-            "<td>{} → {}</td>",
-            thousands(q.queued_at_start),
-            thousands(q.queued_at_end)
-        );
-        let (a, b) = (
-            q.published + q.queued_at_start,
-            q.acked + q.dead_lettered + q.queued_at_end,
-        );
-        if a == b {
-            h.push_str("<td>✓</td>");
-        } else {
-            let _ = write!(
-                h,
-                "<td style=\"color:var(--bad)\">✗ {} + {} ≠ {} + {} + {}</td>",
-                thousands(q.published),
-                thousands(q.queued_at_start),
-                thousands(q.acked),
-                thousands(q.dead_lettered),
-                thousands(q.queued_at_end)
-            );
-        }
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</table></div>\n<p class=\"none\">No message lost: published + queued at start = acked + dead-lettered + queued at end.</p>\n");
-    h.push_str("<h3>Backlog and latency</h3>\n<div class=\"table-wrap\"><table>\n<tr><th>queue</th><th>consumers</th><th>consumer utilisation</th><th>depth mean</th><th>depth max</th><th>unacked max</th><th>oldest age max s</th><th>publish→ack p50 ms</th><th>publish→ack p99 ms</th><th>publish→ack max ms</th><th>drain s</th></tr>\n");
-    for (name, q) in &s.queues {
-        let u = q.consumer_utilization;
-        let _ = write!(
-            h,
-            "<tr><td>{}</td><td>{} per replica</td><td><span class=\"bar\"><span style=\"width:{:.0}%;background:{}\"></span></span>{:.1}%</td>",
-            escape(name),
-            q.concurrency,
-            (u * 100.0).clamp(0.0, 100.0),
-            viridis(u).hex(),
-            u * 100.0
-        );
-        f_cell(h, q.depth_mean, "");
-        num_cell(h, q.depth_max);
-        num_cell(h, q.unacked_max);
-        f_cell(h, q.oldest_age_max_s, "");
-        ms_cell(h, q.latency_ms.p50);
-        ms_cell(h, q.latency_ms.p99);
-        ms_cell(h, q.latency_ms.max);
-        match q.drain_s {
-            Some(d) => f_cell(h, d, ""),
-            None => h.push_str("<td>never emptied</td>"),
-        }
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</table></div>\n<p class=\"none\">Drain: from the deepest moment to the first empty queue after it.</p>\n");
 }
 
 #[cfg(test)]

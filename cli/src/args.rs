@@ -1,0 +1,148 @@
+//! Arguments several commands share, as clap groups flattened into each
+//! command (`#[command(flatten)]`), each parsed and validated here once:
+//! `--set` ([`Sets`]), `--seed` ([`Seed`]), `--duration` ([`Duration`]),
+//! `--jobs` ([`Jobs`]) and `--out` ([`Out`]).
+//!
+//! A group's doc comment is the help most commands show; a command whose
+//! flag means something more specific says so with `mut_arg` on its own
+//! definition, so the help of every command reads as before.
+//!
+//! Must not load scenarios or run anything: commands do, with what these
+//! groups return.
+
+use std::path::PathBuf;
+
+use sim_core::Override;
+
+use crate::Failure;
+
+/// `--set PATH=VALUE`, repeatable.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct Sets {
+    /// Override a scenario value: --set services.db.threads=16 (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+}
+
+impl Sets {
+    /// The overrides, in the order given.
+    pub fn overrides(&self) -> Result<Vec<Override>, Failure> {
+        parse_overrides(&self.set)
+    }
+}
+
+/// Parses `PATH=VALUE` overrides (from `--set`, or a sweep plan's `set`);
+/// the first bad one is an input error that names it.
+pub fn parse_overrides(set: &[String]) -> Result<Vec<Override>, Failure> {
+    set.iter()
+        .map(|s| Override::parse(s).map_err(|m| Failure::Input(format!("error: --set {m}"))))
+        .collect()
+}
+
+/// `--seed N`: the master seed.
+#[derive(clap::Args, Debug, Clone, Copy, Default)]
+pub struct Seed {
+    /// Master seed (overrides the scenario's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+/// `--duration D`: the simulated duration, applied as an override of
+/// `duration` after every `--set`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct Duration {
+    /// Simulated duration, e.g. 300s (overrides the scenario's `duration`).
+    #[arg(long)]
+    pub duration: Option<String>,
+}
+
+/// The `--set` overrides followed by `--duration`'s, as a run applies them.
+pub fn overrides(sets: &Sets, duration: &Duration) -> Result<Vec<Override>, Failure> {
+    let mut overrides = sets.overrides()?;
+    if let Some(d) = &duration.duration {
+        overrides.push(Override {
+            path: "duration".into(),
+            value: d.clone(),
+        });
+    }
+    Ok(overrides)
+}
+
+/// `--jobs N` / `-j N`: runs at once.
+#[derive(clap::Args, Debug, Clone, Copy, Default)]
+pub struct Jobs {
+    /// Runs at once (default: all cores). Outputs do not depend on it.
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+}
+
+impl Jobs {
+    /// The number of threads: as given (at least 1), or one per core.
+    pub fn threads(&self) -> Result<usize, Failure> {
+        match self.jobs {
+            Some(0) => Err(Failure::Input("error: --jobs must be 1 or more".into())),
+            Some(j) => Ok(j),
+            None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        }
+    }
+}
+
+/// `--out DIR`: where a command writes its files.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct Out {
+    /// Write the results into this directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        sets: Sets,
+        #[command(flatten)]
+        duration: Duration,
+        #[command(flatten)]
+        jobs: Jobs,
+    }
+
+    fn parse(args: &[&str]) -> Cmd {
+        Cmd::try_parse_from(std::iter::once("x").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn sets_then_duration_in_order() {
+        let c = parse(&["--set", "a.b=1", "--duration", "5s", "--set", "c=x"]);
+        let o = overrides(&c.sets, &c.duration).unwrap_or_else(|_| panic!("valid"));
+        let got: Vec<(&str, &str)> = o
+            .iter()
+            .map(|o| (o.path.as_str(), o.value.as_str()))
+            .collect();
+        assert_eq!(got, [("a.b", "1"), ("c", "x"), ("duration", "5s")]);
+    }
+
+    #[test]
+    fn a_bad_set_names_itself() {
+        let c = parse(&["--set", "nopath"]);
+        match c.sets.overrides() {
+            Err(Failure::Input(m)) => {
+                assert!(m.starts_with("error: --set ") && m.contains("nopath"))
+            }
+            _ => panic!("`nopath` is not PATH=VALUE"),
+        }
+    }
+
+    #[test]
+    fn jobs_are_one_or_more() {
+        assert_eq!(parse(&["-j", "3"]).jobs.threads().ok(), Some(3));
+        assert!(parse(&[]).jobs.threads().is_ok_and(|n| n >= 1));
+        assert!(matches!(
+            parse(&["--jobs", "0"]).jobs.threads(),
+            Err(Failure::Input(m)) if m == "error: --jobs must be 1 or more"
+        ));
+    }
+}

@@ -1,0 +1,175 @@
+//! "More series": a chart per series family no other chart claims, so a
+//! metric the engine adds shows up without a change here; families zero
+//! throughout are listed instead of drawn.
+//!
+//! Owns `claimed` (which series the other charts already show: keep it in
+//! step with them) and the titles of known families. Must not draw.
+
+use std::collections::BTreeMap;
+
+use sim_core::output::Series;
+
+use super::entries::percentile_of;
+use super::queues::QUEUE_RATES;
+use super::shared::{Run, TIME, edge_title};
+use super::top::{self, Rest};
+use crate::plot::{Chart, Fmt, LineChart};
+
+/// Title, y label and format of a series family the other charts leave.
+fn describe(scope: &str, metric: &str) -> (String, String, Fmt) {
+    let known = match (scope, metric) {
+        ("entry", "error_rate") => {
+            Some(("Error rate per entry", "failed ÷ finished", Fmt::Percent))
+        }
+        ("service", "arrivals_rps") => {
+            Some(("Arrivals per service", "requests per second", Fmt::Number))
+        }
+        ("service", "completed_rps") => Some((
+            "Completions per service",
+            "requests per second",
+            Fmt::Number,
+        )),
+        ("service", "rejected_rps") => Some((
+            "Rejected by a full accept queue",
+            "requests per second",
+            Fmt::Number,
+        )),
+        ("service", "refused_rps") => Some((
+            "Refused by a crashed replica",
+            "requests per second",
+            Fmt::Number,
+        )),
+        ("service", "orphaned_work") => Some((
+            "Orphaned work per service",
+            "threads busy for callers that gave up",
+            Fmt::Number,
+        )),
+        ("service", "queue_len_max") => Some((
+            "Longest accept queue per window",
+            "requests waiting",
+            Fmt::Number,
+        )),
+        ("service", "utilization") => {
+            Some(("Pool utilisation per service", "busy ÷ pool", Fmt::Percent))
+        }
+        ("edge", "calls_rps") => Some(("Calls per edge", "calls per second", Fmt::Number)),
+        ("queue", "depth_max") => Some((
+            "Deepest queue per window",
+            "messages waiting (max)",
+            Fmt::Number,
+        )),
+        ("queue", "consumers_busy") => Some((
+            "Busy consumer workers per queue",
+            "workers processing a message (mean)",
+            Fmt::Number,
+        )),
+        ("queue", "depth") => Some(("Messages waiting per queue", "messages", Fmt::Number)),
+        ("queue", "unacked") => {
+            Some(("Unacknowledged messages per queue", "messages", Fmt::Number))
+        }
+        ("queue", "oldest_age_s") => Some(("Oldest message age per queue", "seconds", Fmt::Number)),
+        ("queue", "lag_p99_ms") => Some(("Publish → ack lag p99 per queue", "ms", Fmt::Number)),
+        _ => None,
+    };
+    if let Some((t, y, f)) = known {
+        return (t.into(), y.into(), f);
+    }
+    let (y, f) = if metric.ends_with("_rps") {
+        ("per second", Fmt::Number)
+    } else if metric.ends_with("_ms") {
+        ("ms", Fmt::Number)
+    } else if metric.ends_with("_s") {
+        ("seconds", Fmt::Number)
+    } else if metric.ends_with("_rate") || metric.ends_with("ratio") {
+        ("share", Fmt::Percent)
+    } else {
+        ("value", Fmt::Number)
+    };
+    (
+        format!("{} per {scope}", metric.replace('_', " ")),
+        y.into(),
+        f,
+    )
+}
+
+/// Whether a chart above already shows this series.
+fn claimed(scope: &str, metric: &str) -> bool {
+    match scope {
+        "entry" => percentile_of(metric).is_some() || metric.ends_with("_rps"),
+        "service" => matches!(metric, "busy_threads" | "utilization" | "queue_len"),
+        "edge" => metric.ends_with("_rps") && metric != "calls_rps",
+        "queue" => {
+            matches!(metric, "depth" | "unacked" | "oldest_age_s" | "lag_p99_ms")
+                || QUEUE_RATES.iter().any(|r| r.0 == metric)
+        }
+        _ => false,
+    }
+}
+
+type MoreSeries = (Vec<(String, Chart)>, Vec<String>);
+
+/// How the members a family's chart leaves out combine: shares, latencies,
+/// ages and per-window maxima by their maximum, everything else summed.
+fn rest_of(metric: &str, fmt: Fmt) -> Rest {
+    let not_additive = fmt == Fmt::Percent
+        || ["_ms", "_s", "_max"].iter().any(|u| metric.ends_with(u))
+        || metric == "breaker_open";
+    if not_additive { Rest::Max } else { Rest::Sum }
+}
+
+pub(super) fn more_series(run: &Run) -> MoreSeries {
+    // Families in first-seen order, each with its members in file order.
+    let mut index: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    let mut families: Vec<((&str, &str), Vec<&Series>)> = Vec::new();
+    for sr in &run.ts.series {
+        if claimed(&sr.scope, &sr.metric) {
+            continue;
+        }
+        let k = *index.entry((&sr.scope, &sr.metric)).or_insert_with(|| {
+            families.push(((&sr.scope, &sr.metric), Vec::new()));
+            families.len() - 1
+        });
+        families[k].1.push(sr);
+    }
+    let mut charts = Vec::new();
+    let mut omitted = Vec::new();
+    for ((scope, metric), mut members) in families {
+        if scope == "service" {
+            members.sort_by_cached_key(|sr| run.position(&sr.name));
+        }
+        if members
+            .iter()
+            .all(|sr| sr.values.iter().all(|v| !v.is_finite() || *v == 0.0))
+        {
+            omitted.push(format!("{scope} {metric}"));
+            continue;
+        }
+        let (title, y, fmt) = describe(scope, metric);
+        let items: Vec<(String, &[f64])> = members
+            .iter()
+            .map(|sr| {
+                let name = if scope == "edge" {
+                    edge_title(&sr.name)
+                } else {
+                    sr.name.clone()
+                };
+                (name, sr.values.as_slice())
+            })
+            .collect();
+        let (items, note) = top::limit(items, rest_of(metric, fmt));
+        let mut c = LineChart::new(title, TIME, y);
+        c.subtitle = top::subtitle(
+            &format!("series “{metric}” of each {scope}, per window"),
+            note.as_deref(),
+        );
+        c.y_fmt = fmt;
+        c.lines = items
+            .iter()
+            .map(|it| it.line(run.points(&it.values)))
+            .collect();
+        c.bands = run.bands.clone();
+        c.x_range = run.x_range;
+        charts.push((format!("{scope}-{metric}"), Chart::Lines(c)));
+    }
+    (charts, omitted)
+}

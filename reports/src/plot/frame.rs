@@ -1,0 +1,316 @@
+//! What every chart shares: text styles, the title/subtitle/legend frame,
+//! the plot area (`build`, `mesh`), strokes, and fitting many points into
+//! few pixel columns (`thin`, `bucket_means`).
+//!
+//! Must not know which chart it frames: each figure module composes these.
+
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::axis::Axis;
+use super::bands::{BandKind, band_colors};
+use super::palette::{Dash, GRID, INK, MUTED, Rgb};
+use super::{Area, Line, Res};
+
+pub(super) fn font(size: f64, color: Rgb) -> TextStyle<'static> {
+    FontDesc::new(FontFamily::SansSerif, size, FontStyle::Normal).color(&color.c())
+}
+
+pub(super) fn anchored(size: f64, color: Rgb, h: HPos, v: VPos) -> TextStyle<'static> {
+    font(size, color).pos(Pos::new(h, v))
+}
+
+const TITLE: f64 = 26.0;
+const SUBTITLE: f64 = 17.0;
+pub(super) const LABEL: f64 = 16.0;
+pub(super) const TICK: f64 = 15.0;
+pub(super) const PAD: i32 = 18;
+
+/// A legend entry.
+pub(super) enum Swatch {
+    Line(Rgb, Dash),
+    Block(Rgb),
+    Band(BandKind),
+}
+
+pub(super) fn text_width<DB: DrawingBackend>(
+    area: &Area<DB>,
+    text: &str,
+    style: &TextStyle,
+) -> i32 {
+    area.estimate_text_size(text, style)
+        .map(|(w, _)| w as i32)
+        .unwrap_or(8 * text.len() as i32)
+}
+
+/// Draws title, subtitle and legend at the top of `root`; returns the
+/// height they take.
+pub(super) fn frame<DB: DrawingBackend>(
+    root: &Area<DB>,
+    title: &str,
+    subtitle: &str,
+    legend: &[(String, Swatch)],
+) -> Result<i32, DrawingAreaErrorKind<DB::ErrorType>> {
+    let (w, _) = root.dim_in_pixel();
+    let mut y = 14;
+    root.draw_text(
+        title,
+        &anchored(TITLE, INK, HPos::Left, VPos::Top),
+        (PAD, y),
+    )?;
+    y += 32;
+    if !subtitle.is_empty() {
+        root.draw_text(
+            subtitle,
+            &anchored(SUBTITLE, MUTED, HPos::Left, VPos::Top),
+            (PAD, y),
+        )?;
+        y += 24;
+    }
+    if legend.is_empty() {
+        return Ok(y + 6);
+    }
+    y += 6;
+    let style = anchored(LABEL, INK, HPos::Left, VPos::Center);
+    let mut x = PAD;
+    for (name, sw) in legend {
+        let tw = text_width(root, name, &style);
+        let item = 30 + tw + 22;
+        if x + item > w as i32 - PAD && x > PAD {
+            x = PAD;
+            y += 24;
+        }
+        let cy = y + 9;
+        match sw {
+            Swatch::Line(c, d) => {
+                let pts = vec![(x, cy), (x + 24, cy)];
+                stroke_px(root, &pts, *c, 3, *d)?;
+            }
+            Swatch::Block(c) => {
+                root.draw(&Rectangle::new(
+                    [(x, cy - 7), (x + 24, cy + 7)],
+                    c.c().filled(),
+                ))?;
+            }
+            Swatch::Band(kind) => {
+                let (fill, edge) = band_colors(*kind);
+                root.draw(&Rectangle::new(
+                    [(x, cy - 8), (x + 24, cy + 8)],
+                    fill.filled(),
+                ))?;
+                root.draw(&Rectangle::new(
+                    [(x, cy - 8), (x + 24, cy + 8)],
+                    edge.stroke_width(1),
+                ))?;
+            }
+        }
+        root.draw_text(name, &style, (x + 30, cy))?;
+        x += item;
+    }
+    Ok(y + 28)
+}
+
+/// A polyline in pixels, solid or dashed.
+pub(super) fn stroke_px<DB: DrawingBackend>(
+    area: &Area<DB>,
+    pts: &[(i32, i32)],
+    c: Rgb,
+    width: u32,
+    dash: Dash,
+) -> Res<DB> {
+    let style = c.c().stroke_width(width);
+    match dash {
+        Dash::Solid => area.draw(&PathElement::new(pts.to_vec(), style)),
+        Dash::Dashed => area.draw(&DashedPathElement::new(pts.iter().copied(), 9, 5, style)),
+        Dash::Dotted => area.draw(&DashedPathElement::new(pts.iter().copied(), 3, 4, style)),
+    }
+}
+
+/// A rectangle's outline `width` pixels wide (the SVG backend ignores the
+/// stroke width of a `Rectangle`, not of a path).
+pub(super) fn outline<DB: DrawingBackend>(
+    area: &Area<DB>,
+    (x0, y0, x1, y1): (i32, i32, i32, i32),
+    c: Rgb,
+    width: u32,
+) -> Res<DB> {
+    area.draw(&PathElement::new(
+        vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)],
+        c.c().stroke_width(width),
+    ))
+}
+
+pub(super) type Cart<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
+
+pub(super) fn build<'a, DB: DrawingBackend>(
+    area: &'a Area<DB>,
+    x: Axis,
+    y: Axis,
+    right: i32,
+    top: i32,
+    x_label_area: i32,
+) -> Result<Cart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    ChartBuilder::on(area)
+        .margin_left(6)
+        .margin_right(right)
+        .margin_top(top)
+        .margin_bottom(4)
+        .x_label_area_size(x_label_area)
+        .y_label_area_size(82)
+        .build_cartesian_2d(x, y)
+}
+
+pub(super) fn mesh<DB: DrawingBackend>(
+    chart: &mut Cart<'_, DB>,
+    x_desc: &str,
+    y_desc: &str,
+    y_mesh: bool,
+) -> Res<DB> {
+    let mut m = chart.configure_mesh();
+    m.bold_line_style(GRID.c().stroke_width(1))
+        .axis_style(Rgb(120, 120, 120).c().stroke_width(1))
+        .label_style(font(TICK, MUTED))
+        .axis_desc_style(font(LABEL, INK))
+        .x_labels(12)
+        .y_labels(8)
+        .x_desc(x_desc)
+        .y_desc(y_desc);
+    if !y_mesh {
+        m.disable_y_mesh();
+    }
+    m.draw()
+}
+
+/// Plot area of a chart in backend pixels: (left, top, right, bottom).
+pub(super) fn plot_rect<DB: DrawingBackend>(chart: &Cart<'_, DB>) -> (i32, i32, i32, i32) {
+    let (xr, yr) = chart.plotting_area().get_pixel_range();
+    (xr.start, yr.start, xr.end, yr.end)
+}
+
+/// Pixel span of the plot area a chart built by `build` will get.
+pub(super) fn planned_x(area_width: u32, right: i32) -> (i32, i32) {
+    (6 + 82, area_width as i32 - right)
+}
+
+/// At most about two points per pixel column: each bucket keeps its lowest
+/// and highest point, in order, so peaks survive.
+pub(super) fn thin(points: &[(f64, f64)], columns: usize) -> Vec<(f64, f64)> {
+    if points.len() <= columns * 2 || columns == 0 {
+        return points.to_vec();
+    }
+    let per = points.len().div_ceil(columns);
+    let mut out = Vec::with_capacity(columns * 2 + 2);
+    for chunk in points.chunks(per) {
+        let (mut lo, mut hi) = (0, 0);
+        for (i, p) in chunk.iter().enumerate() {
+            if p.1 < chunk[lo].1 {
+                lo = i;
+            }
+            if p.1 > chunk[hi].1 {
+                hi = i;
+            }
+        }
+        let (a, b) = if lo <= hi { (lo, hi) } else { (hi, lo) };
+        out.push(chunk[a]);
+        if b != a {
+            out.push(chunk[b]);
+        }
+    }
+    out
+}
+
+/// Draws a series on `chart`, broken where it cannot be shown.
+pub(super) fn draw_line<DB: DrawingBackend>(
+    root: &Area<DB>,
+    chart: &Cart<'_, DB>,
+    xa: &Axis,
+    ya: &Axis,
+    line: &Line,
+    style: (Rgb, Dash),
+    width: u32,
+) -> Res<DB> {
+    let (l, _, r, _) = plot_rect(chart);
+    let mut segments: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    for &(x, y) in &line.points {
+        if xa.shows(x) && ya.shows(y) {
+            segments.last_mut().expect("one segment").push((x, y));
+        } else if !segments.last().expect("one segment").is_empty() {
+            segments.push(Vec::new());
+        }
+    }
+    for seg in segments.iter().filter(|s| !s.is_empty()) {
+        let seg = thin(seg, (r - l).max(1) as usize);
+        let px: Vec<(i32, i32)> = seg.iter().map(|p| chart.backend_coord(p)).collect();
+        if px.len() == 1 {
+            root.draw(&Circle::new(px[0], 2, style.0.c().filled()))?;
+        } else {
+            stroke_px(root, &px, style.0, width, style.1)?;
+        }
+    }
+    Ok(())
+}
+
+/// Means of consecutive buckets so that at most `columns` remain.
+pub(super) fn bucket_means(x: &[f64], ys: &[&[f64]], columns: usize) -> (Vec<f64>, Vec<Vec<f64>>) {
+    if x.len() <= columns * 2 || columns == 0 {
+        return (x.to_vec(), ys.iter().map(|v| v.to_vec()).collect());
+    }
+    let per = x.len().div_ceil(columns);
+    let xs = x
+        .chunks(per)
+        .map(|c| c.iter().sum::<f64>() / c.len() as f64)
+        .collect();
+    let ys = ys
+        .iter()
+        .map(|v| {
+            v.chunks(per)
+                .map(|c| {
+                    let f: Vec<f64> = c.iter().copied().filter(|v| v.is_finite()).collect();
+                    if f.is_empty() {
+                        f64::NAN
+                    } else {
+                        f.iter().sum::<f64>() / f.len() as f64
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    (xs, ys)
+}
+
+/// `text`, cut with an ellipsis to fit `max` pixels.
+pub(super) fn fit_text<DB: DrawingBackend>(
+    area: &Area<DB>,
+    text: &str,
+    style: &TextStyle,
+    max: i32,
+) -> String {
+    if text_width(area, text, style) <= max {
+        return text.to_string();
+    }
+    let mut chars: Vec<char> = text.chars().collect();
+    while !chars.is_empty() {
+        chars.pop();
+        let s: String = chars.iter().collect::<String>() + "…";
+        if text_width(area, &s, style) <= max {
+            return s;
+        }
+    }
+    "…".into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thinning_keeps_peaks() {
+        let pts: Vec<(f64, f64)> = (0..1000)
+            .map(|i| (i as f64, if i == 537 { 99.0 } else { 1.0 }))
+            .collect();
+        let t = thin(&pts, 100);
+        assert!(t.len() <= 200);
+        assert!(t.contains(&(537.0, 99.0)));
+    }
+}
