@@ -92,10 +92,13 @@ fn count_in(e: u64) -> u64 {
 
 /// Whether a flat array over `span` buckets may replace a list of `in_use`
 /// buckets after `total` values: when it takes at most twice the list's
-/// memory, or a byte per value recorded.
+/// memory, or a bucket (8 bytes) per value recorded. A window's histogram
+/// of a few hundred values goes flat within its first window: recording
+/// into a list costs a search and an insert per value.
 fn affordable(span: usize, in_use: usize, total: u64) -> bool {
     let flat = span * std::mem::size_of::<u64>();
-    flat <= 2 * in_use * std::mem::size_of::<u64>() || flat as u64 <= total
+    flat <= 2 * in_use * std::mem::size_of::<u64>()
+        || flat as u64 <= total.saturating_mul(std::mem::size_of::<u64>() as u64)
 }
 
 #[derive(Clone, Debug)]
@@ -291,13 +294,16 @@ impl Histogram {
         }
     }
 
-    /// Forgets every value; a flat histogram goes back to an empty list.
+    /// Forgets every value. A flat histogram stays flat (its counts
+    /// zeroed): a window's histogram is reset at every window, and going
+    /// back to a list would pay the list's inserts again each time. Memory
+    /// stays one array per histogram, whatever the number of windows.
     pub fn reset(&mut self) {
         self.total = 0;
         self.max = 0;
         match &mut self.counts {
             Counts::Sparse(list) => list.clear(),
-            Counts::Flat { .. } => self.counts = Counts::Sparse(Vec::new()),
+            Counts::Flat { counts, .. } => counts.fill(0),
         }
     }
 
@@ -466,9 +472,12 @@ mod tests {
         assert!(matches!(h.counts, Counts::Flat { .. }));
         assert_eq!(h.len(), 1_000_004);
         assert!(h.heap_bytes() <= 3000 * 8, "{}", h.heap_bytes());
-        // Reset frees a flat histogram.
+        // Reset keeps a flat histogram's array, zeroed.
+        let bytes = h.heap_bytes();
         h.reset();
-        assert!(h.is_empty() && h.heap_bytes() == 0);
+        assert!(h.is_empty() && h.heap_bytes() == bytes);
+        assert!(matches!(h.counts, Counts::Flat { .. }));
+        h = Histogram::new();
         assert_eq!((h.max(), h.value_at_quantile(0.5)), (0, 0));
         // Values close together go flat early; an outlier far away sends
         // the histogram back to a list rather than spanning the gap.
