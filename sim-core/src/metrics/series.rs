@@ -51,6 +51,8 @@ struct Columns {
     metrics: usize,
     /// Per name and metric (name-major): the index in `series`, or `NONE`.
     slot: Vec<u32>,
+    /// Per name: whether it has any series.
+    has: Vec<bool>,
     /// The aggregate's first series, when the scope has too many names.
     all: Option<u32>,
 }
@@ -187,9 +189,14 @@ impl SeriesWriter {
                 }
                 first
             });
+            let has = slot
+                .chunks(metrics[k].len().max(1))
+                .map(|c| c.iter().any(|&x| x != NONE))
+                .collect();
             Columns {
                 metrics: metrics[k].len(),
                 slot,
+                has,
                 all,
             }
         });
@@ -208,6 +215,12 @@ impl SeriesWriter {
     /// aggregate, which the caller computes and hands to `put_all`).
     pub fn aggregated(&self, scope: Scope) -> bool {
         self.scopes[scope as usize].all.is_some()
+    }
+
+    /// Whether name `i` has series of its own (else `put` is not needed).
+    #[inline]
+    pub fn has(&self, scope: Scope, i: usize) -> bool {
+        self.scopes[scope as usize].has[i]
     }
 
     /// Name `i`'s values of the window, in the scope's metric order.
