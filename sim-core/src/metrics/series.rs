@@ -79,11 +79,13 @@ fn keep(count: usize, named: impl IntoIterator<Item = usize>) -> Vec<bool> {
     kept
 }
 
-/// Windows a run is likely to close: arrivals, then a drain no longer
-/// than the arrivals (a capacity hint, not a bound).
+/// Windows a run is likely to close, as a capacity hint: arrivals, then a
+/// drain no longer than the arrivals; at most 2^14 (a run that stops
+/// early should not hold room it never uses; longer ones grow as usual).
 fn expected_windows(m: &Model) -> usize {
     let span = m.duration.saturating_add(m.drain.min(m.duration));
-    usize::try_from(span / m.window.max(1)).map_or(0, |w| w.saturating_add(1))
+    let windows = span / m.window.max(1) + 1;
+    windows.min(1 << 14) as usize
 }
 
 impl SeriesWriter {
