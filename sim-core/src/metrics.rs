@@ -619,7 +619,9 @@ impl Recorder {
         let all = series.aggregated(Scope::Entry);
         let (mut total, mut latency) = (OutcomeCounts::default(), Histogram::new());
         for (i, e) in self.entries.iter_mut().enumerate() {
-            series.put(Scope::Entry, i, &e.window.row(&e.window_latency, per_s));
+            if series.has(Scope::Entry, i) {
+                series.put(Scope::Entry, i, &e.window.row(&e.window_latency, per_s));
+            }
             if all {
                 total = total.plus(&e.window);
                 latency.add(&e.window_latency);
@@ -644,7 +646,9 @@ impl Recorder {
                 d: s.c.minus(&s.at_window),
             };
             s.at_window = s.c;
-            series.put(Scope::Service, i, &w.row(per_s));
+            if series.has(Scope::Service, i) {
+                series.put(Scope::Service, i, &w.row(per_s));
+            }
             if all {
                 total.merge(&w);
             }
@@ -664,7 +668,9 @@ impl Recorder {
                 in_flight,
             };
             self.edges_at_window[i] = *e;
-            series.put(Scope::Edge, i, &w.row(per_s));
+            if series.has(Scope::Edge, i) {
+                series.put(Scope::Edge, i, &w.row(per_s));
+            }
             if all {
                 total.merge(&w);
             }
@@ -677,7 +683,9 @@ impl Recorder {
         let (mut total, mut lag) = (QueueWindow::default(), Histogram::new());
         for (i, q) in self.queues.iter_mut().enumerate() {
             let w = q.close_window(end, len);
-            series.put(Scope::Queue, i, &w.row(&q.window_latency, per_s));
+            if series.has(Scope::Queue, i) {
+                series.put(Scope::Queue, i, &w.row(&q.window_latency, per_s));
+            }
             if all {
                 total.merge(&w);
                 lag.add(&q.window_latency);

@@ -168,7 +168,10 @@ impl Histogram {
                 }
             }
             Counts::Sparse(list) => {
-                let k = list.partition_point(|&e| bucket_in(e) < i);
+                // Entries of lower buckets are exactly those below `i`'s
+                // with a zero count.
+                let key = entry(i, 0);
+                let k = list.partition_point(|&e| e < key);
                 match list.get_mut(k) {
                     Some(e) if bucket_in(*e) == i && n <= COUNT_MASK - count_in(*e) => {
                         *e += n;

@@ -51,6 +51,8 @@ struct Columns {
     metrics: usize,
     /// Per name and metric (name-major): the index in `series`, or `NONE`.
     slot: Vec<u32>,
+    /// Per name: whether it has any series.
+    has: Vec<bool>,
     /// The aggregate's first series, when the scope has too many names.
     all: Option<u32>,
 }
@@ -77,11 +79,13 @@ fn keep(count: usize, named: impl IntoIterator<Item = usize>) -> Vec<bool> {
     kept
 }
 
-/// Windows a run is likely to close: arrivals, then a drain no longer
-/// than the arrivals (a capacity hint, not a bound).
+/// Windows a run is likely to close, as a capacity hint: arrivals, then a
+/// drain no longer than the arrivals; at most 2^14 (a run that stops
+/// early should not hold room it never uses; longer ones grow as usual).
 fn expected_windows(m: &Model) -> usize {
     let span = m.duration.saturating_add(m.drain.min(m.duration));
-    usize::try_from(span / m.window.max(1)).map_or(0, |w| w.saturating_add(1))
+    let windows = span / m.window.max(1) + 1;
+    windows.min(1 << 14) as usize
 }
 
 impl SeriesWriter {
@@ -187,9 +191,14 @@ impl SeriesWriter {
                 }
                 first
             });
+            let has = slot
+                .chunks(metrics[k].len().max(1))
+                .map(|c| c.iter().any(|&x| x != NONE))
+                .collect();
             Columns {
                 metrics: metrics[k].len(),
                 slot,
+                has,
                 all,
             }
         });
@@ -208,6 +217,12 @@ impl SeriesWriter {
     /// aggregate, which the caller computes and hands to `put_all`).
     pub fn aggregated(&self, scope: Scope) -> bool {
         self.scopes[scope as usize].all.is_some()
+    }
+
+    /// Whether name `i` has series of its own (else `put` is not needed).
+    #[inline]
+    pub fn has(&self, scope: Scope, i: usize) -> bool {
+        self.scopes[scope as usize].has[i]
     }
 
     /// Name `i`'s values of the window, in the scope's metric order.
