@@ -3,7 +3,7 @@
 //! kept, streams by identity, and bad input named by file, line, column and
 //! key.
 
-use crate::common::{cascade, run_toml, temp_dir};
+use crate::common::{assert_each_rejected, cascade, run_toml, temp_dir};
 
 const HEAD: &str = r#"
 name = "branches"
@@ -182,21 +182,7 @@ fn bad_branches_are_named_with_file_line_column_and_key() {
             "services.api.steps.0.work.p",
         ),
     ];
-    let dir = temp_dir("branch-bad");
-    for (i, (text, message, key)) in cases.iter().enumerate() {
-        let p = dir.join(format!("bad{i}.toml"));
-        std::fs::write(&p, text).unwrap();
-        let out = cascade(&["validate", p.to_str().unwrap()]);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "case {i}: {err}");
-        assert!(err.contains(message), "case {i}: no `{message}` in {err}");
-        assert!(err.contains(key), "case {i}: no key `{key}` in {err}");
-        assert!(
-            err.contains(&format!("bad{i}.toml:")),
-            "case {i}: no file:line:column in {err}"
-        );
-        assert!(!err.contains("panicked"), "{err}");
-    }
+    assert_each_rejected("branch-bad", &cases);
 }
 
 /// A call cycle through a branch's arm is named at the call that closes

@@ -5,7 +5,7 @@
 
 use sim_core::output::{QueueSummary, Summary};
 
-use crate::common::{cascade, run_toml, temp_dir};
+use crate::common::{assert_each_rejected, run_toml};
 
 /// No message appears or vanishes, in every queue of `s`.
 fn assert_no_message_lost(s: &Summary) {
@@ -509,21 +509,7 @@ fn bad_messaging_input_is_explained() {
             "fault.0.target",
         ),
     ];
-    let dir = temp_dir("broker-bad");
-    for (i, (text, message, key)) in cases.iter().enumerate() {
-        let p = dir.join(format!("bad{i}.toml"));
-        std::fs::write(&p, text).unwrap();
-        let out = cascade(&["validate", p.to_str().unwrap()]);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "case {i}: {err}");
-        assert!(err.contains(message), "case {i}: no `{message}` in {err}");
-        assert!(err.contains(key), "case {i}: no key `{key}` in {err}");
-        assert!(
-            err.contains(&format!("bad{i}.toml:")),
-            "case {i}: no file:line:column in {err}"
-        );
-        assert!(!err.contains("panicked"), "{err}");
-    }
+    assert_each_rejected("broker-bad", &cases);
 }
 
 /// The shipped pair tells the story of issue 4 in numbers: with the same

@@ -34,3 +34,24 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&d).expect("temp dir");
     d
 }
+
+/// `cascade validate` refuses each `(scenario text, message, key)` case
+/// with exit 2 and an error naming the message, the key and the file's
+/// line and column, without a panic.
+pub fn assert_each_rejected(dir_name: &str, cases: &[(String, &str, &str)]) {
+    let dir = temp_dir(dir_name);
+    for (i, (text, message, key)) in cases.iter().enumerate() {
+        let p = dir.join(format!("bad{i}.toml"));
+        std::fs::write(&p, text).unwrap();
+        let out = cascade(&["validate", p.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "case {i}: {err}");
+        assert!(err.contains(message), "case {i}: no `{message}` in {err}");
+        assert!(err.contains(key), "case {i}: no key `{key}` in {err}");
+        assert!(
+            err.contains(&format!("bad{i}.toml:")),
+            "case {i}: no file:line:column in {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
