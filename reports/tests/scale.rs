@@ -96,7 +96,13 @@ fn many_services_draw_the_top_and_the_others() {
     };
     assert_eq!(h.rows.len(), 21);
     assert_eq!(h.rows[20].0, "others");
-    assert!(h.subtitle.ends_with("top 20 of 150 by peak; others: max"));
+    // The engine keeps series for 64 services of a wide model (fault
+    // targets first), so the chart ranks those.
+    assert!(
+        h.subtitle.ends_with("top 20 of 64 by peak; others: max"),
+        "{}",
+        h.subtitle
+    );
     assert!(
         h.rows.iter().any(|(n, _)| n == "s2-4"),
         "the slow service is drawn"
@@ -106,7 +112,7 @@ fn many_services_draw_the_top_and_the_others() {
     let q = lines(fig("queues"));
     assert_eq!(q.len(), 11);
     let (others, points) = &q[10];
-    assert_eq!(others, "others (140, sum)");
+    assert_eq!(others, "others (54, sum)");
     let drawn: Vec<&str> = q[..10].iter().map(|(n, _)| n.as_str()).collect();
     let ts = &r.timeseries;
     for w in [0, 5, 7] {
@@ -125,7 +131,11 @@ fn many_services_draw_the_top_and_the_others() {
         panic!("edges are panels")
     };
     assert_eq!(p.panels.len(), 11);
-    assert!(p.panels[10].0.starts_with("others: 110 edges"));
+    assert!(
+        p.panels[10].0.starts_with("others: 54 edges"),
+        "{}",
+        p.panels[10].0
+    );
 }
 
 #[test]
@@ -139,8 +149,10 @@ fn the_report_of_many_services_stays_small() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     // 10 + 10 entry charts, saturation, queues, edges, the CDF and the
-    // More series families, each as SVG and PNG; the data files; the page.
-    assert!(names.len() < 70, "{} files", names.len());
+    // More series families (with the engine's `all` aggregates of the
+    // services and edges beyond 64), each as SVG and PNG; the data files;
+    // the page.
+    assert!(names.len() < 100, "{} files", names.len());
     let page = fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(page.len() < 2_000_000, "{} bytes", page.len());
     assert!(page.contains("The 100 of 150 services with the highest utilisation"));
