@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::frame::{Cart, Swatch, TICK, anchored, plot_rect, text_width};
-use super::palette::{FAULT, FAULT_INK, MUTED};
+use super::palette::{FAULT_INK, MUTED, band_colors};
 use super::{Area, Res};
 
 /// A shaded span of time: a fault window or the warm-up.
@@ -22,18 +22,7 @@ pub struct Band {
     pub row: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BandKind {
-    Fault,
-    Warmup,
-}
-
-pub(super) fn band_colors(kind: BandKind) -> (RGBAColor, RGBAColor) {
-    match kind {
-        BandKind::Fault => (FAULT.c().mix(0.13), FAULT.c().mix(0.55)),
-        BandKind::Warmup => (RGBColor(0, 0, 0).mix(0.05), RGBColor(0, 0, 0).mix(0.2)),
-    }
-}
+pub use super::palette::BandKind;
 
 pub(super) fn band_legend(bands: &[Band]) -> Vec<(String, Swatch)> {
     let mut out = Vec::new();

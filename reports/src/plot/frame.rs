@@ -9,8 +9,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::Axis;
-use super::bands::{BandKind, band_colors};
-use super::palette::{Dash, GRID, INK, MUTED, Rgb};
+use super::palette::{BandKind, Dash, GRID, INK, MUTED, Rgb, band_colors};
 use super::{Area, Line, Res};
 
 pub(super) fn font(size: f64, color: Rgb) -> TextStyle<'static> {

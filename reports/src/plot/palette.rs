@@ -6,7 +6,7 @@
 //! for its tables). Must not draw: no plotters type leaves this module but
 //! through `Rgb::c`.
 
-use plotters::style::RGBColor;
+use plotters::style::{Color, RGBAColor, RGBColor};
 
 /// A colour, 8 bits per channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,5 +131,21 @@ mod tests {
         assert_eq!(viridis(0.0), Rgb(68, 1, 84));
         assert_eq!(viridis(1.0), Rgb(253, 231, 37));
         assert!(viridis(0.3).luma() < viridis(0.7).luma());
+    }
+}
+
+/// What a shaded span of a time chart stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BandKind {
+    Fault,
+    Warmup,
+}
+
+/// A span's fill and edge colours (here, not in `bands`, so the frame's
+/// legend swatches and the bands share them without importing each other).
+pub(super) fn band_colors(kind: BandKind) -> (RGBAColor, RGBAColor) {
+    match kind {
+        BandKind::Fault => (FAULT.c().mix(0.13), FAULT.c().mix(0.55)),
+        BandKind::Warmup => (RGBColor(0, 0, 0).mix(0.05), RGBColor(0, 0, 0).mix(0.2)),
     }
 }
