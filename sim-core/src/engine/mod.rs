@@ -271,8 +271,10 @@ impl<'m> World<'m> {
                 let j = &self.jobs[job];
                 j.generation == generation && j.blocked && j.step == step
             }
-            Ev::SourceArrival { .. } | Ev::FaultStart { .. } | Ev::FaultEnd { .. } => true,
-            Ev::WarmupEnd => true,
+            Ev::SourceArrival { .. }
+            | Ev::FaultStart { .. }
+            | Ev::FaultEnd { .. }
+            | Ev::WarmupEnd => true,
         }
     }
 

@@ -34,6 +34,19 @@ fn positive_duration(key: &str, text: &str) -> R<Nanos> {
     Ok(d)
 }
 
+/// `p` if it is a probability (NaN and infinities are not), else an error
+/// at `key`.
+fn probability(key: String, p: f64) -> R<f64> {
+    if (0.0..=1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(KeyError::new(
+            key,
+            format!("must be a probability in [0, 1], got {p}"),
+        ))
+    }
+}
+
 fn opt_duration(key: &str, text: &Option<String>, default: Nanos) -> R<Nanos> {
     text.as_deref().map_or(Ok(default), |t| duration(key, t))
 }
@@ -109,12 +122,7 @@ pub fn dist(key: &str, d: &DistFile) -> R<Dist> {
                 let p = part.p.ok_or_else(|| {
                     KeyError::new(&k, "each part of a mixture needs its probability `p`")
                 })?;
-                if !(p.is_finite() && (0.0..=1.0).contains(&p)) {
-                    return Err(KeyError::new(
-                        format!("{k}.p"),
-                        format!("must be a probability in [0, 1], got {p}"),
-                    ));
-                }
+                let p = probability(format!("{k}.p"), p)?;
                 let inner = super::dto::DistTable {
                     p: None,
                     ..part.clone()
@@ -552,12 +560,7 @@ impl Builder<'_> {
         let mut total = 0.0;
         for (a, arm) in arms.iter().enumerate() {
             let akey = format!("{bkey}.{a}");
-            if !(arm.p.is_finite() && (0.0..=1.0).contains(&arm.p)) {
-                return Err(KeyError::new(
-                    format!("{akey}.p"),
-                    format!("must be a probability in [0, 1], got {}", arm.p),
-                ));
-            }
+            probability(format!("{akey}.p"), arm.p)?;
             if arm.steps.is_empty() {
                 return Err(KeyError::new(
                     format!("{akey}.steps"),
@@ -613,12 +616,7 @@ impl Builder<'_> {
         base: u32,
         out: &mut Vec<Step>,
     ) -> R<()> {
-        if !(p.is_finite() && (0.0..=1.0).contains(&p)) {
-            return Err(KeyError::new(
-                format!("{key}.p"),
-                format!("must be a probability in [0, 1], got {p}"),
-            ));
-        }
+        let p = probability(format!("{key}.p"), p)?;
         let id = self.m.branches.len() as u32;
         out.push(Step::Branch(id));
         let at_call = base + out.len() as u32;
@@ -859,13 +857,7 @@ impl Builder<'_> {
 
     /// A `publish` step's target: a topic or a queue.
     fn publish(&mut self, key: &str, target: &str, poison: Option<f64>) -> R<Publish> {
-        let poison = poison.unwrap_or(0.0);
-        if !(0.0..=1.0).contains(&poison) {
-            return Err(KeyError::new(
-                format!("{key}.poison"),
-                format!("must be a probability in 0..1, got {poison}"),
-            ));
-        }
+        let poison = probability(format!("{key}.poison"), poison.unwrap_or(0.0))?;
         let (broker, queues, when_full) = if let Some(t) =
             self.m.topics.iter().find(|t| t.name == target)
         {
@@ -1080,13 +1072,7 @@ impl Builder<'_> {
             let d = dist(&format!("{key}.latency"), d)?;
             FaultKind::Latency(self.add_dist(d))
         } else if let Some(p) = f.errors {
-            if !(0.0..=1.0).contains(&p) {
-                return Err(KeyError::new(
-                    format!("{key}.errors"),
-                    format!("must be a probability in 0..1, got {p}"),
-                ));
-            }
-            FaultKind::Errors(p)
+            FaultKind::Errors(probability(format!("{key}.errors"), p)?)
         } else if f.crash.is_some() {
             flag("crash", f.crash)?;
             FaultKind::Crash
