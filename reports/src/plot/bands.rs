@@ -7,7 +7,8 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::frame::{Cart, Swatch, TICK, anchored, plot_rect, text_width};
+use super::axis::Axis;
+use super::frame::{Cart, Swatch, TICK, anchored, build, mesh, planned_x, plot_rect, text_width};
 use super::palette::{FAULT_INK, MUTED, band_colors};
 use super::{Area, Res};
 
@@ -36,6 +37,36 @@ pub(super) fn band_legend(bands: &[Band]) -> Vec<(String, Swatch)> {
         ));
     }
     out
+}
+
+/// The plot of a single-panel time chart (line or stacked) in `area`,
+/// with room above it for the band labels: where the labels go, the chart
+/// built with that room, and its mesh drawn.
+pub(super) type Banded<'a, DB> = (Cart<'a, DB>, Vec<Option<(usize, i32)>>);
+
+pub(super) fn banded_chart<'a, DB: DrawingBackend>(
+    root: &Area<DB>,
+    area: &'a Area<DB>,
+    (xa, ya): (&Axis, &Axis),
+    bands: &[Band],
+    (x_label, y_label): (&str, &str),
+) -> Result<Banded<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let layout = label_layout(
+        root,
+        bands,
+        (xa.lo, xa.hi),
+        planned_x(area.dim_in_pixel().0, 28),
+    );
+    let mut chart = build(
+        area,
+        xa.clone(),
+        ya.clone(),
+        28,
+        8 + LABEL_ROW * label_rows(&layout),
+        56,
+    )?;
+    mesh(&mut chart, x_label, y_label, true)?;
+    Ok((chart, layout))
 }
 
 /// Where each band's label goes above a plot spanning pixels `l..r` for

@@ -8,10 +8,8 @@
 use plotters::prelude::*;
 
 use super::axis::{Axis, Fmt, Scale, x_axis_for};
-use super::bands::{
-    Band, LABEL_ROW, band_legend, label_bands, label_layout, label_rows, shade_bands,
-};
-use super::frame::{Swatch, build, draw_line, frame, mesh, planned_x, plot_rect};
+use super::bands::{Band, band_legend, banded_chart, label_bands, shade_bands};
+use super::frame::{Swatch, draw_line, frame, plot_rect};
 use super::palette::{Dash, Rgb, line_styles};
 use super::{Area, Res};
 
@@ -107,21 +105,8 @@ pub(super) fn draw<DB: DrawingBackend>(root: &Area<DB>, c: &LineChart) -> Res<DB
         Some((lo, hi)) => Axis::linear(lo, hi, 8, c.y_fmt),
         None => Axis::fit(ys, c.y_scale, true, c.y_fmt, 7),
     };
-    let layout = label_layout(
-        root,
-        &c.bands,
-        (xa.lo, xa.hi),
-        planned_x(area.dim_in_pixel().0, 28),
-    );
-    let mut chart = build(
-        &area,
-        xa.clone(),
-        ya.clone(),
-        28,
-        8 + LABEL_ROW * label_rows(&layout),
-        56,
-    )?;
-    mesh(&mut chart, &c.x_label, &c.y_label, true)?;
+    let (chart, layout) =
+        banded_chart(root, &area, (&xa, &ya), &c.bands, (&c.x_label, &c.y_label))?;
     shade_bands(root, &chart, &c.bands)?;
     label_bands(root, plot_rect(&chart).1, &c.bands, &layout)?;
     for (line, style) in c.lines.iter().zip(&styles) {

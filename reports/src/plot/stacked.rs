@@ -8,10 +8,8 @@
 use plotters::prelude::*;
 
 use super::axis::{Axis, Fmt, Scale, x_axis_for};
-use super::bands::{
-    Band, LABEL_ROW, band_edges, band_legend, label_bands, label_layout, label_rows, shade_bands,
-};
-use super::frame::{Swatch, bucket_means, build, draw_line, frame, mesh, planned_x, plot_rect};
+use super::bands::{Band, band_edges, band_legend, banded_chart, label_bands, shade_bands};
+use super::frame::{Swatch, bucket_means, draw_line, frame, plot_rect};
 use super::palette::{Rgb, line_styles};
 use super::{Area, Line, Res};
 
@@ -72,21 +70,8 @@ pub(super) fn draw<DB: DrawingBackend>(root: &Area<DB>, c: &StackedChart) -> Res
         .filter(|v| v.is_finite())
         .fold(0.0, f64::max);
     let ya = Axis::linear_fit(0.0, ymax, 7, Fmt::Number);
-    let layout = label_layout(
-        root,
-        &c.bands,
-        (xa.lo, xa.hi),
-        planned_x(area.dim_in_pixel().0, 28),
-    );
-    let mut chart = build(
-        &area,
-        xa.clone(),
-        ya.clone(),
-        28,
-        8 + LABEL_ROW * label_rows(&layout),
-        56,
-    )?;
-    mesh(&mut chart, &c.x_label, &c.y_label, true)?;
+    let (chart, layout) =
+        banded_chart(root, &area, (&xa, &ya), &c.bands, (&c.x_label, &c.y_label))?;
     let (l, _, r, _) = plot_rect(&chart);
     let refs: Vec<&[f64]> = tops.iter().map(|v| v.as_slice()).collect();
     let (xs, tops) = bucket_means(&c.x, &refs, (r - l).max(1) as usize);
