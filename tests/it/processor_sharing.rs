@@ -9,25 +9,15 @@
 //! ρ = 0.7 (71 s after a 1 s warm-up, relaxation time ~37 ms).
 
 use crate::queueing as q;
-use crate::theory::{agrees, per_seed, replicate};
+use crate::theory::{agrees, per_seed, replicate, single_queue};
 
 /// One processor-sharing service with enough threads that nobody queues
-/// for a thread: every request shares the cores at once.
+/// for a thread: every request shares the cores at once. (The service's
+/// table is the last of `single_queue`'s, so `cores` lands in it.)
 fn ps(rate: f64, cores: u32, work: &str) -> String {
     format!(
-        r#"
-name = "ps"
-duration = "72s"
-warmup = "1s"
-[workload.src]
-target = "s"
-rate = {rate}
-[services.s]
-threads = 100000
-queue = 0
-cores = {cores}
-steps = [{{ work = {work} }}]
-"#
+        "{}cores = {cores}\n",
+        single_queue(rate, 100_000, "0", work, 1, 72)
     )
 }
 

@@ -108,7 +108,7 @@ fn utilisation(runs: &[Summary], name: &str) -> Vec<f64> {
 }
 
 /// One service `s` fed by one Poisson (or deterministic) source `src`.
-fn single_queue(
+pub(crate) fn single_queue(
     rate: f64,
     threads: u32,
     queue: &str,
