@@ -8,6 +8,12 @@
 //! HDR buckets (`HISTOGRAM_DIGITS` significant digits, any u64: saturated
 //! runs produce huge values), stored compactly (`histogram.rs`), never to a
 //! list of samples.
+//!
+//! Past 900 lines: the per-service, per-edge, per-entry and per-queue
+//! counters, their window snapshots and the `Summary` they become are one
+//! bookkeeping (every figure is counted, snapshot and summed the same
+//! way); histograms, series selection and queues already have their own
+//! files (`metrics/`), and the summary assembly is the next to move out.
 
 mod histogram;
 mod queues;
