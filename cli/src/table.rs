@@ -6,6 +6,8 @@ use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use reports::numbers::sig3;
 use sim_core::output::{QueueSummary, Summary};
 
+mod runtime;
+
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED);
@@ -84,7 +86,10 @@ pub fn render(s: &Summary) -> String {
     for (name, v) in &s.services {
         t.add_row(vec![
             name.clone(),
-            format!("{}×{}", v.replicas, v.threads),
+            match &v.event_loop {
+                Some(l) => format!("{}×{} loops", v.replicas, l.loops),
+                None => format!("{}×{}", v.replicas, v.threads),
+            },
             format!("{:.1}", v.utilization * 100.0),
             format!("{:.1}", v.busy_threads_mean),
             format!("{:.1}", v.queue_len_mean),
@@ -122,6 +127,7 @@ pub fn render(s: &Summary) -> String {
         right(&mut t, 1);
         out.push_str(&format!("{t}\n"));
     }
+    out.push_str(&runtime::render(s));
     if !s.queues.is_empty() {
         out.push_str(&queues(s));
     }

@@ -17,12 +17,14 @@
 
 mod histogram;
 mod queues;
+mod runtime;
 mod series;
 
 use histogram::Histogram;
 
 use queues::QueueWindow;
 pub use queues::{QUEUE_METRICS, QueueStats};
+pub use runtime::RuntimeStats;
 pub use series::{NAMES_PER_SCOPE, RECOVERY_METRICS};
 use series::{Scope, SeriesWriter};
 
@@ -383,6 +385,9 @@ impl OutcomeCounts {
 #[derive(Clone, Copy, Debug, Default)]
 struct ServiceWindow {
     busy: f64,
+    /// An event loop's utilisation is its loops' (`busy` counts its
+    /// connections).
+    loop_util: Option<f64>,
     capacity: u64,
     queue: f64,
     queue_max: u64,
@@ -403,7 +408,7 @@ impl ServiceWindow {
         let d = &self.d;
         [
             self.busy,
-            self.busy / self.capacity as f64,
+            self.loop_util.unwrap_or(self.busy / self.capacity as f64),
             self.queue,
             self.queue_max as f64,
             d.arrivals as f64 * per_s,
@@ -513,6 +518,8 @@ pub struct Recorder {
     pub services: Vec<ServiceStats>,
     pub edges: Vec<EdgeStats>,
     pub queues: Vec<QueueStats>,
+    /// Per service with an event loop or memory: their figures.
+    pub runtime: Vec<Option<Box<RuntimeStats>>>,
     /// Per source: its own requests' attempts and retries.
     pub clients: Vec<EdgeStats>,
     clients_at_warmup: Vec<EdgeStats>,
@@ -531,6 +538,7 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn new(m: &Model, seed: u64) -> Recorder {
+        let mut runtime = runtime::for_model(m);
         Recorder {
             warmup: m.warmup,
             window: m.window,
@@ -579,10 +587,19 @@ impl Recorder {
                 .iter()
                 .map(|s| u64::from(s.threads) * u64::from(s.replicas))
                 .collect(),
-            series: SeriesWriter::new(
-                m,
-                [ENTRY_METRICS, SERVICE_METRICS, EDGE_METRICS, QUEUE_METRICS],
-            ),
+            series: {
+                let mut series = SeriesWriter::new(
+                    m,
+                    [ENTRY_METRICS, SERVICE_METRICS, EDGE_METRICS, QUEUE_METRICS],
+                );
+                for (i, r) in runtime.iter_mut().enumerate() {
+                    if let Some(r) = r {
+                        r.add_series(&mut series, &m.services[i].name);
+                    }
+                }
+                series
+            },
+            runtime,
             faults: m
                 .faults
                 .iter()
@@ -644,8 +661,13 @@ impl Recorder {
         for (i, s) in self.services.iter_mut().enumerate() {
             let (busy, _) = s.busy.close_window(end, len);
             let (queue, queue_max) = s.queued.close_window(end, len);
+            let loop_util = match &mut self.runtime[i] {
+                Some(r) => r.close_window(series, end, len, busy),
+                None => None,
+            };
             let w = ServiceWindow {
                 busy,
+                loop_util,
                 capacity: self.capacity[i],
                 queue,
                 queue_max,
@@ -708,6 +730,9 @@ impl Recorder {
     }
 
     pub fn start_measuring(&mut self, now: Nanos) {
+        for r in self.runtime.iter_mut().flatten() {
+            r.start_measuring(now);
+        }
         for s in &mut self.services {
             s.at_warmup = s.c;
             s.busy.restart(now);
@@ -828,6 +853,10 @@ impl Recorder {
             let c = s.c.minus(&s.at_warmup);
             let busy_mean = s.busy.area as f64 / service_span as f64;
             let queue_mean = s.queued.area as f64 / service_span as f64;
+            let (event_loop, memory) = match &mut self.runtime[i] {
+                Some(r) => r.summary(svc, end, service_span, (busy_mean, s.busy.max)),
+                None => (None, None),
+            };
             services.insert(
                 svc.name.clone(),
                 ServiceSummary {
@@ -844,7 +873,9 @@ impl Recorder {
                     shed: c.shed,
                     deadline_dropped: c.deadline_dropped,
                     blackholed: c.blackholed,
-                    utilization: busy_mean / self.capacity[i] as f64,
+                    utilization: event_loop
+                        .as_ref()
+                        .map_or(busy_mean / self.capacity[i] as f64, |l| l.loop_utilization),
                     busy_threads_mean: busy_mean,
                     queue_len_mean: queue_mean,
                     queue_len_max: s.queued.max,
@@ -859,6 +890,8 @@ impl Recorder {
                     } else {
                         c.orphaned_work_ns as f64 / c.busy_work_ns as f64
                     },
+                    event_loop,
+                    memory,
                 },
             );
         }

@@ -78,6 +78,90 @@ pub struct Service {
     pub balancer: Balancer,
     /// CPU cores per replica (processor sharing), or none.
     pub cores: Option<u32>,
+    /// Thread per request, or an event loop. For an event loop, `threads`
+    /// is the connection limit (`max_connections`, `UNBOUNDED` if none):
+    /// a request holds a connection from acceptance to answer, as a
+    /// thread-pool request holds its thread.
+    pub server: Server,
+    /// The memory each replica holds, its OOM limit and its GC; none when
+    /// the scenario does not model memory.
+    pub memory: Option<Memory>,
+    /// How a replica killed for memory comes back.
+    pub lifecycle: Lifecycle,
+}
+
+/// How a replica runs its requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Server {
+    /// A thread per request, held through every downstream wait.
+    ThreadPool,
+    /// `loops` event-loop threads: work needs a loop, a call releases it;
+    /// ready continuations wait in one FIFO run queue.
+    EventLoop { loops: u32 },
+}
+
+/// A replica's memory, in bytes: `base + per_request × (requests in the
+/// replica) + per_queued × (requests in its accept queue)`. Above `limit`
+/// the replica is OOM-killed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Memory {
+    pub limit: u64,
+    pub base: u64,
+    pub per_request: u64,
+    pub per_queued: u64,
+    pub gc: Option<Gc>,
+}
+
+/// Stop-the-world collection driven by the live heap: a pause whenever
+/// allocation since the last collection reaches `limit - live`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Gc {
+    /// Bytes allocated by each request when it starts.
+    pub allocation: u64,
+    /// The pause's fixed part.
+    pub young_pause: Nanos,
+    /// The pause's part per MiB of live memory, in ns.
+    pub per_live_mib: f64,
+}
+
+/// Restart after an OOM kill (Kubernetes' CrashLoopBackOff), then a cold
+/// start and a readiness delay.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Lifecycle {
+    /// The first restart delay; it doubles on each crash up to
+    /// `max_delay`, and is back to `delay` after `reset_after` up.
+    pub delay: Nanos,
+    pub max_delay: Nanos,
+    pub reset_after: Nanos,
+    /// Work × a factor falling linearly from `cold_slowdown` to 1 over
+    /// `cold_for` after a restart.
+    pub cold_for: Nanos,
+    pub cold_slowdown: f64,
+    /// A restarted replica takes traffic only this long after it starts.
+    pub ready_after: Nanos,
+}
+
+impl Default for Lifecycle {
+    fn default() -> Lifecycle {
+        Lifecycle {
+            delay: 10_000_000_000,
+            max_delay: 300_000_000_000,
+            reset_after: 600_000_000_000,
+            cold_for: 0,
+            cold_slowdown: 1.0,
+            ready_after: 0,
+        }
+    }
+}
+
+impl Service {
+    /// The event-loop threads, if the service is an event loop.
+    pub fn loops(&self) -> Option<u32> {
+        match self.server {
+            Server::EventLoop { loops } => Some(loops),
+            Server::ThreadPool => None,
+        }
+    }
 }
 
 /// How a request picks one of a service's replicas.
@@ -103,6 +187,9 @@ pub struct Operation {
 #[derive(Clone, Copy, Debug)]
 pub enum Step {
     Work(DistId),
+    /// Work that holds an event loop without using the CPU (a synchronous
+    /// driver call inside an async server).
+    Blocking(DistId),
     /// `calls[call]`.
     Call(u32),
     /// `calls[first .. first + count]`, all at once.
@@ -491,6 +578,8 @@ pub enum SloUnit {
     Count,
     /// Seconds of recovery.
     Seconds,
+    /// A size, written with a unit ("900MiB"), compared in MiB.
+    Mebibytes,
 }
 
 /// A metric an assertion can name. `P999` and `P99Dot9` are the same
@@ -513,6 +602,13 @@ pub enum SloMetric {
     WastedWork,
     QueueLen,
     QueueLenMax,
+    OomKills,
+    Restarts,
+    MemoryMax,
+    MemoryP99,
+    GcPauseShare,
+    LoopUtilization,
+    ConnectionsMax,
     LagP50,
     LagP99,
     LagMax,
@@ -545,6 +641,13 @@ impl SloMetric {
         SloMetric::WastedWork,
         SloMetric::QueueLen,
         SloMetric::QueueLenMax,
+        SloMetric::OomKills,
+        SloMetric::Restarts,
+        SloMetric::MemoryMax,
+        SloMetric::MemoryP99,
+        SloMetric::GcPauseShare,
+        SloMetric::LoopUtilization,
+        SloMetric::ConnectionsMax,
     ];
     pub const QUEUE: &[SloMetric] = &[
         SloMetric::LagP50,
@@ -578,6 +681,13 @@ impl SloMetric {
             SloMetric::WastedWork => "wasted_work",
             SloMetric::QueueLen => "queue_len",
             SloMetric::QueueLenMax => "queue_len_max",
+            SloMetric::OomKills => "oom_kills",
+            SloMetric::Restarts => "restarts",
+            SloMetric::MemoryMax => "memory_max",
+            SloMetric::MemoryP99 => "memory_p99",
+            SloMetric::GcPauseShare => "gc_pause_share",
+            SloMetric::LoopUtilization => "loop_utilization",
+            SloMetric::ConnectionsMax => "connections_max",
             SloMetric::LagP50 => "lag_p50",
             SloMetric::LagP99 => "lag_p99",
             SloMetric::LagMax => "lag_max",
@@ -606,11 +716,15 @@ impl SloMetric {
         match self {
             P50 | P90 | P99 | P999 | P99Dot9 | Max | Mean => SloUnit::Millis,
             LagP50 | LagP99 | LagMax | OldestAgeMax => SloUnit::Millis,
-            ErrorRate | Availability | Utilization | WastedWork => SloUnit::Ratio,
+            ErrorRate | Availability | Utilization | WastedWork | GcPauseShare
+            | LoopUtilization => SloUnit::Ratio,
+            MemoryMax | MemoryP99 => SloUnit::Mebibytes,
             Goodput | Throughput => SloUnit::PerSecond,
             Recovered => SloUnit::Seconds,
-            QueueLen | QueueLenMax | DepthMax | DeadLettered | Duplicates
-            | DuplicateSideEffects | PublishFailed | QueuedAtEnd => SloUnit::Count,
+            QueueLen | QueueLenMax | OomKills | Restarts | ConnectionsMax | DepthMax
+            | DeadLettered | Duplicates | DuplicateSideEffects | PublishFailed | QueuedAtEnd => {
+                SloUnit::Count
+            }
         }
     }
 }

@@ -156,6 +156,56 @@ pub struct ServiceSummary {
     pub orphaned_requests: u64,
     /// orphaned thread time ÷ all busy thread time.
     pub wasted_work_ratio: f64,
+    /// An event-loop service's loops, run queue and connections (absent
+    /// for a thread pool). Its `threads` is then its connection limit
+    /// (4294967295 when unbounded) and `utilization` its loops'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_loop: Option<EventLoopSummary>,
+    /// Memory, OOM kills, restarts and GC (absent without `memory`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemorySummary>,
+}
+
+/// An event-loop service over the measured period.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct EventLoopSummary {
+    /// Event-loop threads per replica.
+    pub loops: u32,
+    /// Time-weighted busy loops ÷ (loops × replicas).
+    pub loop_utilization: f64,
+    /// Ready continuations waiting for a loop (all replicas).
+    pub run_queue_mean: f64,
+    pub run_queue_max: u64,
+    /// From ready to running on a loop, ms.
+    pub run_queue_wait_ms: Latency,
+    /// Open requests (accepted, not yet answered), all replicas.
+    pub connections_mean: f64,
+    pub connections_max: u64,
+    /// Per replica; null when unbounded.
+    pub max_connections: Option<u32>,
+    /// Loop-seconds spent in `blocking` work.
+    pub blocking_s: f64,
+}
+
+/// A service's memory over the measured period (per replica, MiB).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct MemorySummary {
+    pub limit_mib: f64,
+    /// Time-weighted mean over replicas that are up.
+    pub mean_mib: f64,
+    /// Time-weighted 99th percentile of a replica's gauge.
+    pub p99_mib: f64,
+    pub max_mib: f64,
+    pub oom_kills: u64,
+    pub restarts: u64,
+    /// Replica-seconds down after an OOM kill.
+    pub down_s: f64,
+    /// Replica-seconds cold after a restart.
+    pub cold_s: f64,
+    pub gc_pauses: u64,
+    pub gc_pause_s: f64,
+    /// GC pause time ÷ (replicas × measured time).
+    pub gc_pause_share: f64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

@@ -97,6 +97,7 @@ fn evaluate(a: &Slo, s: &Summary, r: &mut SloResult) {
                 SloUnit::Ratio => format!("{v:.4}"),
                 SloUnit::PerSecond => format!("{v:.1}/s"),
                 SloUnit::Count | SloUnit::Seconds => format!("{v:.1}"),
+                SloUnit::Mebibytes => format!("{v:.1} MiB"),
             };
         }
         Err(m) => {
@@ -137,11 +138,36 @@ fn service_metric(a: &Slo, s: &Summary) -> Result<f64, String> {
         return Err(format!("the run has no service `{}`", a.name));
     };
     use SloMetric::*;
+    let memory = || {
+        v.memory.as_ref().ok_or_else(|| {
+            format!(
+                "service `{}` declares no `memory`: `{}` needs it",
+                a.name,
+                a.metric.name()
+            )
+        })
+    };
+    let event_loop = || {
+        v.event_loop.as_ref().ok_or_else(|| {
+            format!(
+                "service `{}` is not an event loop: `{}` needs model = \"event_loop\"",
+                a.name,
+                a.metric.name()
+            )
+        })
+    };
     Ok(match a.metric {
         Utilization => v.utilization,
         WastedWork => v.wasted_work_ratio,
         QueueLen => v.queue_len_mean,
         QueueLenMax => v.queue_len_max as f64,
+        OomKills => memory()?.oom_kills as f64,
+        Restarts => memory()?.restarts as f64,
+        MemoryMax => memory()?.max_mib,
+        MemoryP99 => memory()?.p99_mib,
+        GcPauseShare => memory()?.gc_pause_share,
+        LoopUtilization => event_loop()?.loop_utilization,
+        ConnectionsMax => event_loop()?.connections_max as f64,
         other => unreachable!("`{}` is not a service metric", other.name()),
     })
 }

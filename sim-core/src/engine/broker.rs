@@ -400,6 +400,7 @@ impl World<'_> {
             && rep.busy + rep.lost < self.m.services[s].threads
             && rep.crashed == 0
             && rep.hung == 0
+            && !rep.life.down
     }
 
     /// A thread of replica `r` of service `s` went idle: its consumers
@@ -476,6 +477,12 @@ impl World<'_> {
         svc.arrivals += 1;
         svc.add_busy(now, 1);
         svc.record_wait(now, 0);
+        if self.memory_changed(s as usize, r as usize) {
+            return; // killed, with this consumer (the message comes back)
+        }
+        if self.m.services[s as usize].memory.is_some() {
+            self.allocate(s as usize, r as usize);
+        }
         self.schedule_after(
             queue.visibility,
             Ev::Visibility {

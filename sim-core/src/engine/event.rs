@@ -87,6 +87,22 @@ pub(super) enum Ev {
         replica: u32,
         generation: u32,
     },
+    /// An event loop of a replica freed with continuations waiting: the
+    /// run queue's head takes it.
+    LoopFree {
+        service: ServiceId,
+        replica: u32,
+    },
+    /// A stop-the-world GC pause of a replica ends.
+    GcEnd {
+        service: ServiceId,
+        replica: u32,
+    },
+    /// A replica killed for memory starts again.
+    Restart {
+        service: ServiceId,
+        replica: u32,
+    },
     FaultStart {
         fault: u32,
     },

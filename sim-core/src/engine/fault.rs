@@ -114,7 +114,7 @@ impl World<'_> {
 
     /// A crash loses the work in progress: queued and running jobs of the
     /// replicas hit are cut off and their callers told at once (a hop away).
-    fn crash(&mut self, s: usize, only: Option<u32>) {
+    pub(super) fn crash(&mut self, s: usize, only: Option<u32>) {
         for i in 0..self.jobs.len() as u32 {
             let j = JobId(i);
             let job = self.jobs[j];
@@ -146,6 +146,9 @@ impl World<'_> {
         for r in 0..self.replicas[s].len() {
             if self.replicas[s][r].cpu.is_some() {
                 self.reschedule_cpu(s, r);
+            }
+            if only.is_none_or(|x| x as usize == r) && self.m.services[s].loops().is_some() {
+                self.reset_loops(s, r);
             }
         }
     }

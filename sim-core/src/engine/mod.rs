@@ -42,9 +42,11 @@ mod broker;
 mod call;
 mod cpu;
 mod event;
+mod event_loop;
 mod fault;
 mod ids;
 mod layers;
+mod memory;
 mod network;
 mod observe;
 mod records;
@@ -272,6 +274,9 @@ impl<'m> World<'m> {
                 j.generation == generation && j.blocked && j.step == step
             }
             Ev::SourceArrival { .. }
+            | Ev::LoopFree { .. }
+            | Ev::GcEnd { .. }
+            | Ev::Restart { .. }
             | Ev::FaultStart { .. }
             | Ev::FaultEnd { .. }
             | Ev::WarmupEnd => true,
@@ -337,7 +342,12 @@ impl<'m> World<'m> {
             Ev::CpuDone {
                 service, replica, ..
             } => self.on_cpu_done(service as usize, replica as usize),
-            Ev::Delivered { job, .. } => self.run_steps(job),
+            Ev::Delivered { job, .. } => self.proceed(job),
+            Ev::LoopFree { service, replica } => {
+                self.on_loop_free(service as usize, replica as usize)
+            }
+            Ev::GcEnd { service, .. } => self.on_gc_end(service as usize),
+            Ev::Restart { service, replica } => self.on_restart(service as usize, replica as usize),
             Ev::Visibility { msg, .. } => self.on_visibility(msg),
             Ev::Redeliver { msg, .. } => self.on_redeliver(msg),
             Ev::PublishTimeout { job, .. } => self.on_publish_timeout(job),

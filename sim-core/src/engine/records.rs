@@ -64,6 +64,13 @@ pub(super) struct Job {
     pub abandoned_at: Nanos,
     /// Waiting at a `publish` step for queue space or for the broker.
     pub blocked: bool,
+    /// Holds one of its event-loop replica's loops.
+    pub on_loop: bool,
+    /// When it entered the event loop's run queue.
+    pub t_ready: Nanos,
+    /// The replica's stop-the-world time when its work step (re)started:
+    /// the work ends once it has run that long outside GC pauses.
+    pub stw_mark: Nanos,
 }
 
 impl Slot for Job {
@@ -186,6 +193,9 @@ impl World<'_> {
             deadline,
             abandoned_at: NEVER,
             blocked: false,
+            on_loop: false,
+            t_ready: 0,
+            stw_mark: 0,
         })
     }
 

@@ -12,6 +12,7 @@ use super::World;
 use super::cpu::Cpu;
 use super::event::Ev;
 use super::ids::JobId;
+use super::memory::Life;
 use super::records::{Caller, Job, JobState, Parent};
 use crate::model::{Balancer, Service, Step, UNBOUNDED};
 use crate::outcome::Outcome;
@@ -32,6 +33,13 @@ pub(super) struct Replica {
     pub slowdown: f64,
     rate: Option<RateLimiter>,
     pub limiter: Option<ConcurrencyLimiter>,
+    /// Event loop: loops running a continuation (or handed to the run
+    /// queue's head), the ready continuations, and the handovers pending.
+    pub loops_busy: u32,
+    pub run_queue: VecDeque<(JobId, u32)>,
+    pub handoffs: u32,
+    /// Memory, OOM kills, restarts and GC.
+    pub life: Life,
 }
 
 /// The replicas of `s`, idle.
@@ -52,6 +60,10 @@ pub(super) fn replicas(s: &Service) -> Vec<Replica> {
             slowdown: 1.0,
             rate: s.admission.rate_limit.map(RateLimiter::new),
             limiter: s.admission.concurrency_limit.map(ConcurrencyLimiter::new),
+            loops_busy: 0,
+            run_queue: VecDeque::new(),
+            handoffs: 0,
+            life: Life::default(),
         })
         .collect()
 }
@@ -70,7 +82,8 @@ impl World<'_> {
         let capacity = u64::from(self.m.services[s].queue);
         let rep = &mut self.replicas[s][r as usize];
         self.rec.services[s].arrivals += 1;
-        if rep.crashed > 0 {
+        // Down, or restarted and not ready yet: connection refused.
+        if rep.crashed > 0 || rep.life.down || rep.life.ready_at > now {
             self.rec.services[s].refused += 1;
             self.refuse(j, Outcome::Refused);
             return;
@@ -97,20 +110,41 @@ impl World<'_> {
         }
         if rep.busy + rep.lost < threads {
             rep.busy += 1;
+            job.state = JobState::Running;
             self.rec.services[s].add_busy(now, 1);
+            if self.memory_changed(s, r as usize) {
+                return; // killed, with this request
+            }
             self.start_job(j);
         } else if (rep.queue.len() as u64) < capacity {
             rep.queue.push_back(j);
             job.state = JobState::Queued;
             self.rec.services[s].add_queued(now, 1);
+            self.memory_changed(s, r as usize);
         } else {
             self.rec.services[s].rejected += 1;
             self.refuse(j, Outcome::Rejected);
         }
     }
 
+    /// The balancer's pick; a replica that is down or not ready yet is
+    /// skipped for the next ready one (Kubernetes takes it out of the
+    /// endpoints), if any.
     #[inline]
     fn pick_replica(&mut self, s: usize) -> u32 {
+        let r = self.balance(s);
+        if self.m.services[s].memory.is_none() || self.is_ready(s, r as usize) {
+            return r;
+        }
+        let n = self.m.services[s].replicas;
+        (1..n)
+            .map(|k| (r + k) % n)
+            .find(|&x| self.is_ready(s, x as usize))
+            .unwrap_or(r)
+    }
+
+    #[inline]
+    fn balance(&mut self, s: usize) -> u32 {
         let n = self.m.services[s].replicas;
         if n == 1 {
             return 0;
@@ -184,6 +218,7 @@ impl World<'_> {
         let job = &mut self.jobs[j];
         job.state = JobState::Running;
         job.t_start = now;
+        let job = *job;
         let s = job.service as usize;
         let wait = now - job.t_arrive;
         let (arrived, deadline) = (job.t_arrive, job.deadline);
@@ -193,20 +228,42 @@ impl World<'_> {
             self.complete_job(j, Outcome::Timeout);
             return;
         }
-        self.run_steps(j);
+        if self.m.services[s].memory.is_some() {
+            self.allocate(s, job.replica as usize);
+        }
+        self.proceed(j);
     }
 
     /// A work step ended; in a stopped world (a pause) it ends when the
     /// pause does.
     pub(super) fn on_work_done(&mut self, j: JobId, generation: u32) {
         let job = self.jobs[j];
-        let until = self.replicas[job.service as usize][job.replica as usize].paused_until;
+        let (s, r) = (job.service as usize, job.replica as usize);
+        let until = self.replicas[s][r].paused_until;
         if until > self.now {
             self.schedule(until, Ev::WorkDone { job: j, generation });
-        } else {
-            self.jobs[j].step += 1;
-            self.run_steps(j);
+            return;
         }
+        // A work step (not a publish's ack, which is the broker's time)
+        // makes no progress during GC pauses.
+        if self.stw_applies(s)
+            && matches!(
+                self.m.steps[job.step as usize],
+                Step::Work(_) | Step::Blocking(_)
+            )
+            && let Some(t) = self.stw_owed(j, s, r)
+        {
+            self.schedule(t, Ev::WorkDone { job: j, generation });
+            return;
+        }
+        self.jobs[j].step += 1;
+        self.proceed(j);
+    }
+
+    /// Whether GC pauses stop this service's work.
+    #[inline]
+    fn stw_applies(&self, s: usize) -> bool {
+        self.m.services[s].memory.is_some_and(|m| m.gc.is_some())
     }
 
     /// Runs the job from its current step until it must wait. Branch
@@ -243,13 +300,25 @@ impl World<'_> {
                     self.jobs[j].step = to;
                     continue;
                 }
-                Step::Work(d) => {
+                Step::Work(d) | Step::Blocking(d) => {
                     let s = job.service as usize;
                     let mut t = self.m.dists[d as usize].sample(&mut self.work_rng[s]);
                     let r = job.replica as usize;
-                    let f = self.replicas[s][r].slowdown;
+                    let mut f = self.replicas[s][r].slowdown;
+                    if self.m.services[s].memory.is_some() {
+                        f *= self.cold_factor(s, r);
+                        if self.stw_applies(s) {
+                            self.mark_work_start(j, s, r);
+                        }
+                    }
                     if f != 1.0 {
                         t = (t as f64 * f).round() as Nanos;
+                    }
+                    if matches!(self.m.steps[job.step as usize], Step::Blocking(_)) {
+                        self.rec.runtime[s]
+                            .as_mut()
+                            .expect("event loops are measured")
+                            .add_blocking(t);
                     }
                     if self.replicas[s][r].cpu.is_some() {
                         self.start_cpu_work(s, r, j, t);
@@ -261,8 +330,12 @@ impl World<'_> {
                 Step::Call(c) => {
                     self.jobs[j].pending = 1;
                     self.call_from_job(j, c);
+                    self.yield_loop(j, job);
                 }
-                Step::Publish(p) => self.publish_step(j, p),
+                Step::Publish(p) => {
+                    self.publish_step(j, p);
+                    self.yield_loop(j, job);
+                }
                 Step::Parallel { first, count } => {
                     self.jobs[j].pending = count;
                     for c in first..first + count {
@@ -271,9 +344,24 @@ impl World<'_> {
                         }
                         self.call_from_job(j, c);
                     }
+                    self.yield_loop(j, job);
                 }
             }
             return;
+        }
+    }
+
+    /// After a call, parallel or publish step started: a job on an event
+    /// loop lets go of its loop while it waits — unless the step already
+    /// ended (an answer at once) and the job went on holding it.
+    #[inline]
+    fn yield_loop(&mut self, j: JobId, at_step: Job) {
+        if !at_step.on_loop {
+            return;
+        }
+        let now = &self.jobs[j];
+        if now.generation == at_step.generation && now.step == at_step.step && now.on_loop {
+            self.release_loop(j);
         }
     }
 
@@ -300,7 +388,13 @@ impl World<'_> {
         }
         job.degraded |= outcome == Outcome::Degraded;
         if job.pending == 0 {
-            if job.failed {
+            if self.m.services[job.service as usize].loops().is_some() {
+                // The continuation (or the failure answer) needs a loop.
+                if !job.failed {
+                    job.step += 1;
+                }
+                self.proceed(j);
+            } else if job.failed {
                 self.complete_job(j, Outcome::Error);
             } else {
                 job.step += 1;
@@ -339,6 +433,9 @@ impl World<'_> {
                 inflight,
                 !outcome.is_success(),
             );
+        }
+        if job.on_loop {
+            self.release_loop(j);
         }
         self.jobs.free(j);
         self.release_thread(s, replica);
@@ -388,11 +485,13 @@ impl World<'_> {
                         self.refuse(next, Outcome::Rejected);
                         continue;
                     }
+                    self.memory_changed(s, r);
                     self.start_job(next);
                 }
                 None => {
                     rep.busy -= 1;
                     self.rec.services[s].add_busy(now, -1);
+                    self.memory_changed(s, r);
                     self.pull(s, r as u32);
                 }
             }
@@ -415,6 +514,10 @@ impl World<'_> {
             let now = self.now;
             self.rec.services[s].add_queued(now, -1);
             self.rec.services[s].add_busy(now, 1);
+            self.jobs[next].state = JobState::Running;
+            if self.memory_changed(s, r) {
+                return; // killed, with `next`
+            }
             self.start_job(next);
         }
     }

@@ -149,6 +149,13 @@ impl Histogram {
         highest_equivalent(self.max)
     }
 
+    /// Records `v` with weight `n` (`n` samples of it).
+    pub fn record_n(&mut self, v: u64, n: u64) {
+        self.total = self.total.saturating_add(n);
+        self.max = self.max.max(v);
+        self.count(index_of(v), n);
+    }
+
     #[inline]
     pub fn record(&mut self, v: u64) {
         self.total = self.total.saturating_add(1);

@@ -247,6 +247,31 @@ impl SeriesWriter {
         }
     }
 
+    /// Adds series of `name` for `metrics` after every scope's (so a
+    /// model without them writes exactly what it always did); returns the
+    /// first one's slot, for `put_at`.
+    pub fn add_series(&mut self, scope: &str, name: &str, metrics: &[&str]) -> u32 {
+        let first = self.ts.series.len() as u32;
+        let windows = self.ts.window_start_s.capacity();
+        for metric in metrics {
+            self.ts.series.push(Series {
+                scope: scope.into(),
+                name: name.into(),
+                metric: (*metric).into(),
+                values: Vec::with_capacity(windows),
+            });
+        }
+        first
+    }
+
+    /// The window's values of the series from slot `first` on.
+    #[inline]
+    pub fn put_at(&mut self, first: u32, row: &[f64]) {
+        for (k, &v) in row.iter().enumerate() {
+            self.ts.series[first as usize + k].values.push(v);
+        }
+    }
+
     /// Closes the window `[start, end)` once every value is in.
     pub fn end_window(&mut self, start: Nanos, end: Nanos) {
         self.ts.window_start_s.push(secs(start));

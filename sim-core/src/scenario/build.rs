@@ -57,6 +57,12 @@ pub fn dist(key: &str, d: &DistFile) -> R<Dist> {
         DistFile::Constant(text) => return duration(key, text).map(Dist::constant),
         DistFile::Table(t) => t,
     };
+    if t.blocking.is_some() {
+        return Err(KeyError::new(
+            format!("{key}.blocking"),
+            "`blocking` belongs to a `work` step's distribution",
+        ));
+    }
     let need = |name: &str, v: &Option<String>| -> R<Nanos> {
         let k = format!("{key}.{name}");
         let text = v.as_deref().ok_or_else(|| {
@@ -498,8 +504,25 @@ impl Builder<'_> {
                 self.m.publish_sites.push(k.clone());
                 out.push(Step::Publish((self.m.publishes.len() - 1) as u32));
             } else if let Some(w) = &st.work {
-                let d = dist(&format!("{k}.work"), w)?;
-                out.push(Step::Work(self.add_dist(d)));
+                let (w, blocking) = match w {
+                    DistFile::Table(t) if t.blocking.is_some() => {
+                        let mut plain = t.clone();
+                        plain.blocking = None;
+                        (DistFile::Table(plain), t.blocking == Some(true))
+                    }
+                    _ => (w.clone(), false),
+                };
+                let d = self.add_dist(dist(&format!("{k}.work"), &w)?);
+                if !blocking {
+                    out.push(Step::Work(d));
+                } else if self.m.services[sid as usize].loops().is_some() {
+                    out.push(Step::Blocking(d));
+                } else {
+                    return Err(KeyError::new(
+                        format!("{k}.work.blocking"),
+                        "`blocking` means holding an event loop: it belongs to a service with model = \"event_loop\" (on a thread pool every step holds its thread)",
+                    ));
+                }
             } else if let Some(target) = &st.call {
                 let c = self.call(&k, sid, target, &st.timeout, &policy)?;
                 self.m.calls.push(c);
@@ -1080,7 +1103,17 @@ impl Builder<'_> {
             flag("hang", f.hang)?;
             FaultKind::Hang
         } else if let Some(n) = f.lost_threads {
-            let threads = self.m.services[service.expect("a service target") as usize].threads;
+            let target = &self.m.services[service.expect("a service target") as usize];
+            if target.loops().is_some() {
+                return Err(KeyError::new(
+                    format!("{key}.lost_threads"),
+                    format!(
+                        "`{}` is an event-loop service: it has no thread pool to lose threads from",
+                        target.name
+                    ),
+                ));
+            }
+            let threads = target.threads;
             if n == 0 || n > threads {
                 return Err(KeyError::new(
                     format!("{key}.lost_threads"),
@@ -1176,12 +1209,9 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
     for (name, s) in &file.services {
         let key = format!("services.{name}");
         check_name(&key, name)?;
-        if s.threads == 0 {
-            return Err(KeyError::new(
-                format!("{key}.threads"),
-                "must be at least 1",
-            ));
-        }
+        let (server, threads) = super::runtime::server(&key, s)?;
+        let memory = super::runtime::memory(&key, s)?;
+        let lifecycle = super::runtime::lifecycle(&key, s)?;
         let replicas = s.replicas.unwrap_or(1);
         if replicas == 0 {
             return Err(KeyError::new(
@@ -1225,8 +1255,11 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
         b.m.services.push(Service {
             name: name.clone(),
             replicas,
-            threads: s.threads,
+            threads,
             queue,
+            server,
+            memory,
+            lifecycle,
             ops,
             balancer: match s.balancer.unwrap_or(BalancerFile::RoundRobin) {
                 BalancerFile::RoundRobin => Balancer::RoundRobin,
@@ -1412,7 +1445,11 @@ fn check_cycles(m: &Model) -> R<()> {
                         (first..first + count).map(|c| (c as usize, m.calls[c as usize].op)),
                     );
                 }
-                Step::Work(_) | Step::Publish(_) | Step::Branch(_) | Step::Jump(_) => {}
+                Step::Work(_)
+                | Step::Blocking(_)
+                | Step::Publish(_)
+                | Step::Branch(_)
+                | Step::Jump(_) => {}
             }
         }
         out

@@ -243,8 +243,40 @@ pub struct ServiceFile {
     /// Number of replicas (default 1), balanced round robin.
     #[serde(default)]
     pub replicas: Option<u32>,
-    /// Worker threads per replica.
-    pub threads: u32,
+    /// Worker threads per replica (a thread-pool service).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u32>,
+    /// "thread_pool" (default: a thread per request, held through every
+    /// downstream wait) or "event_loop" (`loops` threads that move on while
+    /// a request waits on a call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ServerModel>,
+    /// Event loop: the event-loop threads per replica.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loops: Option<u32>,
+    /// Event loop: open requests (connections) per replica at most; past
+    /// it requests wait in the accept backlog (`queue`), then are refused.
+    /// Default: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<u32>,
+    /// Memory per replica: `{ limit, base, per_request, per_queued }`
+    /// ("512MiB", "64KiB", "1GB"), with an OOM kill above `limit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemoryFile>,
+    /// Garbage collection driven by the live heap (needs `memory`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gc: Option<GcFile>,
+    /// Restart after an OOM kill: `{ delay = "10s", max_delay = "5m",
+    /// reset_after = "10m" }` (CrashLoopBackOff).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart: Option<RestartFile>,
+    /// A restarted replica's work is slower by a factor falling linearly
+    /// to 1: `{ for = "30s", slowdown = 3 }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cold_start: Option<ColdStartFile>,
+    /// A restarted replica takes traffic only this long after it starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_after: Option<String>,
     /// Accept-queue slots per replica (default 0), or "unbounded".
     #[serde(default)]
     pub queue: Option<QueueFile>,
@@ -265,6 +297,71 @@ pub struct ServiceFile {
     /// so work slows down as load grows. Default: no CPU limit.
     #[serde(default)]
     pub cores: Option<u32>,
+}
+
+/// How a service runs its requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerModel {
+    ThreadPool,
+    EventLoop,
+}
+
+/// A replica's memory (sizes such as "512MiB", "64KiB", "1GB").
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryFile {
+    /// Above this the replica is OOM-killed.
+    pub limit: String,
+    /// Held always (default 0).
+    #[serde(default)]
+    pub base: Option<String>,
+    /// Held for every request in the replica: running, or waiting on a
+    /// downstream call (default 0).
+    #[serde(default)]
+    pub per_request: Option<String>,
+    /// Held for every request waiting in the accept queue (default 0).
+    #[serde(default)]
+    pub per_queued: Option<String>,
+}
+
+/// Stop-the-world garbage collection.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GcFile {
+    /// Bytes each request allocates when it starts ("2MiB").
+    pub allocation: String,
+    /// The fixed part of each pause ("5ms").
+    pub young_pause: String,
+    /// The pause's part per MiB of live memory ("0.2ms").
+    #[serde(default)]
+    pub per_live_mib: Option<String>,
+}
+
+/// CrashLoopBackOff after an OOM kill.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestartFile {
+    /// The first restart delay (default "10s"); it doubles on every crash.
+    #[serde(default)]
+    pub delay: Option<String>,
+    /// The longest delay (default "5m").
+    #[serde(default)]
+    pub max_delay: Option<String>,
+    /// Up this long, the delay is back to `delay` (default "10m").
+    #[serde(default)]
+    pub reset_after: Option<String>,
+}
+
+/// Slower work after a restart (JIT, cold caches).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ColdStartFile {
+    /// How long the replica stays cold.
+    #[serde(rename = "for")]
+    pub lasts: String,
+    /// The work factor at the restart, falling linearly to 1.
+    pub slowdown: f64,
 }
 
 /// A message broker.
@@ -588,6 +685,12 @@ pub struct DistTable {
     /// empirical: one weight per value.
     #[serde(default)]
     pub weights: Option<Vec<f64>>,
+    /// A `work` step on an event-loop service: the work holds its loop
+    /// without using the CPU (a synchronous driver call in an async
+    /// server), freezing every other request on that loop.
+    // Absent fields stay out of the canonical form (the scenario hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocking: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

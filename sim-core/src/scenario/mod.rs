@@ -7,6 +7,7 @@
 
 pub mod build;
 pub mod dto;
+mod runtime;
 mod slo;
 
 use std::fmt;

@@ -229,6 +229,12 @@ fn parse_condition(metric: SloMetric, text: &str) -> Result<(SloOp, f64, bool), 
                 )),
             }
         }
+        SloUnit::Mebibytes => {
+            let compact: String = rest.chars().filter(|c| !c.is_whitespace()).collect();
+            let bytes = super::runtime::parse_bytes(&compact)
+                .map_err(|e| format!("{e}; `{name}` takes a size such as \"900MiB\""))?;
+            Ok((op, bytes as f64 / (1024.0 * 1024.0), false))
+        }
         SloUnit::Count => {
             let (v, suffix) = split_number(rest)?;
             if !suffix.is_empty() {
@@ -246,6 +252,7 @@ fn example(unit: SloUnit) -> &'static str {
         SloUnit::PerSecond => "250/s",
         SloUnit::Count => "10",
         SloUnit::Seconds => "30s",
+        SloUnit::Mebibytes => "900MiB",
     }
 }
 
