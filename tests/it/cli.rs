@@ -241,7 +241,11 @@ fn schema_is_json_schema_with_the_top_level_keys() {
 #[test]
 fn every_shipped_scenario_validates() {
     let mut n = 0;
-    for dir in ["scenarios", "scenarios/bench"] {
+    for dir in [
+        "scenarios",
+        "scenarios/bench",
+        "scenarios/blocking-vs-nonblocking",
+    ] {
         for e in std::fs::read_dir(repo_root().join(dir)).unwrap() {
             let p = e.unwrap().path();
             if p.extension().is_some_and(|x| x == "toml") {
