@@ -113,7 +113,22 @@ const SECTIONS: [(&str, &str, &[&str]); 3] = [
             "consumer_utilization",
         ],
     ),
-    ("services", "service", &["utilization", "rejected"]),
+    (
+        "services",
+        "service",
+        &[
+            "utilization",
+            "rejected",
+            "refused",
+            // Only services with an event loop or memory have these.
+            "event_loop.connections_max",
+            "event_loop.run_queue_wait_ms.p99",
+            "memory.max_mib",
+            "memory.oom_kills",
+            "memory.down_s",
+            "memory.gc_pause_share",
+        ],
+    ),
 ];
 
 /// The seed of rep `rep` of scenario `k`. With common random numbers it
@@ -168,7 +183,11 @@ fn unit_of(field: &str) -> Unit {
     let last = field.rsplit('.').next().unwrap_or(field);
     if field.contains("_ms.") || last.ends_with("_ms") {
         Unit::Ms
-    } else if last.ends_with("_rate") || last.ends_with("_ratio") || last.ends_with("utilization") {
+    } else if last.ends_with("_rate")
+        || last.ends_with("_ratio")
+        || last.ends_with("_share")
+        || last.ends_with("utilization")
+    {
         Unit::Fraction
     } else if last.ends_with("_rps") {
         Unit::PerSecond
