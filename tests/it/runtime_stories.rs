@@ -140,3 +140,38 @@ fn runtime_scenarios_write_identical_files_twice() {
         assert!(outs[0] == outs[1], "{name}: two runs differ");
     }
 }
+
+/// The report of the crash loop draws memory against its limit with one
+/// mark per OOM kill, each where the gauge drops to zero.
+#[test]
+fn the_memory_chart_marks_each_oom_kill() {
+    let file = repo_root().join("scenarios/crash-loop.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let s = sim_core::load("crash-loop.toml", &text, &[]).unwrap();
+    let r = sim_core::run_scenario(&s, None, &[]);
+    let kills = r.summary.services["api"].memory.as_ref().unwrap().oom_kills as usize;
+    let figures = reports::charts::figures(&r);
+    let memory = figures
+        .figures
+        .iter()
+        .find(|f| f.stem == "memory")
+        .expect("a memory chart");
+    let reports::Chart::Lines(chart) = &memory.chart else {
+        panic!("memory is a line chart");
+    };
+    let marks = chart
+        .lines
+        .iter()
+        .find(|l| l.name == "OOM kill")
+        .expect("kill marks");
+    // Three points per mark: bottom, top, gap.
+    assert_eq!(marks.points.len(), 3 * kills);
+    assert!(chart.lines.iter().any(|l| l.name.contains("limit")));
+    // "More series" does not draw the memory series a second time.
+    assert!(
+        !figures
+            .figures
+            .iter()
+            .any(|f| f.stem.contains("memory_mib"))
+    );
+}

@@ -28,6 +28,7 @@ mod entries;
 mod more;
 mod overlay;
 mod queues;
+mod runtime;
 mod services;
 mod shared;
 pub(crate) mod top;
@@ -117,6 +118,12 @@ pub fn figures(r: &RunResult) -> Figures {
     }
     if let Some(c) = services::queues(&run) {
         push("queues".into(), Section::Services, c, &mut out);
+    }
+    if let Some(c) = runtime::memory(&run) {
+        push("memory".into(), Section::Services, c, &mut out);
+    }
+    if let Some(c) = runtime::connections(&run) {
+        push("connections".into(), Section::Services, c, &mut out);
     }
     if let Some(c) = edges::edge_panels(&run) {
         push("edges".into(), Section::Edges, c, &mut out);

@@ -49,6 +49,11 @@ fn describe(scope: &str, metric: &str) -> (String, String, Fmt) {
             "requests waiting",
             Fmt::Number,
         )),
+        ("service", "gc_pause_share") => Some((
+            "Time stopped for garbage collection",
+            "paused ÷ time (per replica)",
+            Fmt::Percent,
+        )),
         ("service", "utilization") => {
             Some(("Pool utilisation per service", "busy ÷ pool", Fmt::Percent))
         }
@@ -96,7 +101,10 @@ fn describe(scope: &str, metric: &str) -> (String, String, Fmt) {
 fn claimed(scope: &str, metric: &str) -> bool {
     match scope {
         "entry" => percentile_of(metric).is_some() || metric.ends_with("_rps"),
-        "service" => matches!(metric, "busy_threads" | "utilization" | "queue_len"),
+        "service" => {
+            matches!(metric, "busy_threads" | "utilization" | "queue_len")
+                || super::runtime::CLAIMED.contains(&metric)
+        }
         "edge" => metric.ends_with("_rps") && metric != "calls_rps",
         "queue" => {
             matches!(metric, "depth" | "unacked" | "oldest_age_s" | "lag_p99_ms")

@@ -19,12 +19,46 @@ pub(super) fn pool(s: &Summary, name: &str) -> Option<f64> {
 
 /// busy threads ÷ pool size per window, or the engine's utilisation series
 /// when the pool size is unknown.
+///
+/// An event loop's row is its fullest resource: loops busy, or connections
+/// ÷ `max_connections` when bounded; a service with memory, the larger of
+/// that and memory (peak per window) ÷ limit.
 pub(super) fn saturation_values(run: &Run, name: &str) -> Option<Vec<f64>> {
-    if let (Some(busy), Some(p)) = (run.get("service", name, "busy_threads"), pool(run.s, name)) {
-        return Some(busy.values.iter().map(|v| v / p).collect());
+    let sv = run.s.services.get(name);
+    let mut values: Vec<f64> = match sv.and_then(|v| v.event_loop.as_ref()) {
+        Some(l) => {
+            let mut u = run.get("service", name, "loop_utilization")?.values.clone();
+            if let (Some(limit), Some(c)) =
+                (l.max_connections, run.get("service", name, "connections"))
+            {
+                let total = f64::from(limit) * f64::from(sv.map_or(1, |v| v.replicas.max(1)));
+                for (x, c) in u.iter_mut().zip(&c.values) {
+                    *x = x.max(c / total);
+                }
+            }
+            u
+        }
+        None => {
+            if let (Some(busy), Some(p)) =
+                (run.get("service", name, "busy_threads"), pool(run.s, name))
+            {
+                busy.values.iter().map(|v| v / p).collect()
+            } else {
+                run.get("service", name, "utilization")?.values.clone()
+            }
+        }
+    };
+    if let (Some(peak), Some(limit)) = (
+        run.get("service", name, "memory_max_mib"),
+        run.get("service", name, "memory_limit_mib"),
+    ) {
+        for ((x, p), l) in values.iter_mut().zip(&peak.values).zip(&limit.values) {
+            if *l > 0.0 {
+                *x = x.max((p / l).min(1.0));
+            }
+        }
     }
-    run.get("service", name, "utilization")
-        .map(|u| u.values.clone())
+    Some(values)
 }
 
 /// One row per service in call order; past `ROWS` rows, the `TOP_ROWS`
@@ -42,6 +76,16 @@ pub(super) fn saturation(run: &Run) -> Option<Chart> {
     let peaks: Vec<f64> = rows.iter().map(|(_, v)| top::peak(v)).collect();
     let p = top::pick(&peaks, ROWS, TOP_ROWS);
     let mut subtitle = "one row per service in call order, entry side on top: a cascade climbs from the slow service upward".to_owned();
+    let runtime = run
+        .s
+        .services
+        .values()
+        .any(|v| v.event_loop.is_some() || v.memory.is_some());
+    if runtime {
+        subtitle =
+            "one row per service in call order, entry side on top; each row its fullest resource"
+                .to_owned();
+    }
     if p.limited() {
         let others = top::combine(p.rest.iter().map(|&i| rows[i].1.as_slice()), Rest::Max);
         subtitle = top::subtitle(&subtitle, Some(&top::note(&p, "peak", Some(Rest::Max))));
@@ -55,7 +99,11 @@ pub(super) fn saturation(run: &Run) -> Option<Chart> {
         rows.push(("others".to_owned(), others));
     }
     Some(Chart::Heat(HeatStrip {
-        title: "Saturation: busy threads ÷ pool size".into(),
+        title: if runtime {
+            "Saturation: threads, loops, connections or memory, whichever is fuller".into()
+        } else {
+            "Saturation: busy threads ÷ pool size".into()
+        },
         subtitle,
         x_label: TIME.into(),
         value_label: "busy ÷ pool (mean per window)".into(),
