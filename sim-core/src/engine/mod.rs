@@ -14,6 +14,8 @@
 //! | `source` | workload sources: open-loop arrivals, closed-loop users |
 //! | `service` | admission, load balancing, thread pools, accept queues, steps |
 //! | `cpu` | processor sharing on a replica's cores |
+//! | `event_loop` | event-loop servers: loops and the run queue |
+//! | `memory` | memory gauges, OOM kills, restarts, GC pauses |
 //! | `call` | calls and attempts: the walk over their pattern layers |
 //! | `layers` | the live pattern state per call spec and caller replica |
 //! | `network` | hops, partitions, replies |
