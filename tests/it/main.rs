@@ -15,6 +15,7 @@ mod memory;
 mod patterns;
 mod processor_sharing;
 mod queueing;
+mod runtime_everywhere;
 mod runtime_stories;
 mod slo;
 mod sweep;
