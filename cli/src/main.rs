@@ -326,8 +326,9 @@ fn cmd_run(
         let effective = sim_core::scenario::effective_toml(&name, &text, &applied)
             .map_err(|m| Failure::Io(format!("cannot render the scenario as run: {m}")))?;
         let saved = format!(
-            "{}{effective}",
-            provenance(&file.display().to_string(), set, seed, duration)
+            "{}{}",
+            provenance(&file.display().to_string(), set, seed, duration),
+            without_provenance(&effective)
         );
         let written = reports::write_run(&dir, &result, &saved)
             .map_err(|e| Failure::Io(format!("cannot write to {}: {e}", dir.display())))?;
@@ -371,10 +372,21 @@ fn provenance(file: &str, set: &args::Sets, seed: args::Seed, duration: &args::D
         line.push(format!("--duration {}", shell_quote(d)));
     }
     format!(
-        "# The scenario as run by:\n#   {}\n# with its --set, --seed and --duration already applied below:\n\
+        "{PROVENANCE_FIRST_LINE}#   {}\n# with its --set, --seed and --duration already applied below:\n\
          # `cascade run` of this file reproduces the run.\n\n",
         line.join(" ")
     )
+}
+
+const PROVENANCE_FIRST_LINE: &str = "# The scenario as run by:\n";
+
+/// `text` without the comment `provenance` put at its top, if it has one:
+/// a saved scenario run again gets one comment, its own, not a stack.
+fn without_provenance(text: &str) -> &str {
+    match text.strip_prefix(PROVENANCE_FIRST_LINE) {
+        Some(rest) => rest.split_once("\n\n").map_or(text, |(_, body)| body),
+        None => text,
+    }
 }
 
 /// `s` as one shell word (single-quoted when needed), on one line.
@@ -482,5 +494,11 @@ mod tests {
             "{text}"
         );
         assert!(text.lines().all(|l| l.is_empty() || l.starts_with('#')));
+        let saved = format!("{text}name = \"x\"\n");
+        assert_eq!(without_provenance(&saved), "name = \"x\"\n");
+        assert_eq!(
+            without_provenance("# mine\nname = 1\n"),
+            "# mine\nname = 1\n"
+        );
     }
 }

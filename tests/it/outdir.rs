@@ -201,6 +201,12 @@ fn the_saved_scenario_reproduces_the_run() {
         "--out",
         o3.to_str().unwrap(),
     ]);
+    let again = std::fs::read_to_string(o2.join("scenario.toml")).unwrap();
+    assert_eq!(
+        again.matches("# The scenario as run by:").count(),
+        1,
+        "one comment, not a stack: {again}"
+    );
     let first = std::fs::read(o1.join("summary.json")).unwrap();
     assert_eq!(
         first,
