@@ -227,3 +227,34 @@ fn the_saved_scenario_reproduces_the_run() {
         std::fs::read(o2.join("timeseries.csv")).unwrap()
     );
 }
+
+/// A JSON scenario is saved as TOML that loads to the same scenario.
+#[test]
+fn a_json_scenario_is_saved_as_equivalent_toml() {
+    let dir = temp_dir("outdir-json");
+    let json = r#"{"name": "ok", "duration": "5s",
+        "workload": {"web": {"target": "api", "rate": 100}},
+        "services": {
+            "api": {"threads": 4, "queue": 10,
+                    "steps": [{"work": "2ms"}, {"call": "db", "timeout": "50ms"}]},
+            "db": {"threads": 2, "steps": [{"work": {"dist": "exponential", "mean": "1ms"}}]}}}"#;
+    let j = scenario(&dir, "s.json", json);
+    let (o1, o2) = (dir.join("o1"), dir.join("o2"));
+    let set = ["--set", "services.db.threads=1", "--seed", "5"];
+    let mut args = vec!["run", j.to_str().unwrap(), "--out", o1.to_str().unwrap()];
+    args.extend(set);
+    ok(&args);
+    let saved = o1.join("scenario.toml");
+    ok(&[
+        "run",
+        saved.to_str().unwrap(),
+        "--set",
+        "services.db.threads=1",
+        "--out",
+        o2.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read(o1.join("summary.json")).unwrap(),
+        std::fs::read(o2.join("summary.json")).unwrap()
+    );
+}
