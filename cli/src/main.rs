@@ -314,12 +314,12 @@ fn cmd_run(
             value: n.to_string(),
         });
     }
-    // Claimed before running: a directory we may not write fails at once.
-    let out = out.as_deref().map(OutDir::claim).transpose()?;
     let text = read_source(file)?;
     let name = source_name(file);
     let scenario =
         sim_core::load(&name, &text, &applied).map_err(|e| Failure::Input(errors::render(&e)))?;
+    // Claimed before running: a directory we may not write fails at once.
+    let out = out.as_deref().map(OutDir::claim).transpose()?;
     let result = sim_core::run_scenario(&scenario, seed.seed, &overrides);
     if let Some(out) = out {
         let dir = out.path().to_path_buf();
