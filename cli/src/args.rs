@@ -57,9 +57,15 @@ pub struct Duration {
 }
 
 /// The `--set` overrides followed by `--duration`'s, as a run applies them.
+/// A bad `--duration` is blamed on itself, with the unit it lacks.
 pub fn overrides(sets: &Sets, duration: &Duration) -> Result<Vec<Override>, Failure> {
     let mut overrides = sets.overrides()?;
     if let Some(d) = &duration.duration {
+        if let Err(m) = sim_core::time::parse_duration(d) {
+            return Err(Failure::Input(format!(
+                "error: --duration {m}: give a duration with a unit, e.g. 60s"
+            )));
+        }
         overrides.push(Override {
             path: "duration".into(),
             value: d.clone(),
@@ -71,18 +77,38 @@ pub fn overrides(sets: &Sets, duration: &Duration) -> Result<Vec<Override>, Fail
 /// `--jobs N` / `-j N`: runs at once.
 #[derive(clap::Args, Debug, Clone, Copy, Default)]
 pub struct Jobs {
-    /// Runs at once (default: all cores). Outputs do not depend on it.
+    /// Runs at once (default: all cores; at most 4 × the cores). Outputs do
+    /// not depend on it.
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
 }
 
+/// Threads per core `--jobs` may ask for. Runs are CPU-bound: past one
+/// thread per core they only share the cores, and thousands of threads
+/// take long to start and may exhaust memory. A few per core leave room
+/// for a machine whose core count is under-reported (containers).
+pub const JOBS_PER_CORE: usize = 4;
+
 impl Jobs {
-    /// The number of threads: as given (at least 1), or one per core.
+    /// The number of threads: as given, or one per core. 0 and more than
+    /// [`JOBS_PER_CORE`] × the cores are usage errors (exit 2): a typo is
+    /// better caught than silently clamped.
     pub fn threads(&self) -> Result<usize, Failure> {
-        match self.jobs {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self::checked(self.jobs, cores)
+    }
+
+    fn checked(jobs: Option<usize>, cores: usize) -> Result<usize, Failure> {
+        let most = (JOBS_PER_CORE * cores).max(1);
+        match jobs {
             Some(0) => Err(Failure::Input("error: --jobs must be 1 or more".into())),
+            Some(j) if j > most => Err(Failure::Input(format!(
+                "error: --jobs {j} is more than {JOBS_PER_CORE} × the {cores} core{} here \
+                 (at most {most}): runs are CPU-bound, so more threads only share the cores",
+                if cores == 1 { "" } else { "s" }
+            ))),
             Some(j) => Ok(j),
-            None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+            None => Ok(cores),
         }
     }
 }
@@ -133,6 +159,28 @@ mod tests {
                 assert!(m.starts_with("error: --set ") && m.contains("nopath"))
             }
             _ => panic!("`nopath` is not PATH=VALUE"),
+        }
+    }
+
+    #[test]
+    fn jobs_are_capped_at_a_few_per_core() {
+        assert_eq!(Jobs::checked(Some(8), 2).ok(), Some(8));
+        assert_eq!(Jobs::checked(None, 2).ok(), Some(2));
+        assert!(matches!(
+            Jobs::checked(Some(100_000), 2),
+            Err(Failure::Input(m)) if m.contains("at most 8")
+        ));
+    }
+
+    #[test]
+    fn a_duration_without_unit_is_blamed_on_duration() {
+        let c = parse(&["--duration", "60"]);
+        match overrides(&c.sets, &c.duration) {
+            Err(Failure::Input(m)) => {
+                assert!(m.starts_with("error: --duration "), "{m}");
+                assert!(m.contains("e.g. 60s") && !m.contains("--set"), "{m}");
+            }
+            _ => panic!("60 has no unit"),
         }
     }
 

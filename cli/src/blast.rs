@@ -24,9 +24,10 @@ use sim_core::recovery::Recovery;
 use sim_core::scenario::dto::FaultFile;
 use sim_core::time::{Nanos, from_secs_f64};
 
-use crate::Failure;
 use crate::args::{Jobs, Out, Seed, Sets};
+use crate::outdir::OutDir;
 use crate::runner::Runner;
+use crate::{Failure, term};
 
 const TEMPLATE_HELP: &str = "\
 FAULT TEMPLATE
@@ -325,7 +326,7 @@ pub fn blast(args: &BlastArgs) -> Result<Blast, Failure> {
     let runner = Runner::new(jobs)?;
     let entries: Vec<String> = base.model.sources.iter().map(|s| s.name.clone()).collect();
     // Per run: the summary and each entry's goodput during the fault.
-    let runs: Vec<Option<(Summary, Vec<f64>)>> = runner.map(&scenarios, |s| {
+    let runs: Vec<Option<(Summary, Vec<f64>)>> = runner.map_showing(&scenarios, "runs", |s| {
         s.map(|s| {
             let r = sim_core::run_scenario(s, args.seed.seed, &overrides);
             let during = entries
@@ -603,27 +604,34 @@ pub fn to_csv(b: &Blast) -> String {
 }
 
 pub fn cmd_blast(args: &BlastArgs) -> Result<(), Failure> {
+    // Claimed before running: a directory we may not write fails at once.
+    let out = args.out.out.as_deref().map(OutDir::claim).transpose()?;
     let b = blast(args)?;
     let json = {
         let mut s = serde_json::to_string_pretty(&b).expect("blast serialises");
         s.push('\n');
         s
     };
-    if let Some(dir) = &args.out.out {
+    if let Some(out) = out {
+        let dir = out.path();
         let io = |e: std::io::Error| Failure::Io(format!("cannot write to {}: {e}", dir.display()));
-        std::fs::create_dir_all(dir).map_err(io)?;
-        reports::atomic_write(&dir.join("blast.json"), json.as_bytes()).map_err(io)?;
-        reports::atomic_write(&dir.join("blast.csv"), to_csv(&b).as_bytes()).map_err(io)?;
+        let (json_path, csv_path) = (dir.join("blast.json"), dir.join("blast.csv"));
+        reports::atomic_write(&json_path, json.as_bytes()).map_err(io)?;
+        reports::atomic_write(&csv_path, to_csv(&b).as_bytes()).map_err(io)?;
+        out.finish(&[json_path, csv_path])?;
     }
     if args.json {
-        print!("{json}");
+        term::data(&json)
     } else {
-        print!("{}", render(&b));
+        let mut text = render(&b);
         if let Some(dir) = &args.out.out {
-            println!("wrote {}/blast.json and blast.csv", dir.display());
+            text.push_str(&format!(
+                "wrote {}/blast.json and blast.csv\n",
+                dir.display()
+            ));
         }
+        term::out(&text)
     }
-    Ok(())
 }
 
 #[cfg(test)]

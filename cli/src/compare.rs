@@ -29,10 +29,11 @@ use serde_json::Value;
 use sim_core::Scenario;
 use sim_core::output::RunResult;
 
-use crate::Failure;
 use crate::args::{Duration, Jobs, Out, Seed, Sets};
+use crate::outdir::OutDir;
 use crate::runner::Runner;
 use crate::sweep::stats::{mean_ci95, mean_sd};
+use crate::{Failure, term};
 
 #[derive(clap::Args)]
 #[command(after_help = "Example: cascade compare scenarios/checkout.toml \
@@ -44,7 +45,8 @@ use crate::sweep::stats::{mean_ci95, mean_sd};
 )))]
 #[command(mut_arg("duration", |a| a.help("Simulated duration for every scenario, e.g. 60s")))]
 #[command(mut_arg("out", |a| a.help(
-    "Write compare.json and compare-latency.{svg,png} into this directory"
+    "Write compare.json, compare-latency.{svg,png} and, when the scenarios have queues, \
+     compare-lag.{svg,png} into this directory"
 )))]
 pub struct CompareArgs {
     /// Scenario files, two or more; the first (A) is the baseline every
@@ -555,15 +557,12 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
     let labels = labels(&args.files);
 
     // Fail before running anything if the output cannot be written.
-    if let Some(dir) = &args.out.out {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Failure::Io(format!("cannot create {}: {e}", dir.display())))?;
-    }
+    let out = args.out.out.as_deref().map(OutDir::claim).transpose()?;
     let runner = Runner::new(jobs)?;
     let runs: Vec<(usize, u32)> = (0..scenarios.len())
         .flat_map(|k| (0..reps).map(move |i| (k, i)))
         .collect();
-    eprintln!(
+    term::note(&format!(
         "compare: {} scenarios × {reps} rep{} = {} runs on {} thread{}",
         scenarios.len(),
         if reps == 1 { "" } else { "s" },
@@ -574,8 +573,8 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
         } else {
             "s"
         }
-    );
-    let results: Vec<(Value, Option<RunResult>)> = runner.map(&runs, |&(k, i)| {
+    ));
+    let results: Vec<(Value, Option<RunResult>)> = runner.map_showing(&runs, "runs", |&(k, i)| {
         let r = sim_core::run_scenario(&scenarios[k], Some(seeds[k][i as usize]), &overrides);
         let v = serde_json::to_value(&r.summary).expect("summary serialises");
         (v, (i == 0).then_some(r))
@@ -620,12 +619,13 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
     let json = to_json(&file);
 
     let mut charts = Vec::new();
-    if let Some(dir) = &args.out.out {
-        charts = write_out(dir, &json, &labels, &first)?;
+    if let Some(out) = out {
+        let written;
+        (charts, written) = write_out(out.path(), &json, &labels, &first)?;
+        out.finish(&written)?;
     }
     if args.json {
-        print!("{json}");
-        return Ok(());
+        return term::data(&json);
     }
     let mut out = format!("compare · cascade {}\n", sim_core::VERSION);
     for (k, s) in file.scenarios.iter().enumerate() {
@@ -662,20 +662,20 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
             charts.join(",")
         ));
     }
-    print!("{out}");
-    Ok(())
+    term::out(&out)
 }
 
-/// Writes compare.json and the overlay charts; returns the charts' stems.
+/// Writes compare.json and the overlay charts; returns the charts' stems
+/// and every path written.
 fn write_out(
     dir: &Path,
     json: &str,
     labels: &[String],
     first: &[RunResult],
-) -> Result<Vec<&'static str>, Failure> {
+) -> Result<(Vec<&'static str>, Vec<PathBuf>), Failure> {
     let io = |e: std::io::Error| Failure::Io(format!("cannot write to {}: {e}", dir.display()));
-    std::fs::create_dir_all(dir).map_err(io)?;
-    reports::atomic_write(&dir.join("compare.json"), json.as_bytes()).map_err(io)?;
+    let mut paths = vec![dir.join("compare.json")];
+    reports::atomic_write(&paths[0], json.as_bytes()).map_err(io)?;
     let runs: Vec<(&str, &RunResult)> = labels.iter().map(String::as_str).zip(first).collect();
     let mut written = Vec::new();
     for (stem, what) in [
@@ -683,11 +683,12 @@ fn write_out(
         ("compare-lag", &charts::QUEUE_LAG),
     ] {
         if let Some(chart) = charts::overlay(&runs, what) {
-            reports::write_chart(dir, stem, &chart).map_err(io)?;
+            let ((svg, _), png) = reports::write_chart(dir, stem, &chart).map_err(io)?;
+            paths.extend([svg, png]);
             written.push(stem);
         }
     }
-    Ok(written)
+    Ok((written, paths))
 }
 
 #[cfg(test)]

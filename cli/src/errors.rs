@@ -50,12 +50,10 @@ pub fn render(e: &ScenarioError) -> String {
             },
             help: e.note.clone(),
         };
-        let theme = if std::env::var_os("NO_COLOR").is_some()
-            || !std::io::IsTerminal::is_terminal(&std::io::stderr())
-        {
-            GraphicalTheme::unicode_nocolor()
-        } else {
+        let theme = if crate::term::colour_on_stderr() {
             GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
         };
         let mut s = String::new();
         if GraphicalReportHandler::new_themed(theme)

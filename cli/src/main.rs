@@ -11,24 +11,48 @@ mod bench;
 mod blast;
 mod compare;
 mod errors;
+mod outdir;
 mod runner;
 mod sweep;
 mod table;
+mod term;
 mod verdicts;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use sim_core::{Override, Scenario};
+
+use outdir::OutDir;
+
+/// `cascade --version`: the package version and the commit it was built
+/// from (`build.rs`; "unknown" outside a git checkout).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("CASCADE_GIT_COMMIT"),
+    ")"
+);
+
+/// What `cascade -` reads, and how its errors name it.
+const STDIN_PATH: &str = "-";
+const STDIN_NAME: &str = "<stdin>";
 
 #[derive(Parser)]
 #[command(
     name = "cascade",
-    version,
-    about = "Simulate cascading failures in distributed systems, deterministically"
+    version = VERSION,
+    about = "Simulate cascading failures in distributed systems, deterministically",
+    after_help = "A scenario file given as - is read (as TOML) from standard input.\n\
+        Exit status: 0 ok, 1 a file could not be read or written, 2 bad scenario or usage, \
+        3 an SLO assertion failed."
 )]
 struct Cli {
+    /// Print nothing but errors and the data asked for (--json, --list,
+    /// schema, completions, man): no tables, notes or progress.
+    #[arg(long, short = 'q', global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -36,9 +60,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario and print its summary.
-    #[command(mut_arg("out", |a| a.help("Write summary.json and timeseries.csv into this directory")))]
+    #[command(mut_arg("out", |a| a.help(
+        "Write summary.json, timeseries.csv, scenario.toml (the scenario as run, after \
+         --set, --seed and --duration), charts (*.svg, *.png) and report.html into this \
+         directory"
+    )))]
     Run {
-        /// Scenario file (.toml, or .json with the same schema).
+        /// Scenario file (.toml, or .json with the same schema; - for stdin).
         file: PathBuf,
         #[command(flatten)]
         seed: args::Seed,
@@ -67,7 +95,11 @@ enum Command {
     /// Merge the outputs of sharded sweeps into one.
     Merge(sweep::MergeArgs),
     /// Check a scenario without running it.
+    #[command(mut_arg("set", |a| a.help(
+        "Check the scenario with this value overridden: --set services.db.threads=16 (repeatable)"
+    )))]
     Validate {
+        /// Scenario file (.toml, or .json with the same schema; - for stdin).
         file: PathBuf,
         #[command(flatten)]
         set: args::Sets,
@@ -75,6 +107,9 @@ enum Command {
     /// Print the JSON Schema of scenario files (for editors).
     Schema,
     /// Time whole runs and report events/s and simulated requests/s.
+    #[command(mut_arg("set", |a| a.help(
+        "Override a value in every file timed: --set duration=60s (repeatable)"
+    )))]
     Bench {
         /// Scenario files to time.
         files: Vec<PathBuf>,
@@ -84,6 +119,15 @@ enum Command {
         #[command(flatten)]
         set: args::Sets,
     },
+    /// Print a shell completion script, e.g.
+    /// `cascade completions bash > ~/.local/share/bash-completion/completions/cascade`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `cascade man > cascade.1; man ./cascade.1`.
+    Man,
 }
 
 /// Why the command failed, and which exit code that means.
@@ -94,6 +138,9 @@ pub enum Failure {
     Io(String),
     /// The run finished but an SLO assertion failed (exit 3).
     SloFailed,
+    /// Stdout was closed by its reader (`cascade … | head`): stop quietly
+    /// with exit 0, as Unix tools do.
+    Closed,
 }
 
 impl From<std::io::Error> for Failure {
@@ -104,6 +151,7 @@ impl From<std::io::Error> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    term::set_quiet(cli.quiet);
     let result = match cli.command {
         Command::Run {
             file,
@@ -121,34 +169,98 @@ fn main() -> ExitCode {
         Command::Blast(args) => blast::cmd_blast(&args),
         Command::Schema => {
             let schema = schemars::schema_for!(sim_core::scenario::ScenarioFile);
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&schema).expect("schema serialises")
-            );
-            Ok(())
+            let mut text = serde_json::to_string_pretty(&schema).expect("schema serialises");
+            text.push('\n');
+            term::data(&text)
         }
         Command::Bench { files, runs, set } => bench::cmd_bench(&files, runs, &set),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "cascade", &mut script);
+            term::data(&String::from_utf8_lossy(&script))
+        }
+        Command::Man => term::data(&man_page()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Input(m)) => {
-            eprintln!("{m}");
+            term::error(&m);
             ExitCode::from(2)
         }
         Err(Failure::Io(m)) => {
-            eprintln!("error: {m}");
+            term::error(&format!("error: {m}"));
             ExitCode::from(1)
         }
         Err(Failure::SloFailed) => ExitCode::from(3),
+        Err(Failure::Closed) => ExitCode::SUCCESS,
     }
+}
+
+/// How messages name `file`: `<stdin>` for `-`.
+pub fn source_name(file: &Path) -> String {
+    if file == Path::new(STDIN_PATH) {
+        STDIN_NAME.to_owned()
+    } else {
+        file.display().to_string()
+    }
+}
+
+/// The text of a scenario file, or of stdin for `-` (readable once).
+pub fn read_source(file: &Path) -> Result<String, Failure> {
+    use std::io::Read;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static STDIN_TAKEN: AtomicBool = AtomicBool::new(false);
+    if file != Path::new(STDIN_PATH) {
+        return std::fs::read_to_string(file)
+            .map_err(|e| Failure::Io(format!("cannot read {}: {e}", file.display())));
+    }
+    if STDIN_TAKEN.swap(true, Ordering::Relaxed) {
+        return Err(Failure::Input(
+            "error: - (standard input) can be given only once".into(),
+        ));
+    }
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| Failure::Io(format!("cannot read {STDIN_NAME}: {e}")))?;
+    Ok(text)
 }
 
 /// Reads and checks a scenario file, rendering any error for the terminal.
 pub fn load(file: &Path, overrides: &[Override]) -> Result<Scenario, Failure> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| Failure::Io(format!("cannot read {}: {e}", file.display())))?;
-    sim_core::load(&file.display().to_string(), &text, overrides)
+    let text = read_source(file)?;
+    sim_core::load(&source_name(file), &text, overrides)
         .map_err(|e| Failure::Input(errors::render(&e)))
+}
+
+/// The man page: the top-level command, then a section per subcommand
+/// (its synopsis, description and options as subsections), all from the
+/// clap definitions.
+fn man_page() -> String {
+    let cmd = Cli::command();
+    let mut page = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = clap_mangen::Man::new(cmd.clone()).render(&mut page);
+    let mut text = String::from_utf8_lossy(&page).into_owned();
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = sub.get_name();
+        let man = clap_mangen::Man::new(sub.clone().bin_name(format!("cascade {name}")));
+        let mut part = Vec::new();
+        let _ = man.render_synopsis_section(&mut part);
+        let _ = man.render_description_section(&mut part);
+        let _ = man.render_options_section(&mut part);
+        text.push_str(&format!(".SH \"CASCADE {}\"\n", name.to_uppercase()));
+        for line in String::from_utf8_lossy(&part).lines() {
+            match line.strip_prefix(".SH ") {
+                Some(heading) => text.push_str(&format!(".SS {heading}\n")),
+                None => {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+            }
+        }
+    }
+    text
 }
 
 fn cmd_validate(file: &Path, set: &args::Sets) -> Result<(), Failure> {
@@ -166,16 +278,15 @@ fn cmd_validate(file: &Path, set: &args::Sets) -> Result<(), Failure> {
             if m.brokers.len() == 1 { "" } else { "s" }
         )
     };
-    println!(
-        "{}: ok — scenario `{}`: {} services, {} sources, {} faults, {} call edges{messaging}",
+    term::out(&format!(
+        "{}: ok — scenario `{}`: {} services, {} sources, {} faults, {} call edges{messaging}\n",
         file.display(),
         m.name,
         m.services.len(),
         m.sources.len(),
         m.faults.len(),
         m.edges.len()
-    );
-    Ok(())
+    ))
 }
 
 fn cmd_run(
@@ -187,23 +298,57 @@ fn cmd_run(
     json: bool,
 ) -> Result<(), Failure> {
     let overrides = args::overrides(set, duration)?;
-    let scenario = load(file, &overrides)?;
+    // --seed is part of the scenario as run: loaded as one more override,
+    // so the scenario hash is that of the saved scenario.toml (running it
+    // reproduces this run), but not listed among the summary's overrides.
+    let mut applied = overrides.clone();
+    if let Some(n) = seed.seed {
+        if i64::try_from(n).is_err() {
+            return Err(Failure::Input(format!(
+                "error: --seed {n}: at most {} (a scenario file's integers are 64-bit signed)",
+                i64::MAX
+            )));
+        }
+        applied.push(Override {
+            path: "seed".into(),
+            value: n.to_string(),
+        });
+    }
+    let text = read_source(file)?;
+    let name = source_name(file);
+    let scenario =
+        sim_core::load(&name, &text, &applied).map_err(|e| Failure::Input(errors::render(&e)))?;
+    // Claimed before running: a directory we may not write fails at once.
+    let out = out.as_deref().map(OutDir::claim).transpose()?;
     let result = sim_core::run_scenario(&scenario, seed.seed, &overrides);
-    if let Some(dir) = &out {
-        reports::write_run(dir, &result, &scenario.text)
+    if let Some(out) = out {
+        let dir = out.path().to_path_buf();
+        let effective = sim_core::scenario::effective_toml(&name, &text, &applied)
+            .map_err(|m| Failure::Io(format!("cannot render the scenario as run: {m}")))?;
+        let saved = format!(
+            "{}{}",
+            provenance(&file.display().to_string(), set, seed, duration),
+            without_provenance(&effective)
+        );
+        let written = reports::write_run(&dir, &result, &saved)
             .map_err(|e| Failure::Io(format!("cannot write to {}: {e}", dir.display())))?;
+        out.finish(&written)?;
+        if !json {
+            let mut text = table::render(&result.summary);
+            text.push_str(&verdicts::render(&result.summary));
+            text.push_str(&format!(
+                "wrote {0}/summary.json, timeseries.csv, scenario.toml, charts (*.svg, *.png) and {0}/report.html\n",
+                dir.display()
+            ));
+            term::out(&text)?;
+        }
+    } else if !json {
+        let mut text = table::render(&result.summary);
+        text.push_str(&verdicts::render(&result.summary));
+        term::out(&text)?;
     }
     if json {
-        print!("{}", reports::summary_json(&result.summary));
-    } else {
-        print!("{}", table::render(&result.summary));
-        print!("{}", verdicts::render(&result.summary));
-        if let Some(dir) = &out {
-            println!(
-                "wrote {0}/summary.json, timeseries.csv, charts (*.svg, *.png) and {0}/report.html",
-                dir.display()
-            );
-        }
+        term::data(&reports::summary_json(&result.summary))?;
     }
     if result.summary.slo.iter().any(|s| !s.pass) {
         return Err(Failure::SloFailed);
@@ -211,10 +356,149 @@ fn cmd_run(
     Ok(())
 }
 
+/// The comment at the top of a saved scenario.toml: the command that made
+/// it (only what shapes the scenario: not --out, so two runs into two
+/// directories save the same bytes).
+fn provenance(file: &str, set: &args::Sets, seed: args::Seed, duration: &args::Duration) -> String {
+    let mut line = vec!["cascade".to_owned(), "run".to_owned(), shell_quote(file)];
+    for s in &set.set {
+        line.push("--set".into());
+        line.push(shell_quote(s));
+    }
+    if let Some(n) = seed.seed {
+        line.push(format!("--seed {n}"));
+    }
+    if let Some(d) = &duration.duration {
+        line.push(format!("--duration {}", shell_quote(d)));
+    }
+    format!(
+        "{PROVENANCE_FIRST_LINE}#   {}\n# with its --set, --seed and --duration already applied below:\n\
+         # `cascade run` of this file reproduces the run.\n\n",
+        line.join(" ")
+    )
+}
+
+const PROVENANCE_FIRST_LINE: &str = "# The scenario as run by:\n";
+
+/// `text` without the comment `provenance` put at its top, if it has one:
+/// a saved scenario run again gets one comment, its own, not a stack.
+fn without_provenance(text: &str) -> &str {
+    match text.strip_prefix(PROVENANCE_FIRST_LINE) {
+        Some(rest) => rest.split_once("\n\n").map_or(text, |(_, body)| body),
+        None => text,
+    }
+}
+
+/// `s` as one shell word (single-quoted when needed), on one line.
+fn shell_quote(s: &str) -> String {
+    let one_line = s.replace('\n', "\\n").replace('\r', "\\r");
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c));
+    if plain {
+        one_line
+    } else {
+        format!("'{}'", one_line.replace('\'', "'\\''"))
+    }
+}
+
 fn cmd_report(dir: &Path) -> Result<(), Failure> {
     let (result, scenario) = reports::read_run(dir).map_err(Failure::Io)?;
-    let written = reports::render(dir, &result, &scenario)
+    let out = OutDir::claim(dir)?;
+    let mut written = reports::render(dir, &result, &scenario)
         .map_err(|e| Failure::Io(format!("cannot write to {}: {e}", dir.display())))?;
-    println!("rendered {} files into {}", written.len(), dir.display());
-    Ok(())
+    let rendered = written.len();
+    // The run's own files stay: `report` only redraws the views.
+    for kept in [
+        "summary.json",
+        "timeseries.csv",
+        "timeseries.csv.gz",
+        reports::SCENARIO_COPY,
+    ] {
+        if dir.join(kept).is_file() {
+            written.push(dir.join(kept));
+        }
+    }
+    out.finish(&written)?;
+    term::out(&format!(
+        "rendered {rendered} files into {}\n",
+        dir.display()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_and_every_flag_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" || arg.is_hide_set() {
+                    continue;
+                }
+                if arg
+                    .get_help()
+                    .is_none_or(|h| h.to_string().trim().is_empty())
+                {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                let name = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() {
+                    missing.push(name.clone());
+                }
+                walk(sub, &name, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "cascade", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:?}");
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(
+            shell_quote("services.db.threads=7"),
+            "services.db.threads=7"
+        );
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote("x\ny"), "'x\\ny'");
+    }
+
+    #[test]
+    fn the_provenance_comment_names_what_shaped_the_scenario() {
+        let sets = args::Sets {
+            set: vec!["services.db.threads=7".into()],
+        };
+        let text = provenance(
+            "s.toml",
+            &sets,
+            args::Seed { seed: Some(9) },
+            &args::Duration {
+                duration: Some("3s".into()),
+            },
+        );
+        assert!(
+            text.contains(
+                "#   cascade run s.toml --set services.db.threads=7 --seed 9 --duration 3s\n"
+            ),
+            "{text}"
+        );
+        assert!(text.lines().all(|l| l.is_empty() || l.starts_with('#')));
+        let saved = format!("{text}name = \"x\"\n");
+        assert_eq!(without_provenance(&saved), "name = \"x\"\n");
+        assert_eq!(
+            without_provenance("# mine\nname = 1\n"),
+            "# mine\nname = 1\n"
+        );
+    }
 }

@@ -43,6 +43,20 @@ impl Runner {
         self.pool.install(|| items.par_iter().map(&f).collect())
     }
 
+    /// As `map`, with a progress bar of `what` on stderr advanced as each
+    /// job finishes (drawn only on a terminal, after a second: see
+    /// `term::progress`), cleared at the end.
+    pub fn map_showing<T, R>(&self, items: &[T], what: &str, f: impl Fn(&T) -> R + Sync) -> Vec<R>
+    where
+        T: Sync,
+        R: Send,
+    {
+        let progress = crate::term::progress(items.len() as u64, what);
+        let out = self.map_with_progress(items, &progress, f);
+        progress.finish_and_clear();
+        out
+    }
+
     /// As `map`, advancing `progress` as each job finishes.
     pub fn map_with_progress<T, R>(
         &self,

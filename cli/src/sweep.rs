@@ -14,15 +14,14 @@ pub(crate) mod plan;
 pub(crate) mod stats;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use indicatif::{ProgressBar, ProgressStyle};
 use sim_core::{Override, Scenario};
 
-use crate::Failure;
 use crate::args::{Jobs, Out, Seed, Sets};
+use crate::outdir::OutDir;
 use crate::runner::Runner;
+use crate::{Failure, term};
 use files::{Header, Manifest, RunFile};
 use plan::{Axis, Plan, Run};
 
@@ -215,16 +214,22 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
     }
 
     if args.list {
-        let stdout = std::io::stdout();
-        let mut w = std::io::BufWriter::new(stdout.lock());
-        for r in &mine {
-            let line = serde_json::to_string(r).expect("runs serialise");
-            writeln!(w, "{line}")?;
-        }
-        w.flush()?;
-        return Ok(());
+        return term::with_stdout(|w| {
+            for r in &mine {
+                let line = serde_json::to_string(r).expect("runs serialise");
+                writeln!(w, "{line}")?;
+            }
+            Ok(())
+        });
     }
     let out = args.out.out.as_deref().expect("clap requires --out");
+    // Shards may share a directory and run at once: checked, not locked.
+    let claimed = if args.shard.is_some() {
+        crate::outdir::check_shared(out)?;
+        None
+    } else {
+        Some(OutDir::claim(out)?)
+    };
     let runs_dir = out.join("runs");
     std::fs::create_dir_all(&runs_dir)
         .map_err(|e| Failure::Io(format!("cannot create {}: {e}", runs_dir.display())))?;
@@ -255,7 +260,7 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
     } else {
         String::new()
     };
-    eprintln!(
+    term::note(&format!(
         "sweep `{}`: {} runs = {} points × {} reps{shard_note}; {} already done, running {} on {} thread{}{}",
         header.scenario,
         header.runs_total,
@@ -274,21 +279,8 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
         } else {
             String::new()
         }
-    );
+    ));
 
-    let pb = ProgressBar::new(pending.len() as u64);
-    let bar = if std::env::var_os("NO_COLOR").is_some() {
-        "{bar:40}"
-    } else {
-        "{bar:40.cyan/blue}"
-    };
-    pb.set_style(
-        ProgressStyle::with_template(&format!(
-            "{bar} {{pos}}/{{len}} runs  {{per_sec}}  elapsed {{elapsed}}  ETA {{eta}}"
-        ))
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
     let run_one = |r: &&Run| -> Result<(), Failure> {
         let p = &points[&r.point];
         let result = sim_core::run_scenario(&p.scenario, Some(r.seed), &p.overrides);
@@ -303,8 +295,7 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
         };
         files::write(&files::run_path(out, r.index), &files::to_json(&file))
     };
-    let results: Vec<Result<(), Failure>> = runner.map_with_progress(&pending, &pb, run_one);
-    pb.finish_and_clear();
+    let results: Vec<Result<(), Failure>> = runner.map_showing(&pending, "runs", run_one);
     if let Some(e) = results.into_iter().find_map(Result::err) {
         return Err(e);
     }
@@ -320,23 +311,27 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
             &out.join(files::manifest_name(shard, shards)),
             &files::to_json(&manifest),
         )?;
-        eprintln!(
+        term::note(&format!(
             "wrote {} runs and {} into {}",
             mine.len(),
             files::manifest_name(shard, shards),
             out.display()
-        );
+        ));
         return Ok(());
     }
     let all: Vec<RunFile> = read_back(&header, |_| out.to_path_buf())?
         .into_iter()
         .map(|(f, _)| f)
         .collect();
-    files::write_tables(out, &header, &all)?;
-    eprintln!(
+    let mut written: Vec<PathBuf> = mine.iter().map(|r| files::run_path(out, r.index)).collect();
+    written.extend(files::write_tables(out, &header, &all)?);
+    if let Some(claimed) = claimed {
+        claimed.finish(&written)?;
+    }
+    term::note(&format!(
         "wrote {}/sweep.csv, aggregate.csv, sweep.json and runs/",
         out.display()
-    );
+    ));
     Ok(())
 }
 
@@ -390,7 +385,7 @@ fn load_text(
     file: &Path,
     overrides: &[Override],
 ) -> Result<Scenario, Box<sim_core::ScenarioError>> {
-    sim_core::load(&file.display().to_string(), &base.text, overrides)
+    sim_core::load(&crate::source_name(file), &base.text, overrides)
 }
 
 /// A scenario error on one line, naming the key when it is not `path`.
@@ -567,19 +562,24 @@ pub fn cmd_merge(args: &MergeArgs) -> Result<(), Failure> {
     // Everything checked before anything is written.
     let all = read_back(&header, |i| dirs[(i % shards) as usize].clone())?;
     let out = args.out.out.as_deref().expect("clap requires --out");
+    let claimed = OutDir::claim(out)?;
     std::fs::create_dir_all(out.join("runs"))
         .map_err(|e| Failure::Io(format!("cannot create {}/runs: {e}", out.display())))?;
     let mut runs = Vec::with_capacity(all.len());
+    let mut written = Vec::with_capacity(all.len());
     for (f, bytes) in all {
-        files::write(&files::run_path(out, f.index), &bytes)?;
+        let path = files::run_path(out, f.index);
+        files::write(&path, &bytes)?;
+        written.push(path);
         runs.push(f);
     }
-    files::write_tables(out, &header, &runs)?;
-    eprintln!(
+    written.extend(files::write_tables(out, &header, &runs)?);
+    claimed.finish(&written)?;
+    term::note(&format!(
         "merged {} shards ({} runs) into {}: sweep.csv, aggregate.csv, sweep.json and runs/",
         shards,
         header.runs_total,
         out.display()
-    );
+    ));
     Ok(())
 }

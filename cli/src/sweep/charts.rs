@@ -4,7 +4,7 @@
 //! Drawn with the `reports` crate from the per-point aggregates, so sharded
 //! and unsharded sweeps draw the same bytes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use reports::plot::{Chart, Dash, HeatStrip, Line, LineChart, series_style};
 
@@ -36,12 +36,13 @@ pub fn write(
     params: &[&str],
     columns: &[String],
     points: &[Point],
-) -> std::io::Result<()> {
+) -> std::io::Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
     let Some(first) = params.first() else {
-        return Ok(());
+        return Ok(written);
     };
     if points.is_empty() || points.iter().any(|p| numeric(&p.params[0]).is_none()) {
-        return Ok(());
+        return Ok(written);
     }
     // Series: one per value of the second parameter (in first-seen order).
     let mut groups: Vec<String> = Vec::new();
@@ -102,16 +103,17 @@ pub fn write(
                 chart.lines.push(l);
             }
         }
-        reports::write_chart(
+        let ((svg, _), png) = reports::write_chart(
             out,
             &format!("sweep-{}", stem(column)),
             &Chart::Lines(chart),
         )?;
+        written.extend([svg, png]);
     }
     if params.len() >= 2 {
-        heat_maps(out, params, columns, points, &groups)?;
+        written.extend(heat_maps(out, params, columns, points, &groups)?);
     }
-    Ok(())
+    Ok(written)
 }
 
 fn heat_maps(
@@ -120,7 +122,8 @@ fn heat_maps(
     columns: &[String],
     points: &[Point],
     groups: &[String],
-) -> std::io::Result<()> {
+) -> std::io::Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
     let mut xs: Vec<f64> = points
         .iter()
         .filter_map(|p| numeric(&p.params[0]))
@@ -186,11 +189,12 @@ fn heat_maps(
             value_fmt: reports::Fmt::Number,
             bands: Vec::new(),
         };
-        reports::write_chart(
+        let ((svg, _), png) = reports::write_chart(
             out,
             &format!("sweep-heat-{}", stem(column)),
             &Chart::Heat(chart),
         )?;
+        written.extend([svg, png]);
     }
-    Ok(())
+    Ok(written)
 }

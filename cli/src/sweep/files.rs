@@ -208,11 +208,15 @@ struct PointRow<'a> {
     ci95: Vec<Option<f64>>,
 }
 
-/// Writes `sweep.csv`, `aggregate.csv` and `sweep.json` from every run of
-/// the sweep, in canonical order.
-pub fn write_tables(out: &Path, header: &Header, runs: &[RunFile]) -> Result<(), crate::Failure> {
+/// Writes `sweep.csv`, `aggregate.csv`, `sweep.json` and the charts from
+/// every run of the sweep, in canonical order; returns the paths written.
+pub fn write_tables(
+    out: &Path,
+    header: &Header,
+    runs: &[RunFile],
+) -> Result<Vec<PathBuf>, crate::Failure> {
     let Some(first) = runs.first() else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let metrics = metrics(&first.summary);
     let params: Vec<&str> = header.plan.params.iter().map(|a| a.path.as_str()).collect();
@@ -240,7 +244,8 @@ pub fn write_tables(out: &Path, header: &Header, runs: &[RunFile]) -> Result<(),
             row
         })
         .collect();
-    write(&out.join("sweep.csv"), &csv_bytes(cols, rows))?;
+    let mut written = vec![out.join("sweep.csv")];
+    write(&written[0], &csv_bytes(cols, rows))?;
 
     // aggregate.csv: runs are grouped by point (index = point * reps + rep).
     let mut points = Vec::new();
@@ -291,6 +296,7 @@ pub fn write_tables(out: &Path, header: &Header, runs: &[RunFile]) -> Result<(),
             row
         })
         .collect();
+    written.push(out.join("aggregate.csv"));
     write(&out.join("aggregate.csv"), &csv_bytes(cols, rows))?;
     let point_params: Vec<Vec<String>> = points
         .iter()
@@ -306,9 +312,10 @@ pub fn write_tables(out: &Path, header: &Header, runs: &[RunFile]) -> Result<(),
         })
         .collect();
     let columns: Vec<String> = metrics.iter().map(|m| m.column.clone()).collect();
-    super::charts::write(out, &params, &columns, &chart_points).map_err(|e| {
+    let charts = super::charts::write(out, &params, &columns, &chart_points).map_err(|e| {
         crate::Failure::Io(format!("cannot write charts into {}: {e}", out.display()))
     })?;
+    written.extend(charts);
 
     // sweep.json
     let json = SweepJson {
@@ -329,5 +336,7 @@ pub fn write_tables(out: &Path, header: &Header, runs: &[RunFile]) -> Result<(),
             .collect(),
         points,
     };
-    write(&out.join("sweep.json"), &to_json(&json))
+    written.push(out.join("sweep.json"));
+    write(&out.join("sweep.json"), &to_json(&json))?;
+    Ok(written)
 }

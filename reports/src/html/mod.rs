@@ -189,7 +189,7 @@ pub fn report(
     }
     let _ = writeln!(
         h,
-        "<section id=\"scenario\">\n<h2>Scenario</h2>\n<p class=\"lead\">The scenario as run (before <code>--set</code> overrides{}).</p>\n\
+        "<section id=\"scenario\">\n<h2>Scenario</h2>\n<p class=\"lead\">The scenario as run, with its overrides applied{}.</p>\n\
          <details open><summary>scenario.toml</summary>\n<pre>{}</pre>\n</details>\n</section>",
         if s.overrides.is_empty() {
             String::new()

@@ -126,6 +126,27 @@ pub fn load(
     })
 }
 
+/// The document `load` reads once `overrides` are applied, as TOML text:
+/// what a run actually ran, to save beside its results so that running
+/// the saved file reproduces the run. A TOML source keeps its layout and
+/// comments; a JSON one (`file` ending in `.json`) is converted. Call it
+/// after `load` accepted the same arguments: errors are only summarised.
+pub fn effective_toml(file: &str, text: &str, overrides: &[Override]) -> Result<String, String> {
+    if file.ends_with(".json") {
+        let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        for o in overrides {
+            set_json(&mut value, o)?;
+        }
+        toml_edit::ser::to_string_pretty(&value).map_err(|e| e.to_string())
+    } else {
+        let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
+        for o in overrides {
+            set_toml(&mut doc, o)?;
+        }
+        Ok(doc.to_string())
+    }
+}
+
 /// An error found while checking the meaning: a key path and a message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyError {
