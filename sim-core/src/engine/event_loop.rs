@@ -41,7 +41,7 @@ impl World<'_> {
         if rep.loops_busy < loops && rep.run_queue.is_empty() {
             rep.loops_busy += 1;
             stats.add_busy_loops(now, 1);
-            stats.record_run_wait(now, now);
+            stats.record_no_run_wait(now);
             self.jobs[j].on_loop = true;
             self.continue_on_loop(j);
         } else {
