@@ -15,6 +15,7 @@ use sim_core::output::Summary;
 use crate::charts::{Figure, Section, fault_label};
 use crate::numbers::{pct, short, sig3, thousands};
 
+mod runtime;
 mod tables;
 
 use tables::{edges_table, entries_table, queues_table, services_table};
@@ -174,7 +175,10 @@ pub fn report(
         }
         match sec {
             Section::Entries => entries_table(&mut h, s),
-            Section::Services => services_table(&mut h, s, figures),
+            Section::Services => {
+                services_table(&mut h, s, figures);
+                runtime::runtime_tables(&mut h, s);
+            }
             Section::Edges => edges_table(&mut h, s),
             Section::More if !omitted.is_empty() => {
                 let _ = writeln!(

@@ -145,10 +145,12 @@ pub(super) fn services_table(h: &mut String, s: &Summary, _figures: &[(Figure, S
         let u = v.utilization;
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}×{}</td><td>{}</td><td><span class=\"bar\"><span style=\"width:{:.0}%;background:{}\"></span></span>{:.1}%</td>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td><span class=\"bar\"><span style=\"width:{:.0}%;background:{}\"></span></span>{:.1}%</td>",
             escape(&name),
-            v.replicas,
-            v.threads,
+            match &v.event_loop {
+                Some(l) => format!("{}×{} loops", v.replicas, l.loops),
+                None => format!("{}×{}", v.replicas, v.threads),
+            },
             cap,
             (u * 100.0).clamp(0.0, 100.0),
             viridis(u).hex(),
