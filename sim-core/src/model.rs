@@ -88,6 +88,9 @@ pub struct Service {
     pub memory: Option<Memory>,
     /// How a replica killed for memory comes back.
     pub lifecycle: Lifecycle,
+    /// Work × (1 + k·n) with n the other requests in the replica when a
+    /// work step starts (`work_law.per_in_flight`), if declared.
+    pub work_per_in_flight: Option<f64>,
 }
 
 /// How a replica runs its requests.
@@ -393,6 +396,12 @@ pub enum Shape {
         amplitude: f64,
         period: Nanos,
     },
+    /// Rates at increasing times: linear between them, or held until the
+    /// next; the first before the first point, the last after the last.
+    Points {
+        points: Vec<(Nanos, f64)>,
+        linear: bool,
+    },
 }
 
 impl Shape {
@@ -424,6 +433,19 @@ impl Shape {
             Shape::Sine { amplitude, period } => {
                 base * (1.0 + amplitude * (std::f64::consts::TAU * t as f64 / *period as f64).sin())
             }
+            Shape::Points { points, linear } => {
+                let next = points.partition_point(|(at, _)| *at <= t);
+                if next == 0 {
+                    return points[0].1;
+                }
+                let (t0, r0) = points[next - 1];
+                match points.get(next) {
+                    Some(&(t1, r1)) if *linear => {
+                        r0 + (r1 - r0) * (t - t0) as f64 / (t1 - t0) as f64
+                    }
+                    _ => r0,
+                }
+            }
         }
     }
 
@@ -435,6 +457,7 @@ impl Shape {
             Shape::Ramp { to, .. } => base.max(*to),
             Shape::Spike { rate, .. } => base.max(*rate),
             Shape::Sine { amplitude, .. } => base * (1.0 + amplitude),
+            Shape::Points { points, .. } => points.iter().map(|(_, r)| *r).fold(0.0, f64::max),
         }
     }
 }

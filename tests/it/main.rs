@@ -14,6 +14,7 @@ mod hardening;
 mod memory;
 mod outdir;
 mod patterns;
+mod primitives;
 mod processor_sharing;
 mod queueing;
 mod runtime_everywhere;

@@ -305,6 +305,12 @@ impl World<'_> {
                     let mut t = self.m.dists[d as usize].sample(&mut self.work_rng[s]);
                     let r = job.replica as usize;
                     let mut f = self.replicas[s][r].slowdown;
+                    if let Some(k) = self.m.services[s].work_per_in_flight {
+                        // Fixed when the step starts (Brooker's law), not
+                        // shared as the load changes (that is `cores`).
+                        let others = self.replicas[s][r].busy.saturating_sub(1);
+                        f *= 1.0 + k * f64::from(others);
+                    }
                     if self.m.services[s].memory.is_some() {
                         f *= self.cold_factor(s, r);
                         if self.stw_applies(s) {

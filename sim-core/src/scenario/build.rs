@@ -235,6 +235,7 @@ fn shape(key: &str, s: &super::dto::ShapeFile) -> R<Shape> {
         s.ramp.is_some(),
         s.spike.is_some(),
         s.sine.is_some(),
+        s.points.is_some(),
     ]
     .iter()
     .filter(|x| **x)
@@ -242,8 +243,43 @@ fn shape(key: &str, s: &super::dto::ShapeFile) -> R<Shape> {
     if n != 1 {
         return Err(KeyError::new(
             key,
-            "a shape has exactly one of `steps`, `ramp`, `spike` or `sine`",
+            "a shape has exactly one of `steps`, `ramp`, `spike`, `sine` or `points`",
         ));
+    }
+    if s.interpolate.is_some() && s.points.is_none() {
+        return Err(KeyError::new(
+            format!("{key}.interpolate"),
+            "`interpolate` belongs to a `points` shape",
+        ));
+    }
+    if let Some(points) = &s.points {
+        if points.is_empty() {
+            return Err(KeyError::new(
+                format!("{key}.points"),
+                "give at least one point: [[\"0s\", 40], [\"60s\", 80]]",
+            ));
+        }
+        let mut out: Vec<(Nanos, f64)> = Vec::new();
+        for (i, (at, r)) in points.iter().enumerate() {
+            let at = duration(&format!("{key}.points.{i}"), at)?;
+            if out.last().is_some_and(|(prev, _)| *prev >= at) {
+                return Err(KeyError::new(
+                    format!("{key}.points.{i}"),
+                    "points must be in increasing time",
+                ));
+            }
+            out.push((at, rate(&format!("{key}.points.{i}"), *r)?));
+        }
+        if out.iter().all(|(_, r)| *r == 0.0) {
+            return Err(KeyError::new(
+                format!("{key}.points"),
+                "every rate is 0: the source would send nothing",
+            ));
+        }
+        return Ok(Shape::Points {
+            points: out,
+            linear: s.interpolate != Some(super::dto::Interpolate::Step),
+        });
     }
     if let Some(steps) = &s.steps {
         let mut out = Vec::new();
@@ -1260,6 +1296,20 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             server,
             memory,
             lifecycle,
+            work_per_in_flight: match &s.work_law {
+                None => None,
+                Some(l)
+                    if l.per_in_flight.is_finite() && (0.0..=1e6).contains(&l.per_in_flight) =>
+                {
+                    Some(l.per_in_flight)
+                }
+                Some(l) => {
+                    return Err(KeyError::new(
+                        format!("{key}.work_law.per_in_flight"),
+                        format!("must be a factor in [0, 1e6], got {}", l.per_in_flight),
+                    ));
+                }
+            },
             ops,
             balancer: match s.balancer.unwrap_or(BalancerFile::RoundRobin) {
                 BalancerFile::RoundRobin => Balancer::RoundRobin,
@@ -1358,6 +1408,21 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
                     &key,
                     "give either `rate` (open loop) or `users` (closed loop), not both",
                 ));
+            }
+            // A `points` shape gives its own rates.
+            (None, None)
+                if w.shape
+                    .as_ref()
+                    .and_then(|s| s.points.as_ref())
+                    .is_some_and(|p| !p.is_empty()) =>
+            {
+                (
+                    w.shape
+                        .as_ref()
+                        .and_then(|s| s.points.as_ref())
+                        .map_or(1.0, |p| p.iter().map(|(_, r)| *r).fold(0.0, f64::max)),
+                    None,
+                )
             }
             (None, None) => {
                 return Err(KeyError::new(

@@ -99,6 +99,25 @@ pub struct ShapeFile {
     /// A diurnal sine: rate × (1 + amplitude × sin(2π t / period)).
     #[serde(default)]
     pub sine: Option<SineFile>,
+    /// A rate given at points in time, `[["0s", 40], ["25s", 80], ["75s",
+    /// 0]]`: linear between them (or held until the next with
+    /// `interpolate = "step"`), the first rate before the first point and
+    /// the last after the last. With `points` the source's `rate` may be
+    /// left out.
+    // Absent fields stay out of the canonical form (the scenario hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<Vec<(String, f64)>>,
+    /// With `points`: "linear" (default) or "step".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interpolate: Option<Interpolate>,
+}
+
+/// How a `points` shape goes from one point to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Interpolate {
+    Linear,
+    Step,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -277,6 +296,11 @@ pub struct ServiceFile {
     /// A restarted replica takes traffic only this long after it starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready_after: Option<String>,
+    /// Load-dependent work: each `work` step's sampled time × (1 + k·n),
+    /// n the other requests the replica holds when the step starts
+    /// (Brooker's collapse model): `{ per_in_flight = 0.01 }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_law: Option<WorkLawFile>,
     /// Accept-queue slots per replica (default 0), or "unbounded".
     #[serde(default)]
     pub queue: Option<QueueFile>,
@@ -297,6 +321,14 @@ pub struct ServiceFile {
     /// so work slows down as load grows. Default: no CPU limit.
     #[serde(default)]
     pub cores: Option<u32>,
+}
+
+/// Work that grows with the requests in flight.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkLawFile {
+    /// k: the relative extra work per other request in the replica.
+    pub per_in_flight: f64,
 }
 
 /// How a service runs its requests.
