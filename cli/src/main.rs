@@ -138,6 +138,9 @@ pub enum Failure {
     Io(String),
     /// The run finished but an SLO assertion failed (exit 3).
     SloFailed,
+    /// The overload guard stopped the run; its partial results were
+    /// written (exit 4).
+    Partial(String),
     /// Stdout was closed by its reader (`cascade … | head`): stop quietly
     /// with exit 0, as Unix tools do.
     Closed,
@@ -192,6 +195,12 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Err(Failure::SloFailed) => ExitCode::from(3),
+        Err(Failure::Partial(m)) => {
+            term::error(&format!(
+                "error: the run was stopped by the overload guard; its results cover the run up to then and are marked partial: {m}"
+            ));
+            ExitCode::from(4)
+        }
         Err(Failure::Closed) => ExitCode::SUCCESS,
     }
 }
@@ -349,6 +358,9 @@ fn cmd_run(
     }
     if json {
         term::data(&reports::summary_json(&result.summary))?;
+    }
+    if let Some(why) = &result.summary.partial {
+        return Err(Failure::Partial(why.clone()));
     }
     if result.summary.slo.iter().any(|s| !s.pass) {
         return Err(Failure::SloFailed);

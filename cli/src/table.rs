@@ -239,6 +239,7 @@ mod tests {
             warmup_s: 0.0,
             end_time_s: 10.0,
             events: 0,
+            partial: None,
             entries: IndexMap::new(),
             services: IndexMap::new(),
             edges: IndexMap::new(),

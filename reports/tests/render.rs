@@ -217,6 +217,7 @@ fn synthetic() -> RunResult {
             warmup_s: 5.0,
             end_time_s: 60.0,
             events: 12345,
+            partial: None,
             entries,
             services,
             edges,

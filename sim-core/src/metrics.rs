@@ -948,6 +948,7 @@ impl Recorder {
                 warmup_s: secs(m.warmup),
                 end_time_s: secs(end),
                 events,
+                partial: None,
                 entries,
                 services,
                 edges,

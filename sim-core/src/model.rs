@@ -62,7 +62,13 @@ pub struct Model {
     pub publish_sites: Vec<String>,
     /// The `[slo]` assertions, in file order, checked after the run.
     pub slos: Vec<Slo>,
+    /// The overload guard: requests in flight + messages + pending events
+    /// past which the run stops, partial.
+    pub max_in_flight: u64,
 }
+
+/// The overload guard's default: about 1.5 GB of simulated state.
+pub const DEFAULT_MAX_IN_FLIGHT: u64 = 4_000_000;
 
 #[derive(Clone, Debug)]
 pub struct Service {

@@ -33,6 +33,10 @@ pub struct Summary {
     pub end_time_s: f64,
     /// Events processed (including stale timers skipped).
     pub events: u64,
+    /// Why the run stopped early (the overload guard), when it did: its
+    /// figures cover the run up to then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<String>,
     pub entries: IndexMap<String, EntrySummary>,
     pub services: IndexMap<String, ServiceSummary>,
     pub edges: IndexMap<String, EdgeSummary>,

@@ -152,6 +152,7 @@ mod tests {
             warmup_s: 0.0,
             end_time_s: 3.0,
             events: 0,
+            partial: None,
             entries: IndexMap::new(),
             services: IndexMap::new(),
             edges: IndexMap::new(),

@@ -255,7 +255,15 @@ fn header(h: &mut String, s: &Summary) {
             escape(&s.overrides.join(" "))
         );
     }
-    h.push_str("</p>\n</header>\n");
+    h.push_str("</p>\n");
+    if let Some(why) = &s.partial {
+        let _ = write!(
+            h,
+            "<p class=\"meta\"><strong>PARTIAL RESULTS</strong> — {}</p>\n",
+            escape(why)
+        );
+    }
+    h.push_str("</header>\n");
 }
 
 fn tile(h: &mut String, k: &str, v: &str, sub: &str, bad: bool) {

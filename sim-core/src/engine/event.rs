@@ -232,6 +232,11 @@ impl EventQueue {
         l.push_back(e);
     }
 
+    /// Events waiting, in the heap and the lanes.
+    pub(super) fn len(&self) -> usize {
+        self.heap.len() + self.lanes.iter().map(VecDeque::len).sum::<usize>()
+    }
+
     /// The earliest event by (time, seq).
     #[inline]
     pub(super) fn pop(&mut self) -> Option<Event> {

@@ -46,6 +46,7 @@ mod cpu;
 mod event;
 mod event_loop;
 mod fault;
+mod guard;
 mod ids;
 mod layers;
 mod memory;
@@ -112,6 +113,8 @@ pub struct World<'m> {
     msg: broker::Messaging,
     /// Scratch list of jobs finishing on a processor-sharing CPU.
     cpu_done: Vec<(u64, JobId, u32)>,
+    /// Why the overload guard stopped the run, if it did.
+    stopped: Option<String>,
 }
 
 /// Runs `model` to the end and returns its results.
@@ -183,6 +186,7 @@ impl<'m> World<'m> {
                 .collect(),
             msg: broker::Messaging::new(m, seed),
             cpu_done: Vec::new(),
+            stopped: None,
         };
         if m.warmup > 0 {
             w.schedule(m.warmup, Ev::WarmupEnd);
@@ -289,6 +293,12 @@ impl<'m> World<'m> {
         let stop_at = self.duration.saturating_add(self.m.drain);
         while let Some(e) = self.queue.pop() {
             self.events += 1;
+            // The overload guard, checked every 65,536 events (a few
+            // microseconds' work per check).
+            if self.events & 0xFFFF == 0 && self.over_budget() {
+                self.now = self.now.max(e.t.min(stop_at));
+                break;
+            }
             if e.t > stop_at {
                 self.now = stop_at;
                 break;

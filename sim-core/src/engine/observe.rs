@@ -77,7 +77,10 @@ impl World<'_> {
         }
         let events = self.events;
         self.rec.breaker_totals(&breakers);
-        self.rec
-            .finish(self.m, end, self.duration, events, &in_flight, opts)
+        let mut result = self
+            .rec
+            .finish(self.m, end, self.duration, events, &in_flight, opts);
+        result.summary.partial = self.stopped.take();
+        result
     }
 }

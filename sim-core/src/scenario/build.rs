@@ -1232,6 +1232,16 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             publishes: Vec::new(),
             publish_sites: Vec::new(),
             slos: Vec::new(),
+            max_in_flight: match file.max_in_flight {
+                None => DEFAULT_MAX_IN_FLIGHT,
+                Some(n) if n >= 1000 => n,
+                Some(n) => {
+                    return Err(KeyError::new(
+                        "max_in_flight",
+                        format!("must be at least 1000, got {n}"),
+                    ));
+                }
+            },
         },
     };
     if file.services.is_empty() {

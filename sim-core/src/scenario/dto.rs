@@ -38,6 +38,12 @@ pub struct ScenarioFile {
     /// Master seed of every random stream (default 1; `--seed` overrides).
     #[serde(default)]
     pub seed: Option<u64>,
+    /// The overload guard: the run stops (exit 4, results marked partial)
+    /// when requests in flight, messages and pending events together
+    /// exceed this (default 4,000,000: about 1.5 GB).
+    // Absent fields stay out of the canonical form (the scenario hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<u64>,
     /// Width of a time-series window (default "1s").
     #[serde(default)]
     pub window: Option<String>,
