@@ -257,9 +257,9 @@ fn header(h: &mut String, s: &Summary) {
     }
     h.push_str("</p>\n");
     if let Some(why) = &s.partial {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<p class=\"meta\"><strong>PARTIAL RESULTS</strong> — {}</p>\n",
+            "<p class=\"meta\"><strong>PARTIAL RESULTS</strong> — {}</p>",
             escape(why)
         );
     }
