@@ -145,9 +145,9 @@ fn main() -> ExitCode {
 
 /// Reads and checks a scenario file, rendering any error for the terminal.
 pub fn load(file: &Path, overrides: &[Override]) -> Result<Scenario, Failure> {
-    let text = std::fs::read_to_string(file)
+    let bytes = std::fs::read(file)
         .map_err(|e| Failure::Io(format!("cannot read {}: {e}", file.display())))?;
-    sim_core::load(&file.display().to_string(), &text, overrides)
+    sim_core::scenario::load_bytes(&file.display().to_string(), &bytes, overrides)
         .map_err(|e| Failure::Input(errors::render(&e)))
 }
 

@@ -3,7 +3,7 @@
 //! finishes in this run": the request stays in flight, utilisation stays in
 //! [0, 1], no latency exceeds the run.
 
-use crate::common::{cascade, run_toml, temp_dir};
+use crate::common::{assert_each_rejected, cascade, run_toml, temp_dir};
 
 fn check_books(text: &str) {
     let r = run_toml(text, 1).summary;
@@ -89,8 +89,7 @@ fn an_error_far_along_a_long_line_shows_a_window_of_it() {
     let json = format!(
         r#"{{"name": "a", "description": "{long}", "duration": "10s", "workload": {{"w": {{"target": "a", "rate": 10}}}}, "services": {{"a": {{"threads": "x", "steps": [{{"work": "1ms"}}]}}}}}}"#
     );
-    // serde_json points just past the value.
-    let col = json.find(r#", "steps""#).unwrap();
+    let col = json.find(r#""x", "steps""#).unwrap() + 1;
     let (code, err) = validate_text("long-line", "long.json", json.as_bytes(), &[]);
     assert_eq!(code, Some(2), "{err}");
     assert!(
@@ -110,4 +109,181 @@ fn an_error_far_along_a_long_line_shows_a_window_of_it() {
     assert!(err.contains("long.toml:2:70018:"), "{err}");
     assert!(err.contains("long.toml:2:70018]"), "{err}");
     assert!(err.len() < 2_000, "{} bytes of message", err.len());
+}
+
+const JSON_OK: &str = r#"{
+  "name": "j",
+  "duration": "2s",
+  "workload": { "w": { "target": "a", "rate": 10 } },
+  "services": {
+    "a": { "threads": 2, "steps": [ { "work": "1ms" } ] }
+  }
+}"#;
+
+#[test]
+fn json_scenarios_get_line_and_column_for_every_error() {
+    // A semantic (build) error, a type error, an unknown key: each points at
+    // its value in the file, as TOML errors do.
+    let cases = [
+        (
+            JSON_OK.replace(r#""threads": 2"#, r#""threads": 0"#),
+            "j.json:6:23: key `services.a.threads`: must be at least 1",
+        ),
+        (
+            JSON_OK.replace(r#""target": "a""#, r#""target": "nowhere""#),
+            "j.json:4:34: key `workload.w.target`",
+        ),
+        (
+            JSON_OK.replace(r#""rate": 10"#, r#""rate": "ten""#),
+            "j.json:4:47: key `workload.w.rate`: invalid type: string",
+        ),
+        (
+            JSON_OK.replace(r#""threads": 2"#, r#""threads": 2, "treads": 3"#),
+            "key `services.a.treads`: unknown field `treads`",
+        ),
+        // Anything after the document is refused.
+        (
+            format!("{JSON_OK}\n{{}}"),
+            "j.json:9:1: trailing characters",
+        ),
+    ];
+    for (text, want) in cases {
+        let (code, err) = validate_text("json-located", "j.json", text.as_bytes(), &[]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains(want), "no `{want}` in {err}");
+    }
+    let (code, err) = validate_text("json-fine", "j.json", JSON_OK.as_bytes(), &[]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn a_scenario_that_is_not_utf8_is_a_bad_scenario_naming_the_byte() {
+    for (name, text) in [
+        ("bad.toml", &b"name = \"a\xff\"\nduration = \"1s\"\n"[..]),
+        ("bad.json", &b"{\"name\": \"a\xff\"}"[..]),
+    ] {
+        let (code, err) = validate_text("not-utf8", name, text, &[]);
+        assert_eq!(code, Some(2), "{err}");
+        let at = text.iter().position(|b| *b == 0xff).unwrap();
+        let col = at + 1;
+        assert!(
+            err.contains(&format!(
+                "{name}:1:{col}: the file is not UTF-8 text: byte 0xff at byte offset {at}"
+            )),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn every_u64_is_a_seed() {
+    let text = r#"
+name = "seeds"
+duration = "1s"
+[workload.w]
+target = "a"
+rate = 10
+[services.a]
+threads = 2
+steps = [{ work = "1ms" }]
+"#;
+    for seed in [0, i64::MAX as u64, i64::MAX as u64 + 1, u64::MAX] {
+        let set = [sim_core::Override::parse(&format!("seed={seed}")).unwrap()];
+        let s = sim_core::load("s.toml", text, &set).unwrap_or_else(|e| panic!("{seed}: {e}"));
+        assert_eq!(s.model.seed, seed);
+        let json = JSON_OK.replace(
+            r#""name": "j","#,
+            &format!(r#""name": "j", "seed": {seed},"#),
+        );
+        let s = sim_core::load("s.json", &json, &set).unwrap_or_else(|e| panic!("{seed}: {e}"));
+        assert_eq!(s.model.seed, seed);
+    }
+    // Above i64::MAX a TOML file writes it as a string of digits.
+    let s = sim_core::load("s.toml", &format!("seed = \"{}\"\n{text}", u64::MAX), &[]).unwrap();
+    assert_eq!(s.model.seed, u64::MAX);
+    for bad in ["-1", "\"x\"", "1.5"] {
+        let set = [sim_core::Override::parse(&format!("seed={bad}")).unwrap()];
+        let e = sim_core::load("s.toml", text, &set).unwrap_err();
+        assert_eq!(e.key, "seed", "{e}");
+    }
+    let (code, err) = validate_text(
+        "seed-set",
+        "s.toml",
+        text.as_bytes(),
+        &["--set", "seed=18446744073709551615"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn messages_name_the_key_once_and_ask_durations_for_a_unit() {
+    let base = |extra: &str, step: &str| {
+        format!(
+            r#"
+name = "m"
+duration = "2s"
+{extra}
+[workload.w]
+target = "auth"
+rate = 10
+[services.auth]
+threads = 2
+steps = [{step}]
+[services.db]
+threads = 1
+steps = [{{ work = "1ms" }}]
+"#
+        )
+    };
+    let unit = "expected a duration with a unit, e.g. \"300ms\"";
+    let cases = vec![
+        (
+            base("", "{ work = \"1ms\" }").replace("threads = 2", "threads = 2\ntreads = 3"),
+            "key `services.auth.treads`: unknown field",
+            "services.auth.treads",
+        ),
+        (base("window = 1", "{ work = \"1ms\" }"), unit, "window"),
+        (base("warmup = 0.5", "{ work = \"1ms\" }"), unit, "warmup"),
+        (
+            base("", "{ call = \"db\", timeout = 300 }"),
+            unit,
+            "services.auth.steps.0.timeout",
+        ),
+        (
+            base("", "{ call = \"db\", deadline = 300 }"),
+            unit,
+            "services.auth.steps.0.deadline",
+        ),
+        (
+            base(
+                "",
+                "{ call = \"db\", retry = { max_attempts = 3, initial_interval = 10 } }",
+            ),
+            unit,
+            "services.auth.steps.0.retry.initial_interval",
+        ),
+        (
+            base("", "{ work = { dist = \"exponential\", mean = 5 } }"),
+            unit,
+            "services.auth.steps.0.work.mean",
+        ),
+        (
+            base(
+                "[[fault]]\ntarget = \"db\"\nat = 1\nfor = \"1s\"\ncrash = true",
+                "{ work = \"1ms\" }",
+            ),
+            unit,
+            "fault.0.at",
+        ),
+    ];
+    for (text, _, _) in &cases {
+        assert!(!text.is_empty());
+    }
+    assert_each_rejected("messages", &cases);
+    let dir = temp_dir("messages-once");
+    let p = dir.join("m.toml");
+    std::fs::write(&p, &cases[0].0).unwrap();
+    let err =
+        String::from_utf8_lossy(&cascade(&["validate", p.to_str().unwrap()]).stderr).into_owned();
+    assert!(!err.contains("treads.treads"), "{err}");
 }
