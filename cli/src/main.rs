@@ -151,9 +151,17 @@ pub fn load(file: &Path, overrides: &[Override]) -> Result<Scenario, Failure> {
         .map_err(|e| Failure::Input(errors::render(&e)))
 }
 
+/// `warning: FILE: key: message` on stderr, one a line.
+fn print_warnings(s: &Scenario) {
+    for w in &s.warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
 fn cmd_validate(file: &Path, set: &args::Sets) -> Result<(), Failure> {
     let overrides = set.overrides()?;
     let s = load(file, &overrides)?;
+    print_warnings(&s);
     let m = &s.model;
     let messaging = if m.queues.is_empty() {
         String::new()
@@ -188,6 +196,7 @@ fn cmd_run(
 ) -> Result<(), Failure> {
     let overrides = args::overrides(set, duration)?;
     let scenario = load(file, &overrides)?;
+    print_warnings(&scenario);
     let result = sim_core::run_scenario(&scenario, seed.seed, &overrides);
     if let Some(dir) = &out {
         reports::write_run(dir, &result, &scenario.text)

@@ -287,3 +287,139 @@ steps = [{{ work = "1ms" }}]
         String::from_utf8_lossy(&cascade(&["validate", p.to_str().unwrap()]).stderr).into_owned();
     assert!(!err.contains("treads.treads"), "{err}");
 }
+
+const SMALL: &str = r#"
+name = "small"
+duration = "10s"
+[workload.w]
+target = "a"
+rate = 100
+[services.a]
+threads = 4
+steps = [{ work = "1ms" }]
+"#;
+
+#[test]
+fn sizes_that_would_exhaust_memory_are_refused_at_load_time() {
+    let closed = SMALL.replace("rate = 100", "users = 1000000000");
+    let cases = vec![
+        (
+            SMALL.replace("threads = 4", "threads = 4\nreplicas = 1000000000"),
+            "more than the limit of 10000 per service",
+            "services.a.replicas",
+        ),
+        (
+            SMALL.replace("threads = 4", "threads = 2000\nreplicas = 1000"),
+            "replicas × threads = 2000000 is more than the limit of 1000000",
+            "services.a.threads",
+        ),
+        (
+            closed,
+            "more than the limit of 1000000 per source",
+            "workload.w.users",
+        ),
+        (
+            SMALL.replace("duration = \"10s\"", "duration = \"10s\"\nwindow = \"1ns\""),
+            "time-series windows, more than the limit of 100000",
+            "window",
+        ),
+        (
+            SMALL.replace("rate = 100", "rate = 1e12"),
+            "more than the limit of 1e8 per source",
+            "workload.w.rate",
+        ),
+        // A spike's peak counts, not only the base rate.
+        (
+            SMALL.replace(
+                "rate = 100",
+                "rate = 100\nshape = { spike = { rate = 1e9, at = \"1s\", for = \"1s\" } }",
+            ),
+            "more than the limit of 1e8 per source",
+            "workload.w.rate",
+        ),
+    ];
+    assert_each_rejected("limits", &cases);
+    // Just inside the limits loads, and `requests` bounds a fast source.
+    for ok in [
+        SMALL.replace("threads = 4", "threads = 100\nreplicas = 10000"),
+        SMALL.replace("rate = 100", "rate = 1e12\nrequests = 1000"),
+        SMALL.replace("duration = \"10s\"", "duration = \"10s\"\nwindow = \"1ms\""),
+    ] {
+        sim_core::load("ok.toml", &ok, &[]).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let (code, err) = validate_text(
+        "limits-set",
+        "s.toml",
+        SMALL.as_bytes(),
+        &["--set", "services.a.replicas=1000000000"],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("key `services.a.replicas`")
+            && err.contains("--set services.a.replicas=1000000000"),
+        "{err}"
+    );
+}
+
+#[test]
+fn suspicious_but_valid_scenarios_load_with_warnings() {
+    let text = format!(
+        "{SMALL}{}",
+        r#"
+[services.b]
+threads = 2
+queue = "unbounded"
+steps = [{ work = "30ms" }, { work = { dist = "exponential", mean = "1s" } }]
+[workload.v]
+target = "b"
+rate = 100
+[[fault]]
+target = "a"
+at = "8s"
+for = "5s"
+crash = true
+[[fault]]
+target = "a"
+at = "20s"
+for = "1s"
+crash = true
+"#
+    );
+    let s = sim_core::load("w.toml", &text, &[]).unwrap();
+    let keys: Vec<&str> = s.warnings.iter().map(|w| w.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "fault.0.for",
+            "fault.1.at",
+            "services.b.steps.1.work",
+            "services.b.queue"
+        ],
+        "{:?}",
+        s.warnings
+    );
+    let (code, err) = validate_text("warnings", "w.toml", text.as_bytes(), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("warning: "), "{err}");
+    assert!(
+        err.contains("w.toml: fault.1.at: the fault starts at 20s"),
+        "{err}"
+    );
+    assert!(
+        err.contains("w.toml: services.b.queue: the workload offers"),
+        "{err}"
+    );
+    // Every shipped scenario loads without a warning.
+    for f in std::fs::read_dir(crate::common::repo_root().join("scenarios")).unwrap() {
+        let p = f.unwrap().path();
+        if p.extension().is_some_and(|e| e == "toml") {
+            let s = sim_core::load(
+                &p.display().to_string(),
+                &std::fs::read_to_string(&p).unwrap(),
+                &[],
+            )
+            .unwrap();
+            assert!(s.warnings.is_empty(), "{}: {:?}", p.display(), s.warnings);
+        }
+    }
+}

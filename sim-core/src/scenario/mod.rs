@@ -7,15 +7,19 @@
 
 pub mod build;
 pub mod dto;
+mod limits;
 mod locate_json;
 mod messages;
 pub(crate) mod seed;
 mod slo;
+mod warnings;
 
 use std::fmt;
 use std::ops::Range;
 
 pub use dto::ScenarioFile;
+pub use limits::{MAX_REPLICAS, MAX_REQUESTS, MAX_THREADS, MAX_USERS, MAX_WINDOWS};
+pub use warnings::Warning;
 
 use crate::model::Model;
 
@@ -104,6 +108,8 @@ pub struct Scenario {
     pub hash: u64,
     /// The original text, for the report.
     pub text: String,
+    /// What is valid but probably not meant (printed by `validate`, `run`).
+    pub warnings: Vec<Warning>,
 }
 
 /// Reads a scenario from the bytes of a file: [`load`] once they are known
@@ -148,9 +154,12 @@ pub fn load(
     } else {
         parse_toml(file, text, overrides)?
     };
-    let model = build::build(&parsed.file).map_err(|e| Box::new(parsed.locate(e)))?;
+    let model = build::build(&parsed.file)
+        .and_then(|m| limits::check(&m).map(|()| m))
+        .map_err(|e| Box::new(parsed.locate(e)))?;
     let canonical = serde_json::to_string(&parsed.file).expect("scenario types serialise");
     Ok(Scenario {
+        warnings: warnings::collect(file, &parsed.file, &model),
         hash: crate::rng::stream_id(&canonical),
         file: parsed.file,
         model,
