@@ -9,6 +9,7 @@ mod common;
 mod compare;
 mod determinism;
 mod faults;
+mod fuzz;
 mod hardening;
 mod patterns;
 mod processor_sharing;
