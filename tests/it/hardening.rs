@@ -146,6 +146,11 @@ fn json_scenarios_get_line_and_column_for_every_error() {
             format!("{JSON_OK}\n{{}}"),
             "j.json:9:1: trailing characters",
         ),
+        // A syntax error names no key.
+        (
+            JSON_OK[..JSON_OK.len() - 2].to_owned(),
+            "j.json:7:3: EOF while parsing an object\n",
+        ),
     ];
     for (text, want) in cases {
         let (code, err) = validate_text("json-located", "j.json", text.as_bytes(), &[]);
@@ -198,6 +203,9 @@ steps = [{ work = "1ms" }]
         let s = sim_core::load("s.json", &json, &set).unwrap_or_else(|e| panic!("{seed}: {e}"));
         assert_eq!(s.model.seed, seed);
     }
+    // `null` is no seed (the canonical JSON form of an absent one).
+    let json = JSON_OK.replace(r#""name": "j","#, r#""name": "j", "seed": null,"#);
+    assert_eq!(sim_core::load("s.json", &json, &[]).unwrap().model.seed, 1);
     // Above i64::MAX a TOML file writes it as a string of digits.
     let s = sim_core::load("s.toml", &format!("seed = \"{}\"\n{text}", u64::MAX), &[]).unwrap();
     assert_eq!(s.model.seed, u64::MAX);

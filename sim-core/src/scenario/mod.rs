@@ -293,6 +293,12 @@ fn parse_json<'a>(
     // is located by its key (serde_json points past the value), unless the
     // value came from `--set`.
     let err = |key: String, e: &serde_json::Error| -> Box<ScenarioError> {
+        // A syntax error is about the text, not a key (serde_path_to_error
+        // says `?` where it stopped).
+        let key = match e.classify() {
+            serde_json::error::Category::Data => key,
+            _ => String::new(),
+        };
         let by_key = match (e.classify(), overridden(&key)) {
             (serde_json::error::Category::Data, None) if !key.is_empty() => {
                 locate_json::locate_json(text, &key)

@@ -9,8 +9,18 @@ use std::fmt;
 /// `#[serde(deserialize_with)]` for `seed`.
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     struct V;
-    impl Visitor<'_> for V {
+    impl<'de> Visitor<'de> for V {
         type Value = Option<u64>;
+        /// JSON's `null` (the canonical form of an absent seed).
+        fn visit_unit<E: de::Error>(self) -> Result<Option<u64>, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Option<u64>, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<u64>, D::Error> {
+            d.deserialize_any(V)
+        }
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             write!(f, "a whole number from 0 to {}", u64::MAX)
         }
