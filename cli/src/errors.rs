@@ -1,13 +1,91 @@
 //! Rendering a scenario error for a person: one plain line naming file,
 //! line, column and key, then the offending line with a caret (miette).
+//! A very long line (a one-line JSON file) is shown as a window around the
+//! column: miette cannot pad past 65,535 columns, and nobody reads that far.
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, NamedSource, SourceSpan};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
 use sim_core::ScenarioError;
 use std::fmt;
 
+/// Bytes shown either side of the error on a line too long to show whole.
+const WINDOW: usize = 80;
+
+/// The scenario text, read by miette through a window on long lines.
+#[derive(Debug)]
+struct Windowed {
+    name: String,
+    text: String,
+}
+
+impl SourceCode for Windowed {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let full = self.text.read_span(span, before, after)?;
+        let too_long = full
+            .data()
+            .split(|b| *b == b'\n')
+            .any(|l| l.len() > 2 * WINDOW);
+        let (data, at, line, lines) = if too_long {
+            let (start, end) = window(&self.text, span.offset(), span.len());
+            let line = self.text[..start].matches('\n').count();
+            (&self.text.as_bytes()[start..end], start, line, 1)
+        } else {
+            (
+                full.data(),
+                full.span().offset(),
+                full.line(),
+                full.line_count(),
+            )
+        };
+        // Columns in characters, as the first line of the message counts them.
+        let line_start = self.text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let column = self.text[line_start..at].chars().count();
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            data,
+            SourceSpan::new(at.into(), data.len()),
+            line,
+            column,
+            lines,
+        )))
+    }
+}
+
+/// Byte range of at most `WINDOW` bytes either side of `offset..offset+len`,
+/// on the line of `offset`, on character boundaries.
+fn window(text: &str, offset: usize, len: usize) -> (usize, usize) {
+    let offset = floor_char(text, offset.min(text.len()));
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    let start = floor_char(text, offset.saturating_sub(WINDOW).max(line_start));
+    let end = ceil_char(text, (offset + len.min(WINDOW) + WINDOW).min(line_end));
+    (start, end)
+}
+
+fn floor_char(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
 #[derive(Debug)]
 struct Snippet {
-    src: NamedSource<String>,
+    src: Windowed,
     span: SourceSpan,
     label: String,
     help: Option<String>,
@@ -39,10 +117,19 @@ impl Diagnostic for Snippet {
 pub fn render(e: &ScenarioError) -> String {
     let mut out = format!("error: {e}\n");
     if let Some(loc) = &e.location {
-        let len = loc.span.len().max(1);
+        // At most a window's width underlined, ending on a character.
+        let text = &e.source_text;
+        let start = floor_char(text, loc.span.start.min(text.len()));
+        let end = ceil_char(
+            text,
+            (start + loc.span.len().clamp(1, WINDOW)).min(text.len()),
+        );
         let snippet = Snippet {
-            src: NamedSource::new(&e.file, e.source_text.clone()),
-            span: SourceSpan::new(loc.span.start.into(), len),
+            src: Windowed {
+                name: e.file.clone(),
+                text: text.clone(),
+            },
+            span: SourceSpan::new(start.into(), end - start),
             label: if e.key.is_empty() {
                 "here".into()
             } else {

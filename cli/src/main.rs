@@ -215,12 +215,12 @@ pub fn source_name(file: &Path) -> String {
 }
 
 /// The text of a scenario file, or of stdin for `-` (readable once).
-pub fn read_source(file: &Path) -> Result<String, Failure> {
+pub fn read_source(file: &Path) -> Result<Vec<u8>, Failure> {
     use std::io::Read;
     use std::sync::atomic::{AtomicBool, Ordering};
     static STDIN_TAKEN: AtomicBool = AtomicBool::new(false);
     if file != Path::new(STDIN_PATH) {
-        return std::fs::read_to_string(file)
+        return std::fs::read(file)
             .map_err(|e| Failure::Io(format!("cannot read {}: {e}", file.display())));
     }
     if STDIN_TAKEN.swap(true, Ordering::Relaxed) {
@@ -228,18 +228,25 @@ pub fn read_source(file: &Path) -> Result<String, Failure> {
             "error: - (standard input) can be given only once".into(),
         ));
     }
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     std::io::stdin()
-        .read_to_string(&mut text)
+        .read_to_end(&mut bytes)
         .map_err(|e| Failure::Io(format!("cannot read {STDIN_NAME}: {e}")))?;
-    Ok(text)
+    Ok(bytes)
 }
 
 /// Reads and checks a scenario file, rendering any error for the terminal.
 pub fn load(file: &Path, overrides: &[Override]) -> Result<Scenario, Failure> {
-    let text = read_source(file)?;
-    sim_core::load(&source_name(file), &text, overrides)
+    let bytes = read_source(file)?;
+    sim_core::scenario::load_bytes(&source_name(file), &bytes, overrides)
         .map_err(|e| Failure::Input(errors::render(&e)))
+}
+
+/// `warning: FILE: key: message` on stderr, one a line.
+fn print_warnings(s: &Scenario) {
+    for w in &s.warnings {
+        term::note(&format!("warning: {w}"));
+    }
 }
 
 /// The man page: the top-level command, then a section per subcommand
@@ -275,6 +282,7 @@ fn man_page() -> String {
 fn cmd_validate(file: &Path, set: &args::Sets) -> Result<(), Failure> {
     let overrides = set.overrides()?;
     let s = load(file, &overrides)?;
+    print_warnings(&s);
     let m = &s.model;
     let messaging = if m.queues.is_empty() {
         String::new()
@@ -310,23 +318,21 @@ fn cmd_run(
     // --seed is part of the scenario as run: loaded as one more override,
     // so the scenario hash is that of the saved scenario.toml (running it
     // reproduces this run), but not listed among the summary's overrides.
+    // Any u64 is a seed (past i64::MAX the loader reads it as digits).
     let mut applied = overrides.clone();
     if let Some(n) = seed.seed {
-        if i64::try_from(n).is_err() {
-            return Err(Failure::Input(format!(
-                "error: --seed {n}: at most {} (a scenario file's integers are 64-bit signed)",
-                i64::MAX
-            )));
-        }
         applied.push(Override {
             path: "seed".into(),
             value: n.to_string(),
         });
     }
-    let text = read_source(file)?;
+    let bytes = read_source(file)?;
     let name = source_name(file);
-    let scenario =
-        sim_core::load(&name, &text, &applied).map_err(|e| Failure::Input(errors::render(&e)))?;
+    let scenario = sim_core::scenario::load_bytes(&name, &bytes, &applied)
+        .map_err(|e| Failure::Input(errors::render(&e)))?;
+    print_warnings(&scenario);
+    // The loader checked the text is UTF-8.
+    let text = String::from_utf8_lossy(&bytes).into_owned();
     // Claimed before running: a directory we may not write fails at once.
     let out = out.as_deref().map(OutDir::claim).transpose()?;
     let result = sim_core::run_scenario(&scenario, seed.seed, &overrides);

@@ -10,6 +10,7 @@ mod compare;
 mod determinism;
 mod event_loop;
 mod faults;
+mod fuzz;
 mod guard;
 mod hardening;
 mod memory;

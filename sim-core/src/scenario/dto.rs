@@ -36,7 +36,8 @@ pub struct ScenarioFile {
     #[serde(default)]
     pub drain: Option<String>,
     /// Master seed of every random stream (default 1; `--seed` overrides).
-    #[serde(default)]
+    /// Any u64; above i64::MAX, TOML needs it as a string of digits.
+    #[serde(default, deserialize_with = "super::seed::deserialize")]
     pub seed: Option<u64>,
     /// The overload guard: the run stops (exit 4, results marked partial)
     /// when requests in flight, messages and pending events together

@@ -7,13 +7,20 @@
 
 pub mod build;
 pub mod dto;
+mod limits;
+mod locate_json;
+mod messages;
 mod runtime;
+pub(crate) mod seed;
 mod slo;
+mod warnings;
 
 use std::fmt;
 use std::ops::Range;
 
 pub use dto::ScenarioFile;
+pub use limits::{MAX_REPLICAS, MAX_REQUESTS, MAX_THREADS, MAX_USERS, MAX_WINDOWS};
+pub use warnings::Warning;
 
 use crate::model::Model;
 
@@ -102,6 +109,38 @@ pub struct Scenario {
     pub hash: u64,
     /// The original text, for the report.
     pub text: String,
+    /// What is valid but probably not meant (printed by `validate`, `run`).
+    pub warnings: Vec<Warning>,
+}
+
+/// Reads a scenario from the bytes of a file: [`load`] once they are known
+/// to be UTF-8 text, or an error naming the first byte that is not.
+pub fn load_bytes(
+    file: &str,
+    bytes: &[u8],
+    overrides: &[Override],
+) -> Result<Scenario, Box<ScenarioError>> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => load(file, text, overrides),
+        Err(e) => {
+            let at = e.valid_up_to();
+            // The text up to the bad byte is unchanged by the lossy copy, so
+            // the span (the replacement character) lies where the byte was.
+            let shown = String::from_utf8_lossy(bytes).into_owned();
+            let span = at..(at + '\u{FFFD}'.len_utf8()).min(shown.len());
+            Err(Box::new(ScenarioError {
+                file: file.to_owned(),
+                key: String::new(),
+                message: format!(
+                    "the file is not UTF-8 text: byte 0x{:02x} at byte offset {at} is not valid UTF-8 (save the file as UTF-8)",
+                    bytes[at]
+                ),
+                location: Some(location(&shown, span)),
+                source_text: shown,
+                note: None,
+            }))
+        }
+    }
 }
 
 /// Reads a scenario from `text`; `file` names it in messages and decides
@@ -116,9 +155,12 @@ pub fn load(
     } else {
         parse_toml(file, text, overrides)?
     };
-    let model = build::build(&parsed.file).map_err(|e| Box::new(parsed.locate(e)))?;
+    let model = build::build(&parsed.file)
+        .and_then(|m| limits::check(&m).map(|()| m))
+        .map_err(|e| Box::new(parsed.locate(e)))?;
     let canonical = serde_json::to_string(&parsed.file).expect("scenario types serialise");
     Ok(Scenario {
+        warnings: warnings::collect(file, &parsed.file, &model),
         hash: crate::rng::stream_id(&canonical),
         file: parsed.file,
         model,
@@ -168,6 +210,7 @@ struct Parsed<'a> {
     text: &'a str,
     file: ScenarioFile,
     doc: Option<toml_edit::Document<String>>,
+    json: bool,
     overrides: &'a [Override],
 }
 
@@ -179,6 +222,7 @@ impl Parsed<'_> {
             .find(|o| e.key == o.path || e.key.starts_with(&format!("{}.", o.path)));
         let span = match (&self.doc, overridden) {
             (Some(doc), None) => locate_toml(doc, &e.key),
+            (None, None) if self.json => locate_json::locate_json(self.text, &e.key),
             _ => None,
         };
         ScenarioError {
@@ -193,7 +237,10 @@ impl Parsed<'_> {
 }
 
 fn location(text: &str, span: Range<usize>) -> Location {
-    let start = span.start.min(text.len());
+    let mut start = span.start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
     let before = &text[..start];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -241,13 +288,15 @@ fn parse_toml<'a>(
             .iter()
             .find(|o| key.starts_with(&o.path))
             .map(|o| format!("value set by --set {}={}", o.path, o.value));
-        err(key, first_line(e.inner().message()), span, note)
+        let message = messages::explain(&key, first_line(e.inner().message()));
+        err(key, message, span, note)
     })?;
     Ok(Parsed {
         name,
         text,
         file,
         doc: Some(doc),
+        json: false,
         overrides,
     })
 }
@@ -257,54 +306,69 @@ fn parse_json<'a>(
     text: &'a str,
     overrides: &'a [Override],
 ) -> Result<Parsed<'a>, Box<ScenarioError>> {
-    let err = |key: String, message: String, line: usize, column: usize| -> Box<ScenarioError> {
+    let overridden = |key: &str| {
+        overrides
+            .iter()
+            .find(|o| key == o.path || key.starts_with(&format!("{}.", o.path)))
+    };
+    // A syntax error has only serde_json's position; an error about a value
+    // is located by its key (serde_json points past the value), unless the
+    // value came from `--set`.
+    let err = |key: String, e: &serde_json::Error| -> Box<ScenarioError> {
+        // A syntax error is about the text, not a key (serde_path_to_error
+        // says `?` where it stopped).
+        let key = match e.classify() {
+            serde_json::error::Category::Data => key,
+            _ => String::new(),
+        };
+        let by_key = match (e.classify(), overridden(&key)) {
+            (serde_json::error::Category::Data, None) if !key.is_empty() => {
+                locate_json::locate_json(text, &key)
+            }
+            _ => None,
+        };
+        let span = by_key.or_else(|| {
+            (e.line() > 0).then(|| {
+                let offset = json_offset(text, e.line(), e.column());
+                offset..offset + 1
+            })
+        });
         Box::new(ScenarioError {
             file: name.to_owned(),
+            note: overridden(&key).map(|o| format!("value set by --set {}={}", o.path, o.value)),
+            message: messages::explain(&key, strip_json_position(&e.to_string())),
             key,
-            message,
-            location: (line > 0).then(|| {
-                let offset = text
-                    .lines()
-                    .take(line - 1)
-                    .map(|l| l.len() + 1)
-                    .sum::<usize>()
-                    + column.saturating_sub(1);
-                Location {
-                    line,
-                    column,
-                    span: offset..offset + 1,
-                }
-            }),
+            location: span.map(|s| location(text, s)),
             source_text: text.to_owned(),
-            note: None,
         })
     };
     let file: ScenarioFile = if overrides.is_empty() {
         let mut de = serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let file = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let key = error_key(&e.path().to_string(), &e.inner().to_string());
-            err(
-                key,
-                strip_json_position(&e.inner().to_string()),
-                e.inner().line(),
-                e.inner().column(),
-            )
-        })?
-    } else {
-        let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            err(
-                String::new(),
-                strip_json_position(&e.to_string()),
-                e.line(),
-                e.column(),
-            )
+            err(key, e.inner())
         })?;
+        // Anything after the document but white space is refused.
+        de.end().map_err(|e| err(String::new(), &e))?;
+        file
+    } else {
+        let mut value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| err(String::new(), &e))?;
         for o in overrides {
-            set_json(&mut value, o).map_err(|m| err(o.path.clone(), m, 0, 0))?;
+            set_json(&mut value, o).map_err(|m| {
+                Box::new(ScenarioError {
+                    file: name.to_owned(),
+                    key: o.path.clone(),
+                    message: m,
+                    location: None,
+                    source_text: text.to_owned(),
+                    note: Some(format!("from --set {}={}", o.path, o.value)),
+                })
+            })?;
         }
         serde_path_to_error::deserialize(value).map_err(|e| {
             let key = error_key(&e.path().to_string(), &e.inner().to_string());
-            err(key, e.inner().to_string(), 0, 0)
+            err(key, e.inner())
         })?
     };
     Ok(Parsed {
@@ -312,8 +376,20 @@ fn parse_json<'a>(
         text,
         file,
         doc: None,
+        json: true,
         overrides,
     })
+}
+
+/// Byte offset of serde_json's 1-based line and column (a column in bytes;
+/// 0 before the line's first character).
+fn json_offset(text: &str, line: usize, column: usize) -> usize {
+    let line_start = text
+        .match_indices('\n')
+        .nth(line.saturating_sub(2))
+        .filter(|_| line > 1)
+        .map_or(0, |(i, _)| i + 1);
+    (line_start + column.saturating_sub(1)).min(text.len())
 }
 
 fn strip_json_position(m: &str) -> String {
@@ -334,18 +410,20 @@ fn error_key(path: &str, message: &str) -> String {
     // dotted throughout (`fault.0`), as `--set` takes them.
     let dotted = path.replace('[', ".").replace(']', "");
     let path = if dotted == "." { "" } else { dotted.as_str() };
-    for prefix in ["unknown field `", "missing field `"] {
+    // The path of an unknown field already ends with it; a missing field's
+    // path stops at its table.
+    for (prefix, in_path) in [("unknown field `", true), ("missing field `", false)] {
         if let Some(rest) = message.find(prefix).map(|i| &message[i + prefix.len()..])
             && let Some(end) = rest.find('`')
         {
-            {
-                let field = &rest[..end];
-                return if path.is_empty() {
-                    field.to_owned()
-                } else {
-                    format!("{path}.{field}")
-                };
-            }
+            let field = &rest[..end];
+            return if path.is_empty() {
+                field.to_owned()
+            } else if in_path && path.rsplit('.').next() == Some(field) {
+                path.to_owned()
+            } else {
+                format!("{path}.{field}")
+            };
         }
     }
     path.to_owned()

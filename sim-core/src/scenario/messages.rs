@@ -1,0 +1,151 @@
+//! Wording of serde's type errors for people: a duration key given a bare
+//! number says that a duration needs a unit, instead of serde's "expected a
+//! string".
+//!
+//! Owns which string keys of the file syntax are durations. Must not judge
+//! values: it only rewords a message serde already produced.
+
+/// String-typed keys that are not durations; every other string key of the
+/// syntax is one (a test walks the JSON Schema to keep both lists whole).
+const NOT_DURATIONS: &[&str] = &[
+    "broker",
+    "call",
+    "consumer",
+    "dead_letter",
+    "description",
+    "name",
+    "publish",
+    "subscriptions",
+    "target",
+];
+
+/// `message` for the value at `key`, reworded when a duration key was given
+/// something other than a string.
+pub(super) fn explain(key: &str, message: String) -> String {
+    const SERDE: &str = "expected a string";
+    if !message.ends_with(SERDE) || key.starts_with("slo.") || key == "slo" {
+        return message;
+    }
+    // `values.3` is an entry of the list `values`.
+    let field = key
+        .rsplit('.')
+        .find(|s| s.parse::<usize>().is_err())
+        .unwrap_or(key);
+    if NOT_DURATIONS.contains(&field) {
+        return message;
+    }
+    format!(
+        "{}expected a duration with a unit, e.g. \"300ms\"",
+        &message[..message.len() - SERDE.len()]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_number_for_a_duration_asks_for_a_unit() {
+        let m = explain(
+            "workload.w.timeout",
+            "invalid type: integer `300`, expected a string".into(),
+        );
+        assert_eq!(
+            m,
+            "invalid type: integer `300`, expected a duration with a unit, e.g. \"300ms\""
+        );
+        let m = explain(
+            "services.a.steps.0.work.values.2",
+            "invalid type: integer `3`, expected a string".into(),
+        );
+        assert!(m.contains("with a unit"), "{m}");
+        for key in [
+            "name",
+            "workload.w.target",
+            "slo.w.p99",
+            "topics.t.subscriptions.0",
+        ] {
+            let m = explain(key, "invalid type: integer `3`, expected a string".into());
+            assert!(m.ends_with("expected a string"), "{key}: {m}");
+        }
+    }
+
+    /// Every string key of the schema is either in `NOT_DURATIONS` or a key
+    /// whose builder parses a duration: a new string key must be placed.
+    #[test]
+    fn every_string_key_of_the_syntax_is_classified() {
+        const DURATIONS: &[&str] = &[
+            "at",
+            "deadline",
+            "drain",
+            "duration",
+            "for",
+            "hedging_delay",
+            "initial_interval",
+            "latency",
+            "max",
+            "max_block",
+            "max_interval",
+            "max_wait_duration",
+            "max_wait_duration_in_half_open_state",
+            "max_window_time",
+            "mean",
+            "median",
+            "min",
+            "min_rtt_threshold",
+            "min_window_time",
+            "p99",
+            "period",
+            "redelivery_backoff",
+            "redelivery_backoff_max",
+            "scale",
+            "sd",
+            "shed_queue_time",
+            "slow_call_duration_threshold",
+            "timeout",
+            "ttl",
+            "value",
+            "values",
+            "visibility_timeout",
+            "wait_duration_in_open_state",
+            "warmup",
+            "window",
+        ];
+        let schema = serde_json::to_value(schemars::schema_for!(super::super::ScenarioFile))
+            .expect("schema serialises");
+        let mut found = std::collections::BTreeSet::new();
+        string_keys(&schema, &mut found);
+        for k in &found {
+            assert!(
+                DURATIONS.contains(&k.as_str()) || NOT_DURATIONS.contains(&k.as_str()),
+                "string key `{k}`: add it to DURATIONS or NOT_DURATIONS"
+            );
+        }
+        for k in DURATIONS.iter().chain(NOT_DURATIONS) {
+            assert!(found.contains(*k), "`{k}` is no longer a string key");
+        }
+    }
+
+    fn string_keys(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+        let is_string = |s: &serde_json::Value| match s.get("type") {
+            Some(serde_json::Value::String(t)) => t == "string",
+            Some(serde_json::Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+            _ => false,
+        };
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(serde_json::Value::Object(props)) = m.get("properties") {
+                    for (k, s) in props {
+                        let items_string = s.get("items").is_some_and(is_string);
+                        if (is_string(s) && s.get("enum").is_none()) || items_string {
+                            out.insert(k.clone());
+                        }
+                    }
+                }
+                m.values().for_each(|x| string_keys(x, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| string_keys(x, out)),
+            _ => {}
+        }
+    }
+}
