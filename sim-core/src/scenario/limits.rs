@@ -41,10 +41,16 @@ pub(super) fn check(m: &Model) -> Result<(), KeyError> {
                 format!("{replicas} replicas is more than the limit of {MAX_REPLICAS} per service"),
             ));
         }
-        let threads = replicas * u64::from(s.threads);
+        // An event loop's `threads` is its connection limit (unbounded by
+        // default; the overload guard bounds what is held): its loops count.
+        let (field, per_replica) = match s.loops() {
+            Some(loops) => ("loops", loops),
+            None => ("threads", s.threads),
+        };
+        let threads = replicas * u64::from(per_replica);
         if threads > MAX_THREADS {
             return Err(KeyError::new(
-                format!("{key}.threads"),
+                format!("{key}.{field}"),
                 format!(
                     "replicas × threads = {threads} is more than the limit of {MAX_THREADS} threads per service"
                 ),
