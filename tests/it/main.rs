@@ -16,3 +16,4 @@ mod queueing;
 mod slo;
 mod sweep;
 mod theory;
+mod topology;

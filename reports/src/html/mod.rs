@@ -212,7 +212,7 @@ pub fn report(
 fn lead(sec: Section) -> Option<&'static str> {
     Some(match sec {
         Section::Topology => {
-            "Who calls whom. A node's colour is its pool's mean utilisation; an arrow's colour and width, the share of its calls that failed."
+            "Who calls whom. A box's colour is its pool's utilisation in its busiest window during the faults (over the whole run when there are none); a thick dark-orange outline and badge mark where a fault was injected, the cause, so the boxes that light up without one are its symptoms. An arrow's colour and width give the share of its calls that failed."
         }
         Section::Entries => {
             "What the users of each entry point saw. Shaded spans are fault windows; the grey span at the start is the warm-up, left out of the totals."
