@@ -188,7 +188,10 @@ fn is_service_fault(f: &FaultWindow) -> bool {
 
 /// "slowdown 30–60 s" ("hang on replica 0 20–40 s" when only one is hit).
 fn fault_text(f: &FaultWindow) -> String {
-    let replica = f.replica.map(|r| format!(" on replica {r}")).unwrap_or_default();
+    let replica = f
+        .replica
+        .map(|r| format!(" on replica {r}"))
+        .unwrap_or_default();
     format!(
         "{}{replica} {}–{} s",
         f.kind.replace('_', " "),
