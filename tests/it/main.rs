@@ -10,6 +10,7 @@ mod compare;
 mod determinism;
 mod faults;
 mod hardening;
+mod not_reached;
 mod patterns;
 mod processor_sharing;
 mod queueing;
