@@ -9,7 +9,7 @@ use sim_core::Override;
 
 use crate::common::repo_root;
 
-fn shipped() -> Vec<(String, String)> {
+pub fn shipped() -> Vec<(String, String)> {
     let dir = repo_root().join("scenarios");
     let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
         .expect("scenarios/ is readable")
@@ -26,8 +26,9 @@ fn shipped() -> Vec<(String, String)> {
     out
 }
 
-/// The scenario run briefly: the call graph does not depend on how long.
-fn topology_of(file: &str, text: &str) -> (sim_core::RunResult, Topology) {
+/// The scenario run briefly (the charts' structure does not depend on how
+/// long).
+pub fn short_run(file: &str, text: &str) -> sim_core::RunResult {
     let short: Vec<Override> = ["duration=3s", "warmup=1s"]
         .iter()
         .map(|o| Override::parse(o).expect("override parses"))
@@ -35,7 +36,11 @@ fn topology_of(file: &str, text: &str) -> (sim_core::RunResult, Topology) {
     let s = sim_core::load(file, text, &short)
         .or_else(|_| sim_core::load(file, text, &[]))
         .unwrap_or_else(|e| panic!("{file} does not load: {e}"));
-    let r = sim_core::run_scenario(&s, Some(1), &[]);
+    sim_core::run_scenario(&s, Some(1), &[])
+}
+
+fn topology_of(file: &str, text: &str) -> (sim_core::RunResult, Topology) {
+    let r = short_run(file, text);
     let figs = charts::figures(&r);
     let t = figs
         .figures

@@ -110,6 +110,42 @@ pub(super) fn frame<DB: DrawingBackend>(
     Ok(y + 28)
 }
 
+/// Legend names of lines shown in one or more groups (panels) that share
+/// their names: a line equal to an earlier one in every group is hidden
+/// by it, so its name says "(same as …)".
+pub(super) fn legend_names(groups: &[&[Line]]) -> Vec<String> {
+    let Some(first) = groups.first() else {
+        return Vec::new();
+    };
+    let same = |a: &Line, b: &Line| {
+        a.points.len() == b.points.len()
+            && a.points
+                .iter()
+                .zip(&b.points)
+                .all(|(p, q)| p.0 == q.0 && (p.1 == q.1 || (!p.1.is_finite() && !q.1.is_finite())))
+    };
+    let find = |g: &[Line], name: &str| g.iter().position(|l| l.name == name);
+    first
+        .iter()
+        .enumerate()
+        .map(|(j, line)| {
+            let twin = first[..j].iter().find(|earlier| {
+                groups
+                    .iter()
+                    .all(|g| match (find(g, &earlier.name), find(g, &line.name)) {
+                        (Some(a), Some(b)) => same(&g[a], &g[b]),
+                        (None, None) => true,
+                        _ => false,
+                    })
+            });
+            match twin {
+                Some(t) => format!("{} (same as {})", line.name, t.name),
+                None => line.name.clone(),
+            }
+        })
+        .collect()
+}
+
 /// A polyline in pixels, solid or dashed.
 pub(super) fn stroke_px<DB: DrawingBackend>(
     area: &Area<DB>,
@@ -302,6 +338,24 @@ pub(super) fn fit_text<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identical_lines_are_named_as_such() {
+        let a = Line::new("failed", vec![(0.0, 1.0), (1.0, f64::NAN)]);
+        let b = Line::new("timeouts", vec![(0.0, 1.0), (1.0, f64::NAN)]);
+        let c = Line::new("errors", vec![(0.0, 0.0), (1.0, 2.0)]);
+        let one = [a.clone(), b.clone(), c.clone()];
+        assert_eq!(
+            legend_names(&[&one]),
+            ["failed", "timeouts (same as failed)", "errors"]
+        );
+        // In panels, only when equal in every panel.
+        let differs = [a, Line::new("timeouts", vec![(0.0, 0.5), (1.0, 1.0)]), c];
+        assert_eq!(
+            legend_names(&[&one, &differs]),
+            ["failed", "timeouts", "errors"]
+        );
+    }
 
     #[test]
     fn thinning_keeps_peaks() {
