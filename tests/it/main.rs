@@ -11,6 +11,7 @@ mod compare;
 mod determinism;
 mod faults;
 mod hardening;
+mod long_runs;
 mod not_reached;
 mod patterns;
 mod processor_sharing;

@@ -60,11 +60,25 @@ pub(super) fn frame<DB: DrawingBackend>(
     )?;
     y += 32;
     if !subtitle.is_empty() {
-        root.draw_text(
-            subtitle,
-            &anchored(SUBTITLE, MUTED, HPos::Left, VPos::Top),
-            (PAD, y),
-        )?;
+        // Wrapped at word boundaries rather than cut at the right edge.
+        let style = anchored(SUBTITLE, MUTED, HPos::Left, VPos::Top);
+        let room = w as i32 - 2 * PAD;
+        let mut line = String::new();
+        for word in subtitle.split(' ') {
+            let longer = if line.is_empty() {
+                word.to_owned()
+            } else {
+                format!("{line} {word}")
+            };
+            if !line.is_empty() && text_width(root, &longer, &style) > room {
+                root.draw_text(&line, &style, (PAD, y))?;
+                y += 22;
+                line = word.to_owned();
+            } else {
+                line = longer;
+            }
+        }
+        root.draw_text(&line, &style, (PAD, y))?;
         y += 24;
     }
     if legend.is_empty() {
@@ -255,8 +269,120 @@ pub(super) fn thin(points: &[(f64, f64)], columns: usize) -> Vec<(f64, f64)> {
     out
 }
 
-/// Draws a series on `chart`, broken where it cannot be shown.
+/// Past this many points a line is drawn as the means of buckets of
+/// consecutive points over a lighter band from their minimum to their
+/// maximum (a long run would otherwise be a solid band).
+pub const MAX_POINTS: usize = 1000;
+
+/// A bucket of consecutive points: mean x, and mean, min and max of the
+/// finite y (NaN when it has none).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Bucket {
+    pub x: f64,
+    pub mean: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// `points` in at most `MAX_POINTS` buckets; `None` when they fit.
+pub(super) fn envelope(points: &[(f64, f64)]) -> Option<Vec<Bucket>> {
+    if points.len() <= MAX_POINTS {
+        return None;
+    }
+    let per = points.len().div_ceil(MAX_POINTS);
+    Some(
+        points
+            .chunks(per)
+            .map(|c| {
+                let x = c.iter().map(|p| p.0).sum::<f64>() / c.len() as f64;
+                let ys: Vec<f64> = c.iter().map(|p| p.1).filter(|y| y.is_finite()).collect();
+                if ys.is_empty() {
+                    return Bucket {
+                        x,
+                        mean: f64::NAN,
+                        min: f64::NAN,
+                        max: f64::NAN,
+                    };
+                }
+                Bucket {
+                    x,
+                    mean: ys.iter().sum::<f64>() / ys.len() as f64,
+                    min: ys.iter().copied().fold(f64::INFINITY, f64::min),
+                    max: ys.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                }
+            })
+            .collect(),
+    )
+}
+
+/// The note a chart's subtitle gets when its lines are bucketed.
+pub(super) fn envelope_note(lines: &[&Line]) -> Option<String> {
+    let n = lines.iter().map(|l| l.points.len()).max()?;
+    (n > MAX_POINTS).then(|| {
+        format!(
+            "each point: the mean of {} windows, the light band their min to max",
+            n.div_ceil(MAX_POINTS)
+        )
+    })
+}
+
+/// `subtitle`, with `note` after it when there is one.
+pub(super) fn with_note(subtitle: &str, note: Option<String>) -> String {
+    match note {
+        Some(n) if subtitle.is_empty() => n,
+        Some(n) => format!("{subtitle}; {n}"),
+        None => subtitle.to_owned(),
+    }
+}
+
+/// Draws a series on `chart`, broken where it cannot be shown; past
+/// `MAX_POINTS` points, as bucket means over a min–max band.
 pub(super) fn draw_line<DB: DrawingBackend>(
+    root: &Area<DB>,
+    chart: &Cart<'_, DB>,
+    xa: &Axis,
+    ya: &Axis,
+    line: &Line,
+    style: (Rgb, Dash),
+    width: u32,
+) -> Res<DB> {
+    if let Some(buckets) = envelope(&line.points) {
+        let clamp = |y: f64| y.clamp(ya.lo, ya.hi);
+        let mut run: Vec<Bucket> = Vec::new();
+        let flush = |run: &mut Vec<Bucket>| -> Res<DB> {
+            if run.len() >= 2 {
+                let mut poly: Vec<(i32, i32)> = run
+                    .iter()
+                    .map(|b| chart.backend_coord(&(b.x, clamp(b.max))))
+                    .collect();
+                poly.extend(
+                    run.iter()
+                        .rev()
+                        .map(|b| chart.backend_coord(&(b.x, clamp(b.min)))),
+                );
+                root.draw(&Polygon::new(poly, style.0.c().mix(0.25).filled()))?;
+            }
+            run.clear();
+            Ok(())
+        };
+        for b in &buckets {
+            if xa.shows(b.x) && ya.shows(b.min) && ya.shows(b.max) {
+                run.push(*b);
+            } else {
+                flush(&mut run)?;
+            }
+        }
+        flush(&mut run)?;
+        let means = Line {
+            points: buckets.iter().map(|b| (b.x, b.mean)).collect(),
+            ..line.clone()
+        };
+        return draw_plain(root, chart, xa, ya, &means, style, width);
+    }
+    draw_plain(root, chart, xa, ya, line, style, width)
+}
+
+fn draw_plain<DB: DrawingBackend>(
     root: &Area<DB>,
     chart: &Cart<'_, DB>,
     xa: &Axis,
@@ -355,6 +481,21 @@ mod tests {
             legend_names(&[&one, &differs]),
             ["failed", "timeouts", "errors"]
         );
+    }
+
+    #[test]
+    fn long_lines_become_bucket_means_with_their_extremes() {
+        let pts: Vec<(f64, f64)> = (0..36_000)
+            .map(|i| (f64::from(i), if i == 20_000 { 500.0 } else { 1.0 }))
+            .collect();
+        let b = envelope(&pts).expect("bucketed");
+        assert!(b.len() <= MAX_POINTS, "{}", b.len());
+        let peak = b
+            .iter()
+            .find(|b| b.max == 500.0)
+            .expect("the peak survives");
+        assert!(peak.mean < 50.0 && peak.min == 1.0);
+        assert!(envelope(&pts[..MAX_POINTS]).is_none());
     }
 
     #[test]

@@ -37,6 +37,7 @@ mod topology;
 
 pub use axis::{Fmt, Scale};
 pub use bands::{Band, BandKind};
+pub use frame::MAX_POINTS;
 pub use graph_layout::{Placement, Rect};
 pub use heat::HeatStrip;
 pub use line::{Line, LineChart};

@@ -12,8 +12,8 @@ use super::bands::{
     Band, LABEL_ROW, band_legend, label_bands, label_layout, label_rows, shade_bands,
 };
 use super::frame::{
-    LABEL, Swatch, TICK, anchored, build, draw_line, font, frame, legend_names, planned_x,
-    plot_rect,
+    LABEL, Swatch, TICK, anchored, build, draw_line, envelope_note, font, frame, legend_names,
+    planned_x, plot_rect, with_note,
 };
 use super::palette::{GRID, INK, MUTED, Rgb, line_styles};
 use super::{Area, Line, Res};
@@ -44,7 +44,9 @@ pub(super) fn draw<DB: DrawingBackend>(root: &Area<DB>, c: &Panels) -> Res<DB> {
         .map(|(name, s)| (name, Swatch::Line(s.0, s.1)))
         .collect();
     legend.extend(band_legend(&c.bands));
-    let top = frame(root, &c.title, &c.subtitle, &legend)?;
+    let all: Vec<&Line> = c.panels.iter().flat_map(|p| &p.1).collect();
+    let subtitle = with_note(&c.subtitle, envelope_note(&all));
+    let top = frame(root, &c.title, &subtitle, &legend)?;
     let (_, area) = root.split_vertically(top);
     let n = c.panels.len().max(1);
     let xs = c
