@@ -126,7 +126,8 @@ pub(super) fn frame<DB: DrawingBackend>(
 
 /// Legend names of lines shown in one or more groups (panels) that share
 /// their names: a line equal to an earlier one in every group is hidden
-/// by it, so its name says "(same as …)".
+/// by it, so its name says "(same as …)"; one at zero all along says
+/// "(0 throughout)".
 pub(super) fn legend_names(groups: &[&[Line]]) -> Vec<String> {
     let Some(first) = groups.first() else {
         return Vec::new();
@@ -139,10 +140,19 @@ pub(super) fn legend_names(groups: &[&[Line]]) -> Vec<String> {
                 .all(|(p, q)| p.0 == q.0 && (p.1 == q.1 || (!p.1.is_finite() && !q.1.is_finite())))
     };
     let find = |g: &[Line], name: &str| g.iter().position(|l| l.name == name);
+    let flat = |name: &str| {
+        groups.iter().all(|g| {
+            find(g, name).is_none_or(|i| g[i].points.iter().all(|p| p.1 == 0.0 || !p.1.is_finite()))
+        })
+    };
     first
         .iter()
         .enumerate()
         .map(|(j, line)| {
+            // Lines at zero all along hide each other too; say so plainly.
+            if flat(&line.name) && first.len() > 1 {
+                return format!("{} (0 throughout)", line.name);
+            }
             let twin = first[..j].iter().find(|earlier| {
                 groups
                     .iter()
@@ -480,6 +490,15 @@ mod tests {
         assert_eq!(
             legend_names(&[&one, &differs]),
             ["failed", "timeouts", "errors"]
+        );
+        let zeros = [
+            Line::new("a", vec![(0.0, 0.0), (1.0, 3.0)]),
+            Line::new("b", vec![(0.0, 0.0), (1.0, 0.0)]),
+            Line::new("c", vec![(0.0, 0.0), (1.0, 0.0)]),
+        ];
+        assert_eq!(
+            legend_names(&[&zeros]),
+            ["a", "b (0 throughout)", "c (0 throughout)"]
         );
     }
 
