@@ -146,7 +146,8 @@ pub(super) fn topology(run: &Run) -> Result<Chart, String> {
                 to,
                 kind: EdgeKind::Async,
                 failure_rate: rate,
-                label: if q.dead_lettered > 0 {
+                // Counted on the dead-letter arrow when there is one.
+                label: if q.dead_lettered > 0 && q.dead_letter.is_none() {
                     format!("{} dead-lettered", thousands(q.dead_lettered))
                 } else {
                     String::new()
@@ -163,7 +164,7 @@ pub(super) fn topology(run: &Run) -> Result<Chart, String> {
                 to: queue_start + to,
                 kind: EdgeKind::Async,
                 failure_rate: 0.0,
-                label: "dead letters".into(),
+                label: format!("{} dead letters", thousands(q.dead_lettered)),
             });
         }
     }
