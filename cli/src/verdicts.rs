@@ -18,6 +18,7 @@ pub fn recovery_cell(r: &Recovery) -> String {
         Verdict::DidNotRecover => "DID NOT RECOVER".into(),
         Verdict::Interrupted => "not back before next fault".into(),
         Verdict::NoBaseline => "no baseline".into(),
+        Verdict::NotReached => "not reached (the run ended first)".into(),
     }
 }
 
@@ -66,13 +67,21 @@ pub fn render(s: &Summary) -> String {
             } else {
                 sig3(r.baseline_goodput_rps)
             };
+            // Nothing was measured for a fault the run never reached.
+            let measured = |v: String| {
+                if r.verdict == Verdict::NotReached {
+                    "-".to_owned()
+                } else {
+                    v
+                }
+            };
             t.add_row(vec![
                 fault,
                 r.entry.clone(),
-                base,
+                measured(base),
                 r.baseline_p99_ms.map_or("-".into(), sig3),
-                sig3(r.min_goodput_rps),
-                sig3(r.peak_p99_ms),
+                measured(sig3(r.min_goodput_rps)),
+                measured(sig3(r.peak_p99_ms)),
                 recovery_cell(r),
             ]);
         }

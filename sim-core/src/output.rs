@@ -352,6 +352,9 @@ pub enum Verdict {
     Interrupted,
     /// No window to compute a baseline from.
     NoBaseline,
+    /// The fault starts at or after the end of the run's arrivals: it never
+    /// happened within the run.
+    NotReached,
 }
 
 impl Verdict {
@@ -363,12 +366,16 @@ impl Verdict {
             Verdict::DidNotRecover => "did not recover",
             Verdict::Interrupted => "interrupted by the next fault",
             Verdict::NoBaseline => "no baseline",
+            Verdict::NotReached => "not reached: the run ended before the fault",
         }
     }
 
-    /// Whether the entry is back (or never left).
+    /// Whether the entry is back (or never left, or the fault never came).
     pub fn ok(self) -> bool {
-        matches!(self, Verdict::Recovered | Verdict::NotAffected)
+        matches!(
+            self,
+            Verdict::Recovered | Verdict::NotAffected | Verdict::NotReached
+        )
     }
 }
 

@@ -34,7 +34,10 @@
 //!   window during the fault left the band (nor its mean) and the evidence
 //!   after it never did either. Otherwise `did_not_recover` (within the
 //!   run), or `interrupted` when the next fault started first, or
-//!   `no_baseline` when the run has no window to judge from.
+//!   `no_baseline` when the run has no window to judge from. A fault that
+//!   starts at or after `duration` is `not_reached`: the run ended first.
+//!   (A fault over before the warm-up ends did happen, and its aftermath
+//!   is judged like any other's.)
 
 use crate::model::Model;
 use crate::output::RunResult;
@@ -204,6 +207,18 @@ pub(crate) fn entry_recoveries(
         r.window_s = windows.first().map_or(0.0, |w| secs(w.1 - w.0));
         r.measured_from_s = secs(ge);
         r.overlaps = others;
+        if start >= inp.duration {
+            // Arrivals stop at `duration`: nothing after it is evidence, and
+            // a fault from then on never touched a request.
+            r.verdict = Verdict::NotReached;
+            r.baseline_source = "none".into();
+            r.note = Some(format!(
+                "the fault starts at {}s, when the run's arrivals have stopped ({}s)",
+                secs(start),
+                secs(inp.duration)
+            ));
+            continue;
+        }
 
         // Baseline.
         let clean: Vec<usize> = (0..n)
@@ -425,6 +440,21 @@ mod tests {
         assert_eq!(r.verdict, Verdict::DidNotRecover);
         assert_eq!(r.recovery_time_s, None);
         assert!(r.note.as_deref().unwrap().contains("never stayed"));
+    }
+
+    #[test]
+    fn a_fault_after_the_run_is_not_reached() {
+        // The run's arrivals stop at 20 s; faults at 20 s and 30 s never
+        // happen, the one at 10 s does.
+        let g = series(25, 10, 5, 10.0);
+        let r = run(&g, &[(s(30), s(60)), (s(20), s(25)), (s(10), s(15))], 2, 20);
+        for f in &r[..2] {
+            assert_eq!(f.verdict, Verdict::NotReached);
+            assert!(f.verdict.ok());
+            assert_eq!(f.recovery_time_s, None);
+            assert!(f.note.as_deref().unwrap().contains("arrivals have stopped"));
+        }
+        assert_eq!(r[2].verdict, Verdict::Recovered);
     }
 
     #[test]

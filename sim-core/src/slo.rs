@@ -241,7 +241,12 @@ fn recovered(a: &Slo, s: &Summary, r: &mut SloResult) {
         );
     r.observed = Some(t);
     r.pass = holds(a.op, t, a.threshold);
-    r.observed_text = if mine.iter().all(|x| x.verdict == Verdict::NotAffected) {
+    r.observed_text = if mine.iter().all(|x| x.verdict == Verdict::NotReached) {
+        "no fault within the run".into()
+    } else if mine
+        .iter()
+        .all(|x| matches!(x.verdict, Verdict::NotAffected | Verdict::NotReached))
+    {
         "not affected".into()
     } else {
         format!("{t}s after fault {worst}{}", target(worst))

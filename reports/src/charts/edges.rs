@@ -1,6 +1,7 @@
 //! Failures per call edge: one panel per caller → callee, in call order.
 //!
-//! Owns which edge series are failure lines (every `…_rps` but calls) and
+//! Owns which edge series are failure lines (every `…_rps` but calls and
+//! attempts) and
 //! their names and styles. Must not draw.
 
 use std::borrow::Cow;
@@ -45,12 +46,17 @@ fn edge_order(run: &Run) -> Vec<String> {
     keys
 }
 
-/// An edge's failure lines: every `…_rps` but calls, failures first so
+/// Rates of an edge that are not failures: calls, and attempts (first
+/// tries, retries and hedges), which would flatten the failures on a
+/// shared scale; "More series" charts them.
+pub(super) const NOT_FAILURES: [&str; 2] = ["calls_rps", "attempts_rps"];
+
+/// An edge's failure lines: every `…_rps` but calls and attempts, failures first so
 /// that the kinds they include draw over them.
 fn failure_series<'a>(run: &Run<'a>, key: &str) -> Vec<&'a Series> {
     let mut picked: Vec<&Series> = run
         .series_of("edge", key)
-        .filter(|sr| sr.metric.ends_with("_rps") && sr.metric != "calls_rps")
+        .filter(|sr| sr.metric.ends_with("_rps") && !NOT_FAILURES.contains(&sr.metric.as_str()))
         .collect();
     picked.sort_by_key(|sr| sr.metric != "failures_rps");
     picked
@@ -83,6 +89,27 @@ pub(super) fn edge_panels(run: &Run) -> Option<Chart> {
     if edges.is_empty() {
         return None;
     }
+    // A kind that never happened on any edge gets no line and no legend
+    // entry (failed calls stay: a flat zero says there were none).
+    let happened = |metric: &str| {
+        metric == "failures_rps"
+            || edges.iter().any(|(_, series)| {
+                series.iter().any(|sr| {
+                    sr.metric == metric && sr.values.iter().any(|v| v.is_finite() && *v != 0.0)
+                })
+            })
+    };
+    let edges: Vec<(String, Vec<&Series>)> = edges
+        .iter()
+        .map(|(key, series)| {
+            let kept = series
+                .iter()
+                .copied()
+                .filter(|sr| happened(&sr.metric))
+                .collect();
+            (key.clone(), kept)
+        })
+        .collect();
     // By failed calls (what each panel's title counts), then calls.
     let scores: Vec<(f64, f64)> = edges
         .iter()
@@ -153,7 +180,7 @@ pub(super) fn edge_panels(run: &Run) -> Option<Chart> {
         title: "Failures per call edge".into(),
         subtitle,
         x_label: TIME.into(),
-        y_label: "per second".into(),
+        y_label: "calls per second".into(),
         panels,
         bands: run.bands.clone(),
         x_range: run.x_range,

@@ -94,13 +94,8 @@ pub(super) fn latency_chart(run: &Run, entry: &str, window: f64) -> Option<Chart
     ))
 }
 
-fn outcome_name(metric: &str, values: &[f64]) -> String {
-    let name = outcome_base(metric);
-    if values.iter().all(|v| *v == 0.0 || !v.is_finite()) {
-        format!("{name} (none)")
-    } else {
-        name
-    }
+fn is_zero(values: &[f64]) -> bool {
+    values.iter().all(|v| *v == 0.0 || !v.is_finite())
 }
 
 fn outcome_base(metric: &str) -> String {
@@ -133,17 +128,29 @@ pub(super) fn outcomes_chart(run: &Run, entry: &str) -> Option<Chart> {
     let mut layers = Vec::new();
     if let Some(g) = good {
         layers.push(Layer {
-            name: outcome_name(&g.metric, &g.values),
+            name: outcome_base(&g.metric),
             values: g.values.clone(),
             color: GREEN,
         });
     }
+    // Only the outcomes that happened get a layer and a legend entry; each
+    // keeps its colour whichever others are absent.
+    let mut absent = Vec::new();
     for (i, f) in failures.iter().enumerate() {
+        if is_zero(&f.values) {
+            absent.push(outcome_base(&f.metric));
+            continue;
+        }
         layers.push(Layer {
-            name: outcome_name(&f.metric, &f.values),
+            name: outcome_base(&f.metric),
             values: f.values.clone(),
             color: fail_colors[i % fail_colors.len()],
         });
+    }
+    let mut subtitle =
+        "requests finished per second, stacked by outcome (the top edge is throughput)".to_owned();
+    if !absent.is_empty() {
+        subtitle.push_str(&format!("; none {}", absent.join(", none ")));
     }
     let overlays = mine
         .iter()
@@ -157,8 +164,7 @@ pub(super) fn outcomes_chart(run: &Run, entry: &str) -> Option<Chart> {
         .unwrap_or_default();
     Some(Chart::Stacked(StackedChart {
         title: format!("Throughput, goodput and errors · {entry}"),
-        subtitle: "requests finished per second, stacked by outcome (the top edge is throughput)"
-            .into(),
+        subtitle,
         x_label: TIME.into(),
         y_label: "requests per second".into(),
         x: run.xs.clone(),

@@ -11,7 +11,8 @@
 //!
 //! One module per report section: `entries`, `services`, `edges`,
 //! `queues`, `cdf` (the latency distribution), `topology`, `more` (every
-//! series no other chart claims), and `overlay` for charts of several
+//! series no other chart claims), `zoom` (a long run's charts around each
+//! fault), and `overlay` for charts of several
 //! runs (`cascade compare`); `shared` holds the lookups, call order,
 //! bands and time axis they all use. Must not draw (that is `plot`) nor
 //! write files.
@@ -33,6 +34,7 @@ mod services;
 mod shared;
 pub(crate) mod top;
 mod topology;
+mod zoom;
 
 pub use overlay::{ENTRY_P99, Overlay, QUEUE_LAG, overlay};
 use shared::{Run, window_of};
@@ -111,6 +113,35 @@ pub fn figures(r: &RunResult) -> Figures {
         }
         if let Some(c) = entries::outcomes_chart(&run, entry) {
             push(format!("outcomes-{entry}"), Section::Entries, c, &mut out);
+        }
+    }
+    // A long run: each fault's entry charts again, zoomed on the fault.
+    if zoom::needed(&run) {
+        for k in 0..s.faults.len() {
+            let Some(span) = zoom::span(&run, k) else {
+                continue;
+            };
+            for &i in &picked.kept {
+                let entry = &names[i];
+                if let Some(c) = entries::latency_chart(&run, entry, window_of(run.ts)) {
+                    let c = zoom::zoom(c, &run, k, span);
+                    push(
+                        format!("latency-{entry}-fault-{k}"),
+                        Section::Entries,
+                        c,
+                        &mut out,
+                    );
+                }
+                if let Some(c) = entries::outcomes_chart(&run, entry) {
+                    let c = zoom::zoom(c, &run, k, span);
+                    push(
+                        format!("outcomes-{entry}-fault-{k}"),
+                        Section::Entries,
+                        c,
+                        &mut out,
+                    );
+                }
+            }
         }
     }
     if let Some(c) = services::saturation(&run) {

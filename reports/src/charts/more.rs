@@ -74,27 +74,45 @@ fn describe(scope: &str, metric: &str) -> (String, String, Fmt) {
         }
         ("queue", "oldest_age_s") => Some(("Oldest message age per queue", "seconds", Fmt::Number)),
         ("queue", "lag_p99_ms") => Some(("Publish → ack lag p99 per queue", "ms", Fmt::Number)),
+        ("edge", "attempts_rps") => Some((
+            "Attempts per edge",
+            "attempts per second (first tries, retries, hedges)",
+            Fmt::Number,
+        )),
+        ("edge", "in_flight") => Some((
+            "Calls in flight per edge",
+            "calls waiting for an answer",
+            Fmt::Number,
+        )),
+        ("edge", "breaker_open") => Some((
+            "Open circuit breakers per edge",
+            "breaker open (share of caller replicas)",
+            Fmt::Percent,
+        )),
         _ => None,
     };
     if let Some((t, y, f)) = known {
         return (t.into(), y.into(), f);
     }
-    let (y, f) = if metric.ends_with("_rps") {
-        ("per second", Fmt::Number)
-    } else if metric.ends_with("_ms") {
-        ("ms", Fmt::Number)
-    } else if metric.ends_with("_s") {
-        ("seconds", Fmt::Number)
-    } else if metric.ends_with("_rate") || metric.ends_with("ratio") {
-        ("share", Fmt::Percent)
-    } else {
-        ("value", Fmt::Number)
+    // The axis names the quantity (the metric in words) and its unit.
+    let words = |suffix: &str| {
+        metric
+            .strip_suffix(suffix)
+            .unwrap_or(metric)
+            .replace('_', " ")
     };
-    (
-        format!("{} per {scope}", metric.replace('_', " ")),
-        y.into(),
-        f,
-    )
+    let (y, f) = if metric.ends_with("_rps") {
+        (format!("{} per second", words("_rps")), Fmt::Number)
+    } else if metric.ends_with("_ms") {
+        (format!("{} (ms)", words("_ms")), Fmt::Number)
+    } else if metric.ends_with("_s") {
+        (format!("{} (s)", words("_s")), Fmt::Number)
+    } else if metric.ends_with("_rate") || metric.ends_with("ratio") {
+        (format!("{} (share)", words("")), Fmt::Percent)
+    } else {
+        (format!("{} (count)", words("")), Fmt::Number)
+    };
+    (format!("{} per {scope}", metric.replace('_', " ")), y, f)
 }
 
 /// Whether a chart above already shows this series.
@@ -105,7 +123,7 @@ fn claimed(scope: &str, metric: &str) -> bool {
             matches!(metric, "busy_threads" | "utilization" | "queue_len")
                 || super::runtime::CLAIMED.contains(&metric)
         }
-        "edge" => metric.ends_with("_rps") && metric != "calls_rps",
+        "edge" => metric.ends_with("_rps") && !super::edges::NOT_FAILURES.contains(&metric),
         "queue" => {
             matches!(metric, "depth" | "unacked" | "oldest_age_s" | "lag_p99_ms")
                 || QUEUE_RATES.iter().any(|r| r.0 == metric)

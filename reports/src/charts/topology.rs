@@ -1,20 +1,26 @@
-//! The topology figure: entries, services in call order and queues, in
-//! layers by call depth, coloured by pool utilisation, arrows by the share
-//! of calls that failed.
+//! The topology figure: the model's call graph. Services are boxes, each
+//! workload an arrow into the service it targets (an operation's service),
+//! every caller → callee edge an arrow, and queues boxes between their
+//! producers and their consumer (dashed arrows). Faulted services (queues
+//! of a faulted broker, surged entries) carry a badge naming the fault;
+//! boxes are coloured by their busiest window during the faults, so the
+//! cause stands out from its symptoms.
 //!
-//! Owns the layers (entries on top, then breadth-first call depth, queues
-//! above their consumer) and each box's text. Must not draw.
+//! Owns which boxes and arrows there are and what they say. Must not place
+//! or draw them (`plot::topology` and its layout do).
+
+use sim_core::output::{FaultWindow, Summary};
 
 use super::services::saturation_values;
 use super::shared::{Run, ratio, split_edge};
 use super::top::NODES;
 use crate::numbers::{pct, short, thousands};
-use crate::plot::{Chart, Edge, EdgeKind, Node, Topology};
+use crate::plot::{Chart, Edge, EdgeKind, Node, NodeKind, Topology};
 
 /// The topology, or why it is not drawn: past `NODES` boxes (entries,
 /// services and queues) a picture of the call graph is no longer legible.
 pub(super) fn topology(run: &Run) -> Result<Chart, String> {
-    let (s, order) = (run.s, &run.order);
+    let s = run.s;
     let boxes = s.entries.len() + s.services.len() + s.queues.len();
     if boxes > NODES {
         return Err(format!(
@@ -24,34 +30,15 @@ pub(super) fn topology(run: &Run) -> Result<Chart, String> {
     }
     let mut nodes = Vec::new();
     let mut edges = Vec::new();
-    // Layers: entries, then breadth-first depth from their targets.
-    let links: Vec<(String, String)> = s
-        .edges
-        .keys()
-        .filter_map(|k| split_edge(k).map(|(a, b)| (a.to_string(), b.to_string())))
-        .collect();
-    let mut depth: Vec<(String, usize)> = Vec::new();
-    for e in s.entries.values() {
-        if !depth.iter().any(|(n, _)| *n == e.target) {
-            depth.push((e.target.clone(), 1));
-        }
-    }
-    let mut i = 0;
-    while i < depth.len() {
-        let (from, d) = depth[i].clone();
-        for (a, b) in &links {
-            if *a == from && !depth.iter().any(|(n, _)| n == b) {
-                depth.push((b.clone(), d + 1));
-            }
-        }
-        i += 1;
-    }
-    let deepest = depth.iter().map(|(_, d)| *d).max().unwrap_or(0);
-    let services: Vec<&String> = order
-        .iter()
-        .filter(|n| s.services.contains_key(*n) || depth.iter().any(|(d, _)| d == *n))
-        .collect();
-    let entry_count = s.entries.len();
+    let faults = |pick: &dyn Fn(&FaultWindow) -> bool| -> Option<String> {
+        let hits: Vec<String> = s
+            .faults
+            .iter()
+            .filter(|f| pick(f))
+            .map(fault_text)
+            .collect();
+        (!hits.is_empty()).then(|| format!("fault: {}", hits.join("; ")))
+    };
     for (name, e) in &s.entries {
         let rate = if s.sim_duration_s > 0.0 {
             e.requests as f64 / s.sim_duration_s
@@ -60,61 +47,42 @@ pub(super) fn topology(run: &Run) -> Result<Chart, String> {
         };
         nodes.push(Node {
             name: name.clone(),
-            detail: format!("entry · {} req/s", short(rate)),
-            layer: 0,
+            detail: format!("{} req/s", short(rate)),
+            kind: NodeKind::Entry,
             utilization: None,
+            fault: faults(&|f| f.kind == "surge" && f.target == *name),
         });
     }
-    // A queue's consumer: "service" or "service.operation".
-    let consumer_of = |c: &str| -> String {
-        if s.services.contains_key(c) {
-            return c.to_string();
-        }
-        c.split_once('.').map_or(c, |(svc, _)| svc).to_string()
-    };
-    let consumers: Vec<String> = s
-        .queues
-        .values()
-        .map(|q| consumer_of(&q.consumer))
+    let entry_count = nodes.len();
+    let services: Vec<&String> = run
+        .order
+        .iter()
+        .filter(|n| s.services.contains_key(*n))
         .collect();
+    let colour = Colour::new(run);
     for name in &services {
-        // Services nobody calls sit below the rest; those fed by a queue one
-        // row lower still, under their queue.
-        let unreached = if s.queues.is_empty() {
-            deepest + 1
-        } else if consumers.contains(*name) {
-            deepest + 2
-        } else {
-            deepest + 1
-        };
-        let layer = depth
-            .iter()
-            .find(|(n, _)| n == *name)
-            .map_or(unreached, |(_, d)| *d);
-        let mean = s.services.get(*name).map(|sv| sv.utilization);
-        let peak = saturation_values(run, name)
-            .and_then(|v| v.iter().copied().filter(|x| x.is_finite()).reduce(f64::max));
-        let detail = match (mean, peak) {
-            (Some(m), Some(p)) => format!("mean {} · peak {}", pct0(m), pct0(p)),
-            (Some(m), None) => format!("mean {}", pct0(m)),
-            _ => String::new(),
+        let mean = s.services.get(*name).map_or(0.0, |sv| sv.utilization);
+        let worst = colour.worst(run, name);
+        let detail = match worst {
+            Some(w) => format!("mean {} · {} {}", pct0(mean), colour.word, pct0(w)),
+            None => format!("mean {}", pct0(mean)),
         };
         nodes.push(Node {
             name: (*name).clone(),
             detail,
-            layer,
-            utilization: Some(mean.unwrap_or(0.0)),
+            kind: NodeKind::Service,
+            utilization: Some(worst.unwrap_or(mean)),
+            fault: faults(&|f| is_service_fault(f) && f.target == **name),
         });
     }
-    let index = |n: &str, nodes: &[Node]| {
-        nodes
+    let service_index = |n: &str| {
+        services
             .iter()
-            .skip(entry_count)
-            .position(|x| x.name == n)
+            .position(|x| *x == n)
             .map(|p| p + entry_count)
     };
     for (k, (_, e)) in s.entries.iter().enumerate() {
-        if let Some(t) = index(&e.target, &nodes) {
+        if let Some(t) = service_of(s, &e.target).and_then(service_index) {
             edges.push(Edge {
                 from: k,
                 to: t,
@@ -128,67 +96,170 @@ pub(super) fn topology(run: &Run) -> Result<Chart, String> {
         let Some((a, b)) = split_edge(key) else {
             continue;
         };
-        if let (Some(from), Some(to)) = (index(a, &nodes), index(b, &nodes)) {
+        if let (Some(from), Some(to)) = (service_index(a), service_index(b)) {
             let rate = ratio(e.errors + e.rejected + e.timeouts, e.calls);
+            let mut label = if e.calls == 0 {
+                "no calls".to_owned()
+            } else {
+                failed_label(rate)
+            };
+            if let Some(f) = faults(&|f| f.target == *key) {
+                label = format!("{label} · {f}");
+            }
             edges.push(Edge {
                 from,
                 to,
                 kind: EdgeKind::Sync,
                 failure_rate: rate,
-                label: failed_label(rate),
+                label,
             });
         }
     }
-    // Queues: a white box above their consumer, a dashed arrow to it; the
-    // producers are named in the box (arrows from them would cross the
-    // synchronous rows in between).
-    let service_nodes = nodes.len();
-    for ((name, q), consumer) in s.queues.iter().zip(&consumers) {
-        let Some(to) = nodes[entry_count..service_nodes]
-            .iter()
-            .position(|x| x.name == *consumer)
-            .map(|p| p + entry_count)
-        else {
-            continue;
-        };
+    // Queues: producers → queue → consumer, dead letters → their queue.
+    let queue_start = nodes.len();
+    for (name, q) in &s.queues {
         nodes.push(Node {
             name: name.clone(),
-            detail: if q.producers.is_empty() {
-                format!("queue · depth max {}", thousands(q.depth_max))
-            } else {
-                format!(
-                    "from {} · depth max {}",
-                    q.producers.join(", "),
-                    thousands(q.depth_max)
-                )
-            },
-            layer: deepest + 1,
+            detail: format!("queue · depth max {}", thousands(q.depth_max)),
+            kind: NodeKind::Queue,
             utilization: None,
-        });
-        let rate = ratio(q.dead_lettered, q.published);
-        edges.push(Edge {
-            from: nodes.len() - 1,
-            to,
-            kind: EdgeKind::Async,
-            failure_rate: rate,
-            label: if q.dead_lettered > 0 {
-                format!("{} dead-lettered", thousands(q.dead_lettered))
-            } else {
-                String::new()
-            },
+            fault: faults(&|f| !is_service_fault(f) && f.target == q.broker),
         });
     }
+    for (i, (_, q)) in s.queues.iter().enumerate() {
+        let me = queue_start + i;
+        for p in &q.producers {
+            if let Some(from) = service_index(p) {
+                edges.push(Edge {
+                    from,
+                    to: me,
+                    kind: EdgeKind::Async,
+                    failure_rate: 0.0,
+                    label: String::new(),
+                });
+            }
+        }
+        if let Some(to) = service_of(s, &q.consumer).and_then(service_index) {
+            let rate = ratio(q.dead_lettered, q.published);
+            edges.push(Edge {
+                from: me,
+                to,
+                kind: EdgeKind::Async,
+                failure_rate: rate,
+                // Counted on the dead-letter arrow when there is one.
+                label: if q.dead_lettered > 0 && q.dead_letter.is_none() {
+                    format!("{} dead-lettered", thousands(q.dead_lettered))
+                } else {
+                    String::new()
+                },
+            });
+        }
+        if let Some(to) = q
+            .dead_letter
+            .as_ref()
+            .and_then(|d| s.queues.get_index_of(d))
+        {
+            edges.push(Edge {
+                from: me,
+                to: queue_start + to,
+                kind: EdgeKind::Async,
+                failure_rate: 0.0,
+                label: format!("{} dead letters", thousands(q.dead_lettered)),
+            });
+        }
+    }
+    let mut subtitle = "workloads → services → callees".to_owned();
+    if !s.queues.is_empty() {
+        subtitle.push_str(", producers → queues → consumers (dashed)");
+    }
+    subtitle.push_str("; arrows coloured by the share of calls that failed");
     Ok(Chart::Topology(Topology {
         title: "Topology".into(),
-        subtitle: if s.queues.is_empty() {
-            "entries → services → callees; nodes coloured by mean pool utilisation, calls by the share that failed".into()
-        } else {
-            "entries → services → callees, queues → consumers (dashed); nodes coloured by mean pool utilisation, arrows by the share that failed".into()
-        },
+        subtitle,
         nodes,
         edges,
-        node_scale: "box: mean pool utilisation".into(),
+        node_scale: colour.caption.into(),
     }))
+}
+
+/// A fault that hits a service (not a source, an edge or a broker).
+fn is_service_fault(f: &FaultWindow) -> bool {
+    !matches!(f.kind.as_str(), "surge" | "outage" | "slow_broker") && !f.target.contains("->")
+}
+
+/// "slowdown 30–60 s" ("hang on replica 0 20–40 s" when only one is hit).
+fn fault_text(f: &FaultWindow) -> String {
+    let replica = f
+        .replica
+        .map(|r| format!(" on replica {r}"))
+        .unwrap_or_default();
+    format!(
+        "{}{replica} {}–{} s",
+        f.kind.replace('_', " "),
+        short(f.start_s),
+        short(f.end_s)
+    )
+}
+
+/// The service a workload or a consumer names: "service" or
+/// "service.operation".
+fn service_of<'a>(s: &Summary, target: &'a str) -> Option<&'a str> {
+    if s.services.contains_key(target) {
+        return Some(target);
+    }
+    // The longest service name that prefixes "name.operation".
+    s.services
+        .keys()
+        .filter(|n| {
+            target.len() > n.len()
+                && target.starts_with(n.as_str())
+                && target[n.len()..].starts_with('.')
+        })
+        .max_by_key(|n| n.len())
+        .map(|n| &target[..n.len()])
+}
+
+/// How boxes are coloured: by their busiest window during the faults that
+/// fall within the run, else over the measured period.
+struct Colour {
+    /// Windows that count.
+    windows: Vec<bool>,
+    /// Word before the value in a box: "fault peak" or "peak".
+    word: &'static str,
+    caption: &'static str,
+}
+
+impl Colour {
+    fn new(run: &Run) -> Colour {
+        let ts = run.ts;
+        let spans = ts.window_start_s.iter().zip(&ts.window_end_s);
+        let during: Vec<bool> = spans
+            .clone()
+            .map(|(&a, &b)| run.s.faults.iter().any(|f| a < f.end_s && b > f.start_s))
+            .collect();
+        if during.iter().any(|&d| d) {
+            Colour {
+                windows: during,
+                word: "in fault",
+                caption: "box: pool utilisation, busiest window during the faults",
+            }
+        } else {
+            Colour {
+                windows: spans.map(|(&a, _)| a >= run.s.warmup_s).collect(),
+                word: "peak",
+                caption: "box: pool utilisation, busiest window after the warm-up",
+            }
+        }
+    }
+
+    fn worst(&self, run: &Run, name: &str) -> Option<f64> {
+        saturation_values(run, name)?
+            .iter()
+            .zip(&self.windows)
+            .filter(|(v, keep)| **keep && v.is_finite())
+            .map(|(v, _)| *v)
+            .reduce(f64::max)
+    }
 }
 
 fn failed_label(rate: f64) -> String {

@@ -83,6 +83,7 @@ h3 { font-size:16px; margin:18px 0 8px; }
 .slo li.fail { border-left-color:#d55e00; background:#fff6f1; }
 .slo li.pass b { color:#00795a; }
 .slo li.fail b { color:var(--bad); }
+td.bad { color:var(--bad); font-weight:600; }
 figure { margin:14px 0; background:var(--card); border:1px solid var(--line); border-radius:10px; padding:10px; }
 figure svg { display:block; width:100%; height:auto; }
 figcaption { color:var(--muted); font-size:13px; padding:6px 8px 0; }
@@ -216,7 +217,7 @@ pub fn report(
 fn lead(sec: Section) -> Option<&'static str> {
     Some(match sec {
         Section::Topology => {
-            "Who calls whom. A node's colour is its pool's mean utilisation; an arrow's colour and width, the share of its calls that failed."
+            "Who calls whom. A box's colour is its pool's utilisation in its busiest window during the faults (over the whole run when there are none); a thick dark-orange outline and badge mark where a fault was injected, the cause, so the boxes that light up without one are its symptoms. An arrow's colour and width give the share of its calls that failed."
         }
         Section::Entries => {
             "What the users of each entry point saw. Shaded spans are fault windows; the grey span at the start is the warm-up, left out of the totals."
@@ -378,50 +379,9 @@ fn glance(h: &mut String, s: &Summary) {
     }
     if !s.recovery.is_empty() {
         h.push_str("<h3>Recovery after faults</h3>\n");
-        generic_table(h, &s.recovery);
+        tables::recovery_table(h, s);
     }
     h.push_str("</section>\n");
-}
-
-/// A table of any serialisable records: one column per key, in the order
-/// keys first appear, so that fields added to the engine's output show up.
-fn generic_table<T: serde::Serialize>(h: &mut String, rows: &[T]) {
-    let values: Vec<serde_json::Value> = rows
-        .iter()
-        .filter_map(|r| serde_json::to_value(r).ok())
-        .collect();
-    let mut columns: Vec<String> = Vec::new();
-    for v in &values {
-        if let Some(o) = v.as_object() {
-            for k in o.keys() {
-                if !columns.contains(k) {
-                    columns.push(k.clone());
-                }
-            }
-        }
-    }
-    h.push_str("<div class=\"table-wrap\"><table>\n<tr>");
-    for c in &columns {
-        let _ = write!(h, "<th>{}</th>", escape(&c.replace('_', " ")));
-    }
-    h.push_str("</tr>\n");
-    for v in &values {
-        h.push_str("<tr>");
-        for c in &columns {
-            let cell = match v.get(c) {
-                None | Some(serde_json::Value::Null) => "–".to_string(),
-                Some(serde_json::Value::String(t)) => t.clone(),
-                Some(serde_json::Value::Number(n)) => {
-                    n.as_f64().map_or_else(|| n.to_string(), short)
-                }
-                Some(serde_json::Value::Bool(b)) => if *b { "yes" } else { "no" }.to_string(),
-                Some(other) => other.to_string(),
-            };
-            let _ = write!(h, "<td>{}</td>", escape(&cell));
-        }
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</table></div>\n");
 }
 
 fn figure(h: &mut String, f: &Figure, svg: &str) {

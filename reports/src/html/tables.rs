@@ -1,5 +1,6 @@
 //! The summary tables of `report.html`: entries, services, calls between
-//! services, and message queues (with the no-message-lost check). Past
+//! services, message queues (with the no-message-lost check), and the
+//! recovery after each fault. Past
 //! `TABLE_ROWS` rows a table lists those that matter most and says so;
 //! `summary.json` keeps them all.
 //!
@@ -8,12 +9,12 @@
 
 use std::fmt::Write as _;
 
-use sim_core::output::{Latency, Summary};
+use sim_core::output::{Latency, Recovery, Summary, Verdict};
 
 use super::escape;
 use crate::charts::top::pick_by;
 use crate::charts::{Figure, ratio, service_order, split_edge};
-use crate::numbers::{pct, short, sig3, thousands};
+use crate::numbers::{pct, seconds, short, sig3, thousands};
 use crate::plot::{failure_style, viridis};
 
 fn num_cell(h: &mut String, v: u64) {
@@ -309,4 +310,93 @@ pub(super) fn queues_table(h: &mut String, s: &Summary) {
         h.push_str("</tr>\n");
     }
     h.push_str("</table></div>\n<p class=\"none\">Drain: from the deepest moment to the first empty queue after it.</p>\n");
+}
+
+/// One row per fault and entry: the fault, what it hit and when, the
+/// verdict in words, how long recovery took, and the worst goodput and
+/// p99 from the fault's start to recovery, beside their baselines.
+pub(super) fn recovery_table(h: &mut String, s: &Summary) {
+    let why = s.recovery.iter().any(|r| r.note.is_some());
+    let _ = writeln!(
+        h,
+        "<div class=\"table-wrap\"><table>\n<tr><th>fault</th><th>hit</th><th>when</th><th>entry</th>\
+         <th>verdict</th><th>time to recover</th><th>worst goodput (baseline)</th>\
+         <th>worst p99 (baseline)</th>{}</tr>",
+        if why { "<th>why</th>" } else { "" }
+    );
+    for r in &s.recovery {
+        let f = s.faults.get(r.fault);
+        let (kind, hit, when) = f.map_or_else(
+            || (format!("#{}", r.fault), "–".to_owned(), "–".to_owned()),
+            |f| {
+                let hit = match f.replica {
+                    Some(k) => format!("{} (replica {k})", f.target),
+                    None => f.target.clone(),
+                };
+                let when = format!("{}–{} s", short(f.start_s), short(f.end_s));
+                (f.kind.replace('_', " "), hit, when)
+            },
+        );
+        let (verdict, bad) = verdict_words(r);
+        let time = match (r.verdict, r.recovery_time_s) {
+            (Verdict::Recovered, Some(t)) if t > 0.0 => seconds(t),
+            (Verdict::Recovered, _) => format!("< {}", seconds(r.window_s)),
+            _ => "–".to_owned(),
+        };
+        let measured = !matches!(r.verdict, Verdict::NotReached | Verdict::NoBaseline);
+        let goodput = if measured {
+            format!(
+                "{} req/s ({})",
+                short(r.min_goodput_rps),
+                short(r.baseline_goodput_rps)
+            )
+        } else {
+            "–".to_owned()
+        };
+        let p99 = match (measured, r.baseline_p99_ms) {
+            (false, _) => "–".to_owned(),
+            (true, Some(b)) => format!("{} ms ({} ms)", sig3(r.peak_p99_ms), sig3(b)),
+            (true, None) => format!("{} ms", sig3(r.peak_p99_ms)),
+        };
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>",
+            escape(&kind),
+            escape(&hit),
+            escape(&when),
+            escape(&r.entry),
+            if bad { " class=\"bad\"" } else { "" },
+            escape(&verdict),
+            escape(&time),
+            escape(&goodput),
+            escape(&p99),
+            if why {
+                format!("<td>{}</td>", escape(r.note.as_deref().unwrap_or("")))
+            } else {
+                String::new()
+            }
+        );
+    }
+    h.push_str("</table></div>\n");
+}
+
+/// The verdict for people, and whether it is bad news.
+fn verdict_words(r: &Recovery) -> (String, bool) {
+    match r.verdict {
+        Verdict::Recovered => (
+            match r.recovered_at_s {
+                Some(t) => format!("recovered (back at {})", seconds(t)),
+                None => "recovered".to_owned(),
+            },
+            false,
+        ),
+        Verdict::NotAffected => ("not affected".to_owned(), false),
+        Verdict::DidNotRecover => ("did not recover".to_owned(), true),
+        Verdict::Interrupted => ("not back before the next fault".to_owned(), true),
+        Verdict::NoBaseline => ("no baseline to judge from".to_owned(), false),
+        Verdict::NotReached => (
+            "not reached: the run ended before the fault".to_owned(),
+            false,
+        ),
+    }
 }

@@ -131,9 +131,12 @@ pub(super) fn shade_bands<DB: DrawingBackend>(
         let (x0, _) = chart.backend_coord(&(band.start, 0.0));
         let (x1, _) = chart.backend_coord(&(band.end, 0.0));
         let (x0, x1) = (x0.clamp(l, r), x1.clamp(l, r));
-        if x1 <= x0 {
+        if x1 < x0 || (x1 == x0 && band.end <= band.start) {
             continue;
         }
+        // A fault of seconds in a run of hours still shows: 3 pixels at
+        // least.
+        let x1 = x1.max((x0 + 3).min(r));
         let (fill, edge) = band_colors(band.kind);
         root.draw(&Rectangle::new([(x0, t), (x1, b)], fill.filled()))?;
         for xe in [x0, x1] {

@@ -44,6 +44,12 @@ fn scale_for(em: f32) -> PxScale {
     PxScale::from(em * f.height_unscaled() / upem)
 }
 
+/// Width in pixels of `text` at plotters text size `size`, as both
+/// backends measure it: what layouts size their boxes with.
+pub(super) fn text_px(text: &str, size: f64) -> f64 {
+    f64::from(advance(text, size).ceil())
+}
+
 /// Advance width of `text` in pixels.
 fn advance(text: &str, size: f64) -> f32 {
     let f = face().as_scaled(scale_for(em(size)));

@@ -60,11 +60,25 @@ pub(super) fn frame<DB: DrawingBackend>(
     )?;
     y += 32;
     if !subtitle.is_empty() {
-        root.draw_text(
-            subtitle,
-            &anchored(SUBTITLE, MUTED, HPos::Left, VPos::Top),
-            (PAD, y),
-        )?;
+        // Wrapped at word boundaries rather than cut at the right edge.
+        let style = anchored(SUBTITLE, MUTED, HPos::Left, VPos::Top);
+        let room = w as i32 - 2 * PAD;
+        let mut line = String::new();
+        for word in subtitle.split(' ') {
+            let longer = if line.is_empty() {
+                word.to_owned()
+            } else {
+                format!("{line} {word}")
+            };
+            if !line.is_empty() && text_width(root, &longer, &style) > room {
+                root.draw_text(&line, &style, (PAD, y))?;
+                y += 22;
+                line = word.to_owned();
+            } else {
+                line = longer;
+            }
+        }
+        root.draw_text(&line, &style, (PAD, y))?;
         y += 24;
     }
     if legend.is_empty() {
@@ -108,6 +122,52 @@ pub(super) fn frame<DB: DrawingBackend>(
         x += item;
     }
     Ok(y + 28)
+}
+
+/// Legend names of lines shown in one or more groups (panels) that share
+/// their names: a line equal to an earlier one in every group is hidden
+/// by it, so its name says "(same as …)"; one at zero all along says
+/// "(0 throughout)".
+pub(super) fn legend_names(groups: &[&[Line]]) -> Vec<String> {
+    let Some(first) = groups.first() else {
+        return Vec::new();
+    };
+    let same = |a: &Line, b: &Line| {
+        a.points.len() == b.points.len()
+            && a.points
+                .iter()
+                .zip(&b.points)
+                .all(|(p, q)| p.0 == q.0 && (p.1 == q.1 || (!p.1.is_finite() && !q.1.is_finite())))
+    };
+    let find = |g: &[Line], name: &str| g.iter().position(|l| l.name == name);
+    let flat = |name: &str| {
+        groups.iter().all(|g| {
+            find(g, name).is_none_or(|i| g[i].points.iter().all(|p| p.1 == 0.0 || !p.1.is_finite()))
+        })
+    };
+    first
+        .iter()
+        .enumerate()
+        .map(|(j, line)| {
+            // Lines at zero all along hide each other too; say so plainly.
+            if flat(&line.name) && first.len() > 1 {
+                return format!("{} (0 throughout)", line.name);
+            }
+            let twin = first[..j].iter().find(|earlier| {
+                groups
+                    .iter()
+                    .all(|g| match (find(g, &earlier.name), find(g, &line.name)) {
+                        (Some(a), Some(b)) => same(&g[a], &g[b]),
+                        (None, None) => true,
+                        _ => false,
+                    })
+            });
+            match twin {
+                Some(t) => format!("{} (same as {})", line.name, t.name),
+                None => line.name.clone(),
+            }
+        })
+        .collect()
 }
 
 /// A polyline in pixels, solid or dashed.
@@ -219,8 +279,120 @@ pub(super) fn thin(points: &[(f64, f64)], columns: usize) -> Vec<(f64, f64)> {
     out
 }
 
-/// Draws a series on `chart`, broken where it cannot be shown.
+/// Past this many points a line is drawn as the means of buckets of
+/// consecutive points over a lighter band from their minimum to their
+/// maximum (a long run would otherwise be a solid band).
+pub const MAX_POINTS: usize = 1000;
+
+/// A bucket of consecutive points: mean x, and mean, min and max of the
+/// finite y (NaN when it has none).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Bucket {
+    pub x: f64,
+    pub mean: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// `points` in at most `MAX_POINTS` buckets; `None` when they fit.
+pub(super) fn envelope(points: &[(f64, f64)]) -> Option<Vec<Bucket>> {
+    if points.len() <= MAX_POINTS {
+        return None;
+    }
+    let per = points.len().div_ceil(MAX_POINTS);
+    Some(
+        points
+            .chunks(per)
+            .map(|c| {
+                let x = c.iter().map(|p| p.0).sum::<f64>() / c.len() as f64;
+                let ys: Vec<f64> = c.iter().map(|p| p.1).filter(|y| y.is_finite()).collect();
+                if ys.is_empty() {
+                    return Bucket {
+                        x,
+                        mean: f64::NAN,
+                        min: f64::NAN,
+                        max: f64::NAN,
+                    };
+                }
+                Bucket {
+                    x,
+                    mean: ys.iter().sum::<f64>() / ys.len() as f64,
+                    min: ys.iter().copied().fold(f64::INFINITY, f64::min),
+                    max: ys.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                }
+            })
+            .collect(),
+    )
+}
+
+/// The note a chart's subtitle gets when its lines are bucketed.
+pub(super) fn envelope_note(lines: &[&Line]) -> Option<String> {
+    let n = lines.iter().map(|l| l.points.len()).max()?;
+    (n > MAX_POINTS).then(|| {
+        format!(
+            "each point: the mean of {} windows, the light band their min to max",
+            n.div_ceil(MAX_POINTS)
+        )
+    })
+}
+
+/// `subtitle`, with `note` after it when there is one.
+pub(super) fn with_note(subtitle: &str, note: Option<String>) -> String {
+    match note {
+        Some(n) if subtitle.is_empty() => n,
+        Some(n) => format!("{subtitle}; {n}"),
+        None => subtitle.to_owned(),
+    }
+}
+
+/// Draws a series on `chart`, broken where it cannot be shown; past
+/// `MAX_POINTS` points, as bucket means over a min–max band.
 pub(super) fn draw_line<DB: DrawingBackend>(
+    root: &Area<DB>,
+    chart: &Cart<'_, DB>,
+    xa: &Axis,
+    ya: &Axis,
+    line: &Line,
+    style: (Rgb, Dash),
+    width: u32,
+) -> Res<DB> {
+    if let Some(buckets) = envelope(&line.points) {
+        let clamp = |y: f64| y.clamp(ya.lo, ya.hi);
+        let mut run: Vec<Bucket> = Vec::new();
+        let flush = |run: &mut Vec<Bucket>| -> Res<DB> {
+            if run.len() >= 2 {
+                let mut poly: Vec<(i32, i32)> = run
+                    .iter()
+                    .map(|b| chart.backend_coord(&(b.x, clamp(b.max))))
+                    .collect();
+                poly.extend(
+                    run.iter()
+                        .rev()
+                        .map(|b| chart.backend_coord(&(b.x, clamp(b.min)))),
+                );
+                root.draw(&Polygon::new(poly, style.0.c().mix(0.25).filled()))?;
+            }
+            run.clear();
+            Ok(())
+        };
+        for b in &buckets {
+            if xa.shows(b.x) && ya.shows(b.min) && ya.shows(b.max) {
+                run.push(*b);
+            } else {
+                flush(&mut run)?;
+            }
+        }
+        flush(&mut run)?;
+        let means = Line {
+            points: buckets.iter().map(|b| (b.x, b.mean)).collect(),
+            ..line.clone()
+        };
+        return draw_plain(root, chart, xa, ya, &means, style, width);
+    }
+    draw_plain(root, chart, xa, ya, line, style, width)
+}
+
+fn draw_plain<DB: DrawingBackend>(
     root: &Area<DB>,
     chart: &Cart<'_, DB>,
     xa: &Axis,
@@ -302,6 +474,48 @@ pub(super) fn fit_text<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identical_lines_are_named_as_such() {
+        let a = Line::new("failed", vec![(0.0, 1.0), (1.0, f64::NAN)]);
+        let b = Line::new("timeouts", vec![(0.0, 1.0), (1.0, f64::NAN)]);
+        let c = Line::new("errors", vec![(0.0, 0.0), (1.0, 2.0)]);
+        let one = [a.clone(), b.clone(), c.clone()];
+        assert_eq!(
+            legend_names(&[&one]),
+            ["failed", "timeouts (same as failed)", "errors"]
+        );
+        // In panels, only when equal in every panel.
+        let differs = [a, Line::new("timeouts", vec![(0.0, 0.5), (1.0, 1.0)]), c];
+        assert_eq!(
+            legend_names(&[&one, &differs]),
+            ["failed", "timeouts", "errors"]
+        );
+        let zeros = [
+            Line::new("a", vec![(0.0, 0.0), (1.0, 3.0)]),
+            Line::new("b", vec![(0.0, 0.0), (1.0, 0.0)]),
+            Line::new("c", vec![(0.0, 0.0), (1.0, 0.0)]),
+        ];
+        assert_eq!(
+            legend_names(&[&zeros]),
+            ["a", "b (0 throughout)", "c (0 throughout)"]
+        );
+    }
+
+    #[test]
+    fn long_lines_become_bucket_means_with_their_extremes() {
+        let pts: Vec<(f64, f64)> = (0..36_000)
+            .map(|i| (f64::from(i), if i == 20_000 { 500.0 } else { 1.0 }))
+            .collect();
+        let b = envelope(&pts).expect("bucketed");
+        assert!(b.len() <= MAX_POINTS, "{}", b.len());
+        let peak = b
+            .iter()
+            .find(|b| b.max == 500.0)
+            .expect("the peak survives");
+        assert!(peak.mean < 50.0 && peak.min == 1.0);
+        assert!(envelope(&pts[..MAX_POINTS]).is_none());
+    }
 
     #[test]
     fn thinning_keeps_peaks() {

@@ -9,7 +9,7 @@ use plotters::prelude::*;
 
 use super::axis::{Axis, Fmt, Scale, x_axis_for};
 use super::bands::{Band, band_legend, banded_chart, label_bands, shade_bands};
-use super::frame::{Swatch, draw_line, frame, plot_rect};
+use super::frame::{Swatch, draw_line, envelope_note, frame, legend_names, plot_rect, with_note};
 use super::palette::{Dash, Rgb, line_styles};
 use super::{Area, Res};
 
@@ -83,14 +83,15 @@ impl LineChart {
 
 pub(super) fn draw<DB: DrawingBackend>(root: &Area<DB>, c: &LineChart) -> Res<DB> {
     let styles = line_styles(&c.lines);
-    let mut legend: Vec<(String, Swatch)> = c
-        .lines
-        .iter()
+    let mut legend: Vec<(String, Swatch)> = legend_names(&[&c.lines])
+        .into_iter()
         .zip(&styles)
-        .map(|(l, s)| (l.name.clone(), Swatch::Line(s.0, s.1)))
+        .map(|(name, s)| (name, Swatch::Line(s.0, s.1)))
         .collect();
     legend.extend(band_legend(&c.bands));
-    let top = frame(root, &c.title, &c.subtitle, &legend)?;
+    let lines: Vec<&Line> = c.lines.iter().collect();
+    let subtitle = with_note(&c.subtitle, envelope_note(&lines));
+    let top = frame(root, &c.title, &subtitle, &legend)?;
     let (_, area) = root.split_vertically(top);
     let xs = c.lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
     let xa = x_axis_for(c.x_range, xs, c.x_scale, c.x_fmt);

@@ -5,7 +5,8 @@
 //!
 //! One figure per module, each owning its description type and its drawing:
 //! `line` (lines on shared axes), `stacked` (stacked areas), `heat` (heat
-//! strip), `panels` (small multiples), `topology` (boxes and arrows). What
+//! strip), `panels` (small multiples), `topology` (boxes and arrows, placed by
+//! `graph_layout`, a pure layered layout). What
 //! they share is in one place each: `axis` (ranges, ticks, tick labels),
 //! `bands` (fault and warm-up spans), `frame` (title, legend, plot area,
 //! strokes, thinning), `palette` (colours), `font` (the embedded font and
@@ -26,6 +27,7 @@ mod axis;
 mod bands;
 mod font;
 mod frame;
+mod graph_layout;
 mod heat;
 mod line;
 mod palette;
@@ -35,6 +37,8 @@ mod topology;
 
 pub use axis::{Fmt, Scale};
 pub use bands::{Band, BandKind};
+pub use frame::MAX_POINTS;
+pub use graph_layout::{Placement, Rect};
 pub use heat::HeatStrip;
 pub use line::{Line, LineChart};
 pub use palette::{
@@ -43,7 +47,9 @@ pub use palette::{
 };
 pub use panels::Panels;
 pub use stacked::{Layer, StackedChart};
-pub use topology::{Edge, EdgeKind, Node, Topology};
+pub use topology::{
+    Edge, EdgeKind, Node, NodeKind, TextLine, Topology, TopologyLayout, layout as topology_layout,
+};
 
 use font::{Fonted, register_font};
 
@@ -78,7 +84,7 @@ impl Chart {
             Chart::Lines(_) | Chart::Stacked(_) => (w, 460),
             Chart::Heat(h) => (w, heat::height(h)),
             Chart::Panels(p) => (w, panels::height(p)),
-            Chart::Topology(t) => (w, topology::height(t)),
+            Chart::Topology(t) => topology::size(t),
         }
     }
 }

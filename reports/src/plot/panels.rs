@@ -12,7 +12,8 @@ use super::bands::{
     Band, LABEL_ROW, band_legend, label_bands, label_layout, label_rows, shade_bands,
 };
 use super::frame::{
-    LABEL, Swatch, TICK, anchored, build, draw_line, font, frame, planned_x, plot_rect,
+    LABEL, Swatch, TICK, anchored, build, draw_line, envelope_note, font, frame, legend_names,
+    planned_x, plot_rect, with_note,
 };
 use super::palette::{GRID, INK, MUTED, Rgb, line_styles};
 use super::{Area, Line, Res};
@@ -36,13 +37,16 @@ pub(super) fn height(c: &Panels) -> u32 {
 pub(super) fn draw<DB: DrawingBackend>(root: &Area<DB>, c: &Panels) -> Res<DB> {
     let first: &[Line] = c.panels.first().map(|p| p.1.as_slice()).unwrap_or(&[]);
     let styles = line_styles(first);
-    let mut legend: Vec<(String, Swatch)> = first
-        .iter()
+    let groups: Vec<&[Line]> = c.panels.iter().map(|p| p.1.as_slice()).collect();
+    let mut legend: Vec<(String, Swatch)> = legend_names(&groups)
+        .into_iter()
         .zip(&styles)
-        .map(|(l, s)| (l.name.clone(), Swatch::Line(s.0, s.1)))
+        .map(|(name, s)| (name, Swatch::Line(s.0, s.1)))
         .collect();
     legend.extend(band_legend(&c.bands));
-    let top = frame(root, &c.title, &c.subtitle, &legend)?;
+    let all: Vec<&Line> = c.panels.iter().flat_map(|p| &p.1).collect();
+    let subtitle = with_note(&c.subtitle, envelope_note(&all));
+    let top = frame(root, &c.title, &subtitle, &legend)?;
     let (_, area) = root.split_vertically(top);
     let n = c.panels.len().max(1);
     let xs = c
