@@ -19,8 +19,11 @@ const NOT_DURATIONS: &[&str] = &[
     "target",
 ];
 
-/// `message` for the value at `key`, reworded when a duration key was given
-/// something other than a string.
+/// String-typed keys that are sizes ("512MiB"): memory and allocation.
+const SIZES: &[&str] = &["allocation", "base", "limit", "per_queued", "per_request"];
+
+/// `message` for the value at `key`, reworded when a duration (or size) key
+/// was given something other than a string.
 pub(super) fn explain(key: &str, message: String) -> String {
     const SERDE: &str = "expected a string";
     if !message.ends_with(SERDE) || key.starts_with("slo.") || key == "slo" {
@@ -33,6 +36,12 @@ pub(super) fn explain(key: &str, message: String) -> String {
         .unwrap_or(key);
     if NOT_DURATIONS.contains(&field) {
         return message;
+    }
+    if SIZES.contains(&field) {
+        return format!(
+            "{}expected a size with a unit, e.g. \"512MiB\"",
+            &message[..message.len() - SERDE.len()]
+        );
     }
     format!(
         "{}expected a duration with a unit, e.g. \"300ms\"",
@@ -77,6 +86,7 @@ mod tests {
         const DURATIONS: &[&str] = &[
             "at",
             "deadline",
+            "delay",
             "drain",
             "duration",
             "for",
@@ -85,6 +95,7 @@ mod tests {
             "latency",
             "max",
             "max_block",
+            "max_delay",
             "max_interval",
             "max_wait_duration",
             "max_wait_duration_in_half_open_state",
@@ -95,9 +106,12 @@ mod tests {
             "min_rtt_threshold",
             "min_window_time",
             "p99",
+            "per_live_mib",
             "period",
+            "ready_after",
             "redelivery_backoff",
             "redelivery_backoff_max",
+            "reset_after",
             "scale",
             "sd",
             "shed_queue_time",
@@ -110,6 +124,7 @@ mod tests {
             "wait_duration_in_open_state",
             "warmup",
             "window",
+            "young_pause",
         ];
         let schema = serde_json::to_value(schemars::schema_for!(super::super::ScenarioFile))
             .expect("schema serialises");
@@ -117,11 +132,13 @@ mod tests {
         string_keys(&schema, &mut found);
         for k in &found {
             assert!(
-                DURATIONS.contains(&k.as_str()) || NOT_DURATIONS.contains(&k.as_str()),
-                "string key `{k}`: add it to DURATIONS or NOT_DURATIONS"
+                DURATIONS.contains(&k.as_str())
+                    || NOT_DURATIONS.contains(&k.as_str())
+                    || SIZES.contains(&k.as_str()),
+                "string key `{k}`: add it to DURATIONS, SIZES or NOT_DURATIONS"
             );
         }
-        for k in DURATIONS.iter().chain(NOT_DURATIONS) {
+        for k in DURATIONS.iter().chain(NOT_DURATIONS).chain(SIZES) {
             assert!(found.contains(*k), "`{k}` is no longer a string key");
         }
     }
