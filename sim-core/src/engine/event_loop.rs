@@ -22,18 +22,30 @@ impl World<'_> {
     /// Job `j` (holding its connection) is ready to go on: on a thread
     /// pool, at once; on an event loop, on a free loop or after the
     /// continuations already waiting.
-    #[inline]
+    #[inline(always)]
     pub(super) fn proceed(&mut self, j: JobId) {
-        let job = self.jobs[j];
-        let s = job.service as usize;
+        if self.rt[self.jobs[j].service as usize] & super::RT_LOOP == 0 {
+            self.run_steps(j);
+        } else {
+            self.proceed_on_loop(j);
+        }
+    }
+
+    fn proceed_on_loop(&mut self, j: JobId) {
+        let job = &self.jobs[j];
+        let (s, r, on_loop, generation) = (
+            job.service as usize,
+            job.replica as usize,
+            job.on_loop,
+            job.generation,
+        );
         let Some(loops) = self.m.services[s].loops() else {
             return self.run_steps(j);
         };
-        if job.on_loop {
+        if on_loop {
             return self.continue_on_loop(j);
         }
         let now = self.now;
-        let r = job.replica as usize;
         let rep = &mut self.replicas[s][r];
         let stats = self.rec.runtime[s]
             .as_mut()
@@ -45,9 +57,9 @@ impl World<'_> {
             self.jobs[j].on_loop = true;
             self.continue_on_loop(j);
         } else {
-            rep.run_queue.push_back((j, job.generation));
+            rep.run_queue.push_back((j, generation));
             stats.add_run_queue(now, 1);
-            self.jobs[j].t_ready = now;
+            *self.mark(j) = now;
         }
     }
 
@@ -106,7 +118,11 @@ impl World<'_> {
             if self.jobs[j].generation != generation {
                 continue;
             }
-            stats.record_run_wait(self.jobs[j].t_ready, now);
+            let ready = *self.mark(j);
+            let stats = self.rec.runtime[s]
+                .as_mut()
+                .expect("event loops are measured");
+            stats.record_run_wait(ready, now);
             self.jobs[j].on_loop = true;
             self.continue_on_loop(j);
             return;

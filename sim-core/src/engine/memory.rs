@@ -55,8 +55,12 @@ impl Life {
 impl World<'_> {
     /// Replica `r` of `s` holds more or fewer requests: its gauge moves,
     /// and above the limit it is killed. Returns whether it was.
-    #[inline]
+    #[inline(always)]
     pub(super) fn memory_changed(&mut self, s: usize, r: usize) -> bool {
+        self.rt[s] & super::RT_MEMORY != 0 && self.memory_moved(s, r)
+    }
+
+    fn memory_moved(&mut self, s: usize, r: usize) -> bool {
         let Some(mem) = self.m.services[s].memory else {
             return false;
         };
@@ -213,7 +217,8 @@ impl World<'_> {
     #[inline]
     pub(super) fn mark_work_start(&mut self, j: JobId, s: usize, r: usize) {
         let now = self.now;
-        self.jobs[j].stw_mark = self.replicas[s][r].life.paused_by(now);
+        let paused = self.replicas[s][r].life.paused_by(now);
+        *self.mark(j) = paused;
     }
 
     /// When job `j`'s work step, due now, must still make up for the
@@ -221,13 +226,13 @@ impl World<'_> {
     pub(super) fn stw_owed(&mut self, j: JobId, s: usize, r: usize) -> Option<Nanos> {
         let now = self.now;
         let life = self.replicas[s][r].life;
-        let owed = life.paused_by(now).saturating_sub(self.jobs[j].stw_mark);
+        let owed = life.paused_by(now).saturating_sub(*self.mark(j));
         if owed == 0 {
             return None;
         }
         // Runs again only after the pause in force, for what it owes.
         let resume = life.stw_until.max(now);
-        self.jobs[j].stw_mark = life.stw_total;
+        *self.mark(j) = life.stw_total;
         Some(resume.saturating_add(owed))
     }
 }

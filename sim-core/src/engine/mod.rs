@@ -115,6 +115,37 @@ pub struct World<'m> {
     cpu_done: Vec<(u64, JobId, u32)>,
     /// Why the overload guard stopped the run, if it did.
     stopped: Option<String>,
+    /// Per service, which runtime features it declares (`RT_*`): one byte
+    /// read on the hot paths, so a model without them pays a branch.
+    rt: Vec<u8>,
+    /// Per job slot: its run-queue or stop-the-world mark (`records::mark`).
+    marks: Vec<Nanos>,
+}
+
+/// An event loop.
+const RT_LOOP: u8 = 1;
+/// Memory (OOM kills, restarts, readiness).
+const RT_MEMORY: u8 = 2;
+/// GC pauses.
+const RT_GC: u8 = 4;
+/// `work_law`.
+const RT_LAW: u8 = 8;
+
+fn runtime_flags(s: &crate::model::Service) -> u8 {
+    let mut f = 0;
+    if s.loops().is_some() {
+        f |= RT_LOOP;
+    }
+    if let Some(m) = s.memory {
+        f |= RT_MEMORY;
+        if m.gc.is_some() {
+            f |= RT_GC;
+        }
+    }
+    if s.work_per_in_flight.is_some() {
+        f |= RT_LAW;
+    }
+    f
 }
 
 /// Runs `model` to the end and returns its results.
@@ -187,6 +218,8 @@ impl<'m> World<'m> {
             msg: broker::Messaging::new(m, seed),
             cpu_done: Vec::new(),
             stopped: None,
+            rt: m.services.iter().map(runtime_flags).collect(),
+            marks: Vec::new(),
         };
         if m.warmup > 0 {
             w.schedule(m.warmup, Ev::WarmupEnd);

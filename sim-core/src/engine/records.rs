@@ -66,11 +66,6 @@ pub(super) struct Job {
     pub blocked: bool,
     /// Holds one of its event-loop replica's loops.
     pub on_loop: bool,
-    /// When it entered the event loop's run queue.
-    pub t_ready: Nanos,
-    /// The replica's stop-the-world time when its work step (re)started:
-    /// the work ends once it has run that long outside GC pauses.
-    pub stw_mark: Nanos,
 }
 
 impl Slot for Job {
@@ -169,6 +164,18 @@ impl Slot for Attempt {
 }
 
 impl World<'_> {
+    /// Job `j`'s mark, kept beside the job (not in it, so the services
+    /// without an event loop or GC copy no more bytes per job): when it
+    /// entered an event loop's run queue, or the replica's stop-the-world
+    /// time when its work step (re)started. A job is never in both at once.
+    pub(super) fn mark(&mut self, j: JobId) -> &mut Nanos {
+        let i = j.0 as usize;
+        if self.marks.len() <= i {
+            self.marks.resize(self.jobs.len().max(i + 1), 0);
+        }
+        &mut self.marks[i]
+    }
+
     pub(super) fn alloc_job(
         &mut self,
         service: ServiceId,
@@ -194,8 +201,6 @@ impl World<'_> {
             abandoned_at: NEVER,
             blocked: false,
             on_loop: false,
-            t_ready: 0,
-            stw_mark: 0,
         })
     }
 

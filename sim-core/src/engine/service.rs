@@ -83,7 +83,9 @@ impl World<'_> {
         let rep = &mut self.replicas[s][r as usize];
         self.rec.services[s].arrivals += 1;
         // Down, or restarted and not ready yet: connection refused.
-        if rep.crashed > 0 || rep.life.down || rep.life.ready_at > now {
+        if rep.crashed > 0
+            || (self.rt[s] & super::RT_MEMORY != 0 && (rep.life.down || rep.life.ready_at > now))
+        {
             self.rec.services[s].refused += 1;
             self.refuse(j, Outcome::Refused);
             return;
@@ -133,7 +135,7 @@ impl World<'_> {
     #[inline]
     fn pick_replica(&mut self, s: usize) -> u32 {
         let r = self.balance(s);
-        if self.m.services[s].memory.is_none() || self.is_ready(s, r as usize) {
+        if self.rt[s] & super::RT_MEMORY == 0 || self.is_ready(s, r as usize) {
             return r;
         }
         let n = self.m.services[s].replicas;
@@ -218,18 +220,16 @@ impl World<'_> {
         let job = &mut self.jobs[j];
         job.state = JobState::Running;
         job.t_start = now;
-        let job = *job;
         let s = job.service as usize;
-        let wait = now - job.t_arrive;
-        let (arrived, deadline) = (job.t_arrive, job.deadline);
-        self.rec.services[s].record_wait(arrived, wait);
+        let (arrived, deadline, replica) = (job.t_arrive, job.deadline, job.replica);
+        self.rec.services[s].record_wait(arrived, now - arrived);
         if now >= deadline {
             self.rec.services[s].deadline_dropped += 1;
             self.complete_job(j, Outcome::Timeout);
             return;
         }
-        if self.m.services[s].memory.is_some() {
-            self.allocate(s, job.replica as usize);
+        if self.rt[s] & super::RT_GC != 0 {
+            self.allocate(s, replica as usize);
         }
         self.proceed(j);
     }
@@ -260,10 +260,29 @@ impl World<'_> {
         self.proceed(j);
     }
 
+    /// The work factor of a service with runtime features: `work_law`
+    /// and a cold start; marks the step's start for GC pauses.
+    fn runtime_work_factor(&mut self, j: JobId, s: usize, r: usize) -> f64 {
+        let mut f = 1.0;
+        if let Some(k) = self.m.services[s].work_per_in_flight {
+            // Fixed when the step starts (Brooker's law), not shared as
+            // the load changes (that is `cores`).
+            let others = self.replicas[s][r].busy.saturating_sub(1);
+            f *= 1.0 + k * f64::from(others);
+        }
+        if self.rt[s] & super::RT_MEMORY != 0 {
+            f *= self.cold_factor(s, r);
+            if self.stw_applies(s) {
+                self.mark_work_start(j, s, r);
+            }
+        }
+        f
+    }
+
     /// Whether GC pauses stop this service's work.
     #[inline]
     fn stw_applies(&self, s: usize) -> bool {
-        self.m.services[s].memory.is_some_and(|m| m.gc.is_some())
+        self.rt[s] & super::RT_GC != 0
     }
 
     /// Runs the job from its current step until it must wait. Branch
@@ -305,22 +324,15 @@ impl World<'_> {
                     let mut t = self.m.dists[d as usize].sample(&mut self.work_rng[s]);
                     let r = job.replica as usize;
                     let mut f = self.replicas[s][r].slowdown;
-                    if let Some(k) = self.m.services[s].work_per_in_flight {
-                        // Fixed when the step starts (Brooker's law), not
-                        // shared as the load changes (that is `cores`).
-                        let others = self.replicas[s][r].busy.saturating_sub(1);
-                        f *= 1.0 + k * f64::from(others);
-                    }
-                    if self.m.services[s].memory.is_some() {
-                        f *= self.cold_factor(s, r);
-                        if self.stw_applies(s) {
-                            self.mark_work_start(j, s, r);
-                        }
+                    if self.rt[s] != 0 {
+                        f *= self.runtime_work_factor(j, s, r);
                     }
                     if f != 1.0 {
                         t = (t as f64 * f).round() as Nanos;
                     }
-                    if matches!(self.m.steps[job.step as usize], Step::Blocking(_)) {
+                    if self.rt[s] & super::RT_LOOP != 0
+                        && matches!(self.m.steps[job.step as usize], Step::Blocking(_))
+                    {
                         self.rec.runtime[s]
                             .as_mut()
                             .expect("event loops are measured")
@@ -394,7 +406,7 @@ impl World<'_> {
         }
         job.degraded |= outcome == Outcome::Degraded;
         if job.pending == 0 {
-            if self.m.services[job.service as usize].loops().is_some() {
+            if self.rt[job.service as usize] & super::RT_LOOP != 0 {
                 // The continuation (or the failure answer) needs a loop.
                 if !job.failed {
                     job.step += 1;
