@@ -63,10 +63,33 @@ pub(super) fn topology(run: &Run) -> Result<Chart, String> {
     for name in &services {
         let mean = s.services.get(*name).map_or(0.0, |sv| sv.utilization);
         let worst = colour.worst(run, name);
-        let detail = match worst {
+        let mut detail = match worst {
             Some(w) => format!("mean {} · {} {}", pct0(mean), colour.word, pct0(w)),
             None => format!("mean {}", pct0(mean)),
         };
+        // Where an event loop or memory can run out: loops and open
+        // connections, memory peak against the limit, OOM kills.
+        if let Some(sv) = s.services.get(*name) {
+            if let Some(l) = &sv.event_loop {
+                detail.push_str(&format!(
+                    " · {} loops, ≤{} open",
+                    l.loops, l.connections_max
+                ));
+            }
+            if let Some(m) = &sv.memory {
+                detail.push_str(&format!(
+                    " · memory ≤{:.0} of {:.0} MiB",
+                    m.max_mib, m.limit_mib
+                ));
+                if m.oom_kills > 0 {
+                    detail.push_str(&format!(
+                        ", {} OOM kill{}",
+                        m.oom_kills,
+                        if m.oom_kills == 1 { "" } else { "s" }
+                    ));
+                }
+            }
+        }
         nodes.push(Node {
             name: (*name).clone(),
             detail,
