@@ -98,11 +98,13 @@ mod tests {
                     *flag && !timeout.timed_out(),
                     "job 1 never ran beside job 0"
                 );
+                finished.lock().unwrap().push(i);
             } else {
+                // Recorded before job 0 is woken, so the order is sure.
+                finished.lock().unwrap().push(i);
                 *flag.lock().unwrap() = true;
                 cv.notify_all();
             }
-            finished.lock().unwrap().push(i);
             format!("result {i}")
         });
         assert_eq!(finished.into_inner().unwrap(), [1, 0]);
