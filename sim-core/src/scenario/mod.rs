@@ -13,6 +13,7 @@ mod messages;
 mod runtime;
 pub(crate) mod seed;
 mod slo;
+mod values;
 mod warnings;
 
 use std::fmt;

@@ -7,8 +7,8 @@
 
 use super::KeyError;
 use super::dto::{ServerModel, ServiceFile};
+use super::values::{duration, opt_duration};
 use crate::model::{Gc, Lifecycle, Memory, Server, UNBOUNDED};
-use crate::time::{Nanos, parse_duration};
 
 type R<T> = Result<T, KeyError>;
 
@@ -58,12 +58,6 @@ fn bytes(key: &str, text: &str) -> R<u64> {
 
 fn opt_bytes(key: &str, text: &Option<String>) -> R<u64> {
     text.as_deref().map_or(Ok(0), |t| bytes(key, t))
-}
-
-fn opt_duration(key: &str, text: &Option<String>, default: Nanos) -> R<Nanos> {
-    text.as_deref().map_or(Ok(default), |t| {
-        parse_duration(t).map_err(|m| KeyError::new(key, m))
-    })
 }
 
 /// The server model and the per-replica request limit it implies (threads,
@@ -174,11 +168,7 @@ pub fn memory(key: &str, s: &ServiceFile) -> R<Option<Memory>> {
                     "must be larger than 0",
                 ));
             }
-            let young_pause = opt_duration(
-                &format!("{gk}.young_pause"),
-                &Some(g.young_pause.clone()),
-                0,
-            )?;
+            let young_pause = duration(&format!("{gk}.young_pause"), &g.young_pause)?;
             let per_live_mib = opt_duration(&format!("{gk}.per_live_mib"), &g.per_live_mib, 0)?;
             Some(Gc {
                 allocation,
@@ -229,7 +219,7 @@ pub fn lifecycle(key: &str, s: &ServiceFile) -> R<Lifecycle> {
     }
     if let Some(c) = &s.cold_start {
         let k = format!("{key}.cold_start");
-        l.cold_for = opt_duration(&format!("{k}.for"), &Some(c.lasts.clone()), 0)?;
+        l.cold_for = duration(&format!("{k}.for"), &c.lasts)?;
         if !(c.slowdown.is_finite() && (1.0..=1e6).contains(&c.slowdown)) {
             return Err(KeyError::new(
                 format!("{k}.slowdown"),
