@@ -55,3 +55,34 @@ pub fn assert_each_rejected(dir_name: &str, cases: &[(String, &str, &str)]) {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// The books every run keeps: each entry's requests have exactly one
+/// outcome (or are in flight at the end), utilisation is in [0, 1], and no
+/// queue loses or invents a message. `name` labels the failure.
+pub fn assert_books(name: &str, s: &sim_core::output::Summary) {
+    for (entry, e) in &s.entries {
+        assert_eq!(
+            e.requests,
+            e.ok + e.degraded
+                + e.failed.timeout
+                + e.failed.rejected
+                + e.failed.error
+                + e.in_flight_at_end,
+            "{name}: entry {entry}"
+        );
+    }
+    for (svc, v) in &s.services {
+        assert!(
+            (0.0..=1.0 + 1e-9).contains(&v.utilization),
+            "{name}: {svc} utilisation {}",
+            v.utilization
+        );
+    }
+    for (q, v) in &s.queues {
+        assert_eq!(
+            v.published + v.queued_at_start,
+            v.acked + v.dead_lettered + v.queued_at_end,
+            "{name}: queue {q}"
+        );
+    }
+}

@@ -2,7 +2,7 @@
 //! open connections against Little's law whatever the downstream latency,
 //! the blocking stall, and the keys' errors.
 
-use crate::common::{assert_each_rejected, run_toml};
+use crate::common::{assert_books, assert_each_rejected, run_toml};
 use crate::queueing as q;
 use crate::theory::{agrees, per_seed, replicate};
 
@@ -226,14 +226,7 @@ steps = [{ work = "1s" }]
     assert_eq!(e.ok, 0);
     assert!(e.failed.error > 0, "{:?}", e.failed);
     assert!(e.failed.rejected > 0, "{:?}", e.failed);
-    assert_eq!(
-        e.requests,
-        e.ok + e.degraded
-            + e.failed.timeout
-            + e.failed.rejected
-            + e.failed.error
-            + e.in_flight_at_end
-    );
+    assert_books("el-timeout", &r);
     let el = r.services["api"].event_loop.as_ref().unwrap();
     assert_eq!(el.connections_max, 5);
     assert_eq!(el.max_connections, Some(5));

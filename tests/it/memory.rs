@@ -3,22 +3,7 @@
 //! overload predicts, CrashLoopBackOff's delays, nothing lost, GC pause
 //! frequency against allocation rate ÷ free heap, and the keys' errors.
 
-use crate::common::{assert_each_rejected, run_toml};
-
-/// The books of every entry: each request has exactly one outcome.
-fn assert_books(r: &sim_core::output::Summary) {
-    for (name, e) in &r.entries {
-        assert_eq!(
-            e.requests,
-            e.ok + e.degraded
-                + e.failed.timeout
-                + e.failed.rejected
-                + e.failed.error
-                + e.in_flight_at_end,
-            "entry {name}: {e:?}"
-        );
-    }
-}
+use crate::common::{assert_books, assert_each_rejected, run_toml};
 
 /// The gauge's time average is `base + per_request × (requests held) +
 /// per_queued × (queue length)`, each a time average, on a faulted
@@ -69,7 +54,7 @@ for = "20s"
     }
     // The fault filled db's queue: its memory peaked well above its base.
     assert!(r.services["db"].memory.as_ref().unwrap().max_mib > 1024.0 + 100.0);
-    assert_books(&r);
+    assert_books("memory", &r);
 }
 
 /// Requests arrive every 100 ms and hold their thread for 60 s: the
@@ -128,7 +113,7 @@ steps = [{ work = "60s" }]
     // Nothing lost: every request killed was answered (refused), the rest
     // refused while down.
     let s = &r.summary;
-    assert_books(s);
+    assert_books("oom", s);
     let e = &s.entries["src"];
     assert_eq!(e.ok, 0);
     assert_eq!(e.failed.rejected + e.in_flight_at_end, e.requests);
@@ -168,7 +153,7 @@ steps = [{ work = { dist = "exponential", mean = "700ms" } }]
         q.acked + q.dead_lettered + q.queued_at_end,
         "{q:?}"
     );
-    assert_books(&r);
+    assert_books("memory", &r);
 }
 
 /// With a constant live heap (no per-request memory), a collection comes

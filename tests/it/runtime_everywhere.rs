@@ -6,7 +6,7 @@
 use sim_core::output::Summary;
 use toml_edit::{DocumentMut, Item, Value, value};
 
-use crate::common::repo_root;
+use crate::common::{assert_books, repo_root};
 
 /// Every shipped scenario (not the benchmarks), name and text.
 fn shipped() -> Vec<(String, String)> {
@@ -44,34 +44,6 @@ fn rewrite(text: &str, duration: &str, f: impl Fn(&mut toml_edit::Table)) -> Str
 fn run(name: &str, text: &str) -> Summary {
     let s = sim_core::load(name, text, &[]).unwrap_or_else(|e| panic!("{name}: {e}"));
     sim_core::run_scenario(&s, None, &[]).summary
-}
-
-fn assert_books(name: &str, s: &Summary) {
-    for (entry, e) in &s.entries {
-        assert_eq!(
-            e.requests,
-            e.ok + e.degraded
-                + e.failed.timeout
-                + e.failed.rejected
-                + e.failed.error
-                + e.in_flight_at_end,
-            "{name}: entry {entry}"
-        );
-    }
-    for (svc, v) in &s.services {
-        assert!(
-            (0.0..=1.0 + 1e-9).contains(&v.utilization),
-            "{name}: {svc} utilisation {}",
-            v.utilization
-        );
-    }
-    for (q, v) in &s.queues {
-        assert_eq!(
-            v.published + v.queued_at_start,
-            v.acked + v.dead_lettered + v.queued_at_end,
-            "{name}: queue {q}"
-        );
-    }
 }
 
 #[test]
