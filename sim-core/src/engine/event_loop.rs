@@ -39,9 +39,9 @@ impl World<'_> {
             job.on_loop,
             job.generation,
         );
-        let Some(loops) = self.m.services[s].loops() else {
-            return self.run_steps(j);
-        };
+        let loops = self.m.services[s]
+            .loops()
+            .expect("proceed sends only event loops here");
         if on_loop {
             return self.continue_on_loop(j);
         }
