@@ -204,6 +204,10 @@ pub enum Step {
     /// Work that holds an event loop without using the CPU (a synchronous
     /// driver call inside an async server).
     Blocking(DistId),
+    /// An I/O wait: holds the worker (a thread, or a connection on an
+    /// event loop, whose loop moves on), uses no core, and only a fault
+    /// scoped to the step stretches it.
+    Wait(DistId),
     /// `calls[call]`.
     Call(u32),
     /// `calls[first .. first + count]`, all at once.
@@ -494,7 +498,8 @@ pub struct Source {
 
 #[derive(Clone, Debug)]
 pub enum FaultKind {
-    /// Work × factor.
+    /// `work` (and `blocking`) steps × factor; with `Fault::steps`, those
+    /// steps of any kind.
     Slowdown(f64),
     /// Extra latency on each hop of the targeted edges.
     Latency(DistId),
@@ -551,6 +556,12 @@ pub struct Fault {
     pub edges: Vec<EdgeId>,
     /// Only this replica, or all.
     pub replica: Option<u32>,
+    /// An `errors` fault of one operation of `service`, or a slowdown's
+    /// (with `steps`).
+    pub op: Option<OpId>,
+    /// A slowdown of only these steps (absolute indices into
+    /// `Model::steps`, sorted); `None`: every `work` step of the service.
+    pub steps: Option<Vec<u32>>,
     pub start: Nanos,
     pub end: Nanos,
     /// Stream of the fault's own draws (error coin flips, latency samples).

@@ -11,6 +11,7 @@ mod compare;
 mod determinism;
 mod event_loop;
 mod faults;
+mod fidelity;
 mod fuzz;
 mod guard;
 mod hardening;

@@ -59,6 +59,23 @@ impl World<'_> {
                 st.anchor = (st.last, st.sent + 1);
                 st.factor = factor;
             }
+            FaultKind::Slowdown(_) if fault.steps.is_some() => {
+                let s = fault.service.expect("a scoped slowdown names a service") as usize;
+                if starting {
+                    self.scoped.push(f as u32);
+                } else {
+                    self.scoped.retain(|x| *x != f as u32);
+                }
+                let any = self
+                    .scoped
+                    .iter()
+                    .any(|&g| self.m.faults[g as usize].service == Some(s as u32));
+                if any {
+                    self.rt[s] |= super::RT_SCOPED;
+                } else {
+                    self.rt[s] &= !super::RT_SCOPED;
+                }
+            }
             FaultKind::Slowdown(_)
             | FaultKind::Errors(_)
             | FaultKind::Crash
@@ -153,15 +170,34 @@ impl World<'_> {
         }
     }
 
+    /// The product of the slowdowns scoped to `step` in force on `replica`.
+    pub(super) fn scoped_slowdown(&self, step: u32, replica: u32) -> f64 {
+        let mut f = 1.0;
+        for &g in &self.scoped {
+            let fault = &self.m.faults[g as usize];
+            if let (FaultKind::Slowdown(x), Some(steps)) = (&fault.kind, &fault.steps)
+                && fault.replica.is_none_or(|r| r == replica)
+                && steps.binary_search(&step).is_ok()
+            {
+                f *= x;
+            }
+        }
+        f
+    }
+
     /// Whether an injected-errors fault in force turns this answer into an
-    /// error.
-    pub(super) fn inject_error(&mut self, s: usize, replica: u32) -> bool {
+    /// error. A job's operation is known by its steps' end (`end_step`).
+    pub(super) fn inject_error(&mut self, s: usize, replica: u32, end_step: u32) -> bool {
         let mut hit = false;
         for k in 0..self.svc_faults[s].len() {
             let f = self.svc_faults[s][k] as usize;
             let fault = &self.m.faults[f];
             if let FaultKind::Errors(p) = fault.kind
                 && fault.replica.is_none_or(|r| r == replica)
+                && fault.op.is_none_or(|o| {
+                    let op = &self.m.ops[o as usize];
+                    op.first_step + op.step_count == end_step
+                })
             {
                 let u: f64 = rand::RngExt::random(&mut self.fault_rng[f]);
                 hit |= u < p;

@@ -92,6 +92,8 @@ pub struct World<'m> {
     /// `pattern_base[spec] + caller replica` indexes `patterns`.
     pattern_base: Vec<u32>,
     patterns: Vec<layers::PatternState>,
+    /// Slowdowns scoped to steps, in force (fault indices).
+    scoped: Vec<u32>,
     /// Active fault indices per service (errors and crash), and per edge
     /// (latency). Usually empty: checked before any work.
     svc_faults: Vec<Vec<u32>>,
@@ -130,6 +132,9 @@ const RT_MEMORY: u8 = 2;
 const RT_GC: u8 = 4;
 /// `work_law`.
 const RT_LAW: u8 = 8;
+/// A slowdown scoped to some of the service's steps is in force (set and
+/// cleared by `fault`).
+const RT_SCOPED: u8 = 16;
 
 fn runtime_flags(s: &crate::model::Service) -> u8 {
     let mut f = 0;
@@ -197,6 +202,7 @@ impl<'m> World<'m> {
                 .collect(),
             pattern_base,
             patterns,
+            scoped: Vec::new(),
             svc_faults: vec![Vec::new(); m.services.len()],
             edge_faults: vec![Vec::new(); m.edges.len()],
             sources: m.sources.iter().map(|s| source::state(s, seed)).collect(),

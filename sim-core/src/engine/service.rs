@@ -260,10 +260,17 @@ impl World<'_> {
         self.proceed(j);
     }
 
-    /// The work factor of a service with runtime features: `work_law`
-    /// and a cold start; marks the step's start for GC pauses.
-    fn runtime_work_factor(&mut self, j: JobId, s: usize, r: usize) -> f64 {
+    /// The factor on a timed step of a service with runtime features or
+    /// a scoped slowdown in force: `work_law`, a cold start and GC marks
+    /// (CPU work only), and slowdowns scoped to this step (any kind).
+    fn runtime_work_factor(&mut self, j: JobId, s: usize, r: usize, wait: bool) -> f64 {
         let mut f = 1.0;
+        if self.rt[s] & super::RT_SCOPED != 0 {
+            f *= self.scoped_slowdown(self.jobs[j].step, r as u32);
+        }
+        if wait {
+            return f;
+        }
         if let Some(k) = self.m.services[s].work_per_in_flight {
             // Fixed when the step starts (Brooker's law), not shared as
             // the load changes (that is `cores`).
@@ -325,7 +332,7 @@ impl World<'_> {
                     let r = job.replica as usize;
                     let mut f = self.replicas[s][r].slowdown;
                     if self.rt[s] != 0 {
-                        f *= self.runtime_work_factor(j, s, r);
+                        f *= self.runtime_work_factor(j, s, r, false);
                     }
                     if f != 1.0 {
                         t = (t as f64 * f).round() as Nanos;
@@ -345,6 +352,7 @@ impl World<'_> {
                         self.schedule(self.at(t), Ev::WorkDone { job: j, generation });
                     }
                 }
+                Step::Wait(d) => self.start_wait(j, job, d),
                 Step::Call(c) => {
                     self.jobs[j].pending = 1;
                     self.call_from_job(j, c);
@@ -367,6 +375,21 @@ impl World<'_> {
             }
             return;
         }
+    }
+
+    /// An I/O wait: the worker is held (a thread; on an event loop the
+    /// connection, while the loop moves on), no core is used, and only a
+    /// slowdown scoped to this step stretches it.
+    fn start_wait(&mut self, j: JobId, job: Job, d: u32) {
+        let (s, r) = (job.service as usize, job.replica as usize);
+        let mut t = self.m.dists[d as usize].sample(&mut self.work_rng[s]);
+        if self.rt[s] & super::RT_SCOPED != 0 {
+            let f = self.runtime_work_factor(j, s, r, true);
+            t = (t as f64 * f).round() as Nanos;
+        }
+        let generation = job.generation;
+        self.schedule(self.at(t), Ev::WorkDone { job: j, generation });
+        self.yield_loop(j, job);
     }
 
     /// After a call, parallel or publish step started: a job on an event
@@ -428,7 +451,7 @@ impl World<'_> {
         let s = job.service as usize;
         if outcome.is_success()
             && !self.svc_faults[s].is_empty()
-            && self.inject_error(s, job.replica)
+            && self.inject_error(s, job.replica, job.end_step)
         {
             outcome = Outcome::Error;
             self.rec.services[s].injected_errors += 1;

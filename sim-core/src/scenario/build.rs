@@ -348,6 +348,10 @@ fn when_full(key: &str, w: Option<WhenFullFile>, max_block: &Option<String>) -> 
 struct Builder<'a> {
     file: &'a ScenarioFile,
     m: Model,
+    /// Named steps: (name, absolute step index), for faults scoped to
+    /// steps; those of the operation being compiled start at `names_from`.
+    step_names: Vec<(String, u32)>,
+    names_from: usize,
 }
 
 impl Builder<'_> {
@@ -467,6 +471,7 @@ impl Builder<'_> {
         // branch's arms are laid out inline after it (see `branch`), so
         // step indices are absolute from `base`.
         let base = self.m.steps.len() as u32;
+        self.names_from = self.step_names.len();
         let mut out = Vec::with_capacity(steps.len());
         self.compile_steps(key, sid, steps, base, &mut out)?;
         let n = out.len() as u32;
@@ -486,6 +491,7 @@ impl Builder<'_> {
             let k = format!("{key}.{i}");
             let kinds = [
                 st.work.is_some(),
+                st.wait.is_some(),
                 st.call.is_some(),
                 st.parallel.is_some(),
                 st.publish.is_some(),
@@ -497,8 +503,11 @@ impl Builder<'_> {
             if kinds != 1 {
                 return Err(KeyError::new(
                     &k,
-                    "a step has exactly one of `work`, `call`, `parallel`, `publish` or `branch`",
+                    "a step has exactly one of `work`, `wait`, `call`, `parallel`, `publish` or `branch`",
                 ));
+            }
+            if let Some(name) = &st.name {
+                self.name_step(&format!("{k}.name"), name, base + out.len() as u32)?;
             }
             if st.p.is_some() && st.call.is_none() {
                 return Err(KeyError::new(
@@ -546,6 +555,9 @@ impl Builder<'_> {
                         "`blocking` means holding an event loop: it belongs to a service with model = \"event_loop\" (on a thread pool every step holds its thread)",
                     ));
                 }
+            } else if let Some(w) = &st.wait {
+                let d = self.add_dist(dist(&format!("{k}.wait"), w)?);
+                out.push(Step::Wait(d));
             } else if let Some(target) = &st.call {
                 let c = self.call(&k, sid, target, &st.timeout, &policy)?;
                 self.m.calls.push(c);
@@ -585,6 +597,22 @@ impl Builder<'_> {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// Records step `at`'s name, unique in its operation.
+    fn name_step(&mut self, key: &str, name: &str, at: u32) -> R<()> {
+        check_name(key, name)?;
+        if self.step_names[self.names_from..]
+            .iter()
+            .any(|(n, _)| n == name)
+        {
+            return Err(KeyError::new(
+                key,
+                format!("two steps of this operation are named `{name}`"),
+            ));
+        }
+        self.step_names.push((name.to_owned(), at));
         Ok(())
     }
 
@@ -1004,6 +1032,12 @@ impl Builder<'_> {
                     "a broker has no replicas",
                 ));
             }
+            if f.steps.is_some() {
+                return Err(KeyError::new(
+                    format!("{key}.steps"),
+                    "a broker has no steps: `steps` scopes a service's slowdown",
+                ));
+            }
             let kind = if f.outage.is_some() {
                 flag("outage", f.outage)?;
                 FaultKind::Outage
@@ -1026,6 +1060,8 @@ impl Builder<'_> {
                 broker: Some(b as u32),
                 edges: Vec::new(),
                 replica: None,
+                op: None,
+                steps: None,
                 start,
                 end: start + length,
                 stream,
@@ -1033,6 +1069,7 @@ impl Builder<'_> {
         }
         let edge_fault = f.latency.is_some() || f.partition.is_some();
         let mut source = None;
+        let mut scope_op = None;
         let (service, edges) = if let Some(factor) = f.surge {
             let idx = self
                 .m
@@ -1074,6 +1111,18 @@ impl Builder<'_> {
                 ));
             }
             (None, vec![e as EdgeId])
+        } else if let Some((svc, _)) = f.target.split_once('.')
+            && self.m.service_id(svc).is_some()
+        {
+            if edge_fault {
+                return Err(KeyError::new(
+                    &tkey,
+                    "a `latency` or `partition` fault targets an edge or a service, not an operation",
+                ));
+            }
+            let op = self.resolve_target(&tkey, &f.target)?;
+            scope_op = Some(op);
+            (Some(self.m.ops[op as usize].service), Vec::new())
         } else {
             let sid = self.m.service_id(&f.target).ok_or_else(|| {
                 let known: Vec<&str> = self.m.services.iter().map(|s| s.name.as_str()).collect();
@@ -1162,6 +1211,7 @@ impl Builder<'_> {
                 "name a service: only `latency` and `partition` faults target an edge",
             ));
         }
+        let steps = self.fault_scope(&key, f, &kind, service, scope_op)?;
         let stream = crate::streams::fault(&f.target, kind.label(), &f.at);
         Ok(Fault {
             source,
@@ -1171,10 +1221,116 @@ impl Builder<'_> {
             service,
             edges,
             replica: f.replica,
+            op: scope_op,
+            steps,
             start,
             end: start + length,
             stream,
         })
+    }
+}
+
+impl Builder<'_> {
+    /// The steps a scoped slowdown stretches (every timed step of the
+    /// operation, or the named ones), after checking that only a
+    /// `slowdown` or an operation's `errors` is scoped.
+    fn fault_scope(
+        &self,
+        key: &str,
+        f: &FaultFile,
+        kind: &FaultKind,
+        service: Option<ServiceId>,
+        op: Option<OpId>,
+    ) -> R<Option<Vec<u32>>> {
+        let slowdown = matches!(kind, FaultKind::Slowdown(_));
+        if op.is_some() && !slowdown && !matches!(kind, FaultKind::Errors(_)) {
+            return Err(KeyError::new(
+                format!("{key}.target"),
+                format!(
+                    "a `{}` fault hits whole replicas: target the service, not one operation",
+                    kind.label()
+                ),
+            ));
+        }
+        if f.steps.is_some() && !slowdown {
+            return Err(KeyError::new(
+                format!("{key}.steps"),
+                "`steps` scopes a `slowdown` to named steps",
+            ));
+        }
+        if !slowdown || (op.is_none() && f.steps.is_none()) {
+            return Ok(None);
+        }
+        let sid = service.expect("a slowdown of steps names a service");
+        let ops: Vec<OpId> = match op {
+            Some(o) => vec![o],
+            None => self.m.services[sid as usize].ops.clone(),
+        };
+        let ranges: Vec<(u32, u32)> = ops
+            .iter()
+            .map(|o| {
+                let o = &self.m.ops[*o as usize];
+                (o.first_step, o.first_step + o.step_count)
+            })
+            .collect();
+        let within = |i: u32| ranges.iter().any(|(a, b)| (*a..*b).contains(&i));
+        let mut steps: Vec<u32> = match &f.steps {
+            None => ranges.iter().flat_map(|(a, b)| *a..*b).collect(),
+            Some(names) => {
+                if names.is_empty() {
+                    return Err(KeyError::new(
+                        format!("{key}.steps"),
+                        "name at least one step (or leave `steps` out)",
+                    ));
+                }
+                let mut out = Vec::new();
+                for (i, name) in names.iter().enumerate() {
+                    let found: Vec<u32> = self
+                        .step_names
+                        .iter()
+                        .filter(|(n, at)| n == name && within(*at))
+                        .map(|(_, at)| *at)
+                        .collect();
+                    if found.is_empty() {
+                        let known: Vec<&str> = self
+                            .step_names
+                            .iter()
+                            .filter(|(_, at)| within(*at))
+                            .map(|(n, _)| n.as_str())
+                            .collect();
+                        return Err(KeyError::new(
+                            format!("{key}.steps.{i}"),
+                            format!(
+                                "`{}` has no step named `{name}` (named steps: {})",
+                                f.target,
+                                if known.is_empty() {
+                                    "none; give a step `name = \"...\"`".to_owned()
+                                } else {
+                                    known.join(", ")
+                                }
+                            ),
+                        ));
+                    }
+                    out.extend(found);
+                }
+                out
+            }
+        };
+        steps.retain(|i| {
+            matches!(
+                self.m.steps[*i as usize],
+                Step::Work(_) | Step::Blocking(_) | Step::Wait(_)
+            )
+        });
+        steps.sort_unstable();
+        steps.dedup();
+        if steps.is_empty() {
+            return Err(KeyError::new(
+                format!("{key}.steps"),
+                "the scoped slowdown covers no `work` or `wait` step",
+            ));
+        }
+        Ok(Some(steps))
     }
 }
 
@@ -1194,6 +1350,8 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
         None => NS_PER_S,
     };
     let mut b = Builder {
+        step_names: Vec::new(),
+        names_from: 0,
         file,
         m: Model {
             name: file.name.clone(),
@@ -1509,6 +1667,7 @@ fn check_cycles(m: &Model) -> R<()> {
                 }
                 Step::Work(_)
                 | Step::Blocking(_)
+                | Step::Wait(_)
                 | Step::Publish(_)
                 | Step::Branch(_)
                 | Step::Jump(_) => {}

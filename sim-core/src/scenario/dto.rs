@@ -551,8 +551,8 @@ macro_rules! with_call_patterns {
 }
 
 with_call_patterns! {
-/// One step of an operation: exactly one of `work`, `call`, `parallel`,
-/// `publish` or `branch`.
+/// One step of an operation: exactly one of `work`, `wait`, `call`,
+/// `parallel`, `publish` or `branch`.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepFile {
@@ -567,6 +567,16 @@ pub struct StepFile {
     /// Hold the worker for a sampled CPU time.
     #[serde(default)]
     pub work: Option<DistFile>,
+    /// Hold the worker for a sampled I/O wait: no core is used, a
+    /// service-wide `slowdown` does not stretch it (a fault scoped to this
+    /// step does), and on an event loop the loop moves on meanwhile.
+    // Absent fields stay out of the canonical form (the scenario hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<DistFile>,
+    /// A name for this step, unique in its operation, so a fault can
+    /// target it (`steps = ["query"]` on the fault).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Call "service" or "service.operation" synchronously; the worker is
     /// held until the answer or the timeout.
     #[serde(default)]
@@ -616,7 +626,8 @@ pub struct CallFile {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FaultFile {
-    /// A service ("inventory"); for `latency` and `partition`, an edge
+    /// A service ("inventory") or, for `slowdown` and `errors`, one
+    /// operation of it ("db.query"); for `latency` and `partition`, an edge
     /// ("cart->inventory") or a service (every edge into it); for `surge`, a
     /// workload source; for `outage` and `slowdown`, a broker.
     pub target: String,
@@ -628,6 +639,11 @@ pub struct FaultFile {
     /// Only this replica (0-based); default all.
     #[serde(default)]
     pub replica: Option<u32>,
+    /// A `slowdown` of only these named steps of the target (a service or
+    /// "service.operation"): `steps = ["query"]`.
+    // Absent fields stay out of the canonical form (the scenario hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<String>>,
     /// Work takes this many times longer (on a broker: acknowledgements do).
     #[serde(default)]
     pub slowdown: Option<f64>,
