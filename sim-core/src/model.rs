@@ -494,6 +494,9 @@ pub struct Source {
     pub call: u32,
     /// The client's timeout travels with the request as a deadline.
     pub propagate_deadline: bool,
+    /// The hop between the clients and the entry service, each way;
+    /// `None` when it is always 0 (no event, no draw).
+    pub latency: Option<DistId>,
 }
 
 #[derive(Clone, Debug)]

@@ -31,6 +31,11 @@ pub fn network(e: &Edge) -> String {
     format!("net/{}", e.name)
 }
 
+/// The hop between a source's clients and its entry service.
+pub fn source_network(s: &Source) -> String {
+    format!("net-source/{}", s.name)
+}
+
 /// A fault's own draws (injected errors, extra latency): by target, kind
 /// and start as written in the file.
 pub fn fault(target: &str, kind: &str, at: &str) -> String {

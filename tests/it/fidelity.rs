@@ -228,3 +228,71 @@ fn bad_waits_and_scopes_are_refused_with_their_key() {
     ];
     assert_each_rejected("fidelity-bad", &cases);
 }
+
+/// api (10 ms) calls db (5 ms); `network` and `source` are appended to
+/// their tables.
+fn hop_chain(network: &str, source: &str) -> String {
+    format!(
+        r#"
+name = "hops"
+duration = "10s"
+{network}
+[workload.w]
+target = "api"
+rate = 5
+arrivals = "deterministic"
+{source}
+[services.api]
+threads = 10
+steps = [{{ work = "10ms" }}, {{ call = "db" }}]
+[services.db]
+threads = 10
+steps = [{{ work = "5ms" }}]
+"#
+    )
+}
+
+#[test]
+fn the_hop_from_a_source_to_its_entry_takes_the_network_latency() {
+    let net = "[network]\nlatency = \"2ms\"";
+    // 2 (in) + 10 + 2 + 5 + 2 + 2 (out).
+    close("default", mean_ms(&hop_chain(net, ""), "w"), 23.0);
+    close(
+        "overridden",
+        mean_ms(&hop_chain(net, "latency = \"0ms\""), "w"),
+        19.0,
+    );
+    close(
+        "own hop only",
+        mean_ms(&hop_chain("", "latency = \"5ms\""), "w"),
+        25.0,
+    );
+    close("no network", mean_ms(&hop_chain("", ""), "w"), 15.0);
+}
+
+#[test]
+fn a_client_timeout_counts_the_hops() {
+    // 2 + 10 + 2 = 14 ms at the client: a 13 ms timeout fires, 15 ms not.
+    let toml = |t: &str| {
+        format!(
+            r#"
+name = "hop-timeout"
+duration = "10s"
+[workload.w]
+target = "api"
+rate = 5
+arrivals = "deterministic"
+latency = "2ms"
+timeout = "{t}"
+[services.api]
+threads = 10
+steps = [{{ work = "10ms" }}]
+"#
+        )
+    };
+    let r = run_toml(&toml("13ms"), 1).summary;
+    assert_books("13ms", &r);
+    assert_eq!(r.entries["w"].ok, 0);
+    let r = run_toml(&toml("15ms"), 1).summary;
+    assert_eq!(r.entries["w"].ok, r.entries["w"].requests);
+}

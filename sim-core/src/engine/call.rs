@@ -184,7 +184,18 @@ impl<'m> World<'m> {
         let job_gen = self.jobs[job].generation;
         self.attempts[att].job = Some((job, job_gen));
         if spec.edge == CLIENT {
-            self.on_arrive(job);
+            match self.source_hop(self.client_of[c.spec as usize] as usize) {
+                None => self.on_arrive(job),
+                Some(hop) => {
+                    self.schedule(
+                        self.at(hop),
+                        Ev::Arrive {
+                            job,
+                            generation: job_gen,
+                        },
+                    );
+                }
+            }
         } else {
             self.send_job(spec.edge, job);
         }

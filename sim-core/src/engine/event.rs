@@ -49,6 +49,13 @@ pub(super) enum Ev {
         edge: EdgeId,
         outcome: Outcome,
     },
+    /// The answer to a client's attempt reaches the client after the
+    /// source's hop.
+    ClientReply {
+        attempt: AttemptId,
+        generation: u32,
+        outcome: Outcome,
+    },
     /// An attempt's own timeout.
     AttemptTimeout {
         attempt: AttemptId,

@@ -288,6 +288,11 @@ impl<'m> World<'m> {
             Ev::AttemptTimeout {
                 attempt,
                 generation,
+            }
+            | Ev::ClientReply {
+                attempt,
+                generation,
+                ..
             } => {
                 let a = &self.attempts[attempt];
                 a.generation == generation && a.live
@@ -370,6 +375,9 @@ impl<'m> World<'m> {
             Ev::Arrive { job, .. } => self.on_arrive(job),
             Ev::WorkDone { job, generation } => self.on_work_done(job, generation),
             Ev::Reply {
+                attempt, outcome, ..
+            } => self.end_attempt(attempt, outcome),
+            Ev::ClientReply {
                 attempt, outcome, ..
             } => self.end_attempt(attempt, outcome),
             Ev::AttemptTimeout { attempt, .. } => {

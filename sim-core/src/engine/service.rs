@@ -201,8 +201,21 @@ impl World<'_> {
                 attempt,
                 generation,
             } => {
-                if self.attempts[attempt].live && self.attempts[attempt].generation == generation {
-                    self.end_attempt(attempt, outcome);
+                let a = self.attempts[attempt];
+                if !(a.live && a.generation == generation) {
+                    return;
+                }
+                let source = self.client_of[self.calls[a.call].spec as usize] as usize;
+                match self.source_hop(source) {
+                    None => self.end_attempt(attempt, outcome),
+                    Some(hop) => self.schedule(
+                        self.at(hop),
+                        Ev::ClientReply {
+                            attempt,
+                            generation,
+                            outcome,
+                        },
+                    ),
                 }
             }
             Parent::Call {

@@ -19,6 +19,8 @@ use crate::time::Nanos;
 
 pub(super) struct SourceState {
     rng: ChaCha8Rng,
+    /// Draws of the hop between the clients and the entry service.
+    hop_rng: ChaCha8Rng,
     interarrival: Dist,
     pub sent: u64,
     /// Time of the last arrival.
@@ -35,6 +37,7 @@ pub(super) struct SourceState {
 pub(super) fn state(s: &Source, seed: u64) -> SourceState {
     SourceState {
         rng: stream(seed, &streams::arrivals(s)),
+        hop_rng: stream(seed, &streams::source_network(s)),
         // Shaped sources draw at their peak rate and thin.
         interarrival: Dist::exponential(((1e9 / s.shape.max_rate(s.rate)).round() as Nanos).max(1))
             .expect("rate is positive"),
@@ -139,6 +142,13 @@ impl World<'_> {
     fn source_stopped(&mut self, at: Nanos) {
         self.active_sources -= 1;
         self.sources_end = self.sources_end.max(at);
+    }
+
+    /// One crossing of source `i`'s hop (0 when it has none).
+    #[inline]
+    pub(super) fn source_hop(&mut self, i: usize) -> Option<Nanos> {
+        let d = self.m.sources[i].latency?;
+        Some(self.m.dists[d as usize].sample(&mut self.sources[i].hop_rng))
     }
 
     pub(super) fn on_source_arrival(&mut self, i: usize) {

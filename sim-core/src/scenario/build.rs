@@ -1617,7 +1617,16 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
                 "needs the source's `timeout`: the deadline is arrival + timeout",
             ));
         }
+        let hop = match &w.latency {
+            Some(d) => dist(&format!("{key}.latency"), d)?,
+            None => b.default_latency()?,
+        };
+        let latency = match hop {
+            Dist::Constant(0) => None,
+            d => Some(b.add_dist(d)),
+        };
         b.m.sources.push(Source {
+            latency,
             name: name.clone(),
             op,
             rate,

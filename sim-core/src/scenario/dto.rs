@@ -208,6 +208,11 @@ pub struct SourceFile {
     /// passed and stops before each step once it is gone.
     #[serde(default)]
     pub propagate_deadline: Option<bool>,
+    /// The network hop between the clients and the entry service, each
+    /// way (default: the network's default latency).
+    // Absent fields stay out of the canonical form (the scenario hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<DistFile>,
 }
 
 /// Size of an accept queue: a number of slots, or "unbounded".
