@@ -145,6 +145,8 @@ pub struct ServiceCounters {
     pub shed: u64,
     pub deadline_dropped: u64,
     pub blackholed: u64,
+    pub connect_retries: u64,
+    pub connect_timeouts: u64,
 }
 
 impl ServiceCounters {
@@ -164,6 +166,8 @@ impl ServiceCounters {
             shed: self.shed + o.shed,
             deadline_dropped: self.deadline_dropped + o.deadline_dropped,
             blackholed: self.blackholed + o.blackholed,
+            connect_retries: self.connect_retries + o.connect_retries,
+            connect_timeouts: self.connect_timeouts + o.connect_timeouts,
         }
     }
 
@@ -183,6 +187,8 @@ impl ServiceCounters {
             shed: self.shed - o.shed,
             deadline_dropped: self.deadline_dropped - o.deadline_dropped,
             blackholed: self.blackholed - o.blackholed,
+            connect_retries: self.connect_retries - o.connect_retries,
+            connect_timeouts: self.connect_timeouts - o.connect_timeouts,
         }
     }
 }
@@ -873,6 +879,8 @@ impl Recorder {
                     shed: c.shed,
                     deadline_dropped: c.deadline_dropped,
                     blackholed: c.blackholed,
+                    connect_retries: c.connect_retries,
+                    connect_timeouts: c.connect_timeouts,
                     utilization: event_loop
                         .as_ref()
                         .map_or(busy_mean / self.capacity[i] as f64, |l| l.loop_utilization),

@@ -51,6 +51,9 @@ pub struct Model {
     /// `services.a.steps.2.parallel.0`, `workload.w`): its identity for
     /// random streams and messages.
     pub call_sites: Vec<String>,
+    /// How each call spec's connections are sent again after a full
+    /// backlog dropped them (beside `calls`).
+    pub connects: Vec<Connect>,
     /// Resilience policies of calls (`CallSpec::policy`).
     pub policies: Vec<CallPolicy>,
     pub edges: Vec<Edge>,
@@ -82,6 +85,9 @@ pub struct Service {
     pub threads: u32,
     /// Accept-queue slots per replica, or `UNBOUNDED`.
     pub queue: u32,
+    /// A full accept queue drops new connections (the client's TCP stack
+    /// sends them again) instead of rejecting them.
+    pub drops_when_full: bool,
     /// The service's operations, in file order; the first is the default.
     pub ops: Vec<OpId>,
     /// Admission control at the door, per replica.
@@ -312,6 +318,25 @@ pub struct Publish {
 
 /// No resilience policy on a call.
 pub const NO_POLICY: u32 = u32::MAX;
+
+/// The client side of a connection a full backlog dropped: sent again
+/// after `backoff`, doubling, at most `retries` times; after the last
+/// wait the connect fails (a timeout).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Connect {
+    pub retries: u32,
+    pub backoff: Nanos,
+}
+
+impl Default for Connect {
+    /// Linux's: 6 SYN retransmissions, 1 s initial RTO.
+    fn default() -> Connect {
+        Connect {
+            retries: 6,
+            backoff: 1_000_000_000,
+        }
+    }
+}
 
 /// A call as a caller makes it: a `call` step, a `parallel` branch, or a
 /// workload source's request (edge `CLIENT`).

@@ -140,6 +140,14 @@ pub struct ServiceSummary {
     /// Accepted and never answered while the replica hung.
     #[serde(default)]
     pub blackholed: u64,
+    /// Connections a full backlog dropped (`when_full = "drop"`) that the
+    /// client sent again.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub connect_retries: u64,
+    /// Connections that failed as a connect timeout: dropped after their
+    /// last retransmission, or past the caller's connect timeout.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub connect_timeouts: u64,
     /// Time-weighted busy threads ÷ (threads × replicas).
     pub utilization: f64,
     pub busy_threads_mean: f64,
@@ -489,4 +497,10 @@ impl TimeSeries {
             .iter()
             .find(|s| s.scope == scope && s.name == name && s.metric == metric)
     }
+}
+
+/// Counters that only some models have stay out of the file at zero, so
+/// the files of models without them do not change.
+fn is_zero(x: &u64) -> bool {
+    *x == 0
 }

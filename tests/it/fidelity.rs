@@ -296,3 +296,115 @@ steps = [{{ work = "10ms" }}]
     let r = run_toml(&toml("15ms"), 1).summary;
     assert_eq!(r.entries["w"].ok, r.entries["w"].requests);
 }
+
+/// One thread held 10 s by the first request; the second (at 1 s) finds
+/// the thread busy and no queue. `service` and `source` are appended.
+fn backlog(service: &str, source: &str) -> String {
+    format!(
+        r#"
+name = "backlog"
+duration = "2s"
+drain = "100s"
+[workload.w]
+target = "s"
+rate = 2
+requests = 2
+arrivals = "deterministic"
+{source}
+[services.s]
+threads = 1
+queue = 0
+steps = [{{ work = "10s" }}]
+{service}
+"#
+    )
+}
+
+#[test]
+fn a_full_backlog_rejects_at_once_by_default() {
+    let r = run_toml(&backlog("", ""), 1).summary;
+    assert_books("reject", &r);
+    assert_eq!(r.entries["w"].failed.rejected, 1);
+    assert_eq!(r.services["s"].connect_retries, 0);
+}
+
+#[test]
+fn a_dropped_connection_comes_back_at_1_3_7_15_seconds() {
+    // Tries at 1, 2, 4, 8 s find the thread busy (until 10.5 s); the one at
+    // 16 s (15 s after the first) gets it and ends at 26 s: latency 25 s.
+    let r = run_toml(&backlog("when_full = \"drop\"", ""), 1).summary;
+    assert_books("drop", &r);
+    let e = &r.entries["w"];
+    assert_eq!(e.ok, 2, "{e:?}");
+    close("mean of 10 s and 25 s", e.latency_ms.mean, 17_500.0);
+    assert_eq!(r.services["s"].connect_retries, 4);
+    assert_eq!(r.services["s"].connect_timeouts, 0);
+    assert_eq!(r.services["s"].rejected, 0);
+}
+
+#[test]
+fn a_connection_dropped_past_its_last_retry_is_a_connect_timeout() {
+    // Tries at 1, 2, 4 s; the last wait (4 s) ends at 8 s: a timeout.
+    let r = run_toml(
+        &backlog(
+            "when_full = \"drop\"",
+            "connect_retries = 2\nconnect_backoff = \"1s\"",
+        ),
+        1,
+    )
+    .summary;
+    assert_books("connect timeout", &r);
+    let e = &r.entries["w"];
+    assert_eq!((e.ok, e.failed.timeout), (1, 1), "{e:?}");
+    close("mean of 10 s and 7 s", e.latency_all_ms.mean, 8_500.0);
+    assert_eq!(r.services["s"].connect_retries, 2);
+    assert_eq!(r.services["s"].connect_timeouts, 1);
+}
+
+#[test]
+fn a_client_that_gave_up_stops_resending() {
+    // The client's 3 s timeout fires at 4 s: the retry due then is not
+    // sent, and nothing reaches the service after the first request ends.
+    let r = run_toml(&backlog("when_full = \"drop\"", "timeout = \"3s\""), 1).summary;
+    assert_books("gave up", &r);
+    let e = &r.entries["w"];
+    assert_eq!(e.failed.timeout, 2, "both time out (the first at 3.5 s)");
+    assert_eq!(r.services["s"].connect_retries, 2);
+    assert_eq!(r.services["s"].connect_timeouts, 0);
+    assert_eq!(r.services["s"].completed, 1);
+}
+
+#[test]
+fn bad_backlog_keys_are_refused_with_their_key() {
+    let cases = vec![
+        (
+            backlog("when_full = \"vanish\"", ""),
+            "unknown variant",
+            "when_full",
+        ),
+        (
+            backlog("when_full = \"drop\"", "connect_retries = 99"),
+            "at most 30",
+            "workload.w.connect_retries",
+        ),
+        (
+            backlog("when_full = \"drop\"", "connect_backoff = \"0s\""),
+            "",
+            "workload.w.connect_backoff",
+        ),
+        (
+            backlog("when_full = \"drop\"", "").replace("queue = 0", "queue = \"unbounded\""),
+            "never full",
+            "services.s.when_full",
+        ),
+        (
+            backlog("", "").replace(
+                r#"steps = [{ work = "10s" }]"#,
+                r#"steps = [{ work = "10s", connect_retries = 1 }]"#,
+            ),
+            "belong to a `call` step",
+            "services.s.steps.0",
+        ),
+    ];
+    assert_each_rejected("fidelity-backlog", &cases);
+}

@@ -36,6 +36,18 @@ pub(super) enum Ev {
         job: JobId,
         generation: u32,
     },
+    /// A connection a full backlog dropped reaches its replica again (the
+    /// client's SYN retransmission).
+    Syn {
+        job: JobId,
+        generation: u32,
+    },
+    /// The last retransmission of a dropped connection went unanswered:
+    /// the connect fails.
+    ConnectFailed {
+        job: JobId,
+        generation: u32,
+    },
     /// A job finished its current work step (or its publish was acked).
     WorkDone {
         job: JobId,

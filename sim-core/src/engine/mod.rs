@@ -270,6 +270,8 @@ impl<'m> World<'m> {
     fn is_live(&mut self, ev: &Ev) -> bool {
         match *ev {
             Ev::Arrive { job, generation }
+            | Ev::Syn { job, generation }
+            | Ev::ConnectFailed { job, generation }
             | Ev::WorkDone { job, generation }
             | Ev::Delivered { job, generation } => self.jobs[job].generation == generation,
             Ev::Reply {
@@ -373,6 +375,8 @@ impl<'m> World<'m> {
         match ev {
             Ev::SourceArrival { source } => self.on_source_arrival(source as usize),
             Ev::Arrive { job, .. } => self.on_arrive(job),
+            Ev::Syn { job, .. } => self.on_syn(job),
+            Ev::ConnectFailed { job, .. } => self.on_connect_failed(job),
             Ev::WorkDone { job, generation } => self.on_work_done(job, generation),
             Ev::Reply {
                 attempt, outcome, ..

@@ -66,6 +66,8 @@ pub(super) struct Job {
     pub blocked: bool,
     /// Holds one of its event-loop replica's loops.
     pub on_loop: bool,
+    /// Times its connection was dropped by a full backlog (and sent again).
+    pub syn: u8,
 }
 
 impl Slot for Job {
@@ -201,6 +203,7 @@ impl World<'_> {
             abandoned_at: NEVER,
             blocked: false,
             on_loop: false,
+            syn: 0,
         })
     }
 

@@ -74,14 +74,22 @@ impl World<'_> {
     pub(super) fn on_arrive(&mut self, j: JobId) {
         let s = self.jobs[j].service as usize;
         let r = self.pick_replica(s);
+        self.jobs[j].replica = r;
+        self.rec.services[s].arrivals += 1;
+        self.admit(j);
+    }
+
+    /// Job `j` at its replica's door: admission, then a thread, a queue
+    /// slot, or a refusal (or a dropped connection).
+    #[inline]
+    fn admit(&mut self, j: JobId) {
         let now = self.now;
         let job = &mut self.jobs[j];
-        job.replica = r;
+        let (s, r) = (job.service as usize, job.replica);
         job.t_arrive = now;
         let threads = self.m.services[s].threads;
         let capacity = u64::from(self.m.services[s].queue);
         let rep = &mut self.replicas[s][r as usize];
-        self.rec.services[s].arrivals += 1;
         // Down, or restarted and not ready yet: connection refused.
         if rep.crashed > 0
             || (self.rt[s] & super::RT_MEMORY != 0 && (rep.life.down || rep.life.ready_at > now))
@@ -123,9 +131,64 @@ impl World<'_> {
             job.state = JobState::Queued;
             self.rec.services[s].add_queued(now, 1);
             self.memory_changed(s, r as usize);
+        } else if self.m.services[s].drops_when_full {
+            self.drop_connection(j);
         } else {
             self.rec.services[s].rejected += 1;
             self.refuse(j, Outcome::Rejected);
+        }
+    }
+
+    /// A full backlog drops the connection without a word: the client's
+    /// TCP stack sends it again after its backoff (doubling each time) to
+    /// the same replica, and after the last retransmission's wait the
+    /// connect fails. A broker's delivery is not a connection: refused.
+    #[cold]
+    fn drop_connection(&mut self, j: JobId) {
+        let job = self.jobs[j];
+        let s = job.service as usize;
+        let attempt = match job.parent {
+            Parent::Call { attempt, .. } | Parent::Client { attempt, .. } => attempt,
+            Parent::Message { .. } => {
+                self.rec.services[s].rejected += 1;
+                return self.refuse(j, Outcome::Rejected);
+            }
+        };
+        let spec = self.calls[self.attempts[attempt].call].spec;
+        let connect = self.m.connects[spec as usize];
+        let tries = u32::from(job.syn);
+        let wait = connect.backoff.saturating_mul(1 << tries.min(40));
+        let job = &mut self.jobs[j];
+        job.syn += 1;
+        job.state = JobState::InFlight;
+        let generation = job.generation;
+        let ev = if tries < connect.retries {
+            self.rec.services[s].connect_retries += 1;
+            Ev::Syn { job: j, generation }
+        } else {
+            Ev::ConnectFailed { job: j, generation }
+        };
+        self.schedule(self.at(wait), ev);
+    }
+
+    /// A dropped connection is sent again, unless its caller gave up (the
+    /// client closed the socket: its stack stops sending).
+    pub(super) fn on_syn(&mut self, j: JobId) {
+        if self.parent_waits(self.jobs[j].parent) {
+            self.admit(j);
+        } else {
+            self.jobs.free(j);
+        }
+    }
+
+    /// The connect of a dropped connection times out.
+    pub(super) fn on_connect_failed(&mut self, j: JobId) {
+        if self.parent_waits(self.jobs[j].parent) {
+            let s = self.jobs[j].service as usize;
+            self.rec.services[s].connect_timeouts += 1;
+            self.refuse(j, Outcome::Timeout);
+        } else {
+            self.jobs.free(j);
         }
     }
 

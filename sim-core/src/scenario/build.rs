@@ -14,8 +14,8 @@
 
 use super::KeyError;
 use super::dto::{
-    ArrivalProcess, Balancer as BalancerFile, BranchFile, CallFile, DistFile, DistKind, FaultFile,
-    QueueFile, ScenarioFile, StepFile, WhenFullFile,
+    ArrivalProcess, BacklogFull, Balancer as BalancerFile, BranchFile, CallFile, DistFile,
+    DistKind, FaultFile, QueueFile, ScenarioFile, StepFile, WhenFullFile,
 };
 use super::values::{duration, opt_duration, positive_duration};
 use crate::dist::Dist;
@@ -345,6 +345,25 @@ fn when_full(key: &str, w: Option<WhenFullFile>, max_block: &Option<String>) -> 
     }
 }
 
+/// The client side of a dropped connection, as written at `key`.
+fn connect(key: &str, retries: Option<u32>, backoff: &Option<String>) -> R<Connect> {
+    let d = Connect::default();
+    let retries = retries.unwrap_or(d.retries);
+    if retries > 30 {
+        return Err(KeyError::new(
+            format!("{key}.connect_retries"),
+            format!("at most 30 (the waits double each time), got {retries}"),
+        ));
+    }
+    Ok(Connect {
+        retries,
+        backoff: match backoff {
+            Some(b) => positive_duration(&format!("{key}.connect_backoff"), b)?,
+            None => d.backoff,
+        },
+    })
+}
+
 struct Builder<'a> {
     file: &'a ScenarioFile,
     m: Model,
@@ -522,7 +541,8 @@ impl Builder<'_> {
                 ));
             }
             let policy = policy_of!(st);
-            if (st.timeout.is_some() || has_patterns(&policy)) && st.call.is_none() {
+            let connects = st.connect_retries.is_some() || st.connect_backoff.is_some();
+            if (st.timeout.is_some() || has_patterns(&policy) || connects) && st.call.is_none() {
                 return Err(KeyError::new(
                     &k,
                     "`timeout`, `retry` and the other call patterns belong to a `call` step (in `parallel`, put them on each branch)",
@@ -562,6 +582,8 @@ impl Builder<'_> {
                 let c = self.call(&k, sid, target, &st.timeout, &policy)?;
                 self.m.calls.push(c);
                 self.m.call_sites.push(k.clone());
+                let connect = connect(&k, st.connect_retries, &st.connect_backoff)?;
+                self.m.connects.push(connect);
                 let call = Step::Call((self.m.calls.len() - 1) as u32);
                 match st.p {
                     None => out.push(call),
@@ -575,9 +597,15 @@ impl Builder<'_> {
                     ));
                 }
                 let mut specs = Vec::new();
+                let mut connects = Vec::new();
                 for (j, b) in branches.iter().enumerate() {
                     let b: &CallFile = b;
                     let policy = policy_of!(b);
+                    connects.push(connect(
+                        &format!("{k}.parallel.{j}"),
+                        b.connect_retries,
+                        &b.connect_backoff,
+                    )?);
                     specs.push(self.call(
                         &format!("{k}.parallel.{j}"),
                         sid,
@@ -588,6 +616,7 @@ impl Builder<'_> {
                 }
                 let first = self.m.calls.len() as u32;
                 self.m.calls.extend(specs);
+                self.m.connects.extend(connects);
                 self.m
                     .call_sites
                     .extend((0..branches.len()).map(|j| format!("{k}.parallel.{j}")));
@@ -1366,6 +1395,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             branches: Vec::new(),
             calls: Vec::new(),
             call_sites: Vec::new(),
+            connects: Vec::new(),
             policies: Vec::new(),
             edges: Vec::new(),
             dists: Vec::new(),
@@ -1448,6 +1478,15 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             replicas,
             threads,
             queue,
+            drops_when_full: match s.when_full {
+                Some(BacklogFull::Drop) if queue == UNBOUNDED => {
+                    return Err(KeyError::new(
+                        format!("{key}.when_full"),
+                        "an unbounded queue is never full: give `queue` a size",
+                    ));
+                }
+                w => w == Some(BacklogFull::Drop),
+            },
             server,
             memory,
             lifecycle,
@@ -1609,6 +1648,8 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
         let spec = b.attach_policy(&key, CallSpec::new(CLIENT, op, timeout), &client_policy)?;
         b.m.calls.push(spec);
         b.m.call_sites.push(key.clone());
+        b.m.connects
+            .push(connect(&key, w.connect_retries, &w.connect_backoff)?);
         let call = (b.m.calls.len() - 1) as u32;
         let propagate_deadline = w.propagate_deadline.unwrap_or(false);
         if propagate_deadline && timeout.is_none() {

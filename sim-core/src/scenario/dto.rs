@@ -213,6 +213,15 @@ pub struct SourceFile {
     // Absent fields stay out of the canonical form (the scenario hash).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<DistFile>,
+    /// A connection dropped by a full backlog is sent again this many
+    /// times (default 6, Linux's `tcp_syn_retries`), then fails as a
+    /// connect timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_retries: Option<u32>,
+    /// The first wait before a dropped connection is sent again (default
+    /// "1s"); it doubles after each retry: tries at 0, 1, 3, 7 s...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_backoff: Option<String>,
 }
 
 /// Size of an accept queue: a number of slots, or "unbounded".
@@ -316,6 +325,12 @@ pub struct ServiceFile {
     /// Accept-queue slots per replica (default 0), or "unbounded".
     #[serde(default)]
     pub queue: Option<QueueFile>,
+    /// What a full accept queue does with a new connection: "reject" it at
+    /// once (default) or "drop" it silently, as a full TCP listen backlog
+    /// does — the client's stack sends it again after `connect_backoff`,
+    /// doubling, up to `connect_retries` times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when_full: Option<BacklogFull>,
     /// The steps of the service's only operation ("default").
     #[serde(default)]
     pub steps: Option<Vec<StepFile>>,
@@ -333,6 +348,14 @@ pub struct ServiceFile {
     /// so work slows down as load grows. Default: no CPU limit.
     #[serde(default)]
     pub cores: Option<u32>,
+}
+
+/// What a full accept queue does with a new connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BacklogFull {
+    Reject,
+    Drop,
 }
 
 /// Work that grows with the requests in flight.
@@ -597,6 +620,15 @@ pub struct StepFile {
     // Absent fields stay out of the canonical form (the scenario hash).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p: Option<f64>,
+    /// A connection dropped by a full backlog is sent again this many
+    /// times (default 6, Linux's `tcp_syn_retries`), then fails as a
+    /// connect timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_retries: Option<u32>,
+    /// The first wait before a dropped connection is sent again (default
+    /// "1s"); it doubles after each retry: tries at 0, 1, 3, 7 s...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_backoff: Option<String>,
     /// Take exactly one of several step lists, each with its probability
     /// (summing to 1): `[{ p = 0.8, steps = [...] }, { p = 0.2, steps = [...] }]`.
     // Absent fields stay out of the canonical form (the scenario hash).
@@ -624,6 +656,15 @@ pub struct CallFile {
     pub call: String,
     #[serde(default)]
     pub timeout: Option<String>,
+    /// A connection dropped by a full backlog is sent again this many
+    /// times (default 6, Linux's `tcp_syn_retries`), then fails as a
+    /// connect timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_retries: Option<u32>,
+    /// The first wait before a dropped connection is sent again (default
+    /// "1s"); it doubles after each retry: tries at 0, 1, 3, 7 s...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_backoff: Option<String>,
 }
 }
 
@@ -704,6 +745,15 @@ pub struct DistTable {
     // Absent fields stay out of the canonical form (the scenario hash).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p: Option<f64>,
+    /// A connection dropped by a full backlog is sent again this many
+    /// times (default 6, Linux's `tcp_syn_retries`), then fails as a
+    /// connect timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_retries: Option<u32>,
+    /// The first wait before a dropped connection is sent again (default
+    /// "1s"); it doubles after each retry: tries at 0, 1, 3, 7 s...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_backoff: Option<String>,
     /// mixture: the parts, each a distribution table with its `p`; the
     /// probabilities sum to 1.
     // Absent fields stay out of the canonical form (the scenario hash).
