@@ -326,6 +326,9 @@ pub const NO_POLICY: u32 = u32::MAX;
 pub struct Connect {
     pub retries: u32,
     pub backoff: Nanos,
+    /// A split timeout's read part: armed when the callee accepts the
+    /// connection (its connect part is `CallSpec::timeout`).
+    pub read: Option<Nanos>,
 }
 
 impl Default for Connect {
@@ -334,6 +337,7 @@ impl Default for Connect {
         Connect {
             retries: 6,
             backoff: 1_000_000_000,
+            read: None,
         }
     }
 }
@@ -355,6 +359,9 @@ pub struct CallSpec {
     pub split: u8,
     /// The fallback sits inside the retry: each failed attempt is degraded.
     pub fallback_per_attempt: bool,
+    /// The timeout is split (`{ connect, read }`): `timeout` is the connect
+    /// part, `Model::connects[spec].read` the read part.
+    pub split_timeout: bool,
 }
 
 impl CallSpec {
@@ -371,6 +378,7 @@ impl CallSpec {
             layer_count,
             split: 0,
             fallback_per_attempt: false,
+            split_timeout: false,
         }
     }
 

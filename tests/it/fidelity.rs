@@ -408,3 +408,93 @@ fn bad_backlog_keys_are_refused_with_their_key() {
     ];
     assert_each_rejected("fidelity-backlog", &cases);
 }
+
+#[test]
+fn a_connect_timeout_cuts_the_retransmissions_short() {
+    // Tries at 1 and 2 s are dropped; the connect part fires at 3.5 s.
+    let r = run_toml(
+        &backlog("when_full = \"drop\"", "timeout = { connect = \"2.5s\" }"),
+        1,
+    )
+    .summary;
+    assert_books("connect part", &r);
+    let e = &r.entries["w"];
+    assert_eq!((e.ok, e.failed.timeout), (1, 1), "{e:?}");
+    close("mean of 10 s and 2.5 s", e.latency_all_ms.mean, 6_250.0);
+    assert_eq!(r.services["s"].connect_timeouts, 1);
+    assert_eq!(r.services["s"].connect_retries, 2);
+}
+
+/// Requests at 0.5 s and 1 s into one thread doing 1 s of work, a queue
+/// slot: the second waits 0.5 s in the queue, answers at 2.5 s.
+fn read_case(timeout: &str) -> sim_core::output::Summary {
+    let toml = format!(
+        r#"
+name = "read"
+duration = "2s"
+[workload.w]
+target = "s"
+rate = 2
+requests = 2
+arrivals = "deterministic"
+timeout = {timeout}
+[services.s]
+threads = 1
+queue = 1
+steps = [{{ work = "1s" }}]
+"#
+    );
+    let r = run_toml(&toml, 1).summary;
+    assert_books(timeout, &r);
+    r
+}
+
+#[test]
+fn a_read_timeout_runs_from_the_acceptance() {
+    // Accepted (queued) at once: the connect part never fires; the answer
+    // comes 1.5 s after the acceptance.
+    let ok = |t: &str| read_case(t).entries["w"].ok;
+    assert_eq!(ok(r#"{ connect = "100ms", read = "1.4s" }"#), 1);
+    assert_eq!(ok(r#"{ connect = "100ms", read = "1.6s" }"#), 2);
+    assert_eq!(ok(r#"{ read = "1.6s" }"#), 2);
+    assert_eq!(ok(r#""1.4s""#), 1);
+    let r = read_case(r#"{ connect = "100ms", read = "1.4s" }"#);
+    assert_eq!(r.services["s"].connect_timeouts, 0);
+    close(
+        "timed out 1.4 s after acceptance",
+        r.entries["w"].latency_all_ms.mean,
+        (1_000.0 + 1_400.0) / 2.0,
+    );
+}
+
+#[test]
+fn bad_split_timeouts_are_refused_with_their_key() {
+    let src = |t: &str| backlog("", &format!("timeout = {t}"));
+    let cases = vec![
+        (
+            src("{}"),
+            "give `connect`, `read` or both",
+            "workload.w.timeout",
+        ),
+        (
+            src(r#"{ connect = "1s", wait = "2s" }"#),
+            "unknown field `wait`",
+            "workload.w.timeout",
+        ),
+        (src("300"), "a duration with a unit", "workload.w.timeout"),
+        (
+            src(r#"{ connect = "1s", read = "0s" }"#),
+            "",
+            "workload.w.timeout.read",
+        ),
+        (
+            backlog(
+                "",
+                "timeout = { connect = \"1s\" }\npropagate_deadline = true",
+            ),
+            "needs a total `timeout`",
+            "workload.w.propagate_deadline",
+        ),
+    ];
+    assert_each_rejected("fidelity-timeouts", &cases);
+}

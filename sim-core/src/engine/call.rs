@@ -82,6 +82,12 @@ impl<'m> World<'m> {
                             cm.deadline = cm.deadline.min(expires);
                             Ev::CallTimeout { call, generation }
                         }
+                        // A split timeout's connect part is no deadline
+                        // for the callee's work.
+                        Holder::Attempt(attempt) if spec.split_timeout => Ev::ConnectTimeout {
+                            attempt,
+                            generation,
+                        },
                         Holder::Attempt(attempt) => {
                             self.attempts[attempt].expires = expires;
                             Ev::AttemptTimeout {
@@ -181,6 +187,7 @@ impl<'m> World<'m> {
             }
         };
         let job = self.alloc_job(to, spec.op, parent, deadline);
+        self.jobs[job].connecting = spec.split_timeout;
         let job_gen = self.jobs[job].generation;
         self.attempts[att].job = Some((job, job_gen));
         if spec.edge == CLIENT {

@@ -68,6 +68,11 @@ pub(super) enum Ev {
         generation: u32,
         outcome: Outcome,
     },
+    /// The connect part of an attempt's split timeout.
+    ConnectTimeout {
+        attempt: AttemptId,
+        generation: u32,
+    },
     /// An attempt's own timeout.
     AttemptTimeout {
         attempt: AttemptId,

@@ -291,6 +291,10 @@ impl<'m> World<'m> {
                 attempt,
                 generation,
             }
+            | Ev::ConnectTimeout {
+                attempt,
+                generation,
+            }
             | Ev::ClientReply {
                 attempt,
                 generation,
@@ -384,6 +388,7 @@ impl<'m> World<'m> {
             Ev::ClientReply {
                 attempt, outcome, ..
             } => self.end_attempt(attempt, outcome),
+            Ev::ConnectTimeout { attempt, .. } => self.on_connect_timeout(attempt),
             Ev::AttemptTimeout { attempt, .. } => {
                 let spec = self.calls[self.attempts[attempt].call].spec;
                 self.count_timeout(spec);

@@ -68,6 +68,9 @@ pub(super) struct Job {
     pub on_loop: bool,
     /// Times its connection was dropped by a full backlog (and sent again).
     pub syn: u8,
+    /// Its caller has a split timeout: the callee's acceptance voids the
+    /// connect timer and starts the read timer.
+    pub connecting: bool,
 }
 
 impl Slot for Job {
@@ -150,6 +153,8 @@ pub(super) struct Attempt {
     pub expires: Nanos,
     /// The callee's job, once sent.
     pub job: Option<(JobId, u32)>,
+    /// The callee accepted the connection (split timeouts only).
+    pub accepted: bool,
 }
 
 impl Slot for Attempt {
@@ -204,6 +209,7 @@ impl World<'_> {
             blocked: false,
             on_loop: false,
             syn: 0,
+            connecting: false,
         })
     }
 
@@ -249,6 +255,7 @@ impl World<'_> {
             sent: false,
             expires: NEVER,
             job: None,
+            accepted: false,
         })
     }
 }

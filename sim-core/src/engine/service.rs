@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use super::World;
 use super::cpu::Cpu;
 use super::event::Ev;
-use super::ids::JobId;
+use super::ids::{AttemptId, JobId};
 use super::memory::Life;
 use super::records::{Caller, Job, JobState, Parent};
 use crate::model::{Balancer, Service, Step, UNBOUNDED};
@@ -101,6 +101,9 @@ impl World<'_> {
         if rep.hung > 0 {
             // A black hole: accepted, never answered.
             self.rec.services[s].blackholed += 1;
+            if job.connecting {
+                self.connected(j);
+            }
             self.jobs.free(j);
             return;
         }
@@ -122,6 +125,9 @@ impl World<'_> {
             rep.busy += 1;
             job.state = JobState::Running;
             self.rec.services[s].add_busy(now, 1);
+            if job.connecting {
+                self.connected(j);
+            }
             if self.memory_changed(s, r as usize) {
                 return; // killed, with this request
             }
@@ -130,6 +136,9 @@ impl World<'_> {
             rep.queue.push_back(j);
             job.state = JobState::Queued;
             self.rec.services[s].add_queued(now, 1);
+            if job.connecting {
+                self.connected(j);
+            }
             self.memory_changed(s, r as usize);
         } else if self.m.services[s].drops_when_full {
             self.drop_connection(j);
@@ -169,6 +178,53 @@ impl World<'_> {
             Ev::ConnectFailed { job: j, generation }
         };
         self.schedule(self.at(wait), ev);
+    }
+
+    /// The callee accepted the connection of job `j`, whose caller has a
+    /// split timeout: its connect timer is void, its read timer starts.
+    #[cold]
+    fn connected(&mut self, j: JobId) {
+        let (Parent::Call {
+            attempt,
+            generation,
+            ..
+        }
+        | Parent::Client {
+            attempt,
+            generation,
+        }) = self.jobs[j].parent
+        else {
+            return;
+        };
+        let a = &mut self.attempts[attempt];
+        if !(a.live && a.generation == generation) || a.accepted {
+            return;
+        }
+        a.accepted = true;
+        let spec = self.calls[a.call].spec as usize;
+        if let Some(read) = self.m.connects[spec].read {
+            self.attempts[attempt].expires = self.at(read);
+            self.schedule_after(
+                read,
+                Ev::AttemptTimeout {
+                    attempt,
+                    generation,
+                },
+            );
+        }
+    }
+
+    /// A connect timer fired: the attempt times out unless the callee
+    /// accepted its connection meanwhile.
+    pub(super) fn on_connect_timeout(&mut self, attempt: AttemptId) {
+        if self.attempts[attempt].accepted {
+            return;
+        }
+        let spec = self.calls[self.attempts[attempt].call].spec;
+        let callee = self.m.ops[self.m.calls[spec as usize].op as usize].service;
+        self.rec.services[callee as usize].connect_timeouts += 1;
+        self.count_timeout(spec);
+        self.end_attempt(attempt, Outcome::Timeout);
     }
 
     /// A dropped connection is sent again, unless its caller gave up (the

@@ -15,7 +15,7 @@
 use super::KeyError;
 use super::dto::{
     ArrivalProcess, BacklogFull, Balancer as BalancerFile, BranchFile, CallFile, DistFile,
-    DistKind, FaultFile, QueueFile, ScenarioFile, StepFile, WhenFullFile,
+    DistKind, FaultFile, QueueFile, ScenarioFile, StepFile, TimeoutFile, WhenFullFile,
 };
 use super::values::{duration, opt_duration, positive_duration};
 use crate::dist::Dist;
@@ -345,8 +345,64 @@ fn when_full(key: &str, w: Option<WhenFullFile>, max_block: &Option<String>) -> 
     }
 }
 
-/// The client side of a dropped connection, as written at `key`.
-fn connect(key: &str, retries: Option<u32>, backoff: &Option<String>) -> R<Connect> {
+/// A caller's timeout as written at `key`: the timer armed when an
+/// attempt starts (a total, or a split timeout's connect part) and the
+/// read part.
+#[derive(Clone, Copy, Default)]
+struct Timeouts {
+    first: Option<Nanos>,
+    read: Option<Nanos>,
+    split: bool,
+}
+
+fn timeouts(key: &str, t: &Option<TimeoutFile>) -> R<Timeouts> {
+    let k = format!("{key}.timeout");
+    let part = |name: &str, v: &Option<String>| -> R<Option<Nanos>> {
+        v.as_ref()
+            .map(|v| positive_duration(&format!("{k}.{name}"), v))
+            .transpose()
+    };
+    Ok(match t {
+        None => Timeouts::default(),
+        Some(TimeoutFile::Total(v)) => Timeouts {
+            first: Some(positive_duration(&k, v)?),
+            read: None,
+            split: false,
+        },
+        Some(TimeoutFile::Split(s)) => {
+            if s.connect.is_none() && s.read.is_none() {
+                return Err(KeyError::new(&k, "give `connect`, `read` or both"));
+            }
+            Timeouts {
+                first: part("connect", &s.connect)?,
+                read: part("read", &s.read)?,
+                split: true,
+            }
+        }
+    })
+}
+
+/// Marks a split timeout on `spec`: its parts belong to each attempt, so
+/// the timeout must sit inside any retry or hedge.
+fn split_timeout(key: &str, mut spec: CallSpec, t: Timeouts) -> R<CallSpec> {
+    spec.split_timeout = t.split;
+    if t.split && spec.layers()[..spec.split as usize].contains(&crate::patterns::Layer::Timeout) {
+        return Err(KeyError::new(
+            format!("{key}.order"),
+            "a `{ connect, read }` timeout belongs to each attempt: put `timeout` after `retry` and `hedge` in `order`",
+        ));
+    }
+    Ok(spec)
+}
+
+/// The client side of a dropped connection, as written at `key`, and the
+/// read part of a split timeout.
+fn connect(
+    key: &str,
+    retries: Option<u32>,
+    backoff: &Option<String>,
+    read: Option<Nanos>,
+) -> R<Connect> {
     let d = Connect::default();
     let retries = retries.unwrap_or(d.retries);
     if retries > 30 {
@@ -356,6 +412,7 @@ fn connect(key: &str, retries: Option<u32>, backoff: &Option<String>) -> R<Conne
         ));
     }
     Ok(Connect {
+        read,
         retries,
         backoff: match backoff {
             Some(b) => positive_duration(&format!("{key}.connect_backoff"), b)?,
@@ -458,17 +515,15 @@ impl Builder<'_> {
         key: &str,
         from: ServiceId,
         target: &str,
-        timeout: &Option<String>,
+        timeout: &Option<TimeoutFile>,
         policy: &CallPolicyFile,
-    ) -> R<CallSpec> {
+    ) -> R<(CallSpec, Option<Nanos>)> {
         let op = self.resolve_target(&format!("{key}.call"), target)?;
         let to = self.m.ops[op as usize].service;
-        let timeout = match timeout {
-            Some(t) => Some(positive_duration(&format!("{key}.timeout"), t)?),
-            None => None,
-        };
-        let spec = CallSpec::new(self.edge(from, to)?, op, timeout);
-        self.attach_policy(key, spec, policy)
+        let t = timeouts(key, timeout)?;
+        let spec = CallSpec::new(self.edge(from, to)?, op, t.first);
+        let spec = self.attach_policy(key, spec, policy)?;
+        Ok((split_timeout(key, spec, t)?, t.read))
     }
 
     fn attach_policy(&mut self, key: &str, spec: CallSpec, policy: &CallPolicyFile) -> R<CallSpec> {
@@ -579,10 +634,10 @@ impl Builder<'_> {
                 let d = self.add_dist(dist(&format!("{k}.wait"), w)?);
                 out.push(Step::Wait(d));
             } else if let Some(target) = &st.call {
-                let c = self.call(&k, sid, target, &st.timeout, &policy)?;
+                let (c, read) = self.call(&k, sid, target, &st.timeout, &policy)?;
                 self.m.calls.push(c);
                 self.m.call_sites.push(k.clone());
-                let connect = connect(&k, st.connect_retries, &st.connect_backoff)?;
+                let connect = connect(&k, st.connect_retries, &st.connect_backoff, read)?;
                 self.m.connects.push(connect);
                 let call = Step::Call((self.m.calls.len() - 1) as u32);
                 match st.p {
@@ -601,17 +656,19 @@ impl Builder<'_> {
                 for (j, b) in branches.iter().enumerate() {
                     let b: &CallFile = b;
                     let policy = policy_of!(b);
-                    connects.push(connect(
-                        &format!("{k}.parallel.{j}"),
-                        b.connect_retries,
-                        &b.connect_backoff,
-                    )?);
-                    specs.push(self.call(
+                    let (spec, read) = self.call(
                         &format!("{k}.parallel.{j}"),
                         sid,
                         &b.call,
                         &b.timeout,
                         &policy,
+                    )?;
+                    specs.push(spec);
+                    connects.push(connect(
+                        &format!("{k}.parallel.{j}"),
+                        b.connect_retries,
+                        &b.connect_backoff,
+                        read,
                     )?);
                 }
                 let first = self.m.calls.len() as u32;
@@ -1631,10 +1688,8 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
                 "`think` belongs to a closed-loop source (`users`)",
             ));
         }
-        let timeout = match &w.timeout {
-            Some(t) => Some(positive_duration(&format!("{key}.timeout"), t)?),
-            None => None,
-        };
+        let t = timeouts(&key, &w.timeout)?;
+        let timeout = t.first;
         if w.requests == Some(0) {
             return Err(KeyError::new(
                 format!("{key}.requests"),
@@ -1646,12 +1701,22 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             ..Default::default()
         };
         let spec = b.attach_policy(&key, CallSpec::new(CLIENT, op, timeout), &client_policy)?;
-        b.m.calls.push(spec);
+        b.m.calls.push(split_timeout(&key, spec, t)?);
         b.m.call_sites.push(key.clone());
-        b.m.connects
-            .push(connect(&key, w.connect_retries, &w.connect_backoff)?);
+        b.m.connects.push(connect(
+            &key,
+            w.connect_retries,
+            &w.connect_backoff,
+            t.read,
+        )?);
         let call = (b.m.calls.len() - 1) as u32;
         let propagate_deadline = w.propagate_deadline.unwrap_or(false);
+        if propagate_deadline && t.split {
+            return Err(KeyError::new(
+                format!("{key}.propagate_deadline"),
+                "needs a total `timeout` (\"3s\"), not `{ connect, read }`: the deadline is arrival + timeout",
+            ));
+        }
         if propagate_deadline && timeout.is_none() {
             return Err(KeyError::new(
                 format!("{key}.propagate_deadline"),

@@ -192,7 +192,7 @@ pub struct SourceFile {
     pub arrivals: Option<ArrivalProcess>,
     /// The client gives up after this long (default: never).
     #[serde(default)]
-    pub timeout: Option<String>,
+    pub timeout: Option<TimeoutFile>,
     /// Stop after this many arrivals (default: send until `duration`).
     #[serde(default)]
     pub requests: Option<u64>,
@@ -222,6 +222,51 @@ pub struct SourceFile {
     /// "1s"); it doubles after each retry: tries at 0, 1, 3, 7 s...
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect_backoff: Option<String>,
+}
+
+/// A caller's timeout: a total ("2s": from sending an attempt to its
+/// answer), or split as common HTTP clients do it: `{ connect = "1s",
+/// read = "5s" }`.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum TimeoutFile {
+    Total(String),
+    Split(SplitTimeoutFile),
+}
+
+/// A timeout in two parts; either may be left out (no limit on it).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SplitTimeoutFile {
+    /// From sending an attempt until the callee accepts its connection (a
+    /// free worker or an accept-queue slot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect: Option<String>,
+    /// From the acceptance until the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for TimeoutFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TimeoutFile;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a duration with a unit, e.g. \"300ms\", or { connect = \"1s\", read = \"5s\" }",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<TimeoutFile, E> {
+                Ok(TimeoutFile::Total(v.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<TimeoutFile, A::Error> {
+                SplitTimeoutFile::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(TimeoutFile::Split)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Size of an accept queue: a number of slots, or "unbounded".
@@ -611,7 +656,7 @@ pub struct StepFile {
     pub call: Option<String>,
     /// Caller-side timeout of the call (default: wait for ever).
     #[serde(default)]
-    pub timeout: Option<String>,
+    pub timeout: Option<TimeoutFile>,
     /// Several calls at once; wait for all.
     #[serde(default)]
     pub parallel: Option<Vec<CallFile>>,
@@ -655,7 +700,7 @@ with_call_patterns! {
 pub struct CallFile {
     pub call: String,
     #[serde(default)]
-    pub timeout: Option<String>,
+    pub timeout: Option<TimeoutFile>,
     /// A connection dropped by a full backlog is sent again this many
     /// times (default 6, Linux's `tcp_syn_retries`), then fails as a
     /// connect timeout.
