@@ -41,6 +41,8 @@ pub struct Model {
     pub drain: Nanos,
     pub window: Nanos,
     pub services: Vec<Service>,
+    /// Machines whose cores their services' replicas share.
+    pub nodes: Vec<Node>,
     pub ops: Vec<Operation>,
     pub steps: Vec<Step>,
     /// Branch points of `Step::Branch` steps.
@@ -95,6 +97,9 @@ pub struct Service {
     pub balancer: Balancer,
     /// CPU cores per replica (processor sharing), or none.
     pub cores: Option<u32>,
+    /// The node (`Model::nodes`) whose cores every replica shares, instead
+    /// of `cores`.
+    pub node: Option<u32>,
     /// Thread per request, or an event loop. For an event loop, `threads`
     /// is the connection limit (`max_connections`, `UNBOUNDED` if none):
     /// a request holds a connection from acceptance to answer, as a
@@ -108,6 +113,14 @@ pub struct Service {
     /// Work × (1 + k·n) with n the other requests in the replica when a
     /// work step starts (`work_law.per_in_flight`), if declared.
     pub work_per_in_flight: Option<f64>,
+}
+
+/// A machine: its cores are processor-shared by the work of every replica
+/// placed on it.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub name: String,
+    pub cores: u32,
 }
 
 /// How a replica runs its requests.

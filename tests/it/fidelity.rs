@@ -498,3 +498,97 @@ fn bad_split_timeouts_are_refused_with_their_key() {
     ];
     assert_each_rejected("fidelity-timeouts", &cases);
 }
+
+/// Two services, each with its own source; `placement` is appended.
+fn neighbours(rate_a: f64, rate_b: f64, work: &str, placement: &str, seconds: u32) -> String {
+    format!(
+        r#"
+name = "neighbours"
+duration = "{seconds}s"
+warmup = "1s"
+[workload.a]
+target = "a"
+rate = {rate_a}
+[workload.b]
+target = "b"
+rate = {rate_b}
+[services.a]
+threads = 100000
+steps = [{{ work = {work} }}]
+[services.b]
+threads = 100000
+steps = [{{ work = {work} }}]
+{placement}
+"#
+    )
+}
+
+#[test]
+fn services_on_one_node_share_its_cores() {
+    // Deterministic arrivals together, 10 ms each: alone 10 ms; on one
+    // core together, each progresses at half speed: 20 ms.
+    let det = |placement: &str| {
+        neighbours(2.0, 2.0, "\"10ms\"", placement, 10)
+            .replace("rate = 2\n", "rate = 2\narrivals = \"deterministic\"\n")
+    };
+    let on_node = det("[nodes.host]\ncores = 1")
+        .replace("[services.a]\n", "[services.a]\nnode = \"host\"\n")
+        .replace("[services.b]\n", "[services.b]\nnode = \"host\"\n");
+    close("a, shared", mean_ms(&on_node, "a"), 20.0);
+    close("b, shared", mean_ms(&on_node, "b"), 20.0);
+    let apart = det("")
+        .replace("[services.a]\n", "[services.a]\ncores = 1\n")
+        .replace("[services.b]\n", "[services.b]\ncores = 1\n");
+    close("a, apart", mean_ms(&apart, "a"), 10.0);
+}
+
+#[test]
+fn two_services_on_a_one_core_node_are_one_mg1_ps_queue() {
+    // 300/s + 400/s of exponential 1 ms on one shared core: ρ = 0.7, and
+    // each stream's mean sojourn is M/M/1-PS's 1 ms / (1 − 0.7), though
+    // each alone would load the core to 0.3 or 0.4. 20 seeds × ~50,000
+    // requests.
+    let toml = neighbours(
+        300.0,
+        400.0,
+        r#"{ dist = "exponential", mean = "1ms" }"#,
+        "[nodes.host]\ncores = 1",
+        72,
+    )
+    .replace("[services.a]\n", "[services.a]\nnode = \"host\"\n")
+    .replace("[services.b]\n", "[services.b]\nnode = \"host\"\n");
+    let runs = replicate(&toml);
+    for svc in ["a", "b"] {
+        agrees(
+            &format!("M/M/1-PS shared by two services: {svc}'s mean sojourn (ms)"),
+            &per_seed(&runs, svc, |s| s.sojourn_ms.mean),
+            1.0 / (1.0 - 0.7),
+        );
+    }
+}
+
+#[test]
+fn bad_nodes_are_refused_with_their_key() {
+    let base = neighbours(1.0, 1.0, "\"1ms\"", "[nodes.host]\ncores = 1", 10);
+    let cases = vec![
+        (
+            base.replace("[services.a]\n", "[services.a]\nnode = \"nope\"\n"),
+            "unknown node `nope` (nodes: host)",
+            "services.a.node",
+        ),
+        (
+            base.replace(
+                "[services.a]\n",
+                "[services.a]\nnode = \"host\"\ncores = 2\n",
+            ),
+            "leave out `cores`",
+            "services.a.node",
+        ),
+        (
+            base.replace("cores = 1", "cores = 0"),
+            "must be at least 1",
+            "nodes.host.cores",
+        ),
+    ];
+    assert_each_rejected("fidelity-nodes", &cases);
+}

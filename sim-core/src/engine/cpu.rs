@@ -1,4 +1,5 @@
-//! Processor sharing on a replica's cores (`cores = N`): every job in a
+//! Processor sharing on a CPU — a replica's own cores (`cores = N`) or a
+//! node's, shared by every replica placed on it: every job in a
 //! work step shares the cores equally (egalitarian processor sharing).
 //!
 //! Each job's finish is fixed in *virtual* time when its work starts, and
@@ -135,48 +136,37 @@ impl Cpu {
 }
 
 impl World<'_> {
-    /// A job on a processor-sharing replica starts a work step.
-    pub(super) fn start_cpu_work(&mut self, s: usize, r: usize, job: JobId, work: Nanos) {
+    /// A job on a processor-sharing CPU starts a work step.
+    pub(super) fn start_cpu_work(&mut self, cpu: usize, job: JobId, work: Nanos) {
         let generation = self.jobs[job].generation;
-        let cpu = self.replicas[s][r]
-            .cpu
-            .as_mut()
-            .expect("a CPU-limited replica");
-        cpu.start(self.now, job, generation, work);
-        self.reschedule_cpu(s, r);
+        self.cpus[cpu].start(self.now, job, generation, work);
+        self.reschedule_cpu(cpu);
     }
 
-    /// Arms the replica's next processor-sharing completion (older ones
+    /// Arms the CPU's next processor-sharing completion (older ones
     /// become stale).
-    pub(super) fn reschedule_cpu(&mut self, s: usize, r: usize) {
+    pub(super) fn reschedule_cpu(&mut self, c: usize) {
         let now = self.now;
-        let cpu = self.replicas[s][r]
-            .cpu
-            .as_mut()
-            .expect("a CPU-limited replica");
+        let cpu = &mut self.cpus[c];
         cpu.generation = cpu.generation.wrapping_add(1);
         if let Some(t) = cpu.next_done(now) {
             let generation = cpu.generation;
             self.schedule(
                 t,
                 Ev::CpuDone {
-                    service: s as u32,
-                    replica: r as u32,
+                    cpu: c as u32,
                     generation,
                 },
             );
         }
     }
 
-    /// Jobs whose work is done leave the CPU and go on to their next step.
-    pub(super) fn on_cpu_done(&mut self, s: usize, r: usize) {
+    /// Jobs whose work is done leave the CPU and go on to their next step
+    /// (on a node, jobs of several services).
+    pub(super) fn on_cpu_done(&mut self, c: usize) {
         let mut done = std::mem::take(&mut self.cpu_done);
-        self.replicas[s][r]
-            .cpu
-            .as_mut()
-            .expect("a CPU-limited replica")
-            .take_done(self.now, &mut done);
-        self.reschedule_cpu(s, r);
+        self.cpus[c].take_done(self.now, &mut done);
+        self.reschedule_cpu(c);
         for &(_, j, g) in &done {
             if self.jobs[j].generation == g {
                 self.jobs[j].step += 1;

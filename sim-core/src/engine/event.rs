@@ -104,11 +104,10 @@ pub(super) enum Ev {
         holder: Holder,
         generation: u32,
     },
-    /// The next processor-sharing completion on a replica (generation of
-    /// that replica's CPU schedule).
+    /// The next processor-sharing completion on a CPU (a replica's cores,
+    /// or a node's), with the generation of that CPU's schedule.
     CpuDone {
-        service: ServiceId,
-        replica: u32,
+        cpu: u32,
         generation: u32,
     },
     /// An event loop of a replica freed with continuations waiting: the

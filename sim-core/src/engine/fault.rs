@@ -148,8 +148,8 @@ impl World<'_> {
                 self.rec.services[s].add_busy(now, -1);
                 let rep = &mut self.replicas[s][job.replica as usize];
                 rep.busy -= 1;
-                if let Some(cpu) = &mut rep.cpu {
-                    cpu.remove(now, j);
+                if let Some(cpu) = rep.cpu {
+                    self.cpus[cpu as usize].remove(now, j);
                 }
             }
             self.rec.services[s].refused += 1;
@@ -161,8 +161,8 @@ impl World<'_> {
             }
         }
         for r in 0..self.replicas[s].len() {
-            if self.replicas[s][r].cpu.is_some() {
-                self.reschedule_cpu(s, r);
+            if let Some(cpu) = self.replicas[s][r].cpu {
+                self.reschedule_cpu(cpu as usize);
             }
             if only.is_none_or(|x| x as usize == r) && self.m.services[s].loops().is_some() {
                 self.reset_loops(s, r);

@@ -113,6 +113,9 @@ pub struct World<'m> {
     client_of: Vec<u32>,
     /// Brokers, queues and messages.
     msg: broker::Messaging,
+    /// Processor-sharing CPUs: each `cores` replica's own, and each node's
+    /// (shared by the replicas placed on it); `Replica::cpu` indexes them.
+    cpus: Vec<cpu::Cpu>,
     /// Scratch list of jobs finishing on a processor-sharing CPU.
     cpu_done: Vec<(u64, JobId, u32)>,
     /// Why the overload guard stopped the run, if it did.
@@ -172,7 +175,8 @@ impl<'m> World<'m> {
             jobs: Arena::with_capacity(1024),
             calls: Arena::with_capacity(1024),
             attempts: Arena::with_capacity(1024),
-            replicas: m.services.iter().map(service::replicas).collect(),
+            replicas: Vec::new(),
+            cpus: m.nodes.iter().map(|n| cpu::Cpu::new(n.cores)).collect(),
             rr: vec![0; m.services.len()],
             work_rng: m
                 .services
@@ -227,6 +231,11 @@ impl<'m> World<'m> {
             rt: m.services.iter().map(runtime_flags).collect(),
             marks: Vec::new(),
         };
+        w.replicas = m
+            .services
+            .iter()
+            .map(|s| service::replicas(s, &mut w.cpus))
+            .collect();
         if m.warmup > 0 {
             w.schedule(m.warmup, Ev::WarmupEnd);
         }
@@ -311,14 +320,7 @@ impl<'m> World<'m> {
                 c.generation == generation && c.pending
             }
             Ev::BulkheadTimeout { .. } => true,
-            Ev::CpuDone {
-                service,
-                replica,
-                generation,
-            } => self.replicas[service as usize][replica as usize]
-                .cpu
-                .as_ref()
-                .is_some_and(|c| c.generation() == generation),
+            Ev::CpuDone { cpu, generation } => self.cpus[cpu as usize].generation() == generation,
             Ev::Visibility { msg, generation } => self.msg.is_in_flight(msg, generation),
             Ev::Redeliver { msg, generation } => self.msg.is_delayed(msg, generation),
             Ev::PublishTimeout {
@@ -407,9 +409,7 @@ impl<'m> World<'m> {
             Ev::FaultStart { fault } => self.on_fault(fault as usize, true),
             Ev::FaultEnd { fault } => self.on_fault(fault as usize, false),
             Ev::WarmupEnd => self.rec.start_measuring(self.now),
-            Ev::CpuDone {
-                service, replica, ..
-            } => self.on_cpu_done(service as usize, replica as usize),
+            Ev::CpuDone { cpu, .. } => self.on_cpu_done(cpu as usize),
             Ev::Delivered { job, .. } => self.proceed(job),
             Ev::LoopFree { service, replica } => {
                 self.on_loop_free(service as usize, replica as usize)

@@ -21,7 +21,9 @@ use crate::patterns::{ConcurrencyLimiter, RateLimiter};
 use crate::time::Nanos;
 
 pub(super) struct Replica {
-    pub cpu: Option<Cpu>,
+    /// Its processor-sharing CPU (`World::cpus`): its own cores, or its
+    /// node's.
+    pub cpu: Option<u32>,
     pub busy: u32,
     pub queue: VecDeque<JobId>,
     pub crashed: u32,
@@ -42,11 +44,19 @@ pub(super) struct Replica {
     pub life: Life,
 }
 
-/// The replicas of `s`, idle.
-pub(super) fn replicas(s: &Service) -> Vec<Replica> {
+/// The replicas of `s`, idle; a replica with its own `cores` adds its CPU
+/// to `cpus`, one on a node uses the node's (`cpus[node]`).
+pub(super) fn replicas(s: &Service, cpus: &mut Vec<Cpu>) -> Vec<Replica> {
     (0..s.replicas)
         .map(|_| Replica {
-            cpu: s.cores.map(Cpu::new),
+            cpu: match (s.node, s.cores) {
+                (Some(node), _) => Some(node),
+                (None, Some(cores)) => {
+                    cpus.push(Cpu::new(cores));
+                    Some((cpus.len() - 1) as u32)
+                }
+                (None, None) => None,
+            },
             busy: 0,
             queue: VecDeque::with_capacity(if s.queue == UNBOUNDED {
                 1024
@@ -477,8 +487,8 @@ impl World<'_> {
                             .expect("event loops are measured")
                             .add_blocking(t);
                     }
-                    if self.replicas[s][r].cpu.is_some() {
-                        self.start_cpu_work(s, r, j, t);
+                    if let Some(cpu) = self.replicas[s][r].cpu {
+                        self.start_cpu_work(cpu as usize, j, t);
                     } else {
                         let generation = job.generation;
                         self.schedule(self.at(t), Ev::WorkDone { job: j, generation });

@@ -421,6 +421,26 @@ fn connect(
     })
 }
 
+/// The `[nodes]` table: machines and their cores.
+fn nodes(file: &ScenarioFile) -> R<Vec<Node>> {
+    file.nodes
+        .iter()
+        .map(|(name, n)| {
+            check_name(&format!("nodes.{name}"), name)?;
+            if n.cores == 0 {
+                return Err(KeyError::new(
+                    format!("nodes.{name}.cores"),
+                    "must be at least 1",
+                ));
+            }
+            Ok(Node {
+                name: name.clone(),
+                cores: n.cores,
+            })
+        })
+        .collect()
+}
+
 struct Builder<'a> {
     file: &'a ScenarioFile,
     m: Model,
@@ -1447,6 +1467,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             drain,
             window,
             services: Vec::new(),
+            nodes: nodes(file)?,
             ops: Vec::new(),
             steps: Vec::new(),
             branches: Vec::new(),
@@ -1571,6 +1592,29 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             cores: match s.cores {
                 Some(0) => return Err(KeyError::new(format!("{key}.cores"), "must be at least 1")),
                 c => c,
+            },
+            node: match &s.node {
+                None => None,
+                Some(_) if s.cores.is_some() => {
+                    return Err(KeyError::new(
+                        format!("{key}.node"),
+                        "a service on a node shares the node's cores: leave out `cores`",
+                    ));
+                }
+                Some(n) => Some(file.nodes.get_index_of(n).ok_or_else(|| {
+                    let known: Vec<&str> = file.nodes.keys().map(|k| k.as_str()).collect();
+                    KeyError::new(
+                        format!("{key}.node"),
+                        format!(
+                            "unknown node `{n}` (nodes: {})",
+                            if known.is_empty() {
+                                "none; declare it as [nodes.NAME] cores = N".to_owned()
+                            } else {
+                                known.join(", ")
+                            }
+                        ),
+                    )
+                })? as u32),
             },
             admission: match &s.admission {
                 Some(a) => a

@@ -56,6 +56,11 @@ pub struct ScenarioFile {
     pub workload: IndexMap<String, SourceFile>,
     /// Services, keyed by name.
     pub services: IndexMap<String, ServiceFile>,
+    /// Machines whose cores the services placed on them share
+    /// (`node = "NAME"` on a service): `[nodes.host1] cores = 2`.
+    // Absent fields stay out of the canonical form (the scenario hash).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub nodes: IndexMap<String, NodeFile>,
     /// Message brokers, keyed by name. Without any, queues and topics live
     /// on one default broker named "broker".
     #[serde(default)]
@@ -393,6 +398,10 @@ pub struct ServiceFile {
     /// so work slows down as load grows. Default: no CPU limit.
     #[serde(default)]
     pub cores: Option<u32>,
+    /// Place every replica on this node (`[nodes.NAME]`): they share its
+    /// cores with everything else on it (instead of `cores`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }
 
 /// What a full accept queue does with a new connection.
@@ -401,6 +410,14 @@ pub struct ServiceFile {
 pub enum BacklogFull {
     Reject,
     Drop,
+}
+
+/// A machine: its cores are processor-shared by every `work` step of
+/// every replica placed on it.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeFile {
+    pub cores: u32,
 }
 
 /// Work that grows with the requests in flight.
