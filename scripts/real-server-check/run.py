@@ -1,10 +1,10 @@
 """Run the real three-tier chain under load, then its cascade twin, then compare them.
 
-    scripts/real-server-check/run.sh [--out DIR] [--skip-real]
+    scripts/real-server-check/run.sh [--cascade PATH] [--worker gthread|sync] [--out DIR] [--skip-real]
 
-Steps (DIR defaults to scripts/real-server-check/out/):
- 1. start three gunicorn gthread servers on loopback (front -> middle -> db), one worker process
-    each, with the threads and listen backlogs of TIERS below;
+Steps (DIR defaults to scripts/real-server-check/out/<worker>/):
+ 1. start three gunicorn servers on loopback (front -> middle -> db) with the threads and listen
+    backlogs of TIERS below: one gthread process per tier, or one sync process per thread;
  2. send open-loop Poisson load to the front for DURATION seconds; at FAULT_AT the db's sleep
     becomes 10x longer for FAULT_FOR seconds (a file flag the db checks on every request);
  3. stop the servers; run the twin (twin.toml) with when_full = "reject" and = "drop", with the
