@@ -388,6 +388,11 @@ fn bad_backlog_keys_are_refused_with_their_key() {
             "workload.w.connect_retries",
         ),
         (
+            backlog("", "latency = \"fast\""),
+            "",
+            "workload.w.latency",
+        ),
+        (
             backlog("when_full = \"drop\"", "connect_backoff = \"0s\""),
             "",
             "workload.w.connect_backoff",
