@@ -187,11 +187,18 @@ impl<'m> World<'m> {
             }
         };
         let job = self.alloc_job(to, spec.op, parent, deadline);
-        self.jobs[job].connecting = spec.split_timeout;
+        if spec.split_timeout {
+            self.jobs[job].connecting = true;
+        }
         let job_gen = self.jobs[job].generation;
         self.attempts[att].job = Some((job, job_gen));
         if spec.edge == CLIENT {
-            match self.source_hop(self.client_of[c.spec as usize] as usize) {
+            let hop = if self.source_hops {
+                self.source_hop(self.client_of[c.spec as usize] as usize)
+            } else {
+                None
+            };
+            match hop {
                 None => self.on_arrive(job),
                 Some(hop) => {
                     self.schedule(

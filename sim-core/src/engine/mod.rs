@@ -113,6 +113,9 @@ pub struct World<'m> {
     client_of: Vec<u32>,
     /// Brokers, queues and messages.
     msg: broker::Messaging,
+    /// Some source has a hop to its entry: client requests and answers
+    /// look their source up (without one they pay nothing).
+    source_hops: bool,
     /// Processor-sharing CPUs: each `cores` replica's own, and each node's
     /// (shared by the replicas placed on it); `Replica::cpu` indexes them.
     cpus: Vec<cpu::Cpu>,
@@ -226,6 +229,7 @@ impl<'m> World<'m> {
                 })
                 .collect(),
             msg: broker::Messaging::new(m, seed),
+            source_hops: m.sources.iter().any(|s| s.latency.is_some()),
             cpu_done: Vec::new(),
             stopped: None,
             rt: m.services.iter().map(runtime_flags).collect(),

@@ -91,7 +91,7 @@ impl World<'_> {
 
     /// Job `j` at its replica's door: admission, then a thread, a queue
     /// slot, or a refusal (or a dropped connection).
-    #[inline]
+    #[inline(always)]
     fn admit(&mut self, j: JobId) {
         let now = self.now;
         let job = &mut self.jobs[j];
@@ -330,9 +330,12 @@ impl World<'_> {
                 attempt,
                 generation,
             } => {
-                let a = self.attempts[attempt];
+                let a = &self.attempts[attempt];
                 if !(a.live && a.generation == generation) {
                     return;
+                }
+                if !self.source_hops {
+                    return self.end_attempt(attempt, outcome);
                 }
                 let source = self.client_of[self.calls[a.call].spec as usize] as usize;
                 match self.source_hop(source) {
@@ -626,6 +629,7 @@ impl World<'_> {
     }
 
     /// Whether whoever sent a job still waits for its answer.
+    #[inline]
     fn parent_waits(&self, parent: Parent) -> bool {
         match parent {
             Parent::Message { msg, generation } => self.msg.is_in_flight(msg, generation),
