@@ -136,7 +136,8 @@ pub fn sweep_charts(t: &SweepTable) -> Vec<(String, Chart)> {
             ),
             y_fmt: if percent { Fmt::Percent } else { Fmt::Number },
             series,
-            band_label: replicated.then(|| "95 % confidence interval".to_string()),
+            band_label: replicated
+                .then(|| "shaded in its colour: 95 % confidence interval".to_string()),
         };
         out.push((format!("sweep-{}", stem(column)), Chart::Points(chart)));
     }

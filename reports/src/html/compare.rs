@@ -30,6 +30,8 @@ const COMPARE_STYLE: &str = r#"
 .scenarios { list-style:none; padding:0; margin:8px 0; display:flex; flex-direction:column; gap:6px; }
 .scenarios li { background:var(--card); border:1px solid var(--line); border-radius:6px; padding:6px 12px; }
 .letter { display:inline-block; min-width:22px; font-weight:700; color:var(--accent); }
+.wide { width:calc(100vw - 64px); max-width:calc(100vw - 64px); margin-left:calc(50% - 50vw + 32px); }
+@media (max-width:1228px) { .wide { width:auto; max-width:none; margin-left:0; } }
 .side { display:grid; gap:12px; align-items:start; }
 .side figure { margin:6px 0; }
 .side .absent { color:var(--muted); padding:16px; border:1px dashed var(--line); border-radius:10px; }
@@ -332,7 +334,8 @@ fn side_by_side(h: &mut String, labels: &[&str], sides: &[Vec<Drawn>]) {
     h.push_str(
         "<section id=\"side\">\n<h2>Side by side</h2>\n<p class=\"lead\">Each scenario's topology, entry and service \
          charts from its first replication, one column per scenario; the same chart of every scenario on one row. \
-         Each chart has its own scale: read the axes before comparing heights.</p>\n",
+         Each chart has its own scale: read the axes before comparing heights. The charts are vector images: zoom in \
+         to read their labels.</p>\n<div class=\"wide\">\n",
     );
     let _ = write!(h, "<div class=\"side-head\" style=\"{cols}\">");
     for (k, l) in labels.iter().enumerate() {
@@ -363,7 +366,7 @@ fn side_by_side(h: &mut String, labels: &[&str], sides: &[Vec<Drawn>]) {
         }
         h.push_str("</div>\n");
     }
-    h.push_str("</section>\n");
+    h.push_str("</div>\n</section>\n");
 }
 
 fn metrics_table(h: &mut String, c: &Comparison) {

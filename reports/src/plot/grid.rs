@@ -39,7 +39,7 @@ const SCALE: i32 = 120;
 
 /// Height in pixels: the frame, a row of cells per row value, the labels.
 pub(super) fn height(c: &GridHeat) -> u32 {
-    (110 + CELL_H * c.rows.len().max(1) as i32 + 80) as u32
+    (100 + CELL_H * c.rows.len().max(1) as i32 + 66) as u32
 }
 
 fn label(v: f64, fmt: Fmt) -> String {
@@ -52,8 +52,9 @@ fn label(v: f64, fmt: Fmt) -> String {
     }
 }
 
-/// The colour scale's bottom and top: the smallest and largest value
-/// (from 0 when all are positive and the range is wide), never empty.
+/// The colour scale's bottom and top: the smallest and largest value, so
+/// the cells use the whole scale (their values are written in them),
+/// never empty.
 fn scale_range(values: &[Vec<f64>]) -> (f64, f64) {
     let finite = values.iter().flatten().copied().filter(|v| v.is_finite());
     let lo = finite.clone().fold(f64::INFINITY, f64::min);
@@ -61,7 +62,6 @@ fn scale_range(values: &[Vec<f64>]) -> (f64, f64) {
     if !lo.is_finite() {
         return (0.0, 1.0);
     }
-    let lo = if lo >= 0.0 && lo < hi * 0.5 { 0.0 } else { lo };
     if hi > lo { (lo, hi) } else { (lo, lo + 1.0) }
 }
 
@@ -151,7 +151,7 @@ pub(super) fn draw<DB: DrawingBackend>(root: &Area<DB>, c: &GridHeat) -> Res<DB>
     // What the colour means, above its scale.
     let cap = anchored(TICK - 1.0, MUTED, HPos::Right, VPos::Bottom);
     let cap_text = fit_text(root, &format!("colour: {}", c.value_label), &cap, 400);
-    root.draw_text(&cap_text, &cap, (w as i32 - PAD, top - 4))?;
+    root.draw_text(&cap_text, &cap, (w as i32 - PAD, top - 11))?;
     Ok(())
 }
 
@@ -181,8 +181,8 @@ mod tests {
     }
 
     #[test]
-    fn the_colour_scale_starts_at_zero_for_wide_positive_ranges() {
-        assert_eq!(scale_range(&[vec![1.0, 10.0]]), (0.0, 10.0));
+    fn the_colour_scale_spans_the_values() {
+        assert_eq!(scale_range(&[vec![1.0, 10.0]]), (1.0, 10.0));
         assert_eq!(scale_range(&[vec![8.0, 10.0]]), (8.0, 10.0));
         assert_eq!(scale_range(&[vec![f64::NAN]]), (0.0, 1.0));
         assert_eq!(scale_range(&[vec![3.0]]), (3.0, 4.0));

@@ -52,7 +52,7 @@ pub(super) fn draw<DB: DrawingBackend>(root: &Area<DB>, c: &PointsChart) -> Res<
         .collect();
     let banded = c.band_label.is_some() && has_bands(c);
     if let (true, Some(label)) = (banded, &c.band_label) {
-        legend.push((label.clone(), Swatch::Block(Rgb(200, 214, 229))));
+        legend.push((label.clone(), Swatch::Block(Rgb(215, 215, 215))));
     }
     let top = frame(root, &c.title, &c.subtitle, &legend)?;
     let (_, area) = root.split_vertically(top);
