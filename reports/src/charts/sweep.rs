@@ -324,6 +324,22 @@ mod tests {
     }
 
     #[test]
+    fn words_as_first_parameter_still_get_heat_maps() {
+        let mut t = table(&["balancer", "rate"], 1);
+        for p in &mut t.points {
+            p.params[0] = format!("\"lb-{}\"", p.params[0]);
+        }
+        let stems: Vec<String> = sweep_charts(&t).into_iter().map(|(s, _)| s).collect();
+        assert_eq!(
+            stems,
+            [
+                "sweep-heat-entry-api-p99_ms",
+                "sweep-heat-entry-api-error_rate"
+            ]
+        );
+    }
+
+    #[test]
     fn durations_are_numbers_of_seconds() {
         assert_eq!(numeric("250ms"), Some(0.25));
         assert_eq!(numeric("\"2s\""), Some(2.0));

@@ -430,7 +430,11 @@ fn metrics_table(h: &mut String, c: &Comparison) {
                 match difference(m, k) {
                     Some((d, ci, excludes)) => {
                         let mut class = String::new();
-                        if excludes == Some(true) {
+                        let pair = &m.pairs[k - 1];
+                        // No difference on any seed: greyed, like zeros in the run report.
+                        if pair.mean == Some(0.0) && pair.ci95.is_none_or(|h| h == 0.0) {
+                            class.push_str("zero");
+                        } else if excludes == Some(true) {
                             class.push_str("sig ");
                             class.push_str(match verdict(m, k) {
                                 "good" => "better",

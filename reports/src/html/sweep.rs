@@ -88,20 +88,35 @@ pub fn sweep_report(t: &SweepTable, charts: &[Drawn]) -> String {
     h.push_str("</div>\n</section>\n");
 
     if !charts.is_empty() {
+        let lines = charts.iter().any(|d| !d.stem.starts_with("sweep-heat-"));
+        let heat = charts.iter().any(|d| d.stem.starts_with("sweep-heat-"));
+        let mut lead = Vec::new();
+        if lines {
+            lead.push(format!(
+                "each entry's headline metrics against {}{}",
+                escape(&t.params[0]),
+                match t.params.len() {
+                    1 => String::new(),
+                    2 => format!(", one line per value of {}", escape(&t.params[1])),
+                    _ => ", one line per combination of the other parameters".to_string(),
+                }
+            ));
+        } else {
+            lead.push(format!(
+                "no line charts: the values of {} are not numbers",
+                escape(&t.params[0])
+            ));
+        }
+        if heat {
+            lead.push("heat maps over both parameters, the value in each cell".to_string());
+        }
+        let mut lead = lead.join(if lines { "; then " } else { "; " });
+        if let Some(c) = lead.get(..1) {
+            lead = c.to_uppercase() + &lead[1..];
+        }
         let _ = writeln!(
             h,
-            "<section id=\"charts\">\n<h2>Charts</h2>\n<p class=\"lead\">Each entry's headline metrics against {}{}.</p>",
-            escape(&t.params[0]),
-            if t.params.len() == 2 {
-                format!(
-                    ", one line per value of {}; then heat maps over both parameters, the value in each cell",
-                    escape(&t.params[1])
-                )
-            } else if t.params.len() > 2 {
-                ", one line per combination of the other parameters".to_string()
-            } else {
-                String::new()
-            }
+            "<section id=\"charts\">\n<h2>Charts</h2>\n<p class=\"lead\">{lead}.</p>"
         );
         for d in charts {
             let _ = write!(
