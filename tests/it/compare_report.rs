@@ -72,28 +72,34 @@ fn compare_writes_a_self_contained_page_of_both_scenarios() {
 }
 
 #[test]
-fn one_rep_pages_say_there_is_no_interval() {
+fn one_rep_pages_say_there_is_no_interval_and_jobs_change_no_byte() {
     let dir = temp_dir("compare-report-one");
-    let out = dir.join("one");
-    let run = cascade(&[
-        "compare",
-        &scenario("checkout-sync.toml"),
-        &scenario("checkout-async.toml"),
-        "--set",
-        "duration=40s",
-        "--set",
-        "warmup=5s",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let page_with = |jobs: &str| {
+        let out = dir.join(format!("jobs{jobs}"));
+        let run = cascade(&[
+            "compare",
+            &scenario("checkout-sync.toml"),
+            &scenario("checkout-async.toml"),
+            "--set",
+            "duration=40s",
+            "--set",
+            "warmup=5s",
+            "--jobs",
+            jobs,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        std::fs::read_to_string(out.join("report.html")).unwrap()
+    };
+    let page = page_with("1");
     assert_self_contained(&page);
     assert!(page.contains("checkout-sync vs checkout-async"));
     assert!(page.contains("one replication: no interval"));
     assert!(!page.contains("95 % CI ±"));
+    assert!(page == page_with("2"), "--jobs changed report.html");
 }
