@@ -6,8 +6,9 @@
 //! `--independent`), picking headline metrics out of summaries serialised
 //! to JSON (so fields the engine adds later need no change here), paired
 //! differences with 95 % confidence intervals, the terminal tables,
-//! `compare.json`; the overlay charts are drawn by `reports::charts::overlay`
-//! from the first rep of each scenario.
+//! `compare.json` (whose types are `reports::compare`'s); the overlay
+//! charts and `report.html` are drawn by `reports::write_compare` from the
+//! first rep of each scenario.
 //!
 //! Must not: contain model logic (it only calls `sim_core::run_scenario`),
 //! let `--jobs` or the order runs finish in reach any output (results are
@@ -22,9 +23,10 @@ use std::path::{Path, PathBuf};
 
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use indexmap::IndexMap;
-use reports::charts;
-use reports::numbers::{fixed, fixed_signed, sig_decimals, sig3, sig3_signed};
-use serde::Serialize;
+use reports::compare::{
+    Comparison, MetricOut, PairOut, ScenarioOut, Unit, ValuesOut, fmt_diff, fmt_half, fmt_value,
+    unit_of,
+};
 use serde_json::Value;
 use sim_core::Scenario;
 use sim_core::output::RunResult;
@@ -45,8 +47,8 @@ use crate::{Failure, term};
 )))]
 #[command(mut_arg("duration", |a| a.help("Simulated duration for every scenario, e.g. 60s")))]
 #[command(mut_arg("out", |a| a.help(
-    "Write compare.json, compare-latency.{svg,png} and, when the scenarios have queues, \
-     compare-lag.{svg,png} into this directory"
+    "Write compare.json, report.html (the comparison as a page), compare-latency.{svg,png} and, \
+     when the scenarios have queues, compare-lag.{svg,png} into this directory"
 )))]
 pub struct CompareArgs {
     /// Scenario files, two or more; the first (A) is the baseline every
@@ -170,36 +172,6 @@ fn flatten(v: &Value, prefix: &str, out: &mut IndexMap<String, f64>) {
     }
 }
 
-/// How a metric reads, from its field name.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
-#[serde(rename_all = "snake_case")]
-enum Unit {
-    Ms,
-    Fraction,
-    PerSecond,
-    Seconds,
-    Count,
-}
-
-fn unit_of(field: &str) -> Unit {
-    let last = field.rsplit('.').next().unwrap_or(field);
-    if field.contains("_ms.") || last.ends_with("_ms") {
-        Unit::Ms
-    } else if last.ends_with("_rate")
-        || last.ends_with("_ratio")
-        || last.ends_with("_share")
-        || last.ends_with("utilization")
-    {
-        Unit::Fraction
-    } else if last.ends_with("_rps") {
-        Unit::PerSecond
-    } else if last.ends_with("_s") {
-        Unit::Seconds
-    } else {
-        Unit::Count
-    }
-}
-
 /// One headline metric across every scenario and rep.
 struct Metric {
     key: String,
@@ -298,61 +270,7 @@ fn collect(runs: &[Vec<Value>]) -> Vec<Metric> {
 
 // ---- compare.json -------------------------------------------------------
 
-#[derive(Serialize)]
-struct CompareFile {
-    format: u32,
-    version: String,
-    scenarios: Vec<ScenarioOut>,
-    overrides: Vec<String>,
-    master_seed: u64,
-    /// The seeds of the first scenario, rep by rep; with common random
-    /// numbers every scenario runs on exactly these.
-    seeds: Vec<u64>,
-    reps: u32,
-    common_random_numbers: bool,
-    metrics: IndexMap<String, MetricOut>,
-}
-
-#[derive(Serialize)]
-struct ScenarioOut {
-    label: String,
-    file: String,
-    name: String,
-    scenario_hash: String,
-    seeds: Vec<u64>,
-}
-
-#[derive(Serialize)]
-struct MetricOut {
-    section: &'static str,
-    name: String,
-    field: &'static str,
-    unit: Unit,
-    /// Per scenario, in command-line order.
-    scenarios: Vec<ValuesOut>,
-    /// Per scenario after the first: its paired differences against it.
-    pairs: Vec<PairOut>,
-}
-
-#[derive(Serialize)]
-struct ValuesOut {
-    values: Option<Vec<f64>>,
-    mean: Option<f64>,
-}
-
-#[derive(Serialize)]
-struct PairOut {
-    scenario: usize,
-    baseline: usize,
-    /// Per rep: scenario − baseline on the same seed.
-    differences: Option<Vec<f64>>,
-    mean: Option<f64>,
-    /// Half-width of the 95 % CI of the mean difference (Student t).
-    ci95: Option<f64>,
-    /// Sample standard deviation of the per-rep differences.
-    sd: Option<f64>,
-    ci_excludes_zero: Option<bool>,
-}
+// The types of compare.json are `reports::compare`'s: the report reads them.
 
 fn metric_out(m: &Metric) -> MetricOut {
     let scenarios = m
@@ -381,54 +299,22 @@ fn metric_out(m: &Metric) -> MetricOut {
         })
         .collect();
     MetricOut {
-        section: m.section,
+        section: m.section.to_owned(),
         name: m.name.clone(),
-        field: m.field,
+        field: m.field.to_owned(),
         unit: m.unit,
         scenarios,
         pairs,
     }
 }
 
-fn to_json(f: &CompareFile) -> String {
+fn to_json(f: &Comparison) -> String {
     let mut s = serde_json::to_string_pretty(f).expect("compare.json serialises");
     s.push('\n');
     s
 }
 
 // ---- terminal -----------------------------------------------------------
-
-fn fmt_value(u: Unit, v: f64) -> String {
-    match u {
-        Unit::Ms | Unit::Seconds => sig3(v),
-        Unit::Fraction => format!("{}%", fixed(v * 100.0, 2)),
-        Unit::PerSecond => fixed(v, 1),
-        Unit::Count if v.fract() == 0.0 || v.abs() >= 100.0 => fixed(v, 0),
-        Unit::Count => fixed(v, 1),
-    }
-}
-
-/// A difference, signed; fractions in percentage points.
-fn fmt_diff(u: Unit, d: f64) -> String {
-    match u {
-        Unit::Ms | Unit::Seconds => sig3_signed(d),
-        Unit::Fraction => format!("{} pp", fixed_signed(d * 100.0, 2)),
-        Unit::PerSecond => fixed_signed(d, 1),
-        Unit::Count if d.fract() == 0.0 || d.abs() >= 100.0 => fixed_signed(d, 0),
-        Unit::Count => fixed_signed(d, 1),
-    }
-}
-
-/// The half-width of an interval, with the decimals of its mean.
-fn fmt_half(u: Unit, mean: f64, h: f64) -> String {
-    match u {
-        Unit::Ms | Unit::Seconds => fixed(h, sig_decimals(if mean == 0.0 { h } else { mean })),
-        Unit::Fraction => fixed(h * 100.0, 2),
-        Unit::PerSecond => fixed(h, 1),
-        Unit::Count if h == 0.0 || h.abs() >= 10.0 => fixed(h, 0),
-        Unit::Count => fixed(h, 1),
-    }
-}
 
 fn render(labels: &[String], reps: u32, metrics: &[Metric]) -> String {
     let mut out = String::new();
@@ -587,7 +473,7 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
     }
     let metrics = collect(&values);
 
-    let file = CompareFile {
+    let file = Comparison {
         format: FORMAT,
         version: sim_core::VERSION.to_owned(),
         scenarios: scenarios
@@ -621,7 +507,7 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
     let mut charts = Vec::new();
     if let Some(out) = out {
         let written;
-        (charts, written) = write_out(out.path(), &json, &labels, &first)?;
+        (charts, written) = write_out(out.path(), &json, &file, &labels, &first)?;
         out.finish(&written)?;
     }
     if args.json {
@@ -657,7 +543,7 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
     out.push_str(&render(&labels, reps, &metrics));
     if let Some(dir) = &args.out.out {
         out.push_str(&format!(
-            "wrote {0}/compare.json and {0}/{{{1}}}.svg, .png\n",
+            "wrote {0}/report.html, {0}/compare.json and {0}/{{{1}}}.svg, .png\n",
             dir.display(),
             charts.join(",")
         ));
@@ -665,11 +551,13 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
     term::out(&out)
 }
 
-/// Writes compare.json and the overlay charts; returns the charts' stems
-/// and every path written.
+/// Writes compare.json, then the overlay charts and `report.html`
+/// (`reports::write_compare`); returns the charts' stems and every path
+/// written.
 fn write_out(
     dir: &Path,
     json: &str,
+    file: &Comparison,
     labels: &[String],
     first: &[RunResult],
 ) -> Result<(Vec<&'static str>, Vec<PathBuf>), Failure> {
@@ -677,18 +565,9 @@ fn write_out(
     let mut paths = vec![dir.join("compare.json")];
     reports::atomic_write(&paths[0], json.as_bytes()).map_err(io)?;
     let runs: Vec<(&str, &RunResult)> = labels.iter().map(String::as_str).zip(first).collect();
-    let mut written = Vec::new();
-    for (stem, what) in [
-        ("compare-latency", &charts::ENTRY_P99),
-        ("compare-lag", &charts::QUEUE_LAG),
-    ] {
-        if let Some(chart) = charts::overlay(&runs, what) {
-            let ((svg, _), png) = reports::write_chart(dir, stem, &chart).map_err(io)?;
-            paths.extend([svg, png]);
-            written.push(stem);
-        }
-    }
-    Ok((written, paths))
+    let (stems, written) = reports::write_compare(dir, file, &runs).map_err(io)?;
+    paths.extend(written);
+    Ok((stems, paths))
 }
 
 #[cfg(test)]
@@ -704,30 +583,6 @@ mod tests {
         assert_eq!(seed_of(42, 3, 0, true), seed_of(42, 3, 0, false));
         assert_ne!(seed_of(42, 0, 1, true), 42);
         assert_ne!(seed_of(42, 3, 1, true), seed_of(42, 3, 2, true));
-    }
-
-    #[test]
-    fn units_from_names() {
-        assert_eq!(unit_of("latency_ms.p99"), Unit::Ms);
-        assert_eq!(unit_of("error_rate"), Unit::Fraction);
-        assert_eq!(unit_of("utilization"), Unit::Fraction);
-        assert_eq!(unit_of("goodput_rps"), Unit::PerSecond);
-        assert_eq!(unit_of("drain_s"), Unit::Seconds);
-        assert_eq!(unit_of("failed.timeout"), Unit::Count);
-    }
-
-    #[test]
-    fn numbers_read_well() {
-        assert_eq!(fmt_value(Unit::Ms, 1291.8), "1292");
-        assert_eq!(fmt_value(Unit::Ms, 41.156), "41.2");
-        assert_eq!(fmt_value(Unit::Fraction, 0.17676), "17.68%");
-        assert_eq!(fmt_diff(Unit::Fraction, -0.031), "-3.10 pp");
-        assert_eq!(fmt_diff(Unit::Count, -0.0), "0");
-        assert_eq!(fmt_diff(Unit::Ms, 0.0), "0");
-        assert_eq!(fmt_diff(Unit::PerSecond, 12.34), "+12.3");
-        assert_eq!(fmt_value(Unit::Count, 1884.0), "1884");
-        assert_eq!(fmt_diff(Unit::Fraction, 0.00001), "0.00 pp");
-        assert_eq!(fmt_diff(Unit::Fraction, -0.0), "0.00 pp");
     }
 
     #[test]

@@ -8,9 +8,9 @@
 //! runs finish in, a kill and resume, or `--shard` + `merge` never change a
 //! byte of the output.
 
-mod charts;
 mod files;
 pub(crate) mod plan;
+mod report;
 pub(crate) mod stats;
 
 use std::collections::BTreeMap;
@@ -35,7 +35,7 @@ use plan::{Axis, Plan, Run};
 )))]
 #[command(mut_arg("jobs", |a| a.help("Runs at once (default: all cores)")))]
 #[command(mut_arg("out", |a| a
-    .help("Output directory (runs/, sweep.csv, aggregate.csv, sweep.json)")
+    .help("Output directory (report.html, runs/, sweep.csv, aggregate.csv, sweep.json, charts)")
     .required_unless_present("list")))]
 pub struct SweepArgs {
     /// Scenario file.
@@ -329,7 +329,7 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
         claimed.finish(&written)?;
     }
     term::note(&format!(
-        "wrote {}/sweep.csv, aggregate.csv, sweep.json and runs/",
+        "wrote {}/report.html, sweep.csv, aggregate.csv, sweep.json, charts and runs/",
         out.display()
     ));
     Ok(())
@@ -576,7 +576,7 @@ pub fn cmd_merge(args: &MergeArgs) -> Result<(), Failure> {
     written.extend(files::write_tables(out, &header, &runs)?);
     claimed.finish(&written)?;
     term::note(&format!(
-        "merged {} shards ({} runs) into {}: sweep.csv, aggregate.csv, sweep.json and runs/",
+        "merged {} shards ({} runs) into {}: report.html, sweep.csv, aggregate.csv, sweep.json, charts and runs/",
         shards,
         header.runs_total,
         out.display()

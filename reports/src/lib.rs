@@ -5,7 +5,9 @@
 //! draws it (the only module that knows plotters), `html` assembles the
 //! report, `numbers` decides how every number reads (here and on the
 //! terminal: the cli formats with it too), `timeseries` writes and reads
-//! the time series file.
+//! the time series file; `compare` and `sweep` are the plain results of
+//! `cascade compare` and `cascade sweep` (filled by the cli), which their
+//! reports read.
 //!
 //! Reads only `sim_core::output` types; never runs a simulation. Every file
 //! is written whole or not at all: into a temporary file in the same
@@ -18,9 +20,11 @@ use std::path::{Path, PathBuf};
 use sim_core::output::{RunResult, Summary, TimeSeries};
 
 pub mod charts;
+pub mod compare;
 pub mod html;
 pub mod numbers;
 pub mod plot;
+pub mod sweep;
 pub mod timeseries;
 
 pub use charts::{Figure, Figures, Section};
@@ -157,6 +161,90 @@ pub fn write_chart(
     let png_path = dir.join(format!("{stem}.png"));
     atomic_write(&png_path, &plot::png(chart)?)?;
     Ok(((svg_path, svg), png_path))
+}
+
+/// Writes a comparison's charts and page into `dir`: the overlays of
+/// every scenario's first replication (`compare-latency`, and
+/// `compare-lag` when there are queues, as SVG and PNG), then
+/// `report.html` with `c`'s headline differences, those overlays, and each
+/// scenario's key charts next to each other (inline only). `runs` pairs
+/// each scenario's label with its first replication, in `c`'s order.
+/// Returns the overlays' stems and every path written, the page last.
+pub fn write_compare(
+    dir: &Path,
+    c: &compare::Comparison,
+    runs: &[(&str, &RunResult)],
+) -> std::io::Result<(Vec<&'static str>, Vec<PathBuf>)> {
+    let mut stems = Vec::new();
+    let mut written = Vec::new();
+    let mut overlays = Vec::new();
+    for (stem, what) in [
+        ("compare-latency", &charts::ENTRY_P99),
+        ("compare-lag", &charts::QUEUE_LAG),
+    ] {
+        if let Some(chart) = charts::overlay(runs, what) {
+            let ((svg_path, svg), png) = write_chart(dir, stem, &chart)?;
+            written.extend([svg_path, png]);
+            stems.push(stem);
+            overlays.push(html::Drawn {
+                stem: stem.to_string(),
+                title: chart.title().to_string(),
+                svg,
+                saved: true,
+            });
+        }
+    }
+    let mut sides = Vec::with_capacity(runs.len());
+    for (_, r) in runs {
+        sides.push(key_charts(r)?);
+    }
+    let path = dir.join(REPORT);
+    atomic_write(&path, html::compare_report(c, &overlays, &sides).as_bytes())?;
+    written.push(path);
+    Ok((stems, written))
+}
+
+/// A run's charts that a comparison puts side by side: its topology, its
+/// entries' (not the zoomed copies around each fault: the runs' faults
+/// may differ) and its services'.
+fn key_charts(r: &RunResult) -> std::io::Result<Vec<html::Drawn>> {
+    let mut out = Vec::new();
+    for f in charts::figures(r).figures {
+        let key = matches!(
+            f.section,
+            Section::Topology | Section::Entries | Section::Services
+        ) && !f.stem.contains("-fault-");
+        if key {
+            out.push(html::Drawn {
+                title: f.chart.title().to_string(),
+                svg: plot::svg(&f.chart)?,
+                stem: f.stem,
+                saved: false,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Writes a sweep's charts (`sweep-*.svg`, `.png`) and its `report.html`
+/// into `dir`. Returns the paths written, the page last.
+pub fn write_sweep_report(dir: &Path, t: &sweep::SweepTable) -> std::io::Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    let mut drawn = Vec::new();
+    for (stem, chart) in charts::sweep_charts(t) {
+        let ((svg_path, svg), png) = write_chart(dir, &stem, &chart)?;
+        written.extend([svg_path, png]);
+        drawn.push(html::Drawn {
+            title: chart.title().to_string(),
+            stem,
+            svg,
+            saved: true,
+        });
+    }
+    let path = dir.join(REPORT);
+    atomic_write(&path, html::sweep_report(t, &drawn).as_bytes())?;
+    written.push(path);
+    Ok(written)
 }
 
 /// A line chart of several named series as SVG text (for overlays of runs).

@@ -60,6 +60,7 @@ fn axes_are_named_and_legends_list_only_what_is_there() {
                 }
                 Chart::Heat(c) => assert!(!c.value_label.is_empty(), "{file} {title}"),
                 Chart::Topology(_) => {}
+                Chart::Points(_) | Chart::Grid(_) => panic!("{file} {title}: a sweep's chart"),
             }
         }
     }

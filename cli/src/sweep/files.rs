@@ -1,6 +1,7 @@
 //! Files a sweep writes: one result file per run (`runs/run-NNNNNN.json`),
 //! shard manifests, and the tables built from the run files
-//! (`sweep.csv`, `aggregate.csv`, `sweep.json`).
+//! (`sweep.csv`, `aggregate.csv`, `sweep.json`; the charts and
+//! `report.html` through `report`).
 //!
 //! The tables are built only from run files read back from disk, in
 //! canonical run order, by the same code for `sweep` and `merge`: that is
@@ -208,8 +209,9 @@ struct PointRow<'a> {
     ci95: Vec<Option<f64>>,
 }
 
-/// Writes `sweep.csv`, `aggregate.csv`, `sweep.json` and the charts from
-/// every run of the sweep, in canonical order; returns the paths written.
+/// Writes `sweep.csv`, `aggregate.csv`, `sweep.json`, the charts and
+/// `report.html` from every run of the sweep, in canonical order; returns
+/// the paths written.
 pub fn write_tables(
     out: &Path,
     header: &Header,
@@ -298,24 +300,18 @@ pub fn write_tables(
         .collect();
     written.push(out.join("aggregate.csv"));
     write(&out.join("aggregate.csv"), &csv_bytes(cols, rows))?;
-    let point_params: Vec<Vec<String>> = points
+    let columns: Vec<String> = metrics.iter().map(|m| m.column.clone()).collect();
+    let report_points = points
         .iter()
-        .map(|pt| params.iter().map(|p| pt.params[*p].clone()).collect())
-        .collect();
-    let chart_points: Vec<super::charts::Point> = points
-        .iter()
-        .zip(&point_params)
-        .map(|(pt, ps)| super::charts::Point {
-            params: ps,
-            mean: &pt.mean,
-            ci95: &pt.ci95,
+        .map(|pt| reports::sweep::SweepPoint {
+            point: pt.point,
+            params: params.iter().map(|p| pt.params[*p].clone()).collect(),
+            runs: pt.runs,
+            mean: pt.mean.clone(),
+            ci95: pt.ci95.clone(),
         })
         .collect();
-    let columns: Vec<String> = metrics.iter().map(|m| m.column.clone()).collect();
-    let charts = super::charts::write(out, &params, &columns, &chart_points).map_err(|e| {
-        crate::Failure::Io(format!("cannot write charts into {}: {e}", out.display()))
-    })?;
-    written.extend(charts);
+    written.extend(super::report::write(out, header, columns, report_points)?);
 
     // sweep.json
     let json = SweepJson {

@@ -32,6 +32,7 @@ mod queues;
 mod runtime;
 mod services;
 mod shared;
+mod sweep;
 pub(crate) mod top;
 mod topology;
 mod zoom;
@@ -39,6 +40,7 @@ mod zoom;
 pub use overlay::{ENTRY_P99, Overlay, QUEUE_LAG, overlay};
 use shared::{Run, window_of};
 pub use shared::{fault_label, ratio, service_order, split_edge};
+pub use sweep::{numeric as sweep_value, sweep_charts};
 
 /// Where a chart belongs in the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

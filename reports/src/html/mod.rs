@@ -4,8 +4,10 @@
 //! section.
 //!
 //! `mod.rs` builds the page (header, "At a glance", sections, figures,
-//! scenario); `tables.rs` the summary tables of the Entries, Services,
-//! Calls and Queues sections. Must not compute anything the summary does
+//! scenario) and holds what every page shares (style, escaping, inline
+//! SVG, tiles); `tables.rs` the summary tables of the Entries, Services,
+//! Calls and Queues sections; `compare.rs` and `sweep.rs` the pages of
+//! `cascade compare` and `cascade sweep`. Must not compute anything the summary does
 //! not hold, nor fetch anything: the page is whole on its own.
 
 use std::fmt::Write as _;
@@ -15,8 +17,13 @@ use sim_core::output::Summary;
 use crate::charts::{Figure, Section, fault_label};
 use crate::numbers::{pct, short, sig3, thousands};
 
+mod compare;
 mod runtime;
+mod sweep;
 mod tables;
+
+pub use compare::{Drawn, compare_report};
+pub use sweep::sweep_report;
 
 use tables::{edges_table, entries_table, queues_table, services_table};
 
@@ -38,7 +45,7 @@ pub fn escape(s: &str) -> String {
 
 /// An SVG document made fit to sit inside HTML: no XML namespace URL (HTML
 /// needs none), an accessible name, and scaling to the page width.
-fn inline_svg(svg: &str, title: &str) -> String {
+pub(crate) fn inline_svg(svg: &str, title: &str) -> String {
     let body = svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1);
     body.replacen(
         "<svg ",
@@ -47,7 +54,7 @@ fn inline_svg(svg: &str, title: &str) -> String {
     )
 }
 
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 :root { --ink:#1f2328; --muted:#5b6470; --line:#e3e6ea; --bg:#f6f7f9; --card:#fff; --accent:#0072b2; --bad:#b23c00; }
 * { box-sizing: border-box; }
 body { margin:0; background:var(--bg); color:var(--ink);
@@ -267,7 +274,7 @@ fn header(h: &mut String, s: &Summary) {
     h.push_str("</header>\n");
 }
 
-fn tile(h: &mut String, k: &str, v: &str, sub: &str, bad: bool) {
+pub(crate) fn tile(h: &mut String, k: &str, v: &str, sub: &str, bad: bool) {
     let _ = write!(
         h,
         "<div class=\"tile{}\"><div class=\"k\">{}</div><div class=\"v\">{}</div><div class=\"s\">{}</div></div>",

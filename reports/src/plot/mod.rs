@@ -6,7 +6,9 @@
 //! One figure per module, each owning its description type and its drawing:
 //! `line` (lines on shared axes), `stacked` (stacked areas), `heat` (heat
 //! strip), `panels` (small multiples), `topology` (boxes and arrows, placed by
-//! `graph_layout`, a pure layered layout). What
+//! `graph_layout`, a pure layered layout), `points` (measured points with
+//! markers and confidence bands) and `grid` (a labelled two-parameter heat
+//! map), the last two for sweeps. What
 //! they share is in one place each: `axis` (ranges, ticks, tick labels),
 //! `bands` (fault and warm-up spans), `frame` (title, legend, plot area,
 //! strokes, thinning), `palette` (colours), `font` (the embedded font and
@@ -28,10 +30,12 @@ mod bands;
 mod font;
 mod frame;
 mod graph_layout;
+mod grid;
 mod heat;
 mod line;
 mod palette;
 mod panels;
+mod points;
 mod stacked;
 mod topology;
 
@@ -39,6 +43,7 @@ pub use axis::{Fmt, Scale};
 pub use bands::{Band, BandKind};
 pub use frame::MAX_POINTS;
 pub use graph_layout::{Placement, Rect};
+pub use grid::GridHeat;
 pub use heat::HeatStrip;
 pub use line::{Line, LineChart};
 pub use palette::{
@@ -46,6 +51,7 @@ pub use palette::{
     failure_style, series_style, viridis,
 };
 pub use panels::Panels;
+pub use points::{Measured, PointSeries, PointsChart};
 pub use stacked::{Layer, StackedChart};
 pub use topology::{
     Edge, EdgeKind, Node, NodeKind, TextLine, Topology, TopologyLayout, layout as topology_layout,
@@ -64,6 +70,8 @@ pub enum Chart {
     Heat(HeatStrip),
     Panels(Panels),
     Topology(Topology),
+    Points(PointsChart),
+    Grid(GridHeat),
 }
 
 impl Chart {
@@ -74,6 +82,8 @@ impl Chart {
             Chart::Heat(c) => &c.title,
             Chart::Panels(c) => &c.title,
             Chart::Topology(c) => &c.title,
+            Chart::Points(c) => &c.title,
+            Chart::Grid(c) => &c.title,
         }
     }
 
@@ -81,7 +91,8 @@ impl Chart {
     pub fn size(&self) -> (u32, u32) {
         let w = WIDTH;
         match self {
-            Chart::Lines(_) | Chart::Stacked(_) => (w, 460),
+            Chart::Lines(_) | Chart::Stacked(_) | Chart::Points(_) => (w, 460),
+            Chart::Grid(g) => (w, grid::height(g)),
             Chart::Heat(h) => (w, heat::height(h)),
             Chart::Panels(p) => (w, panels::height(p)),
             Chart::Topology(t) => topology::size(t),
@@ -146,5 +157,7 @@ fn draw<DB: DrawingBackend>(root: &Area<DB>, chart: &Chart) -> Res<DB> {
         Chart::Heat(c) => heat::draw(root, c),
         Chart::Panels(c) => panels::draw(root, c),
         Chart::Topology(c) => topology::draw(root, c),
+        Chart::Points(c) => points::draw(root, c),
+        Chart::Grid(c) => grid::draw(root, c),
     }
 }
