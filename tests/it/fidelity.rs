@@ -387,11 +387,7 @@ fn bad_backlog_keys_are_refused_with_their_key() {
             "at most 30",
             "workload.w.connect_retries",
         ),
-        (
-            backlog("", "latency = \"fast\""),
-            "",
-            "workload.w.latency",
-        ),
+        (backlog("", "latency = \"fast\""), "", "workload.w.latency"),
         (
             backlog("when_full = \"drop\"", "connect_backoff = \"0s\""),
             "",
