@@ -76,6 +76,8 @@ pub struct BlastArgs {
     pub jobs: Jobs,
     #[command(flatten)]
     pub out: Out,
+    #[command(flatten)]
+    pub max_wall: crate::args::MaxWall,
     /// Goodput drop during the fault that counts as taken down, e.g. 10%.
     #[arg(long, default_value = "10%", value_name = "PERCENT")]
     pub drop: String,
@@ -326,9 +328,11 @@ pub fn blast(args: &BlastArgs) -> Result<Blast, Failure> {
     let runner = Runner::new(jobs)?;
     let entries: Vec<String> = base.model.sources.iter().map(|s| s.name.clone()).collect();
     // Per run: the summary and each entry's goodput during the fault.
+    let watch = args.max_wall.arm()?;
     let runs: Vec<Option<(Summary, Vec<f64>)>> = runner.map_showing(&scenarios, "runs", |s| {
-        s.map(|s| {
-            let r = sim_core::run_scenario(s, args.seed.seed, &overrides);
+        // Stopped (Ctrl-C, --max-wall): no new run starts.
+        s.filter(|_| !crate::watch::stopped()).map(|s| {
+            let r = sim_core::run_scenario_watched(s, args.seed.seed, &overrides, watch.clone());
             let during = entries
                 .iter()
                 .map(|e| goodput_during(&r, e, start, end, duration))
@@ -336,6 +340,18 @@ pub fn blast(args: &BlastArgs) -> Result<Blast, Failure> {
             (r.summary, during)
         })
     });
+    if crate::watch::stopped() {
+        let finished = runs
+            .iter()
+            .flatten()
+            .filter(|(s, _)| s.partial.is_none())
+            .count();
+        return Err(crate::watch::stopped_midway(
+            "blast",
+            finished,
+            scenarios.len(),
+        ));
+    }
     let (bsum, bduring) = runs[0].clone().expect("the baseline runs");
     let baseline_rows: Vec<BaselineEntry> = entries
         .iter()

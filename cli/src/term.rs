@@ -114,6 +114,25 @@ fn progress_allowed() -> bool {
 /// counts) when progress is not allowed. It appears only once the work has
 /// taken a second: short commands print no bar at all.
 pub fn progress(len: u64, what: &str) -> ProgressBar {
+    delayed_bar(
+        len,
+        &format!("{{pos}}/{{len}} {what}  {{per_sec}}  elapsed {{elapsed}}  ETA {{eta}}"),
+    )
+}
+
+/// A progress bar of one run's simulated time (`total` ns; its position
+/// is in ms), hidden as [`progress`] is; its message says what the
+/// position means.
+pub fn sim_progress(total: u64) -> ProgressBar {
+    delayed_bar(
+        (total / 1_000_000).max(1),
+        "{msg}  elapsed {elapsed}  ETA {eta}",
+    )
+}
+
+/// A bar of `len` drawn with `template` after a bar-graph, on stderr once a
+/// second has passed (hidden when progress is not allowed).
+fn delayed_bar(len: u64, template: &str) -> ProgressBar {
     if !progress_allowed() {
         return ProgressBar::hidden();
     }
@@ -124,11 +143,9 @@ pub fn progress(len: u64, what: &str) -> ProgressBar {
     };
     let pb = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
     pb.set_style(
-        ProgressStyle::with_template(&format!(
-            "{bar} {{pos}}/{{len}} {what}  {{per_sec}}  elapsed {{elapsed}}  ETA {{eta}}"
-        ))
-        .expect("valid template")
-        .progress_chars("=> "),
+        ProgressStyle::with_template(&format!("{bar} {template}"))
+            .expect("valid template")
+            .progress_chars("=> "),
     );
     let shown = pb.clone();
     // Drawn from a timer thread once a second has passed: a bar that
