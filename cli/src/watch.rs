@@ -86,10 +86,12 @@ pub fn follow(watch: &mut Watch, total: Nanos) -> Following {
     let progress = Arc::new(Progress::default());
     watch.progress = Some(progress.clone());
     let done = Arc::new(AtomicBool::new(false));
-    let bar = term::sim_progress(total);
-    if bar.is_hidden() {
+    // The bar starts hidden and shows itself after a second: ask whether
+    // it may show at all.
+    if !term::progress_allowed() {
         return Following { done, thread: None };
     }
+    let bar = term::sim_progress(total);
     let finished = done.clone();
     let thread = std::thread::spawn(move || {
         let total_s = total as f64 / 1e9;
@@ -97,9 +99,9 @@ pub fn follow(watch: &mut Watch, total: Nanos) -> Following {
             let now = progress.now();
             bar.set_position(now / 1_000_000);
             bar.set_message(format!(
-                "{:.1} s / {total_s:.1} s simulated · {} events",
+                "{:.0}/{total_s:.0} s simulated, {} events",
                 now as f64 / 1e9,
-                reports::numbers::thousands(progress.events())
+                reports::numbers::short(progress.events() as f64)
             ));
             std::thread::sleep(Duration::from_millis(100));
         }

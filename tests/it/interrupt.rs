@@ -254,3 +254,38 @@ fn a_stopped_sweep_keeps_its_finished_runs_and_resumes() {
     let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
     assert_eq!(csv.lines().count(), 25);
 }
+
+#[test]
+fn a_stopped_comparison_writes_nothing_and_says_so() {
+    let dir = temp_dir("compare-max-wall");
+    let out = dir.join("out");
+    let mmc = repo_root().join("scenarios/mmc.toml").display().to_string();
+    let o = cascade(&[
+        "compare",
+        &mmc,
+        &mmc,
+        "--duration",
+        "100000s",
+        "--set",
+        "window=10s",
+        "--max-wall",
+        "1s",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("compare was stopped: the wall-clock budget --max-wall 1s ran out"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was written"), "{err}");
+    assert!(!out.join("compare.json").exists());
+    let leftovers: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
