@@ -485,7 +485,7 @@ pub fn render(b: &Blast) -> String {
             }
             t.add_row(row);
         }
-        let _ = writeln!(out, "who takes whom down\n{t}");
+        let _ = writeln!(out, "who takes whom down\n{}", crate::table::shown(&mut t));
     }
     for (i, base) in b.baseline.iter().enumerate() {
         let _ = writeln!(
@@ -560,7 +560,7 @@ pub fn render(b: &Blast) -> String {
                 col.set_cell_alignment(CellAlignment::Right);
             }
         }
-        let _ = writeln!(out, "{t}");
+        let _ = writeln!(out, "{}", crate::table::shown(&mut t));
     }
     out
 }

@@ -17,7 +17,8 @@
 //!   directories in one atomic rename (`RENAME_EXCHANGE` on Linux). A run
 //!   killed at any moment leaves the directory as the previous run left it
 //!   or as this one made it, never a mix; its staging directory is removed
-//!   by the next claim of the same directory.
+//!   by the next claim of the same directory. (`--out .`, or a directory
+//!   holding the working directory, is written in place instead.)
 //! - **in place** ([`OutDir::claim_in_place`]: `sweep` and `merge`, whose
 //!   run files are the resume state and must land as each run ends):
 //!   finishing removes the files the previous manifest lists and this run
@@ -64,6 +65,14 @@ impl OutDir {
     /// fresh staging directory beside it ([`OutDir::path`]).
     pub fn claim(dir: &Path) -> Result<OutDir, Failure> {
         let mut claimed = Self::claim_in_place(dir)?;
+        // The working directory (or one it is inside) cannot be swapped
+        // away under the shell that runs us: written in place.
+        if std::env::current_dir()
+            .and_then(std::fs::canonicalize)
+            .is_ok_and(|cwd| cwd.starts_with(&claimed.dir))
+        {
+            return Ok(claimed);
+        }
         if !claimed.manifest {
             claimed.previous = files_under(&claimed.dir);
         }
