@@ -122,7 +122,8 @@ fn max_wall_stops_a_long_run_with_partial_results_and_exit_4() {
 }
 
 /// Starts `args`, waits until its run is under way (its staging directory
-/// exists, and a moment more for the handler), and sends `signal`.
+/// exists, and a moment more for the handler), and sends `signal` (`-0`:
+/// none, only a check that it lives).
 fn start_and_signal(args: &[String], out: &Path, signal: &str) -> Child {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cascade"))
         .args(args)
@@ -288,4 +289,35 @@ fn a_stopped_comparison_writes_nothing_and_says_so() {
         .filter(|p| p.to_string_lossy().ends_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_second_run_into_a_directory_in_use_is_refused_naming_the_holder() {
+    let dir = temp_dir("outdir-busy");
+    let out = dir.join("out");
+    let first = start_and_signal(&endless(&out, &[]), &out, "-0");
+    let holder = first.id();
+    let second = cascade(&[
+        "run",
+        repo_root().join("scenarios/mmc.toml").to_str().unwrap(),
+        "--duration",
+        "30s",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("another cascade (pid {holder}) is writing there")),
+        "{err}"
+    );
+    // The holder is stopped (Ctrl-C) and finishes its own results.
+    let status = Command::new("kill")
+        .args(["-INT", &holder.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (code, err) = wait_with_timeout(first);
+    assert_eq!(code, Some(4), "{err}");
+    assert_whole_and_partial(&out, "interrupted");
 }
