@@ -344,6 +344,7 @@ fn cmd_run(
     let mut watch = max_wall.arm()?;
     let following = watch::follow(
         &mut watch,
+        "",
         scenario.model.duration.saturating_add(scenario.model.drain),
     );
     let result = sim_core::run_scenario_watched(&scenario, seed.seed, &overrides, watch);

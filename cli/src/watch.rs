@@ -81,8 +81,9 @@ pub struct Following {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-/// Adds a progress gauge to `watch` and follows it on stderr.
-pub fn follow(watch: &mut Watch, total: Nanos) -> Following {
+/// Adds a progress gauge to `watch` and follows it on stderr, the line
+/// starting with `label` (if not empty).
+pub fn follow(watch: &mut Watch, label: &str, total: Nanos) -> Following {
     let progress = Arc::new(Progress::default());
     watch.progress = Some(progress.clone());
     let done = Arc::new(AtomicBool::new(false));
@@ -92,14 +93,20 @@ pub fn follow(watch: &mut Watch, total: Nanos) -> Following {
         return Following { done, thread: None };
     }
     let bar = term::sim_progress(total);
+    let label = label.to_owned();
     let finished = done.clone();
     let thread = std::thread::spawn(move || {
         let total_s = total as f64 / 1e9;
+        let label = if label.is_empty() {
+            String::new()
+        } else {
+            format!("{label}: ")
+        };
         while !finished.load(Ordering::Relaxed) {
             let now = progress.now();
             bar.set_position(now / 1_000_000);
             bar.set_message(format!(
-                "{:.0}/{total_s:.0} s simulated, {} events",
+                "{label}{:.0}/{total_s:.0} s simulated, {} events",
                 now as f64 / 1e9,
                 reports::numbers::short(progress.events() as f64)
             ));

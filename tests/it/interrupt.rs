@@ -321,3 +321,23 @@ fn a_second_run_into_a_directory_in_use_is_refused_naming_the_holder() {
     assert_eq!(code, Some(4), "{err}");
     assert_whole_and_partial(&out, "interrupted");
 }
+
+/// `bench` follows each run's simulated time on a terminal only: in a
+/// pipe its stderr holds the timings and nothing drawn.
+#[test]
+fn bench_prints_a_row_per_file_and_no_progress_in_a_pipe() {
+    let mmc = repo_root().join("scenarios/mmc.toml").display().to_string();
+    let o = cascade(&["bench", &mmc, "--runs", "2", "--set", "duration=30s"]);
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.lines().nth(1).unwrap().starts_with("mmc "), "{out}");
+    assert!(
+        err.contains("(load ") && !err.contains("simulated"),
+        "{err}"
+    );
+    assert!(!err.contains('\r') && !err.contains('\u{1b}'), "{err:?}");
+}
