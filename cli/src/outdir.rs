@@ -93,6 +93,7 @@ impl OutDir {
         let dir = std::fs::canonicalize(given)
             .map_err(|e| Failure::Io(format!("cannot resolve {}: {e}", given.display())))?;
         lock(&dir)?;
+        remove_dead_temp_files(&dir);
         // Held from here: dropped on an error below, it releases the lock.
         let mut claimed = OutDir {
             given: given.to_path_buf(),
@@ -297,6 +298,31 @@ fn remove_dead_staging(dir: &Path) {
             && !alive(pid)
         {
             let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// Removes the temporary files (`.NAME.PID.tmp`, see
+/// `reports::atomic_write`) that processes now gone left at the top of
+/// `dir` (a sweep's tables, a manifest, killed mid-write). Called with
+/// `dir`'s lock held; `runs/` is the sweep's own business.
+fn remove_dead_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .and_then(|n| n.rsplit_once('.'))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && pid != std::process::id()
+            && !alive(pid)
+            && e.file_type().is_ok_and(|t| t.is_file())
+        {
+            let _ = std::fs::remove_file(e.path());
         }
     }
 }
@@ -634,7 +660,7 @@ mod tests {
     }
 
     #[test]
-    fn a_dead_runs_staging_directory_is_removed_by_the_next_claim() {
+    fn a_dead_runs_staging_directory_and_temporary_files_go_at_the_next_claim() {
         let d = temp("orphan");
         std::fs::create_dir_all(&d).unwrap();
         let mut child = std::process::Command::new("true").spawn().unwrap();
@@ -643,8 +669,11 @@ mod tests {
         let orphan = staging_path(&std::fs::canonicalize(&d).unwrap(), dead);
         std::fs::create_dir_all(&orphan).unwrap();
         std::fs::write(orphan.join("summary.json"), "x").unwrap();
+        let half_written = d.join(format!(".sweep.csv.{dead}.tmp"));
+        std::fs::write(&half_written, "x").unwrap();
         let claimed = OutDir::claim(&d).unwrap_or_else(|_| panic!("claim"));
         assert!(!orphan.exists());
+        assert!(!half_written.exists(), "a dead process's temporary file");
         drop(claimed);
     }
 
