@@ -28,7 +28,12 @@
 //! the directory ([`check_shared`]) but take no lock and keep no manifest.
 //!
 //! Must not delete anything a manifest does not list (except its own
-//! staging directories), nor anything outside the directory.
+//! staging directories and dead processes' temporary files), nor anything
+//! outside the directory.
+//!
+//! Past 600 lines with its unit tests: the staged and in-place writes
+//! share the claim, the lock, the manifest and the checks of what is ours,
+//! and splitting them would spread one invariant over two files.
 
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};

@@ -54,8 +54,7 @@ pub fn arm(max_wall: Option<Duration>, max_wall_text: Option<&str>) -> Result<Wa
                 std::process::exit(130);
             }
             term::error(
-                "interrupted: stopping the runs in flight and writing what finished \
-                 (press Ctrl-C again to quit at once)",
+                "interrupted: stopping the runs in flight (press Ctrl-C again to quit at once)",
             );
             signal().request("interrupted (Ctrl-C or SIGTERM)");
         })
