@@ -149,6 +149,13 @@ pub struct Blast {
     pub kept_scenario_faults: bool,
     pub baseline: Vec<BaselineEntry>,
     pub rows: Vec<Row>,
+    /// Set when the command was stopped (Ctrl-C, `--max-wall`): why; the
+    /// targets that did not run are skipped rows saying so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial: Option<String>,
+    /// The targets not run, for `--targets` when running again.
+    #[serde(skip)]
+    pub not_run: Vec<String>,
 }
 
 /// Parses the template into `[[fault]]` keys and values (target excluded).
@@ -340,7 +347,13 @@ pub fn blast(args: &BlastArgs) -> Result<Blast, Failure> {
             (r.summary, during)
         })
     });
-    if crate::watch::stopped() {
+    // Stopped: the baseline is needed whole; a variant cut short or never
+    // started is a skipped row, and the result is marked partial.
+    let stopped = crate::watch::stopped();
+    let cut = |run: &Option<(Summary, Vec<f64>)>| {
+        stopped && run.as_ref().is_none_or(|(s, _)| s.partial.is_some())
+    };
+    if cut(&runs[0]) {
         let finished = runs
             .iter()
             .flatten()
@@ -352,6 +365,13 @@ pub fn blast(args: &BlastArgs) -> Result<Blast, Failure> {
             scenarios.len(),
         ));
     }
+    let not_run: Vec<String> = targets
+        .iter()
+        .zip(&faulted)
+        .zip(&runs[1..])
+        .filter(|((_, scenario), run)| scenario.is_ok() && cut(run))
+        .map(|((t, _), _)| t.clone())
+        .collect();
     let (bsum, bduring) = runs[0].clone().expect("the baseline runs");
     let baseline_rows: Vec<BaselineEntry> = entries
         .iter()
@@ -378,6 +398,14 @@ pub fn blast(args: &BlastArgs) -> Result<Blast, Failure> {
         .zip(&faulted)
         .zip(&runs[1..])
         .map(|((target, scenario), run)| {
+            if not_run.contains(target) {
+                return Row {
+                    target: target.clone(),
+                    // Why is in `partial`: the row stays short.
+                    skipped: Some("not run (stopped)".to_owned()),
+                    entries: Vec::new(),
+                };
+            }
             let (Ok(_), Some((sum, during))) = (scenario, run) else {
                 return Row {
                     target: target.clone(),
@@ -437,6 +465,15 @@ pub fn blast(args: &BlastArgs) -> Result<Blast, Failure> {
         kept_scenario_faults: args.keep_faults,
         baseline: baseline_rows,
         rows,
+        partial: (!not_run.is_empty()).then(|| {
+            format!(
+                "stopped: {}; {} of {} targets not run",
+                crate::watch::reason(),
+                not_run.len(),
+                targets.len()
+            )
+        }),
+        not_run,
     })
 }
 
@@ -463,6 +500,9 @@ pub fn render(b: &Blast) -> String {
             ""
         }
     );
+    if let Some(why) = &b.partial {
+        let _ = writeln!(out, "PARTIAL RESULTS: {why}");
+    }
     let _ = writeln!(
         out,
         "DOWN = goodput during the fault ({}s–{}s) more than {}% below the no-fault baseline, or an SLO broken",
@@ -637,7 +677,7 @@ pub fn cmd_blast(args: &BlastArgs) -> Result<(), Failure> {
         out.finish(&[json_path, csv_path])?;
     }
     if args.json {
-        term::data(&json)
+        term::data(&json)?;
     } else {
         let mut text = render(&b);
         if let Some(dir) = &args.out.out {
@@ -646,7 +686,19 @@ pub fn cmd_blast(args: &BlastArgs) -> Result<(), Failure> {
                 dir.display()
             ));
         }
-        term::out(&text)
+        term::out(&text)?;
+    }
+    match &b.partial {
+        Some(why) => Err(Failure::Partial(format!(
+            "blast was {why}; the targets that ran are in the results{}, marked partial. \
+             To finish, run the same command with --targets {}",
+            args.out
+                .out
+                .as_ref()
+                .map_or_else(String::new, |d| format!(" ({}/blast.json)", d.display())),
+            b.not_run.join(",")
+        ))),
+        None => Ok(()),
     }
 }
 

@@ -129,8 +129,8 @@ impl Following {
     }
 }
 
-/// The failure of a command whose results need every run (`compare`,
-/// `blast`) when it was stopped: nothing new is written (its `--out`
+/// The failure of a command whose results need every run (`compare`, and
+/// `blast` before its baseline ended) when it was stopped: nothing new is written (its `--out`
 /// directory keeps what it held: see `outdir.rs`), and it says how many
 /// runs had finished and how to go on.
 pub fn stopped_midway(command: &str, finished: usize, total: usize) -> Failure {

@@ -341,3 +341,85 @@ fn bench_prints_a_row_per_file_and_no_progress_in_a_pipe() {
     );
     assert!(!err.contains('\r') && !err.contains('\u{1b}'), "{err:?}");
 }
+
+/// A stopped blast keeps the targets that ran, marks the rest, and names
+/// them for `--targets`.
+#[test]
+fn a_stopped_blast_writes_the_targets_that_ran_marked_partial() {
+    let dir = temp_dir("blast-max-wall");
+    let out = dir.join("out");
+    let o = cascade(&[
+        "blast",
+        repo_root()
+            .join("scenarios/checkout.toml")
+            .to_str()
+            .unwrap(),
+        "--fault",
+        "slowdown=10,at=30s,for=30s",
+        "--set",
+        "duration=100000s",
+        "--set",
+        "window=10s",
+        "--jobs",
+        "1",
+        "--max-wall",
+        "1s",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    // The baseline itself is cut short at 1 s here: nothing is written.
+    assert!(err.contains("nothing was written"), "{err}");
+    assert!(!out.join("blast.json").exists());
+}
+
+#[test]
+fn a_blast_stopped_after_its_baseline_keeps_the_targets_that_ran() {
+    let dir = temp_dir("blast-partial");
+    let out = dir.join("out");
+    let checkout = repo_root().join("scenarios/checkout.toml");
+    let checkout = checkout.to_str().unwrap();
+    // One run's time here, to stop the blast (baseline first, one run at
+    // a time) after its baseline and before its last target.
+    let t0 = Instant::now();
+    let one = cascade(&["run", checkout, "--set", "duration=1200s", "--json"]);
+    assert!(one.status.success());
+    let run = t0.elapsed().as_secs_f64();
+    let budget = format!("{}ms", (run * 3000.0) as u64);
+    let o = cascade(&[
+        "blast",
+        checkout,
+        "--fault",
+        "slowdown=10,at=30s,for=30s",
+        "--set",
+        "duration=1200s",
+        "--jobs",
+        "1",
+        "--max-wall",
+        &budget,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("marked partial") && err.contains("run the same command with --targets "),
+        "{err}"
+    );
+    let blast: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("blast.json")).unwrap()).unwrap();
+    let partial = blast["partial"].as_str().expect("marked partial");
+    assert!(partial.contains("--max-wall"), "{partial}");
+    let rows = blast["rows"].as_array().unwrap();
+    let not_run: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["skipped"] == "not run (stopped)")
+        .map(|r| r["target"].as_str().unwrap())
+        .collect();
+    assert!(
+        !not_run.is_empty() && not_run.len() < rows.len(),
+        "{rows:?}"
+    );
+    assert!(err.contains(&not_run.join(",")), "{err}");
+}
