@@ -1,7 +1,7 @@
 //! Arguments several commands share, as clap groups flattened into each
 //! command (`#[command(flatten)]`), each parsed and validated here once:
 //! `--set` ([`Sets`]), `--seed` ([`Seed`]), `--duration` ([`Duration`]),
-//! `--jobs` ([`Jobs`]) and `--out` ([`Out`]).
+//! `--jobs` ([`Jobs`]), `--max-wall` ([`MaxWall`]) and `--out` ([`Out`]).
 //!
 //! A group's doc comment is the help most commands show; a command whose
 //! flag means something more specific says so with `mut_arg` on its own
@@ -110,6 +110,37 @@ impl Jobs {
             Some(j) => Ok(j),
             None => Ok(cores),
         }
+    }
+}
+
+/// `--max-wall DURATION`: a wall-clock budget for the whole command.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct MaxWall {
+    /// Stop after this much wall-clock time, e.g. 10m: runs in flight end
+    /// where they are, their results marked partial (exit 4), as on Ctrl-C.
+    #[arg(long, value_name = "DURATION")]
+    pub max_wall: Option<String>,
+}
+
+impl MaxWall {
+    /// Makes the command stoppable by Ctrl-C, SIGTERM and this budget;
+    /// the watch to give every run. A bad duration is a usage error.
+    pub fn arm(&self) -> Result<sim_core::Watch, Failure> {
+        let wall = self
+            .max_wall
+            .as_deref()
+            .map(|text| match sim_core::time::parse_duration(text) {
+                Ok(ns) if ns > 0 => Ok(std::time::Duration::from_nanos(ns)),
+                Ok(_) => Err("must be more than 0".to_owned()),
+                Err(m) => Err(m),
+            })
+            .transpose()
+            .map_err(|m| {
+                Failure::Input(format!(
+                    "error: --max-wall {m}: give a duration with a unit, e.g. 10m"
+                ))
+            })?;
+        crate::watch::arm(wall, self.max_wall.as_deref())
     }
 }
 

@@ -19,39 +19,47 @@ pub fn cmd_bench(files: &[PathBuf], runs: u32, set: &Sets) -> Result<(), Failure
         "{:<28} {:>10} {:>12} {:>12} {:>14} {:>14}\n",
         "scenario", "wall s", "events", "requests", "events/s", "requests/s"
     ))?;
-    // Whole runs take seconds: a bar over every run of every file (shown
-    // only on a terminal, see `term::progress`), paused for each row.
-    let progress = term::progress(files.len() as u64 * u64::from(runs.max(1)), "runs");
+    // Whole runs take seconds: each shows its simulated time (only on a
+    // terminal, after a second: see `watch::follow`), cleared before its
+    // row is printed.
     for file in files {
         let started = Instant::now();
         let scenario = load(file, &overrides)?;
         let load_s = started.elapsed().as_secs_f64();
         let mut walls = Vec::new();
         let mut last = None;
-        for _ in 0..runs.max(1) {
+        let n = runs.max(1);
+        let total = scenario.model.duration.saturating_add(scenario.model.drain);
+        for i in 1..=n {
+            let mut watch = sim_core::Watch::default();
+            let name = file.file_name().map_or_else(
+                || crate::source_name(file),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            let label = format!("{name} run {i}/{n}");
+            let following = crate::watch::follow(&mut watch, &label, total);
+            // Timed with the progress gauge on, as a user runs it: its
+            // cost is two atomic stores per 65,536 events.
             let t0 = Instant::now();
-            let r = sim_core::run_scenario(&scenario, None, &overrides);
+            let r = sim_core::run_scenario_watched(&scenario, None, &overrides, watch);
             walls.push(t0.elapsed().as_secs_f64());
+            following.done();
             last = Some(r);
-            progress.inc(1);
         }
         walls.sort_by(f64::total_cmp);
         let wall = walls[walls.len() / 2];
         let r = last.expect("at least one run");
         let requests: u64 = r.summary.entries.values().map(|e| e.requests).sum();
-        progress.suspend(|| {
-            term::out(&format!(
-                "{:<28} {:>10.3} {:>12} {:>12} {:>14.0} {:>14.0}\n",
-                r.summary.scenario,
-                wall,
-                r.summary.events,
-                requests,
-                r.summary.events as f64 / wall,
-                requests as f64 / wall
-            ))
-        })?;
-        progress.suspend(|| term::note(&format!("  (load {load_s:.3}s, runs {walls:?})")));
+        term::out(&format!(
+            "{:<28} {:>10.3} {:>12} {:>12} {:>14.0} {:>14.0}\n",
+            r.summary.scenario,
+            wall,
+            r.summary.events,
+            requests,
+            r.summary.events as f64 / wall,
+            requests as f64 / wall
+        ))?;
+        term::note(&format!("  (load {load_s:.3}s, runs {walls:?})"));
     }
-    progress.finish_and_clear();
     Ok(())
 }

@@ -76,6 +76,8 @@ pub struct BlastArgs {
     pub jobs: Jobs,
     #[command(flatten)]
     pub out: Out,
+    #[command(flatten)]
+    pub max_wall: crate::args::MaxWall,
     /// Goodput drop during the fault that counts as taken down, e.g. 10%.
     #[arg(long, default_value = "10%", value_name = "PERCENT")]
     pub drop: String,
@@ -147,6 +149,13 @@ pub struct Blast {
     pub kept_scenario_faults: bool,
     pub baseline: Vec<BaselineEntry>,
     pub rows: Vec<Row>,
+    /// Set when the command was stopped (Ctrl-C, `--max-wall`): why; the
+    /// targets that did not run are skipped rows saying so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial: Option<String>,
+    /// The targets not run, for `--targets` when running again.
+    #[serde(skip)]
+    pub not_run: Vec<String>,
 }
 
 /// Parses the template into `[[fault]]` keys and values (target excluded).
@@ -326,9 +335,11 @@ pub fn blast(args: &BlastArgs) -> Result<Blast, Failure> {
     let runner = Runner::new(jobs)?;
     let entries: Vec<String> = base.model.sources.iter().map(|s| s.name.clone()).collect();
     // Per run: the summary and each entry's goodput during the fault.
+    let watch = args.max_wall.arm()?;
     let runs: Vec<Option<(Summary, Vec<f64>)>> = runner.map_showing(&scenarios, "runs", |s| {
-        s.map(|s| {
-            let r = sim_core::run_scenario(s, args.seed.seed, &overrides);
+        // Stopped (Ctrl-C, --max-wall): no new run starts.
+        s.filter(|_| !crate::watch::stopped()).map(|s| {
+            let r = sim_core::run_scenario_watched(s, args.seed.seed, &overrides, watch.clone());
             let during = entries
                 .iter()
                 .map(|e| goodput_during(&r, e, start, end, duration))
@@ -336,6 +347,31 @@ pub fn blast(args: &BlastArgs) -> Result<Blast, Failure> {
             (r.summary, during)
         })
     });
+    // Stopped: the baseline is needed whole; a variant cut short or never
+    // started is a skipped row, and the result is marked partial.
+    let stopped = crate::watch::stopped();
+    let cut = |run: &Option<(Summary, Vec<f64>)>| {
+        stopped && run.as_ref().is_none_or(|(s, _)| s.partial.is_some())
+    };
+    if cut(&runs[0]) {
+        let finished = runs
+            .iter()
+            .flatten()
+            .filter(|(s, _)| s.partial.is_none())
+            .count();
+        return Err(crate::watch::stopped_midway(
+            "blast",
+            finished,
+            scenarios.len(),
+        ));
+    }
+    let not_run: Vec<String> = targets
+        .iter()
+        .zip(&faulted)
+        .zip(&runs[1..])
+        .filter(|((_, scenario), run)| scenario.is_ok() && cut(run))
+        .map(|((t, _), _)| t.clone())
+        .collect();
     let (bsum, bduring) = runs[0].clone().expect("the baseline runs");
     let baseline_rows: Vec<BaselineEntry> = entries
         .iter()
@@ -362,6 +398,14 @@ pub fn blast(args: &BlastArgs) -> Result<Blast, Failure> {
         .zip(&faulted)
         .zip(&runs[1..])
         .map(|((target, scenario), run)| {
+            if not_run.contains(target) {
+                return Row {
+                    target: target.clone(),
+                    // Why is in `partial`: the row stays short.
+                    skipped: Some("not run (stopped)".to_owned()),
+                    entries: Vec::new(),
+                };
+            }
             let (Ok(_), Some((sum, during))) = (scenario, run) else {
                 return Row {
                     target: target.clone(),
@@ -421,6 +465,15 @@ pub fn blast(args: &BlastArgs) -> Result<Blast, Failure> {
         kept_scenario_faults: args.keep_faults,
         baseline: baseline_rows,
         rows,
+        partial: (!not_run.is_empty()).then(|| {
+            format!(
+                "stopped: {}; {} of {} targets not run",
+                crate::watch::reason(),
+                not_run.len(),
+                targets.len()
+            )
+        }),
+        not_run,
     })
 }
 
@@ -447,6 +500,9 @@ pub fn render(b: &Blast) -> String {
             ""
         }
     );
+    if let Some(why) = &b.partial {
+        let _ = writeln!(out, "PARTIAL RESULTS: {why}");
+    }
     let _ = writeln!(
         out,
         "DOWN = goodput during the fault ({}s–{}s) more than {}% below the no-fault baseline, or an SLO broken",
@@ -469,7 +525,7 @@ pub fn render(b: &Blast) -> String {
             }
             t.add_row(row);
         }
-        let _ = writeln!(out, "who takes whom down\n{t}");
+        let _ = writeln!(out, "who takes whom down\n{}", crate::table::shown(&mut t));
     }
     for (i, base) in b.baseline.iter().enumerate() {
         let _ = writeln!(
@@ -544,7 +600,7 @@ pub fn render(b: &Blast) -> String {
                 col.set_cell_alignment(CellAlignment::Right);
             }
         }
-        let _ = writeln!(out, "{t}");
+        let _ = writeln!(out, "{}", crate::table::shown(&mut t));
     }
     out
 }
@@ -621,7 +677,7 @@ pub fn cmd_blast(args: &BlastArgs) -> Result<(), Failure> {
         out.finish(&[json_path, csv_path])?;
     }
     if args.json {
-        term::data(&json)
+        term::data(&json)?;
     } else {
         let mut text = render(&b);
         if let Some(dir) = &args.out.out {
@@ -630,7 +686,19 @@ pub fn cmd_blast(args: &BlastArgs) -> Result<(), Failure> {
                 dir.display()
             ));
         }
-        term::out(&text)
+        term::out(&text)?;
+    }
+    match &b.partial {
+        Some(why) => Err(Failure::Partial(format!(
+            "blast was {why}; the targets that ran are in the results{}, marked partial. \
+             To finish, run the same command with --targets {}",
+            args.out
+                .out
+                .as_ref()
+                .map_or_else(String::new, |d| format!(" ({}/blast.json)", d.display())),
+            b.not_run.join(",")
+        ))),
+        None => Ok(()),
     }
 }
 

@@ -74,6 +74,8 @@ pub struct CompareArgs {
     pub jobs: Jobs,
     #[command(flatten)]
     pub out: Out,
+    #[command(flatten)]
+    pub max_wall: crate::args::MaxWall,
     /// Print compare.json on stdout instead of tables.
     #[arg(long)]
     pub json: bool,
@@ -460,11 +462,31 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
             "s"
         }
     ));
-    let results: Vec<(Value, Option<RunResult>)> = runner.map_showing(&runs, "runs", |&(k, i)| {
-        let r = sim_core::run_scenario(&scenarios[k], Some(seeds[k][i as usize]), &overrides);
-        let v = serde_json::to_value(&r.summary).expect("summary serialises");
-        (v, (i == 0).then_some(r))
-    });
+    let watch = args.max_wall.arm()?;
+    let results: Vec<Option<(Value, Option<RunResult>)>> =
+        runner.map_showing(&runs, "runs", |&(k, i)| {
+            // Stopped (Ctrl-C, --max-wall): no new run starts.
+            if crate::watch::stopped() {
+                return None;
+            }
+            let seed = Some(seeds[k][i as usize]);
+            let r = sim_core::run_scenario_watched(&scenarios[k], seed, &overrides, watch.clone());
+            let v = serde_json::to_value(&r.summary).expect("summary serialises");
+            Some((v, (i == 0).then_some(r)))
+        });
+    if crate::watch::stopped() {
+        let finished = results
+            .iter()
+            .flatten()
+            .filter(|(v, _)| v.get("partial").is_none())
+            .count();
+        return Err(crate::watch::stopped_midway(
+            "compare",
+            finished,
+            runs.len(),
+        ));
+    }
+    let results = results.into_iter().flatten();
     let mut values: Vec<Vec<Value>> = vec![Vec::new(); scenarios.len()];
     let mut first: Vec<RunResult> = Vec::new();
     for ((k, _), (v, r)) in runs.iter().zip(results) {

@@ -17,6 +17,7 @@ mod sweep;
 mod table;
 mod term;
 mod verdicts;
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -46,7 +47,8 @@ const STDIN_NAME: &str = "<stdin>";
     about = "Simulate cascading failures in distributed systems, deterministically",
     after_help = "A scenario file given as - is read (as TOML) from standard input.\n\
         Exit status: 0 ok, 1 a file could not be read or written, 2 bad scenario or usage, \
-        3 an SLO assertion failed."
+        3 an SLO assertion failed, 4 stopped early (overload guard, --max-wall, Ctrl-C) \
+        with partial results written."
 )]
 struct Cli {
     /// Print nothing but errors and the data asked for (--json, --list,
@@ -76,6 +78,8 @@ enum Command {
         out: args::Out,
         #[command(flatten)]
         set: args::Sets,
+        #[command(flatten)]
+        max_wall: args::MaxWall,
         /// Print the summary as JSON instead of tables.
         #[arg(long)]
         json: bool,
@@ -138,8 +142,9 @@ pub enum Failure {
     Io(String),
     /// The run finished but an SLO assertion failed (exit 3).
     SloFailed,
-    /// The overload guard stopped the run; its partial results were
-    /// written (exit 4).
+    /// The run stopped early (the overload guard, `--max-wall`, Ctrl-C or
+    /// SIGTERM); its partial results were written (exit 4). The message
+    /// says why and how to go on.
     Partial(String),
     /// Stdout was closed by its reader (`cascade … | head`): stop quietly
     /// with exit 0, as Unix tools do.
@@ -162,8 +167,9 @@ fn main() -> ExitCode {
             duration,
             out,
             set,
+            max_wall,
             json,
-        } => cmd_run(&file, seed, &duration, out.out, &set, json),
+        } => cmd_run(&file, seed, &duration, out.out, &set, &max_wall, json),
         Command::Validate { file, set } => cmd_validate(&file, &set),
         Command::Report { dir } => cmd_report(&dir),
         Command::Sweep(args) => sweep::cmd_sweep(&args),
@@ -196,9 +202,7 @@ fn main() -> ExitCode {
         }
         Err(Failure::SloFailed) => ExitCode::from(3),
         Err(Failure::Partial(m)) => {
-            term::error(&format!(
-                "error: the run was stopped by the overload guard; its results cover the run up to then and are marked partial: {m}"
-            ));
+            term::error(&format!("error: {m}"));
             ExitCode::from(4)
         }
         Err(Failure::Closed) => ExitCode::SUCCESS,
@@ -306,12 +310,14 @@ fn cmd_validate(file: &Path, set: &args::Sets) -> Result<(), Failure> {
     ))
 }
 
+#[allow(clippy::too_many_arguments)] // one per flag group of `run`
 fn cmd_run(
     file: &Path,
     seed: args::Seed,
     duration: &args::Duration,
     out: Option<PathBuf>,
     set: &args::Sets,
+    max_wall: &args::MaxWall,
     json: bool,
 ) -> Result<(), Failure> {
     let overrides = args::overrides(set, duration)?;
@@ -335,7 +341,15 @@ fn cmd_run(
     let text = String::from_utf8_lossy(&bytes).into_owned();
     // Claimed before running: a directory we may not write fails at once.
     let out = out.as_deref().map(OutDir::claim).transpose()?;
-    let result = sim_core::run_scenario(&scenario, seed.seed, &overrides);
+    let mut watch = max_wall.arm()?;
+    let following = watch::follow(
+        &mut watch,
+        "",
+        scenario.model.duration.saturating_add(scenario.model.drain),
+    );
+    let result = sim_core::run_scenario_watched(&scenario, seed.seed, &overrides, watch);
+    following.done();
+    let target = out.as_ref().map(|o| o.target().to_path_buf());
     if let Some(out) = out {
         let dir = out.path().to_path_buf();
         let effective = sim_core::scenario::effective_toml(&name, &text, &applied)
@@ -347,13 +361,13 @@ fn cmd_run(
         );
         let written = reports::write_run(&dir, &result, &saved)
             .map_err(|e| Failure::Io(format!("cannot write to {}: {e}", dir.display())))?;
+        let shown = out.target().display().to_string();
         out.finish(&written)?;
         if !json {
             let mut text = table::render(&result.summary);
             text.push_str(&verdicts::render(&result.summary));
             text.push_str(&format!(
-                "wrote {0}/summary.json, timeseries.csv, scenario.toml, charts (*.svg, *.png) and {0}/report.html\n",
-                dir.display()
+                "wrote {shown}/summary.json, timeseries.csv, scenario.toml, charts (*.svg, *.png) and {shown}/report.html\n"
             ));
             term::out(&text)?;
         }
@@ -366,12 +380,29 @@ fn cmd_run(
         term::data(&reports::summary_json(&result.summary))?;
     }
     if let Some(why) = &result.summary.partial {
-        return Err(Failure::Partial(why.clone()));
+        return Err(partial_run(why, target.as_deref()));
     }
     if result.summary.slo.iter().any(|s| !s.pass) {
         return Err(Failure::SloFailed);
     }
     Ok(())
+}
+
+/// Why a run stopped early, what it wrote, how to go on.
+fn partial_run(why: &str, out: Option<&Path>) -> Failure {
+    let written = out.map_or_else(String::new, |d| format!(" in {}", d.display()));
+    if watch::stopped() {
+        Failure::Partial(format!(
+            "the run was stopped: {why}; its results{written} cover the run up to then and \
+             are marked partial. A run cannot resume midway: run the command again to \
+             finish it (with a larger --max-wall, or none)"
+        ))
+    } else {
+        Failure::Partial(format!(
+            "the run was stopped by the overload guard; its results{written} cover the run \
+             up to then and are marked partial: {why}"
+        ))
+    }
 }
 
 /// The comment at the top of a saved scenario.toml: the command that made
@@ -423,20 +454,16 @@ fn shell_quote(s: &str) -> String {
 fn cmd_report(dir: &Path) -> Result<(), Failure> {
     let (result, scenario) = reports::read_run(dir).map_err(Failure::Io)?;
     let out = OutDir::claim(dir)?;
-    let mut written = reports::render(dir, &result, &scenario)
+    let mut written = reports::render(out.path(), &result, &scenario)
         .map_err(|e| Failure::Io(format!("cannot write to {}: {e}", dir.display())))?;
     let rendered = written.len();
     // The run's own files stay: `report` only redraws the views.
-    for kept in [
+    written.extend(out.keep(&[
         "summary.json",
         "timeseries.csv",
         "timeseries.csv.gz",
         reports::SCENARIO_COPY,
-    ] {
-        if dir.join(kept).is_file() {
-            written.push(dir.join(kept));
-        }
-    }
+    ])?);
     out.finish(&written)?;
     term::out(&format!(
         "rendered {rendered} files into {}\n",

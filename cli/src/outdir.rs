@@ -1,21 +1,39 @@
 //! `--out` directories: one run's files at a time, never two runs mixed,
 //! never a file cascade did not write touched.
 //!
-//! A command claims its directory ([`OutDir::claim`]) before writing and
-//! finishes it ([`OutDir::finish`]) with the list of files it wrote. The
-//! claim takes a lock file holding the claimant's PID (refused while that
-//! process lives; a lock whose process is gone is taken over) and reads
-//! the manifest an earlier run left. Finishing removes the files that
-//! manifest lists and this run did not write, then writes the new manifest
-//! last. A non-empty directory without a manifest is accepted only when
-//! every entry in it has a name cascade writes, next to one of its
-//! results: anything else may be someone's work, so it is refused.
+//! A command claims its directory before writing and finishes it with the
+//! list of files it wrote. The claim takes a lock file holding the
+//! claimant's PID (refused while that process lives; a lock whose process
+//! is gone is taken over) and reads the manifest an earlier run left. A
+//! non-empty directory without a manifest is accepted only when every
+//! entry in it has a name cascade writes, next to one of its results:
+//! anything else may be someone's work, so it is refused.
+//!
+//! Two ways to write:
+//! - **staged** ([`OutDir::claim`]: `run`, `report`, `compare`, `blast`):
+//!   the command writes into a hidden sibling, `.NAME.cascade-PID.tmp`;
+//!   finishing writes the manifest there, hard-links in whatever the
+//!   previous run did not write (someone's notes), and swaps the two
+//!   directories in one atomic rename (`RENAME_EXCHANGE` on Linux). A run
+//!   killed at any moment leaves the directory as the previous run left it
+//!   or as this one made it, never a mix; its staging directory is removed
+//!   by the next claim of the same directory. (`--out .`, or a directory
+//!   holding the working directory, is written in place instead.)
+//! - **in place** ([`OutDir::claim_in_place`]: `sweep` and `merge`, whose
+//!   run files are the resume state and must land as each run ends):
+//!   finishing removes the files the previous manifest lists and this run
+//!   did not write, then writes the new manifest last.
 //!
 //! Shards of one sweep may share a directory and run at once: they check
 //! the directory ([`check_shared`]) but take no lock and keep no manifest.
 //!
-//! Must not delete anything a manifest does not list, nor anything outside
-//! the directory.
+//! Must not delete anything a manifest does not list (except its own
+//! staging directories and dead processes' temporary files), nor anything
+//! outside the directory.
+//!
+//! Past 600 lines with its unit tests: the staged and in-place writes
+//! share the claim, the lock, the manifest and the checks of what is ours,
+//! and splitting them would spread one invariant over two files.
 
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
@@ -30,39 +48,114 @@ const MANIFEST_HEADER: &str = "# cascade output manifest v1: files the last run 
 
 /// A claimed output directory.
 pub struct OutDir {
+    /// The directory as the user named it (for messages; in-place writers
+    /// name their files from it).
+    given: PathBuf,
+    /// The same, symlinks resolved.
     dir: PathBuf,
+    /// Where this run writes, when staged; removed on drop unless swapped
+    /// into place.
+    staging: Option<PathBuf>,
+    /// Files the previous run wrote (from its manifest). For a staged
+    /// claim of a directory without one, every file in it (all of them
+    /// cascade's, or the claim would have refused it); in place, none (a
+    /// killed sweep's run files are its resume state).
     previous: Vec<String>,
+    /// Whether the directory had a manifest.
+    manifest: bool,
 }
 
 impl OutDir {
-    /// Creates `dir` if needed, checks it is ours, and locks it.
+    /// Claims `dir` for a staged write: locked, checked to be ours, with a
+    /// fresh staging directory beside it ([`OutDir::path`]).
     pub fn claim(dir: &Path) -> Result<OutDir, Failure> {
-        create(dir)?;
-        lock(dir)?;
-        // Held from here: dropped on an error below, it releases the lock.
-        let mut claimed = OutDir {
-            dir: dir.to_path_buf(),
-            previous: Vec::new(),
-        };
-        claimed.previous = match read_manifest(dir)? {
-            Some(list) => list,
-            None => {
-                check_ours(dir)?;
-                Vec::new()
-            }
-        };
+        let mut claimed = Self::claim_in_place(dir)?;
+        // The working directory (or one it is inside) cannot be swapped
+        // away under the shell that runs us: written in place.
+        if std::env::current_dir()
+            .and_then(std::fs::canonicalize)
+            .is_ok_and(|cwd| cwd.starts_with(&claimed.dir))
+        {
+            return Ok(claimed);
+        }
+        if !claimed.manifest {
+            claimed.previous = files_under(&claimed.dir);
+        }
+        let staging = staging_path(&claimed.dir, std::process::id());
+        remove_dead_staging(&claimed.dir);
+        let _ = std::fs::remove_dir_all(&staging);
+        create(&staging)?;
+        claimed.staging = Some(staging);
         Ok(claimed)
     }
 
-    pub fn path(&self) -> &Path {
-        &self.dir
+    /// Creates `dir` if needed, checks it is ours, and locks it; the
+    /// command writes into it directly.
+    pub fn claim_in_place(given: &Path) -> Result<OutDir, Failure> {
+        create(given)?;
+        // A symlink to a directory: the swap must replace what it points
+        // at, not the link.
+        let dir = std::fs::canonicalize(given)
+            .map_err(|e| Failure::Io(format!("cannot resolve {}: {e}", given.display())))?;
+        lock(&dir)?;
+        remove_dead_temp_files(&dir);
+        // Held from here: dropped on an error below, it releases the lock.
+        let mut claimed = OutDir {
+            given: given.to_path_buf(),
+            dir,
+            staging: None,
+            previous: Vec::new(),
+            manifest: true,
+        };
+        match read_manifest(&claimed.dir)? {
+            Some(list) => claimed.previous = list,
+            None => {
+                check_ours(&claimed.dir)?;
+                claimed.manifest = false;
+            }
+        }
+        Ok(claimed)
     }
 
-    /// Removes what the previous run wrote and this one did not, then
-    /// writes the manifest of `written` (paths inside the directory) and
-    /// releases the lock.
+    /// Where the command writes: the staging directory, or the directory
+    /// itself when in place.
+    pub fn path(&self) -> &Path {
+        self.staging.as_deref().unwrap_or(&self.dir)
+    }
+
+    /// The directory the user named, for messages.
+    pub fn target(&self) -> &Path {
+        &self.given
+    }
+
+    /// Carries files of the previous run into this one unchanged (hard
+    /// links into the staging directory): `report` redraws the views of a
+    /// run and keeps its results. Returns the paths as written; names
+    /// absent from the directory are skipped.
+    pub fn keep(&self, names: &[&str]) -> Result<Vec<PathBuf>, Failure> {
+        let mut kept = Vec::new();
+        for name in names {
+            let from = self.dir.join(name);
+            if !from.is_file() {
+                continue;
+            }
+            let to = self.path().join(name);
+            if to != from {
+                link_or_copy(&from, &to)?;
+            }
+            kept.push(to);
+        }
+        Ok(kept)
+    }
+
+    /// Ends the write: `written` (paths inside [`OutDir::path`]) become the
+    /// directory's contents, beside whatever the previous run did not
+    /// write; the manifest lists `written`; the lock is released.
     pub fn finish(self, written: &[PathBuf]) -> Result<(), Failure> {
         let now: BTreeSet<String> = written.iter().filter_map(|p| self.relative(p)).collect();
+        if let Some(staging) = &self.staging {
+            return self.swap_in(staging, &now);
+        }
         let mut emptied = BTreeSet::new();
         for old in &self.previous {
             if now.contains(old) || !is_plain_relative(old) {
@@ -90,20 +183,47 @@ impl OutDir {
             // Only if nothing else is left in it.
             let _ = std::fs::remove_dir(self.dir.join(d));
         }
-        let mut text = String::from(MANIFEST_HEADER);
-        text.push('\n');
-        for name in &now {
-            text.push_str(name);
-            text.push('\n');
-        }
-        let path = self.dir.join(MANIFEST);
-        reports::atomic_write(&path, text.as_bytes())
-            .map_err(|e| Failure::Io(format!("cannot write {}: {e}", path.display())))
+        write_manifest(&self.dir, &now)
     }
 
-    /// `p` relative to the directory, with `/` separators.
+    /// The staged finish: the manifest, then the previous directory's
+    /// files that are not the previous run's (nor overwritten by this
+    /// one) linked in, then one atomic swap, then the old contents removed.
+    fn swap_in(&self, staging: &Path, now: &BTreeSet<String>) -> Result<(), Failure> {
+        write_manifest(staging, now)?;
+        let previous: BTreeSet<&str> = self.previous.iter().map(String::as_str).collect();
+        for rel in files_under(&self.dir) {
+            if previous.contains(rel.as_str())
+                || now.contains(&rel)
+                || rel == LOCK
+                || rel == MANIFEST
+            {
+                continue;
+            }
+            let to = staging.join(&rel);
+            if let Some(parent) = to.parent() {
+                create(parent)?;
+            }
+            link_or_copy(&self.dir.join(&rel), &to)?;
+        }
+        exchange(staging, &self.dir).map_err(|e| {
+            Failure::Io(format!(
+                "cannot move {} into place at {}: {e}",
+                staging.display(),
+                self.dir.display()
+            ))
+        })?;
+        // The staging path now holds the previous contents (and our lock).
+        let _ = std::fs::remove_dir_all(staging);
+        Ok(())
+    }
+
+    /// `p` relative to where the command writes, with `/` separators.
     fn relative(&self, p: &Path) -> Option<String> {
-        let rel = p.strip_prefix(&self.dir).unwrap_or(p);
+        let rel = p
+            .strip_prefix(self.path())
+            .or_else(|_| p.strip_prefix(&self.given))
+            .unwrap_or(p);
         let parts: Vec<String> = rel
             .components()
             .map(|c| match c {
@@ -117,6 +237,12 @@ impl OutDir {
 
 impl Drop for OutDir {
     fn drop(&mut self) {
+        // Not swapped in (an error): this run's files go, the previous
+        // run's stay. Swapped in: it holds the previous contents, removed
+        // already, or a remnant of them.
+        if let Some(staging) = &self.staging {
+            let _ = std::fs::remove_dir_all(staging);
+        }
         let path = self.dir.join(LOCK);
         if read_pid(&path) == Some(std::process::id()) {
             let _ = std::fs::remove_file(path);
@@ -132,6 +258,139 @@ pub fn check_shared(dir: &Path) -> Result<(), Failure> {
         check_ours(dir)?;
     }
     Ok(())
+}
+
+fn write_manifest(dir: &Path, names: &BTreeSet<String>) -> Result<(), Failure> {
+    let mut text = String::from(MANIFEST_HEADER);
+    text.push('\n');
+    for name in names {
+        text.push_str(name);
+        text.push('\n');
+    }
+    let path = dir.join(MANIFEST);
+    reports::atomic_write(&path, text.as_bytes())
+        .map_err(|e| Failure::Io(format!("cannot write {}: {e}", path.display())))
+}
+
+/// The staging directory of process `pid` for `dir`: a hidden sibling,
+/// on the same file system (a rename cannot cross one).
+fn staging_path(dir: &Path, pid: u32) -> PathBuf {
+    let name = dir
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    dir.with_file_name(format!(".{name}.cascade-{pid}.tmp"))
+}
+
+/// Removes staging directories for `dir` left by processes that are gone
+/// (killed before their swap). Called with `dir`'s lock held, so no live
+/// process is staging for it, bar one cleaning up after its swap.
+fn remove_dead_staging(dir: &Path) {
+    let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
+        return;
+    };
+    let prefix = format!(".{}.cascade-", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        let pid = n
+            .strip_prefix(&prefix)
+            .and_then(|r| r.strip_suffix(".tmp"))
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && pid != std::process::id()
+            && !alive(pid)
+        {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// Removes the temporary files (`.NAME.PID.tmp`, see
+/// `reports::atomic_write`) that processes now gone left at the top of
+/// `dir` (a sweep's tables, a manifest, killed mid-write). Called with
+/// `dir`'s lock held; `runs/` is the sweep's own business.
+fn remove_dead_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .and_then(|n| n.rsplit_once('.'))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && pid != std::process::id()
+            && !alive(pid)
+            && e.file_type().is_ok_and(|t| t.is_file())
+        {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Every file under `dir`, relative, with `/` separators, sorted (an
+/// explicit stack: no recursion as deep as the tree).
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![(dir.to_path_buf(), String::new())];
+    while let Some((d, prefix)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let rel = format!("{prefix}{}", e.file_name().to_string_lossy());
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push((e.path(), format!("{rel}/")));
+            } else {
+                out.push(rel);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `to` becomes another name of `from` (a copy where hard links fail).
+fn link_or_copy(from: &Path, to: &Path) -> Result<(), Failure> {
+    let _ = std::fs::remove_file(to);
+    std::fs::hard_link(from, to)
+        .or_else(|_| std::fs::copy(from, to).map(|_| ()))
+        .map_err(|e| {
+            Failure::Io(format!(
+                "cannot carry {} over to the new output: {e}",
+                from.display()
+            ))
+        })
+}
+
+/// Swaps directories `a` and `b` in one atomic rename.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+        Ok(()) => Ok(()),
+        // A file system without RENAME_EXCHANGE (some network ones).
+        Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => exchange_by_two_renames(a, b),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    exchange_by_two_renames(a, b)
+}
+
+/// The swap where no atomic exchange exists: `b` is absent for the moment
+/// between the two renames (a kill then leaves it under `a`'s name).
+fn exchange_by_two_renames(a: &Path, b: &Path) -> std::io::Result<()> {
+    let aside = a.with_extension("old");
+    std::fs::rename(b, &aside)?;
+    std::fs::rename(a, b)?;
+    std::fs::rename(&aside, a)
 }
 
 fn create(dir: &Path) -> Result<(), Failure> {
@@ -321,7 +580,7 @@ mod tests {
     #[test]
     fn a_second_run_removes_only_what_the_first_wrote_and_it_did_not() {
         let d = temp("second");
-        let first = OutDir::claim(&d).unwrap_or_else(|_| panic!("claim"));
+        let first = OutDir::claim_in_place(&d).unwrap_or_else(|_| panic!("claim"));
         for f in ["a.svg", "b.svg", "summary.json"] {
             std::fs::write(d.join(f), f).unwrap();
         }
@@ -330,7 +589,7 @@ mod tests {
             .unwrap_or_else(|_| panic!("finish"));
         assert!(!d.join(LOCK).exists());
         std::fs::write(d.join("notes.txt"), "mine").unwrap();
-        let second = OutDir::claim(&d).unwrap_or_else(|_| panic!("claim again"));
+        let second = OutDir::claim_in_place(&d).unwrap_or_else(|_| panic!("claim again"));
         assert!(d.join(LOCK).exists());
         std::fs::write(d.join("summary.json"), "2").unwrap();
         second
@@ -345,6 +604,82 @@ mod tests {
             std::fs::read_to_string(d.join(MANIFEST)).unwrap(),
             format!("{MANIFEST_HEADER}\nsummary.json\n")
         );
+    }
+
+    fn names(d: &Path) -> Vec<String> {
+        files_under(d)
+    }
+
+    #[test]
+    fn a_staged_run_replaces_the_previous_whole_and_keeps_foreign_files() {
+        let d = temp("staged");
+        let first = OutDir::claim(&d).unwrap_or_else(|_| panic!("claim"));
+        let staging = first.path().to_path_buf();
+        assert_ne!(staging, first.target());
+        for f in ["a.svg", "summary.json"] {
+            std::fs::write(staging.join(f), "1").unwrap();
+        }
+        assert!(
+            names(&d).iter().all(|n| n == LOCK),
+            "nothing shows before the swap"
+        );
+        first
+            .finish(&[staging.join("a.svg"), staging.join("summary.json")])
+            .unwrap_or_else(|_| panic!("finish"));
+        assert!(!staging.exists(), "the staging directory is gone");
+        assert_eq!(names(&d), [MANIFEST, "a.svg", "summary.json"]);
+        std::fs::create_dir_all(d.join("notes")).unwrap();
+        std::fs::write(d.join("notes/mine.txt"), "mine").unwrap();
+
+        // A second run that fails before finishing leaves the first whole.
+        let failed = OutDir::claim(&d).unwrap_or_else(|_| panic!("claim"));
+        std::fs::write(failed.path().join("summary.json"), "half").unwrap();
+        let failed_staging = failed.path().to_path_buf();
+        drop(failed);
+        assert!(!failed_staging.exists());
+        assert_eq!(
+            std::fs::read_to_string(d.join("summary.json")).unwrap(),
+            "1"
+        );
+
+        let second = OutDir::claim(&d).unwrap_or_else(|_| panic!("claim"));
+        std::fs::write(second.path().join("summary.json"), "2").unwrap();
+        let written = [second.path().join("summary.json")];
+        second.finish(&written).unwrap_or_else(|_| panic!("finish"));
+        assert_eq!(names(&d), [MANIFEST, "notes/mine.txt", "summary.json"]);
+        assert_eq!(
+            std::fs::read_to_string(d.join("summary.json")).unwrap(),
+            "2"
+        );
+        assert_eq!(
+            std::fs::read_to_string(d.join("notes/mine.txt")).unwrap(),
+            "mine"
+        );
+        let siblings: Vec<String> = std::fs::read_dir(d.parent().unwrap())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("cascade-outdir") && n.contains("staged") && n.ends_with(".tmp"))
+            .collect();
+        assert!(siblings.is_empty(), "{siblings:?}");
+    }
+
+    #[test]
+    fn a_dead_runs_staging_directory_and_temporary_files_go_at_the_next_claim() {
+        let d = temp("orphan");
+        std::fs::create_dir_all(&d).unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let orphan = staging_path(&std::fs::canonicalize(&d).unwrap(), dead);
+        std::fs::create_dir_all(&orphan).unwrap();
+        std::fs::write(orphan.join("summary.json"), "x").unwrap();
+        let half_written = d.join(format!(".sweep.csv.{dead}.tmp"));
+        std::fs::write(&half_written, "x").unwrap();
+        let claimed = OutDir::claim(&d).unwrap_or_else(|_| panic!("claim"));
+        assert!(!orphan.exists());
+        assert!(!half_written.exists(), "a dead process's temporary file");
+        drop(claimed);
     }
 
     #[test]

@@ -65,6 +65,8 @@ pub struct SweepArgs {
     pub jobs: Jobs,
     #[command(flatten)]
     pub out: Out,
+    #[command(flatten)]
+    pub max_wall: crate::args::MaxWall,
     /// Print the canonical run list (JSON lines: index, point, rep, seed,
     /// params) and exit; with --shard, only that shard's runs.
     #[arg(long)]
@@ -228,7 +230,7 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
         crate::outdir::check_shared(out)?;
         None
     } else {
-        Some(OutDir::claim(out)?)
+        Some(OutDir::claim_in_place(out)?)
     };
     let runs_dir = out.join("runs");
     std::fs::create_dir_all(&runs_dir)
@@ -240,6 +242,7 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
     for r in &mine {
         let path = files::run_path(out, r.index);
         match files::read_run(&path) {
+            Err(files::BadRunFile::Edited(m)) => return Err(input(m)),
             Ok(Some((f, _)))
                 if f.same_run(r)
                     && f.sweep_scenario_hash == header.scenario_hash
@@ -281,9 +284,19 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
         }
     ));
 
+    let watch = args.max_wall.arm()?;
     let run_one = |r: &&Run| -> Result<(), Failure> {
+        // Stopped (Ctrl-C, --max-wall): no new run starts, and a run cut
+        // short is not saved (a resumed sweep runs it again).
+        if crate::watch::stopped() {
+            return Ok(());
+        }
         let p = &points[&r.point];
-        let result = sim_core::run_scenario(&p.scenario, Some(r.seed), &p.overrides);
+        let result =
+            sim_core::run_scenario_watched(&p.scenario, Some(r.seed), &p.overrides, watch.clone());
+        if crate::watch::stopped() && result.summary.partial.is_some() {
+            return Ok(());
+        }
         let file = RunFile {
             index: r.index,
             point: r.point,
@@ -293,11 +306,28 @@ pub fn cmd_sweep(args: &SweepArgs) -> Result<(), Failure> {
             sweep_scenario_hash: header.scenario_hash.clone(),
             summary: result.summary,
         };
-        files::write(&files::run_path(out, r.index), &files::to_json(&file))
+        files::write(
+            &files::run_path(out, r.index),
+            &files::run_file_bytes(&file),
+        )
     };
     let results: Vec<Result<(), Failure>> = runner.map_showing(&pending, "runs", run_one);
     if let Some(e) = results.into_iter().find_map(Result::err) {
         return Err(e);
+    }
+    if crate::watch::stopped() {
+        let done = mine
+            .iter()
+            .filter(|r| files::run_path(out, r.index).is_file())
+            .count();
+        return Err(Failure::Partial(format!(
+            "the sweep was stopped: {}; {done} of its {} runs are saved in {}/runs \
+             (no tables were written). Run the same command again to resume: \
+             saved runs are kept, the others run",
+            crate::watch::reason(),
+            mine.len(),
+            out.display()
+        )));
     }
 
     if shards > 1 || args.shard.is_some() {
@@ -435,7 +465,7 @@ fn read_back(
         let path = files::run_path(&dir_of(i), i);
         let expected = header.plan.run(i);
         let (f, bytes) = files::read_run(&path)
-            .map_err(input)?
+            .map_err(|e| input(e.to_string()))?
             .ok_or_else(|| input(format!("error: run {i} is missing: no {}", path.display())))?;
         if !f.same_run(&expected) {
             return Err(input(format!(
@@ -562,7 +592,7 @@ pub fn cmd_merge(args: &MergeArgs) -> Result<(), Failure> {
     // Everything checked before anything is written.
     let all = read_back(&header, |i| dirs[(i % shards) as usize].clone())?;
     let out = args.out.out.as_deref().expect("clap requires --out");
-    let claimed = OutDir::claim(out)?;
+    let claimed = OutDir::claim_in_place(out)?;
     std::fs::create_dir_all(out.join("runs"))
         .map_err(|e| Failure::Io(format!("cannot create {}/runs: {e}", out.display())))?;
     let mut runs = Vec::with_capacity(all.len());

@@ -2,11 +2,65 @@
 //! scenario has brokers, message queues (with a check that no message was
 //! lost).
 
-use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{
+    Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width,
+    presets::UTF8_FULL_CONDENSED,
+};
 use reports::numbers::sig3;
 use sim_core::output::{QueueSummary, Summary};
 
 mod runtime;
+
+/// Terminal tables fit this many columns; the files (summary.json,
+/// report.html) hold every figure whole.
+pub const WIDTH: usize = 100;
+
+/// The widest a name column stays whole when a table must wrap.
+const NAME_WIDTH: u16 = 24;
+
+/// `t` as text at most [`WIDTH`] columns wide, whatever the terminal (the
+/// same bytes in a pipe as on a screen): as it is if it fits; else
+/// without the padding inside cells; else with the headers wrapped (the
+/// values stay whole; names up to [`NAME_WIDTH`]).
+pub fn shown(t: &mut Table) -> String {
+    let natural = t.to_string();
+    if width(&natural) <= WIDTH {
+        return natural;
+    }
+    for c in t.column_iter_mut() {
+        c.set_padding((0, 0));
+    }
+    let compact = t.to_string();
+    if width(&compact) <= WIDTH {
+        return compact;
+    }
+    // Every column at least as wide as its widest value (names up to
+    // NAME_WIDTH): the headers wrap, not the figures.
+    let mut body = vec![0u16; t.column_count()];
+    for row in t.row_iter() {
+        for (i, cell) in row.cell_iter().enumerate() {
+            let w = cell.content().lines().map(|l| l.chars().count()).max();
+            let w = u16::try_from(w.unwrap_or(0)).unwrap_or(u16::MAX);
+            if let Some(b) = body.get_mut(i) {
+                *b = (*b).max(w);
+            }
+        }
+    }
+    for (i, w) in body.into_iter().enumerate() {
+        let w = if i == 0 { w.min(NAME_WIDTH) } else { w };
+        if let Some(c) = t.column_mut(i) {
+            c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(w)));
+        }
+    }
+    t.set_content_arrangement(ContentArrangement::Dynamic);
+    t.set_width(WIDTH as u16);
+    t.to_string()
+}
+
+/// The widest line of `text`, in characters.
+fn width(text: &str) -> usize {
+    text.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+}
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
@@ -25,7 +79,7 @@ fn right(t: &mut Table, from: usize) {
 
 pub fn render(s: &Summary) -> String {
     let mut out = format!(
-        "scenario {} · seed {} · cascade {} · measured {}s after {}s warm-up · ended at {:.1}s · {} events\n",
+        "scenario {} · seed {} · cascade {}\nmeasured {}s after {}s warm-up · ended at {:.1}s · {} events\n",
         s.scenario, s.seed, s.version, s.sim_duration_s, s.warmup_s, s.end_time_s, s.events
     );
     for f in &s.faults {
@@ -69,7 +123,7 @@ pub fn render(s: &Summary) -> String {
         ]);
     }
     right(&mut t, 1);
-    out.push_str(&format!("{t}\n"));
+    out.push_str(&format!("{}\n", shown(&mut t)));
     let mut t = table(&[
         "service",
         "threads",
@@ -102,7 +156,7 @@ pub fn render(s: &Summary) -> String {
         ]);
     }
     right(&mut t, 1);
-    out.push_str(&format!("{t}\n"));
+    out.push_str(&format!("{}\n", shown(&mut t)));
     if !s.edges.is_empty() {
         let mut t = table(&[
             "call",
@@ -125,7 +179,7 @@ pub fn render(s: &Summary) -> String {
             ]);
         }
         right(&mut t, 1);
-        out.push_str(&format!("{t}\n"));
+        out.push_str(&format!("{}\n", shown(&mut t)));
     }
     out.push_str(&runtime::render(s));
     if !s.queues.is_empty() {
@@ -175,7 +229,7 @@ fn queues(s: &Summary) -> String {
         ]);
     }
     right(&mut t, 2);
-    let mut out = format!("{t}\n");
+    let mut out = format!("{}\n", shown(&mut t));
     let mut t = table(&[
         "queue",
         "depth mean",
@@ -200,7 +254,7 @@ fn queues(s: &Summary) -> String {
         ]);
     }
     right(&mut t, 1);
-    out.push_str(&format!("{t}\n"));
+    out.push_str(&format!("{}\n", shown(&mut t)));
     out.push_str(
         "no message lost: published + queued at start = acked + dead-lettered + queued at end\n",
     );
@@ -227,6 +281,36 @@ fn queues(s: &Summary) -> String {
 mod tests {
     use super::*;
     use indexmap::IndexMap;
+
+    #[test]
+    fn tables_fit_100_columns_and_narrow_ones_are_left_alone() {
+        let mut narrow = table(&["name", "n"]);
+        narrow.add_row(vec!["a", "1"]);
+        let before = narrow.to_string();
+        assert_eq!(shown(&mut narrow), before);
+        // 14 columns of 4–5 digit values fit 100 columns; 30 cannot, and
+        // then the values stay whole rather than break.
+        for columns in [12, 14, 30] {
+            let header: Vec<String> = (0..columns).map(|i| format!("column {i}")).collect();
+            let header: Vec<&str> = header.iter().map(String::as_str).collect();
+            let mut wide = table(&header);
+            let mut row = vec!["checkout-service-name".to_owned()];
+            row.extend((1..columns).map(|i| format!("{}", 1000 * i)));
+            wide.add_row(row);
+            let text = shown(&mut wide);
+            if columns <= 14 {
+                assert!(width(&text) <= WIDTH, "{columns} columns:\n{text}");
+            }
+            assert!(
+                text.contains(&format!("{}", 1000 * (columns - 1))),
+                "values whole:\n{text}"
+            );
+            assert!(
+                text.contains("checkout-service-name"),
+                "names stay whole:\n{text}"
+            );
+        }
+    }
 
     fn summary(queues: IndexMap<String, QueueSummary>) -> Summary {
         Summary {

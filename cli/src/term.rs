@@ -106,7 +106,7 @@ pub fn colour_on_stderr() -> bool {
 /// Whether progress may be drawn: stderr is a terminal that can redraw a
 /// line, and `--quiet` is off. Never in tests or CI, whose stderr is a
 /// pipe or a file.
-fn progress_allowed() -> bool {
+pub fn progress_allowed() -> bool {
     !quiet() && !dumb_terminal() && io::stderr().is_terminal()
 }
 
@@ -114,21 +114,41 @@ fn progress_allowed() -> bool {
 /// counts) when progress is not allowed. It appears only once the work has
 /// taken a second: short commands print no bar at all.
 pub fn progress(len: u64, what: &str) -> ProgressBar {
+    delayed_bar(
+        len,
+        40,
+        &format!("{{pos}}/{{len}} {what}  {{per_sec}}  elapsed {{elapsed}}  ETA {{eta}}"),
+    )
+}
+
+/// A progress bar of one run's simulated time (`total` ns; its position
+/// is in ms), hidden as [`progress`] is; its message says what the
+/// position means.
+pub fn sim_progress(total: u64) -> ProgressBar {
+    // Narrower than a runs bar: the line fits 80 columns.
+    delayed_bar(
+        (total / 1_000_000).max(1),
+        16,
+        "{msg}  elapsed {elapsed}  ETA {eta}",
+    )
+}
+
+/// A bar of `len` drawn with `template` after a bar-graph `width` wide, on
+/// stderr once a second has passed (hidden when progress is not allowed).
+fn delayed_bar(len: u64, width: usize, template: &str) -> ProgressBar {
     if !progress_allowed() {
         return ProgressBar::hidden();
     }
     let bar = if colour_on_stderr() {
-        "{bar:40.cyan/blue}"
+        format!("{{bar:{width}.cyan/blue}}")
     } else {
-        "{bar:40}"
+        format!("{{bar:{width}}}")
     };
     let pb = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
     pb.set_style(
-        ProgressStyle::with_template(&format!(
-            "{bar} {{pos}}/{{len}} {what}  {{per_sec}}  elapsed {{elapsed}}  ETA {{eta}}"
-        ))
-        .expect("valid template")
-        .progress_chars("=> "),
+        ProgressStyle::with_template(&format!("{bar} {template}"))
+            .expect("valid template")
+            .progress_chars("=> "),
     );
     let shown = pb.clone();
     // Drawn from a timer thread once a second has passed: a bar that

@@ -27,7 +27,7 @@ pub fn render(s: &Summary) -> String {
     if !s.recovery.is_empty() {
         let p = Params::default();
         out.push_str(&format!(
-            "recovery after each fault: goodput back within {}% of its pre-fault baseline (or {}σ of window noise) for {} windows\n",
+            "recovery after each fault: goodput back within {}% of its pre-fault baseline\n  (or {}σ of window noise) for {} windows\n",
             p.band * 100.0,
             p.noise_z,
             p.sustain
@@ -90,7 +90,7 @@ pub fn render(s: &Summary) -> String {
                 c.set_cell_alignment(CellAlignment::Right);
             }
         }
-        out.push_str(&format!("{t}\n"));
+        out.push_str(&format!("{}\n", crate::table::shown(&mut t)));
         for r in &s.recovery {
             if let Some(note) = &r.note
                 && !r.verdict.ok()

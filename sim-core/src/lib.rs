@@ -25,7 +25,7 @@ pub mod streams;
 pub mod time;
 
 pub use engine::run;
-pub use options::RunOptions;
+pub use options::{Progress, RunOptions, StopSignal, Watch};
 pub use outcome::Outcome;
 pub use output::RunResult;
 pub use scenario::{Override, Scenario, ScenarioError, load};
@@ -36,7 +36,18 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Loads nothing, runs a loaded scenario with its own hash and overrides
 /// stamped on the summary.
 pub fn run_scenario(s: &Scenario, seed: Option<u64>, overrides: &[Override]) -> RunResult {
+    run_scenario_watched(s, seed, overrides, Watch::default())
+}
+
+/// As [`run_scenario`], stoppable and followed through `watch`.
+pub fn run_scenario_watched(
+    s: &Scenario,
+    seed: Option<u64>,
+    overrides: &[Override],
+    watch: Watch,
+) -> RunResult {
     let opts = RunOptions {
+        watch,
         seed,
         duration: None,
         scenario_hash: s.hash,

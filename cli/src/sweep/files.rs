@@ -3,6 +3,11 @@
 //! (`sweep.csv`, `aggregate.csv`, `sweep.json`; the charts and
 //! `report.html` through `report`).
 //!
+//! Each run file carries a checksum of its own text (`"checksum"`, its
+//! second line: FNV-1a of the file without that line), so a run file
+//! edited by hand or by another tool is refused by name on resume and on
+//! merge instead of being counted.
+//!
 //! The tables are built only from run files read back from disk, in
 //! canonical run order, by the same code for `sweep` and `merge`: that is
 //! what makes a merged output byte-identical to an unsharded one.
@@ -86,15 +91,75 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<(), crate::Failure> {
         .map_err(|e| crate::Failure::Io(format!("cannot write {}: {e}", path.display())))
 }
 
-/// Reads a run file; `Ok(None)` when absent.
-pub fn read_run(path: &Path) -> Result<Option<(RunFile, Vec<u8>)>, String> {
+/// The checksum line's start: it follows the opening `{` line.
+const CHECKSUM_KEY: &str = "  \"checksum\": \"fnv1a64:";
+
+/// A run file's text: its JSON with the checksum of the rest inserted as
+/// the second line.
+pub fn run_file_bytes(file: &RunFile) -> Vec<u8> {
+    let text = String::from_utf8(to_json(file)).expect("JSON is UTF-8");
+    let sum = sim_core::rng::stream_id(&text);
+    let (open, rest) = text.split_once('\n').expect("pretty JSON has lines");
+    format!("{open}\n{CHECKSUM_KEY}{sum:016x}\",\n{rest}").into_bytes()
+}
+
+/// Whether `text` carries the checksum of the rest of it.
+fn checksum_holds(text: &str) -> bool {
+    let Some((open, rest)) = text.split_once('\n') else {
+        return false;
+    };
+    let Some((line, body)) = rest.split_once('\n') else {
+        return false;
+    };
+    let Some(hex) = line
+        .strip_prefix(CHECKSUM_KEY)
+        .and_then(|h| h.strip_suffix("\","))
+    else {
+        return false;
+    };
+    let sum = sim_core::rng::stream_id(&format!("{open}\n{body}"));
+    hex == format!("{sum:016x}")
+}
+
+/// Why a run file cannot be used.
+#[derive(Debug)]
+pub enum BadRunFile {
+    /// Unreadable or not a run file (a resumed sweep runs it again).
+    Unreadable(String),
+    /// Parsed, but not the text cascade wrote: someone changed it.
+    Edited(String),
+}
+
+impl std::fmt::Display for BadRunFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BadRunFile::Unreadable(m) | BadRunFile::Edited(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Reads a run file and checks its checksum; `Ok(None)` when absent.
+pub fn read_run(path: &Path) -> Result<Option<(RunFile, Vec<u8>)>, BadRunFile> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        Err(e) => {
+            return Err(BadRunFile::Unreadable(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )));
+        }
     };
-    let f = serde_json::from_slice(&bytes)
-        .map_err(|e| format!("{} is not a sweep run file: {e}", path.display()))?;
+    let f = serde_json::from_slice(&bytes).map_err(|e| {
+        BadRunFile::Unreadable(format!("{} is not a sweep run file: {e}", path.display()))
+    })?;
+    if !std::str::from_utf8(&bytes).is_ok_and(checksum_holds) {
+        return Err(BadRunFile::Edited(format!(
+            "error: {} was changed after cascade wrote it (its checksum does not match): \
+             delete it and run the sweep again to redo that run",
+            path.display()
+        )));
+    }
     Ok(Some((f, bytes)))
 }
 

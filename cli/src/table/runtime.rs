@@ -43,7 +43,7 @@ pub fn render(s: &Summary) -> String {
             ]);
         }
         right(&mut t, 1);
-        out.push_str(&format!("{t}\n"));
+        out.push_str(&format!("{}\n", super::shown(&mut t)));
     }
     let memory: Vec<_> = s
         .services
@@ -80,7 +80,7 @@ pub fn render(s: &Summary) -> String {
             ]);
         }
         right(&mut t, 1);
-        out.push_str(&format!("{t}\n"));
+        out.push_str(&format!("{}\n", super::shown(&mut t)));
     }
     out
 }

@@ -1,16 +1,38 @@
 //! The overload guard: a run whose simulated state outgrows
 //! `max_in_flight` (requests in flight, messages, pending events) stops
 //! before it exhausts the machine, with a message naming the saturated
-//! services, and its results are marked partial.
+//! services, and its results are marked partial. The same check reports
+//! progress to, and takes a stop request from, the run's [`Watch`] (Ctrl-C,
+//! a wall-clock budget): a stopped run ends the same way, partial.
 //!
-//! Owns the budget check and the message; must not change simulated state.
+//! Owns the budget check, the watch's check and their messages; must not
+//! change simulated state.
 
 use super::World;
+use crate::options::Watch;
 use crate::time::secs;
 
 impl World<'_> {
+    /// The periodic check (every 65,536 events): reports progress, then
+    /// whether the run must stop (a stop was requested, or the state
+    /// outgrew the budget); if so, records why.
+    pub(super) fn must_stop(&mut self, watch: &Watch) -> bool {
+        if let Some(p) = &watch.progress {
+            p.record(self.now, self.events);
+        }
+        if let Some(stop) = watch.stop.as_ref().filter(|s| s.requested()) {
+            self.stopped = Some(format!(
+                "stopped at {:.1} s of simulated time: {}",
+                secs(self.now),
+                stop.reason()
+            ));
+            return true;
+        }
+        self.over_budget()
+    }
+
     /// Whether the state outgrew the budget; if so, records why.
-    pub(super) fn over_budget(&mut self) -> bool {
+    fn over_budget(&mut self) -> bool {
         let live = u64::from(self.jobs.live())
             + u64::from(self.calls.live())
             + u64::from(self.msg.live)

@@ -162,7 +162,7 @@ fn runtime_flags(s: &crate::model::Service) -> u8 {
 /// Runs `model` to the end and returns its results.
 pub fn run(model: &Model, opts: &RunOptions) -> RunResult {
     let mut w = World::new(model, opts);
-    w.run_loop();
+    w.run_loop(&opts.watch);
     w.finish(opts)
 }
 
@@ -345,13 +345,13 @@ impl<'m> World<'m> {
         }
     }
 
-    fn run_loop(&mut self) {
+    fn run_loop(&mut self, watch: &crate::options::Watch) {
         let stop_at = self.duration.saturating_add(self.m.drain);
         while let Some(e) = self.queue.pop() {
             self.events += 1;
-            // The overload guard, checked every 65,536 events (a few
-            // microseconds' work per check).
-            if self.events & 0xFFFF == 0 && self.over_budget() {
+            // The overload guard and the watch (stop, progress), checked
+            // every 65,536 events (a few microseconds' work per check).
+            if self.events & 0xFFFF == 0 && self.must_stop(watch) {
                 self.now = self.now.max(e.t.min(stop_at));
                 break;
             }
