@@ -330,6 +330,7 @@ mod tests {
             clients: IndexMap::new(),
             amplification: IndexMap::new(),
             queues,
+            caches: Default::default(),
             faults: Vec::new(),
             recovery: Vec::new(),
             slo: Vec::new(),

@@ -222,6 +222,7 @@ fn synthetic() -> RunResult {
             services,
             edges,
             queues: IndexMap::new(),
+            caches: IndexMap::new(),
             faults: vec![FaultWindow {
                 kind: "crash".into(),
                 target: "db".into(),

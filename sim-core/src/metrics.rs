@@ -15,6 +15,7 @@
 //! way); histograms, series selection and queues already have their own
 //! files (`metrics/`), and the summary assembly is the next to move out.
 
+mod caches;
 mod histogram;
 mod queues;
 mod runtime;
@@ -526,6 +527,8 @@ pub struct Recorder {
     pub queues: Vec<QueueStats>,
     /// Per service with an event loop or memory: their figures.
     pub runtime: Vec<Option<Box<RuntimeStats>>>,
+    /// Per cache: lookups, hits, fills, evictions, keys resident.
+    pub caches: Vec<caches::CacheStats>,
     /// Per source: its own requests' attempts and retries.
     pub clients: Vec<EdgeStats>,
     clients_at_warmup: Vec<EdgeStats>,
@@ -545,6 +548,16 @@ pub struct Recorder {
 impl Recorder {
     pub fn new(m: &Model, seed: u64) -> Recorder {
         let mut runtime = runtime::for_model(m);
+        let mut series = SeriesWriter::new(
+            m,
+            [ENTRY_METRICS, SERVICE_METRICS, EDGE_METRICS, QUEUE_METRICS],
+        );
+        for (i, r) in runtime.iter_mut().enumerate() {
+            if let Some(r) = r {
+                r.add_series(&mut series, &m.services[i].name);
+            }
+        }
+        let cache_stats = caches::for_model(m, &mut series);
         Recorder {
             warmup: m.warmup,
             window: m.window,
@@ -593,18 +606,8 @@ impl Recorder {
                 .iter()
                 .map(|s| u64::from(s.threads) * u64::from(s.replicas))
                 .collect(),
-            series: {
-                let mut series = SeriesWriter::new(
-                    m,
-                    [ENTRY_METRICS, SERVICE_METRICS, EDGE_METRICS, QUEUE_METRICS],
-                );
-                for (i, r) in runtime.iter_mut().enumerate() {
-                    if let Some(r) = r {
-                        r.add_series(&mut series, &m.services[i].name);
-                    }
-                }
-                series
-            },
+            series,
+            caches: cache_stats,
             runtime,
             faults: m
                 .faults
@@ -730,12 +733,18 @@ impl Recorder {
             series.put_all(Scope::Queue, &total.row(&lag, per_s));
         }
 
+        for c in &mut self.caches {
+            c.close_window(series, per_s);
+        }
         series.end_window(self.window_start, end);
         self.window_start = end;
         self.next_edge = end + self.window;
     }
 
     pub fn start_measuring(&mut self, now: Nanos) {
+        for c in &mut self.caches {
+            c.start_measuring();
+        }
         for r in self.runtime.iter_mut().flatten() {
             r.start_measuring(now);
         }
@@ -961,6 +970,12 @@ impl Recorder {
                 services,
                 edges,
                 queues,
+                caches: m
+                    .caches
+                    .iter()
+                    .zip(&self.caches)
+                    .map(|(c, s)| (c.name.clone(), s.summary(c.capacity, c.keys)))
+                    .collect(),
                 faults: self.faults,
                 recovery: Vec::new(),
                 slo: Vec::new(),

@@ -47,6 +47,9 @@ pub struct Model {
     pub steps: Vec<Step>,
     /// Branch points of `Step::Branch` steps.
     pub branches: Vec<Branch>,
+    pub caches: Vec<Cache>,
+    /// `Step::Cache` and `Step::Fill` steps.
+    pub cache_steps: Vec<CacheStep>,
     /// Targets of `call` steps, of `parallel` branches and of sources.
     pub calls: Vec<CallSpec>,
     /// Where each call spec is written (`services.a.steps.1`,
@@ -241,6 +244,34 @@ pub enum Step {
     /// Go on at this absolute step index (the end of a branch's arm jumps
     /// past the other arms).
     Jump(u32),
+    /// Look a key up in `cache_steps[i]`'s cache: a hit goes on past its
+    /// `Fill`, a miss runs the steps laid out after this one.
+    Cache(u32),
+    /// The end of `cache_steps[i]`'s miss steps: fill the key.
+    Fill(u32),
+}
+
+/// A cache: exact LRU over `capacity` items, with a TTL per key.
+#[derive(Clone, Debug)]
+pub struct Cache {
+    pub name: String,
+    pub capacity: u32,
+    pub ttl: Option<Nanos>,
+    /// Keys 0 .. keys; key k drawn with probability ∝ 1 / (k+1)^zipf.
+    pub keys: u32,
+    pub zipf: Option<f64>,
+    pub lookup: DistId,
+    /// One per replica of `service` (the only service that looks it up).
+    pub local: Option<ServiceId>,
+}
+
+/// A `cache` step: its cache, where its `Fill` is, and where it is written
+/// (its key stream's identity).
+#[derive(Clone, Debug)]
+pub struct CacheStep {
+    pub cache: u32,
+    pub fill: u32,
+    pub site: String,
 }
 
 /// A branch point: its arms laid out after it in `steps`, each ending in a
@@ -571,6 +602,8 @@ pub enum FaultKind {
     Outage,
     /// The broker's acknowledgements take this many times longer.
     SlowBroker(f64),
+    /// Every key of the targeted cache is gone (at the fault's start).
+    Flush,
 }
 
 impl FaultKind {
@@ -587,6 +620,7 @@ impl FaultKind {
             FaultKind::Surge(_) => "surge",
             FaultKind::Outage => "outage",
             FaultKind::SlowBroker(_) => "slow_broker",
+            FaultKind::Flush => "flush",
         }
     }
 }
@@ -596,6 +630,8 @@ pub struct Fault {
     pub kind: FaultKind,
     /// The target as written, for outputs.
     pub target: String,
+    /// The cache of a `flush`.
+    pub cache: Option<u32>,
     /// Services hit (for latency faults: the edges below instead).
     pub service: Option<ServiceId>,
     /// The workload source of a surge.

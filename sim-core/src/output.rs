@@ -49,6 +49,9 @@ pub struct Summary {
     /// Per message queue (a topic's subscriptions included), in file order.
     #[serde(default)]
     pub queues: IndexMap<String, QueueSummary>,
+    /// Per cache, in file order (absent without caches).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub caches: IndexMap<String, CacheSummary>,
     pub faults: Vec<FaultWindow>,
     /// Per fault window and entry: baseline, recovery time, verdict
     /// (`recovery::analyze`).
@@ -503,4 +506,30 @@ impl TimeSeries {
 /// the files of models without them do not change.
 fn is_zero(x: &u64) -> bool {
     *x == 0
+}
+
+/// A cache's figures over the measured period (a local cache's replicas
+/// summed).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CacheSummary {
+    /// Items held at most (per replica when local).
+    pub capacity: u32,
+    /// Keys in the key space.
+    pub keys: u32,
+    pub lookups: u64,
+    pub hits: u64,
+    /// Lookups that found nothing (or an expired key).
+    pub misses: u64,
+    /// Of the misses, keys found past their TTL.
+    pub expired: u64,
+    /// hits / lookups.
+    pub hit_ratio: f64,
+    /// Keys put in after a miss.
+    pub fills: u64,
+    /// Keys pushed out by a fill into a full cache.
+    pub evictions: u64,
+    /// `flush` faults, and the keys they removed.
+    pub flushes: u64,
+    pub flushed_keys: u64,
+    pub keys_resident_at_end: u64,
 }

@@ -36,6 +36,16 @@ pub fn source_network(s: &Source) -> String {
     format!("net-source/{}", s.name)
 }
 
+/// A cache's lookup latencies.
+pub fn cache_lookup(cache: &str) -> String {
+    format!("cache/{cache}/lookup")
+}
+
+/// A cache step's key draws, by where the step is written.
+pub fn cache_keys(site: &str) -> String {
+    format!("cache-keys/{site}")
+}
+
 /// A fault's own draws (injected errors, extra latency): by target, kind
 /// and start as written in the file.
 pub fn fault(target: &str, kind: &str, at: &str) -> String {

@@ -4,6 +4,7 @@
 mod branches;
 mod broker;
 mod broker_review;
+mod caches;
 mod chart_labels;
 mod cli;
 mod common;

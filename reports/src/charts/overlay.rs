@@ -159,6 +159,7 @@ mod tests {
             clients: IndexMap::new(),
             amplification: IndexMap::new(),
             queues: IndexMap::new(),
+            caches: IndexMap::new(),
             faults: Vec::new(),
             recovery: Vec::new(),
             slo: Vec::new(),

@@ -35,6 +35,14 @@ impl World<'_> {
                     }
                 }
             }
+            FaultKind::Flush => {
+                if starting {
+                    self.flush_cache(
+                        fault.cache.expect("a flush names a cache") as usize,
+                        fault.replica,
+                    );
+                }
+            }
             FaultKind::Outage | FaultKind::SlowBroker(_) => {
                 self.broker_fault(fault.broker.expect("broker faults name a broker") as usize);
             }
@@ -159,6 +167,9 @@ impl World<'_> {
             if only.is_none_or(|x| x as usize == r) {
                 rep.queue.clear();
             }
+        }
+        if !self.caches.is_empty() {
+            self.crash_local_caches(s, only);
         }
         for r in 0..self.replicas[s].len() {
             if let Some(cpu) = self.replicas[s][r].cpu {

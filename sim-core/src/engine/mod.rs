@@ -41,6 +41,7 @@
 
 mod arena;
 mod broker;
+mod cache;
 mod call;
 mod cpu;
 mod event;
@@ -128,6 +129,11 @@ pub struct World<'m> {
     rt: Vec<u8>,
     /// Per job slot: its run-queue or stop-the-world mark (`records::mark`).
     marks: Vec<Nanos>,
+    /// Caches' contents, each cache step's key stream, and per job slot
+    /// the key its cache step drew.
+    caches: Vec<cache::CacheState>,
+    cache_key_rng: Vec<ChaCha8Rng>,
+    cache_keys: Vec<u32>,
 }
 
 /// An event loop.
@@ -234,7 +240,11 @@ impl<'m> World<'m> {
             stopped: None,
             rt: m.services.iter().map(runtime_flags).collect(),
             marks: Vec::new(),
+            caches: Vec::new(),
+            cache_key_rng: Vec::new(),
+            cache_keys: Vec::new(),
         };
+        (w.caches, w.cache_key_rng) = cache::states(m, seed);
         w.replicas = m
             .services
             .iter()

@@ -471,6 +471,16 @@ impl World<'_> {
                     self.jobs[j].step = to;
                     continue;
                 }
+                Step::Cache(c) => {
+                    if self.cache_lookup(j, job, c) {
+                        continue;
+                    }
+                }
+                Step::Fill(c) => {
+                    self.cache_fill(j, job, c);
+                    self.jobs[j].step += 1;
+                    continue;
+                }
                 Step::Work(d) | Step::Blocking(d) => {
                     let s = job.service as usize;
                     let mut t = self.m.dists[d as usize].sample(&mut self.work_rng[s]);
@@ -541,7 +551,7 @@ impl World<'_> {
     /// loop lets go of its loop while it waits — unless the step already
     /// ended (an answer at once) and the job went on holding it.
     #[inline]
-    fn yield_loop(&mut self, j: JobId, at_step: Job) {
+    pub(super) fn yield_loop(&mut self, j: JobId, at_step: Job) {
         if !at_step.on_loop {
             return;
         }

@@ -448,6 +448,8 @@ struct Builder<'a> {
     /// steps; those of the operation being compiled start at `names_from`.
     step_names: Vec<(String, u32)>,
     names_from: usize,
+    /// Compiling a cache step's `miss` steps.
+    in_miss: bool,
 }
 
 impl Builder<'_> {
@@ -584,6 +586,7 @@ impl Builder<'_> {
         for (i, st) in steps.iter().enumerate() {
             let k = format!("{key}.{i}");
             let kinds = [
+                st.cache.is_some(),
                 st.work.is_some(),
                 st.wait.is_some(),
                 st.call.is_some(),
@@ -597,7 +600,13 @@ impl Builder<'_> {
             if kinds != 1 {
                 return Err(KeyError::new(
                     &k,
-                    "a step has exactly one of `work`, `wait`, `call`, `parallel`, `publish` or `branch`",
+                    "a step has exactly one of `work`, `wait`, `call`, `parallel`, `publish`, `branch` or `cache`",
+                ));
+            }
+            if st.miss.is_some() && st.cache.is_none() {
+                return Err(KeyError::new(
+                    format!("{k}.miss"),
+                    "`miss` belongs to a `cache` step",
                 ));
             }
             if let Some(name) = &st.name {
@@ -623,7 +632,9 @@ impl Builder<'_> {
                     "`timeout`, `retry` and the other call patterns belong to a `call` step (in `parallel`, put them on each branch)",
                 ));
             }
-            if let Some(arms) = &st.branch {
+            if let Some(name) = &st.cache {
+                self.cache_step(&k, sid, name, st.miss.as_deref(), base, out)?;
+            } else if let Some(arms) = &st.branch {
                 self.branch(&k, sid, arms, base, out)?;
             } else if let Some(target) = &st.publish {
                 let p = self.publish(&k, target, st.poison)?;
@@ -703,6 +714,79 @@ impl Builder<'_> {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// A `cache` step at `key`: `Cache`, the miss steps, then `Fill`.
+    fn cache_step(
+        &mut self,
+        key: &str,
+        sid: ServiceId,
+        name: &str,
+        miss: Option<&[StepFile]>,
+        base: u32,
+        out: &mut Vec<Step>,
+    ) -> R<()> {
+        let cache = self
+            .m
+            .caches
+            .iter()
+            .position(|c| c.name == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.m.caches.iter().map(|c| c.name.as_str()).collect();
+                KeyError::new(
+                    format!("{key}.cache"),
+                    format!(
+                        "unknown cache `{name}` (caches: {})",
+                        if known.is_empty() {
+                            "none; declare it as [caches.NAME]".to_owned()
+                        } else {
+                            known.join(", ")
+                        }
+                    ),
+                )
+            })?;
+        let miss = match miss {
+            Some(m) if !m.is_empty() => m,
+            _ => {
+                return Err(KeyError::new(
+                    format!("{key}.miss"),
+                    "a `cache` step needs `miss = [steps]`: what a miss does before the key is filled",
+                ));
+            }
+        };
+        if self.in_miss {
+            return Err(KeyError::new(
+                format!("{key}.cache"),
+                "a `cache` step inside another cache step's `miss` is not supported",
+            ));
+        }
+        match self.m.caches[cache].local {
+            Some(owner) if owner == ServiceId::MAX => self.m.caches[cache].local = Some(sid),
+            Some(owner) if owner != sid => {
+                return Err(KeyError::new(
+                    format!("{key}.cache"),
+                    format!(
+                        "`{name}` is local (one per replica of `{}`): only that service can look it up",
+                        self.m.services[owner as usize].name
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        let i = self.m.cache_steps.len() as u32;
+        self.m.cache_steps.push(CacheStep {
+            cache: cache as u32,
+            fill: 0,
+            site: key.to_owned(),
+        });
+        out.push(Step::Cache(i));
+        self.in_miss = true;
+        let compiled = self.compile_steps(&format!("{key}.miss"), sid, miss, base, out);
+        self.in_miss = false;
+        compiled?;
+        self.m.cache_steps[i as usize].fill = base + out.len() as u32;
+        out.push(Step::Fill(i));
         Ok(())
     }
 
@@ -1086,6 +1170,7 @@ impl Builder<'_> {
             ("partition", f.partition.is_some()),
             ("surge", f.surge.is_some()),
             ("outage", f.outage.is_some()),
+            ("flush", f.flush.is_some()),
         ]
         .iter()
         .filter(|(_, s)| *s)
@@ -1095,7 +1180,7 @@ impl Builder<'_> {
             return Err(KeyError::new(
                 &key,
                 format!(
-                    "a fault has exactly one of `slowdown`, `latency`, `errors`, `crash`, `hang`, `lost_threads`, `pause`, `partition`, `surge` or `outage` (found {})",
+                    "a fault has exactly one of `slowdown`, `latency`, `errors`, `crash`, `hang`, `lost_threads`, `pause`, `partition`, `surge`, `outage` or `flush` (found {})",
                     if kinds.is_empty() {
                         "none".to_owned()
                     } else {
@@ -1114,6 +1199,52 @@ impl Builder<'_> {
             Ok(())
         };
         let tkey = format!("{key}.target");
+        if f.flush.is_some() {
+            flag("flush", f.flush)?;
+            let c = self
+                .m
+                .caches
+                .iter()
+                .position(|c| c.name == f.target)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = self.m.caches.iter().map(|c| c.name.as_str()).collect();
+                    KeyError::new(
+                        &tkey,
+                        format!(
+                            "a flush targets a cache; unknown `{}` (caches: {})",
+                            f.target,
+                            if known.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                known.join(", ")
+                            }
+                        ),
+                    )
+                })?;
+            if f.steps.is_some() {
+                return Err(KeyError::new(
+                    format!("{key}.steps"),
+                    "a flush empties the whole cache: leave out `steps`",
+                ));
+            }
+            let kind = FaultKind::Flush;
+            let stream = crate::streams::fault(&f.target, kind.label(), &f.at);
+            return Ok(Fault {
+                kind,
+                target: f.target.clone(),
+                cache: Some(c as u32),
+                service: None,
+                source: None,
+                broker: None,
+                edges: Vec::new(),
+                replica: f.replica,
+                op: None,
+                steps: None,
+                start,
+                end: start + length,
+                stream,
+            });
+        }
         let broker = self.m.brokers.iter().position(|b| b.name == f.target);
         let is_service = self.m.service_id(&f.target).is_some();
         if f.outage.is_some() || (f.slowdown.is_some() && broker.is_some() && !is_service) {
@@ -1164,6 +1295,7 @@ impl Builder<'_> {
                 service: None,
                 source: None,
                 broker: Some(b as u32),
+                cache: None,
                 edges: Vec::new(),
                 replica: None,
                 op: None,
@@ -1321,6 +1453,7 @@ impl Builder<'_> {
         let stream = crate::streams::fault(&f.target, kind.label(), &f.at);
         Ok(Fault {
             source,
+            cache: None,
             broker: None,
             kind,
             target: f.target.clone(),
@@ -1458,6 +1591,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
     let mut b = Builder {
         step_names: Vec::new(),
         names_from: 0,
+        in_miss: false,
         file,
         m: Model {
             name: file.name.clone(),
@@ -1471,6 +1605,8 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             ops: Vec::new(),
             steps: Vec::new(),
             branches: Vec::new(),
+            caches: Vec::new(),
+            cache_steps: Vec::new(),
             calls: Vec::new(),
             call_sites: Vec::new(),
             connects: Vec::new(),
@@ -1625,6 +1761,10 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
         });
     }
     b.messaging()?;
+    for (mut c, lookup) in super::caches::caches(file)? {
+        c.lookup = b.add_dist(lookup);
+        b.m.caches.push(c);
+    }
     for (si, (name, s)) in file.services.iter().enumerate() {
         let sid = si as ServiceId;
         let ops = b.m.services[si].ops.clone();
@@ -1827,6 +1967,8 @@ fn check_cycles(m: &Model) -> R<()> {
                 Step::Work(_)
                 | Step::Blocking(_)
                 | Step::Wait(_)
+                | Step::Cache(_)
+                | Step::Fill(_)
                 | Step::Publish(_)
                 | Step::Branch(_)
                 | Step::Jump(_) => {}

@@ -72,6 +72,10 @@ pub struct ScenarioFile {
     /// Topics: every message published is copied into each subscription.
     #[serde(default)]
     pub topics: IndexMap<String, TopicFile>,
+    /// Caches, keyed by name, looked up by `cache` steps.
+    // Absent fields stay out of the canonical form (the scenario hash).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub caches: IndexMap<String, CacheFile>,
     /// Faults injected on a schedule.
     #[serde(default)]
     pub fault: Vec<FaultFile>,
@@ -696,6 +700,13 @@ pub struct StepFile {
     // Absent fields stay out of the canonical form (the scenario hash).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch: Option<Vec<BranchFile>>,
+    /// Look a key up in a cache (`[caches.NAME]`); on a miss run `miss`,
+    /// then fill the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<String>,
+    /// With `cache`: the steps of a miss (e.g. the database call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub miss: Option<Vec<StepFile>>,
 }
 }
 
@@ -786,6 +797,40 @@ pub struct FaultFile {
     /// Traffic surge: the targeted workload source's rate × this factor.
     #[serde(default)]
     pub surge: Option<f64>,
+    /// On a cache: every key is gone at `at` (a deploy, a restart, a
+    /// failover): the stampede.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flush: Option<bool>,
+}
+
+/// A cache: exact LRU over `capacity` items with an optional TTL per key.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CacheFile {
+    /// Items held at most (per replica when `local`).
+    pub capacity: u32,
+    /// A key filled this long ago is gone (default: never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
+    /// The keys requests look up.
+    pub keys: CacheKeysFile,
+    /// One lookup, there and back (default "0").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookup: Option<DistFile>,
+    /// One cache per replica of the service that looks it up (in-process;
+    /// empty after a crash or a restart) instead of one shared cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<bool>,
+}
+
+/// The key space of a cache: `count` keys, equally popular or by Zipf's
+/// law (key k drawn with probability ∝ 1 / k^zipf).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CacheKeysFile {
+    pub count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zipf: Option<f64>,
 }
 
 /// A distribution of durations: a constant ("2ms") or a table naming `dist`.

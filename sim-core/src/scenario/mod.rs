@@ -6,6 +6,7 @@
 //! input, and must not run anything.
 
 pub mod build;
+mod caches;
 pub mod dto;
 mod limits;
 mod locate_json;

@@ -1,0 +1,387 @@
+//! Caches: an exact LRU with a TTL per key, looked up by `cache` steps.
+//!
+//! A `cache` step draws a key from its own stream (by where the step is
+//! written), looks it up — the answer is as of the lookup's start; the
+//! job then waits the lookup latency (an I/O wait: no core, an event loop
+//! moves on) — and goes on past its `Fill` on a hit, or into its miss
+//! steps on a miss. `Fill` puts the key at the front, evicting the least
+//! recently used key when full. An expired key found by a lookup is
+//! removed and is a miss. A remote cache is one LRU; a local one is one
+//! per replica of its service, emptied when the replica crashes.
+//!
+//! Owns the caches' contents and the key draws; must not run steps other
+//! than moving a job to its hit or miss path.
+
+use rand_chacha::ChaCha8Rng;
+use rand_distr::Distribution;
+
+use super::World;
+use super::event::Ev;
+use super::ids::JobId;
+use super::records::Job;
+use crate::model::{Cache, Model};
+use crate::rng::stream;
+use crate::time::Nanos;
+
+const NIL: u32 = u32::MAX;
+
+/// An LRU over at most `capacity` keys of `0..keys`, each with its expiry.
+/// Memory: 4 bytes per key of the space plus 20 per slot.
+pub(super) struct Lru {
+    capacity: u32,
+    /// Per key: its slot + 1, or 0 when absent.
+    slot_of: Vec<u32>,
+    key: Vec<u32>,
+    expires: Vec<Nanos>,
+    prev: Vec<u32>,
+    next: Vec<u32>,
+    /// Most recently used.
+    head: u32,
+    /// Least recently used: the next eviction.
+    tail: u32,
+    len: u32,
+    free: Vec<u32>,
+}
+
+/// What a lookup found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Found {
+    Hit,
+    Miss,
+    /// Present but past its TTL: removed, and a miss.
+    Expired,
+}
+
+impl Lru {
+    fn new(capacity: u32, keys: u32) -> Lru {
+        let slots = capacity.min(keys) as usize;
+        Lru {
+            capacity: capacity.min(keys),
+            slot_of: vec![0; keys as usize],
+            key: Vec::with_capacity(slots.min(1 << 16)),
+            expires: Vec::with_capacity(slots.min(1 << 16)),
+            prev: Vec::with_capacity(slots.min(1 << 16)),
+            next: Vec::with_capacity(slots.min(1 << 16)),
+            head: NIL,
+            tail: NIL,
+            len: 0,
+            free: Vec::new(),
+        }
+    }
+
+    pub(super) fn len(&self) -> u32 {
+        self.len
+    }
+
+    fn unlink(&mut self, s: u32) {
+        let (p, n) = (self.prev[s as usize], self.next[s as usize]);
+        if p == NIL {
+            self.head = n;
+        } else {
+            self.next[p as usize] = n;
+        }
+        if n == NIL {
+            self.tail = p;
+        } else {
+            self.prev[n as usize] = p;
+        }
+    }
+
+    fn push_front(&mut self, s: u32) {
+        self.prev[s as usize] = NIL;
+        self.next[s as usize] = self.head;
+        if self.head != NIL {
+            self.prev[self.head as usize] = s;
+        }
+        self.head = s;
+        if self.tail == NIL {
+            self.tail = s;
+        }
+    }
+
+    fn remove(&mut self, s: u32) {
+        self.unlink(s);
+        self.slot_of[self.key[s as usize] as usize] = 0;
+        self.free.push(s);
+        self.len -= 1;
+    }
+
+    /// Looks `key` up at `now`; a hit becomes the most recently used.
+    pub(super) fn get(&mut self, key: u32, now: Nanos) -> Found {
+        let s = self.slot_of[key as usize];
+        if s == 0 {
+            return Found::Miss;
+        }
+        let s = s - 1;
+        if self.expires[s as usize] <= now {
+            self.remove(s);
+            return Found::Expired;
+        }
+        self.unlink(s);
+        self.push_front(s);
+        Found::Hit
+    }
+
+    /// Puts `key` at the front until `expires`; returns whether a key was
+    /// evicted to make room.
+    pub(super) fn put(&mut self, key: u32, expires: Nanos) -> bool {
+        let s = self.slot_of[key as usize];
+        if s != 0 {
+            let s = s - 1;
+            self.expires[s as usize] = expires;
+            self.unlink(s);
+            self.push_front(s);
+            return false;
+        }
+        let mut evicted = false;
+        if self.len == self.capacity {
+            self.remove(self.tail);
+            evicted = true;
+        }
+        let s = match self.free.pop() {
+            Some(s) => {
+                self.key[s as usize] = key;
+                self.expires[s as usize] = expires;
+                s
+            }
+            None => {
+                self.key.push(key);
+                self.expires.push(expires);
+                self.prev.push(NIL);
+                self.next.push(NIL);
+                (self.key.len() - 1) as u32
+            }
+        };
+        self.slot_of[key as usize] = s + 1;
+        self.push_front(s);
+        self.len += 1;
+        evicted
+    }
+
+    /// Every key gone; returns how many there were.
+    pub(super) fn clear(&mut self) -> u32 {
+        let n = self.len;
+        let mut s = self.head;
+        while s != NIL {
+            let next = self.next[s as usize];
+            self.slot_of[self.key[s as usize] as usize] = 0;
+            self.free.push(s);
+            s = next;
+        }
+        self.head = NIL;
+        self.tail = NIL;
+        self.len = 0;
+        n
+    }
+}
+
+/// How a cache step draws its keys.
+enum Keys {
+    Uniform(u32),
+    /// Key k (0-based) with probability ∝ 1 / (k + 1)^s.
+    Zipf(rand_distr::Zipf<f64>),
+}
+
+/// A cache's live state: its LRUs (one, or one per replica of its
+/// service) and the stream of its lookup latencies.
+pub(super) struct CacheState {
+    pub lrus: Vec<Lru>,
+    lookup_rng: ChaCha8Rng,
+    keys: Keys,
+}
+
+/// The caches of `m`, empty, and each cache step's key stream.
+pub(super) fn states(m: &Model, seed: u64) -> (Vec<CacheState>, Vec<ChaCha8Rng>) {
+    let caches = m
+        .caches
+        .iter()
+        .map(|c: &Cache| {
+            let n = match c.local {
+                Some(s) if (s as usize) < m.services.len() => m.services[s as usize].replicas,
+                _ => 1,
+            };
+            CacheState {
+                lrus: (0..n).map(|_| Lru::new(c.capacity, c.keys)).collect(),
+                lookup_rng: stream(seed, &crate::streams::cache_lookup(&c.name)),
+                keys: match c.zipf {
+                    Some(s) => Keys::Zipf(
+                        rand_distr::Zipf::new(f64::from(c.keys), s).expect("checked by build"),
+                    ),
+                    None => Keys::Uniform(c.keys),
+                },
+            }
+        })
+        .collect();
+    let rngs = m
+        .cache_steps
+        .iter()
+        .map(|cs| stream(seed, &crate::streams::cache_keys(&cs.site)))
+        .collect();
+    (caches, rngs)
+}
+
+impl World<'_> {
+    /// Job `j`'s key, kept beside the job (only models with caches pay).
+    fn cache_key(&mut self, j: JobId) -> &mut u32 {
+        let i = j.0 as usize;
+        if self.cache_keys.len() <= i {
+            self.cache_keys.resize(self.jobs.len().max(i + 1), 0);
+        }
+        &mut self.cache_keys[i]
+    }
+
+    /// Which LRU of cache `c` job `job` uses.
+    fn lru_index(&self, c: usize, job: &Job) -> usize {
+        if self.caches[c].lrus.len() > 1 {
+            job.replica as usize
+        } else {
+            0
+        }
+    }
+
+    /// A `cache` step: draw the key, look it up, and go on along the hit
+    /// or miss path after the lookup latency. Returns `true` when the job
+    /// goes straight on (no latency), `false` when it waits.
+    pub(super) fn cache_lookup(&mut self, j: JobId, job: Job, step: u32) -> bool {
+        let cs = &self.m.cache_steps[step as usize];
+        let (c, fill) = (cs.cache as usize, cs.fill);
+        let key = match &self.caches[c].keys {
+            Keys::Uniform(n) => {
+                rand::RngExt::random_range(&mut self.cache_key_rng[step as usize], 0..*n)
+            }
+            Keys::Zipf(z) => {
+                let k = z.sample(&mut self.cache_key_rng[step as usize]);
+                (k as u32).saturating_sub(1)
+            }
+        };
+        *self.cache_key(j) = key;
+        let now = self.now;
+        let idx = self.lru_index(c, &job);
+        let found = self.caches[c].lrus[idx].get(key, now);
+        let stats = &mut self.rec.caches[c];
+        stats.lookup(found == Found::Hit, found == Found::Expired);
+        if found == Found::Expired {
+            stats.resident -= 1;
+        }
+        // A hit goes on past the `Fill`; a miss into its miss steps.
+        let next = if found == Found::Hit {
+            fill + 1
+        } else {
+            job.step + 1
+        };
+        let d = self.m.caches[c].lookup;
+        let t = self.m.dists[d as usize].sample(&mut self.caches[c].lookup_rng);
+        if t == 0 {
+            self.jobs[j].step = next;
+            return true;
+        }
+        // `WorkDone` moves the job one step on.
+        self.jobs[j].step = next - 1;
+        let generation = job.generation;
+        self.schedule(self.at(t), Ev::WorkDone { job: j, generation });
+        self.yield_loop(j, job);
+        false
+    }
+
+    /// A miss's steps are done: the key goes in.
+    pub(super) fn cache_fill(&mut self, j: JobId, job: Job, step: u32) {
+        let c = self.m.cache_steps[step as usize].cache as usize;
+        let key = *self.cache_key(j);
+        let expires = self.m.caches[c].ttl.map_or(Nanos::MAX, |t| self.at(t));
+        let idx = self.lru_index(c, &job);
+        let lru = &mut self.caches[c].lrus[idx];
+        let before = lru.len();
+        let evicted = lru.put(key, expires);
+        let after = lru.len();
+        let stats = &mut self.rec.caches[c];
+        stats.fill(evicted);
+        stats.resident += i64::from(after) - i64::from(before);
+    }
+
+    /// Empties cache `c` (one replica's, for a local cache, or all).
+    pub(super) fn flush_cache(&mut self, c: usize, replica: Option<u32>) {
+        let mut gone = 0;
+        for (r, lru) in self.caches[c].lrus.iter_mut().enumerate() {
+            if replica.is_none_or(|x| x as usize == r) {
+                gone += lru.clear();
+            }
+        }
+        let stats = &mut self.rec.caches[c];
+        stats.resident -= i64::from(gone);
+        stats.flushed(gone);
+    }
+
+    /// A crash empties the local caches of the replicas hit.
+    pub(super) fn crash_local_caches(&mut self, s: usize, only: Option<u32>) {
+        for c in 0..self.m.caches.len() {
+            if self.m.caches[c].local == Some(s as u32) {
+                let mut gone = 0;
+                for (r, lru) in self.caches[c].lrus.iter_mut().enumerate() {
+                    if only.is_none_or(|x| x as usize == r) {
+                        gone += lru.clear();
+                    }
+                }
+                self.rec.caches[c].resident -= i64::from(gone);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_least_recently_used_key_goes_first() {
+        let mut l = Lru::new(2, 10);
+        assert!(!l.put(1, Nanos::MAX));
+        assert!(!l.put(2, Nanos::MAX));
+        assert_eq!(l.get(1, 0), Found::Hit, "1 is now the most recent");
+        assert!(l.put(3, Nanos::MAX), "full: 2 is evicted");
+        assert_eq!(l.get(2, 0), Found::Miss);
+        assert_eq!(l.get(1, 0), Found::Hit);
+        assert_eq!(l.get(3, 0), Found::Hit);
+        assert_eq!(l.len(), 2);
+    }
+
+    #[test]
+    fn an_expired_key_is_a_miss_and_leaves() {
+        let mut l = Lru::new(4, 10);
+        l.put(5, 100);
+        assert_eq!(l.get(5, 99), Found::Hit);
+        assert_eq!(l.get(5, 100), Found::Expired);
+        assert_eq!(l.get(5, 100), Found::Miss);
+        assert_eq!(l.len(), 0);
+        // A refill renews the expiry.
+        l.put(5, 200);
+        l.put(5, 300);
+        assert_eq!(l.get(5, 250), Found::Hit);
+        assert_eq!(l.len(), 1);
+    }
+
+    #[test]
+    fn a_clear_empties_it_and_slots_are_reused() {
+        let mut l = Lru::new(3, 10);
+        for k in 0..3 {
+            l.put(k, Nanos::MAX);
+        }
+        assert_eq!(l.clear(), 3);
+        for k in 0..3 {
+            assert_eq!(l.get(k, 0), Found::Miss);
+        }
+        for k in 3..6 {
+            assert!(!l.put(k, Nanos::MAX));
+        }
+        assert_eq!(l.key.len(), 3, "no new slots after a clear");
+        assert!(l.put(7, Nanos::MAX));
+    }
+
+    #[test]
+    fn capacity_above_the_key_space_never_evicts() {
+        let mut l = Lru::new(100, 3);
+        for k in 0..3 {
+            assert!(!l.put(k, Nanos::MAX));
+        }
+        assert_eq!(l.len(), 3);
+    }
+}

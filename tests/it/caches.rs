@@ -1,0 +1,192 @@
+//! Caches against their closed forms: LRU with uniform keys (hit ratio =
+//! capacity ÷ keys), LRU with Zipf keys (Che's approximation), TTL only
+//! (renewal theory: λT / (1 + λT) per key); the books of a flush; bad
+//! input.
+//!
+//! Sizes: 20 seeds × ~50,000 lookups each; tolerances from the seed
+//! spread (4 standard errors, `theory::agrees`), except Che's, which is an
+//! approximation: there the bound is its stated accuracy, 3 % relative.
+
+use crate::common::{assert_books, assert_each_rejected, run_toml};
+use crate::theory::{agrees, replicate};
+
+/// One service looking keys up at `rate` per second; a miss costs
+/// nothing (so a miss fills at once and no two misses overlap).
+fn cached(rate: u32, cache: &str, seconds: u32) -> String {
+    format!(
+        r#"
+name = "cache"
+duration = "{seconds}s"
+warmup = "5s"
+[workload.w]
+target = "api"
+rate = {rate}
+[services.api]
+threads = 1000
+steps = [{{ cache = "c", miss = [{{ work = "0ms" }}] }}]
+[caches.c]
+{cache}
+"#
+    )
+}
+
+fn hit_ratios(toml: &str) -> Vec<f64> {
+    replicate(toml)
+        .iter()
+        .map(|s| s.caches["c"].hit_ratio)
+        .collect()
+}
+
+#[test]
+fn lru_with_uniform_keys_hits_capacity_over_keys() {
+    let toml = cached(1000, "capacity = 200\nkeys = { count = 1000 }", 55);
+    agrees(
+        "LRU, uniform keys: hit ratio",
+        &hit_ratios(&toml),
+        200.0 / 1000.0,
+    );
+}
+
+/// Che's approximation of LRU under the independent reference model:
+/// the characteristic time T solves Σ (1 − e^{−p_i T}) = C, and the hit
+/// ratio is Σ p_i (1 − e^{−p_i T}).
+fn che(p: &[f64], capacity: f64) -> f64 {
+    let filled = |t: f64| p.iter().map(|q| 1.0 - (-q * t).exp()).sum::<f64>();
+    let (mut lo, mut hi) = (0.0, 1.0);
+    while filled(hi) < capacity {
+        hi *= 2.0;
+    }
+    for _ in 0..200 {
+        let mid = (lo + hi) / 2.0;
+        if filled(mid) < capacity {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    p.iter().map(|q| q * (1.0 - (-q * lo).exp())).sum()
+}
+
+#[test]
+fn lru_with_zipf_keys_agrees_with_ches_approximation() {
+    let (n, s, c) = (1000usize, 0.8, 100.0);
+    let weights: Vec<f64> = (1..=n).map(|k| (k as f64).powf(-s)).collect();
+    let total: f64 = weights.iter().sum();
+    let p: Vec<f64> = weights.iter().map(|w| w / total).collect();
+    let theory = che(&p, c);
+    let toml = cached(
+        1000,
+        &format!("capacity = {c}\nkeys = {{ count = {n}, zipf = {s} }}"),
+        55,
+    );
+    let xs = hit_ratios(&toml);
+    let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+    let rel = (mean - theory).abs() / theory;
+    eprintln!(
+        "theory | LRU, Zipf 0.8: Che {theory:.4}, simulated {mean:.4} ({:+.2} %)",
+        100.0 * (mean - theory) / theory
+    );
+    assert!(
+        rel < 0.03,
+        "Zipf LRU hit ratio {mean} vs Che's {theory}: {:.1} % apart",
+        100.0 * rel
+    );
+}
+
+#[test]
+fn ttl_alone_hits_lambda_t_over_one_plus_lambda_t() {
+    // 1000 keys at 1000/s: each key is asked for once a second (Poisson);
+    // a key lives 1 s from its fill: λT = 1, hit ratio 1/2.
+    let toml = cached(
+        1000,
+        "capacity = 1000\nkeys = { count = 1000 }\nttl = \"1s\"",
+        55,
+    );
+    agrees("TTL only: hit ratio", &hit_ratios(&toml), 0.5);
+}
+
+#[test]
+fn a_flush_empties_the_cache_and_the_books_balance() {
+    let toml = format!(
+        "{}\n[[fault]]\ntarget = \"c\"\nflush = true\nat = \"10s\"\nfor = \"1s\"\n",
+        cached(100, "capacity = 300\nkeys = { count = 1000 }", 20).replace("warmup = \"5s\"\n", "")
+    );
+    let r = run_toml(&toml, 7);
+    assert_books("flush", &r.summary);
+    let c = &r.summary.caches["c"];
+    assert_eq!(c.flushes, 1);
+    assert_eq!(c.flushed_keys, 300, "full at 10 s: {c:?}");
+    assert_eq!(c.hits + c.misses, c.lookups);
+    assert_eq!(
+        c.fills - c.evictions - c.expired - c.flushed_keys,
+        c.keys_resident_at_end,
+        "every key in is out again or still there: {c:?}"
+    );
+    // The flush shows in the hit-ratio series: the window after it is
+    // far below the one before.
+    let ts = &r.timeseries;
+    let ratio = ts
+        .series
+        .iter()
+        .find(|s| s.scope == "cache" && s.name == "c" && s.metric == "hit_ratio")
+        .expect("a hit-ratio series");
+    let (before, after) = (ratio.values[9], ratio.values[10]);
+    assert!(
+        after < before - 0.1,
+        "hit ratio {before} before the flush, {after} after"
+    );
+}
+
+#[test]
+fn a_model_without_caches_writes_no_cache_figures() {
+    let r = run_toml(
+        &crate::theory::single_queue(10.0, 1, "0", "\"1ms\"", 0, 5),
+        1,
+    );
+    assert!(r.summary.caches.is_empty());
+    let json = serde_json::to_string(&r.summary).unwrap();
+    assert!(!json.contains("\"caches\""));
+}
+
+#[test]
+fn bad_caches_are_refused_with_their_key() {
+    let base = cached(10, "capacity = 10\nkeys = { count = 100 }", 10);
+    let cases = vec![
+        (
+            base.replace("cache = \"c\"", "cache = \"nope\""),
+            "unknown cache `nope` (caches: c)",
+            "services.api.steps.0.cache",
+        ),
+        (
+            base.replace(", miss = [{ work = \"0ms\" }]", ""),
+            "needs `miss = [steps]`",
+            "services.api.steps.0.miss",
+        ),
+        (
+            base.replace("capacity = 10", "capacity = 0"),
+            "must be at least 1 item",
+            "caches.c.capacity",
+        ),
+        (
+            base.replace("count = 100 }", "count = 100, zipf = -1 }"),
+            "must be an exponent",
+            "caches.c.keys.zipf",
+        ),
+        (
+            format!(
+                "{base}\n[[fault]]\ntarget = \"api\"\nflush = true\nat = \"1s\"\nfor = \"1s\"\n"
+            ),
+            "a flush targets a cache",
+            "fault.0.target",
+        ),
+        (
+            base.replace(
+                "steps = [{ cache = \"c\", miss = [{ work = \"0ms\" }] }]",
+                "steps = [{ work = \"1ms\", miss = [{ work = \"0ms\" }] }]",
+            ),
+            "`miss` belongs to a `cache` step",
+            "services.api.steps.0.miss",
+        ),
+    ];
+    assert_each_rejected("caches-bad", &cases);
+}
