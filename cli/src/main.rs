@@ -9,6 +9,7 @@
 mod args;
 mod bench;
 mod blast;
+mod check;
 mod compare;
 mod errors;
 mod outdir;
@@ -46,7 +47,7 @@ const STDIN_NAME: &str = "<stdin>";
     about = "Simulate cascading failures in distributed systems, deterministically",
     after_help = "A scenario file given as - is read (as TOML) from standard input.\n\
         Exit status: 0 ok, 1 a file could not be read or written, 2 bad scenario or usage, \
-        3 an SLO assertion failed."
+        3 an SLO assertion failed (check: a certain overload)."
 )]
 struct Cli {
     /// Print nothing but errors and the data asked for (--json, --list,
@@ -104,6 +105,10 @@ enum Command {
         #[command(flatten)]
         set: args::Sets,
     },
+    /// Analyse a scenario without running it: load and utilisation per
+    /// service, Erlang-C waits, saturation, short timeouts, retry
+    /// amplification, memory. Exit 3 on a certain overload.
+    Check(check::CheckArgs),
     /// Print the JSON Schema of scenario files (for editors).
     Schema,
     /// Time whole runs and report events/s and simulated requests/s.
@@ -165,6 +170,7 @@ fn main() -> ExitCode {
             json,
         } => cmd_run(&file, seed, &duration, out.out, &set, json),
         Command::Validate { file, set } => cmd_validate(&file, &set),
+        Command::Check(args) => check::cmd_check(&args),
         Command::Report { dir } => cmd_report(&dir),
         Command::Sweep(args) => sweep::cmd_sweep(&args),
         Command::Merge(args) => sweep::cmd_merge(&args),
