@@ -5,6 +5,7 @@ mod branches;
 mod broker;
 mod broker_review;
 mod chart_labels;
+mod check;
 mod cli;
 mod common;
 mod compare;
