@@ -12,6 +12,7 @@ mod blast;
 mod check;
 mod compare;
 mod errors;
+mod import;
 mod outdir;
 mod runner;
 mod sweep;
@@ -109,6 +110,8 @@ enum Command {
     /// service, Erlang-C waits, saturation, short timeouts, retry
     /// amplification, memory. Exit 3 on a certain overload.
     Check(check::CheckArgs),
+    /// Build a scenario from real systems: `import traces FILES…`.
+    Import(import::ImportArgs),
     /// Print the JSON Schema of scenario files (for editors).
     Schema,
     /// Time whole runs and report events/s and simulated requests/s.
@@ -171,6 +174,7 @@ fn main() -> ExitCode {
         } => cmd_run(&file, seed, &duration, out.out, &set, json),
         Command::Validate { file, set } => cmd_validate(&file, &set),
         Command::Check(args) => check::cmd_check(&args),
+        Command::Import(args) => import::cmd_import(&args),
         Command::Report { dir } => cmd_report(&dir),
         Command::Sweep(args) => sweep::cmd_sweep(&args),
         Command::Merge(args) => sweep::cmd_merge(&args),
