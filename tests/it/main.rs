@@ -15,6 +15,7 @@ mod faults;
 mod fuzz;
 mod guard;
 mod hardening;
+mod import;
 mod long_runs;
 mod memory;
 mod not_reached;

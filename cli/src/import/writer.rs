@@ -39,8 +39,9 @@ fn trim(v: f64, decimals: usize) -> String {
     }
 }
 
-/// A sample as a distribution: a constant, or an empirical one on
-/// `POINTS` quantiles with equal weights.
+/// A sample as a distribution: a constant, or an empirical one of
+/// `POINTS` equal-count buckets of the sorted sample, each at its mean (so
+/// the distribution keeps the sample's mean), with equal weights.
 fn dist(r: &Reservoir) -> String {
     let mut v = r.values.clone();
     v.sort_unstable();
@@ -53,8 +54,9 @@ fn dist(r: &Reservoir) -> String {
     let n = POINTS.min(v.len());
     let values: Vec<String> = (0..n)
         .map(|i| {
-            let at = ((2 * i + 1) * v.len()) / (2 * n);
-            quote(&duration(v[at.min(v.len() - 1)] as f64))
+            let bucket = &v[i * v.len() / n..(i + 1) * v.len() / n];
+            let mean = bucket.iter().map(|&x| x as f64).sum::<f64>() / bucket.len().max(1) as f64;
+            quote(&duration(mean))
         })
         .collect();
     format!(
