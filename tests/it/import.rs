@@ -388,3 +388,133 @@ fn malformed_files_name_the_file_and_the_span() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+const ISTIO: &str = "\
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata:
+  name: inventory
+spec:
+  hosts:
+  - inventory.shop.svc.cluster.local
+  http:
+  - timeout: 2s
+    retries:
+      attempts: 3
+      perTryTimeout: 500ms
+      retryOn: 5xx,connect-failure,retriable-4xx
+    route:
+    - destination:
+        host: inventory.shop.svc.cluster.local
+    fault:
+      delay: {fixedDelay: 5s}
+---
+apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata:
+  name: payment
+spec:
+  host: payment
+  trafficPolicy:
+    connectionPool:
+      tcp: {maxConnections: 20}
+      http: {http1MaxPendingRequests: 10}
+    outlierDetection: {consecutive5xxErrors: 5}
+---
+kind: Gateway
+metadata: {name: gw}
+";
+
+#[test]
+fn istio_timeouts_retries_and_pools_land_on_the_matching_calls_and_the_rest_is_listed() {
+    let dir = temp_dir("import-mesh");
+    let scenario = dir.join("checkout.toml");
+    std::fs::copy(repo_root().join("scenarios/checkout.toml"), &scenario).unwrap();
+    let yaml = dir.join("istio.yaml");
+    std::fs::write(&yaml, ISTIO).unwrap();
+    let out = cascade(&[
+        "import",
+        "mesh",
+        yaml.to_str().unwrap(),
+        "--into",
+        scenario.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for listed in [
+        "`fault` is not understood",
+        "retryOn `retriable-4xx` is not modelled",
+        "outlierDetection (ejecting failing replicas) is not modelled yet",
+        "http1MaxPendingRequests is not modelled",
+        "kind `Gateway` is not understood",
+        "had timeout = \"1s\": replaced",
+    ] {
+        assert!(stdout.contains(listed), "no {listed:?} in {stdout}");
+    }
+    let text = std::fs::read_to_string(&scenario).unwrap();
+    // Comments survive.
+    assert!(text.contains("# requests per second, Poisson"), "{text}");
+    let m = sim_core::load("checkout.toml", &text, &[])
+        .unwrap_or_else(|e| panic!("{e}"))
+        .model;
+    let into = |to: &str| {
+        m.calls
+            .iter()
+            .find(|c| {
+                c.edge != sim_core::model::CLIENT
+                    && m.services[m.edges[c.edge as usize].to as usize].name == to
+            })
+            .copied()
+            .expect("a call")
+    };
+    let inv = into("inventory");
+    assert_eq!(inv.timeout, Some(500_000_000));
+    let policy = &m.policies[inv.policy as usize];
+    assert_eq!(policy.retry.as_ref().map(|r| r.max_attempts), Some(4));
+    assert_eq!(policy.deadline, Some(2_000_000_000));
+    let pay = &m.policies[into("payment").policy as usize];
+    assert_eq!(pay.bulkhead.map(|b| b.max_concurrent_calls), Some(20));
+}
+
+#[test]
+fn bad_yaml_names_the_file_and_the_line() {
+    let dir = temp_dir("import-mesh-bad");
+    let scenario = dir.join("checkout.toml");
+    std::fs::copy(repo_root().join("scenarios/checkout.toml"), &scenario).unwrap();
+    let yaml = dir.join("bad.yaml");
+    std::fs::write(&yaml, "kind: VirtualService\nspec:\n  hosts: [a\n").unwrap();
+    let out = cascade(&[
+        "import",
+        "mesh",
+        yaml.to_str().unwrap(),
+        "--into",
+        scenario.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("bad.yaml: line") && !err.contains("panicked"),
+        "{err}"
+    );
+    let untouched = std::fs::read_to_string(&scenario).unwrap();
+    assert_eq!(
+        untouched,
+        std::fs::read_to_string(repo_root().join("scenarios/checkout.toml")).unwrap()
+    );
+}
+
+#[test]
+fn traces_with_no_root_span_still_give_a_valid_scenario() {
+    let dir = temp_dir("import-no-root");
+    let lines = std::fs::read_to_string(fixture("otlp.jsonl")).unwrap();
+    let file = dir.join("partial.jsonl");
+    std::fs::write(&file, lines.lines().last().unwrap()).unwrap();
+    let (m, report) = import(&[&file], &dir);
+    assert_eq!(m.sources.len(), 1);
+    assert!(report.contains("no trace has a root span"), "{report}");
+}

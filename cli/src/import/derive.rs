@@ -160,7 +160,33 @@ pub fn derive(mut c: Collector) -> Derived {
         trace(&c, &spans[i..j], &mut d);
         i = j;
     }
+    if d.entries.is_empty() {
+        entries_without_roots(&mut d);
+    }
     d
+}
+
+/// With no root span at all (every trace partial), the entries are the
+/// operations nobody calls, at the rate of their own spans.
+fn entries_without_roots(d: &mut Derived) {
+    let called: Vec<(String, String)> = d
+        .services
+        .values()
+        .flat_map(|s| s.ops.values())
+        .flat_map(|op| op.calls.keys())
+        .map(|c| (c.service.clone(), c.op.clone()))
+        .collect();
+    for (name, svc) in &d.services {
+        for (op, st) in &svc.ops {
+            let key = (name.clone(), op.clone());
+            if !called.contains(&key) && !svc.uninstrumented {
+                d.entries.insert(key, st.invocations);
+            }
+        }
+    }
+    d.notes.push(
+        "entries: no trace has a root span, so the entries are the operations nobody calls, at the rate of their own spans".into(),
+    );
 }
 
 /// One trace: its spans sorted by start.

@@ -1,4 +1,5 @@
-//! `cascade import traces FILES…`: real traces → a scenario to edit.
+//! `cascade import traces FILES…`: real traces → a scenario to edit; and
+//! `cascade import mesh` (`mesh.rs`): Istio resources → its calls' policies.
 //!
 //! Files are read as a stream of JSON documents (one a line, as the
 //! collector's file exporter writes them, or one per file, or several
@@ -13,6 +14,7 @@
 
 mod derive;
 mod jaeger;
+mod mesh;
 mod otlp;
 mod span;
 mod writer;
@@ -36,6 +38,10 @@ pub enum ImportCommand {
     /// JSON): services, calls, work, network, queues, rates. Writes
     /// import-report.md beside the scenario.
     Traces(TracesArgs),
+    /// Apply Istio VirtualService and DestinationRule resources (timeouts,
+    /// retries, connection pools) to the calls of a scenario, in place;
+    /// list what is not understood.
+    Mesh(mesh::MeshArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
@@ -63,6 +69,7 @@ pub struct TracesArgs {
 pub fn cmd_import(a: &ImportArgs) -> Result<(), Failure> {
     match &a.what {
         ImportCommand::Traces(t) => cmd_traces(t),
+        ImportCommand::Mesh(m) => mesh::cmd_mesh(m),
     }
 }
 
