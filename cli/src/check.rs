@@ -122,6 +122,7 @@ pub fn render(c: &Check) -> String {
         "cpu ρ",
         "P(wait)",
         "wait ms",
+        "P(reject)",
         "peak ρ",
         "saturates at",
     ]);
@@ -141,6 +142,7 @@ pub fn render(c: &Check) -> String {
             opt(s.cpu_rho, pct),
             opt(s.p_wait, pct),
             opt(s.wait_ms, sig3),
+            opt(s.p_reject, pct),
             pct(s.peak_rho),
             match s.saturates_at_s {
                 Some(t) if s.overloaded => format!("{} OVERLOAD", secs(t)),

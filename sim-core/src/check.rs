@@ -17,8 +17,8 @@
 //!   its publishes' acknowledgements: the held-thread rule. A consumer's
 //!   thread also waits for the delivery.
 //! - Waits are M/M/c (Erlang C) with c threads per replica and the mean
-//!   holding time, whatever the distributions; a bounded queue at
-//!   saturation waits `queue × hold ÷ threads`. With `cores` below
+//!   holding time, whatever the distributions; M/M/c/K (at any load) when
+//!   a thread pool's accept queue is bounded. With `cores` below
 //!   `threads`, work is stretched by the M/M/c(cores) CPU wait.
 //! - A closed-loop source's rate is users ÷ (think + response with no
 //!   waits): an upper bound of its throughput.
@@ -39,7 +39,7 @@ use retries::retry_paths;
 use timeline::{limit_time, mean_over};
 use walk::{Graph, Sampler};
 
-pub use erlang::{erlang_c, mean_wait};
+pub use erlang::{Bounded, bounded, erlang_c, mean_wait};
 
 /// Draws for a distribution's mean when it has no closed form here.
 const MEAN_DRAWS: usize = 50_000;
@@ -435,13 +435,9 @@ impl<'m> Analysis<'m> {
             0.0
         } else {
             let a = busy / f64::from(svc.replicas);
-            let c = servers(svc);
-            let w = mean_wait(c, a, hold);
-            if w.is_infinite() && svc.queue != UNBOUNDED {
-                // A full bounded queue: each slot drains at c ÷ hold.
-                f64::from(svc.queue) * hold / f64::from(c)
-            } else {
-                w
+            match bounded_queue(svc) {
+                Some(q) => bounded(servers(svc), q, a, hold).wait,
+                None => mean_wait(servers(svc), a, hold),
             }
         };
         self.wait[s] = w;
@@ -451,6 +447,14 @@ impl<'m> Analysis<'m> {
 }
 
 const MIB: f64 = 1024.0 * 1024.0;
+
+/// The accept queue of a thread pool, when it is bounded (past 10^6
+/// places it is taken as unbounded). An event loop's waits are on its
+/// loops' run queue, which has no bound.
+fn bounded_queue(svc: &Service) -> Option<u32> {
+    (svc.server == Server::ThreadPool && svc.queue != UNBOUNDED && svc.queue <= 1_000_000)
+        .then_some(svc.queue)
+}
 
 /// Threads per replica, or loops for an event loop.
 fn servers(svc: &Service) -> u32 {
@@ -464,7 +468,7 @@ fn assumptions(m: &Model) -> Vec<String> {
     let mut a = vec![
         "faults are left out: this is the fault-free load".to_owned(),
         "retries, hedges and redeliveries add no load (they happen on failure)".to_owned(),
-        "waits are M/M/c (Erlang C) on the mean holding time, whatever the distributions".to_owned(),
+        "waits are M/M/c (Erlang C; M/M/c/K with a bounded accept queue) on the mean holding time, whatever the distributions".to_owned(),
         "a request holds its thread through its calls (both hops, the callee's wait and hold, at most the timeout) and its publishes' acks".to_owned(),
     ];
     if m.sources.iter().any(|s| s.closed.is_some()) {

@@ -2,7 +2,7 @@
 //! Erlang-C wait, the workload timeline's peak and saturation time, and
 //! memory at the expected concurrency.
 
-use super::{Analysis, MIB, erlang_c, servers};
+use super::{Analysis, MIB, bounded, bounded_queue, erlang_c, servers};
 use crate::check::types::{MemoryLoad, ServiceLoad};
 use crate::model::Server;
 use crate::time::secs;
@@ -25,11 +25,16 @@ impl Analysis<'_> {
         let cpu_rho = svc
             .cores
             .map(|k| self.cpu_offered(s) / (f64::from(k) * f64::from(svc.replicas)));
-        let (p_wait, wait_ms) = if rho < 1.0 && rate > 0.0 {
-            let a = busy / f64::from(svc.replicas);
-            (Some(erlang_c(c, a)), Some(self.wait[s] / 1e6))
-        } else {
-            (None, None)
+        let a = busy / f64::from(svc.replicas);
+        let (p_wait, wait_ms, p_reject) = match bounded_queue(svc) {
+            Some(q) if rate > 0.0 => {
+                let b = bounded(c, q, a, hold);
+                (Some(b.p_wait), Some(self.wait[s] / 1e6), Some(b.p_block))
+            }
+            None if rho < 1.0 && rate > 0.0 => {
+                (Some(erlang_c(c, a)), Some(self.wait[s] / 1e6), None)
+            }
+            _ => (None, None, None),
         };
         // Over time: ρ(t) = Σ sources rate(t) × (erlangs per unit rate).
         let holds: Vec<f64> = svc.ops.iter().map(|&op| self.op_hold(op)).collect();
@@ -147,6 +152,7 @@ impl Analysis<'_> {
             cpu_rho,
             p_wait,
             wait_ms,
+            p_reject,
             peak_rho: peak.0.max(rho),
             peak_at_s: secs(self.timeline.get(peak.1).copied().unwrap_or(0)),
             saturates_at_s: saturates.map(secs),

@@ -56,9 +56,12 @@ pub struct ServiceLoad {
     pub rho: f64,
     /// Work ÷ (cores × replicas), with `cores`.
     pub cpu_rho: Option<f64>,
-    /// M/M/c probability of waiting and mean wait, ms (below saturation).
+    /// Probability of waiting and mean wait, ms: M/M/c/K with a bounded
+    /// accept queue (at any load), else M/M/c (below saturation).
     pub p_wait: Option<f64>,
     pub wait_ms: Option<f64>,
+    /// M/M/c/K probability that the accept queue is full (bounded queues).
+    pub p_reject: Option<f64>,
     pub peak_rho: f64,
     pub peak_at_s: f64,
     /// The first time its load reaches ρ = 1 (threads, loops or cores).
