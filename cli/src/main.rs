@@ -9,8 +9,10 @@
 mod args;
 mod bench;
 mod blast;
+mod check;
 mod compare;
 mod errors;
+mod import;
 mod outdir;
 mod runner;
 mod sweep;
@@ -47,7 +49,7 @@ const STDIN_NAME: &str = "<stdin>";
     about = "Simulate cascading failures in distributed systems, deterministically",
     after_help = "A scenario file given as - is read (as TOML) from standard input.\n\
         Exit status: 0 ok, 1 a file could not be read or written, 2 bad scenario or usage, \
-        3 an SLO assertion failed, 4 stopped early (overload guard, --max-wall, Ctrl-C) \
+        3 an SLO assertion failed (check: a certain overload), 4 stopped early (overload guard, --max-wall, Ctrl-C) \
         with partial results written."
 )]
 struct Cli {
@@ -108,6 +110,12 @@ enum Command {
         #[command(flatten)]
         set: args::Sets,
     },
+    /// Analyse a scenario without running it: load and utilisation per
+    /// service, Erlang-C waits, saturation, short timeouts, retry
+    /// amplification, memory. Exit 3 on a certain overload.
+    Check(check::CheckArgs),
+    /// Build a scenario from real systems: `import traces FILES…`.
+    Import(import::ImportArgs),
     /// Print the JSON Schema of scenario files (for editors).
     Schema,
     /// Time whole runs and report events/s and simulated requests/s.
@@ -171,6 +179,8 @@ fn main() -> ExitCode {
             json,
         } => cmd_run(&file, seed, &duration, out.out, &set, &max_wall, json),
         Command::Validate { file, set } => cmd_validate(&file, &set),
+        Command::Check(args) => check::cmd_check(&args),
+        Command::Import(args) => import::cmd_import(&args),
         Command::Report { dir } => cmd_report(&dir),
         Command::Sweep(args) => sweep::cmd_sweep(&args),
         Command::Merge(args) => sweep::cmd_merge(&args),

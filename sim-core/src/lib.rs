@@ -9,6 +9,7 @@
 //! Flow: `scenario::load` (text → `ScenarioFile` → `Model`) then
 //! `engine::run` (Model → `RunResult`: summary + time series).
 
+pub mod check;
 pub mod dist;
 pub mod engine;
 pub mod metrics;
