@@ -190,3 +190,29 @@ fn bad_caches_are_refused_with_their_key() {
     ];
     assert_each_rejected("caches-bad", &cases);
 }
+
+#[test]
+fn the_stampede_story_holds_and_a_short_database_queue_shortens_it() {
+    let run = |name: &str| {
+        let path = crate::common::repo_root().join(format!("scenarios/{name}.toml"));
+        let text = std::fs::read_to_string(path).unwrap();
+        let r = run_toml(&text, 1).summary;
+        assert_books(name, &r);
+        r
+    };
+    let (bad, good) = (run("cache-stampede"), run("cache-stampede-fixed"));
+    let failed = |s: &sim_core::output::Summary| {
+        let f = &s.entries["pages"].failed;
+        f.timeout + f.rejected + f.error
+    };
+    let (rb, rg) = (&bad.recovery[0], &good.recovery[0]);
+    assert!(bad.caches["products"].flushed_keys > 10_000);
+    assert!(
+        failed(&good) * 3 < failed(&bad) * 2,
+        "fixed fails {} vs {}",
+        failed(&good),
+        failed(&bad)
+    );
+    assert!(rg.min_goodput_rps > rb.min_goodput_rps);
+    assert!(rg.peak_p99_ms * 2.0 < rb.peak_p99_ms);
+}
