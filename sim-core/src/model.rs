@@ -263,6 +263,9 @@ pub struct Cache {
     pub lookup: DistId,
     /// One per replica of `service` (the only service that looks it up).
     pub local: Option<ServiceId>,
+    /// Single-flight: concurrent misses on one key wait for the first's
+    /// fill.
+    pub coalesce: bool,
 }
 
 /// A `cache` step: its cache, where its `Fill` is, and where it is written

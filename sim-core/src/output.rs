@@ -532,4 +532,8 @@ pub struct CacheSummary {
     pub flushes: u64,
     pub flushed_keys: u64,
     pub keys_resident_at_end: u64,
+    /// Misses that waited for another miss's fill of their key
+    /// (`coalesce`), instead of running their own.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub coalesced: u64,
 }

@@ -216,3 +216,68 @@ fn the_stampede_story_holds_and_a_short_database_queue_shortens_it() {
     assert!(rg.min_goodput_rps > rb.min_goodput_rps);
     assert!(rg.peak_p99_ms * 2.0 < rb.peak_p99_ms);
 }
+
+/// One hot key, 100 requests a second for a second (at 10, 20, ... 990
+/// ms), a 95 ms database behind the miss; `cache` and `fault` appended.
+fn one_key(cache: &str, fault: &str) -> String {
+    format!(
+        r#"
+name = "one-key"
+duration = "1s"
+[workload.w]
+target = "api"
+rate = 100
+arrivals = "deterministic"
+[services.api]
+threads = 1000
+steps = [{{ cache = "c", miss = [{{ call = "db" }}] }}]
+[services.db]
+threads = 1000
+steps = [{{ work = "95ms" }}]
+[caches.c]
+capacity = 1
+keys = {{ count = 1 }}
+{cache}
+{fault}
+"#
+    )
+}
+
+#[test]
+fn coalesced_misses_wait_for_one_fill() {
+    // Without coalescing the ten requests before the first fill (at 105
+    // ms) each go to the database; with it, only the first does.
+    let plain = run_toml(&one_key("", ""), 1).summary;
+    assert_books("plain", &plain);
+    assert_eq!(
+        plain.services["db"].completed, 10,
+        "{:?}",
+        plain.caches["c"]
+    );
+    let single = run_toml(&one_key("coalesce = true", ""), 1).summary;
+    assert_books("coalesced", &single);
+    assert_eq!(single.services["db"].completed, 1);
+    let c = &single.caches["c"];
+    assert_eq!((c.misses, c.coalesced, c.fills), (10, 9, 1), "{c:?}");
+    let e = &single.entries["w"];
+    assert_eq!(e.ok, e.requests);
+    // The filler takes 95 ms; the waiters answer with its fill, 85, 75,
+    // ... 5 ms after arriving; the hits at once.
+    let total_ms = e.latency_ms.mean * e.requests as f64;
+    assert!((total_ms - (95.0 + 405.0)).abs() < 1e-6, "{total_ms}");
+}
+
+#[test]
+fn coalesced_misses_share_the_fillers_failure() {
+    let fault = "[[fault]]\ntarget = \"db\"\nerrors = 1.0\nat = \"0s\"\nfor = \"2s\"";
+    let r = run_toml(&one_key("coalesce = true", fault), 1).summary;
+    assert_books("shared failure", &r);
+    let e = &r.entries["w"];
+    assert_eq!(e.ok, 0);
+    assert_eq!(e.failed.error, e.requests);
+    let c = &r.caches["c"];
+    assert_eq!(c.fills, 0);
+    // Each failed miss releases its waiters, and the next miss fills
+    // (and fails) again: every miss either went to the database or waited.
+    assert_eq!(c.misses, r.services["db"].completed + c.coalesced);
+}

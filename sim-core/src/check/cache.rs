@@ -49,6 +49,7 @@ mod tests {
             zipf,
             lookup: 0,
             local: None,
+            coalesce: false,
         }
     }
 

@@ -12,6 +12,8 @@
 //! Owns the caches' contents and the key draws; must not run steps other
 //! than moving a job to its hit or miss path.
 
+use std::collections::BTreeMap;
+
 use rand_chacha::ChaCha8Rng;
 use rand_distr::Distribution;
 
@@ -186,8 +188,18 @@ enum Keys {
 /// service) and the stream of its lookup latencies.
 pub(super) struct CacheState {
     pub lrus: Vec<Lru>,
+    /// Per LRU, with `coalesce`: the keys whose fill is under way, with
+    /// the filling job and the jobs waiting for it.
+    pending: Vec<BTreeMap<u32, Pending>>,
     lookup_rng: ChaCha8Rng,
     keys: Keys,
+}
+
+/// A fill under way on a coalescing cache: (job, generation) of the
+/// miss that fills, and of the misses waiting for it.
+struct Pending {
+    filler: (JobId, u32),
+    waiters: Vec<(JobId, u32)>,
 }
 
 /// The caches of `m`, empty, and each cache step's key stream.
@@ -202,6 +214,7 @@ pub(super) fn states(m: &Model, seed: u64) -> (Vec<CacheState>, Vec<ChaCha8Rng>)
             };
             CacheState {
                 lrus: (0..n).map(|_| Lru::new(c.capacity, c.keys)).collect(),
+                pending: (0..n).map(|_| BTreeMap::new()).collect(),
                 lookup_rng: stream(seed, &crate::streams::cache_lookup(&c.name)),
                 keys: match c.zipf {
                     Some(s) => Keys::Zipf(
@@ -263,6 +276,9 @@ impl World<'_> {
         if found == Found::Expired {
             stats.resident -= 1;
         }
+        if found != Found::Hit && self.m.caches[c].coalesce && self.coalesce(j, job, c, idx, key) {
+            return false;
+        }
         // A hit goes on past the `Fill`; a miss into its miss steps.
         let next = if found == Found::Hit {
             fill + 1
@@ -296,6 +312,77 @@ impl World<'_> {
         let stats = &mut self.rec.caches[c];
         stats.fill(evicted);
         stats.resident += i64::from(after) - i64::from(before);
+        if self.jobs[j].filling {
+            self.jobs[j].filling = false;
+            let fill = self.m.cache_steps[step as usize].fill;
+            for (w, generation) in self.take_waiters(c, idx, key, (j, job.generation)) {
+                // The waiter goes on past the fill, as on a hit (by an
+                // event at this instant: no recursion through waiters).
+                self.jobs[w].step = fill + 1;
+                self.schedule(self.now, Ev::Delivered { job: w, generation });
+            }
+        }
+    }
+
+    /// A miss on a coalescing cache: if a fill of `key` is under way, job
+    /// `j` waits for it (returns `true`); else `j` becomes its filler.
+    fn coalesce(&mut self, j: JobId, job: Job, c: usize, idx: usize, key: u32) -> bool {
+        let pending = &mut self.caches[c].pending[idx];
+        if let Some(p) = pending.get_mut(&key) {
+            p.waiters.push((j, job.generation));
+            self.rec.caches[c].coalesced();
+            self.yield_loop(j, job);
+            return true;
+        }
+        pending.insert(
+            key,
+            Pending {
+                filler: (j, job.generation),
+                waiters: Vec::new(),
+            },
+        );
+        self.jobs[j].filling = true;
+        false
+    }
+
+    /// The waiters of `key`'s fill by `filler`, which is no longer under
+    /// way.
+    fn take_waiters(
+        &mut self,
+        c: usize,
+        idx: usize,
+        key: u32,
+        filler: (JobId, u32),
+    ) -> Vec<(JobId, u32)> {
+        let pending = &mut self.caches[c].pending[idx];
+        match pending.get(&key) {
+            Some(p) if p.filler == filler => pending.remove(&key).expect("present").waiters,
+            _ => Vec::new(),
+        }
+    }
+
+    /// Job `j` ends (fails, or is cut off) before filling the key others
+    /// wait for: they fail with it (single-flight shares the outcome).
+    #[cold]
+    pub(super) fn abandon_fill(&mut self, j: JobId, job: Job) {
+        self.jobs[j].filling = false;
+        let key = *self.cache_key(j);
+        for c in 0..self.m.caches.len() {
+            if !self.m.caches[c].coalesce {
+                continue;
+            }
+            let idx = self.lru_index(c, &job);
+            for (w, generation) in self.take_waiters(c, idx, key, (j, job.generation)) {
+                self.schedule(self.now, Ev::FillFailed { job: w, generation });
+            }
+        }
+    }
+
+    /// A coalesced miss's filler failed: so does the waiter.
+    pub(super) fn on_fill_failed(&mut self, w: JobId) {
+        if self.jobs[w].state == super::records::JobState::Running {
+            self.complete_job(w, crate::outcome::Outcome::Error);
+        }
     }
 
     /// Empties cache `c` (one replica's, for a local cache, or all).

@@ -139,6 +139,11 @@ pub(super) enum Ev {
         job: JobId,
         generation: u32,
     },
+    /// The fill a coalesced cache miss waited for will not come.
+    FillFailed {
+        job: JobId,
+        generation: u32,
+    },
     /// The visibility timeout of a message's delivery.
     Visibility {
         msg: MsgId,

@@ -149,6 +149,9 @@ impl World<'_> {
             {
                 continue;
             }
+            if job.filling {
+                self.abandon_fill(j, job);
+            }
             let now = self.now;
             if job.state == JobState::Queued {
                 self.rec.services[s].add_queued(now, -1);

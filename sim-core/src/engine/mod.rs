@@ -296,7 +296,8 @@ impl<'m> World<'m> {
             | Ev::Syn { job, generation }
             | Ev::ConnectFailed { job, generation }
             | Ev::WorkDone { job, generation }
-            | Ev::Delivered { job, generation } => self.jobs[job].generation == generation,
+            | Ev::Delivered { job, generation }
+            | Ev::FillFailed { job, generation } => self.jobs[job].generation == generation,
             Ev::Reply {
                 attempt,
                 generation,
@@ -425,6 +426,7 @@ impl<'m> World<'m> {
             Ev::WarmupEnd => self.rec.start_measuring(self.now),
             Ev::CpuDone { cpu, .. } => self.on_cpu_done(cpu as usize),
             Ev::Delivered { job, .. } => self.proceed(job),
+            Ev::FillFailed { job, .. } => self.on_fill_failed(job),
             Ev::LoopFree { service, replica } => {
                 self.on_loop_free(service as usize, replica as usize)
             }

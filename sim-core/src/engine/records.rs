@@ -71,6 +71,9 @@ pub(super) struct Job {
     /// Its caller has a split timeout: the callee's acceptance voids the
     /// connect timer and starts the read timer.
     pub connecting: bool,
+    /// Its miss is the one a coalescing cache's other misses on the key
+    /// wait for: its end without a fill fails them.
+    pub filling: bool,
 }
 
 impl Slot for Job {
@@ -210,6 +213,7 @@ impl World<'_> {
             on_loop: false,
             syn: 0,
             connecting: false,
+            filling: false,
         })
     }
 

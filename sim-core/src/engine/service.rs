@@ -603,6 +603,9 @@ impl World<'_> {
     /// answer travels back to the caller.
     pub(super) fn complete_job(&mut self, j: JobId, mut outcome: Outcome) {
         let job = self.jobs[j];
+        if job.filling {
+            self.abandon_fill(j, job);
+        }
         let s = job.service as usize;
         if outcome.is_success()
             && !self.svc_faults[s].is_empty()

@@ -21,6 +21,7 @@ struct Counters {
     evictions: u64,
     flushes: u64,
     flushed_keys: u64,
+    coalesced: u64,
 }
 
 impl Counters {
@@ -33,6 +34,7 @@ impl Counters {
             evictions: self.evictions - o.evictions,
             flushes: self.flushes - o.flushes,
             flushed_keys: self.flushed_keys - o.flushed_keys,
+            coalesced: self.coalesced - o.coalesced,
         }
     }
 }
@@ -58,6 +60,10 @@ impl CacheStats {
     pub fn fill(&mut self, evicted: bool) {
         self.c.fills += 1;
         self.c.evictions += u64::from(evicted);
+    }
+
+    pub fn coalesced(&mut self) {
+        self.c.coalesced += 1;
     }
 
     pub fn flushed(&mut self, keys: u32) {
@@ -104,6 +110,7 @@ impl CacheStats {
             flushes: d.flushes,
             flushed_keys: d.flushed_keys,
             keys_resident_at_end: self.resident.max(0) as u64,
+            coalesced: d.coalesced,
         }
     }
 }

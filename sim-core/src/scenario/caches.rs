@@ -61,6 +61,7 @@ pub(super) fn caches(file: &ScenarioFile) -> Result<Vec<(Cache, Dist)>, KeyError
                     .local
                     .unwrap_or(false)
                     .then_some(crate::model::ServiceId::MAX),
+                coalesce: c.coalesce.unwrap_or(false),
             },
             lookup,
         ));

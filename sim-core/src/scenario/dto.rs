@@ -821,6 +821,11 @@ pub struct CacheFile {
     /// empty after a crash or a restart) instead of one shared cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local: Option<bool>,
+    /// Single-flight: a miss on a key whose fill is already under way
+    /// waits for that fill instead of running its own miss steps (and
+    /// shares its failure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coalesce: Option<bool>,
 }
 
 /// The key space of a cache: `count` keys, equally popular or by Zipf's
