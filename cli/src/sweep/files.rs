@@ -376,7 +376,20 @@ pub fn write_tables(
             ci95: pt.ci95.clone(),
         })
         .collect();
-    written.extend(super::report::write(out, header, columns, report_points)?);
+    let plan = &header.plan;
+    let table = reports::sweep::SweepTable {
+        scenario: header.scenario.clone(),
+        scenario_hash: header.scenario_hash.clone(),
+        version: header.version.clone(),
+        seed: plan.seed,
+        reps: plan.reps,
+        set: plan.set.clone(),
+        params: plan.params.iter().map(|a| a.path.clone()).collect(),
+        runs_total: header.runs_total,
+        columns,
+        points: report_points,
+    };
+    written.extend(super::report::write(out, &table)?);
 
     // sweep.json
     let json = SweepJson {

@@ -43,6 +43,7 @@ mod arena;
 mod broker;
 mod cache;
 mod call;
+mod connect;
 mod cpu;
 mod event;
 mod event_loop;
@@ -392,6 +393,8 @@ impl<'m> World<'m> {
         self.now = self.now.max(self.sources_end.min(stop_at));
     }
 
+    // One call site, in the loop: kept inline (the dispatch is per event).
+    #[inline(always)]
     fn handle(&mut self, ev: Ev) {
         match ev {
             Ev::SourceArrival { source } => self.on_source_arrival(source as usize),

@@ -1,5 +1,7 @@
 //! Services: admission at the door, load balancing over replicas, thread
-//! pools and accept queues, and a job's walk through its steps.
+//! pools and accept queues, and a job's walk through its steps. (Past 600
+//! lines because admission and the step walk share each replica's state;
+//! dropped connections live in `connect`, cache steps in `cache`.)
 //!
 //! Owns each replica's live state (threads busy, accept queue, fault
 //! effects, admission limiters) and the held-thread rule: a job holds its
@@ -11,7 +13,7 @@ use std::collections::VecDeque;
 use super::World;
 use super::cpu::Cpu;
 use super::event::Ev;
-use super::ids::{AttemptId, JobId};
+use super::ids::JobId;
 use super::memory::Life;
 use super::records::{Caller, Job, JobState, Parent};
 use crate::model::{Balancer, Service, Step, UNBOUNDED};
@@ -92,7 +94,7 @@ impl World<'_> {
     /// Job `j` at its replica's door: admission, then a thread, a queue
     /// slot, or a refusal (or a dropped connection).
     #[inline(always)]
-    fn admit(&mut self, j: JobId) {
+    pub(super) fn admit(&mut self, j: JobId) {
         let now = self.now;
         let job = &mut self.jobs[j];
         let (s, r) = (job.service as usize, job.replica);
@@ -155,106 +157,6 @@ impl World<'_> {
         } else {
             self.rec.services[s].rejected += 1;
             self.refuse(j, Outcome::Rejected);
-        }
-    }
-
-    /// A full backlog drops the connection without a word: the client's
-    /// TCP stack sends it again after its backoff (doubling each time) to
-    /// the same replica, and after the last retransmission's wait the
-    /// connect fails. A broker's delivery is not a connection: refused.
-    #[cold]
-    fn drop_connection(&mut self, j: JobId) {
-        let job = self.jobs[j];
-        let s = job.service as usize;
-        let attempt = match job.parent {
-            Parent::Call { attempt, .. } | Parent::Client { attempt, .. } => attempt,
-            Parent::Message { .. } => {
-                self.rec.services[s].rejected += 1;
-                return self.refuse(j, Outcome::Rejected);
-            }
-        };
-        let spec = self.calls[self.attempts[attempt].call].spec;
-        let connect = self.m.connects[spec as usize];
-        let tries = u32::from(job.syn);
-        let wait = connect.backoff.saturating_mul(1 << tries.min(40));
-        let job = &mut self.jobs[j];
-        job.syn += 1;
-        job.state = JobState::InFlight;
-        let generation = job.generation;
-        let ev = if tries < connect.retries {
-            self.rec.services[s].connect_retries += 1;
-            Ev::Syn { job: j, generation }
-        } else {
-            Ev::ConnectFailed { job: j, generation }
-        };
-        self.schedule(self.at(wait), ev);
-    }
-
-    /// The callee accepted the connection of job `j`, whose caller has a
-    /// split timeout: its connect timer is void, its read timer starts.
-    #[cold]
-    fn connected(&mut self, j: JobId) {
-        let (Parent::Call {
-            attempt,
-            generation,
-            ..
-        }
-        | Parent::Client {
-            attempt,
-            generation,
-        }) = self.jobs[j].parent
-        else {
-            return;
-        };
-        let a = &mut self.attempts[attempt];
-        if !(a.live && a.generation == generation) || a.accepted {
-            return;
-        }
-        a.accepted = true;
-        let spec = self.calls[a.call].spec as usize;
-        if let Some(read) = self.m.connects[spec].read {
-            self.attempts[attempt].expires = self.at(read);
-            self.schedule_after(
-                read,
-                Ev::AttemptTimeout {
-                    attempt,
-                    generation,
-                },
-            );
-        }
-    }
-
-    /// A connect timer fired: the attempt times out unless the callee
-    /// accepted its connection meanwhile.
-    pub(super) fn on_connect_timeout(&mut self, attempt: AttemptId) {
-        if self.attempts[attempt].accepted {
-            return;
-        }
-        let spec = self.calls[self.attempts[attempt].call].spec;
-        let callee = self.m.ops[self.m.calls[spec as usize].op as usize].service;
-        self.rec.services[callee as usize].connect_timeouts += 1;
-        self.count_timeout(spec);
-        self.end_attempt(attempt, Outcome::Timeout);
-    }
-
-    /// A dropped connection is sent again, unless its caller gave up (the
-    /// client closed the socket: its stack stops sending).
-    pub(super) fn on_syn(&mut self, j: JobId) {
-        if self.parent_waits(self.jobs[j].parent) {
-            self.admit(j);
-        } else {
-            self.jobs.free(j);
-        }
-    }
-
-    /// The connect of a dropped connection times out.
-    pub(super) fn on_connect_failed(&mut self, j: JobId) {
-        if self.parent_waits(self.jobs[j].parent) {
-            let s = self.jobs[j].service as usize;
-            self.rec.services[s].connect_timeouts += 1;
-            self.refuse(j, Outcome::Timeout);
-        } else {
-            self.jobs.free(j);
         }
     }
 
@@ -643,7 +545,7 @@ impl World<'_> {
 
     /// Whether whoever sent a job still waits for its answer.
     #[inline]
-    fn parent_waits(&self, parent: Parent) -> bool {
+    pub(super) fn parent_waits(&self, parent: Parent) -> bool {
         match parent {
             Parent::Message { msg, generation } => self.msg.is_in_flight(msg, generation),
             Parent::Client {

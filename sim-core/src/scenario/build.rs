@@ -1762,6 +1762,10 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
     }
     b.messaging()?;
     for (mut c, lookup) in super::caches::caches(file)? {
+        let lookup = match lookup {
+            Some(d) => dist(&format!("caches.{}.lookup", c.name), d)?,
+            None => Dist::constant(0),
+        };
         c.lookup = b.add_dist(lookup);
         b.m.caches.push(c);
     }

@@ -5,18 +5,16 @@
 //! `build`, which also decides which service a local cache belongs to).
 
 use super::KeyError;
-use super::build::dist;
-use super::dto::ScenarioFile;
+use super::dto::{DistFile, ScenarioFile};
 use super::values::positive_duration;
-use crate::dist::Dist;
 use crate::model::Cache;
 
 /// Most keys a cache may have: its index holds 4 bytes per key.
 const MAX_KEYS: u32 = 100_000_000;
 
-/// Each cache of `file` with its lookup latency (the caller adds the
-/// distribution to the model and sets `Cache::lookup`).
-pub(super) fn caches(file: &ScenarioFile) -> Result<Vec<(Cache, Dist)>, KeyError> {
+/// Each cache of `file` with its lookup latency as written, if any (the
+/// caller compiles it, adds it to the model and sets `Cache::lookup`).
+pub(super) fn caches(file: &ScenarioFile) -> Result<Vec<(Cache, Option<&DistFile>)>, KeyError> {
     let mut out = Vec::new();
     for (name, c) in &file.caches {
         let key = format!("caches.{name}");
@@ -44,10 +42,6 @@ pub(super) fn caches(file: &ScenarioFile) -> Result<Vec<(Cache, Dist)>, KeyError
             Some(t) => Some(positive_duration(&format!("{key}.ttl"), t)?),
             None => None,
         };
-        let lookup = match &c.lookup {
-            Some(d) => dist(&format!("{key}.lookup"), d)?,
-            None => Dist::constant(0),
-        };
         out.push((
             Cache {
                 name: name.clone(),
@@ -63,7 +57,7 @@ pub(super) fn caches(file: &ScenarioFile) -> Result<Vec<(Cache, Dist)>, KeyError
                     .then_some(crate::model::ServiceId::MAX),
                 coalesce: c.coalesce.unwrap_or(false),
             },
-            lookup,
+            c.lookup.as_ref(),
         ));
     }
     Ok(out)
