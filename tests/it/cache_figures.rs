@@ -62,6 +62,28 @@ fn terminal_caches_table_follows_the_services_table() {
     let lookups = v["caches"]["products"]["lookups"].as_u64().unwrap();
     assert_eq!(cells[2], lookups.to_string(), "{row}");
 
+    // The report: the table in the services section, the hit-ratio chart,
+    // and "More series" no longer repeating the hit ratio.
+    let page = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    let services = page.find("<section id=\"services\">").expect("services");
+    let table = page.find("<h3>Caches</h3>").expect("a caches table");
+    let chart = page.find("Cache hit ratio").expect("the hit-ratio chart");
+    let edges = page.find("<section id=\"edges\">").expect("calls");
+    assert!(
+        services < table && table < edges,
+        "caches table in Services"
+    );
+    assert!(
+        services < chart && chart < edges,
+        "hit-ratio chart in Services"
+    );
+    assert!(out_dir.join("cache-hit-ratio.svg").exists());
+    assert!(out_dir.join("cache-hit-ratio.png").exists());
+    assert!(
+        !out_dir.join("cache-hit_ratio.svg").exists(),
+        "More series repeats the hit ratio"
+    );
+
     // No caches: no table.
     let plain = repo_root().join("scenarios/retry-storm.toml");
     let out = cascade(&[
