@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use sim_core::output::Summary;
 
 use super::escape;
-use crate::numbers::{pct, thousands};
+use crate::numbers::thousands;
 
 pub(super) fn caches_table(h: &mut String, s: &Summary) {
     if s.caches.is_empty() {
@@ -16,7 +16,7 @@ pub(super) fn caches_table(h: &mut String, s: &Summary) {
     for (name, c) in &s.caches {
         let _ = write!(h, "<tr><td>{}</td>", escape(name));
         let cells = [
-            pct(c.hit_ratio),
+            format!("{:.1}%", c.hit_ratio * 100.0),
             thousands(c.lookups),
             thousands(c.misses),
             thousands(c.expired),
