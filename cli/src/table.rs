@@ -1,5 +1,5 @@
-//! The summary as terminal tables: entries, services, calls and, when the
-//! scenario has brokers, message queues (with a check that no message was
+//! The summary as terminal tables: entries, services, caches (when there
+//! are any), calls and, when the scenario has brokers, message queues (with a check that no message was
 //! lost).
 
 use comfy_table::{
@@ -9,6 +9,7 @@ use comfy_table::{
 use reports::numbers::sig3;
 use sim_core::output::{QueueSummary, Summary};
 
+mod caches;
 mod runtime;
 
 /// Terminal tables fit this many columns; the files (summary.json,
@@ -157,6 +158,7 @@ pub fn render(s: &Summary) -> String {
     }
     right(&mut t, 1);
     out.push_str(&format!("{}\n", shown(&mut t)));
+    out.push_str(&caches::render(s));
     if !s.edges.is_empty() {
         let mut t = table(&[
             "call",

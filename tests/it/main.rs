@@ -4,6 +4,7 @@
 mod branches;
 mod broker;
 mod broker_review;
+mod cache_figures;
 mod caches;
 mod chart_labels;
 mod check;

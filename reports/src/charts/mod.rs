@@ -9,7 +9,8 @@
 //! `queue` scope) get their own charts: backlog, oldest message age,
 //! throughput and publish → ack lag.
 //!
-//! One module per report section: `entries`, `services`, `edges`,
+//! One module per report section: `entries`, `services` (with `caches`:
+//! the hit ratio, and `runtime`), `edges`,
 //! `queues`, `cdf` (the latency distribution), `topology`, `more` (every
 //! series no other chart claims), `zoom` (a long run's charts around each
 //! fault), and `overlay` for charts of several
@@ -23,6 +24,7 @@ use sim_core::output::RunResult;
 
 use crate::plot::Chart;
 
+mod caches;
 mod cdf;
 mod edges;
 mod entries;
@@ -151,6 +153,9 @@ pub fn figures(r: &RunResult) -> Figures {
     }
     if let Some(c) = services::queues(&run) {
         push("queues".into(), Section::Services, c, &mut out);
+    }
+    if let Some(c) = caches::hit_ratio(&run) {
+        push("cache-hit-ratio".into(), Section::Services, c, &mut out);
     }
     if let Some(c) = runtime::memory(&run) {
         push("memory".into(), Section::Services, c, &mut out);

@@ -17,6 +17,7 @@ use sim_core::output::Summary;
 use crate::charts::{Figure, Section, fault_label};
 use crate::numbers::{pct, short, sig3, thousands};
 
+mod caches;
 mod compare;
 mod runtime;
 mod sweep;
@@ -185,6 +186,7 @@ pub fn report(
             Section::Entries => entries_table(&mut h, s),
             Section::Services => {
                 services_table(&mut h, s, figures);
+                caches::caches_table(&mut h, s);
                 runtime::runtime_tables(&mut h, s);
             }
             Section::Edges => edges_table(&mut h, s),
