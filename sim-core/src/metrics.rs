@@ -974,7 +974,11 @@ impl Recorder {
                     .caches
                     .iter()
                     .zip(&self.caches)
-                    .map(|(c, s)| (c.name.clone(), s.summary(c.capacity, c.keys)))
+                    .enumerate()
+                    .map(|(i, (c, s))| {
+                        let lookers = caches::lookers(m, i as u32);
+                        (c.name.clone(), s.summary(c.capacity, c.keys, lookers))
+                    })
                     .collect(),
                 faults: self.faults,
                 recovery: Vec::new(),

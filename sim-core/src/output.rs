@@ -512,6 +512,9 @@ fn is_zero(x: &u64) -> bool {
 /// summed).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct CacheSummary {
+    /// The services whose steps look it up.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<String>,
     /// Items held at most (per replica when local).
     pub capacity: u32,
     /// Keys in the key space.

@@ -207,6 +207,7 @@ fn the_stampede_story_holds_and_a_short_database_queue_shortens_it() {
     };
     let (rb, rg) = (&bad.recovery[0], &good.recovery[0]);
     assert!(bad.caches["products"].flushed_keys > 10_000);
+    assert_eq!(bad.caches["products"].services, ["api"], "who looks it up");
     assert!(
         failed(&good) * 3 < failed(&bad) * 2,
         "fixed fails {} vs {}",

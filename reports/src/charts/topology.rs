@@ -21,7 +21,7 @@ use crate::plot::{Chart, Edge, EdgeKind, Node, NodeKind, Topology};
 /// services and queues) a picture of the call graph is no longer legible.
 pub(super) fn topology(run: &Run) -> Result<Chart, String> {
     let s = run.s;
-    let boxes = s.entries.len() + s.services.len() + s.queues.len();
+    let boxes = s.entries.len() + s.services.len() + s.queues.len() + s.caches.len();
     if boxes > NODES {
         return Err(format!(
             "Not drawn: {} entries, services and queues are too many boxes to read (it is drawn up to {NODES}).",
@@ -191,9 +191,41 @@ pub(super) fn topology(run: &Run) -> Result<Chart, String> {
             });
         }
     }
+    // Caches: a box beside each service that looks it up, the dashed
+    // arrow labelled with the hit ratio; a flush badges the cache.
+    let cache_start = nodes.len();
+    for (name, c) in &s.caches {
+        nodes.push(Node {
+            name: name.clone(),
+            detail: format!(
+                "cache · {} of {} keys",
+                thousands(c.capacity as u64),
+                thousands(c.keys as u64)
+            ),
+            kind: NodeKind::Queue,
+            utilization: None,
+            fault: faults(&|f| f.kind == "flush" && f.target == *name),
+        });
+    }
+    for (i, (_, c)) in s.caches.iter().enumerate() {
+        for looker in &c.services {
+            if let Some(from) = service_index(looker) {
+                edges.push(Edge {
+                    from,
+                    to: cache_start + i,
+                    kind: EdgeKind::Async,
+                    failure_rate: 0.0,
+                    label: format!("hit {}", pct0(c.hit_ratio)),
+                });
+            }
+        }
+    }
     let mut subtitle = "workloads → services → callees".to_owned();
     if !s.queues.is_empty() {
         subtitle.push_str(", producers → queues → consumers (dashed)");
+    }
+    if !s.caches.is_empty() {
+        subtitle.push_str(", services → caches (dashed, hit ratio)");
     }
     subtitle.push_str("; arrows coloured by the share of calls that failed");
     Ok(Chart::Topology(Topology {
@@ -207,7 +239,10 @@ pub(super) fn topology(run: &Run) -> Result<Chart, String> {
 
 /// A fault that hits a service (not a source, an edge or a broker).
 fn is_service_fault(f: &FaultWindow) -> bool {
-    !matches!(f.kind.as_str(), "surge" | "outage" | "slow_broker") && !f.target.contains("->")
+    !matches!(
+        f.kind.as_str(),
+        "surge" | "outage" | "slow_broker" | "flush"
+    ) && !f.target.contains("->")
 }
 
 /// "slowdown 30–60 s" ("hang on replica 0 20–40 s" when only one is hit).

@@ -359,7 +359,11 @@ fn legend<DB: DrawingBackend>(root: &Area<DB>, c: &Topology, h: i32) -> Res<DB> 
     }
     if c.edges.iter().any(|e| e.kind == EdgeKind::Async) {
         stroke_px(root, &[(x, row2), (x + 30, row2)], MUTED, 2, Dash::Dashed)?;
-        root.draw_text("through a queue (asynchronous)", &item, (x + 36, row2))?;
+        root.draw_text(
+            "through a queue (asynchronous), or to a cache",
+            &item,
+            (x + 36, row2),
+        )?;
     }
     let ex = (PAD + bar_w + 80).max(PAD + text_width(root, &c.node_scale, &cap) + 40);
     root.draw_text("arrow: share of calls that failed", &cap, (ex, ly))?;

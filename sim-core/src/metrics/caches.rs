@@ -91,9 +91,10 @@ impl CacheStats {
         );
     }
 
-    pub fn summary(&self, capacity: u32, keys: u32) -> CacheSummary {
+    pub fn summary(&self, capacity: u32, keys: u32, services: Vec<String>) -> CacheSummary {
         let d = self.c.minus(&self.at_warmup);
         CacheSummary {
+            services,
             capacity,
             keys,
             lookups: d.lookups,
@@ -113,6 +114,23 @@ impl CacheStats {
             coalesced: d.coalesced,
         }
     }
+}
+
+/// The services whose steps look cache `c` up, in service order.
+pub fn lookers(m: &Model, c: u32) -> Vec<String> {
+    m.services
+        .iter()
+        .filter(|s| {
+            s.ops.iter().any(|&o| {
+                let op = &m.ops[o as usize];
+                (op.first_step..op.first_step + op.step_count).any(|i| {
+                    matches!(m.steps[i as usize], crate::model::Step::Cache(k)
+                        if m.cache_steps[k as usize].cache == c)
+                })
+            })
+        })
+        .map(|s| s.name.clone())
+        .collect()
 }
 
 /// One `CacheStats` per cache of `m`, with its series after every other.
