@@ -5,7 +5,7 @@
 //! behaviour and no random state; it must stay cheap to clone so a sweep can
 //! build many worlds from one model.
 //!
-//! Past 600 lines: it is the one vocabulary every other module reads
+//! Past 600 (and 900) lines: it is the one vocabulary every other module reads
 //! (services and their runtime, steps, calls, sources and shapes, faults,
 //! brokers, SLO metrics). Moving the SLO metric table (about 200 lines) to a
 //! `model/slo.rs` beside it is the next split.

@@ -387,30 +387,30 @@ impl World<'_> {
 
     /// Empties cache `c` (one replica's, for a local cache, or all).
     pub(super) fn flush_cache(&mut self, c: usize, replica: Option<u32>) {
-        let mut gone = 0;
-        for (r, lru) in self.caches[c].lrus.iter_mut().enumerate() {
-            if replica.is_none_or(|x| x as usize == r) {
-                gone += lru.clear();
-            }
-        }
-        let stats = &mut self.rec.caches[c];
-        stats.resident -= i64::from(gone);
-        stats.flushed(gone);
+        let gone = self.empty_lrus(c, replica);
+        self.rec.caches[c].flushed(gone);
     }
 
     /// A crash empties the local caches of the replicas hit.
     pub(super) fn crash_local_caches(&mut self, s: usize, only: Option<u32>) {
         for c in 0..self.m.caches.len() {
             if self.m.caches[c].local == Some(s as u32) {
-                let mut gone = 0;
-                for (r, lru) in self.caches[c].lrus.iter_mut().enumerate() {
-                    if only.is_none_or(|x| x as usize == r) {
-                        gone += lru.clear();
-                    }
-                }
-                self.rec.caches[c].resident -= i64::from(gone);
+                self.empty_lrus(c, only);
             }
         }
+    }
+
+    /// Clears cache `c`'s LRUs (only replica `only`'s, if given) and
+    /// returns how many keys went.
+    fn empty_lrus(&mut self, c: usize, only: Option<u32>) -> u32 {
+        let mut gone = 0;
+        for (r, lru) in self.caches[c].lrus.iter_mut().enumerate() {
+            if only.is_none_or(|x| x as usize == r) {
+                gone += lru.clear();
+            }
+        }
+        self.rec.caches[c].resident -= i64::from(gone);
+        gone
     }
 }
 

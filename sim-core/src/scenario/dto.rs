@@ -5,6 +5,11 @@
 //! `build` checks their meaning and turns them into the engine's `Model`.
 //! Every struct denies unknown fields so a typo is an error, not a silent
 //! default.
+//!
+//! Past 900 lines because the doc comments here are the JSON Schema's
+//! descriptions (one per key, as users read them); split it by section
+//! (services, workload, faults, messaging, caches) like `scenario/slo.rs`
+//! when it grows again.
 
 use indexmap::IndexMap;
 
