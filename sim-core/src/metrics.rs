@@ -16,6 +16,7 @@
 //! files (`metrics/`), and the summary assembly is the next to move out.
 
 mod caches;
+mod classes;
 mod histogram;
 mod queues;
 mod runtime;
@@ -980,6 +981,7 @@ impl Recorder {
                         (c.name.clone(), s.summary(c.capacity, c.keys, lookers))
                     })
                     .collect(),
+                classes: classes::summary(m, &self.entries, measured_s),
                 faults: self.faults,
                 recovery: Vec::new(),
                 slo: Vec::new(),

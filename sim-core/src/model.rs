@@ -11,7 +11,7 @@
 //! `model/slo.rs` beside it is the next split.
 
 use crate::dist::Dist;
-use crate::patterns::{Admission, CallPolicy, Layer};
+use crate::patterns::{Admission, CallPolicy, Criticality, Layer};
 use crate::time::Nanos;
 
 pub type ServiceId = u32;
@@ -577,6 +577,8 @@ pub struct Source {
     /// The hop between the clients and the entry service, each way;
     /// `None` when it is always 0 (no event, no draw).
     pub latency: Option<DistId>,
+    /// Inherited by every call made to serve its requests.
+    pub criticality: Criticality,
 }
 
 #[derive(Clone, Debug)]

@@ -52,6 +52,10 @@ pub struct Summary {
     /// Per cache, in file order (absent without caches).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub caches: IndexMap<String, CacheSummary>,
+    /// Per criticality (`critical`, `default`, `sheddable`): the entries of
+    /// that class added up; only when the scenario uses criticality.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub classes: IndexMap<String, ClassSummary>,
     pub faults: Vec<FaultWindow>,
     /// Per fault window and entry: baseline, recovery time, verdict
     /// (`recovery::analyze`).
@@ -108,6 +112,25 @@ pub struct EntrySummary {
     /// The distribution of successful latencies: `[quantile, ms]` pairs at
     /// fixed quantiles (0.01 … 0.99, 0.995, 0.999, 0.9999, 1), for CDF charts.
     pub latency_cdf_ms: Vec<[f64; 2]>,
+}
+
+/// The entries of one criticality, added up.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ClassSummary {
+    /// The workload sources of this class.
+    pub entries: Vec<String>,
+    pub requests: u64,
+    pub ok: u64,
+    pub degraded: u64,
+    pub failed: Failed,
+    /// (ok + degraded) / sim_duration_s.
+    pub goodput_rps: f64,
+    /// failed / (ok + degraded + failed).
+    pub error_rate: f64,
+    /// Of successful requests, ms.
+    pub latency_ms: Latency,
+    /// Of every request with an outcome, ms.
+    pub latency_all_ms: Latency,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

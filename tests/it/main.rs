@@ -28,6 +28,7 @@ mod outdir;
 mod outdir_txn;
 mod patterns;
 mod primitives;
+mod priority;
 mod processor_sharing;
 mod queueing;
 mod report_pages;

@@ -43,6 +43,7 @@ use super::ids::{JobId, MsgId};
 use super::records::{Job, JobState, NEVER, Parent};
 use crate::model::WhenFull;
 use crate::outcome::Outcome;
+use crate::patterns::Criticality;
 use crate::rng::stream;
 use crate::streams;
 use crate::time::Nanos;
@@ -463,7 +464,7 @@ impl World<'_> {
             msg: id,
             generation,
         };
-        let j = self.alloc_job(s, queue.consumer, parent, NEVER);
+        let j = self.alloc_job(s, queue.consumer, parent, NEVER, Criticality::Default);
         let job = &mut self.jobs[j];
         job.replica = r;
         job.state = JobState::Running;

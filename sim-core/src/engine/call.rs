@@ -186,7 +186,8 @@ impl<'m> World<'m> {
                 edge: spec.edge,
             }
         };
-        let job = self.alloc_job(to, spec.op, parent, deadline);
+        let class = self.calls[a.call].class;
+        let job = self.alloc_job(to, spec.op, parent, deadline, class);
         if spec.split_timeout {
             self.jobs[job].connecting = true;
         }

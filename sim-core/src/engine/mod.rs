@@ -39,6 +39,7 @@
 //! Must not do I/O, read a clock or allocate per event once arenas have
 //! grown to the number of requests in flight.
 
+mod accept;
 mod arena;
 mod broker;
 mod cache;

@@ -8,7 +8,7 @@ use super::World;
 use super::arena::Slot;
 use super::ids::{AttemptId, CallId, JobId, MsgId};
 use crate::model::{EdgeId, OpId, ServiceId};
-use crate::patterns::Permit;
+use crate::patterns::{Criticality, Permit};
 use crate::time::Nanos;
 
 /// No deadline.
@@ -74,6 +74,8 @@ pub(super) struct Job {
     /// Its miss is the one a coalescing cache's other misses on the key
     /// wait for: its end without a fill fails them.
     pub filling: bool,
+    /// The criticality of the request it serves.
+    pub class: Criticality,
 }
 
 impl Slot for Job {
@@ -122,6 +124,8 @@ pub(super) struct Call {
     pub holds_bulkhead: bool,
     pub breaker_permit: Option<Permit>,
     pub last_backoff: Nanos,
+    /// The criticality of the request it serves (its callee inherits it).
+    pub class: Criticality,
 }
 
 impl Slot for Call {
@@ -192,6 +196,7 @@ impl World<'_> {
         op: OpId,
         parent: Parent,
         deadline: Nanos,
+        class: Criticality,
     ) -> JobId {
         let o = &self.m.ops[op as usize];
         self.jobs.alloc(Job {
@@ -214,6 +219,7 @@ impl World<'_> {
             syn: 0,
             connecting: false,
             filling: false,
+            class,
         })
     }
 
@@ -223,6 +229,7 @@ impl World<'_> {
         spec: u32,
         caller_replica: u32,
         deadline: Nanos,
+        class: Criticality,
     ) -> CallId {
         let slot = self.pattern_base[spec as usize] + caller_replica;
         self.calls.alloc(Call {
@@ -241,6 +248,7 @@ impl World<'_> {
             holds_bulkhead: false,
             breaker_permit: None,
             last_backoff: 0,
+            class,
         })
     }
 

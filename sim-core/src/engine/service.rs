@@ -11,6 +11,7 @@
 use std::collections::VecDeque;
 
 use super::World;
+use super::accept::AcceptQueue;
 use super::cpu::Cpu;
 use super::event::Ev;
 use super::ids::JobId;
@@ -27,7 +28,7 @@ pub(super) struct Replica {
     /// node's.
     pub cpu: Option<u32>,
     pub busy: u32,
-    pub queue: VecDeque<JobId>,
+    pub queue: AcceptQueue,
     pub crashed: u32,
     pub hung: u32,
     /// Threads lost to a `lost_threads` fault.
@@ -60,11 +61,14 @@ pub(super) fn replicas(s: &Service, cpus: &mut Vec<Cpu>) -> Vec<Replica> {
                 (None, None) => None,
             },
             busy: 0,
-            queue: VecDeque::with_capacity(if s.queue == UNBOUNDED {
-                1024
-            } else {
-                s.queue.min(1024) as usize
-            }),
+            queue: AcceptQueue::new(
+                if s.queue == UNBOUNDED {
+                    1024
+                } else {
+                    s.queue.min(1024) as usize
+                },
+                s.admission.priority_queue,
+            ),
             crashed: 0,
             hung: 0,
             lost: 0,
@@ -133,6 +137,14 @@ impl World<'_> {
             self.refuse(j, Outcome::Rejected);
             return;
         }
+        let class = job.class;
+        let admission = &self.m.services[s].admission;
+        if rep.busy + rep.queue.len() as u32 >= admission.shed_in_flight[class.index()] {
+            // Too busy for this class: shed at the door.
+            self.rec.services[s].shed += 1;
+            self.refuse(j, Outcome::Rejected);
+            return;
+        }
         if rep.busy + rep.lost < threads {
             rep.busy += 1;
             job.state = JobState::Running;
@@ -145,13 +157,23 @@ impl World<'_> {
             }
             self.start_job(j);
         } else if (rep.queue.len() as u64) < capacity {
-            rep.queue.push_back(j);
+            rep.queue.push_back(j, class);
             job.state = JobState::Queued;
             self.rec.services[s].add_queued(now, 1);
             if job.connecting {
                 self.connected(j);
             }
             self.memory_changed(s, r as usize);
+        } else if let Some(victim) = rep.queue.evict_below(class) {
+            // A full priority queue makes room: the newest of the least
+            // important requests waiting is shed for this one.
+            rep.queue.push_back(j, class);
+            job.state = JobState::Queued;
+            if job.connecting {
+                self.connected(j);
+            }
+            self.rec.services[s].shed += 1;
+            self.refuse(victim, Outcome::Rejected);
         } else if self.m.services[s].drops_when_full {
             self.drop_connection(j);
         } else {
@@ -469,7 +491,7 @@ impl World<'_> {
             job: j,
             generation: job.generation,
         };
-        let call = self.alloc_call(caller, spec, job.replica, job.deadline);
+        let call = self.alloc_call(caller, spec, job.replica, job.deadline, job.class);
         self.start_call(call);
     }
 
@@ -580,8 +602,9 @@ impl World<'_> {
             match next {
                 Some(next) => {
                     self.rec.services[s].add_queued(now, -1);
-                    if let Some(limit) = shed_after
-                        && now - self.jobs[next].t_arrive > limit
+                    let next_job = &self.jobs[next];
+                    if let Some(limit) = shed_after[next_job.class.index()]
+                        && now - next_job.t_arrive > limit
                     {
                         self.rec.services[s].shed += 1;
                         self.refuse(next, Outcome::Rejected);

@@ -168,7 +168,8 @@ impl World<'_> {
         };
         let spec = src.call;
         self.rec.entry_arrival(i, self.now);
-        let call = self.alloc_call(Caller::Source(i as u32), spec, 0, deadline);
+        let class = src.criticality;
+        let call = self.alloc_call(Caller::Source(i as u32), spec, 0, deadline, class);
         self.start_call(call);
     }
 }

@@ -68,6 +68,7 @@ pub mod concurrency_limit;
 pub mod deadline;
 pub mod hedge;
 pub mod policy;
+pub mod priority;
 pub mod rate_limit;
 pub mod retry;
 
@@ -85,6 +86,7 @@ pub use policy::{
     Admission, AdmissionFile, CallPolicy, CallPolicyFile, FallbackConfig, FallbackFile,
     FallbackTable, Layer,
 };
+pub use priority::Criticality;
 pub use rate_limit::{RateLimitConfig, RateLimitFile, RateLimiter};
 pub use retry::{Backoff, Jitter, RetryConfig, RetryFile};
 

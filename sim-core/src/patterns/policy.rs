@@ -22,6 +22,7 @@ use super::breaker::{BreakerConfig, BreakerFile};
 use super::bulkhead::{BulkheadConfig, BulkheadFile};
 use super::concurrency_limit::{ConcurrencyLimitConfig, ConcurrencyLimitFile};
 use super::hedge::{HedgeConfig, HedgeFile};
+use super::priority::{PerClassFile, ShedTimeFile, shed_in_flight, shed_times};
 use super::rate_limit::{RateLimitConfig, RateLimitFile};
 use super::retry::{RetryConfig, RetryFile};
 use super::{FailureKind, FailureSet, FieldError, duration, err, nested, positive_duration};
@@ -280,31 +281,73 @@ pub struct AdmissionFile {
     #[serde(default)]
     pub rate_limit: Option<RateLimitFile>,
     /// Drop a request that waited in the queue longer than this when a
-    /// worker takes it.
+    /// worker takes it: one duration, or one per criticality
+    /// (`{ sheddable = "20ms", default = "200ms" }`).
     #[serde(default)]
-    pub shed_queue_time: Option<String>,
+    pub shed_queue_time: Option<ShedTimeFile>,
+    /// Serve the accept queue by criticality (critical first, FIFO within a
+    /// class; non-preemptive), and let a full queue make room for a more
+    /// important request by shedding the newest of the least important.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_queue: Option<bool>,
+    /// Per criticality, refuse the class at the door while the replica
+    /// holds this many requests (busy + queued).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shed_in_flight: Option<PerClassFile<u32>>,
     /// Adaptive limit on requests in flight (aimd or gradient2).
     #[serde(default)]
     pub concurrency_limit: Option<ConcurrencyLimitFile>,
 }
 
 /// Validated ingress admission.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Admission {
     pub rate_limit: Option<RateLimitConfig>,
-    pub shed_queue_time: Option<Nanos>,
+    /// Per criticality (`Criticality::index`).
+    pub shed_queue_time: [Option<Nanos>; 3],
     pub concurrency_limit: Option<ConcurrencyLimitConfig>,
+    pub priority_queue: bool,
+    /// Per criticality; `u32::MAX` when the class is never refused so.
+    pub shed_in_flight: [u32; 3],
+}
+
+impl Default for Admission {
+    fn default() -> Self {
+        Admission {
+            rate_limit: None,
+            shed_queue_time: [None; 3],
+            concurrency_limit: None,
+            priority_queue: false,
+            shed_in_flight: [u32::MAX; 3],
+        }
+    }
+}
+
+impl Admission {
+    /// Whether any rule of this admission looks at criticality.
+    pub fn uses_classes(&self) -> bool {
+        self.priority_queue
+            || self.shed_in_flight != [u32::MAX; 3]
+            || self
+                .shed_queue_time
+                .iter()
+                .any(|t| *t != self.shed_queue_time[0])
+    }
 }
 
 impl AdmissionFile {
     pub fn validate(&self) -> Result<Admission, FieldError> {
         Ok(Admission {
             rate_limit: opt("rate_limit", &self.rate_limit, RateLimitFile::validate)?,
-            shed_queue_time: self
-                .shed_queue_time
-                .as_ref()
-                .map(|d| positive_duration("shed_queue_time", Some(d), 0))
-                .transpose()?,
+            shed_queue_time: match &self.shed_queue_time {
+                None => [None; 3],
+                Some(f) => shed_times("shed_queue_time", f)?,
+            },
+            priority_queue: self.priority_queue.unwrap_or(false),
+            shed_in_flight: match &self.shed_in_flight {
+                None => [u32::MAX; 3],
+                Some(per) => shed_in_flight("shed_in_flight", per)?,
+            },
             concurrency_limit: opt(
                 "concurrency_limit",
                 &self.concurrency_limit,
@@ -484,7 +527,7 @@ mod tests {
         .unwrap();
         let a = a.validate().unwrap();
         assert_eq!(a.rate_limit.unwrap().burst, 20);
-        assert_eq!(a.shed_queue_time, Some(200 * NS_PER_MS));
+        assert_eq!(a.shed_queue_time, [Some(200 * NS_PER_MS); 3]);
         assert_eq!(a.concurrency_limit.unwrap().min_limit, 5);
         let bad: AdmissionFile = toml_edit::de::from_str(
             "concurrency_limit = { algorithm = \"gradient2\", timeout = \"1s\" }",

@@ -1937,6 +1937,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             },
             call,
             propagate_deadline,
+            criticality: w.criticality.unwrap_or_default(),
         });
     }
     for (i, f) in file.fault.iter().enumerate() {

@@ -13,6 +13,7 @@
 
 use indexmap::IndexMap;
 
+use crate::patterns::Criticality;
 use crate::patterns::{
     AdmissionFile, BreakerFile, BulkheadFile, FallbackFile, HedgeFile, Layer, RateLimitFile,
     RetryFile,
@@ -236,6 +237,11 @@ pub struct SourceFile {
     /// "1s"); it doubles after each retry: tries at 0, 1, 3, 7 s...
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect_backoff: Option<String>,
+    /// How important these requests are: `critical`, `default` (the
+    /// default) or `sheddable`. Every call made to serve one inherits it;
+    /// services with a priority queue or per-class shedding use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criticality: Option<Criticality>,
 }
 
 /// A caller's timeout: a total ("2s": from sending an attempt to its
