@@ -910,6 +910,7 @@ impl Recorder {
                     },
                     event_loop,
                     memory,
+                    outlier: None,
                 },
             );
         }

@@ -11,7 +11,7 @@
 //! `model/slo.rs` beside it is the next split.
 
 use crate::dist::Dist;
-use crate::patterns::{Admission, CallPolicy, Criticality, Layer};
+use crate::patterns::{Admission, CallPolicy, Criticality, Layer, OutlierDetection};
 use crate::time::Nanos;
 
 pub type ServiceId = u32;
@@ -98,6 +98,9 @@ pub struct Service {
     /// Admission control at the door, per replica.
     pub admission: Admission,
     pub balancer: Balancer,
+    /// Ejection of replicas that fail in a row, on the balancer every
+    /// caller shares.
+    pub outlier: Option<OutlierDetection>,
     /// CPU cores per replica (processor sharing), or none.
     pub cores: Option<u32>,
     /// The node (`Model::nodes`) whose cores every replica shares, instead

@@ -202,6 +202,21 @@ pub struct ServiceSummary {
     /// Memory, OOM kills, restarts and GC (absent without `memory`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<MemorySummary>,
+    /// Outlier ejection on the service's balancer (absent without
+    /// `outlier_detection`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outlier: Option<OutlierSummary>,
+}
+
+/// Outlier ejection over the measured period.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct OutlierSummary {
+    /// Replicas ejected (each ejection once).
+    pub ejections: u64,
+    /// The most replicas ejected at once.
+    pub ejected_max: u32,
+    /// Replica-seconds spent ejected.
+    pub ejected_replica_s: f64,
 }
 
 /// An event-loop service over the measured period.

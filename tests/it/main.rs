@@ -26,6 +26,7 @@ mod memory;
 mod not_reached;
 mod outdir;
 mod outdir_txn;
+mod outlier;
 mod patterns;
 mod primitives;
 mod priority;

@@ -160,6 +160,10 @@ pub(super) enum Ev {
         generation: u32,
         step: u32,
     },
+    /// A service's outlier detection looks at its ejected replicas.
+    OutlierSweep {
+        service: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]

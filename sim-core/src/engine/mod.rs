@@ -55,6 +55,7 @@ mod layers;
 mod memory;
 mod network;
 mod observe;
+mod outlier;
 mod records;
 mod service;
 mod source;
@@ -136,6 +137,9 @@ pub struct World<'m> {
     caches: Vec<cache::CacheState>,
     cache_key_rng: Vec<ChaCha8Rng>,
     cache_keys: Vec<u32>,
+    /// Outlier detection per service (`outlier`); empty when no service
+    /// declares it.
+    outliers: Vec<Option<Box<outlier::Outlier>>>,
 }
 
 /// An event loop.
@@ -245,7 +249,9 @@ impl<'m> World<'m> {
             caches: Vec::new(),
             cache_key_rng: Vec::new(),
             cache_keys: Vec::new(),
+            outliers: outlier::states(m),
         };
+        w.start_outlier_sweeps();
         (w.caches, w.cache_key_rng) = cache::states(m, seed);
         w.replicas = m
             .services
@@ -352,6 +358,7 @@ impl<'m> World<'m> {
             | Ev::LoopFree { .. }
             | Ev::GcEnd { .. }
             | Ev::Restart { .. }
+            | Ev::OutlierSweep { .. }
             | Ev::FaultStart { .. }
             | Ev::FaultEnd { .. }
             | Ev::WarmupEnd => true,
@@ -411,6 +418,9 @@ impl<'m> World<'m> {
             } => self.end_attempt(attempt, outcome),
             Ev::ConnectTimeout { attempt, .. } => self.on_connect_timeout(attempt),
             Ev::AttemptTimeout { attempt, .. } => {
+                if !self.outliers.is_empty() {
+                    self.outlier_timeout(attempt);
+                }
                 let spec = self.calls[self.attempts[attempt].call].spec;
                 self.count_timeout(spec);
                 self.end_attempt(attempt, Outcome::Timeout);
@@ -439,6 +449,7 @@ impl<'m> World<'m> {
             Ev::Visibility { msg, .. } => self.on_visibility(msg),
             Ev::Redeliver { msg, .. } => self.on_redeliver(msg),
             Ev::PublishTimeout { job, .. } => self.on_publish_timeout(job),
+            Ev::OutlierSweep { service } => self.on_outlier_sweep(service as usize),
         }
     }
 }

@@ -76,11 +76,17 @@ impl World<'_> {
             }
         }
         let events = self.events;
+        let outliers = self.outlier_summaries();
         self.rec.breaker_totals(&breakers);
         let mut result = self
             .rec
             .finish(self.m, end, self.duration, events, &in_flight, opts);
         result.summary.partial = self.stopped.take();
+        for (s, o) in outliers {
+            if let Some(svc) = result.summary.services.get_index_mut(s) {
+                svc.1.outlier = Some(o);
+            }
+        }
         result
     }
 }

@@ -188,13 +188,36 @@ impl World<'_> {
     #[inline]
     fn pick_replica(&mut self, s: usize) -> u32 {
         let r = self.balance(s);
-        if self.rt[s] & super::RT_MEMORY == 0 || self.is_ready(s, r as usize) {
+        let ejecting =
+            !self.outliers.is_empty() && self.outliers[s].as_ref().is_some_and(|o| o.honoured());
+        if !ejecting && (self.rt[s] & super::RT_MEMORY == 0 || self.is_ready(s, r as usize)) {
             return r;
         }
+        // Skip to the next replica that is ready and not ejected, if any.
+        let usable = |w: &World, x: u32| {
+            (w.rt[s] & super::RT_MEMORY == 0 || w.is_ready(s, x as usize))
+                && !(ejecting
+                    && w.outliers[s]
+                        .as_ref()
+                        .is_some_and(|o| o.is_ejected(x as usize)))
+        };
         let n = self.m.services[s].replicas;
-        (1..n)
+        if ejecting {
+            // Ask the balancer again, so the ejected replica's share is
+            // spread over the others as a balancer that left it out would
+            // (not all on its neighbour).
+            let mut pick = r;
+            for _ in 0..n {
+                if usable(self, pick) {
+                    return pick;
+                }
+                pick = self.balance(s);
+            }
+            return r;
+        }
+        (0..n)
             .map(|k| (r + k) % n)
-            .find(|&x| self.is_ready(s, x as usize))
+            .find(|&x| usable(self, x))
             .unwrap_or(r)
     }
 
@@ -246,6 +269,14 @@ impl World<'_> {
     /// The job's outcome goes to whoever waits for it: a caller's attempt,
     /// or the broker that delivered it.
     fn answer(&mut self, job: Job, outcome: Outcome) {
+        // The balancer sees the answers it still waits for (a timed-out
+        // attempt was counted when it timed out).
+        if !self.outliers.is_empty()
+            && !matches!(job.parent, Parent::Message { .. })
+            && self.parent_waits(job.parent)
+        {
+            self.outlier_result(job.service as usize, job.replica as usize, outcome);
+        }
         match job.parent {
             Parent::Message { msg, generation } => {
                 self.consumer_done(job, msg, generation, outcome)

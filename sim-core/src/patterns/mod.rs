@@ -67,6 +67,7 @@ pub mod bulkhead;
 pub mod concurrency_limit;
 pub mod deadline;
 pub mod hedge;
+pub mod outlier;
 pub mod policy;
 pub mod priority;
 pub mod rate_limit;
@@ -82,6 +83,7 @@ pub use concurrency_limit::{
 };
 pub use deadline::{DeadlineConfig, DeadlineFile};
 pub use hedge::{Hedge, HedgeConfig, HedgeDelay, HedgeFile};
+pub use outlier::{OutlierDetection, OutlierDetectionFile};
 pub use policy::{
     Admission, AdmissionFile, CallPolicy, CallPolicyFile, FallbackConfig, FallbackFile,
     FallbackTable, Layer,

@@ -1758,6 +1758,13 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
                     .map_err(field_error(&format!("{key}.admission")))?,
                 None => Default::default(),
             },
+            outlier: match &s.outlier_detection {
+                Some(o) => Some(
+                    o.validate()
+                        .map_err(field_error(&format!("{key}.outlier_detection")))?,
+                ),
+                None => None,
+            },
         });
     }
     b.messaging()?;

@@ -13,11 +13,11 @@
 
 use indexmap::IndexMap;
 
-use crate::patterns::Criticality;
 use crate::patterns::{
     AdmissionFile, BreakerFile, BulkheadFile, FallbackFile, HedgeFile, Layer, RateLimitFile,
     RetryFile,
 };
+use crate::patterns::{Criticality, OutlierDetectionFile};
 use schemars::JsonSchema;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -408,6 +408,11 @@ pub struct ServiceFile {
     /// How requests are spread over replicas (default round_robin).
     #[serde(default)]
     pub balancer: Option<Balancer>,
+    /// Eject replicas that fail in a row from the balancer (Envoy's
+    /// outlier detection): `{ consecutive_errors, interval, base_ejection,
+    /// max_ejection, max_ejection_percent, panic_threshold }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outlier_detection: Option<OutlierDetectionFile>,
     /// CPU cores per replica: when more workers are doing `work` than there
     /// are cores, the CPU is shared equally among them (processor sharing),
     /// so work slows down as load grows. Default: no CPU limit.

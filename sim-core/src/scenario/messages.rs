@@ -88,6 +88,7 @@ mod tests {
     fn every_string_key_of_the_syntax_is_classified() {
         const DURATIONS: &[&str] = &[
             "at",
+            "base_ejection",
             "deadline",
             "delay",
             "drain",
@@ -95,12 +96,14 @@ mod tests {
             "for",
             "hedging_delay",
             "initial_interval",
+            "interval",
             "connect",
             "connect_backoff",
             "critical",
             "default",
             "latency",
             "max",
+            "max_ejection",
             "max_block",
             "max_delay",
             "max_interval",
