@@ -1,4 +1,5 @@
-//! The summary as terminal tables: entries, services, caches (when there
+//! The summary as terminal tables: entries, criticality classes and
+//! outlier ejection (when used), services, caches (when there
 //! are any), calls and, when the scenario has brokers, message queues (with a check that no message was
 //! lost).
 
@@ -10,6 +11,7 @@ use reports::numbers::sig3;
 use sim_core::output::{QueueSummary, Summary};
 
 mod caches;
+mod health;
 mod runtime;
 
 /// Terminal tables fit this many columns; the files (summary.json,
@@ -125,6 +127,7 @@ pub fn render(s: &Summary) -> String {
     }
     right(&mut t, 1);
     out.push_str(&format!("{}\n", shown(&mut t)));
+    out.push_str(&health::classes(s));
     let mut t = table(&[
         "service",
         "threads",
@@ -158,6 +161,7 @@ pub fn render(s: &Summary) -> String {
     }
     right(&mut t, 1);
     out.push_str(&format!("{}\n", shown(&mut t)));
+    out.push_str(&health::ejection(s));
     out.push_str(&caches::render(s));
     if !s.edges.is_empty() {
         let mut t = table(&[
