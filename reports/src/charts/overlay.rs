@@ -160,6 +160,7 @@ mod tests {
             amplification: IndexMap::new(),
             queues: IndexMap::new(),
             caches: IndexMap::new(),
+            logs: Default::default(),
             faults: Vec::new(),
             recovery: Vec::new(),
             slo: Vec::new(),

@@ -22,6 +22,7 @@
 //! | `fault` | fault windows and their effect on replicas, edges, sources |
 //! | `observe` | gauges sampled at window ends, the end-of-run totals |
 //! | `broker` | brokers, queues, topics, messages, consumers |
+//! | `log` | partitioned logs, consumer groups, rebalances |
 //!
 //! Semantics (see DESIGN.md):
 //! - a worker is held for the whole handling of a request, including every
@@ -51,6 +52,7 @@ mod fault;
 mod guard;
 mod ids;
 mod layers;
+mod log;
 mod memory;
 mod network;
 mod observe;
@@ -135,6 +137,8 @@ pub struct World<'m> {
     caches: Vec<cache::CacheState>,
     cache_key_rng: Vec<ChaCha8Rng>,
     cache_keys: Vec<u32>,
+    /// Partitioned logs, consumer groups and their members.
+    logs: log::Logs,
 }
 
 /// An event loop.
@@ -244,6 +248,7 @@ impl<'m> World<'m> {
             caches: Vec::new(),
             cache_key_rng: Vec::new(),
             cache_keys: Vec::new(),
+            logs: log::Logs::new(m, seed),
         };
         (w.caches, w.cache_key_rng) = cache::states(m, seed);
         w.replicas = m
@@ -347,7 +352,11 @@ impl<'m> World<'m> {
                 let j = &self.jobs[job];
                 j.generation == generation && j.blocked && j.step == step
             }
+            Ev::LogPollTimeout { member, generation } => self.logs.is_current(member, generation),
             Ev::SourceArrival { .. }
+            | Ev::LogPoll { .. }
+            | Ev::LogRetry { .. }
+            | Ev::LogExpire { .. }
             | Ev::LoopFree { .. }
             | Ev::GcEnd { .. }
             | Ev::Restart { .. }
@@ -378,6 +387,9 @@ impl<'m> World<'m> {
             if self.rec.closes_window(e.t) {
                 let g = self.edge_gauges();
                 self.rec.set_edge_gauges(g);
+                if !self.m.groups.is_empty() {
+                    self.sample_logs();
+                }
                 self.rec.advance_windows(e.t);
             }
             self.handle(e.ev);
@@ -385,6 +397,7 @@ impl<'m> World<'m> {
                 && self.jobs.live() == 0
                 && self.active_sources == 0
                 && self.msg.live == 0
+                && self.logs.backlog == 0
             {
                 break;
             }
@@ -438,6 +451,12 @@ impl<'m> World<'m> {
             Ev::Visibility { msg, .. } => self.on_visibility(msg),
             Ev::Redeliver { msg, .. } => self.on_redeliver(msg),
             Ev::PublishTimeout { job, .. } => self.on_publish_timeout(job),
+            Ev::LogPoll { group } => self.on_log_poll(group as usize),
+            Ev::LogPollTimeout { member, generation } => self.on_poll_timeout(member, generation),
+            Ev::LogRetry { member, generation } => self.on_log_retry(member, generation),
+            Ev::LogExpire { log, partition } => {
+                self.on_log_expire(log as usize, partition as usize)
+            }
         }
     }
 }
