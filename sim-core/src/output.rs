@@ -584,6 +584,9 @@ pub struct GroupSummary {
     /// Successful processings of a record the group had already handled
     /// (after a crash, an eviction or a rebalance).
     pub duplicates: u64,
+    /// Successful processings whose batch no longer counted (an evicted
+    /// or rebalanced member's record that ran on).
+    pub late_processings: u64,
     pub rebalances: u64,
     /// Time the group stood still in rebalances, seconds.
     pub rebalancing_s: f64,

@@ -635,6 +635,9 @@ impl World<'_> {
             o.high_water = o.high_water.max(offset + 1);
         }
         if !current {
+            if ok {
+                self.rec.logs.groups[g].late += 1;
+            }
             self.rejoin_if_evicted(id);
             return self.poll(id);
         }
@@ -900,3 +903,7 @@ impl World<'_> {
             .collect()
     }
 }
+
+#[cfg(test)]
+#[path = "log_tests.rs"]
+mod tests;
