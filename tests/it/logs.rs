@@ -357,8 +357,10 @@ duration = "1s"
 target = "api"
 rate = 1
 [services.api]
+threads = 1
 steps = [{{ publish = "events" }}]
 [services.worker]
+threads = 1
 steps = [{{ work = "1ms" }}]
 {logs}
 {groups}

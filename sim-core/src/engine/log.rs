@@ -897,7 +897,14 @@ impl World<'_> {
 
     /// The end-of-run check: per group, every record produced is
     /// committed, still in the log, lost to retention or dead-lettered.
-    pub(super) fn log_totals(&self) -> Vec<u64> {
+    /// Partitions still blocked behind a failing record count their
+    /// blocked time up to the end.
+    pub(super) fn log_totals(&mut self) -> Vec<u64> {
+        for g in 0..self.logs.groups.len() {
+            for p in 0..self.logs.groups[g].parts.len() {
+                self.unblock(g, p);
+            }
+        }
         (0..self.logs.groups.len())
             .map(|g| self.logs.pending_of(self.m.groups[g].log as usize, g))
             .collect()
