@@ -429,3 +429,50 @@ steps = [{{ work = "1ms" }}]
     ];
     assert_each_rejected("logs-bad", &cases);
 }
+
+/// The shipped scenarios tell the stories their top comments tell.
+#[test]
+fn the_kafka_scenarios_tell_their_stories() {
+    let run = |name: &str| {
+        let path = crate::common::repo_root().join(format!("scenarios/{name}.toml"));
+        let s = run_toml(&std::fs::read_to_string(path).unwrap(), 1).summary;
+        assert_no_record_lost(name, &s);
+        s
+    };
+    let hot = run("kafka-hot-key");
+    let log = &hot.logs["orders"];
+    assert!(log.produced_max_partition as f64 > 2.0 * log.produced_mean_partition);
+    assert!(group(&hot, "orders", "billing").lag_s_max > 10.0);
+
+    let stuck = run("kafka-poison-record");
+    let freed = run("kafka-poison-record-fixed");
+    let (a, b) = (
+        group(&stuck, "events", "indexer"),
+        group(&freed, "events", "indexer"),
+    );
+    assert!(a.hol_blocked_s > 60.0 && a.in_log_at_end > 1000, "{a:?}");
+    assert!(
+        b.hol_blocked_s == 0.0 && b.in_log_at_end == 0 && b.dead_lettered > 0,
+        "{b:?}"
+    );
+
+    let storm = run("kafka-rebalance-storm");
+    let calm = run("kafka-rebalance-storm-fixed");
+    let (a, b) = (
+        group(&storm, "clicks", "enricher"),
+        group(&calm, "clicks", "enricher"),
+    );
+    assert!(
+        a.evictions > 0 && a.rebalances > a.evictions && a.duplicates > 0,
+        "{a:?}"
+    );
+    assert!(b.evictions == 0 && b.duplicates == 0, "{b:?}");
+    assert!(a.lag_records_max > 2 * b.lag_records_max, "{a:?} vs {b:?}");
+
+    let lost = run("retention-loss");
+    let g = group(&lost, "ledger", "ledger");
+    assert!(
+        g.lost_to_retention > 1000 && g.lag_s_max <= 30.0 + 1e-9,
+        "{g:?}"
+    );
+}
