@@ -338,6 +338,7 @@ mod tests {
             queues,
             caches: Default::default(),
             classes: Default::default(),
+            logs: Default::default(),
             faults: Vec::new(),
             recovery: Vec::new(),
             slo: Vec::new(),

@@ -224,6 +224,7 @@ fn synthetic() -> RunResult {
             queues: IndexMap::new(),
             caches: IndexMap::new(),
             classes: IndexMap::new(),
+            logs: Default::default(),
             faults: vec![FaultWindow {
                 kind: "crash".into(),
                 target: "db".into(),

@@ -18,6 +18,7 @@
 mod caches;
 mod classes;
 mod histogram;
+mod logs;
 mod queues;
 mod runtime;
 mod series;
@@ -544,6 +545,10 @@ pub struct Recorder {
     series: SeriesWriter,
     faults: Vec<FaultWindow>,
     seed: u64,
+    /// Partitioned logs and consumer groups.
+    pub logs: logs::LogStats,
+    /// Per group: records not yet handled at the end (set by the engine).
+    pub log_backlog: Vec<u64>,
 }
 
 impl Recorder {
@@ -559,6 +564,7 @@ impl Recorder {
             }
         }
         let cache_stats = caches::for_model(m, &mut series);
+        let log_stats = logs::for_model(m, &mut series);
         Recorder {
             warmup: m.warmup,
             window: m.window,
@@ -622,6 +628,8 @@ impl Recorder {
                 })
                 .collect(),
             seed,
+            logs: log_stats,
+            log_backlog: vec![0; m.groups.len()],
         }
     }
 
@@ -736,6 +744,9 @@ impl Recorder {
 
         for c in &mut self.caches {
             c.close_window(series, per_s);
+        }
+        if !self.logs.groups.is_empty() {
+            self.logs.close_window(series, per_s);
         }
         series.end_window(self.window_start, end);
         self.window_start = end;
@@ -986,6 +997,7 @@ impl Recorder {
                 faults: self.faults,
                 recovery: Vec::new(),
                 slo: Vec::new(),
+                logs: self.logs.summary(m, &self.log_backlog, measured_s),
             },
             timeseries: self.series.finish(),
         }

@@ -78,6 +78,9 @@ pub struct Model {
     /// The overload guard: requests in flight + messages + pending events
     /// past which the run stops, partial.
     pub max_in_flight: u64,
+    /// Partitioned logs and their consumer groups (`log.rs` of the engine).
+    pub logs: Vec<Log>,
+    pub groups: Vec<Group>,
 }
 
 /// The overload guard's default: about 1.5 GB of simulated state.
@@ -344,6 +347,54 @@ pub struct Queue {
     pub idempotent: bool,
 }
 
+/// A partitioned log (Kafka-style): a record's key picks its partition by
+/// a stable hash; records stay until retention deletes them, consumed or
+/// not.
+#[derive(Clone, Debug)]
+pub struct Log {
+    pub name: String,
+    /// Whose acknowledgement latency (and outages) publishes see.
+    pub broker: u32,
+    pub partitions: u32,
+    /// A record older than this is deleted.
+    pub retention_time: Option<Nanos>,
+    /// Records kept per partition at most: the oldest goes first.
+    pub retention_count: Option<u32>,
+    /// Keys 0 .. keys; key k drawn with probability ∝ 1 / (k+1)^zipf.
+    pub keys: u32,
+    pub zipf: Option<f64>,
+}
+
+/// What a consumer group does with a record whose processing failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnFailure {
+    /// Process it again after `backoff`: its partition waits behind it.
+    RetryInPlace { backoff: Nanos },
+    /// Append it to another log (`Model::logs`) and go on.
+    RetryLog(u32),
+    /// Count it as dead-lettered (appended to the log, if one is named)
+    /// and go on.
+    DeadLetter(Option<u32>),
+}
+
+/// A consumer group on a log: `members` workers on the consumer service's
+/// replicas (member i on replica i mod replicas), at most one per
+/// partition.
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub name: String,
+    pub log: u32,
+    pub consumer: OpId,
+    pub service: ServiceId,
+    pub members: u32,
+    pub max_poll_records: u32,
+    /// A member whose batch takes longer is evicted (a rebalance).
+    pub max_poll_interval: Nanos,
+    /// The stop-the-world pause of every membership change.
+    pub rebalance: Nanos,
+    pub on_failure: OnFailure,
+}
+
 /// A topic: every publish is copied into each subscription queue.
 #[derive(Clone, Debug)]
 pub struct Topic {
@@ -364,6 +415,8 @@ pub struct Publish {
     pub when_full: WhenFull,
     /// Probability that a message is poison: every delivery of it fails.
     pub poison: f64,
+    /// A publish to a partitioned log (`Model::logs`) instead of queues.
+    pub log: Option<u32>,
 }
 
 /// No resilience policy on a call.

@@ -64,6 +64,9 @@ pub struct Summary {
     /// The scenario's SLO assertions and their verdicts (`slo::check`).
     #[serde(default)]
     pub slo: Vec<SloResult>,
+    /// Per partitioned log, in file order (absent without logs).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub logs: IndexMap<String, LogSummary>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -577,4 +580,71 @@ pub struct CacheSummary {
     /// (`coalesce`), instead of running their own.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub coalesced: u64,
+}
+
+/// A partitioned log's figures over the whole run (warm-up included, so
+/// that per group `produced = committed + in_log_at_end +
+/// lost_to_retention + dead_lettered` adds up exactly).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct LogSummary {
+    pub partitions: u32,
+    /// Records appended (by publish steps, retry and dead-letter moves).
+    pub produced: u64,
+    /// Records appended to the busiest partition, and the mean over
+    /// partitions: a hot key shows as max ≫ mean.
+    pub produced_max_partition: u64,
+    pub produced_mean_partition: f64,
+    /// Per consumer group on this log, in file order.
+    pub groups: IndexMap<String, GroupSummary>,
+}
+
+/// One consumer group's figures over the whole run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct GroupSummary {
+    /// "service" or "service.operation".
+    pub consumer: String,
+    pub members: u32,
+    /// Records whose processing succeeded in a batch that still counted.
+    pub consumed: u64,
+    /// Records whose offsets were committed (moves to a retry log among
+    /// them).
+    pub committed: u64,
+    /// Records neither committed, lost nor dead-lettered when the run
+    /// stopped.
+    pub in_log_at_end: u64,
+    /// Records retention deleted before the group fetched them.
+    pub lost_to_retention: u64,
+    pub dead_lettered: u64,
+    /// Failed records appended to the retry log.
+    pub moved_to_retry: u64,
+    /// Processings that failed (each retry in place counts).
+    pub failures: u64,
+    /// Successful processings of a record the group had already handled
+    /// (after a crash, an eviction or a rebalance).
+    pub duplicates: u64,
+    /// Successful processings whose batch no longer counted (an evicted
+    /// or rebalanced member's record that ran on).
+    pub late_processings: u64,
+    pub rebalances: u64,
+    /// Time the group stood still in rebalances, seconds.
+    pub rebalancing_s: f64,
+    /// Members evicted for a batch longer than `max_poll_interval`.
+    pub evictions: u64,
+    /// Time partitions stood behind a failing record (retry in place),
+    /// summed over partitions, seconds.
+    pub hol_blocked_s: f64,
+    /// committed / measured seconds.
+    pub throughput_rps: f64,
+    /// Records not yet consumed, sampled at each window's end: mean and
+    /// max over windows (sum over partitions).
+    pub lag_records_mean: f64,
+    pub lag_records_max: u64,
+    /// From a record's append to the start of its first processing, ms.
+    pub wait_ms_mean: f64,
+    /// The age of the oldest record not yet consumed, at window ends: the
+    /// largest, seconds.
+    pub lag_s_max: f64,
+    /// The partition with the most lag at the end, and that lag.
+    pub worst_partition: u32,
+    pub worst_partition_lag: u64,
 }

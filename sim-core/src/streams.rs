@@ -46,6 +46,12 @@ pub fn cache_keys(site: &str) -> String {
     format!("cache-keys/{site}")
 }
 
+/// A publish step's record keys for a log, by log and where the step is
+/// written.
+pub fn log_keys(log: &str, site: &str) -> String {
+    format!("log-keys/{log}/{site}")
+}
+
 /// A fault's own draws (injected errors, extra latency): by target, kind
 /// and start as written in the file.
 pub fn fault(target: &str, kind: &str, at: &str) -> String {

@@ -21,6 +21,7 @@ mod guard;
 mod hardening;
 mod import;
 mod interrupt;
+mod logs;
 mod long_runs;
 mod memory;
 mod not_reached;

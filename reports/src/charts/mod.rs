@@ -28,6 +28,7 @@ mod caches;
 mod cdf;
 mod edges;
 mod entries;
+mod logs;
 mod more;
 mod overlay;
 mod queues;
@@ -176,6 +177,9 @@ pub fn figures(r: &RunResult) -> Figures {
         if let Some(c) = c {
             push(stem.into(), Section::Queues, c, &mut out);
         }
+    }
+    for (group, c) in logs::partition_lag(&run) {
+        push(format!("log-lag-{group}"), Section::Queues, c, &mut out);
     }
     if let Some(c) = cdf::latency_cdf(&run) {
         push("latency-cdf".into(), Section::Distribution, c, &mut out);

@@ -161,6 +161,7 @@ mod tests {
             queues: IndexMap::new(),
             caches: IndexMap::new(),
             classes: IndexMap::new(),
+            logs: Default::default(),
             faults: Vec::new(),
             recovery: Vec::new(),
             slo: Vec::new(),

@@ -38,6 +38,11 @@ impl AcceptQueue {
     }
 
     #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    #[inline]
     pub fn push_back(&mut self, j: JobId, class: Criticality) {
         match class.index().checked_sub(1) {
             Some(lane) if !self.lower.is_empty() => {

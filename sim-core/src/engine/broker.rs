@@ -264,6 +264,9 @@ impl World<'_> {
                 let q = self.m.publishes[p as usize].queues[k];
                 self.enqueue(q, poison);
             }
+            if self.m.publishes[p as usize].log.is_some() {
+                self.append_record(p, poison);
+            }
             return Published::Accepted;
         }
         let WhenFull::Block(max) = publish.when_full else {
@@ -410,6 +413,9 @@ impl World<'_> {
     pub(super) fn pull(&mut self, s: usize, r: u32) {
         if !self.msg.consumed_by[s].is_empty() {
             self.pull_messages(s, r);
+        }
+        if self.logs.consumes(s) {
+            self.log_pull(s, r);
         }
     }
 

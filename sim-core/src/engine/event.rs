@@ -17,7 +17,7 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, VecDeque};
 
-use super::ids::{AttemptId, CallId, Holder, JobId, MsgId};
+use super::ids::{AttemptId, CallId, Holder, JobId, MemberId, MsgId};
 use crate::model::{EdgeId, ServiceId};
 use crate::outcome::Outcome;
 use crate::time::Nanos;
@@ -163,6 +163,25 @@ pub(super) enum Ev {
     /// A service's outlier detection looks at its ejected replicas.
     OutlierSweep {
         service: u32,
+    },
+    /// A consumer group's rebalance pause may be over: its members poll.
+    LogPoll {
+        group: u32,
+    },
+    /// A member's batch of `generation` has run `max_poll_interval`.
+    LogPollTimeout {
+        member: MemberId,
+        generation: u32,
+    },
+    /// A member's failed record is tried again (retry in place).
+    LogRetry {
+        member: MemberId,
+        generation: u32,
+    },
+    /// The oldest record of a log's partition reaches its retention time.
+    LogExpire {
+        log: u32,
+        partition: u32,
     },
 }
 

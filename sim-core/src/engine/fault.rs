@@ -107,6 +107,9 @@ impl World<'_> {
                         self.refill(s, r);
                     }
                 }
+                if self.logs.consumes(s) {
+                    self.log_membership(s);
+                }
             }
         }
     }

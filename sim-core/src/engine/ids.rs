@@ -44,6 +44,11 @@ arena_id!(
     /// A message held by a broker.
     MsgId
 );
+arena_id!(
+    /// A consumer-group member: an index into every group's members, laid
+    /// end to end (`log.rs`).
+    MemberId
+);
 
 /// Who holds a call's pattern permits and waits at its bulkheads: the
 /// call itself (layers outside the first retry or hedge) or one of its

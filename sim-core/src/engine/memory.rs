@@ -100,6 +100,9 @@ impl World<'_> {
         stats.oom_kill(now, r, cold_left);
         stats.set_memory(now, r, 0);
         self.crash(s, Some(r as u32));
+        if self.logs.consumes(s) {
+            self.log_membership(s);
+        }
         let rep = &mut self.replicas[s][r];
         let delay = rep.life.backoff;
         rep.life.backoff = delay.saturating_mul(2).min(life.max_delay);
@@ -145,6 +148,9 @@ impl World<'_> {
             },
         );
         stats.set_memory(now, r, base);
+        if self.logs.consumes(s) {
+            self.log_membership(s);
+        }
         self.refill(s, r);
     }
 

@@ -22,6 +22,7 @@
 //! | `fault` | fault windows and their effect on replicas, edges, sources |
 //! | `observe` | gauges sampled at window ends, the end-of-run totals |
 //! | `broker` | brokers, queues, topics, messages, consumers |
+//! | `log` | partitioned logs, consumer groups, rebalances |
 //!
 //! Semantics (see DESIGN.md):
 //! - a worker is held for the whole handling of a request, including every
@@ -52,6 +53,7 @@ mod fault;
 mod guard;
 mod ids;
 mod layers;
+mod log;
 mod memory;
 mod network;
 mod observe;
@@ -140,6 +142,8 @@ pub struct World<'m> {
     /// Outlier detection per service (`outlier`); empty when no service
     /// declares it.
     outliers: Vec<Option<Box<outlier::Outlier>>>,
+    /// Partitioned logs, consumer groups and their members.
+    logs: log::Logs,
 }
 
 /// An event loop.
@@ -250,6 +254,7 @@ impl<'m> World<'m> {
             cache_key_rng: Vec::new(),
             cache_keys: Vec::new(),
             outliers: outlier::states(m),
+            logs: log::Logs::new(m, seed),
         };
         w.start_outlier_sweeps();
         (w.caches, w.cache_key_rng) = cache::states(m, seed);
@@ -354,7 +359,11 @@ impl<'m> World<'m> {
                 let j = &self.jobs[job];
                 j.generation == generation && j.blocked && j.step == step
             }
+            Ev::LogPollTimeout { member, generation } => self.logs.is_current(member, generation),
             Ev::SourceArrival { .. }
+            | Ev::LogPoll { .. }
+            | Ev::LogRetry { .. }
+            | Ev::LogExpire { .. }
             | Ev::LoopFree { .. }
             | Ev::GcEnd { .. }
             | Ev::Restart { .. }
@@ -386,6 +395,9 @@ impl<'m> World<'m> {
             if self.rec.closes_window(e.t) {
                 let g = self.edge_gauges();
                 self.rec.set_edge_gauges(g);
+                if !self.m.groups.is_empty() {
+                    self.sample_logs();
+                }
                 self.rec.advance_windows(e.t);
             }
             self.handle(e.ev);
@@ -393,6 +405,7 @@ impl<'m> World<'m> {
                 && self.jobs.live() == 0
                 && self.active_sources == 0
                 && self.msg.live == 0
+                && self.logs.backlog == 0
             {
                 break;
             }
@@ -450,6 +463,12 @@ impl<'m> World<'m> {
             Ev::Redeliver { msg, .. } => self.on_redeliver(msg),
             Ev::PublishTimeout { job, .. } => self.on_publish_timeout(job),
             Ev::OutlierSweep { service } => self.on_outlier_sweep(service as usize),
+            Ev::LogPoll { group } => self.on_log_poll(group as usize),
+            Ev::LogPollTimeout { member, generation } => self.on_poll_timeout(member, generation),
+            Ev::LogRetry { member, generation } => self.on_log_retry(member, generation),
+            Ev::LogExpire { log, partition } => {
+                self.on_log_expire(log as usize, partition as usize)
+            }
         }
     }
 }

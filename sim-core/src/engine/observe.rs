@@ -78,6 +78,9 @@ impl World<'_> {
         let events = self.events;
         let outliers = self.outlier_summaries();
         self.rec.breaker_totals(&breakers);
+        if !self.m.logs.is_empty() {
+            self.rec.log_backlog = self.log_totals();
+        }
         let mut result = self
             .rec
             .finish(self.m, end, self.duration, events, &in_flight, opts);

@@ -6,7 +6,7 @@
 
 use super::World;
 use super::arena::Slot;
-use super::ids::{AttemptId, CallId, JobId, MsgId};
+use super::ids::{AttemptId, CallId, JobId, MemberId, MsgId};
 use crate::model::{EdgeId, OpId, ServiceId};
 use crate::patterns::{Criticality, Permit};
 use crate::time::Nanos;
@@ -38,6 +38,9 @@ pub(super) enum Parent {
     },
     /// A broker's delivery of a message (a consumer job).
     Message { msg: MsgId, generation: u32 },
+    /// A log record processed by a group member, in the member's batch of
+    /// that generation (`log.rs`).
+    Record { member: MemberId, generation: u32 },
 }
 
 /// One request's visit to one service replica.

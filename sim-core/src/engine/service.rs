@@ -281,6 +281,9 @@ impl World<'_> {
             Parent::Message { msg, generation } => {
                 self.consumer_done(job, msg, generation, outcome)
             }
+            Parent::Record { member, generation } => {
+                self.record_done(job, member, generation, outcome)
+            }
             Parent::Client {
                 attempt,
                 generation,
@@ -601,6 +604,7 @@ impl World<'_> {
     pub(super) fn parent_waits(&self, parent: Parent) -> bool {
         match parent {
             Parent::Message { msg, generation } => self.msg.is_in_flight(msg, generation),
+            Parent::Record { member, generation } => self.logs.is_current(member, generation),
             Parent::Client {
                 attempt,
                 generation,

@@ -905,7 +905,9 @@ impl Builder<'_> {
     /// Brokers, topics and queues (after services, before steps).
     fn messaging(&mut self) -> R<()> {
         let file = self.file;
-        if file.brokers.is_empty() && (!file.queues.is_empty() || !file.topics.is_empty()) {
+        if file.brokers.is_empty()
+            && (!file.queues.is_empty() || !file.topics.is_empty() || !file.logs.is_empty())
+        {
             let d = self.default_latency()?;
             let ack = self.add_dist(d.clone());
             let delivery = self.add_dist(d);
@@ -1122,6 +1124,16 @@ impl Builder<'_> {
     /// A `publish` step's target: a topic or a queue.
     fn publish(&mut self, key: &str, target: &str, poison: Option<f64>) -> R<Publish> {
         let poison = probability(format!("{key}.poison"), poison.unwrap_or(0.0))?;
+        if let Some(l) = self.m.logs.iter().position(|l| l.name == target) {
+            return Ok(Publish {
+                target: target.to_owned(),
+                broker: self.m.logs[l].broker,
+                queues: Vec::new(),
+                when_full: WhenFull::Fail,
+                poison,
+                log: Some(l as u32),
+            });
+        }
         let (broker, queues, when_full) = if let Some(t) =
             self.m.topics.iter().find(|t| t.name == target)
         {
@@ -1152,6 +1164,7 @@ impl Builder<'_> {
             queues,
             when_full,
             poison,
+            log: None,
         })
     }
 
@@ -1621,6 +1634,8 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             publishes: Vec::new(),
             publish_sites: Vec::new(),
             slos: Vec::new(),
+            logs: Vec::new(),
+            groups: Vec::new(),
             max_in_flight: match file.max_in_flight {
                 None => DEFAULT_MAX_IN_FLIGHT,
                 Some(n) if n >= 1000 => n,
@@ -1768,6 +1783,16 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
         });
     }
     b.messaging()?;
+    let taken: Vec<&str> = file
+        .queues
+        .keys()
+        .chain(file.topics.keys())
+        .map(|k| k.as_str())
+        .collect();
+    let logs = super::logs::logs(&file.logs, &taken, |k, n| b.broker_of(k, n))?;
+    b.m.logs = logs;
+    let groups = super::logs::groups(&file.groups, &b.m, |k, t| b.resolve_target(k, t))?;
+    b.m.groups = groups;
     for (mut c, lookup) in super::caches::caches(file)? {
         let lookup = match lookup {
             Some(d) => dist(&format!("caches.{}.lookup", c.name), d)?,

@@ -89,6 +89,14 @@ pub struct ScenarioFile {
     /// exits with code 3 when one fails.
     #[serde(default)]
     pub slo: IndexMap<String, String>,
+    /// Partitioned logs (Kafka-style), keyed by name; a `publish` step may
+    /// name one.
+    // Absent fields stay out of the canonical form (the scenario hash).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub logs: IndexMap<String, super::logs::LogFile>,
+    /// Consumer groups on the logs, keyed by name.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub groups: IndexMap<String, super::logs::GroupFile>,
 }
 
 /// Latency of network hops: one default and per-edge overrides.

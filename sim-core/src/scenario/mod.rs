@@ -10,6 +10,7 @@ mod caches;
 pub mod dto;
 mod limits;
 mod locate_json;
+mod logs;
 mod messages;
 mod runtime;
 pub(crate) mod seed;
