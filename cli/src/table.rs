@@ -333,6 +333,7 @@ mod tests {
             amplification: IndexMap::new(),
             queues,
             caches: Default::default(),
+            sagas: Default::default(),
             faults: Vec::new(),
             recovery: Vec::new(),
             slo: Vec::new(),

@@ -223,6 +223,7 @@ fn synthetic() -> RunResult {
             edges,
             queues: IndexMap::new(),
             caches: IndexMap::new(),
+            sagas: IndexMap::new(),
             faults: vec![FaultWindow {
                 kind: "crash".into(),
                 target: "db".into(),

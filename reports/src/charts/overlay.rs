@@ -160,6 +160,7 @@ mod tests {
             amplification: IndexMap::new(),
             queues: IndexMap::new(),
             caches: IndexMap::new(),
+            sagas: IndexMap::new(),
             faults: Vec::new(),
             recovery: Vec::new(),
             slo: Vec::new(),

@@ -22,6 +22,8 @@
 //! | `fault` | fault windows and their effect on replicas, edges, sources |
 //! | `observe` | gauges sampled at window ends, the end-of-run totals |
 //! | `broker` | brokers, queues, topics, messages, consumers |
+//! | `idempotency` | consumers' idempotency stores (message id, TTL) |
+//! | `saga` | orchestrated sagas: steps in order, undos in reverse |
 //!
 //! Semantics (see DESIGN.md):
 //! - a worker is held for the whole handling of a request, including every
@@ -49,12 +51,14 @@ mod event;
 mod event_loop;
 mod fault;
 mod guard;
+mod idempotency;
 mod ids;
 mod layers;
 mod memory;
 mod network;
 mod observe;
 mod records;
+mod saga;
 mod service;
 mod source;
 
@@ -135,6 +139,8 @@ pub struct World<'m> {
     caches: Vec<cache::CacheState>,
     cache_key_rng: Vec<ChaCha8Rng>,
     cache_keys: Vec<u32>,
+    /// Sagas running, per job slot (empty without sagas).
+    sagas: saga::Sagas,
 }
 
 /// An event loop.
@@ -244,6 +250,7 @@ impl<'m> World<'m> {
             caches: Vec::new(),
             cache_key_rng: Vec::new(),
             cache_keys: Vec::new(),
+            sagas: saga::Sagas::new(m),
         };
         (w.caches, w.cache_key_rng) = cache::states(m, seed);
         w.replicas = m

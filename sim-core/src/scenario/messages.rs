@@ -17,6 +17,7 @@ const NOT_DURATIONS: &[&str] = &[
     "name",
     "node",
     "publish",
+    "saga",
     "steps",
     "subscriptions",
     "target",

@@ -16,6 +16,7 @@ pub(crate) mod seed;
 mod slo;
 mod values;
 mod warnings;
+mod workflows;
 
 use std::fmt;
 use std::ops::Range;
