@@ -1,5 +1,5 @@
-//! The summary as terminal tables: entries, services, caches (when there
-//! are any), calls and, when the scenario has brokers, message queues (with a check that no message was
+//! The summary as terminal tables: entries, services, caches and sagas
+//! (when there are any), calls and, when the scenario has brokers, message queues (with a check that no message was
 //! lost).
 
 use comfy_table::{
@@ -11,6 +11,7 @@ use sim_core::output::{QueueSummary, Summary};
 
 mod caches;
 mod runtime;
+mod sagas;
 
 /// Terminal tables fit this many columns; the files (summary.json,
 /// report.html) hold every figure whole.
@@ -159,6 +160,7 @@ pub fn render(s: &Summary) -> String {
     right(&mut t, 1);
     out.push_str(&format!("{}\n", shown(&mut t)));
     out.push_str(&caches::render(s));
+    out.push_str(&sagas::render(s));
     if !s.edges.is_empty() {
         let mut t = table(&[
             "call",
