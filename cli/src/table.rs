@@ -1,5 +1,5 @@
 //! The summary as terminal tables: entries, criticality classes and
-//! outlier ejection (when used), services, caches (when there
+//! outlier ejection (when used), services, caches and sagas (when there
 //! are any), calls and, when the scenario has brokers, message queues (with a check that no message was
 //! lost).
 
@@ -13,6 +13,7 @@ use sim_core::output::{QueueSummary, Summary};
 mod caches;
 mod health;
 mod runtime;
+mod sagas;
 
 /// Terminal tables fit this many columns; the files (summary.json,
 /// report.html) hold every figure whole.
@@ -163,6 +164,7 @@ pub fn render(s: &Summary) -> String {
     out.push_str(&format!("{}\n", shown(&mut t)));
     out.push_str(&health::ejection(s));
     out.push_str(&caches::render(s));
+    out.push_str(&sagas::render(s));
     if !s.edges.is_empty() {
         let mut t = table(&[
             "call",
@@ -339,6 +341,7 @@ mod tests {
             caches: Default::default(),
             classes: Default::default(),
             logs: Default::default(),
+            sagas: Default::default(),
             faults: Vec::new(),
             recovery: Vec::new(),
             slo: Vec::new(),

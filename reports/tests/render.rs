@@ -225,6 +225,7 @@ fn synthetic() -> RunResult {
             caches: IndexMap::new(),
             classes: IndexMap::new(),
             logs: Default::default(),
+            sagas: IndexMap::new(),
             faults: vec![FaultWindow {
                 kind: "crash".into(),
                 target: "db".into(),

@@ -336,6 +336,12 @@ impl<'m> Analysis<'m> {
                     self.means[b.ack as usize]
                 }
                 Step::Branch(_) | Step::Jump(_) => 0.0,
+                // The happy path: each `do` in turn.
+                Step::Saga(site) => m.saga_sites[site as usize]
+                    .calls
+                    .iter()
+                    .map(|c| self.call_time(c.act))
+                    .sum(),
             };
         }
         self.op_busy[op as usize] = false;

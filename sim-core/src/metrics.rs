@@ -21,6 +21,7 @@ mod histogram;
 mod logs;
 mod queues;
 mod runtime;
+mod sagas;
 mod series;
 
 use histogram::Histogram;
@@ -531,6 +532,8 @@ pub struct Recorder {
     pub runtime: Vec<Option<Box<RuntimeStats>>>,
     /// Per cache: lookups, hits, fills, evictions, keys resident.
     pub caches: Vec<caches::CacheStats>,
+    /// Per saga: started, ended (how), running, times.
+    pub sagas: Vec<sagas::SagaStats>,
     /// Per source: its own requests' attempts and retries.
     pub clients: Vec<EdgeStats>,
     clients_at_warmup: Vec<EdgeStats>,
@@ -565,6 +568,7 @@ impl Recorder {
         }
         let cache_stats = caches::for_model(m, &mut series);
         let log_stats = logs::for_model(m, &mut series);
+        let saga_stats = sagas::for_model(m, &mut series);
         Recorder {
             warmup: m.warmup,
             window: m.window,
@@ -615,6 +619,7 @@ impl Recorder {
                 .collect(),
             series,
             caches: cache_stats,
+            sagas: saga_stats,
             runtime,
             faults: m
                 .faults
@@ -748,6 +753,9 @@ impl Recorder {
         if !self.logs.groups.is_empty() {
             self.logs.close_window(series, per_s);
         }
+        for g in &mut self.sagas {
+            g.close_window(series, per_s);
+        }
         series.end_window(self.window_start, end);
         self.window_start = end;
         self.next_edge = end + self.window;
@@ -756,6 +764,9 @@ impl Recorder {
     pub fn start_measuring(&mut self, now: Nanos) {
         for c in &mut self.caches {
             c.start_measuring();
+        }
+        for g in &mut self.sagas {
+            g.start_measuring();
         }
         for r in self.runtime.iter_mut().flatten() {
             r.start_measuring(now);
@@ -998,6 +1009,13 @@ impl Recorder {
                 recovery: Vec::new(),
                 slo: Vec::new(),
                 logs: self.logs.summary(m, &self.log_backlog, measured_s),
+                sagas: m
+                    .sagas
+                    .iter()
+                    .zip(&self.sagas)
+                    .enumerate()
+                    .map(|(i, (g, st))| (g.name.clone(), st.summary(m, i)))
+                    .collect(),
             },
             timeseries: self.series.finish(),
         }

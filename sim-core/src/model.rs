@@ -81,6 +81,9 @@ pub struct Model {
     /// Partitioned logs and their consumer groups (`log.rs` of the engine).
     pub logs: Vec<Log>,
     pub groups: Vec<Group>,
+    /// Sagas (`[sagas]`), in file order, and each `saga` step's calls.
+    pub sagas: Vec<Saga>,
+    pub saga_sites: Vec<SagaSite>,
 }
 
 /// The overload guard's default: about 1.5 GB of simulated state.
@@ -255,6 +258,9 @@ pub enum Step {
     Cache(u32),
     /// The end of `cache_steps[i]`'s miss steps: fill the key.
     Fill(u32),
+    /// Run `saga_sites[i]`: its `do` calls in order, the `undo`s of those
+    /// done in reverse when one fails.
+    Saga(u32),
 }
 
 /// A cache: exact LRU over `capacity` items, with a TTL per key.
@@ -345,6 +351,9 @@ pub struct Queue {
     pub service: ServiceId,
     pub concurrency: u32,
     pub idempotent: bool,
+    /// An idempotency store: a duplicate finishing within this of the
+    /// message's first success is a no-op.
+    pub idempotency_ttl: Option<Nanos>,
 }
 
 /// A partitioned log (Kafka-style): a record's key picks its partition by
@@ -985,4 +994,31 @@ impl Model {
         }
         order
     }
+}
+
+/// A saga as declared: its name and a label per step (the `do` target),
+/// for its figures.
+#[derive(Clone, Debug)]
+pub struct Saga {
+    pub name: String,
+    pub steps: Vec<String>,
+    /// A fully compensated saga lets its orchestrator's operation go on
+    /// (otherwise the operation fails).
+    pub compensated_succeeds: bool,
+}
+
+/// A `saga` step, compiled for the service that runs it (the
+/// orchestrator): one (`do`, `undo`) pair of call specs per saga step.
+#[derive(Clone, Debug)]
+pub struct SagaSite {
+    pub saga: u32,
+    pub calls: Vec<SagaCalls>,
+}
+
+/// A saga step's calls (`Model::calls` indices); no undo when nothing
+/// needs compensating (a read, a quote).
+#[derive(Clone, Copy, Debug)]
+pub struct SagaCalls {
+    pub act: u32,
+    pub undo: Option<u32>,
 }

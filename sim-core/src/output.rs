@@ -67,6 +67,9 @@ pub struct Summary {
     /// Per partitioned log, in file order (absent without logs).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub logs: IndexMap<String, LogSummary>,
+    /// Per saga, in file order (absent without sagas).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub sagas: IndexMap<String, SagaSummary>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -350,7 +353,8 @@ pub struct QueueSummary {
     pub dead_lettered: u64,
     /// Successful processings of a message already processed before.
     pub duplicates: u64,
-    /// Of those, at a consumer that is not idempotent.
+    /// Of those, at a consumer that is not idempotent and not absorbed by
+    /// an idempotency store.
     pub duplicate_side_effects: u64,
     /// Deliveries not acknowledged within the visibility timeout.
     pub visibility_expired: u64,
@@ -378,6 +382,12 @@ pub struct QueueSummary {
     pub wait_ms: Latency,
     /// Publish → acknowledgement (end to end), of acknowledged messages, ms.
     pub latency_ms: Latency,
+    /// The idempotency store's TTL, seconds (absent without a store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_ttl_s: Option<f64>,
+    /// Duplicates the store turned into no-ops (absent when none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub duplicates_absorbed: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -647,4 +657,44 @@ pub struct GroupSummary {
     /// The partition with the most lag at the end, and that lag.
     pub worst_partition: u32,
     pub worst_partition_lag: u64,
+}
+
+/// One saga over the measured period. Counts satisfy `started +
+/// running_at_start = completed + compensated + stuck + running_at_end`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SagaSummary {
+    /// The services that run it (orchestrators).
+    pub orchestrators: Vec<String>,
+    pub running_at_start: u64,
+    pub started: u64,
+    /// Every step's `do` succeeded.
+    pub completed: u64,
+    /// A step failed and the undos of the steps done before it all
+    /// succeeded (none when it was the first).
+    pub compensated: u64,
+    /// An undo failed past its retries, or the orchestrator was lost to a
+    /// crash mid-saga: side effects left without compensation.
+    pub stuck: u64,
+    /// Of `stuck`, cut off by a crash of the orchestrator.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub orchestrators_lost: u64,
+    pub running_at_end: u64,
+    /// Start → completion, of completed sagas, ms.
+    pub time_to_completion_ms: Latency,
+    /// First side effect (the first `do` answered) → completion or full
+    /// compensation, ms: how long other readers could see a half-done
+    /// saga.
+    pub time_inconsistent_ms: Latency,
+    /// Per step, in order.
+    pub steps: Vec<SagaStepSummary>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SagaStepSummary {
+    /// The `do` target as written.
+    pub name: String,
+    /// Its `do` failed (past its retries): the saga compensated from here.
+    pub failures: u64,
+    /// Its `undo` failed past its retries: the saga is stuck here.
+    pub undo_failures: u64,
 }

@@ -162,6 +162,7 @@ mod tests {
             caches: IndexMap::new(),
             classes: IndexMap::new(),
             logs: Default::default(),
+            sagas: IndexMap::new(),
             faults: Vec::new(),
             recovery: Vec::new(),
             slo: Vec::new(),

@@ -19,6 +19,7 @@ use crate::numbers::{pct, short, sig3, thousands};
 
 mod caches;
 mod compare;
+mod glance_async;
 mod runtime;
 mod sweep;
 mod tables;
@@ -355,6 +356,7 @@ fn glance(h: &mut String, s: &Summary) {
         );
         h.push_str("</div>\n");
     }
+    glance_async::render(h, s);
     if !s.slo.is_empty() {
         h.push_str("<h3>SLO assertions</h3>\n<ul class=\"slo\">");
         for a in &s.slo {

@@ -157,6 +157,11 @@ fn add_targets(
                 add(publishes, q);
             }
         }
+        Step::Saga(site) => {
+            for c in &m.saga_sites[site as usize].calls {
+                add(calls, m.calls[c.act as usize].op);
+            }
+        }
         _ => {}
     }
 }
@@ -216,6 +221,11 @@ impl Sampler<'_> {
                 Step::Jump(at) => {
                     pc = at as usize;
                     continue;
+                }
+                Step::Saga(site) => {
+                    for c in &m.saga_sites[site as usize].calls {
+                        t += self.call(c.act, rng, depth);
+                    }
                 }
             }
             pc += 1;

@@ -77,6 +77,9 @@ pub(super) struct Message {
     pub poison: bool,
     /// The job of the current delivery and its generation.
     pub job: Option<(JobId, u32)>,
+    /// When its first processing succeeded (`NEVER` before): an
+    /// idempotency store holds its key until this + the TTL.
+    pub first_success: Nanos,
 }
 
 impl Slot for Message {
@@ -206,6 +209,10 @@ impl Messaging {
     pub fn is_delayed(&self, msg: MsgId, g: u32) -> bool {
         let m = &self.messages[msg];
         m.generation == g && m.state == MsgState::Delayed
+    }
+
+    pub fn message(&self, id: MsgId) -> &Message {
+        &self.messages[id]
     }
 
     /// No settled message with no processing left still holds its slot.
@@ -352,6 +359,7 @@ impl World<'_> {
             outstanding: 0,
             poison,
             job: None,
+            first_success: NEVER,
         };
         let id = self.msg.messages.alloc(msg);
         self.msg.live += 1;
@@ -471,6 +479,10 @@ impl World<'_> {
             generation,
         };
         let j = self.alloc_job(s, queue.consumer, parent, NEVER, Criticality::Default);
+        if self.in_idempotency_store(id) {
+            // The store answers "done": the consumer acknowledges at once.
+            self.jobs[j].step = self.jobs[j].end_step;
+        }
         let job = &mut self.jobs[j];
         job.replica = r;
         job.state = JobState::Running;
@@ -531,12 +543,17 @@ impl World<'_> {
         let current = msg.generation == delivery && msg.state == MsgState::InFlight;
         let down = self.msg.brokers[queue.broker as usize].down > 0;
         if outcome.is_success() {
+            let absorbed = self.in_idempotency_store(id);
             let st = &mut self.rec.queues[q];
             if msg.processed > 0 {
                 st.duplicates += 1;
-                if !queue.idempotent {
+                if absorbed {
+                    st.duplicates_absorbed += 1;
+                } else if !queue.idempotent {
                     st.duplicate_side_effects += 1;
                 }
+            } else {
+                self.msg.messages[id].first_success = now;
             }
             self.msg.messages[id].processed += 1;
             if !current {

@@ -166,6 +166,9 @@ impl World<'_> {
                     self.cpus[cpu as usize].remove(now, j);
                 }
             }
+            if self.sagas.on {
+                self.saga_cut_off(j);
+            }
             self.rec.services[s].refused += 1;
             self.refuse(j, Outcome::Refused);
         }

@@ -23,6 +23,8 @@
 //! | `observe` | gauges sampled at window ends, the end-of-run totals |
 //! | `broker` | brokers, queues, topics, messages, consumers |
 //! | `log` | partitioned logs, consumer groups, rebalances |
+//! | `idempotency` | consumers' idempotency stores (message id, TTL) |
+//! | `saga` | orchestrated sagas: steps in order, undos in reverse |
 //!
 //! Semantics (see DESIGN.md):
 //! - a worker is held for the whole handling of a request, including every
@@ -51,6 +53,7 @@ mod event;
 mod event_loop;
 mod fault;
 mod guard;
+mod idempotency;
 mod ids;
 mod layers;
 mod log;
@@ -59,6 +62,7 @@ mod network;
 mod observe;
 mod outlier;
 mod records;
+mod saga;
 mod service;
 mod source;
 
@@ -144,6 +148,8 @@ pub struct World<'m> {
     outliers: Vec<Option<Box<outlier::Outlier>>>,
     /// Partitioned logs, consumer groups and their members.
     logs: log::Logs,
+    /// Sagas running, per job slot (empty without sagas).
+    sagas: saga::Sagas,
 }
 
 /// An event loop.
@@ -255,6 +261,7 @@ impl<'m> World<'m> {
             cache_keys: Vec::new(),
             outliers: outlier::states(m),
             logs: log::Logs::new(m, seed),
+            sagas: saga::Sagas::new(m),
         };
         w.start_outlier_sweeps();
         (w.caches, w.cache_key_rng) = cache::states(m, seed);

@@ -475,6 +475,10 @@ impl World<'_> {
                     self.publish_step(j, p);
                     self.yield_loop(j, job);
                 }
+                Step::Saga(site) => {
+                    self.saga_start(j, site);
+                    self.yield_loop(j, job);
+                }
                 Step::Parallel { first, count } => {
                     self.jobs[j].pending = count;
                     for c in first..first + count {
@@ -532,6 +536,9 @@ impl World<'_> {
     /// A call of job `j` ended with `outcome` (the caller is still
     /// waiting): the job goes on when its last pending call ends, or fails.
     pub(super) fn call_ended(&mut self, j: JobId, generation: u32, outcome: Outcome) {
+        if self.at_saga(j) {
+            return self.saga_call_ended(j, generation, outcome);
+        }
         let job = &mut self.jobs[j];
         if job.generation != generation || job.state != JobState::Running {
             return; // the caller already answered (crash, or a failed sibling)

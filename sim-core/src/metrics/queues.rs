@@ -24,6 +24,8 @@ pub struct QueueCounters {
     pub visibility_expired: u64,
     pub late_acks: u64,
     pub acks_lost: u64,
+    /// Duplicates an idempotency store turned into no-ops.
+    pub duplicates_absorbed: u64,
 }
 
 impl QueueCounters {
@@ -41,6 +43,7 @@ impl QueueCounters {
             visibility_expired: self.visibility_expired + o.visibility_expired,
             late_acks: self.late_acks + o.late_acks,
             acks_lost: self.acks_lost + o.acks_lost,
+            duplicates_absorbed: self.duplicates_absorbed + o.duplicates_absorbed,
         }
     }
 
@@ -58,6 +61,7 @@ impl QueueCounters {
             visibility_expired: self.visibility_expired - o.visibility_expired,
             late_acks: self.late_acks - o.late_acks,
             acks_lost: self.acks_lost - o.acks_lost,
+            duplicates_absorbed: self.duplicates_absorbed - o.duplicates_absorbed,
         }
     }
 }
@@ -375,6 +379,8 @@ impl QueueStats {
             },
             wait_ms: latency_of(&self.wait, self.wait_sum),
             latency_ms: latency_of(&self.latency, self.latency_sum),
+            idempotency_ttl_s: queue.idempotency_ttl.map(secs),
+            duplicates_absorbed: c.duplicates_absorbed,
         }
     }
 }

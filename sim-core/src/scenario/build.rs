@@ -441,6 +441,9 @@ fn nodes(file: &ScenarioFile) -> R<Vec<Node>> {
         .collect()
 }
 
+// After `policy_of!`, which it uses.
+mod sagas;
+
 struct Builder<'a> {
     file: &'a ScenarioFile,
     m: Model,
@@ -593,6 +596,7 @@ impl Builder<'_> {
                 st.parallel.is_some(),
                 st.publish.is_some(),
                 st.branch.is_some(),
+                st.saga.is_some(),
             ]
             .iter()
             .filter(|x| **x)
@@ -600,7 +604,7 @@ impl Builder<'_> {
             if kinds != 1 {
                 return Err(KeyError::new(
                     &k,
-                    "a step has exactly one of `work`, `wait`, `call`, `parallel`, `publish`, `branch` or `cache`",
+                    "a step has exactly one of `work`, `wait`, `call`, `parallel`, `publish`, `branch`, `cache` or `saga`",
                 ));
             }
             if st.miss.is_some() && st.cache.is_none() {
@@ -632,7 +636,9 @@ impl Builder<'_> {
                     "`timeout`, `retry` and the other call patterns belong to a `call` step (in `parallel`, put them on each branch)",
                 ));
             }
-            if let Some(name) = &st.cache {
+            if let Some(name) = &st.saga {
+                out.push(self.saga_step(&k, sid, name)?);
+            } else if let Some(name) = &st.cache {
                 self.cache_step(&k, sid, name, st.miss.as_deref(), base, out)?;
             } else if let Some(arms) = &st.branch {
                 self.branch(&k, sid, arms, base, out)?;
@@ -1010,6 +1016,7 @@ impl Builder<'_> {
                 service,
                 concurrency,
                 idempotent: q.idempotent.unwrap_or(false),
+                idempotency_ttl: super::workflows::idempotency_ttl(&key, &q.idempotency)?,
             });
         }
         for (i, q) in file.queues.values().enumerate() {
@@ -1646,6 +1653,8 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
                     ));
                 }
             },
+            sagas: super::workflows::sagas(file)?,
+            saga_sites: Vec::new(),
         },
     };
     if file.services.is_empty() {
@@ -2009,6 +2018,9 @@ fn check_cycles(m: &Model) -> R<()> {
                 | Step::Publish(_)
                 | Step::Branch(_)
                 | Step::Jump(_) => {}
+                Step::Saga(site) => {
+                    out.extend(sagas::calls(m, site).map(|c| (c as usize, m.calls[c as usize].op)))
+                }
             }
         }
         out

@@ -97,6 +97,10 @@ pub struct ScenarioFile {
     /// Consumer groups on the logs, keyed by name.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub groups: IndexMap<String, super::logs::GroupFile>,
+    /// Sagas, keyed by name: ordered steps with compensations, run by the
+    /// service whose operation has a `{ saga = "NAME" }` step.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub sagas: IndexMap<String, super::workflows::SagaFile>,
 }
 
 /// Latency of network hops: one default and per-edge overrides.
@@ -590,6 +594,10 @@ pub struct MessageQueueFile {
     /// its own, as an SQS redrive target); default: they are only counted.
     #[serde(default)]
     pub dead_letter: Option<String>,
+    /// An idempotency store (`{ ttl = "10m" }`): a duplicate processed
+    /// within the TTL of the message's first success is a no-op.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency: Option<super::workflows::IdempotencyFile>,
 }
 
 /// A topic and its subscriptions (each a queue of `queues`).
@@ -731,6 +739,11 @@ pub struct StepFile {
     /// With `cache`: the steps of a miss (e.g. the database call).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub miss: Option<Vec<StepFile>>,
+    /// Run the saga `[sagas.NAME]` (this service orchestrates it): its
+    /// steps' calls in order, compensated in reverse when one fails; the
+    /// operation fails when the saga does not complete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saga: Option<String>,
 }
 }
 

@@ -19,6 +19,7 @@ const NOT_DURATIONS: &[&str] = &[
     "node",
     "publish",
     "retry_log",
+    "saga",
     "steps",
     "subscriptions",
     "target",

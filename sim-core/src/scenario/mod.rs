@@ -17,6 +17,7 @@ pub(crate) mod seed;
 mod slo;
 mod values;
 mod warnings;
+mod workflows;
 
 use std::fmt;
 use std::ops::Range;
