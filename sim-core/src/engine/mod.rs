@@ -57,6 +57,7 @@ mod observe;
 mod records;
 mod service;
 mod source;
+mod trace;
 
 use rand_chacha::ChaCha8Rng;
 
@@ -135,6 +136,8 @@ pub struct World<'m> {
     caches: Vec<cache::CacheState>,
     cache_key_rng: Vec<ChaCha8Rng>,
     cache_keys: Vec<u32>,
+    /// Sampled requests' spans (`--trace`); `None` costs each hook a branch.
+    tracer: Option<Box<trace::Tracer>>,
 }
 
 /// An event loop.
@@ -171,6 +174,20 @@ pub fn run(model: &Model, opts: &RunOptions) -> RunResult {
     let mut w = World::new(model, opts);
     w.run_loop(&opts.watch);
     w.finish(opts)
+}
+
+/// Runs `model` to the end, tracing the requests `trace` samples: the
+/// results are those `run` returns, byte for byte, plus the trace log.
+pub fn run_traced(
+    model: &Model,
+    opts: &RunOptions,
+    trace: crate::trace::TraceOptions,
+) -> (RunResult, crate::trace::TraceLog) {
+    let mut w = World::new(model, opts);
+    w.start_tracing(opts.seed.unwrap_or(model.seed), trace);
+    w.run_loop(&opts.watch);
+    let log = w.finish_trace().expect("tracing was started");
+    (w.finish(opts), log)
 }
 
 impl<'m> World<'m> {
@@ -244,6 +261,7 @@ impl<'m> World<'m> {
             caches: Vec::new(),
             cache_key_rng: Vec::new(),
             cache_keys: Vec::new(),
+            tracer: None,
         };
         (w.caches, w.cache_key_rng) = cache::states(m, seed);
         w.replicas = m

@@ -194,7 +194,7 @@ impl World<'_> {
         deadline: Nanos,
     ) -> JobId {
         let o = &self.m.ops[op as usize];
-        self.jobs.alloc(Job {
+        let id = self.jobs.alloc(Job {
             generation: 0,
             state: JobState::InFlight,
             failed: false,
@@ -214,7 +214,9 @@ impl World<'_> {
             syn: 0,
             connecting: false,
             filling: false,
-        })
+        });
+        self.trace_job(id, op);
+        id
     }
 
     pub(super) fn alloc_call(
@@ -225,7 +227,7 @@ impl World<'_> {
         deadline: Nanos,
     ) -> CallId {
         let slot = self.pattern_base[spec as usize] + caller_replica;
-        self.calls.alloc(Call {
+        let id = self.calls.alloc(Call {
             generation: 0,
             pending: true,
             caller,
@@ -241,12 +243,14 @@ impl World<'_> {
             holds_bulkhead: false,
             breaker_permit: None,
             last_backoff: 0,
-        })
+        });
+        self.trace_call(id);
+        id
     }
 
     pub(super) fn alloc_attempt(&mut self, call: CallId, hedged: bool) -> AttemptId {
         let call_gen = self.calls[call].generation;
-        self.attempts.alloc(Attempt {
+        let id = self.attempts.alloc(Attempt {
             generation: 0,
             live: true,
             call,
@@ -260,6 +264,8 @@ impl World<'_> {
             expires: NEVER,
             job: None,
             accepted: false,
-        })
+        });
+        self.trace_attempt(id);
+        id
     }
 }
