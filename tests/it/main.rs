@@ -39,3 +39,4 @@ mod sweep;
 mod sweep_report;
 mod theory;
 mod topology;
+mod trace;

@@ -401,3 +401,114 @@ fn end_job(t: &mut Tracer, j: JobId, job: &Job, now: Nanos, outcome: Option<Outc
         t.close(id, now, outcome);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::options::Watch;
+    use crate::trace::{TraceLog, TraceOptions, What};
+
+    /// Timeouts, retries and a full queue: attempts that time out, retry,
+    /// are rejected, and orphaned jobs that run on.
+    const RETRYING: &str = r#"
+        name = "t"
+        duration = "20s"
+        [workload.w]
+        target = "a"
+        rate = 200
+        [services.a]
+        threads = 50
+        steps = [{ work = "1ms" }, { call = "b", timeout = "6ms",
+                   retry = { max_attempts = 3, retry_on = ["timeout", "rejected"] } }]
+        [services.b]
+        threads = 1
+        queue = 2
+        steps = [{ work = { dist = "exponential", mean = "4ms" } }]
+    "#;
+
+    fn traced(text: &str, seed: u64, options: TraceOptions) -> TraceLog {
+        let s = crate::scenario::load("t.toml", text, &[]).expect("valid");
+        let plain = crate::run_scenario(&s, Some(seed), &[]);
+        let (result, log) =
+            crate::run_scenario_traced(&s, Some(seed), &[], Watch::default(), options);
+        assert_eq!(plain, result, "tracing changed the run's results");
+        log
+    }
+
+    #[test]
+    fn tracing_changes_nothing_and_every_tree_hangs_together() {
+        let log = traced(
+            RETRYING,
+            3,
+            TraceOptions {
+                sample: 0.5,
+                max_traces: 300,
+            },
+        );
+        assert_eq!(log.traces, 300);
+        assert!(log.skipped > 1000, "{}", log.skipped);
+        let (mut retries, mut timeouts, mut rejected) = (0, 0, 0);
+        for (i, s) in log.spans.iter().enumerate() {
+            let parent = s.parent.map(|p| &log.spans[p.0 as usize]);
+            if let Some(p) = s.parent {
+                assert!((p.0 as usize) < i, "a child before its parent");
+                assert_eq!(parent.unwrap().trace, s.trace);
+            }
+            let parent_what = parent.map(|p| p.what);
+            match s.what {
+                What::Call { .. } => assert!(
+                    matches!(parent_what, None | Some(What::Job { .. })),
+                    "{s:?}"
+                ),
+                What::Attempt { number, .. } => {
+                    assert!(matches!(parent_what, Some(What::Call { .. })), "{s:?}");
+                    retries += usize::from(number > 1);
+                }
+                What::Job { .. } => {
+                    assert!(matches!(
+                        parent_what,
+                        Some(What::Attempt { sent: true, .. })
+                    ))
+                }
+                What::Step { .. } => {
+                    assert!(matches!(
+                        parent_what,
+                        Some(What::Job {
+                            started: Some(_),
+                            ..
+                        })
+                    ))
+                }
+            }
+            assert!(log.end_of(s) >= s.start, "{s:?}");
+            timeouts += usize::from(s.outcome == Some(crate::Outcome::Timeout));
+            rejected += usize::from(s.outcome == Some(crate::Outcome::Rejected));
+        }
+        assert!(retries > 0 && timeouts > 0 && rejected > 0);
+        // Roots: one per trace, in order.
+        let roots: Vec<u32> = log
+            .spans
+            .iter()
+            .filter(|s| s.parent.is_none())
+            .map(|s| s.trace.0)
+            .collect();
+        assert_eq!(roots, (0..300).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_sample_takes_its_share_of_root_requests() {
+        // Poisson arrivals at 200/s for 20 s, 10 % of them sampled: a
+        // Poisson count of mean 400; 4σ.
+        let log = traced(
+            RETRYING,
+            5,
+            TraceOptions {
+                sample: 0.1,
+                max_traces: u32::MAX,
+            },
+        );
+        let sigma = 400.0_f64.sqrt();
+        let got = f64::from(log.traces);
+        assert!((got - 400.0).abs() < 4.0 * sigma, "{got} traces");
+        assert_eq!(log.skipped, 0);
+    }
+}
