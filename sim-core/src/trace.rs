@@ -43,8 +43,10 @@ pub enum StepKind {
     Work,
     /// An I/O wait: the worker is held, no core used.
     Wait,
-    /// A publish: from the offer to the broker's acknowledgement.
-    Publish,
+    /// A publish to `TraceLog::publishes[publish]`: from the offer to the
+    /// broker's acknowledgement. The consumers' handling of its messages
+    /// are its children.
+    Publish { publish: u32 },
 }
 
 /// What a span records.
@@ -63,7 +65,9 @@ pub enum What {
         hedged: bool,
         sent: bool,
     },
-    /// A request's visit to a replica of `op`'s service: `arrived` at its
+    /// A request's visit to a replica of `op`'s service (under the attempt
+    /// that sent it, or the publish step whose message it consumes):
+    /// `arrived` at its
     /// door (None: it never did — lost on the way), `started` on a worker
     /// (None: it never got one). `cut_off`: a crash or a kill ended it.
     Job {
@@ -107,6 +111,8 @@ pub struct TraceLog {
     pub services: Vec<String>,
     pub ops: Vec<OpName>,
     pub sources: Vec<String>,
+    /// Each publish step's queue or topic, as written.
+    pub publishes: Vec<String>,
     /// Per service, its replicas.
     pub replicas: Vec<u32>,
     /// In the order they were opened: a parent before its children.

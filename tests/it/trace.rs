@@ -224,7 +224,13 @@ steps = [
   { call = "auth" },
   { call = "catalog", p = 0.4 },
   { wait = "3ms" },
+  { publish = "orders" },
 ]
+[queues.orders]
+consumer = "worker"
+[services.worker]
+threads = 16
+steps = [{ work = { dist = "exponential", mean = "2ms" } }]
 [services.auth]
 threads = 32
 steps = [{ work = { dist = "exponential", mean = "1ms" } }, { call = "db" }]
@@ -277,7 +283,14 @@ fn the_otlp_file_imports_back_to_the_same_system_within_sampling_error() {
         .model;
     // The call graph, exactly.
     let services: BTreeSet<&str> = m.services.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(services, BTreeSet::from(["front", "auth", "catalog", "db"]));
+    assert_eq!(
+        services,
+        BTreeSet::from(["front", "auth", "catalog", "db", "worker"])
+    );
+    // The queue, from the PRODUCER span and the CONSUMER span under it.
+    assert_eq!(m.queues.len(), 1);
+    assert_eq!(m.queues[0].name, "orders");
+    assert_eq!(m.services[m.queues[0].service as usize].name, "worker");
     let edges: BTreeSet<String> = m
         .edges
         .iter()
@@ -314,10 +327,14 @@ fn the_otlp_file_imports_back_to_the_same_system_within_sampling_error() {
         "catalog p {p}, want 0.4 ± {}",
         4.0 * sigma
     );
-    // Mean work (self-time: work, and front's wait): 4σ of the mean of
-    // exponentials over the invocations (front's wait adds no variance).
+    // Mean work (self-time: work, and front's wait and publish ack, the
+    // network's 0.5 ms; a consumer's handling starts when its worker is
+    // taken, so it holds the broker's 0.5 ms delivery hop too): 4σ of the
+    // mean of exponentials over the invocations (the constant parts add
+    // no variance).
     for (name, mean_ms, sd_ms, visits) in [
-        ("front", 5.0, 2.0, 1.0),
+        ("front", 5.5, 2.0, 1.0),
+        ("worker", 2.5, 2.0, 1.0),
         ("auth", 1.0, 1.0, 1.0),
         ("db", 3.0, 3.0, 1.0),
         ("catalog", 4.0, 4.0, 0.4),

@@ -8,7 +8,9 @@
 //! queue is the attribute `cascade.queued_ns`: a server's instrumentation
 //! starts with its handler); each attempt that left its caller is a CLIENT
 //! span (`peer.service` names the callee) with the callee's SERVER span
-//! under it; work, wait and publish steps are INTERNAL spans. A call is an
+//! under it; work and wait steps are INTERNAL spans; a publish step is a
+//! PRODUCER span (`messaging.destination.name`: its queue or topic) with
+//! the CONSUMER spans of its messages' handlings under it. A call is an
 //! INTERNAL span of its own only when it is more than its one attempt
 //! (retries, hedges, a fallback, a deadline); an attempt a breaker, rate
 //! limit or bulkhead refused before sending is INTERNAL (nothing went on
@@ -26,6 +28,8 @@ use super::children;
 const INTERNAL: i64 = 1;
 const SERVER: i64 = 2;
 const CLIENT: i64 = 3;
+const PRODUCER: i64 = 4;
+const CONSUMER: i64 = 5;
 const STATUS_ERROR: i64 = 2;
 
 /// The whole file: one line per trace.
@@ -163,6 +167,16 @@ fn span_json(log: &TraceLog, collapsed: &[bool], i: usize, trace: u32, s: &Span)
                 return None;
             };
             attrs.push(attr_int("cascade.replica", u64::from(replica)));
+            let producer = s.parent.and_then(|p| match log.spans[p.0 as usize].what {
+                What::Step {
+                    kind: StepKind::Publish { publish },
+                } => Some(publish),
+                _ => None,
+            });
+            if let Some(publish) = producer {
+                let target = &log.publishes[publish as usize];
+                attrs.push(attr_str("messaging.destination.name", target));
+            }
             attrs.push(attr_int(
                 "cascade.queued_ns",
                 started - arrived.unwrap_or(started),
@@ -170,16 +184,18 @@ fn span_json(log: &TraceLog, collapsed: &[bool], i: usize, trace: u32, s: &Span)
             if cut_off {
                 attrs.push(attr_bool("cascade.cut_off", true));
             }
-            (SERVER, log.ops[op as usize].name.clone(), started)
+            let kind = if producer.is_some() { CONSUMER } else { SERVER };
+            (kind, log.ops[op as usize].name.clone(), started)
         }
-        What::Step { kind } => {
-            let name = match kind {
-                StepKind::Work => "work",
-                StepKind::Wait => "wait",
-                StepKind::Publish => "publish",
-            };
-            (INTERNAL, name.to_owned(), s.start)
-        }
+        What::Step { kind } => match kind {
+            StepKind::Work => (INTERNAL, "work".to_owned(), s.start),
+            StepKind::Wait => (INTERNAL, "wait".to_owned(), s.start),
+            StepKind::Publish { publish } => {
+                let target = &log.publishes[publish as usize];
+                attrs.push(attr_str("messaging.destination.name", target));
+                (PRODUCER, format!("publish {target}"), s.start)
+            }
+        },
     };
     if let Some(o) = s.outcome {
         attrs.push(attr_str("cascade.outcome", outcome_name(o)));

@@ -13,7 +13,9 @@
 //! attempts is an async slice in the caller's process, and an arrow (a
 //! flow, bound by `bind_id` with `flow_out` on the attempt and `flow_in` on
 //! the callee's handling: bound to the slices themselves, not to whichever
-//! slice encloses a timestamp) goes from the attempt to the callee.
+//! slice encloses a timestamp) goes from the attempt to the callee; and
+//! from a publish step to the first handling of its message (one flow
+//! leaves a slice: a topic's other copies and redeliveries have none).
 //! Counter tracks per service (`queue_len`, `busy_threads`, `memory_mib`)
 //! and per call edge (`breaker_open`, in the caller's process) are the
 //! run's time series, one value per window at the window's start: every
@@ -61,11 +63,12 @@ pub fn render(log: &TraceLog, series: &TimeSeries) -> String {
     let kids = children(log);
     let lanes = lanes(log);
     let mut ev = Events { list: Vec::new() };
-    // Attempts whose callee got a worker: the flow's two ends both exist.
-    let mut flows = vec![false; log.spans.len()];
-    for s in &log.spans {
+    // Per attempt or publish step: the first handling under it that got
+    // a worker, the other end of its flow.
+    let mut flows = vec![None; log.spans.len()];
+    for (i, s) in log.spans.iter().enumerate() {
         if let (Some(p), Some(_)) = (s.parent, started(s)) {
-            flows[p.0 as usize] = true;
+            flows[p.0 as usize].get_or_insert(SpanId(i as u32));
         }
     }
     for (i, s) in log.spans.iter().enumerate() {
@@ -233,7 +236,7 @@ fn async_slice(
 fn span_events(
     log: &TraceLog,
     lanes: &Lanes,
-    flows: &[bool],
+    flows: &[Option<SpanId>],
     kids: &[Vec<SpanId>],
     id: SpanId,
     s: &Span,
@@ -279,7 +282,7 @@ fn span_events(
                 s.start,
                 end,
                 json!({"trace": trace, "outcome": outcome_of(s)}),
-                flows[id.0 as usize],
+                flows[id.0 as usize].is_some(),
             );
         }
         What::Job {
@@ -310,7 +313,7 @@ fn span_events(
                 "pid": pid, "tid": tid, "ts": us(started), "dur": us(end - started.min(end)),
                 "args": {"trace": trace, "outcome": outcome_of(s),
                     "queued_ms": ms(started - arrived), "cut_off": cut_off}});
-            if let Some(parent) = s.parent.filter(|p| flows[p.0 as usize]) {
+            if let Some(parent) = s.parent.filter(|p| flows[p.0 as usize] == Some(id)) {
                 x["bind_id"] = Value::String(hex(parent));
                 x["flow_in"] = Value::Bool(true);
             }
@@ -322,15 +325,19 @@ fn span_events(
                 return;
             };
             let name = match kind {
-                StepKind::Work => "work",
-                StepKind::Wait => "wait",
-                StepKind::Publish => "publish",
+                StepKind::Work => "work".to_owned(),
+                StepKind::Wait => "wait".to_owned(),
+                StepKind::Publish { publish } => {
+                    format!("publish {}", log.publishes[publish as usize])
+                }
             };
-            ev.push(
-                s.start,
-                json!({"ph": "X", "cat": "step", "name": name, "pid": pid, "tid": tid,
-                    "ts": us(s.start), "dur": us(end - s.start), "args": {"trace": trace}}),
-            );
+            let mut x = json!({"ph": "X", "cat": "step", "name": name, "pid": pid, "tid": tid,
+                "ts": us(s.start), "dur": us(end - s.start), "args": {"trace": trace}});
+            if flows[id.0 as usize].is_some() {
+                x["bind_id"] = Value::String(hex(id));
+                x["flow_out"] = Value::Bool(true);
+            }
+            ev.push(s.start, x);
         }
     }
 }

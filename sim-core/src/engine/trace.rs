@@ -14,7 +14,7 @@
 use rand_chacha::ChaCha8Rng;
 
 use super::World;
-use super::ids::{AttemptId, CallId, JobId};
+use super::ids::{AttemptId, CallId, JobId, MsgId};
 use super::records::{Caller, Job, JobState, Parent};
 use crate::model::{Model, Step};
 use crate::outcome::Outcome;
@@ -37,6 +37,11 @@ pub(super) struct Tracer {
     attempts: Vec<u32>,
     /// Per job slot: its timed step's span while one runs.
     steps: Vec<u32>,
+    /// Per message slot: the publish step's span that sent it.
+    msgs: Vec<u32>,
+    /// The publish step whose messages are being enqueued (NONE between
+    /// publishes, so a dead letter's move is never taken for one).
+    publishing: u32,
 }
 
 /// `table[i] = v`, growing the table as the arena grows.
@@ -72,6 +77,7 @@ impl Tracer {
                     })
                     .collect(),
                 sources: m.sources.iter().map(|s| s.name.clone()).collect(),
+                publishes: m.publishes.iter().map(|p| p.target.clone()).collect(),
                 replicas: m.services.iter().map(|s| s.replicas).collect(),
                 spans: Vec::new(),
                 traces: 0,
@@ -83,6 +89,8 @@ impl Tracer {
             calls: Vec::new(),
             attempts: Vec::new(),
             steps: Vec::new(),
+            msgs: Vec::new(),
+            publishing: NONE,
         }
     }
 
@@ -234,8 +242,7 @@ impl World<'_> {
             Parent::Client { attempt, .. } | Parent::Call { attempt, .. } => {
                 get(&t.attempts, attempt.0 as usize)
             }
-            // Consumers of messages are not linked to their producers yet.
-            Parent::Message { .. } => NONE,
+            Parent::Message { msg, .. } => get(&t.msgs, msg.0 as usize),
         };
         let id = if parent == NONE {
             NONE
@@ -291,7 +298,7 @@ impl World<'_> {
         let kind = match self.m.steps[job.step as usize] {
             Step::Work(_) | Step::Blocking(_) => StepKind::Work,
             Step::Wait(_) => StepKind::Wait,
-            Step::Publish(_) => StepKind::Publish,
+            Step::Publish(p) => StepKind::Publish { publish: p },
             _ => return,
         };
         let now = self.now;
@@ -317,6 +324,25 @@ impl World<'_> {
                 t.close(step, self.now, None);
                 t.steps[j.0 as usize] = NONE;
             }
+        }
+    }
+
+    /// Job `j` is about to enqueue its publish step's messages (`None`:
+    /// it is done).
+    #[inline]
+    pub(super) fn trace_publishing(&mut self, j: Option<JobId>) {
+        if let Some(t) = self.tracer.as_deref_mut() {
+            t.publishing = j.map_or(NONE, |j| get(&t.steps, j.0 as usize));
+        }
+    }
+
+    /// A message was enqueued: it belongs to the publish step in progress,
+    /// if that is traced.
+    #[inline]
+    pub(super) fn trace_message(&mut self, msg: MsgId) {
+        if let Some(t) = self.tracer.as_deref_mut() {
+            let span = t.publishing;
+            put(&mut t.msgs, msg.0 as usize, span, NONE);
         }
     }
 
@@ -405,7 +431,7 @@ fn end_job(t: &mut Tracer, j: JobId, job: &Job, now: Nanos, outcome: Option<Outc
 #[cfg(test)]
 mod tests {
     use crate::options::Watch;
-    use crate::trace::{TraceLog, TraceOptions, What};
+    use crate::trace::{StepKind, TraceLog, TraceOptions, What};
 
     /// Timeouts, retries and a full queue: attempts that time out, retry,
     /// are rejected, and orphaned jobs that run on.
@@ -427,6 +453,7 @@ mod tests {
 
     fn traced(text: &str, seed: u64, options: TraceOptions) -> TraceLog {
         let s = crate::scenario::load("t.toml", text, &[]).expect("valid");
+        assert!(!s.model.sources.is_empty());
         let plain = crate::run_scenario(&s, Some(seed), &[]);
         let (result, log) =
             crate::run_scenario_traced(&s, Some(seed), &[], Watch::default(), options);
@@ -463,12 +490,13 @@ mod tests {
                     assert!(matches!(parent_what, Some(What::Call { .. })), "{s:?}");
                     retries += usize::from(number > 1);
                 }
-                What::Job { .. } => {
-                    assert!(matches!(
-                        parent_what,
-                        Some(What::Attempt { sent: true, .. })
-                    ))
-                }
+                What::Job { .. } => assert!(matches!(
+                    parent_what,
+                    Some(What::Attempt { sent: true, .. })
+                        | Some(What::Step {
+                            kind: StepKind::Publish { .. }
+                        })
+                )),
                 What::Step { .. } => {
                     assert!(matches!(
                         parent_what,
@@ -492,6 +520,50 @@ mod tests {
             .map(|s| s.trace.0)
             .collect();
         assert_eq!(roots, (0..300).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_published_message_is_handled_under_its_publish_step() {
+        let text = r#"
+            name = "t"
+            duration = "5s"
+            [workload.w]
+            target = "a"
+            rate = 100
+            [services.a]
+            threads = 8
+            steps = [{ work = "1ms" }, { publish = "orders" }]
+            [queues.orders]
+            consumer = "c"
+            [services.c]
+            threads = 4
+            steps = [{ work = "2ms" }]
+        "#;
+        let log = traced(
+            text,
+            1,
+            TraceOptions {
+                sample: 1.0,
+                max_traces: 50,
+            },
+        );
+        let consumers = log
+            .spans
+            .iter()
+            .filter(|s| {
+                matches!(s.what, What::Job { .. })
+                    && s.parent.is_some_and(|p| {
+                        matches!(
+                            log.spans[p.0 as usize].what,
+                            What::Step {
+                                kind: StepKind::Publish { .. }
+                            }
+                        )
+                    })
+            })
+            .count();
+        assert_eq!(consumers, 50, "one consumer handling per traced publish");
+        assert_eq!(log.publishes, ["orders"]);
     }
 
     #[test]
