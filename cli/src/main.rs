@@ -18,6 +18,7 @@ mod runner;
 mod sweep;
 mod table;
 mod term;
+mod trace;
 mod verdicts;
 mod watch;
 
@@ -85,6 +86,8 @@ enum Command {
         /// Print the summary as JSON instead of tables.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        trace: trace::TraceArgs,
     },
     /// Render charts and report.html again from a run's saved results.
     Report {
@@ -177,7 +180,10 @@ fn main() -> ExitCode {
             set,
             max_wall,
             json,
-        } => cmd_run(&file, seed, &duration, out.out, &set, &max_wall, json),
+            trace,
+        } => cmd_run(
+            &file, seed, &duration, out.out, &set, &max_wall, json, &trace,
+        ),
         Command::Validate { file, set } => cmd_validate(&file, &set),
         Command::Check(args) => check::cmd_check(&args),
         Command::Import(args) => import::cmd_import(&args),
@@ -329,6 +335,7 @@ fn cmd_run(
     set: &args::Sets,
     max_wall: &args::MaxWall,
     json: bool,
+    tracing: &trace::TraceArgs,
 ) -> Result<(), Failure> {
     let overrides = args::overrides(set, duration)?;
     // --seed is part of the scenario as run: loaded as one more override,
@@ -357,7 +364,17 @@ fn cmd_run(
         "",
         scenario.model.duration.saturating_add(scenario.model.drain),
     );
-    let result = sim_core::run_scenario_watched(&scenario, seed.seed, &overrides, watch);
+    let (result, traced) = match tracing.options() {
+        None => (
+            sim_core::run_scenario_watched(&scenario, seed.seed, &overrides, watch),
+            None,
+        ),
+        Some(t) => {
+            let (r, log) =
+                sim_core::run_scenario_traced(&scenario, seed.seed, &overrides, watch, t);
+            (r, Some(log))
+        }
+    };
     following.done();
     let target = out.as_ref().map(|o| o.target().to_path_buf());
     if let Some(out) = out {
@@ -388,6 +405,9 @@ fn cmd_run(
     }
     if json {
         term::data(&reports::summary_json(&result.summary))?;
+    }
+    if let (Some(log), Some(dir)) = (&traced, &tracing.trace) {
+        trace::write(dir, log, &result.timeseries, json)?;
     }
     if let Some(why) = &result.summary.partial {
         return Err(partial_run(why, target.as_deref()));

@@ -26,6 +26,7 @@ pub mod numbers;
 pub mod plot;
 pub mod sweep;
 pub mod timeseries;
+pub mod trace;
 
 pub use charts::{Figure, Figures, Section};
 pub use plot::{Band, BandKind, Chart, Dash, Fmt, Line, LineChart, Rgb, Scale};

@@ -24,12 +24,14 @@ pub mod scenario;
 pub mod slo;
 pub mod streams;
 pub mod time;
+pub mod trace;
 
 pub use engine::run;
 pub use options::{Progress, RunOptions, StopSignal, Watch};
 pub use outcome::Outcome;
 pub use output::RunResult;
 pub use scenario::{Override, Scenario, ScenarioError, load};
+pub use trace::{TraceLog, TraceOptions};
 
 /// The version stamped on every output.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -47,7 +49,34 @@ pub fn run_scenario_watched(
     overrides: &[Override],
     watch: Watch,
 ) -> RunResult {
-    let opts = RunOptions {
+    let mut result = run(&s.model, &run_options(s, seed, overrides, watch));
+    analyse(s, &mut result);
+    result
+}
+
+/// As [`run_scenario_watched`], tracing the requests `trace` samples
+/// (`cascade run --trace`): the results are byte-identical to an untraced
+/// run's.
+pub fn run_scenario_traced(
+    s: &Scenario,
+    seed: Option<u64>,
+    overrides: &[Override],
+    watch: Watch,
+    trace: trace::TraceOptions,
+) -> (RunResult, trace::TraceLog) {
+    let opts = run_options(s, seed, overrides, watch);
+    let (mut result, log) = engine::run_traced(&s.model, &opts, trace);
+    analyse(s, &mut result);
+    (result, log)
+}
+
+fn run_options(
+    s: &Scenario,
+    seed: Option<u64>,
+    overrides: &[Override],
+    watch: Watch,
+) -> RunOptions {
+    RunOptions {
         watch,
         seed,
         duration: None,
@@ -56,9 +85,11 @@ pub fn run_scenario_watched(
             .iter()
             .map(|o| format!("{}={}", o.path, o.value))
             .collect(),
-    };
-    let mut result = run(&s.model, &opts);
-    result.summary.recovery = recovery::analyze(&s.model, &result);
-    result.summary.slo = slo::check(&s.model.slos, &result);
-    result
+    }
+}
+
+/// The post-run analyses: recovery after faults, SLO verdicts.
+fn analyse(s: &Scenario, result: &mut RunResult) {
+    result.summary.recovery = recovery::analyze(&s.model, result);
+    result.summary.slo = slo::check(&s.model.slos, result);
 }

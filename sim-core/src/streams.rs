@@ -86,6 +86,11 @@ pub fn ack(b: &Broker, target: &str, site: &str) -> String {
     format!("broker/{}/ack/{target}/{site}", b.name)
 }
 
+/// Which of a source's requests `--trace` samples (read by nothing else).
+pub fn trace_sample(s: &Source) -> String {
+    format!("trace-sample/{}", s.name)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::scenario::load;

@@ -44,3 +44,4 @@ mod sweep;
 mod sweep_report;
 mod theory;
 mod topology;
+mod trace;

@@ -267,6 +267,7 @@ impl World<'_> {
                 let u: f64 = rand::RngExt::random(&mut self.msg.poison_rng[p as usize]);
                 u < publish.poison
             };
+            self.trace_publishing(Some(j));
             for k in 0..publish.queues.len() {
                 let q = self.m.publishes[p as usize].queues[k];
                 self.enqueue(q, poison);
@@ -274,6 +275,7 @@ impl World<'_> {
             if self.m.publishes[p as usize].log.is_some() {
                 self.append_record(p, poison);
             }
+            self.trace_publishing(None);
             return Published::Accepted;
         }
         let WhenFull::Block(max) = publish.when_full else {
@@ -362,6 +364,7 @@ impl World<'_> {
             first_success: NEVER,
         };
         let id = self.msg.messages.alloc(msg);
+        self.trace_message(id);
         self.msg.live += 1;
         let now = self.now;
         let qs = &mut self.msg.queues[q as usize];

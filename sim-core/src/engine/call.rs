@@ -220,6 +220,7 @@ impl<'m> World<'m> {
     /// returned, then the call succeeds, waits for its other hedges,
     /// retries, or fails.
     pub(super) fn end_attempt(&mut self, att: AttemptId, mut outcome: Outcome) {
+        self.trace_attempt_end(att, outcome);
         let a = self.attempts[att];
         self.attempts.free(att);
         let edge = self.m.calls[self.calls[a.call].spec as usize].edge;
@@ -349,6 +350,7 @@ impl<'m> World<'m> {
 
     /// The caller (a job or a client) stops waiting on `call`.
     pub(super) fn deliver(&mut self, call: CallId, outcome: Outcome) {
+        self.trace_call_end(call, outcome);
         let c = self.calls[call];
         self.calls.free(call);
         match c.caller {

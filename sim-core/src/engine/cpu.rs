@@ -169,6 +169,7 @@ impl World<'_> {
         self.reschedule_cpu(c);
         for &(_, j, g) in &done {
             if self.jobs[j].generation == g {
+                self.trace_step_end(j);
                 self.jobs[j].step += 1;
                 self.run_steps(j);
             }

@@ -65,6 +65,7 @@ mod records;
 mod saga;
 mod service;
 mod source;
+mod trace;
 
 use rand_chacha::ChaCha8Rng;
 
@@ -150,6 +151,8 @@ pub struct World<'m> {
     logs: log::Logs,
     /// Sagas running, per job slot (empty without sagas).
     sagas: saga::Sagas,
+    /// Sampled requests' spans (`--trace`); `None` costs each hook a branch.
+    tracer: Option<Box<trace::Tracer>>,
 }
 
 /// An event loop.
@@ -186,6 +189,20 @@ pub fn run(model: &Model, opts: &RunOptions) -> RunResult {
     let mut w = World::new(model, opts);
     w.run_loop(&opts.watch);
     w.finish(opts)
+}
+
+/// Runs `model` to the end, tracing the requests `trace` samples: the
+/// results are those `run` returns, byte for byte, plus the trace log.
+pub fn run_traced(
+    model: &Model,
+    opts: &RunOptions,
+    trace: crate::trace::TraceOptions,
+) -> (RunResult, crate::trace::TraceLog) {
+    let mut w = World::new(model, opts);
+    w.start_tracing(opts.seed.unwrap_or(model.seed), trace);
+    w.run_loop(&opts.watch);
+    let log = w.finish_trace().expect("tracing was started");
+    (w.finish(opts), log)
 }
 
 impl<'m> World<'m> {
@@ -262,6 +279,7 @@ impl<'m> World<'m> {
             outliers: outlier::states(m),
             logs: log::Logs::new(m, seed),
             sagas: saga::Sagas::new(m),
+            tracer: None,
         };
         w.start_outlier_sweeps();
         (w.caches, w.cache_key_rng) = cache::states(m, seed);

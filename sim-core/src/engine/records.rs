@@ -202,7 +202,7 @@ impl World<'_> {
         class: Criticality,
     ) -> JobId {
         let o = &self.m.ops[op as usize];
-        self.jobs.alloc(Job {
+        let id = self.jobs.alloc(Job {
             generation: 0,
             state: JobState::InFlight,
             failed: false,
@@ -223,7 +223,9 @@ impl World<'_> {
             connecting: false,
             filling: false,
             class,
-        })
+        });
+        self.trace_job(id, op);
+        id
     }
 
     pub(super) fn alloc_call(
@@ -235,7 +237,7 @@ impl World<'_> {
         class: Criticality,
     ) -> CallId {
         let slot = self.pattern_base[spec as usize] + caller_replica;
-        self.calls.alloc(Call {
+        let id = self.calls.alloc(Call {
             generation: 0,
             pending: true,
             caller,
@@ -252,12 +254,14 @@ impl World<'_> {
             breaker_permit: None,
             last_backoff: 0,
             class,
-        })
+        });
+        self.trace_call(id);
+        id
     }
 
     pub(super) fn alloc_attempt(&mut self, call: CallId, hedged: bool) -> AttemptId {
         let call_gen = self.calls[call].generation;
-        self.attempts.alloc(Attempt {
+        let id = self.attempts.alloc(Attempt {
             generation: 0,
             live: true,
             call,
@@ -271,6 +275,8 @@ impl World<'_> {
             expires: NEVER,
             job: None,
             accepted: false,
-        })
+        });
+        self.trace_attempt(id);
+        id
     }
 }

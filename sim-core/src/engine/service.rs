@@ -262,6 +262,7 @@ impl World<'_> {
     /// Answers a job that never ran.
     pub(super) fn refuse(&mut self, j: JobId, outcome: Outcome) {
         let job = self.jobs[j];
+        self.trace_job_end(j, outcome);
         self.jobs.free(j);
         self.answer(job, outcome);
     }
@@ -359,6 +360,7 @@ impl World<'_> {
             self.schedule(t, Ev::WorkDone { job: j, generation });
             return;
         }
+        self.trace_step_end(j);
         self.jobs[j].step += 1;
         self.proceed(j);
     }
@@ -414,6 +416,7 @@ impl World<'_> {
                 self.complete_job(j, Outcome::Timeout);
                 return;
             }
+            self.trace_step(j);
             match self.m.steps[job.step as usize] {
                 Step::Branch(b) => {
                     let branch = &self.m.branches[b as usize];
@@ -601,6 +604,7 @@ impl World<'_> {
         if job.on_loop {
             self.release_loop(j);
         }
+        self.trace_job_end(j, outcome);
         self.jobs.free(j);
         self.release_thread(s, replica);
         self.answer(job, outcome);
