@@ -20,6 +20,7 @@ mod histogram;
 mod queues;
 mod runtime;
 mod series;
+mod visits;
 
 use histogram::Histogram;
 
@@ -909,6 +910,7 @@ impl Recorder {
                     },
                     event_loop,
                     memory,
+                    visits_per_request: None,
                 },
             );
         }
@@ -939,6 +941,18 @@ impl Recorder {
             }
         }
         let entry_requests: u64 = entries.values().map(|e: &EntrySummary| e.requests).sum();
+        if !m.branches.is_empty() && entry_requests > 0 {
+            for s in services.values_mut() {
+                s.visits_per_request = Some(s.arrivals as f64 / entry_requests as f64);
+            }
+        }
+        let requests: Vec<u64> = entries.values().map(|e| e.requests).collect();
+        for (e, p) in edges
+            .values_mut()
+            .zip(visits::call_probabilities(m, &requests))
+        {
+            e.call_probability = p;
+        }
         let amplification = services
             .iter()
             .map(|(name, s): (&String, &ServiceSummary)| {
@@ -1012,5 +1026,6 @@ fn edge_summary(d: &EdgeStats, b: &crate::patterns::BreakerStats) -> EdgeSummary
         breaker_times_opened: b.times_opened,
         breaker_open_s: secs(b.time_open),
         breaker_half_open_s: secs(b.time_half_open),
+        call_probability: None,
     }
 }

@@ -468,6 +468,8 @@ pub struct Edge {
 pub enum Arrivals {
     Poisson,
     Deterministic,
+    /// At the times in `Source::replayed`, one request each.
+    Replay,
 }
 
 /// How a source's rate changes over time (requests per second).
@@ -577,6 +579,8 @@ pub struct Source {
     /// The hop between the clients and the entry service, each way;
     /// `None` when it is always 0 (no event, no draw).
     pub latency: Option<DistId>,
+    /// `Arrivals::Replay`: arrival times, never going back.
+    pub replayed: Vec<Nanos>,
 }
 
 #[derive(Clone, Debug)]
@@ -607,6 +611,11 @@ pub enum FaultKind {
     SlowBroker(f64),
     /// Every key of the targeted cache is gone (at the fault's start).
     Flush,
+    /// The targeted cache answers no lookup and takes no fill: a lookup
+    /// is a miss (`fail: false`) or fails its request (`fail: true`).
+    CacheOutage { fail: bool },
+    /// The targeted cache's lookups take this many times longer.
+    CacheSlowdown(f64),
 }
 
 impl FaultKind {
@@ -624,6 +633,8 @@ impl FaultKind {
             FaultKind::Outage => "outage",
             FaultKind::SlowBroker(_) => "slow_broker",
             FaultKind::Flush => "flush",
+            FaultKind::CacheOutage { .. } => "cache_outage",
+            FaultKind::CacheSlowdown(_) => "cache_slowdown",
         }
     }
 }
@@ -633,7 +644,7 @@ pub struct Fault {
     pub kind: FaultKind,
     /// The target as written, for outputs.
     pub target: String,
-    /// The cache of a `flush`.
+    /// The cache of a `flush`, a cache outage or a cache slowdown.
     pub cache: Option<u32>,
     /// Services hit (for latency faults: the edges below instead).
     pub service: Option<ServiceId>,

@@ -179,6 +179,10 @@ pub struct ServiceSummary {
     /// Memory, OOM kills, restarts and GC (absent without `memory`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<MemorySummary>,
+    /// Arrivals ÷ entry requests (absent unless the model branches: a
+    /// `branch` or an optional call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visits_per_request: Option<f64>,
 }
 
 /// An event-loop service over the measured period.
@@ -269,6 +273,11 @@ pub struct EdgeSummary {
     pub breaker_open_s: f64,
     #[serde(default)]
     pub breaker_half_open_s: f64,
+    /// Expected calls over this edge per request at the caller, from the
+    /// model's branch and optional-call probabilities (absent when no
+    /// branch decides them, or a cache's hit ratio does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_probability: Option<f64>,
 }
 
 /// One message queue over the measured period. Counters satisfy
@@ -539,4 +548,8 @@ pub struct CacheSummary {
     /// (`coalesce`), instead of running their own.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub coalesced: u64,
+    /// Lookups while the cache was down (`outage` fault): misses, or
+    /// failed requests with `on_error = "fail"`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub outage_lookups: u64,
 }

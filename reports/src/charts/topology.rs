@@ -126,6 +126,9 @@ pub(super) fn topology(run: &Run) -> Result<Chart, String> {
             } else {
                 failed_label(rate)
             };
+            if let Some(p) = e.call_probability {
+                label = format!("{} · {label}", probability_text(p));
+            }
             if let Some(f) = faults(&|f| f.target == *key) {
                 label = format!("{label} · {f}");
             }
@@ -227,6 +230,9 @@ pub(super) fn topology(run: &Run) -> Result<Chart, String> {
     if !s.caches.is_empty() {
         subtitle.push_str(", services → caches (dashed, hit ratio)");
     }
+    if s.edges.values().any(|e| e.call_probability.is_some()) {
+        subtitle.push_str("; p: calls per request at the caller, from branches");
+    }
     subtitle.push_str("; arrows coloured by the share of calls that failed");
     Ok(Chart::Topology(Topology {
         title: "Topology".into(),
@@ -325,6 +331,17 @@ fn failed_label(rate: f64) -> String {
         format!("{} failed", pct(rate))
     } else {
         "no failures".into()
+    }
+}
+
+/// An edge's call probability as its arrow says it: "p 0.3" for an
+/// optional call or a branch's share, "1.2 calls per request" when branches
+/// add up to more than one.
+fn probability_text(p: f64) -> String {
+    if p < 1.0 - 1e-9 {
+        format!("p {}", short(p))
+    } else {
+        format!("{} calls per request", short(p))
     }
 }
 

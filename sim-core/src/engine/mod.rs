@@ -42,6 +42,7 @@
 mod arena;
 mod broker;
 mod cache;
+mod cache_fault;
 mod call;
 mod connect;
 mod cpu;
