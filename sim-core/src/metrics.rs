@@ -287,6 +287,10 @@ pub struct EdgeStats {
     pub fallbacks: u64,
     /// Requests and answers lost to a partition.
     pub lost: u64,
+    /// Attempts that left the caller; attempts that ended before leaving
+    /// it (refused by a breaker, rate limit or bulkhead of the attempt).
+    pub sent: u64,
+    pub refused_locally: u64,
 }
 
 impl EdgeStats {
@@ -309,6 +313,8 @@ impl EdgeStats {
             hedges_won: self.hedges_won + o.hedges_won,
             fallbacks: self.fallbacks + o.fallbacks,
             lost: self.lost + o.lost,
+            sent: self.sent + o.sent,
+            refused_locally: self.refused_locally + o.refused_locally,
         }
     }
 
@@ -331,6 +337,8 @@ impl EdgeStats {
             hedges_won: self.hedges_won - o.hedges_won,
             fallbacks: self.fallbacks - o.fallbacks,
             lost: self.lost - o.lost,
+            sent: self.sent - o.sent,
+            refused_locally: self.refused_locally - o.refused_locally,
         }
     }
 }
@@ -1027,5 +1035,9 @@ fn edge_summary(d: &EdgeStats, b: &crate::patterns::BreakerStats) -> EdgeSummary
         breaker_open_s: secs(b.time_open),
         breaker_half_open_s: secs(b.time_half_open),
         call_probability: None,
+        // Only where something was refused locally: elsewhere every
+        // attempt was sent, and the file stays as it was.
+        attempts_sent: (d.refused_locally > 0 || d.sent != d.attempts).then_some(d.sent),
+        attempts_refused_locally: d.refused_locally,
     }
 }

@@ -278,6 +278,16 @@ pub struct EdgeSummary {
     /// branch decides them, or a cache's hit ratio does).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_probability: Option<f64>,
+    /// Of `attempts`, those that left the caller: the load the callee saw
+    /// (absent when every attempt was sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts_sent: Option<u64>,
+    /// Of `attempts`, those that ended before leaving the caller: refused
+    /// by a breaker, rate limit or bulkhead around the attempt, or timed out
+    /// waiting for the bulkhead. (Refusals by layers outside the retry and
+    /// retries refused by a budget never became attempts.)
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempts_refused_locally: u64,
 }
 
 /// One message queue over the measured period. Counters satisfy

@@ -1,9 +1,11 @@
 //! End-to-end tests: the `cascade` binary, and the model against known
 //! answers from queueing theory. One integration binary (faster builds).
 
+mod attempts_split;
 mod branches;
 mod broker;
 mod broker_review;
+mod cache_faults;
 mod cache_figures;
 mod caches;
 mod chart_labels;

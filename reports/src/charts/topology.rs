@@ -207,7 +207,7 @@ pub(super) fn topology(run: &Run) -> Result<Chart, String> {
             ),
             kind: NodeKind::Queue,
             utilization: None,
-            fault: faults(&|f| f.kind == "flush" && f.target == *name),
+            fault: faults(&|f| is_cache_fault(f) && f.target == *name),
         });
     }
     for (i, (_, c)) in s.caches.iter().enumerate() {
@@ -247,8 +247,13 @@ pub(super) fn topology(run: &Run) -> Result<Chart, String> {
 fn is_service_fault(f: &FaultWindow) -> bool {
     !matches!(
         f.kind.as_str(),
-        "surge" | "outage" | "slow_broker" | "flush"
+        "surge" | "outage" | "slow_broker" | "flush" | "cache_outage" | "cache_slowdown"
     ) && !f.target.contains("->")
+}
+
+/// A fault that hits a cache: a flush, an outage or a slowdown of it.
+fn is_cache_fault(f: &FaultWindow) -> bool {
+    matches!(f.kind.as_str(), "flush" | "cache_outage" | "cache_slowdown")
 }
 
 /// "slowdown 30–60 s" ("hang on replica 0 20–40 s" when only one is hit).
