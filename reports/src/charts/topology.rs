@@ -126,8 +126,8 @@ pub(super) fn topology(run: &Run) -> Result<Chart, String> {
             } else {
                 failed_label(rate)
             };
-            if let Some(p) = e.call_probability {
-                label = format!("{} · {label}", probability_text(p));
+            if let Some(p) = e.call_probability.and_then(probability_text) {
+                label = format!("{p} · {label}");
             }
             if let Some(f) = faults(&|f| f.target == *key) {
                 label = format!("{label} · {f}");
@@ -341,12 +341,14 @@ fn failed_label(rate: f64) -> String {
 
 /// An edge's call probability as its arrow says it: "p 0.3" for an
 /// optional call or a branch's share, "1.2 calls per request" when branches
-/// add up to more than one.
-fn probability_text(p: f64) -> String {
-    if p < 1.0 - 1e-9 {
-        format!("p {}", short(p))
+/// add up to more than one, nothing when they add up to exactly one call.
+fn probability_text(p: f64) -> Option<String> {
+    if (p - 1.0).abs() < 1e-9 {
+        None
+    } else if p < 1.0 {
+        Some(format!("p {}", short(p)))
     } else {
-        format!("{} calls per request", short(p))
+        Some(format!("{} calls per request", short(p)))
     }
 }
 
