@@ -96,6 +96,7 @@ mod tests {
     fn optional_calls_and_branch_shares_become_edge_probabilities() {
         let m = model(
             r#"
+            name = "t"
             duration = "1s"
             [workload.w]
             target = "a"
