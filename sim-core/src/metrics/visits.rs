@@ -102,6 +102,7 @@ mod tests {
             target = "a"
             rate = 1
             [services.a]
+            threads = 1
             steps = [
               { branch = [
                   { p = 0.8, steps = [{ call = "c" }] },
@@ -111,12 +112,16 @@ mod tests {
               { call = "e" },
             ]
             [services.b]
+            threads = 1
             steps = [{ work = "1ms" }]
             [services.c]
+            threads = 1
             steps = [{ work = "1ms" }]
             [services.d]
+            threads = 1
             steps = [{ work = "1ms" }]
             [services.e]
+            threads = 1
             steps = [{ work = "1ms" }]
             "#,
         );
