@@ -31,7 +31,7 @@ mod service;
 mod timeline;
 mod timeouts;
 mod types;
-mod walk;
+pub(crate) mod walk;
 
 use crate::model::{CLIENT, Model, OpId, Server, Service, Step, UNBOUNDED};
 use crate::rng::stream;

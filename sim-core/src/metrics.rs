@@ -23,6 +23,7 @@ mod queues;
 mod runtime;
 mod sagas;
 mod series;
+mod visits;
 
 use histogram::Histogram;
 
@@ -289,6 +290,10 @@ pub struct EdgeStats {
     pub fallbacks: u64,
     /// Requests and answers lost to a partition.
     pub lost: u64,
+    /// Attempts that left the caller; attempts that ended before leaving
+    /// it (refused by a breaker, rate limit or bulkhead of the attempt).
+    pub sent: u64,
+    pub refused_locally: u64,
 }
 
 impl EdgeStats {
@@ -311,6 +316,8 @@ impl EdgeStats {
             hedges_won: self.hedges_won + o.hedges_won,
             fallbacks: self.fallbacks + o.fallbacks,
             lost: self.lost + o.lost,
+            sent: self.sent + o.sent,
+            refused_locally: self.refused_locally + o.refused_locally,
         }
     }
 
@@ -333,6 +340,8 @@ impl EdgeStats {
             hedges_won: self.hedges_won - o.hedges_won,
             fallbacks: self.fallbacks - o.fallbacks,
             lost: self.lost - o.lost,
+            sent: self.sent - o.sent,
+            refused_locally: self.refused_locally - o.refused_locally,
         }
     }
 }
@@ -933,6 +942,7 @@ impl Recorder {
                     event_loop,
                     memory,
                     outlier: None,
+                    visits_per_request: None,
                 },
             );
         }
@@ -963,6 +973,18 @@ impl Recorder {
             }
         }
         let entry_requests: u64 = entries.values().map(|e: &EntrySummary| e.requests).sum();
+        if !m.branches.is_empty() && entry_requests > 0 {
+            for s in services.values_mut() {
+                s.visits_per_request = Some(s.arrivals as f64 / entry_requests as f64);
+            }
+        }
+        let requests: Vec<u64> = entries.values().map(|e| e.requests).collect();
+        for (e, p) in edges
+            .values_mut()
+            .zip(visits::call_probabilities(m, &requests))
+        {
+            e.call_probability = p;
+        }
         let amplification = services
             .iter()
             .map(|(name, s): (&String, &ServiceSummary)| {
@@ -1045,5 +1067,10 @@ fn edge_summary(d: &EdgeStats, b: &crate::patterns::BreakerStats) -> EdgeSummary
         breaker_times_opened: b.times_opened,
         breaker_open_s: secs(b.time_open),
         breaker_half_open_s: secs(b.time_half_open),
+        call_probability: None,
+        // Only where something was refused locally: elsewhere every
+        // attempt was sent, and the file stays as it was.
+        attempts_sent: (d.refused_locally > 0 || d.sent != d.attempts).then_some(d.sent),
+        attempts_refused_locally: d.refused_locally,
     }
 }

@@ -533,6 +533,8 @@ pub struct Edge {
 pub enum Arrivals {
     Poisson,
     Deterministic,
+    /// At the times in `Source::replayed`, one request each.
+    Replay,
 }
 
 /// How a source's rate changes over time (requests per second).
@@ -644,6 +646,8 @@ pub struct Source {
     pub latency: Option<DistId>,
     /// Inherited by every call made to serve its requests.
     pub criticality: Criticality,
+    /// `Arrivals::Replay`: arrival times, never going back.
+    pub replayed: Vec<Nanos>,
 }
 
 #[derive(Clone, Debug)]
@@ -674,6 +678,11 @@ pub enum FaultKind {
     SlowBroker(f64),
     /// Every key of the targeted cache is gone (at the fault's start).
     Flush,
+    /// The targeted cache answers no lookup and takes no fill: a lookup
+    /// is a miss (`fail: false`) or fails its request (`fail: true`).
+    CacheOutage { fail: bool },
+    /// The targeted cache's lookups take this many times longer.
+    CacheSlowdown(f64),
 }
 
 impl FaultKind {
@@ -691,6 +700,8 @@ impl FaultKind {
             FaultKind::Outage => "outage",
             FaultKind::SlowBroker(_) => "slow_broker",
             FaultKind::Flush => "flush",
+            FaultKind::CacheOutage { .. } => "cache_outage",
+            FaultKind::CacheSlowdown(_) => "cache_slowdown",
         }
     }
 }
@@ -700,7 +711,7 @@ pub struct Fault {
     pub kind: FaultKind,
     /// The target as written, for outputs.
     pub target: String,
-    /// The cache of a `flush`.
+    /// The cache of a `flush`, a cache outage or a cache slowdown.
     pub cache: Option<u32>,
     /// Services hit (for latency faults: the edges below instead).
     pub service: Option<ServiceId>,

@@ -208,6 +208,10 @@ pub struct ServiceSummary {
     /// Memory, OOM kills, restarts and GC (absent without `memory`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<MemorySummary>,
+    /// Arrivals ÷ entry requests (absent unless the model branches: a
+    /// `branch` or an optional call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visits_per_request: Option<f64>,
     /// Outlier ejection on the service's balancer (absent without
     /// `outlier_detection`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -313,6 +317,21 @@ pub struct EdgeSummary {
     pub breaker_open_s: f64,
     #[serde(default)]
     pub breaker_half_open_s: f64,
+    /// Expected calls over this edge per request at the caller, from the
+    /// model's branch and optional-call probabilities (absent when no
+    /// branch decides them, or a cache's hit ratio does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_probability: Option<f64>,
+    /// Of `attempts`, those that left the caller: the load the callee saw
+    /// (absent when every attempt was sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts_sent: Option<u64>,
+    /// Of `attempts`, those that ended before leaving the caller: refused
+    /// by a breaker, rate limit or bulkhead around the attempt, or timed out
+    /// waiting for the bulkhead. (Refusals by layers outside the retry and
+    /// retries refused by a budget never became attempts.)
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempts_refused_locally: u64,
 }
 
 /// One message queue over the measured period. Counters satisfy
@@ -590,6 +609,10 @@ pub struct CacheSummary {
     /// (`coalesce`), instead of running their own.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub coalesced: u64,
+    /// Lookups while the cache was down (`outage` fault): misses, or
+    /// failed requests with `on_error = "fail"`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub outage_lookups: u64,
 }
 
 /// A partitioned log's figures over the whole run (warm-up included, so

@@ -1,9 +1,11 @@
 //! End-to-end tests: the `cascade` binary, and the model against known
 //! answers from queueing theory. One integration binary (faster builds).
 
+mod attempts_split;
 mod branches;
 mod broker;
 mod broker_review;
+mod cache_faults;
 mod cache_figures;
 mod caches;
 mod chart_labels;
@@ -34,6 +36,7 @@ mod primitives;
 mod priority;
 mod processor_sharing;
 mod queueing;
+mod replay;
 mod report_pages;
 mod runtime_everywhere;
 mod runtime_stories;
@@ -45,3 +48,4 @@ mod sweep_report;
 mod theory;
 mod topology;
 mod trace;
+mod visits;

@@ -126,6 +126,9 @@ pub(super) fn topology(run: &Run) -> Result<Chart, String> {
             } else {
                 failed_label(rate)
             };
+            if let Some(p) = e.call_probability.and_then(probability_text) {
+                label = format!("{p} · {label}");
+            }
             if let Some(f) = faults(&|f| f.target == *key) {
                 label = format!("{label} · {f}");
             }
@@ -204,7 +207,7 @@ pub(super) fn topology(run: &Run) -> Result<Chart, String> {
             ),
             kind: NodeKind::Queue,
             utilization: None,
-            fault: faults(&|f| f.kind == "flush" && f.target == *name),
+            fault: faults(&|f| is_cache_fault(f) && f.target == *name),
         });
     }
     for (i, (_, c)) in s.caches.iter().enumerate() {
@@ -227,6 +230,9 @@ pub(super) fn topology(run: &Run) -> Result<Chart, String> {
     if !s.caches.is_empty() {
         subtitle.push_str(", services → caches (dashed, hit ratio)");
     }
+    if s.edges.values().any(|e| e.call_probability.is_some()) {
+        subtitle.push_str("; p: calls per request at the caller, from branches");
+    }
     subtitle.push_str("; arrows coloured by the share of calls that failed");
     Ok(Chart::Topology(Topology {
         title: "Topology".into(),
@@ -241,8 +247,13 @@ pub(super) fn topology(run: &Run) -> Result<Chart, String> {
 fn is_service_fault(f: &FaultWindow) -> bool {
     !matches!(
         f.kind.as_str(),
-        "surge" | "outage" | "slow_broker" | "flush"
+        "surge" | "outage" | "slow_broker" | "flush" | "cache_outage" | "cache_slowdown"
     ) && !f.target.contains("->")
+}
+
+/// A fault that hits a cache: a flush, an outage or a slowdown of it.
+fn is_cache_fault(f: &FaultWindow) -> bool {
+    matches!(f.kind.as_str(), "flush" | "cache_outage" | "cache_slowdown")
 }
 
 /// "slowdown 30–60 s" ("hang on replica 0 20–40 s" when only one is hit).
@@ -325,6 +336,19 @@ fn failed_label(rate: f64) -> String {
         format!("{} failed", pct(rate))
     } else {
         "no failures".into()
+    }
+}
+
+/// An edge's call probability as its arrow says it: "p 0.3" for an
+/// optional call or a branch's share, "1.2 calls per request" when branches
+/// add up to more than one, nothing when they add up to exactly one call.
+fn probability_text(p: f64) -> Option<String> {
+    if (p - 1.0).abs() < 1e-9 {
+        None
+    } else if p < 1.0 {
+        Some(format!("p {}", short(p)))
+    } else {
+        Some(format!("{} calls per request", short(p)))
     }
 }
 

@@ -191,8 +191,13 @@ pub(super) struct CacheState {
     /// Per LRU, with `coalesce`: the keys whose fill is under way, with
     /// the filling job and the jobs waiting for it.
     pending: Vec<BTreeMap<u32, Pending>>,
-    lookup_rng: ChaCha8Rng,
+    pub lookup_rng: ChaCha8Rng,
     keys: Keys,
+    /// Cache faults in force (`cache_fault.rs`): outages, whether one of
+    /// them fails its lookups, the lookup latency's factor.
+    pub down: u32,
+    pub fail: bool,
+    pub slow: f64,
 }
 
 /// A fill under way on a coalescing cache: (job, generation) of the
@@ -222,6 +227,9 @@ pub(super) fn states(m: &Model, seed: u64) -> (Vec<CacheState>, Vec<ChaCha8Rng>)
                     ),
                     None => Keys::Uniform(c.keys),
                 },
+                down: 0,
+                fail: false,
+                slow: 1.0,
             }
         })
         .collect();
@@ -268,6 +276,9 @@ impl World<'_> {
             }
         };
         *self.cache_key(j) = key;
+        if self.caches[c].down > 0 {
+            return self.lookup_in_outage(j, job, c);
+        }
         let now = self.now;
         let idx = self.lru_index(c, &job);
         let found = self.caches[c].lrus[idx].get(key, now);
@@ -285,8 +296,7 @@ impl World<'_> {
         } else {
             job.step + 1
         };
-        let d = self.m.caches[c].lookup;
-        let t = self.m.dists[d as usize].sample(&mut self.caches[c].lookup_rng);
+        let t = self.lookup_latency(c);
         if t == 0 {
             self.jobs[j].step = next;
             return true;
@@ -303,15 +313,19 @@ impl World<'_> {
     pub(super) fn cache_fill(&mut self, j: JobId, job: Job, step: u32) {
         let c = self.m.cache_steps[step as usize].cache as usize;
         let key = *self.cache_key(j);
-        let expires = self.m.caches[c].ttl.map_or(Nanos::MAX, |t| self.at(t));
         let idx = self.lru_index(c, &job);
-        let lru = &mut self.caches[c].lrus[idx];
-        let before = lru.len();
-        let evicted = lru.put(key, expires);
-        let after = lru.len();
-        let stats = &mut self.rec.caches[c];
-        stats.fill(evicted);
-        stats.resident += i64::from(after) - i64::from(before);
+        // A cache that is down keeps nothing (waiters of a fill begun
+        // before the outage still get the filler's answer).
+        if self.caches[c].down == 0 {
+            let expires = self.m.caches[c].ttl.map_or(Nanos::MAX, |t| self.at(t));
+            let lru = &mut self.caches[c].lrus[idx];
+            let before = lru.len();
+            let evicted = lru.put(key, expires);
+            let after = lru.len();
+            let stats = &mut self.rec.caches[c];
+            stats.fill(evicted);
+            stats.resident += i64::from(after) - i64::from(before);
+        }
         if self.jobs[j].filling {
             self.jobs[j].filling = false;
             let fill = self.m.cache_steps[step as usize].fill;

@@ -167,6 +167,7 @@ impl<'m> World<'m> {
         let a = self.attempts[att];
         self.attempts[att].sent = true;
         let c = self.calls[a.call];
+        self.edge_stat(c.spec, |e| e.sent += 1);
         let spec = self.m.calls[c.spec as usize];
         let to = self.m.ops[spec.op as usize].service;
         let deadline = if c.deadline == NEVER {
@@ -223,9 +224,12 @@ impl<'m> World<'m> {
         self.trace_attempt_end(att, outcome);
         let a = self.attempts[att];
         self.attempts.free(att);
-        let edge = self.m.calls[self.calls[a.call].spec as usize].edge;
+        let spec = self.calls[a.call].spec;
+        let edge = self.m.calls[spec as usize].edge;
         if a.sent && edge != CLIENT {
             self.in_flight[edge as usize] -= 1;
+        } else if !a.sent {
+            self.edge_stat(spec, |e| e.refused_locally += 1);
         }
         if outcome == Outcome::Timeout
             && let Some((j, g)) = a.job

@@ -1,6 +1,6 @@
 //! Faults: the start and end of each fault window and its effect on
 //! replicas (slowdown, crash, hang, lost threads, pause, injected errors),
-//! edges (latency, partition), sources (surges) and brokers.
+//! edges (latency, partition), sources (surges), brokers and caches.
 //!
 //! Owns the bookkeeping of which faults are in force; must not schedule
 //! fault windows (the world does at start) or draw from another process's
@@ -42,6 +42,9 @@ impl World<'_> {
                         fault.replica,
                     );
                 }
+            }
+            FaultKind::CacheOutage { .. } | FaultKind::CacheSlowdown(_) => {
+                self.cache_fault(fault.cache.expect("cache faults name a cache") as usize);
             }
             FaultKind::Outage | FaultKind::SlowBroker(_) => {
                 self.broker_fault(fault.broker.expect("broker faults name a broker") as usize);

@@ -46,6 +46,7 @@ mod accept;
 mod arena;
 mod broker;
 mod cache;
+mod cache_fault;
 mod call;
 mod connect;
 mod cpu;

@@ -1,5 +1,6 @@
 //! Workload sources: open-loop arrivals (Poisson or deterministic, with
-//! rate shapes by thinning and surges by a rate factor) and closed-loop
+//! rate shapes by thinning and surges by a rate factor, or replayed
+//! arrival times) and closed-loop
 //! users who think between requests. Each source's request is a client
 //! call into the world.
 //!
@@ -98,6 +99,14 @@ impl World<'_> {
                 let gap = if r > 0.0 { 1e9 / r } else { 1e9 };
                 st.last.saturating_add(gap.round() as Nanos)
             }
+            Arrivals::Replay => match src.replayed.get(st.sent as usize) {
+                Some(&t) => t,
+                None => {
+                    let last = st.last;
+                    self.source_stopped(last);
+                    return;
+                }
+            },
             // Computed from the index, not summed, so gaps never drift.
             Arrivals::Deterministic => {
                 let (t0, n0) = st.anchor;

@@ -22,6 +22,7 @@ struct Counters {
     flushes: u64,
     flushed_keys: u64,
     coalesced: u64,
+    outage_lookups: u64,
 }
 
 impl Counters {
@@ -35,6 +36,7 @@ impl Counters {
             flushes: self.flushes - o.flushes,
             flushed_keys: self.flushed_keys - o.flushed_keys,
             coalesced: self.coalesced - o.coalesced,
+            outage_lookups: self.outage_lookups - o.outage_lookups,
         }
     }
 }
@@ -60,6 +62,12 @@ impl CacheStats {
     pub fn fill(&mut self, evicted: bool) {
         self.c.fills += 1;
         self.c.evictions += u64::from(evicted);
+    }
+
+    /// A lookup while the cache was down: a lookup, not a hit.
+    pub fn lookup_in_outage(&mut self) {
+        self.c.lookups += 1;
+        self.c.outage_lookups += 1;
     }
 
     pub fn coalesced(&mut self) {
@@ -112,6 +120,7 @@ impl CacheStats {
             flushed_keys: d.flushed_keys,
             keys_resident_at_end: self.resident.max(0) as u64,
             coalesced: d.coalesced,
+            outage_lookups: d.outage_lookups,
         }
     }
 }

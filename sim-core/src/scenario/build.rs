@@ -1265,6 +1265,15 @@ impl Builder<'_> {
                 stream,
             });
         }
+        if let Some(fault) = super::caches::cache_fault(&self.m, &key, f, start, length)? {
+            return Ok(fault);
+        }
+        if f.on_error.is_some() {
+            return Err(KeyError::new(
+                format!("{key}.on_error"),
+                "`on_error` belongs to an `outage` of a cache",
+            ));
+        }
         let broker = self.m.brokers.iter().position(|b| b.name == f.target);
         let is_service = self.m.service_id(&f.target).is_some();
         if f.outage.is_some() || (f.slowdown.is_some() && broker.is_some() && !is_service) {
@@ -1889,6 +1898,8 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
                     "give either `rate` (open loop) or `users` (closed loop), not both",
                 ));
             }
+            // A replayed source's rate comes from its file (`replay.rs`).
+            (None, None) if w.replay.is_some() => (1.0, None),
             // A `points` shape gives its own rates.
             (None, None)
                 if w.shape
@@ -1979,6 +1990,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             call,
             propagate_deadline,
             criticality: w.criticality.unwrap_or_default(),
+            replayed: Vec::new(),
         });
     }
     for (i, f) in file.fault.iter().enumerate() {

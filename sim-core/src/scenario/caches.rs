@@ -1,5 +1,6 @@
 //! The `[caches]` table: capacity, TTL, key space and lookup latency of
-//! each cache, checked and compiled into `model::Cache`.
+//! each cache, checked and compiled into `model::Cache`; faults aimed at a
+//! cache's lookups (`outage`, `slowdown`).
 //!
 //! Owns the cache keys' checks; must not place cache steps (that is
 //! `build`, which also decides which service a local cache belongs to).
@@ -61,4 +62,77 @@ pub(super) fn caches(file: &ScenarioFile) -> Result<Vec<(Cache, Option<&DistFile
         ));
     }
     Ok(out)
+}
+
+/// A fault aimed at a cache by name: `outage` (with `on_error`) or
+/// `slowdown` of its lookups. `None` when `f` is not one (a flush is
+/// compiled by `build`).
+pub(super) fn cache_fault(
+    m: &crate::model::Model,
+    key: &str,
+    f: &super::dto::FaultFile,
+    start: crate::time::Nanos,
+    length: crate::time::Nanos,
+) -> Result<Option<crate::model::Fault>, KeyError> {
+    use super::dto::CacheOnError;
+    use crate::model::{Fault, FaultKind};
+    let Some(c) = m.caches.iter().position(|c| c.name == f.target) else {
+        return Ok(None);
+    };
+    // A service or broker of the same name keeps its faults.
+    if m.service_id(&f.target).is_some() || m.brokers.iter().any(|b| b.name == f.target) {
+        return Ok(None);
+    }
+    let kind = match (f.outage, f.slowdown) {
+        (Some(true), None) => FaultKind::CacheOutage {
+            fail: f.on_error == Some(CacheOnError::Fail),
+        },
+        (Some(_), None) => {
+            return Err(KeyError::new(
+                format!("{key}.outage"),
+                "write `outage = true` (or remove the fault)",
+            ));
+        }
+        (None, Some(x)) if x.is_finite() && x >= 1.0 => FaultKind::CacheSlowdown(x),
+        (None, Some(x)) => {
+            return Err(KeyError::new(
+                format!("{key}.slowdown"),
+                format!("must be a factor ≥ 1 on the cache's lookup latency, got {x}"),
+            ));
+        }
+        _ => return Ok(None),
+    };
+    if f.on_error.is_some() && !matches!(kind, FaultKind::CacheOutage { .. }) {
+        return Err(KeyError::new(
+            format!("{key}.on_error"),
+            "`on_error` belongs to an `outage` of a cache",
+        ));
+    }
+    for (name, given) in [
+        ("replica", f.replica.is_some()),
+        ("steps", f.steps.is_some()),
+    ] {
+        if given {
+            return Err(KeyError::new(
+                format!("{key}.{name}"),
+                "a cache outage or slowdown hits the whole cache: leave out `replica` and `steps`",
+            ));
+        }
+    }
+    let stream = crate::streams::fault(&f.target, kind.label(), &f.at);
+    Ok(Some(Fault {
+        kind,
+        target: f.target.clone(),
+        cache: Some(c as u32),
+        service: None,
+        source: None,
+        broker: None,
+        edges: Vec::new(),
+        replica: None,
+        op: None,
+        steps: None,
+        start,
+        end: start.saturating_add(length),
+        stream,
+    }))
 }

@@ -254,6 +254,25 @@ pub struct SourceFile {
     /// services with a priority queue or per-class shedding use it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub criticality: Option<Criticality>,
+    /// Load captured elsewhere, replayed: a CSV of per-second rates or of
+    /// arrival timestamps (paths relative to the scenario file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<ReplayFile>,
+}
+
+/// A replayed workload: exactly one of its keys.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayFile {
+    /// A CSV whose rows are requests per second, one row per second from
+    /// 0 s (`rate`, or `second,rate` with whole seconds increasing); Poisson
+    /// arrivals at that rate within each second, none after the last row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rates: Option<String>,
+    /// A CSV whose rows are arrival times in seconds from the start (first
+    /// column), never going back: one request at each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrivals: Option<String>,
 }
 
 /// A caller's timeout: a total ("2s": from sending an attempt to its
@@ -785,7 +804,8 @@ pub struct FaultFile {
     /// A service ("inventory") or, for `slowdown` and `errors`, one
     /// operation of it ("db.query"); for `latency` and `partition`, an edge
     /// ("cart->inventory") or a service (every edge into it); for `surge`, a
-    /// workload source; for `outage` and `slowdown`, a broker.
+    /// workload source; for `outage` and `slowdown`, a broker or a cache;
+    /// for `flush`, a cache.
     pub target: String,
     /// When the fault starts, e.g. "30s".
     pub at: String,
@@ -838,6 +858,18 @@ pub struct FaultFile {
     /// failover): the stampede.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flush: Option<bool>,
+    /// With `outage` on a cache: a lookup during it is a "miss" (default:
+    /// the miss steps run, their fill keeps nothing) or "fail"s its request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_error: Option<CacheOnError>,
+}
+
+/// What a lookup does while its cache is down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheOnError {
+    Miss,
+    Fail,
 }
 
 /// A cache: exact LRU over `capacity` items with an optional TTL per key.

@@ -8,6 +8,7 @@
 /// String-typed keys that are not durations; every other string key of the
 /// syntax is one (a test walks the JSON Schema to keep both lists whole).
 const NOT_DURATIONS: &[&str] = &[
+    "arrivals",
     "broker",
     "cache",
     "call",
@@ -20,6 +21,7 @@ const NOT_DURATIONS: &[&str] = &[
     "publish",
     "retry_log",
     "saga",
+    "rates",
     "steps",
     "subscriptions",
     "target",

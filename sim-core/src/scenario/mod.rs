@@ -12,6 +12,7 @@ mod limits;
 mod locate_json;
 mod logs;
 mod messages;
+mod replay;
 mod runtime;
 pub(crate) mod seed;
 mod slo;
@@ -159,10 +160,20 @@ pub fn load(
     } else {
         parse_toml(file, text, overrides)?
     };
+    let mut replayed = Vec::new();
     let model = build::build(&parsed.file)
+        .and_then(|mut m| {
+            replayed = replay::attach(file, &parsed.file, &mut m)?;
+            Ok(m)
+        })
         .and_then(|m| limits::check(&m).map(|()| m))
         .map_err(|e| Box::new(parsed.locate(e)))?;
-    let canonical = serde_json::to_string(&parsed.file).expect("scenario types serialise");
+    let mut canonical = serde_json::to_string(&parsed.file).expect("scenario types serialise");
+    // A replay's captured load is part of what runs.
+    for text in &replayed {
+        canonical.push('\n');
+        canonical.push_str(text);
+    }
     Ok(Scenario {
         warnings: warnings::collect(file, &parsed.file, &model),
         hash: crate::rng::stream_id(&canonical),
