@@ -40,6 +40,11 @@
 //!
 //! Owns the logs' records, the groups' offsets, members and rebalances;
 //! must not do I/O, read a clock, or decide a consumer job's steps.
+//!
+//! Past 600 lines because a rebalance touches every part of it at once
+//! (members, assignments, batches in flight, commits, retention's hold on
+//! fetched records); split by concern it would pass one state around
+//! every file.
 
 use std::collections::VecDeque;
 

@@ -13,6 +13,7 @@
 
 use indexmap::IndexMap;
 
+pub use super::keys::CacheKeysFile;
 use crate::patterns::{
     AdmissionFile, BreakerFile, BulkheadFile, FallbackFile, HedgeFile, Layer, RateLimitFile,
     RetryFile,
@@ -100,7 +101,7 @@ pub struct ScenarioFile {
     /// Sagas, keyed by name: ordered steps with compensations, run by the
     /// service whose operation has a `{ saga = "NAME" }` step.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub sagas: IndexMap<String, super::workflows::SagaFile>,
+    pub sagas: IndexMap<String, SagaFile>,
 }
 
 /// Latency of network hops: one default and per-edge overrides.
@@ -616,7 +617,7 @@ pub struct MessageQueueFile {
     /// An idempotency store (`{ ttl = "10m" }`): a duplicate processed
     /// within the TTL of the message's first success is a no-op.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub idempotency: Option<super::workflows::IdempotencyFile>,
+    pub idempotency: Option<IdempotencyFile>,
 }
 
 /// A topic and its subscriptions (each a queue of `queues`).
@@ -897,16 +898,6 @@ pub struct CacheFile {
     pub coalesce: Option<bool>,
 }
 
-/// The key space of a cache: `count` keys, equally popular or by Zipf's
-/// law (key k drawn with probability ∝ 1 / k^zipf).
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CacheKeysFile {
-    pub count: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub zipf: Option<f64>,
-}
-
 /// A distribution of durations: a constant ("2ms") or a table naming `dist`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(untagged)]
@@ -1017,5 +1008,70 @@ impl<'de> Deserialize<'de> for DistFile {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// An idempotency store in front of a consumer: the message id is the key.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdempotencyFile {
+    /// How long a key stays after the first successful processing, e.g.
+    /// "10m": a duplicate within it is a no-op (acknowledged, no side
+    /// effect); after it, the side effect happens again.
+    pub ttl: String,
+}
+
+/// A saga: steps run in order by the service whose operation has a
+/// `{ saga = "NAME" }` step (the orchestrator); when a step fails, the
+/// `undo`s of the steps already done run in reverse order.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SagaFile {
+    /// `[{ do = "inventory.reserve", undo = "inventory.release" }, ...]`.
+    pub steps: Vec<SagaStepFile>,
+    /// What the orchestrator's operation does once a saga is fully
+    /// compensated: "fail" (default: it answers an error, as to a shopper
+    /// whose card was declined) or "succeed" (the outcome is handled: a
+    /// consumer acknowledges its message instead of having it redelivered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when_compensated: Option<WhenCompensatedFile>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum WhenCompensatedFile {
+    Fail,
+    Succeed,
+}
+
+/// One saga step: its action and the action that compensates it.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SagaStepFile {
+    /// The step's call: "service.operation", or a table like a `parallel`
+    /// branch's (`{ call = "payment.charge", timeout = "2s", retry = {...} }`).
+    #[serde(rename = "do")]
+    pub action: SagaCallFile,
+    /// The compensating call, same forms; leave it out for a step with
+    /// nothing to undo. An undo that fails past its retries leaves the
+    /// saga stuck.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undo: Option<SagaCallFile>,
+}
+
+/// A saga call: a target, or a call with its own timeout and patterns.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum SagaCallFile {
+    Target(String),
+    Call(Box<CallFile>),
+}
+
+impl SagaCallFile {
+    pub fn target(&self) -> &str {
+        match self {
+            SagaCallFile::Target(t) => t,
+            SagaCallFile::Call(c) => &c.call,
+        }
     }
 }

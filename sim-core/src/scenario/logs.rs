@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::KeyError;
-use super::dto::CacheKeysFile;
+use super::keys::CacheKeysFile;
 use super::values::positive_duration;
 use crate::model::{Group, Log, Model, OnFailure, OpId};
 use crate::time::{NS_PER_S, Nanos};

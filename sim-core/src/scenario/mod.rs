@@ -8,6 +8,7 @@
 pub mod build;
 mod caches;
 pub mod dto;
+mod keys;
 mod limits;
 mod locate_json;
 mod logs;

@@ -6,7 +6,7 @@
 //! `scenario/workflows.rs`. Must not decide how a saga runs (the engine's
 //! `saga.rs`).
 
-use super::super::workflows::SagaCallFile;
+use super::super::dto::SagaCallFile;
 use super::{Builder, R, connect};
 use crate::model::{Model, SagaCalls, SagaSite, ServiceId, Step};
 use crate::patterns::CallPolicyFile;
