@@ -42,14 +42,13 @@ impl AcceptQueue {
         self.len() == 0
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn push_back(&mut self, j: JobId, class: Criticality) {
-        match class.index().checked_sub(1) {
-            Some(lane) if !self.lower.is_empty() => {
-                self.lower[lane].push_back(j);
-                self.lower_len += 1;
-            }
-            _ => self.first.push_back(j),
+        if self.lower.is_empty() || class == Criticality::Critical {
+            self.first.push_back(j);
+        } else {
+            self.lower[class.index() - 1].push_back(j);
+            self.lower_len += 1;
         }
     }
 

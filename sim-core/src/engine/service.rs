@@ -184,10 +184,21 @@ impl World<'_> {
 
     /// The balancer's pick; a replica that is down or not ready yet is
     /// skipped for the next ready one (Kubernetes takes it out of the
-    /// endpoints), if any.
+    /// endpoints), if any, and an ejected one (outlier detection) for the
+    /// balancer's next pick.
     #[inline]
     fn pick_replica(&mut self, s: usize) -> u32 {
         let r = self.balance(s);
+        if self.rt[s] & super::RT_MEMORY == 0 && self.outliers.is_empty() {
+            return r;
+        }
+        self.pick_usable(s, r)
+    }
+
+    /// `pick_replica` past its first pick: readiness and ejection (kept
+    /// out of line so the common path holds one inlined balancer).
+    #[inline(never)]
+    fn pick_usable(&mut self, s: usize, r: u32) -> u32 {
         let ejecting =
             !self.outliers.is_empty() && self.outliers[s].as_ref().is_some_and(|o| o.honoured());
         if !ejecting && (self.rt[s] & super::RT_MEMORY == 0 || self.is_ready(s, r as usize)) {
@@ -270,13 +281,8 @@ impl World<'_> {
     /// The job's outcome goes to whoever waits for it: a caller's attempt,
     /// or the broker that delivered it.
     fn answer(&mut self, job: Job, outcome: Outcome) {
-        // The balancer sees the answers it still waits for (a timed-out
-        // attempt was counted when it timed out).
-        if !self.outliers.is_empty()
-            && !matches!(job.parent, Parent::Message { .. })
-            && self.parent_waits(job.parent)
-        {
-            self.outlier_result(job.service as usize, job.replica as usize, outcome);
+        if !self.outliers.is_empty() {
+            self.outlier_answer(job, outcome);
         }
         match job.parent {
             Parent::Message { msg, generation } => {
@@ -608,6 +614,15 @@ impl World<'_> {
         self.jobs.free(j);
         self.release_thread(s, replica);
         self.answer(job, outcome);
+    }
+
+    /// The balancer sees the answers it still waits for (a timed-out
+    /// attempt was counted when it timed out); a consumer's are not its.
+    #[cold]
+    fn outlier_answer(&mut self, job: Job, outcome: Outcome) {
+        if !matches!(job.parent, Parent::Message { .. }) && self.parent_waits(job.parent) {
+            self.outlier_result(job.service as usize, job.replica as usize, outcome);
+        }
     }
 
     /// Whether whoever sent a job still waits for its answer.
