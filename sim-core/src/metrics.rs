@@ -358,6 +358,33 @@ struct OutcomeCounts {
 }
 
 impl OutcomeCounts {
+    /// Answered with a failure, by kind.
+    fn failed(&self) -> Failed {
+        Failed {
+            timeout: self.timeout,
+            rejected: self.rejected,
+            error: self.error,
+        }
+    }
+
+    /// Answered with a success (ok or degraded).
+    fn good(&self) -> u64 {
+        self.ok + self.degraded
+    }
+
+    /// Answered at all.
+    fn done(&self) -> u64 {
+        self.good() + self.timeout + self.rejected + self.error
+    }
+
+    /// failed / answered (0 when nothing was answered).
+    fn error_rate(&self) -> f64 {
+        match self.done() {
+            0 => 0.0,
+            done => (done - self.good()) as f64 / done as f64,
+        }
+    }
+
     fn plus(&self, o: &OutcomeCounts) -> OutcomeCounts {
         OutcomeCounts {
             arrivals: self.arrivals + o.arrivals,
@@ -853,9 +880,6 @@ impl Recorder {
         let mut entries = indexmap::IndexMap::new();
         for (i, (src, e)) in m.sources.iter().zip(&self.entries).enumerate() {
             let c = e.measured;
-            let failed = c.timeout + c.rejected + c.error;
-            let good = c.ok + c.degraded;
-            let done = good + failed;
             let op = &m.ops[src.op as usize];
             let svc = &m.services[op.service as usize];
             let target = if svc.ops.len() == 1 {
@@ -870,19 +894,11 @@ impl Recorder {
                     requests: e.requests,
                     ok: c.ok,
                     degraded: c.degraded,
-                    failed: Failed {
-                        timeout: c.timeout,
-                        rejected: c.rejected,
-                        error: c.error,
-                    },
+                    failed: c.failed(),
                     in_flight_at_end: in_flight[i],
-                    throughput_rps: done as f64 / measured_s,
-                    goodput_rps: good as f64 / measured_s,
-                    error_rate: if done == 0 {
-                        0.0
-                    } else {
-                        failed as f64 / done as f64
-                    },
+                    throughput_rps: c.done() as f64 / measured_s,
+                    goodput_rps: c.good() as f64 / measured_s,
+                    error_rate: c.error_rate(),
                     latency_ms: latency_of(&e.latency_ok, e.latency_ok_sum),
                     latency_all_ms: {
                         let mut all = e.latency_ok.clone();

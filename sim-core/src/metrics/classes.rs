@@ -9,7 +9,7 @@ use indexmap::IndexMap;
 
 use super::{EntryStats, OutcomeCounts, latency_of};
 use crate::model::Model;
-use crate::output::{ClassSummary, Failed};
+use crate::output::ClassSummary;
 use crate::patterns::Criticality;
 
 /// Whether the model speaks of criticality at all (a source tags its
@@ -61,9 +61,6 @@ pub(super) fn summary(
             continue;
         };
         all_hist.add(&ok_hist);
-        let failed = c.timeout + c.rejected + c.error;
-        let good = c.ok + c.degraded;
-        let done = good + failed;
         out.insert(
             class.name().to_owned(),
             ClassSummary {
@@ -71,17 +68,9 @@ pub(super) fn summary(
                 requests,
                 ok: c.ok,
                 degraded: c.degraded,
-                failed: Failed {
-                    timeout: c.timeout,
-                    rejected: c.rejected,
-                    error: c.error,
-                },
-                goodput_rps: good as f64 / measured_s,
-                error_rate: if done == 0 {
-                    0.0
-                } else {
-                    failed as f64 / done as f64
-                },
+                failed: c.failed(),
+                goodput_rps: c.good() as f64 / measured_s,
+                error_rate: c.error_rate(),
                 latency_ms: latency_of(&ok_hist, ok_sum),
                 latency_all_ms: latency_of(&all_hist, all_sum),
             },
