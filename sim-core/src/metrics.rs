@@ -15,6 +15,7 @@
 //! way); histograms, series selection and queues already have their own
 //! files (`metrics/`), and the summary assembly is the next to move out.
 
+mod autoscale;
 mod caches;
 mod classes;
 mod histogram;
@@ -209,6 +210,9 @@ pub struct ServiceStats {
     wait_sum: u128,
     sojourn: Histogram,
     sojourn_sum: u128,
+    /// Busy thread-time before the warm-up ended (an autoscaler measures
+    /// the whole run).
+    busy_before_warmup: u128,
 }
 
 impl std::ops::Deref for ServiceStats {
@@ -227,6 +231,12 @@ impl ServiceStats {
     #[inline]
     pub fn add_busy(&mut self, now: Nanos, delta: i64) {
         self.busy.add(now, delta);
+    }
+
+    /// Busy thread-nanoseconds since the start of the run.
+    pub fn busy_integral(&mut self, now: Nanos) -> u128 {
+        self.busy.flush(now);
+        self.busy_before_warmup + self.busy.area
     }
 
     #[inline]
@@ -434,7 +444,8 @@ struct ServiceWindow {
     /// An event loop's utilisation is its loops' (`busy` counts its
     /// connections).
     loop_util: Option<f64>,
-    capacity: u64,
+    /// Threads available (on average, for an autoscaled service).
+    capacity: f64,
     queue: f64,
     queue_max: u64,
     d: ServiceCounters,
@@ -454,7 +465,7 @@ impl ServiceWindow {
         let d = &self.d;
         [
             self.busy,
-            self.loop_util.unwrap_or(self.busy / self.capacity as f64),
+            self.loop_util.unwrap_or(self.busy / self.capacity),
             self.queue,
             self.queue_max as f64,
             d.arrivals as f64 * per_s,
@@ -588,6 +599,8 @@ pub struct Recorder {
     pub logs: logs::LogStats,
     /// Per group: records not yet handled at the end (set by the engine).
     pub log_backlog: Vec<u64>,
+    /// Autoscaled services' replicas (empty when none autoscales).
+    pub autoscale: Vec<Option<Box<autoscale::ScaleStats>>>,
 }
 
 impl Recorder {
@@ -605,6 +618,11 @@ impl Recorder {
         let cache_stats = caches::for_model(m, &mut series);
         let log_stats = logs::for_model(m, &mut series);
         let saga_stats = sagas::for_model(m, &mut series);
+        let autoscale = if m.services.iter().any(|s| s.autoscale.is_some()) {
+            autoscale::for_model(m, &mut series)
+        } else {
+            Vec::new()
+        };
         Recorder {
             warmup: m.warmup,
             window: m.window,
@@ -638,6 +656,7 @@ impl Recorder {
                     wait_sum: 0,
                     sojourn: Histogram::new(),
                     sojourn_sum: 0,
+                    busy_before_warmup: 0,
                 })
                 .collect(),
             edges: vec![EdgeStats::default(); m.edges.len()],
@@ -671,6 +690,7 @@ impl Recorder {
             seed,
             logs: log_stats,
             log_backlog: vec![0; m.groups.len()],
+            autoscale,
         }
     }
 
@@ -724,10 +744,14 @@ impl Recorder {
                 Some(r) => r.close_window(series, end, len, busy),
                 None => None,
             };
+            let capacity = match self.autoscale.get_mut(i).and_then(|a| a.as_deref_mut()) {
+                Some(a) => a.close_window(series, end, len),
+                None => self.capacity[i] as f64,
+            };
             let w = ServiceWindow {
                 busy,
                 loop_util,
-                capacity: self.capacity[i],
+                capacity,
                 queue,
                 queue_max,
                 d: s.c.minus(&s.at_window),
@@ -807,8 +831,13 @@ impl Recorder {
         for r in self.runtime.iter_mut().flatten() {
             r.start_measuring(now);
         }
+        for a in self.autoscale.iter_mut().flatten() {
+            a.start_measuring(now);
+        }
         for s in &mut self.services {
             s.at_warmup = s.c;
+            s.busy.flush(now);
+            s.busy_before_warmup = s.busy.area;
             s.busy.restart(now);
             s.queued.restart(now);
         }
@@ -923,7 +952,7 @@ impl Recorder {
             services.insert(
                 svc.name.clone(),
                 ServiceSummary {
-                    replicas: svc.replicas,
+                    replicas: svc.declared_replicas(),
                     threads: svc.threads,
                     queue_capacity: (svc.queue != UNBOUNDED).then_some(svc.queue),
                     arrivals: c.arrivals,
@@ -938,9 +967,14 @@ impl Recorder {
                     blackholed: c.blackholed,
                     connect_retries: c.connect_retries,
                     connect_timeouts: c.connect_timeouts,
-                    utilization: event_loop
-                        .as_ref()
-                        .map_or(busy_mean / self.capacity[i] as f64, |l| l.loop_utilization),
+                    utilization: event_loop.as_ref().map_or(
+                        busy_mean
+                            / match self.autoscale.get_mut(i).and_then(|a| a.as_deref_mut()) {
+                                Some(a) => a.capacity(end, service_span),
+                                None => self.capacity[i] as f64,
+                            },
+                        |l| l.loop_utilization,
+                    ),
                     busy_threads_mean: busy_mean,
                     queue_len_mean: queue_mean,
                     queue_len_max: s.queued.max,
@@ -959,6 +993,11 @@ impl Recorder {
                     memory,
                     outlier: None,
                     visits_per_request: None,
+                    autoscale: self
+                        .autoscale
+                        .get_mut(i)
+                        .and_then(|a| a.as_deref_mut())
+                        .map(|a| a.summary(svc, end, service_span)),
                 },
             );
         }

@@ -125,6 +125,22 @@ pub struct Service {
     /// Work × (1 + k·n) with n the other requests in the replica when a
     /// work step starts (`work_law.per_in_flight`), if declared.
     pub work_per_in_flight: Option<f64>,
+    /// The autoscaler, if any. `replicas` is then the engine's slots
+    /// (`Autoscale::slots`); `Service::declared_replicas` the count at the
+    /// start.
+    pub autoscale: Option<crate::patterns::autoscale::Autoscale>,
+}
+
+impl Service {
+    /// The replicas as the scenario states them: at the start of the run.
+    pub fn declared_replicas(&self) -> u32 {
+        self.autoscale.map_or(self.replicas, |a| a.initial)
+    }
+
+    /// The most replicas that may serve at once.
+    pub fn max_replicas(&self) -> u32 {
+        self.autoscale.map_or(self.replicas, |a| a.max)
+    }
 }
 
 /// A machine: its cores are processor-shared by the work of every replica

@@ -216,6 +216,38 @@ pub struct ServiceSummary {
     /// `outlier_detection`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outlier: Option<OutlierSummary>,
+    /// The autoscaler's replicas (absent without `autoscale`); `replicas`
+    /// is then the count at the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscale: Option<AutoscaleSummary>,
+}
+
+/// An autoscaled service's replicas over the measured period.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct AutoscaleSummary {
+    pub min: u32,
+    pub max: u32,
+    /// The metric's target per pod.
+    pub target: f64,
+    /// Replicas existing (starting, serving or draining) at the end.
+    pub replicas_at_end: u32,
+    /// Of those, serving at the end.
+    pub ready_at_end: u32,
+    /// The most replicas existing at once.
+    pub replicas_max: u32,
+    /// Replicas existing, on average.
+    pub replicas_mean: f64,
+    /// Replicas serving, on average.
+    pub ready_mean: f64,
+    /// Replicas existing × seconds (what the scale cost).
+    pub replica_seconds: f64,
+    /// Replicas the autoscaler created.
+    pub created: u64,
+    /// Replicas it removed (starting ones dropped, serving ones drained).
+    pub removed: u64,
+    /// Decisions that raised / lowered the replica count.
+    pub scale_ups: u64,
+    pub scale_downs: u64,
 }
 
 /// Outlier ejection over the measured period.

@@ -2,6 +2,7 @@
 //! answers from queueing theory. One integration binary (faster builds).
 
 mod attempts_split;
+mod autoscale;
 mod branches;
 mod broker;
 mod broker_review;

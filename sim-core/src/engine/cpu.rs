@@ -55,6 +55,8 @@ pub(super) struct Cpu {
     cores: u32,
     /// Virtual nanoseconds of work done per job so far.
     vclock: f64,
+    /// Cores busy × time, ns.
+    busy_core_ns: f64,
     last: Nanos,
     active: BinaryHeap<Running>,
     started: u64,
@@ -68,6 +70,7 @@ impl Cpu {
         Cpu {
             cores,
             vclock: 0.0,
+            busy_core_ns: 0.0,
             last: 0,
             active: BinaryHeap::new(),
             started: 0,
@@ -89,8 +92,17 @@ impl Cpu {
     }
 
     fn advance(&mut self, now: Nanos) {
-        self.vclock += (now - self.last) as f64 * self.rate();
+        let dt = (now - self.last) as f64;
+        self.vclock += dt * self.rate();
+        self.busy_core_ns += dt * (self.active.len() as f64).min(f64::from(self.cores));
         self.last = now;
+    }
+
+    /// Core-nanoseconds spent on work since the start (an autoscaler's
+    /// CPU metric).
+    pub(super) fn busy_core_time(&mut self, now: Nanos) -> f64 {
+        self.advance(now);
+        self.busy_core_ns
     }
 
     /// When the next job finishes, in real time.

@@ -183,6 +183,16 @@ pub(super) enum Ev {
         log: u32,
         partition: u32,
     },
+    /// An autoscaler's period ends: it measures and scales.
+    AutoscaleSync {
+        service: u32,
+    },
+    /// A replica an autoscaler created (at that slot generation) is ready.
+    ReplicaReady {
+        service: u32,
+        replica: u32,
+        generation: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -180,6 +180,9 @@ impl World<'_> {
                 rep.queue.clear();
             }
         }
+        if self.rt[s] & super::RT_SCALE != 0 {
+            self.drained_after_crash(s);
+        }
         if !self.caches.is_empty() {
             self.crash_local_caches(s, only);
         }

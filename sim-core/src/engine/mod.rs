@@ -25,6 +25,7 @@
 //! | `log` | partitioned logs, consumer groups, rebalances |
 //! | `idempotency` | consumers' idempotency stores (message id, TTL) |
 //! | `saga` | orchestrated sagas: steps in order, undos in reverse |
+//! | `autoscale` | autoscaled replicas: starting, serving, draining |
 //!
 //! Semantics (see DESIGN.md):
 //! - a worker is held for the whole handling of a request, including every
@@ -44,6 +45,7 @@
 
 mod accept;
 mod arena;
+mod autoscale;
 mod broker;
 mod cache;
 mod cache_fault;
@@ -154,6 +156,9 @@ pub struct World<'m> {
     sagas: saga::Sagas,
     /// Sampled requests' spans (`--trace`); `None` costs each hook a branch.
     tracer: Option<Box<trace::Tracer>>,
+    /// Autoscaled services' replicas and autoscalers (`autoscale`); empty
+    /// when no service autoscales.
+    scalers: Vec<Option<Box<autoscale::Scaler>>>,
 }
 
 /// An event loop.
@@ -167,6 +172,9 @@ const RT_LAW: u8 = 8;
 /// A slowdown scoped to some of the service's steps is in force (set and
 /// cleared by `fault`).
 const RT_SCOPED: u8 = 16;
+/// Autoscaled: the balancer picks among the serving replicas, draining
+/// ones go off when idle, new ones start cold.
+const RT_SCALE: u8 = 32;
 
 fn runtime_flags(s: &crate::model::Service) -> u8 {
     let mut f = 0;
@@ -181,6 +189,9 @@ fn runtime_flags(s: &crate::model::Service) -> u8 {
     }
     if s.work_per_in_flight.is_some() {
         f |= RT_LAW;
+    }
+    if s.autoscale.is_some() {
+        f |= RT_SCALE;
     }
     f
 }
@@ -281,8 +292,10 @@ impl<'m> World<'m> {
             logs: log::Logs::new(m, seed),
             sagas: saga::Sagas::new(m),
             tracer: None,
+            scalers: autoscale::scalers(m),
         };
         w.start_outlier_sweeps();
+        w.start_autoscalers();
         (w.caches, w.cache_key_rng) = cache::states(m, seed);
         w.replicas = m
             .services
@@ -394,6 +407,8 @@ impl<'m> World<'m> {
             | Ev::GcEnd { .. }
             | Ev::Restart { .. }
             | Ev::OutlierSweep { .. }
+            | Ev::AutoscaleSync { .. }
+            | Ev::ReplicaReady { .. }
             | Ev::FaultStart { .. }
             | Ev::FaultEnd { .. }
             | Ev::WarmupEnd => true,
@@ -489,6 +504,12 @@ impl<'m> World<'m> {
             Ev::Redeliver { msg, .. } => self.on_redeliver(msg),
             Ev::PublishTimeout { job, .. } => self.on_publish_timeout(job),
             Ev::OutlierSweep { service } => self.on_outlier_sweep(service as usize),
+            Ev::AutoscaleSync { service } => self.on_autoscale_sync(service as usize),
+            Ev::ReplicaReady {
+                service,
+                replica,
+                generation,
+            } => self.on_replica_ready(service as usize, replica as usize, generation),
             Ev::LogPoll { group } => self.on_log_poll(group as usize),
             Ev::LogPollTimeout { member, generation } => self.on_poll_timeout(member, generation),
             Ev::LogRetry { member, generation } => self.on_log_retry(member, generation),

@@ -188,6 +188,9 @@ impl World<'_> {
     /// balancer's next pick.
     #[inline]
     fn pick_replica(&mut self, s: usize) -> u32 {
+        if self.rt[s] & super::RT_SCALE != 0 {
+            return self.pick_scaled(s);
+        }
         let r = self.balance(s);
         if self.rt[s] & super::RT_MEMORY == 0 && self.outliers.is_empty() {
             return r;
@@ -232,17 +235,29 @@ impl World<'_> {
             .unwrap_or(r)
     }
 
-    #[inline]
+    #[inline(always)]
     fn balance(&mut self, s: usize) -> u32 {
-        let n = self.m.services[s].replicas;
+        self.balance_in(s, self.m.services[s].replicas, |_, k| k)
+    }
+
+    /// The balancer's pick among `n` replicas, the `k`-th being
+    /// `replica(k)` (every replica for a fixed service; the serving ones
+    /// for an autoscaled one). Round robin's position must be below `n`.
+    #[inline(always)]
+    pub(super) fn balance_in(
+        &mut self,
+        s: usize,
+        n: u32,
+        replica: impl Fn(&World, u32) -> u32,
+    ) -> u32 {
         if n == 1 {
-            return 0;
+            return replica(self, 0);
         }
-        let outstanding = |w: &World, r: u32| {
-            let rep = &w.replicas[s][r as usize];
+        let outstanding = |w: &World, k: u32| {
+            let rep = &w.replicas[s][replica(w, k) as usize];
             rep.busy as usize + rep.queue.len()
         };
-        match self.m.services[s].balancer {
+        let k = match self.m.services[s].balancer {
             Balancer::RoundRobin => {
                 let r = self.rr[s];
                 self.rr[s] = (r + 1) % n;
@@ -255,7 +270,7 @@ impl World<'_> {
                 self.rr[s] = (start + 1) % n;
                 (0..n)
                     .map(|k| (start + k) % n)
-                    .min_by_key(|r| outstanding(self, *r))
+                    .min_by_key(|k| outstanding(self, *k))
                     .expect("n > 1")
             }
             Balancer::PowerOfTwo => {
@@ -267,7 +282,8 @@ impl World<'_> {
                     a
                 }
             }
-        }
+        };
+        replica(self, k)
     }
 
     /// Answers a job that never ran.
@@ -388,7 +404,7 @@ impl World<'_> {
             let others = self.replicas[s][r].busy.saturating_sub(1);
             f *= 1.0 + k * f64::from(others);
         }
-        if self.rt[s] & super::RT_MEMORY != 0 {
+        if self.rt[s] & (super::RT_MEMORY | super::RT_SCALE) != 0 {
             f *= self.cold_factor(s, r);
             if self.stw_applies(s) {
                 self.mark_work_start(j, s, r);
@@ -679,6 +695,9 @@ impl World<'_> {
                     self.rec.services[s].add_busy(now, -1);
                     self.memory_changed(s, r);
                     self.pull(s, r as u32);
+                    if self.rt[s] & super::RT_SCALE != 0 {
+                        self.drained_if_idle(s, r);
+                    }
                 }
             }
             return;

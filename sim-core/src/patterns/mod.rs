@@ -61,6 +61,7 @@
 //! `circuit_open`. The engine maps its own outcomes onto them (a local
 //! bulkhead or rate limiter that turns a call away counts as `rejected`).
 
+pub mod autoscale;
 pub mod breaker;
 pub mod budget;
 pub mod bulkhead;

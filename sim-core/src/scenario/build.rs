@@ -1680,7 +1680,11 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
         let (server, threads) = super::runtime::server(&key, s)?;
         let memory = super::runtime::memory(&key, s)?;
         let lifecycle = super::runtime::lifecycle(&key, s)?;
-        let replicas = s.replicas.unwrap_or(1);
+        let autoscale = super::autoscale::autoscale(&key, name, s, file)?;
+        let replicas = match autoscale {
+            Some(a) => a.slots(),
+            None => s.replicas.unwrap_or(1),
+        };
         if replicas == 0 {
             return Err(KeyError::new(
                 format!("{key}.replicas"),
@@ -1798,6 +1802,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
                 ),
                 None => None,
             },
+            autoscale,
         });
     }
     b.messaging()?;

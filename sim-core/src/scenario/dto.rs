@@ -454,6 +454,12 @@ pub struct ServiceFile {
     /// cores with everything else on it (instead of `cores`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
+    /// Replicas added and removed by load, as Kubernetes' HPA: `{ min, max,
+    /// target, metric = "threads" | "cpu", period, tolerance,
+    /// scale_down_stabilization, startup }`; `replicas` is then the count
+    /// at the start (default `min`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscale: Option<crate::patterns::autoscale::AutoscaleFile>,
 }
 
 /// What a full accept queue does with a new connection.

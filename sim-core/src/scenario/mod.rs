@@ -5,6 +5,7 @@
 //! file, the line and column, and the key at fault. Must never panic on
 //! input, and must not run anything.
 
+mod autoscale;
 pub mod build;
 mod caches;
 pub mod dto;

@@ -192,7 +192,10 @@ pub fn lifecycle(key: &str, s: &ServiceFile) -> R<Lifecycle> {
     if s.memory.is_none() {
         for (name, given) in [
             ("restart", s.restart.is_some()),
-            ("cold_start", s.cold_start.is_some()),
+            (
+                "cold_start",
+                s.cold_start.is_some() && s.autoscale.is_none(),
+            ),
             ("ready_after", s.ready_after.is_some()),
         ] {
             if given {
@@ -202,7 +205,10 @@ pub fn lifecycle(key: &str, s: &ServiceFile) -> R<Lifecycle> {
                 ));
             }
         }
-        return Ok(d);
+        if s.autoscale.is_none() {
+            return Ok(d);
+        }
+        // An autoscaled replica starts cold (`cold_start`), like a restart.
     }
     let mut l = d;
     if let Some(r) = &s.restart {
