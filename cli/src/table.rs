@@ -147,7 +147,12 @@ pub fn render(s: &Summary) -> String {
             name.clone(),
             match &v.event_loop {
                 Some(l) => format!("{}×{} loops", v.replicas, l.loops),
-                None => format!("{}×{}", v.replicas, v.threads),
+                // An autoscaled service: its mean replicas (utilisation
+                // is over them).
+                None => match &v.autoscale {
+                    Some(a) => format!("~{:.1}×{}", a.replicas_mean, v.threads),
+                    None => format!("{}×{}", v.replicas, v.threads),
+                },
             },
             format!("{:.1}", v.utilization * 100.0),
             format!("{:.1}", v.busy_threads_mean),
@@ -163,6 +168,7 @@ pub fn render(s: &Summary) -> String {
     right(&mut t, 1);
     out.push_str(&format!("{}\n", shown(&mut t)));
     out.push_str(&health::ejection(s));
+    out.push_str(&health::autoscaling(s));
     out.push_str(&caches::render(s));
     out.push_str(&sagas::render(s));
     if !s.edges.is_empty() {

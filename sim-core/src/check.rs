@@ -282,7 +282,7 @@ impl<'m> Analysis<'m> {
         if cores >= svc.threads {
             return 1.0;
         }
-        let a = self.cpu_offered(s) / f64::from(svc.replicas);
+        let a = self.cpu_offered(s) / f64::from(svc.max_replicas());
         1.0 + mean_wait(cores, a, 1.0)
     }
 
@@ -447,7 +447,7 @@ impl<'m> Analysis<'m> {
         let w = if !self.with_waits {
             0.0
         } else {
-            let a = busy / f64::from(svc.replicas);
+            let a = busy / f64::from(svc.max_replicas());
             match bounded_queue(svc) {
                 Some(q) => bounded(servers(svc), q, a, hold).wait,
                 None => mean_wait(servers(svc), a, hold),

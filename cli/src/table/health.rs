@@ -1,6 +1,6 @@
 //! The terminal tables of criticality classes (the entries of each class
-//! added up) and of outlier ejection (per service that declares it).
-//! Each printed only when the scenario has it.
+//! added up), of outlier ejection and of autoscaling (per service that
+//! declares it). Each printed only when the scenario has it.
 
 use reports::numbers::sig3;
 use sim_core::output::Summary;
@@ -60,6 +60,43 @@ pub fn ejection(s: &Summary) -> String {
             o.ejections.to_string(),
             o.ejected_max.to_string(),
             format!("{:.1}", o.ejected_replica_s),
+        ]);
+    }
+    right(&mut t, 1);
+    format!("{}\n", shown(&mut t))
+}
+
+pub fn autoscaling(s: &Summary) -> String {
+    let rows: Vec<_> = s
+        .services
+        .iter()
+        .filter_map(|(name, v)| v.autoscale.as_ref().map(|a| (name, v, a)))
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut t = table(&[
+        "autoscaled",
+        "min-max",
+        "start",
+        "end",
+        "most",
+        "mean",
+        "ups",
+        "downs",
+        "replica-s",
+    ]);
+    for (name, v, a) in rows {
+        t.add_row(vec![
+            name.clone(),
+            format!("{}-{}", a.min, a.max),
+            v.replicas.to_string(),
+            a.replicas_at_end.to_string(),
+            a.replicas_max.to_string(),
+            format!("{:.2}", a.replicas_mean),
+            a.scale_ups.to_string(),
+            a.scale_downs.to_string(),
+            format!("{:.0}", a.replica_seconds),
         ]);
     }
     right(&mut t, 1);

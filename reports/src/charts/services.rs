@@ -18,7 +18,7 @@ pub(super) fn pool(s: &Summary, name: &str) -> Option<f64> {
 }
 
 /// busy threads ÷ pool size per window, or the engine's utilisation series
-/// when the pool size is unknown.
+/// when the pool size is unknown or changes (autoscaling).
 ///
 /// An event loop's row is its fullest resource: loops busy, or connections
 /// ÷ `max_connections` when bounded; a service with memory, the larger of
@@ -39,9 +39,14 @@ pub(super) fn saturation_values(run: &Run, name: &str) -> Option<Vec<f64>> {
             u
         }
         None => {
-            if let (Some(busy), Some(p)) =
-                (run.get("service", name, "busy_threads"), pool(run.s, name))
-            {
+            // An autoscaled pool changes size: the engine's utilisation is
+            // over the replicas that existed in each window.
+            let fixed = sv.is_none_or(|v| v.autoscale.is_none());
+            if let (true, Some(busy), Some(p)) = (
+                fixed,
+                run.get("service", name, "busy_threads"),
+                pool(run.s, name),
+            ) {
                 busy.values.iter().map(|v| v / p).collect()
             } else {
                 run.get("service", name, "utilization")?.values.clone()

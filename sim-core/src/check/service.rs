@@ -14,7 +14,7 @@ impl Analysis<'_> {
         let rate = self.service_rate(s);
         let (busy, hold) = self.offered(s);
         let c = servers(svc);
-        let capacity = f64::from(c) * f64::from(svc.replicas);
+        let capacity = f64::from(c) * f64::from(svc.max_replicas());
         let rho = busy / capacity;
         let work_ns: f64 = svc
             .ops
@@ -24,8 +24,8 @@ impl Analysis<'_> {
             / rate.max(f64::MIN_POSITIVE);
         let cpu_rho = svc
             .cores
-            .map(|k| self.cpu_offered(s) / (f64::from(k) * f64::from(svc.replicas)));
-        let a = busy / f64::from(svc.replicas);
+            .map(|k| self.cpu_offered(s) / (f64::from(k) * f64::from(svc.max_replicas())));
+        let a = busy / f64::from(svc.max_replicas());
         let (p_wait, wait_ms, p_reject) = match bounded_queue(svc) {
             Some(q) if rate > 0.0 => {
                 let b = bounded(c, q, a, hold);
@@ -61,9 +61,9 @@ impl Analysis<'_> {
                         }
                     }
                 }
-                let cores = svc
-                    .cores
-                    .map_or(f64::INFINITY, |k| f64::from(k) * f64::from(svc.replicas));
+                let cores = svc.cores.map_or(f64::INFINITY, |k| {
+                    f64::from(k) * f64::from(svc.max_replicas())
+                });
                 (
                     thread / 1e9 / capacity,
                     cpu / 1e9 / cores,
@@ -109,7 +109,7 @@ impl Analysis<'_> {
             overloaded = true;
         }
         let memory = svc.memory.map(|mem| {
-            let per_replica = |x: f64| x / f64::from(svc.replicas);
+            let per_replica = |x: f64| x / f64::from(svc.max_replicas());
             let busy_requests = per_replica(match svc.server {
                 Server::ThreadPool => busy,
                 Server::EventLoop { .. } => {
@@ -141,7 +141,7 @@ impl Analysis<'_> {
                 Server::ThreadPool => "threads".into(),
                 Server::EventLoop { .. } => "event_loop".into(),
             },
-            replicas: svc.replicas,
+            replicas: svc.max_replicas(),
             servers: c,
             cores: svc.cores,
             arrival_rate: rate,

@@ -20,6 +20,9 @@ pub struct ScaleStats {
     up: TimeWeighted,
     /// Replicas serving.
     ready: TimeWeighted,
+    /// Replicas with threads that may be busy: serving or draining (the
+    /// capacity utilisation is over).
+    working: TimeWeighted,
     /// The autoscaler's last decision.
     desired: u32,
     created: u64,
@@ -37,10 +40,12 @@ impl ScaleStats {
         up.add(0, i64::from(a.initial));
         let mut ready = TimeWeighted::default();
         ready.add(0, i64::from(a.initial));
+        let working = ready.clone();
         Some(Box::new(ScaleStats {
             threads: s.threads,
             up,
             ready,
+            working,
             desired: a.initial,
             created: 0,
             removed: 0,
@@ -72,6 +77,7 @@ impl ScaleStats {
 
     pub fn ready(&mut self, now: Nanos) {
         self.ready.add(now, 1);
+        self.working.add(now, 1);
     }
 
     /// A starting replica was removed before it was ready.
@@ -93,28 +99,31 @@ impl ScaleStats {
     /// A draining replica finished what it held.
     pub fn drained(&mut self, now: Nanos) {
         self.up.add(now, -1);
+        self.working.add(now, -1);
     }
 
     pub fn start_measuring(&mut self, now: Nanos) {
         self.up.restart(now);
         self.ready.restart(now);
+        self.working.restart(now);
         self.measuring = true;
     }
 
     /// Closes the window ending at `now`; returns the thread capacity over
-    /// it (threads × replicas existing, on average).
+    /// it (threads × replicas serving or draining, on average: a starting
+    /// replica's threads cannot be busy yet).
     pub fn close_window(&mut self, series: &mut SeriesWriter, now: Nanos, len: Nanos) -> f64 {
         let (up, _) = self.up.close_window(now, len);
         let (ready, _) = self.ready.close_window(now, len);
+        let (working, _) = self.working.close_window(now, len);
         series.put_at(self.slots, &[up, ready, f64::from(self.desired)]);
-        up * f64::from(self.threads)
+        working * f64::from(self.threads)
     }
 
-    /// The thread capacity over the measured span of `span` ns, after
-    /// `flush`.
+    /// The thread capacity over the measured span of `span` ns.
     pub fn capacity(&mut self, end: Nanos, span: Nanos) -> f64 {
-        self.up.flush(end);
-        self.up.area as f64 / span.max(1) as f64 * f64::from(self.threads)
+        self.working.flush(end);
+        self.working.area as f64 / span.max(1) as f64 * f64::from(self.threads)
     }
 
     pub fn summary(&mut self, s: &Service, end: Nanos, span: Nanos) -> AutoscaleSummary {

@@ -81,7 +81,7 @@ pub(super) fn collect(name: &str, file: &ScenarioFile, m: &Model) -> Vec<Warning
             continue;
         }
         let capacity =
-            f64::from(s.replicas) * f64::from(s.cores.unwrap_or(s.threads).min(s.threads));
+            f64::from(s.max_replicas()) * f64::from(s.cores.unwrap_or(s.threads).min(s.threads));
         let offered: f64 = m
             .sources
             .iter()
