@@ -129,12 +129,19 @@ pub struct Service {
     /// (`Autoscale::slots`); `Service::declared_replicas` the count at the
     /// start.
     pub autoscale: Option<crate::patterns::autoscale::Autoscale>,
+    /// The zones replicas are spread over, in turn (empty: none named).
+    pub zones: Vec<String>,
 }
 
 impl Service {
     /// The replicas as the scenario states them: at the start of the run.
     pub fn declared_replicas(&self) -> u32 {
         self.autoscale.map_or(self.replicas, |a| a.initial)
+    }
+
+    /// The zone of replica `r`, if the service names zones.
+    pub fn zone_of(&self, r: u32) -> Option<&str> {
+        (!self.zones.is_empty()).then(|| self.zones[r as usize % self.zones.len()].as_str())
     }
 
     /// The most replicas that may serve at once.

@@ -50,3 +50,4 @@ mod theory;
 mod topology;
 mod trace;
 mod visits;
+mod zones;

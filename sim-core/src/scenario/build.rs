@@ -1803,6 +1803,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
                 None => None,
             },
             autoscale,
+            zones: super::zones::zones(&key, s)?,
         });
     }
     b.messaging()?;
@@ -1999,8 +2000,10 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
         });
     }
     for (i, f) in file.fault.iter().enumerate() {
-        let fault = b.fault(i, f)?;
-        b.m.faults.push(fault);
+        for f in super::zones::expand(&b.m, i, f)? {
+            let fault = b.fault(i, &f)?;
+            b.m.faults.push(fault);
+        }
     }
     b.m.slos = super::slo::compile(file)?;
     Ok(b.m)

@@ -460,6 +460,11 @@ pub struct ServiceFile {
     /// at the start (default `min`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autoscale: Option<crate::patterns::autoscale::AutoscaleFile>,
+    /// Zones the replicas are spread over, in turn: replica r is in
+    /// `zones[r % zones.len()]`. A fault with `zone` strikes every replica
+    /// of every service in that zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zones: Option<Vec<String>>,
 }
 
 /// What a full accept queue does with a new connection.
@@ -812,7 +817,8 @@ pub struct FaultFile {
     /// operation of it ("db.query"); for `latency` and `partition`, an edge
     /// ("cart->inventory") or a service (every edge into it); for `surge`, a
     /// workload source; for `outage` and `slowdown`, a broker or a cache;
-    /// for `flush`, a cache.
+    /// for `flush`, a cache. Left out for a `zone` fault.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub target: String,
     /// When the fault starts, e.g. "30s".
     pub at: String,
@@ -869,6 +875,11 @@ pub struct FaultFile {
     /// the miss steps run, their fill keeps nothing) or "fail"s its request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_error: Option<CacheOnError>,
+    /// Instead of `target`: every replica of every service placed in this
+    /// zone (`zones` on the services); `crash`, `hang`, `slowdown`,
+    /// `errors`, `lost_threads` or `pause`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
 }
 
 /// What a lookup does while its cache is down.

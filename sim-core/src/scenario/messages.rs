@@ -25,6 +25,8 @@ const NOT_DURATIONS: &[&str] = &[
     "steps",
     "subscriptions",
     "target",
+    "zone",
+    "zones",
 ];
 
 /// String-typed keys that are sizes ("512MiB"): memory and allocation.

@@ -21,6 +21,7 @@ mod slo;
 mod values;
 mod warnings;
 mod workflows;
+mod zones;
 
 use std::fmt;
 use std::ops::Range;
