@@ -27,8 +27,9 @@ pub(super) fn add(
         nodes.push(Node {
             name: name.clone(),
             detail: format!(
-                "log · {} partitions · busiest {}",
+                "log · {} partition{} · busiest {}",
                 log.partitions,
+                if log.partitions == 1 { "" } else { "s" },
                 thousands(log.produced_max_partition)
             ),
             kind: NodeKind::Queue,
