@@ -173,6 +173,7 @@ pub fn render(c: &Check) -> String {
         right(&mut t, 1);
         out.push_str(&format!("{t}\n"));
     }
+    out.push_str(&logs(c));
     for r in &c.timeouts {
         out.push_str(&format!(
             "timeout: {} ({} → {}): {} ms is shorter than the {} of what it wraps (mean {} ms, p99 {} ms)\n",
@@ -201,4 +202,58 @@ pub fn render(c: &Check) -> String {
         out.push_str(&format!("assumed: {a}\n"));
     }
     out
+}
+
+/// The logs' table: records per second into each log and, per group, its
+/// capacity and ρ (past 1 its lag grows without end).
+fn logs(c: &Check) -> String {
+    if c.logs.is_empty() {
+        return String::new();
+    }
+    let mut t = table(&[
+        "log → group",
+        "partitions",
+        "records/s",
+        "consumer",
+        "members",
+        "hold ms",
+        "capacity/s",
+        "ρ",
+    ]);
+    for l in &c.logs {
+        if l.groups.is_empty() {
+            t.add_row(vec![
+                l.name.clone(),
+                l.partitions.to_string(),
+                sig3(l.rate),
+                "–".into(),
+                "–".into(),
+                "–".into(),
+                "–".into(),
+                "–".into(),
+            ]);
+        }
+        for g in &l.groups {
+            t.add_row(vec![
+                format!("{} → {}", l.name, g.name),
+                l.partitions.to_string(),
+                sig3(l.rate),
+                g.consumer.clone(),
+                g.active_members.to_string(),
+                sig3(g.hold_ms),
+                if g.capacity_rps.is_finite() {
+                    sig3(g.capacity_rps)
+                } else {
+                    "∞".into()
+                },
+                if g.rho >= 1.0 {
+                    format!("{} OVER", sig3(g.rho))
+                } else {
+                    sig3(g.rho)
+                },
+            ]);
+        }
+    }
+    right(&mut t, 1);
+    format!("{t}\n")
 }

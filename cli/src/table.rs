@@ -1,7 +1,8 @@
 //! The summary as terminal tables: entries, criticality classes and
 //! outlier ejection (when used), services, caches and sagas (when there
 //! are any), calls and, when the scenario has brokers, message queues (with a check that no message was
-//! lost).
+//! lost) and, when it has logs, partitioned logs (with a check that no
+//! record was lost).
 
 use comfy_table::{
     Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width,
@@ -12,6 +13,7 @@ use sim_core::output::{QueueSummary, Summary};
 
 mod caches;
 mod health;
+mod logs;
 mod runtime;
 mod sagas;
 
@@ -199,6 +201,7 @@ pub fn render(s: &Summary) -> String {
     if !s.queues.is_empty() {
         out.push_str(&queues(s));
     }
+    out.push_str(&logs::render(s));
     out
 }
 

@@ -25,6 +25,8 @@ pub mod html;
 pub mod numbers;
 pub mod plot;
 pub mod sweep;
+#[cfg(test)]
+mod test_summary;
 pub mod timeseries;
 pub mod trace;
 

@@ -26,6 +26,7 @@
 
 mod cache;
 mod erlang;
+mod logs;
 mod retries;
 mod service;
 mod timeline;
@@ -157,6 +158,7 @@ impl<'m> Analysis<'m> {
         let services: Vec<ServiceLoad> = (0..m.services.len())
             .map(|s| self.service_load(s))
             .collect();
+        let logs = self.log_loads();
         let timeouts = self.timeouts();
         let retries = retry_paths(m);
         let overloaded = services
@@ -173,6 +175,7 @@ impl<'m> Analysis<'m> {
             assumptions: assumptions(m),
             notes: self.notes,
             overloaded,
+            logs,
         }
     }
 
@@ -484,6 +487,9 @@ fn assumptions(m: &Model) -> Vec<String> {
         "waits are M/M/c (Erlang C; M/M/c/K with a bounded accept queue) on the mean holding time, whatever the distributions".to_owned(),
         "a request holds its thread through its calls (both hops, the callee's wait and hold, at most the timeout) and its publishes' acks".to_owned(),
     ];
+    if !m.logs.is_empty() {
+        a.push("a log's records spread evenly over its partitions; each group processes every record once, one at a time per member (rebalances, retries and batch commits left out)".into());
+    }
     if m.sources.iter().any(|s| s.closed.is_some()) {
         a.push(
             "a closed loop's rate is users ÷ (think + response with no waits): an upper bound"

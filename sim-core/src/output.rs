@@ -661,6 +661,12 @@ pub struct LogSummary {
     pub produced_mean_partition: f64,
     /// Per consumer group on this log, in file order.
     pub groups: IndexMap<String, GroupSummary>,
+    /// The services whose `publish` steps append to it, in file order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub producers: Vec<String>,
+    /// The broker whose acks and outages its publishes see.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub broker: String,
 }
 
 /// One consumer group's figures over the whole run.
@@ -712,6 +718,14 @@ pub struct GroupSummary {
     /// The partition with the most lag at the end, and that lag.
     pub worst_partition: u32,
     pub worst_partition_lag: u64,
+    /// Records not yet consumed at window ends (sum over partitions): the
+    /// 99th percentile over windows.
+    #[serde(default)]
+    pub lag_records_p99: u64,
+    /// The log failed records go to (`retry_log`, or `dead_letter` with a
+    /// log named).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_log: Option<String>,
 }
 
 /// One saga over the measured period. Counts satisfy `started +

@@ -30,27 +30,27 @@ const LEFT_OUT: &[(&str, &str)] = &[
     ),
     (
         "kafka-hot-key.toml",
-        "check does not model consumer groups on partitioned logs",
+        "check spreads a log's records evenly over its partitions; the hot key's partition saturates its member and the others idle, so the run's consumers are less busy than check's even load",
     ),
     (
         "kafka-poison-record.toml",
-        "check does not model consumer groups on partitioned logs",
+        "retry in place stops a partition behind its poison record (what it shows); check's group load is fault-free",
     ),
     (
         "kafka-poison-record-fixed.toml",
-        "check does not model consumer groups on partitioned logs",
+        "as kafka-poison-record.toml: its poison records fail and move, which check leaves out",
     ),
     (
         "kafka-rebalance-storm.toml",
-        "check does not model consumer groups on partitioned logs",
+        "its rebalances stop the whole group (what it shows); check leaves rebalances out",
     ),
     (
         "kafka-rebalance-storm-fixed.toml",
-        "check does not model consumer groups on partitioned logs",
+        "as kafka-rebalance-storm.toml: rebalances after a crash",
     ),
     (
         "retention-loss.toml",
-        "check does not model consumer groups on partitioned logs",
+        "its consumer is down for a long outage (what it shows); check's group load is fault-free",
     ),
 ];
 

@@ -7,6 +7,10 @@
 use crate::common::{assert_books, assert_each_rejected, cascade, run_toml, temp_dir};
 use sim_core::output::{GroupSummary, Summary};
 
+#[path = "../../sim-core/src/engine/log_pipeline.rs"]
+mod log_pipeline;
+use log_pipeline::Pipeline;
+
 /// Per group: produced = committed + still in the log + lost to retention
 /// + dead-lettered.
 fn assert_no_record_lost(name: &str, s: &Summary) {
@@ -36,29 +40,16 @@ fn group<'a>(s: &'a Summary, log: &str, g: &str) -> &'a GroupSummary {
 /// partitions, about 2.5 % each), checked at 10 %.
 #[test]
 fn uniform_keys_make_p_independent_mm1_queues() {
-    let text = r#"
-name = "mm1"
-duration = "1000s"
-warmup = "20s"
-[workload.w]
-target = "producer"
-rate = 200
-[services.producer]
-threads = 64
-steps = [{ publish = "events" }]
-[services.worker]
-replicas = 4
-threads = 1
-steps = [{ work = { dist = "exponential", mean = "10ms" } }]
-[logs.events]
-partitions = 4
-[groups.g]
-log = "events"
-consumer = "worker"
-members = 4
-max_poll_records = 1
-"#;
-    let s = run_toml(text, 11).summary;
+    let text = Pipeline {
+        run: "duration = \"1000s\"\nwarmup = \"20s\"",
+        workload: "rate = 200",
+        worker: "replicas = 4\nthreads = 1\nsteps = [{ work = { dist = \"exponential\", mean = \"10ms\" } }]",
+        log: "partitions = 4",
+        group: "members = 4\nmax_poll_records = 1",
+        ..Pipeline::default()
+    }
+    .toml("mm1");
+    let s = run_toml(&text, 11).summary;
     assert_no_record_lost("mm1", &s);
     let g = group(&s, "events", "g");
     let wait = g.wait_ms_mean;
@@ -86,37 +77,17 @@ max_poll_records = 1
 /// records 1-5 are processed a second time — exactly 5 duplicates.
 #[test]
 fn an_evicted_members_batch_is_redelivered_and_duplicates_are_exact() {
-    let text = r#"
-name = "evict"
-duration = "10s"
-[workload.w]
-target = "producer"
-rate = 1000
-arrivals = "deterministic"
-requests = 40
-[services.producer]
-threads = 64
-steps = [{ publish = "events" }]
-[services.worker]
-replicas = 2
-threads = 1
-steps = [{ work = "110ms" }]
-[logs.events]
-partitions = 1
-[groups.g]
-log = "events"
-consumer = "worker"
-members = 2
-max_poll_records = 10
-max_poll_interval = "1500ms"
-rebalance = "1s"
-[[fault]]
-target = "worker"
-slowdown = 3
-at = "0s"
-for = "2500ms"
-"#;
-    let s = run_toml(text, 1).summary;
+    let text = Pipeline {
+        run: "duration = \"10s\"",
+        workload: "rate = 1000\narrivals = \"deterministic\"\nrequests = 40",
+        worker: "replicas = 2\nthreads = 1\nsteps = [{ work = \"110ms\" }]",
+        log: "partitions = 1",
+        group: "members = 2\nmax_poll_records = 10\nmax_poll_interval = \"1500ms\"\nrebalance = \"1s\"",
+        tail: "[[fault]]\ntarget = \"worker\"\nslowdown = 3\nat = \"0s\"\nfor = \"2500ms\"",
+        ..Pipeline::default()
+    }
+    .toml("evict");
+    let s = run_toml(&text, 1).summary;
     assert_no_record_lost("evict", &s);
     let g = group(&s, "events", "g");
     assert_eq!(s.logs["events"].produced, 40);
@@ -133,36 +104,18 @@ for = "2500ms"
 /// say so exactly (successful processings − duplicates = records).
 #[test]
 fn a_crashed_members_batch_goes_to_the_next_owner() {
-    let text = r#"
-name = "crash"
-duration = "40s"
-[workload.w]
-target = "producer"
-rate = 100
-[services.producer]
-threads = 64
-steps = [{ publish = "events" }]
-[services.worker]
-replicas = 2
-threads = 2
-steps = [{ work = { dist = "exponential", mean = "5ms" } }]
-[logs.events]
-partitions = 2
-[groups.g]
-log = "events"
-consumer = "worker"
-members = 2
-max_poll_records = 100
-rebalance = "1s"
-[[fault]]
-target = "worker"
-crash = true
-replica = 0
-at = "10s"
-for = "10s"
-"#;
+    let text = Pipeline {
+        run: "duration = \"40s\"",
+        workload: "rate = 100",
+        worker: "replicas = 2\nthreads = 2\nsteps = [{ work = { dist = \"exponential\", mean = \"5ms\" } }]",
+        log: "partitions = 2",
+        group: "members = 2\nmax_poll_records = 100\nrebalance = \"1s\"",
+        tail: "[[fault]]\ntarget = \"worker\"\ncrash = true\nreplica = 0\nat = \"10s\"\nfor = \"10s\"",
+        ..Pipeline::default()
+    }
+    .toml("crash");
     for seed in 1..=4 {
-        let s = run_toml(text, seed).summary;
+        let s = run_toml(&text, seed).summary;
         assert_no_record_lost("crash", &s);
         let g = group(&s, "events", "g");
         assert_eq!(g.rebalances, 2, "seed {seed}: the crash and the return");
@@ -179,28 +132,16 @@ for = "10s"
 /// than its producer loses records, counted, and the books still add up.
 #[test]
 fn retention_deletes_unconsumed_records_as_counted_losses() {
-    let text = r#"
-name = "retention"
-duration = "30s"
-drain = "5s"
-[workload.w]
-target = "producer"
-rate = 200
-[services.producer]
-threads = 64
-steps = [{ publish = "events" }]
-[services.worker]
-threads = 1
-steps = [{ work = "10ms" }]
-[logs.events]
-partitions = 2
-retention = { count = 100, time = "2s" }
-[groups.g]
-log = "events"
-consumer = "worker"
-max_poll_records = 10
-"#;
-    let s = run_toml(text, 3).summary;
+    let text = Pipeline {
+        run: "duration = \"30s\"\ndrain = \"5s\"",
+        workload: "rate = 200",
+        worker: "threads = 1\nsteps = [{ work = \"10ms\" }]",
+        log: "partitions = 2\nretention = { count = 100, time = \"2s\" }",
+        group: "max_poll_records = 10",
+        ..Pipeline::default()
+    }
+    .toml("retention");
+    let s = run_toml(&text, 3).summary;
     assert_no_record_lost("retention", &s);
     let g = group(&s, "events", "g");
     assert!(g.lost_to_retention > 2000, "{g:?}");
@@ -212,35 +153,17 @@ max_poll_records = 10
 }
 
 fn poison(on_failure: &str) -> String {
-    format!(
-        r#"
-name = "poison"
-duration = "20s"
-drain = "5s"
-[workload.w]
-target = "producer"
-rate = 100
-[services.producer]
-threads = 64
-steps = [{{ publish = "events", poison = 0.002 }}]
-[services.worker]
-replicas = 4
-threads = 1
-steps = [{{ work = "2ms" }}]
-[logs.events]
-partitions = 4
-[logs.retries]
-partitions = 1
-[logs.dlq]
-partitions = 1
-[groups.g]
-log = "events"
-consumer = "worker"
-members = 4
-max_poll_records = 20
-{on_failure}
-"#
-    )
+    Pipeline {
+        run: "duration = \"20s\"\ndrain = \"5s\"",
+        workload: "rate = 100",
+        publish: "poison = 0.002",
+        worker: "replicas = 4\nthreads = 1\nsteps = [{ work = \"2ms\" }]",
+        log: "partitions = 4",
+        group: &format!("members = 4\nmax_poll_records = 20\n{on_failure}"),
+        tail: "[logs.retries]\npartitions = 1\n[logs.dlq]\npartitions = 1",
+        ..Pipeline::default()
+    }
+    .toml("poison")
 }
 
 /// Retrying a poison record in place blocks its partition for good

@@ -122,6 +122,42 @@ fn every_shipped_topology_is_complete_and_legible() {
                 "{file}: delivery {name} → {consumer} not drawn"
             );
         }
+        for (name, log) in &s.logs {
+            for p in &log.producers {
+                assert!(
+                    has_edge(
+                        &t,
+                        (p, NodeKind::Service),
+                        (name, NodeKind::Queue),
+                        EdgeKind::Async
+                    ),
+                    "{file}: publish {p} → log {name} not drawn"
+                );
+            }
+            for (g, gs) in &log.groups {
+                let consumer = gs.consumer.split('.').next().unwrap_or(&gs.consumer);
+                assert!(
+                    has_edge(
+                        &t,
+                        (name, NodeKind::Queue),
+                        (consumer, NodeKind::Service),
+                        EdgeKind::Async
+                    ),
+                    "{file}: group {g}: log {name} → {consumer} not drawn"
+                );
+                if let Some(to) = &gs.failure_log {
+                    assert!(
+                        has_edge(
+                            &t,
+                            (name, NodeKind::Queue),
+                            (to, NodeKind::Queue),
+                            EdgeKind::Async
+                        ),
+                        "{file}: group {g}: failed records {name} → {to} not drawn"
+                    );
+                }
+            }
+        }
         let l = topology_layout(&t);
         let p = &l.placement;
         assert_eq!(p.boxes.len(), t.nodes.len(), "{file}");

@@ -59,16 +59,12 @@ pub(super) fn hit_ratio(run: &Run) -> Option<Chart> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::output::{CacheSummary, Series, Summary, TimeSeries};
+    use sim_core::output::{CacheSummary, Series, TimeSeries};
 
     #[test]
     fn one_line_per_cache_with_gaps_where_nothing_was_looked_up() {
-        let mut s: Summary = serde_json::from_str(
-            r#"{"scenario":"t","seed":1,"version":"0","scenario_hash":"0","overrides":[],
-                "sim_duration_s":3,"warmup_s":0,"end_time_s":3,"events":0,"entries":{},
-                "services":{},"edges":{},"faults":[]}"#,
-        )
-        .expect("a minimal summary");
+        let mut s = crate::test_summary::empty_summary();
+        (s.sim_duration_s, s.end_time_s) = (3.0, 3.0);
         s.caches.insert(
             "products".into(),
             CacheSummary {

@@ -38,6 +38,7 @@ mod shared;
 mod sweep;
 pub(crate) mod top;
 mod topology;
+mod topology_logs;
 mod zoom;
 
 pub use overlay::{ENTRY_P99, Overlay, QUEUE_LAG, overlay};

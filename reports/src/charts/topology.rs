@@ -1,7 +1,8 @@
 //! The topology figure: the model's call graph. Services are boxes, each
 //! workload an arrow into the service it targets (an operation's service),
 //! every caller → callee edge an arrow, and queues boxes between their
-//! producers and their consumer (dashed arrows). Faulted services (queues
+//! producers and their consumer (dashed arrows), logs between their
+//! producers and their groups' consumers (`topology_logs.rs`). Faulted services (queues
 //! of a faulted broker, surged entries) carry a badge naming the fault;
 //! boxes are coloured by their busiest window during the faults, so the
 //! cause stands out from its symptoms.
@@ -21,7 +22,7 @@ use crate::plot::{Chart, Edge, EdgeKind, Node, NodeKind, Topology};
 /// services and queues) a picture of the call graph is no longer legible.
 pub(super) fn topology(run: &Run) -> Result<Chart, String> {
     let s = run.s;
-    let boxes = s.entries.len() + s.services.len() + s.queues.len() + s.caches.len();
+    let boxes = s.entries.len() + s.services.len() + s.queues.len() + s.caches.len() + s.logs.len();
     if boxes > NODES {
         return Err(format!(
             "Not drawn: {} entries, services and queues are too many boxes to read (it is drawn up to {NODES}).",
@@ -223,9 +224,13 @@ pub(super) fn topology(run: &Run) -> Result<Chart, String> {
             }
         }
     }
+    super::topology_logs::add(s, &mut nodes, &mut edges, &service_index, &faults);
     let mut subtitle = "workloads → services → callees".to_owned();
     if !s.queues.is_empty() {
         subtitle.push_str(", producers → queues → consumers (dashed)");
+    }
+    if !s.logs.is_empty() {
+        subtitle.push_str(", producers → logs → consumer groups (dashed)");
     }
     if !s.caches.is_empty() {
         subtitle.push_str(", services → caches (dashed, hit ratio)");
@@ -244,7 +249,7 @@ pub(super) fn topology(run: &Run) -> Result<Chart, String> {
 }
 
 /// A fault that hits a service (not a source, an edge or a broker).
-fn is_service_fault(f: &FaultWindow) -> bool {
+pub(super) fn is_service_fault(f: &FaultWindow) -> bool {
     !matches!(
         f.kind.as_str(),
         "surge" | "outage" | "slow_broker" | "flush" | "cache_outage" | "cache_slowdown"
@@ -272,7 +277,7 @@ fn fault_text(f: &FaultWindow) -> String {
 
 /// The service a workload or a consumer names: "service" or
 /// "service.operation".
-fn service_of<'a>(s: &Summary, target: &'a str) -> Option<&'a str> {
+pub(super) fn service_of<'a>(s: &Summary, target: &'a str) -> Option<&'a str> {
     if s.services.contains_key(target) {
         return Some(target);
     }

@@ -46,12 +46,7 @@ mod tests {
 
     #[test]
     fn one_row_per_cache_and_nothing_without_caches() {
-        let mut s: Summary = serde_json::from_str(
-            r#"{"scenario":"t","seed":1,"version":"0","scenario_hash":"0","overrides":[],
-                "sim_duration_s":1,"warmup_s":0,"end_time_s":1,"events":0,"entries":{},
-                "services":{},"edges":{},"faults":[]}"#,
-        )
-        .expect("a minimal summary");
+        let mut s = crate::test_summary::empty_summary();
         let mut h = String::new();
         caches_table(&mut h, &s);
         assert!(h.is_empty());

@@ -20,6 +20,7 @@ use crate::numbers::{pct, short, sig3, thousands};
 mod caches;
 mod compare;
 mod glance_async;
+mod logs;
 mod runtime;
 mod sweep;
 mod tables;
@@ -148,7 +149,7 @@ pub fn report(
         if figures.iter().any(|(f, _)| f.section == *sec)
             || notes.iter().any(|(n, _)| n == sec)
             || matches!(sec, Section::Entries | Section::Services | Section::Edges)
-            || (*sec == Section::Queues && !s.queues.is_empty())
+            || (*sec == Section::Queues && !(s.queues.is_empty() && s.logs.is_empty()))
         {
             let _ = write!(h, "<a href=\"#{id}\">{name}</a>");
         }
@@ -159,7 +160,7 @@ pub fn report(
         let figs: Vec<&(Figure, String)> =
             figures.iter().filter(|(f, _)| f.section == *sec).collect();
         let has_table = matches!(sec, Section::Entries | Section::Services | Section::Edges)
-            || (*sec == Section::Queues && !s.queues.is_empty());
+            || (*sec == Section::Queues && !(s.queues.is_empty() && s.logs.is_empty()));
         let mine: Vec<&str> = notes
             .iter()
             .filter(|(n, _)| n == sec)
@@ -179,6 +180,7 @@ pub fn report(
         if *sec == Section::Queues {
             // The numbers first: the charts explain them.
             queues_table(&mut h, s);
+            logs::logs_tables(&mut h, s);
         }
         for (f, svg) in figs {
             figure(&mut h, f, svg);

@@ -17,7 +17,7 @@ use crate::charts::{Figure, ratio, service_order, split_edge};
 use crate::numbers::{pct, seconds, short, sig3, thousands};
 use crate::plot::{failure_style, viridis};
 
-fn num_cell(h: &mut String, v: u64) {
+pub(super) fn num_cell(h: &mut String, v: u64) {
     if v == 0 {
         h.push_str("<td class=\"zero\">0</td>");
     } else {

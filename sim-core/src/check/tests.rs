@@ -120,3 +120,50 @@ memory = { limit = "256MiB", base = "64MiB", per_request = "2MiB" }
     assert!((mem.expected_mib - 264.0).abs() < 0.5, "{mem:?}");
     assert!(mem.over_limit && c.overloaded);
 }
+
+#[test]
+fn a_log_counts_its_records_and_each_group_loads_its_consumer() {
+    let c = analyze(&model(
+        r#"
+name = "t"
+duration = "10s"
+[workload.w]
+target = "checkout"
+rate = 400
+[services.checkout]
+threads = 32
+steps = [{ work = "1ms" }, { publish = "orders" }]
+[services.billing]
+replicas = 4
+threads = 2
+steps = [{ work = "10ms" }]
+[services.audit]
+threads = 4
+steps = [{ work = "1ms" }]
+[logs.orders]
+partitions = 8
+[groups.billing]
+log = "orders"
+consumer = "billing"
+members = 16
+[groups.audit]
+log = "orders"
+consumer = "audit"
+members = 2
+"#,
+    ));
+    assert_eq!(c.logs.len(), 1);
+    let log = &c.logs[0];
+    assert!((log.rate - 400.0).abs() < 1e-9, "{}", log.rate);
+    // Every record reaches each group's consumer once.
+    assert!((service(&c, "billing").arrival_rate - 400.0).abs() < 1e-9);
+    assert!((service(&c, "audit").arrival_rate - 400.0).abs() < 1e-9);
+    // billing: 8 of its 16 members own a partition, 10 ms a record:
+    // 800 records/s, ρ 0.5.
+    let (billing, audit) = (&log.groups[0], &log.groups[1]);
+    assert_eq!(billing.active_members, 8);
+    assert!((billing.capacity_rps - 800.0).abs() < 1e-6, "{billing:?}");
+    assert!((billing.rho - 0.5).abs() < 1e-9, "{billing:?}");
+    // audit: 2 members at 1 ms: 2,000/s.
+    assert!((audit.rho - 0.2).abs() < 1e-9, "{audit:?}");
+}

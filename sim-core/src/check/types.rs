@@ -22,6 +22,9 @@ pub struct Check {
     /// threads, loops or cores to ρ ≥ 1 at some time, or its expected
     /// memory is past its limit. `cascade check` then exits 3.
     pub overloaded: bool,
+    /// Per partitioned log, in file order (absent without logs).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub logs: Vec<LogLoad>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -107,4 +110,29 @@ pub struct RetryPath {
     pub attempts: Vec<u32>,
     /// Their product: requests the last service may get per entry request.
     pub amplification: f64,
+}
+
+/// A partitioned log's load: records appended per second and each
+/// consumer group's capacity against it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LogLoad {
+    pub name: String,
+    pub partitions: u32,
+    /// Records appended per second over the measured period.
+    pub rate: f64,
+    pub groups: Vec<GroupLoad>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct GroupLoad {
+    pub name: String,
+    pub consumer: String,
+    /// Members that own a partition: min(members, partitions).
+    pub active_members: u32,
+    /// Mean time a record holds its member, ms.
+    pub hold_ms: f64,
+    /// Records per second the group can process: active members ÷ hold.
+    pub capacity_rps: f64,
+    /// The log's rate ÷ capacity: at or past 1 the lag grows without end.
+    pub rho: f64,
 }

@@ -26,6 +26,8 @@ pub struct Graph {
     /// Per operation: (queue, messages per invocation), a topic's
     /// publish counted once per subscription.
     pub publishes: Vec<Vec<(u32, f64)>>,
+    /// Per operation: (log, records appended per invocation).
+    pub log_publishes: Vec<Vec<(u32, f64)>>,
 }
 
 /// Per request of one source: invocations of each operation and messages
@@ -33,6 +35,9 @@ pub struct Graph {
 pub struct Visits {
     pub ops: Vec<f64>,
     pub queues: Vec<f64>,
+    /// Records appended to each log; each of its groups processes every
+    /// one (a visit of the group's consumer operation).
+    pub logs: Vec<f64>,
     /// The graph did not end within `MAX_DEPTH` levels (a call cycle).
     pub cyclic: bool,
 }
@@ -42,6 +47,7 @@ impl Graph {
         let mut reach = vec![0.0; m.steps.len()];
         let mut calls = vec![Vec::new(); m.ops.len()];
         let mut publishes = vec![Vec::new(); m.ops.len()];
+        let mut log_publishes = vec![Vec::new(); m.ops.len()];
         for (op, o) in m.ops.iter().enumerate() {
             let first = o.first_step as usize;
             let end = first + o.step_count as usize;
@@ -85,6 +91,17 @@ impl Graph {
                             reach[pc + 1] += r;
                         }
                         add_targets(m, step, r, &mut calls[op], &mut publishes[op]);
+                        if let Step::Publish(p) = step
+                            && let Some(l) = m.publishes[p as usize].log
+                        {
+                            match log_publishes[op]
+                                .iter_mut()
+                                .find(|e: &&mut (u32, f64)| e.0 == l)
+                            {
+                                Some(e) => e.1 += r,
+                                None => log_publishes[op].push((l, r)),
+                            }
+                        }
                     }
                 }
             }
@@ -93,6 +110,7 @@ impl Graph {
             reach,
             calls,
             publishes,
+            log_publishes,
         }
     }
 
@@ -100,6 +118,7 @@ impl Graph {
     pub fn visits(&self, m: &Model, entry: OpId) -> Visits {
         let mut ops = vec![0.0; m.ops.len()];
         let mut queues = vec![0.0; m.queues.len()];
+        let mut logs = vec![0.0; m.logs.len()];
         let mut frontier = vec![0.0; m.ops.len()];
         frontier[entry as usize] = 1.0;
         for _ in 0..MAX_DEPTH {
@@ -107,6 +126,7 @@ impl Graph {
                 return Visits {
                     ops,
                     queues,
+                    logs,
                     cyclic: false,
                 };
             }
@@ -123,12 +143,19 @@ impl Graph {
                     queues[q as usize] += f * k;
                     next[m.queues[q as usize].consumer as usize] += f * k;
                 }
+                for &(l, k) in &self.log_publishes[op] {
+                    logs[l as usize] += f * k;
+                    for g in m.groups.iter().filter(|g| g.log == l) {
+                        next[g.consumer as usize] += f * k;
+                    }
+                }
             }
             frontier = next;
         }
         Visits {
             ops,
             queues,
+            logs,
             cyclic: true,
         }
     }

@@ -919,3 +919,7 @@ impl World<'_> {
 #[cfg(test)]
 #[path = "log_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "log_pipeline.rs"]
+mod log_pipeline;

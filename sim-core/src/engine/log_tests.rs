@@ -2,6 +2,7 @@
 //! each partition's current batches start (`Logs::trace`).
 
 use super::REWIND;
+use super::log_pipeline::Pipeline;
 use crate::options::RunOptions;
 use crate::time::NS_PER_S;
 
@@ -17,34 +18,18 @@ fn world_trace(text: &str, seed: u64) -> (Vec<(u64, u32, u32, u64)>, crate::outp
     (trace, w.finish(&opts).summary)
 }
 
-const STORM: &str = r#"
-name = "storm"
-duration = "60s"
-[workload.w]
-target = "producer"
-rate = 40
-[services.producer]
-threads = 64
-steps = [{ publish = "events" }]
-[services.worker]
-replicas = 3
-threads = 4
-steps = [{ work = { dist = "exponential", mean = "20ms" } }]
-[logs.events]
-partitions = 6
-[groups.g]
-log = "events"
-consumer = "worker"
-members = 4
-max_poll_records = 40
-max_poll_interval = "600ms"
-rebalance = "500ms"
-[[fault]]
-target = "worker"
-crash = true
-at = "20s"
-for = "5s"
-"#;
+fn storm() -> String {
+    Pipeline {
+        run: "duration = \"60s\"",
+        workload: "rate = 40",
+        worker: "replicas = 3\nthreads = 4\nsteps = [{ work = { dist = \"exponential\", mean = \"20ms\" } }]",
+        log: "partitions = 6",
+        group: "members = 4\nmax_poll_records = 40\nmax_poll_interval = \"600ms\"\nrebalance = \"500ms\"",
+        tail: "[[fault]]\ntarget = \"worker\"\ncrash = true\nat = \"20s\"\nfor = \"5s\"",
+        ..Pipeline::default()
+    }
+    .toml("storm")
+}
 
 /// Within a partition, current batches start records in offset order: the
 /// next record, or the same one again (a retry), or — after a rewind (a
@@ -52,7 +37,7 @@ for = "5s"
 #[test]
 fn every_partition_is_processed_in_offset_order_across_rebalances() {
     for seed in 1..=3 {
-        let (trace, summary) = world_trace(STORM, seed);
+        let (trace, summary) = world_trace(&storm(), seed);
         let g = &summary.logs["events"].groups["g"];
         assert!(g.rebalances >= 2 && g.evictions > 0, "{g:?}");
         let mut expected = [0u64; 6];
@@ -86,36 +71,18 @@ fn every_partition_is_processed_in_offset_order_across_rebalances() {
 /// inside it, and they start again as it ends.
 #[test]
 fn a_rebalance_stops_every_member_for_its_length() {
-    let text = r#"
-name = "pause"
-duration = "30s"
-[workload.w]
-target = "producer"
-rate = 200
-arrivals = "deterministic"
-[services.producer]
-threads = 8
-steps = [{ publish = "events" }]
-[services.worker]
-replicas = 2
-threads = 2
-steps = [{ work = "2ms" }]
-[logs.events]
-partitions = 4
-[groups.g]
-log = "events"
-consumer = "worker"
-members = 2
-max_poll_records = 5
-rebalance = "2s"
-[[fault]]
-target = "worker"
-crash = true
-replica = 1
-at = "10s"
-for = "5s"
-"#;
-    let (trace, summary) = world_trace(text, 1);
+    let text = Pipeline {
+        run: "duration = \"30s\"",
+        workload: "rate = 200\narrivals = \"deterministic\"",
+        producer: "threads = 8",
+        worker: "replicas = 2\nthreads = 2\nsteps = [{ work = \"2ms\" }]",
+        log: "partitions = 4",
+        group: "members = 2\nmax_poll_records = 5\nrebalance = \"2s\"",
+        tail: "[[fault]]\ntarget = \"worker\"\ncrash = true\nreplica = 1\nat = \"10s\"\nfor = \"5s\"",
+        ..Pipeline::default()
+    }
+    .toml("pause");
+    let (trace, summary) = world_trace(&text, 1);
     let g = &summary.logs["events"].groups["g"];
     assert_eq!(g.rebalances, 2, "the crash and the restart");
     assert!((g.rebalancing_s - 4.0).abs() < 1e-9, "{}", g.rebalancing_s);

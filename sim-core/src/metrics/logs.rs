@@ -10,8 +10,9 @@
 //! invariant adds up from the summary. Owns the counting; must not change
 //! a log (the engine does and tells it what happened).
 
+use super::histogram::Histogram;
 use super::series::{NAMES_PER_SCOPE, SeriesWriter};
-use crate::model::Model;
+use crate::model::{Model, OnFailure, Step};
 use crate::output::{GroupSummary, LogSummary};
 use crate::time::{Nanos, secs};
 
@@ -42,6 +43,8 @@ pub struct GroupStats {
     lag_sum: f64,
     lag_samples: u64,
     lag_max: u64,
+    /// The lag at each window's end, for its p99.
+    lag_windows: Histogram,
     age_max: Nanos,
     /// The first series of scope `group`, and of scope `partition` with
     /// how many partitions each of its series sums.
@@ -89,6 +92,7 @@ impl LogStats {
             st.lag_sum += lag as f64;
             st.lag_samples += 1;
             st.lag_max = st.lag_max.max(lag);
+            st.lag_windows.record(lag);
             st.age_max = st.age_max.max(st.age);
             let consumed = st.consumed - st.consumed_at_window;
             st.consumed_at_window = st.consumed;
@@ -170,6 +174,13 @@ impl LogStats {
                             lag_s_max: secs(st.age_max),
                             worst_partition: worst as u32,
                             worst_partition_lag: worst_lag,
+                            lag_records_p99: st.lag_windows.value_at_quantile(0.99),
+                            failure_log: match grp.on_failure {
+                                OnFailure::RetryLog(to) | OnFailure::DeadLetter(Some(to)) => {
+                                    Some(m.logs[to as usize].name.clone())
+                                }
+                                _ => None,
+                            },
                         };
                         debug_assert_eq!(
                             produced,
@@ -191,11 +202,28 @@ impl LogStats {
                         produced_max_partition: self.produced[l].iter().copied().max().unwrap_or(0),
                         produced_mean_partition: produced as f64 / f64::from(log.partitions),
                         groups,
+                        producers: producers_of(m, l as u32),
+                        broker: m.brokers[log.broker as usize].name.clone(),
                     },
                 )
             })
             .collect()
     }
+}
+
+/// The services with a `publish` step to log `l`, in file order.
+fn producers_of(m: &Model, l: u32) -> Vec<String> {
+    m.services
+        .iter()
+        .filter(|svc| {
+            svc.ops.iter().any(|&op| {
+                m.op_steps(op).iter().any(
+                    |st| matches!(st, Step::Publish(p) if m.publishes[*p as usize].log == Some(l)),
+                )
+            })
+        })
+        .map(|svc| svc.name.clone())
+        .collect()
 }
 
 /// The logs' counters of `m`, with their series after every other.
