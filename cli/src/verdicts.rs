@@ -10,15 +10,22 @@ use sim_core::recovery::{Params, Recovery, Verdict};
 /// What the recovery column says.
 pub fn recovery_cell(r: &Recovery) -> String {
     match r.verdict {
-        Verdict::Recovered => match r.recovery_time_s {
-            Some(t) if t > 0.0 => format!("recovered in {}", seconds(t)),
-            _ => format!("recovered in <{}", seconds(r.window_s)),
-        },
+        Verdict::Recovered => {
+            let time = match r.recovery_time_s {
+                Some(t) if t > 0.0 => format!("recovered in {}", seconds(t)),
+                _ => format!("recovered in <{}", seconds(r.window_s)),
+            };
+            match r.relapses {
+                0 => time,
+                n => format!("{time} ({n} relapse{})", if n == 1 { "" } else { "s" }),
+            }
+        }
         Verdict::NotAffected => "not affected".into(),
         Verdict::DidNotRecover => "DID NOT RECOVER".into(),
         Verdict::Interrupted => "not back before next fault".into(),
         Verdict::NoBaseline => "no baseline".into(),
         Verdict::NotReached => "not reached (the run ended first)".into(),
+        Verdict::Relapsed => "RELAPSED".into(),
     }
 }
 
@@ -27,10 +34,11 @@ pub fn render(s: &Summary) -> String {
     if !s.recovery.is_empty() {
         let p = Params::default();
         out.push_str(&format!(
-            "recovery after each fault: goodput back within {}% of its pre-fault baseline\n  (or {}σ of window noise) for {} windows\n",
+            "recovery after each fault: goodput back above its pre-fault baseline less {}%\n  (or {}σ of window noise) for {} windows, and no relapse ({} windows below) after\n",
             p.band * 100.0,
             p.noise_z,
-            p.sustain
+            p.sustain,
+            p.hold
         ));
         let mut t = Table::new();
         t.load_style(UTF8_FULL_CONDENSED);

@@ -304,6 +304,8 @@ pub struct EdgeStats {
     /// it (refused by a breaker, rate limit or bulkhead of the attempt).
     pub sent: u64,
     pub refused_locally: u64,
+    /// Retries not sent because the caller's failure ratio was too high.
+    pub retries_suppressed: u64,
 }
 
 impl EdgeStats {
@@ -328,6 +330,7 @@ impl EdgeStats {
             lost: self.lost + o.lost,
             sent: self.sent + o.sent,
             refused_locally: self.refused_locally + o.refused_locally,
+            retries_suppressed: self.retries_suppressed + o.retries_suppressed,
         }
     }
 
@@ -352,6 +355,7 @@ impl EdgeStats {
             lost: self.lost - o.lost,
             sent: self.sent - o.sent,
             refused_locally: self.refused_locally - o.refused_locally,
+            retries_suppressed: self.retries_suppressed - o.retries_suppressed,
         }
     }
 }
@@ -1127,5 +1131,6 @@ fn edge_summary(d: &EdgeStats, b: &crate::patterns::BreakerStats) -> EdgeSummary
         // attempt was sent, and the file stays as it was.
         attempts_sent: (d.refused_locally > 0 || d.sent != d.attempts).then_some(d.sent),
         attempts_refused_locally: d.refused_locally,
+        retries_suppressed: d.retries_suppressed,
     }
 }

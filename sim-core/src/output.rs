@@ -364,6 +364,10 @@ pub struct EdgeSummary {
     /// retries refused by a budget never became attempts.)
     #[serde(default, skip_serializing_if = "is_zero")]
     pub attempts_refused_locally: u64,
+    /// Retries not sent because the caller's recent failure ratio on this
+    /// edge was at or above `only_while_failure_rate_below`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries_suppressed: u64,
 }
 
 /// One message queue over the measured period. Counters satisfy
@@ -468,6 +472,9 @@ pub enum Verdict {
     /// The fault starts at or after the end of the run's arrivals: it never
     /// happened within the run.
     NotReached,
+    /// Goodput came back, then fell below the band again and stayed there
+    /// until the evidence ended (a relapse; see `recovery.rs`).
+    Relapsed,
 }
 
 impl Verdict {
@@ -480,6 +487,7 @@ impl Verdict {
             Verdict::Interrupted => "interrupted by the next fault",
             Verdict::NoBaseline => "no baseline",
             Verdict::NotReached => "not reached: the run ended before the fault",
+            Verdict::Relapsed => "relapsed",
         }
     }
 
@@ -532,6 +540,19 @@ pub struct Recovery {
     pub peak_p99_ms: f64,
     /// Why the verdict is what it is, when that needs saying.
     pub note: Option<String>,
+    /// Relapses: times goodput fell below the band again after being back.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub relapses: u64,
+    /// The first recovery, when relapses followed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_recovered_at_s: Option<f64>,
+    /// When the last relapse began; set for `relapsed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relapsed_at_s: Option<f64>,
+    /// Highest window goodput above the band's top after the clock started
+    /// (the catch-up of queued and retried work); null when none was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overshoot_peak_rps: Option<f64>,
 }
 
 /// The verdict on one assertion.

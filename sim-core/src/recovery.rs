@@ -15,34 +15,49 @@
 //!   window (a fault during the warm-up, or faults back to back), the
 //!   baseline falls back to the *offered load*: the mean arrival rate of the
 //!   entry after the warm-up (`baseline_source = "offered_load"`, no p99).
-//! * **Band**: a window is *in band* when its goodput is within
-//!   `max(band × baseline, z × noise)` of the baseline, where `band` is 5 %,
-//!   `z` is 3 and `noise` the larger of the baseline windows' standard
-//!   deviation and the Poisson noise of a window, `sqrt(baseline / window)`.
-//!   (At 300 req/s in 1 s windows Poisson noise alone is ±6 %: a bare 5 %
-//!   band would call noise a failure to recover.) A run of windows is in band
-//!   when each one is, and their mean is within `max(band × baseline, z ×
-//!   noise / sqrt(n))` — so a sustained small drop is seen too.
+//! * **Band**: the band is a *floor*: a window is *in band* when its goodput
+//!   is at least `baseline − max(band × baseline, z × noise)`, where `band`
+//!   is 5 %, `z` is 3 and `noise` the larger of the baseline windows'
+//!   standard deviation and the Poisson noise of a window,
+//!   `sqrt(baseline / window)`. (At 300 req/s in 1 s windows Poisson noise
+//!   alone is ±6 %: a bare 5 % band would call noise a failure to recover.)
+//!   Goodput *above* the band — the catch-up after a fault, while queued and
+//!   retried work completes — is in band: it is reported apart as
+//!   `overshoot_peak_rps`, never as "not recovered". A run of windows is in
+//!   band when each one is, and their mean is at least `baseline −
+//!   max(band × baseline, z × noise / sqrt(n))` — so a sustained small drop
+//!   is seen too.
 //! * **Clock**: starts when the fault ends; when other faults overlap it
 //!   (transitively), when the last of them ends (`measured_from_s`,
 //!   `overlaps`). Evidence is the windows that start at or after that time
 //!   and end by `duration` (arrivals stop there; the drain after it is not
 //!   evidence) and before the next fault starts.
-//! * **Verdict**: `recovered` at the first evidence window that begins
-//!   `sustain` (5) windows in band; recovery time = that window's start −
-//!   the clock's start (resolution: one window). `not_affected` when no
-//!   window during the fault left the band (nor its mean) and the evidence
-//!   after it never did either. Otherwise `did_not_recover` (within the
-//!   run), or `interrupted` when the next fault started first, or
-//!   `no_baseline` when the run has no window to judge from. A fault that
-//!   starts at or after `duration` is `not_reached`: the run ended first.
-//!   (A fault over before the warm-up ends did happen, and its aftermath
-//!   is judged like any other's.)
+//! * **Verdict**: a *recovery* begins at an evidence window that starts
+//!   `sustain` (5) windows in band; a *relapse* is, after a recovery, a run
+//!   of `hold` (5) evidence windows that starts with a window below the
+//!   floor of a single window (`baseline − band_rps`) and whose mean is below
+//!   it too (one or two bad windows are noise, not a relapse); the search for
+//!   the next recovery starts after it. `recovered` when the last recovery *holds*:
+//!   no relapse after it until the evidence ends; recovery time = that
+//!   recovery's first window start − the clock's start (resolution: one
+//!   window), with `relapses` counting the relapses before it and
+//!   `first_recovered_at_s` the first recovery. `relapsed` when goodput
+//!   came back and fell out again for good (`recovered_at_s` is then the
+//!   last recovery that did not hold, `relapsed_at_s` the relapse after it).
+//!   `not_affected` when no window during the fault left the band (nor its
+//!   mean) and the evidence after it never did either. Otherwise
+//!   `did_not_recover` (within the run), or `interrupted` when the next
+//!   fault started first, or `no_baseline` when the run has no window to
+//!   judge from. A fault that starts at or after `duration` is
+//!   `not_reached`: the run ended first. (A fault over before the warm-up
+//!   ends did happen, and its aftermath is judged like any other's.)
 
 use crate::model::Model;
 use crate::output::RunResult;
 pub use crate::output::{Recovery, Verdict};
 use crate::time::{Nanos, from_secs_f64, secs};
+
+mod relapse;
 
 /// The knobs of the analysis; `Default` gives the documented defaults.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,6 +70,9 @@ pub struct Params {
     pub sustain: usize,
     /// Standard deviations of window noise the band always allows.
     pub noise_z: f64,
+    /// Consecutive windows, after a recovery, whose mean goodput below the
+    /// band's floor make a relapse.
+    pub hold: usize,
 }
 
 impl Default for Params {
@@ -64,6 +82,7 @@ impl Default for Params {
             band: 0.05,
             sustain: 5,
             noise_z: 3.0,
+            hold: 5,
         }
     }
 }
@@ -280,11 +299,11 @@ pub(crate) fn entry_recoveries(
         let tol_one = (p.band * b).max(p.noise_z * noise);
         let tol_mean = |len: usize| (p.band * b).max(p.noise_z * noise / (len as f64).sqrt());
         r.band_rps = tol_one;
-        let in_band = |k: usize| (g(k) - b).abs() <= tol_one;
+        // The band is a floor: a catch-up above the baseline is back.
+        let in_band = |k: usize| g(k) >= b - tol_one;
         let run_in_band = |ks: &[usize]| {
             ks.iter().all(|&k| in_band(k))
-                && mean(ks.iter().map(|&k| g(k)))
-                    .is_none_or(|m| (m - b).abs() <= tol_mean(ks.len()))
+                && mean(ks.iter().map(|&k| g(k))).is_none_or(|m| m >= b - tol_mean(ks.len()))
         };
 
         // During the fault (only windows before `duration` are evidence).
@@ -298,8 +317,32 @@ pub(crate) fn entry_recoveries(
             .filter(|&k| windows[k].0 >= ge && windows[k].1 <= evidence_end)
             .collect();
         let affected_during = !run_in_band(&during);
-        let found = (0..after.len())
-            .find(|&m| m + sustain <= after.len() && run_in_band(&after[m..m + sustain]));
+        let hold = p.hold.max(1);
+        let episodes = relapse::scan(
+            after.len(),
+            hold,
+            |m| m + sustain <= after.len() && run_in_band(&after[m..m + sustain]),
+            |q| {
+                q + hold <= after.len()
+                    && g(after[q]) < b - tol_one
+                    && mean(after[q..q + hold].iter().map(|&k| g(k)))
+                        .is_some_and(|m| m < b - tol_one)
+            },
+        );
+        let found = episodes
+            .recoveries
+            .last()
+            .copied()
+            .filter(|_| episodes.held());
+        r.relapses = episodes.relapses.len() as u64;
+        if r.relapses > 0 {
+            r.first_recovered_at_s = Some(secs(windows[after[episodes.recoveries[0]]].0));
+        }
+        r.overshoot_peak_rps = after
+            .iter()
+            .map(|&k| g(k))
+            .filter(|&x| x > b + tol_one)
+            .reduce(f64::max);
 
         let span_end = match found {
             Some(m) => m,
@@ -317,7 +360,7 @@ pub(crate) fn entry_recoveries(
             .fold(0.0, f64::max);
 
         match found {
-            Some(0) if !affected_during => {
+            Some(0) if !affected_during && r.relapses == 0 => {
                 r.verdict = Verdict::NotAffected;
                 disturbed.push((start, ge));
             }
@@ -327,6 +370,21 @@ pub(crate) fn entry_recoveries(
                 r.recovered_at_s = Some(secs(at));
                 r.recovery_time_s = Some(secs(at.saturating_sub(ge)));
                 disturbed.push((start, at));
+            }
+            None if !episodes.recoveries.is_empty() => {
+                let last = *episodes.recoveries.last().unwrap_or(&0);
+                let fell = *episodes.relapses.last().unwrap_or(&0);
+                r.verdict = Verdict::Relapsed;
+                r.recovered_at_s = Some(secs(windows[after[last]].0));
+                r.relapsed_at_s = Some(secs(windows[after[fell]].0));
+                r.note = Some(format!(
+                    "goodput was back at {}s and fell below {:.1}/s again from {}s ({} relapse(s))",
+                    secs(windows[after[last]].0),
+                    b - tol_one,
+                    secs(windows[after[fell]].0),
+                    r.relapses
+                ));
+                disturbed.push((start, Nanos::MAX));
             }
             None if !affected_during && after.iter().all(|&k| in_band(k)) => {
                 r.verdict = Verdict::NotAffected;
@@ -352,8 +410,10 @@ pub(crate) fn entry_recoveries(
                         )
                     } else {
                         format!(
-                            "goodput never stayed within ±{:.1}/s of {:.1}/s for {} windows before arrivals stopped",
-                            tol_one, b, sustain
+                            "goodput never stayed at or above {:.1}/s (baseline {:.1}/s) for {} windows before arrivals stopped",
+                            b - tol_one,
+                            b,
+                            sustain
                         )
                     };
                     r.note = Some(match r.note.take() {
@@ -535,6 +595,65 @@ mod tests {
         assert!(rs[0].note.as_deref().unwrap().contains("fault 1"));
         assert_eq!(rs[1].baseline_to_s, Some(20.0));
         assert_eq!(rs[1].verdict, Verdict::DidNotRecover);
+    }
+
+    #[test]
+    fn recovers_relapses_and_recovers_again() {
+        // Fault 20..30 s; back at 34 s, down again 45..55 s, back at 55 s.
+        let mut g = series(80, 20, 14, 10.0);
+        for v in &mut g[45..55] {
+            *v = 5.0;
+        }
+        let r = &run(&g, &[(s(20), s(30))], 5, 80)[0];
+        assert_eq!(r.verdict, Verdict::Recovered);
+        assert_eq!(r.relapses, 1);
+        assert_eq!(r.first_recovered_at_s, Some(34.0));
+        assert_eq!(r.recovered_at_s, Some(55.0));
+        assert_eq!(r.recovery_time_s, Some(25.0));
+        assert_eq!(r.min_goodput_rps, 5.0);
+    }
+
+    #[test]
+    fn a_collapse_after_recovery_is_a_relapse_not_a_recovery() {
+        // Back at 34 s for 10 s, then down to the end.
+        let mut g = series(80, 20, 14, 10.0);
+        for v in &mut g[44..] {
+            *v = 20.0;
+        }
+        let r = &run(&g, &[(s(20), s(30))], 5, 80)[0];
+        assert_eq!(r.verdict, Verdict::Relapsed);
+        assert!(!r.verdict.ok());
+        assert_eq!(r.relapses, 1);
+        assert_eq!(r.recovered_at_s, Some(34.0));
+        assert_eq!(r.relapsed_at_s, Some(44.0));
+        assert_eq!(r.recovery_time_s, None);
+        assert!(r.note.as_deref().unwrap().contains("fell below"));
+    }
+
+    #[test]
+    fn a_short_dip_after_recovery_is_no_relapse() {
+        // Two bad windows out of five: their mean stays above the floor.
+        let mut g = series(80, 20, 14, 10.0);
+        g[50] = 60.0;
+        g[51] = 60.0;
+        let r = &run(&g, &[(s(20), s(30))], 5, 80)[0];
+        assert_eq!(r.verdict, Verdict::Recovered);
+        assert_eq!(r.relapses, 0);
+        assert_eq!(r.first_recovered_at_s, None);
+    }
+
+    #[test]
+    fn a_catch_up_above_the_band_is_recovered_and_reported_as_overshoot() {
+        // Goodput at 0 during the fault, then 250/s for 10 s while the
+        // backlog drains, then the baseline.
+        let mut g = series(80, 20, 10, 0.0);
+        for v in &mut g[30..40] {
+            *v = 250.0;
+        }
+        let r = &run(&g, &[(s(20), s(30))], 5, 80)[0];
+        assert_eq!(r.verdict, Verdict::Recovered);
+        assert_eq!(r.recovery_time_s, Some(0.0));
+        assert_eq!(r.overshoot_peak_rps, Some(250.0));
     }
 
     #[test]

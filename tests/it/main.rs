@@ -39,6 +39,7 @@ mod processor_sharing;
 mod queueing;
 mod replay;
 mod report_pages;
+mod retry_gate;
 mod runtime_everywhere;
 mod runtime_stories;
 mod sagas;

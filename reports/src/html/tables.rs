@@ -398,5 +398,18 @@ fn verdict_words(r: &Recovery) -> (String, bool) {
             "not reached: the run ended before the fault".to_owned(),
             false,
         ),
+        Verdict::Relapsed => (
+            match (r.recovered_at_s, r.relapsed_at_s) {
+                (Some(a), Some(b)) => {
+                    format!(
+                        "relapsed (back at {}, fell again at {})",
+                        seconds(a),
+                        seconds(b)
+                    )
+                }
+                _ => "relapsed".to_owned(),
+            },
+            true,
+        ),
     }
 }

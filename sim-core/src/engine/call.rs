@@ -245,6 +245,9 @@ impl<'m> World<'m> {
         if let Some(p) = a.breaker_permit {
             self.breaker_result(c.slot, p, outcome, self.now - a.t_start);
         }
+        if let Some(g) = &mut self.patterns[c.slot as usize].failure_gate {
+            g.record(self.now, !outcome.is_success());
+        }
         if !call_live {
             return; // a hedge that lost, or the call's deadline passed
         }
@@ -287,11 +290,18 @@ impl<'m> World<'m> {
         if let Some(retry) = &self.m.policies[spec.policy as usize].retry
             && retry.should_retry(kind, u32::from(c.attempts))
         {
-            let budget_ok = match &mut self.patterns[c.slot as usize].budget {
-                Some(b) => b.try_withdraw(self.now),
-                None => true,
-            };
-            if !budget_ok {
+            let gate_ok = self.patterns[c.slot as usize]
+                .failure_gate
+                .as_ref()
+                .is_none_or(|g| g.allows_retry(self.now));
+            let budget_ok = gate_ok
+                && match &mut self.patterns[c.slot as usize].budget {
+                    Some(b) => b.try_withdraw(self.now),
+                    None => true,
+                };
+            if !gate_ok {
+                self.edge_stat(c.spec, |e| e.retries_suppressed += 1);
+            } else if !budget_ok {
                 self.edge_stat(c.spec, |e| e.retries_refused += 1);
             } else {
                 let n = u32::from(c.retries) + 1;

@@ -22,6 +22,7 @@ pub(super) struct PatternState {
     pub bulkhead: Option<Bulkhead>,
     pub rate: Option<RateLimiter>,
     pub hedge: Option<Hedge>,
+    pub failure_gate: Option<crate::patterns::FailureGate>,
 }
 
 /// Every call spec's pattern states, one per caller replica (one for a
@@ -46,6 +47,9 @@ pub(super) fn pattern_states(m: &Model) -> (Vec<u32>, Vec<PatternState>) {
                 bulkhead: p.and_then(|p| p.bulkhead).map(Bulkhead::new),
                 rate: p.and_then(|p| p.rate_limit).map(RateLimiter::new),
                 hedge: p.and_then(|p| p.hedge).map(Hedge::new),
+                failure_gate: p
+                    .and_then(|p| p.retry.and_then(|r| r.failure_gate))
+                    .map(crate::patterns::FailureGate::new),
             });
         }
     }

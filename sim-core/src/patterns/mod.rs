@@ -67,6 +67,7 @@ pub mod budget;
 pub mod bulkhead;
 pub mod concurrency_limit;
 pub mod deadline;
+pub mod failure_gate;
 pub mod hedge;
 pub mod outlier;
 pub mod policy;
@@ -83,6 +84,7 @@ pub use concurrency_limit::{
     ConcurrencyLimitConfig, ConcurrencyLimitFile, ConcurrencyLimiter, LimitAlgorithm,
 };
 pub use deadline::{DeadlineConfig, DeadlineFile};
+pub use failure_gate::{FailureGate, FailureGateConfig};
 pub use hedge::{Hedge, HedgeConfig, HedgeDelay, HedgeFile};
 pub use outlier::{OutlierDetection, OutlierDetectionFile};
 pub use policy::{

@@ -21,6 +21,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::budget::{BudgetConfig, BudgetFile};
+use super::failure_gate::{FailureGateConfig, FailureGateFile};
 use super::{
     FailureKind, FailureSet, FieldError, at_least, err, finite, nested, positive_duration,
 };
@@ -93,6 +94,15 @@ pub struct RetryFile {
     /// Retry budget shared by the calls of this edge (default: none).
     #[serde(default)]
     pub budget: Option<BudgetFile>,
+    /// Retry only while the caller's share of failed attempts on this edge
+    /// over `failure_window` is below this, from 0 (exclusive) to 1
+    /// (default: no condition). First tries always go out.
+    // Absent fields stay out of the canonical form (the scenario hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_while_failure_rate_below: Option<f64>,
+    /// The window of that share, from "1s" to "60s" (default "10s").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_window: Option<String>,
 }
 
 /// A validated retry policy.
@@ -106,6 +116,7 @@ pub struct RetryConfig {
     pub max_interval: Nanos,
     pub jitter: Jitter,
     pub budget: Option<BudgetConfig>,
+    pub failure_gate: Option<FailureGateConfig>,
 }
 
 impl Default for RetryConfig {
@@ -183,6 +194,11 @@ impl RetryFile {
             max_interval,
             jitter: self.jitter.unwrap_or_default(),
             budget,
+            failure_gate: FailureGateFile {
+                only_while_failure_rate_below: self.only_while_failure_rate_below,
+                failure_window: self.failure_window.clone(),
+            }
+            .validate()?,
         })
     }
 }

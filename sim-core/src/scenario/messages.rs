@@ -114,6 +114,7 @@ mod tests {
             "max_block",
             "max_delay",
             "max_interval",
+            "failure_window",
             "max_wait_duration",
             "max_wait_duration_in_half_open_state",
             "max_poll_interval",
