@@ -19,6 +19,7 @@ mod caches;
 mod classes;
 mod histogram;
 mod logs;
+mod outbox;
 mod queues;
 mod runtime;
 mod sagas;
@@ -588,6 +589,8 @@ pub struct Recorder {
     pub logs: logs::LogStats,
     /// Per group: records not yet handled at the end (set by the engine).
     pub log_backlog: Vec<u64>,
+    /// Per outbox: records written, sent, marked, duplicates, depth.
+    pub outboxes: Vec<outbox::OutboxStats>,
 }
 
 impl Recorder {
@@ -605,6 +608,7 @@ impl Recorder {
         let cache_stats = caches::for_model(m, &mut series);
         let log_stats = logs::for_model(m, &mut series);
         let saga_stats = sagas::for_model(m, &mut series);
+        let outbox_stats = outbox::for_model(m, &mut series);
         Recorder {
             warmup: m.warmup,
             window: m.window,
@@ -671,6 +675,7 @@ impl Recorder {
             seed,
             logs: log_stats,
             log_backlog: vec![0; m.groups.len()],
+            outboxes: outbox_stats,
         }
     }
 
@@ -792,6 +797,9 @@ impl Recorder {
         for g in &mut self.sagas {
             g.close_window(series, per_s);
         }
+        for o in &mut self.outboxes {
+            o.close_window(series, end, len, per_s);
+        }
         series.end_window(self.window_start, end);
         self.window_start = end;
         self.next_edge = end + self.window;
@@ -803,6 +811,9 @@ impl Recorder {
         }
         for g in &mut self.sagas {
             g.start_measuring();
+        }
+        for o in &mut self.outboxes {
+            o.start_measuring(now);
         }
         for r in self.runtime.iter_mut().flatten() {
             r.start_measuring(now);
@@ -1053,6 +1064,15 @@ impl Recorder {
                     .zip(&self.sagas)
                     .enumerate()
                     .map(|(i, (g, st))| (g.name.clone(), st.summary(m, i)))
+                    .collect(),
+                outboxes: self
+                    .outboxes
+                    .iter_mut()
+                    .enumerate()
+                    .map(|(o, st)| {
+                        let service = m.outboxes[o].service as usize;
+                        (m.services[service].name.clone(), st.summary(m, o, end))
+                    })
                     .collect(),
             },
             timeseries: self.series.finish(),

@@ -183,6 +183,16 @@ pub(super) enum Ev {
         log: u32,
         partition: u32,
     },
+    /// An outbox's relays poll (`outbox.rs`).
+    OutboxRelay {
+        outbox: u32,
+    },
+    /// The broker acknowledged a relay's batch sent in `epoch`.
+    OutboxMark {
+        outbox: u32,
+        replica: u32,
+        epoch: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]

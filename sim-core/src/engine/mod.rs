@@ -25,6 +25,7 @@
 //! | `log` | partitioned logs, consumer groups, rebalances |
 //! | `idempotency` | consumers' idempotency stores (message id, TTL) |
 //! | `saga` | orchestrated sagas: steps in order, undos in reverse |
+//! | `outbox` | transactional outboxes and their relays |
 //!
 //! Semantics (see DESIGN.md):
 //! - a worker is held for the whole handling of a request, including every
@@ -61,6 +62,7 @@ mod log;
 mod memory;
 mod network;
 mod observe;
+mod outbox;
 mod outlier;
 mod records;
 mod saga;
@@ -154,6 +156,8 @@ pub struct World<'m> {
     sagas: saga::Sagas,
     /// Sampled requests' spans (`--trace`); `None` costs each hook a branch.
     tracer: Option<Box<trace::Tracer>>,
+    /// Transactional outboxes and their relays (empty without them).
+    outbox: outbox::Outboxes,
 }
 
 /// An event loop.
@@ -281,6 +285,7 @@ impl<'m> World<'m> {
             logs: log::Logs::new(m, seed),
             sagas: saga::Sagas::new(m),
             tracer: None,
+            outbox: outbox::Outboxes::new(m, seed),
         };
         w.start_outlier_sweeps();
         (w.caches, w.cache_key_rng) = cache::states(m, seed);
@@ -396,7 +401,9 @@ impl<'m> World<'m> {
             | Ev::OutlierSweep { .. }
             | Ev::FaultStart { .. }
             | Ev::FaultEnd { .. }
-            | Ev::WarmupEnd => true,
+            | Ev::WarmupEnd
+            | Ev::OutboxRelay { .. }
+            | Ev::OutboxMark { .. } => true,
         }
     }
 
@@ -432,6 +439,7 @@ impl<'m> World<'m> {
                 && self.active_sources == 0
                 && self.msg.live == 0
                 && self.logs.backlog == 0
+                && self.outbox.pending == 0
             {
                 break;
             }
@@ -495,6 +503,12 @@ impl<'m> World<'m> {
             Ev::LogExpire { log, partition } => {
                 self.on_log_expire(log as usize, partition as usize)
             }
+            Ev::OutboxRelay { outbox } => self.on_outbox_relay(outbox),
+            Ev::OutboxMark {
+                outbox,
+                replica,
+                epoch,
+            } => self.on_outbox_mark(outbox, replica, epoch),
         }
     }
 }

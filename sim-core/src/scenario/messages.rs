@@ -98,6 +98,7 @@ mod tests {
             "delay",
             "drain",
             "duration",
+            "every",
             "for",
             "hedging_delay",
             "initial_interval",
