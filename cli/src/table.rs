@@ -11,6 +11,7 @@ use reports::numbers::sig3;
 use sim_core::output::{QueueSummary, Summary};
 
 mod caches;
+mod headline;
 mod health;
 mod runtime;
 mod sagas;
@@ -128,6 +129,7 @@ pub fn render(s: &Summary) -> String {
     }
     right(&mut t, 1);
     out.push_str(&format!("{}\n", shown(&mut t)));
+    out.push_str(&headline::render(s));
     out.push_str(&health::classes(s));
     let mut t = table(&[
         "service",
