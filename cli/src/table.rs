@@ -12,6 +12,7 @@ use reports::numbers::sig3;
 use sim_core::output::{QueueSummary, Summary};
 
 mod caches;
+mod headline;
 mod health;
 mod logs;
 mod runtime;
@@ -130,6 +131,7 @@ pub fn render(s: &Summary) -> String {
     }
     right(&mut t, 1);
     out.push_str(&format!("{}\n", shown(&mut t)));
+    out.push_str(&headline::render(s));
     out.push_str(&health::classes(s));
     let mut t = table(&[
         "service",
@@ -351,6 +353,7 @@ mod tests {
             classes: Default::default(),
             logs: Default::default(),
             sagas: Default::default(),
+            outboxes: Default::default(),
             faults: Vec::new(),
             recovery: Vec::new(),
             slo: Vec::new(),

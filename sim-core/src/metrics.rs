@@ -20,6 +20,7 @@ mod caches;
 mod classes;
 mod histogram;
 mod logs;
+mod outbox;
 mod queues;
 mod runtime;
 mod sagas;
@@ -605,6 +606,8 @@ pub struct Recorder {
     pub log_backlog: Vec<u64>,
     /// Autoscaled services' replicas (empty when none autoscales).
     pub autoscale: Vec<Option<Box<autoscale::ScaleStats>>>,
+    /// Per outbox: records written, sent, marked, duplicates, depth.
+    pub outboxes: Vec<outbox::OutboxStats>,
 }
 
 impl Recorder {
@@ -627,6 +630,7 @@ impl Recorder {
         } else {
             Vec::new()
         };
+        let outbox_stats = outbox::for_model(m, &mut series);
         Recorder {
             warmup: m.warmup,
             window: m.window,
@@ -695,6 +699,7 @@ impl Recorder {
             logs: log_stats,
             log_backlog: vec![0; m.groups.len()],
             autoscale,
+            outboxes: outbox_stats,
         }
     }
 
@@ -820,6 +825,9 @@ impl Recorder {
         for g in &mut self.sagas {
             g.close_window(series, per_s);
         }
+        for o in &mut self.outboxes {
+            o.close_window(series, end, len, per_s);
+        }
         series.end_window(self.window_start, end);
         self.window_start = end;
         self.next_edge = end + self.window;
@@ -831,6 +839,9 @@ impl Recorder {
         }
         for g in &mut self.sagas {
             g.start_measuring();
+        }
+        for o in &mut self.outboxes {
+            o.start_measuring(now);
         }
         for r in self.runtime.iter_mut().flatten() {
             r.start_measuring(now);
@@ -1096,6 +1107,15 @@ impl Recorder {
                     .zip(&self.sagas)
                     .enumerate()
                     .map(|(i, (g, st))| (g.name.clone(), st.summary(m, i)))
+                    .collect(),
+                outboxes: self
+                    .outboxes
+                    .iter_mut()
+                    .enumerate()
+                    .map(|(o, st)| {
+                        let service = m.outboxes[o].service as usize;
+                        (m.services[service].name.clone(), st.summary(m, o, end))
+                    })
                     .collect(),
             },
             timeseries: self.series.finish(),

@@ -84,6 +84,18 @@ pub struct Model {
     /// Sagas (`[sagas]`), in file order, and each `saga` step's calls.
     pub sagas: Vec<Saga>,
     pub saga_sites: Vec<SagaSite>,
+    /// Transactional outboxes, one per producing service that declares one.
+    pub outboxes: Vec<Outbox>,
+}
+
+/// A service's transactional outbox: `outbox` publishes are written
+/// locally and a relay per replica sends at most `batch` of them every
+/// `every`.
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    pub service: u32,
+    pub every: Nanos,
+    pub batch: u32,
 }
 
 /// The overload guard's default: about 1.5 GB of simulated state.
@@ -449,6 +461,8 @@ pub struct Publish {
     pub poison: f64,
     /// A publish to a partitioned log (`Model::logs`) instead of queues.
     pub log: Option<u32>,
+    /// Written to this outbox (`Model::outboxes`) instead of the broker.
+    pub outbox: Option<u32>,
 }
 
 /// No resilience policy on a call.

@@ -70,6 +70,9 @@ pub struct Summary {
     /// Per saga, in file order (absent without sagas).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub sagas: IndexMap<String, SagaSummary>,
+    /// Per producing service with an outbox (absent without outboxes).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub outboxes: IndexMap<String, OutboxSummary>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -787,4 +790,32 @@ pub struct SagaStepSummary {
     pub failures: u64,
     /// Its `undo` failed past its retries: the saga is stuck here.
     pub undo_failures: u64,
+}
+
+/// One service's transactional outbox over the measured period. Counts
+/// satisfy `written + depth_at_start = marked + depth_at_end`, and `sent =
+/// marked + duplicates + in flight at the end` up to the records sent
+/// again.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct OutboxSummary {
+    /// The relay's poll period, ms, and records per poll at most.
+    pub every_ms: f64,
+    pub batch: u32,
+    pub depth_at_start: u64,
+    /// Records written by the service's outbox publishes.
+    pub written: u64,
+    /// Records handed to the broker, duplicates included.
+    pub sent: u64,
+    /// Records the broker acknowledged and the relay deleted.
+    pub marked: u64,
+    /// Records sent again because a crash lost their batch's mark.
+    pub duplicates: u64,
+    /// Records whose batch's mark a crash lost (each is sent again).
+    pub marks_lost: u64,
+    /// Records in the outbox: time-weighted mean, maximum, at the end.
+    pub depth_mean: f64,
+    pub depth_max: u64,
+    pub depth_at_end: u64,
+    /// Written → first handed to the broker, ms (the outbox's lag).
+    pub relay_delay_ms: Latency,
 }

@@ -91,6 +91,12 @@ pub fn trace_sample(s: &Source) -> String {
     format!("trace-sample/{}", s.name)
 }
 
+/// The broker's acknowledgements of an outbox relay's batches, by the
+/// producing service.
+pub fn outbox_ack(s: &Service) -> String {
+    format!("outbox-ack/{}", s.name)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::scenario::load;

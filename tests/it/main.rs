@@ -29,6 +29,7 @@ mod logs;
 mod long_runs;
 mod memory;
 mod not_reached;
+mod outbox;
 mod outdir;
 mod outdir_txn;
 mod outlier;

@@ -228,7 +228,41 @@ impl World<'_> {
 
     /// A job reaches a `publish` step.
     pub(super) fn publish_step(&mut self, j: JobId, p: u32) {
+        if let Some(o) = self.m.publishes[p as usize].outbox {
+            return self.outbox_write(j, p, o);
+        }
         self.try_publish(j, p, true);
+    }
+
+    /// Whether a message of publish step `p` is poison (its own stream).
+    pub(super) fn draw_poison(&mut self, p: u32) -> bool {
+        let publish = &self.m.publishes[p as usize];
+        publish.poison > 0.0 && {
+            let u: f64 = rand::RngExt::random(&mut self.msg.poison_rng[p as usize]);
+            u < publish.poison
+        }
+    }
+
+    /// An outbox relay hands a record of publish step `p` to the broker:
+    /// false (and nothing enqueued) while the broker is down or a target
+    /// queue is full.
+    pub(super) fn relay_offer(&mut self, p: u32, poison: bool) -> bool {
+        let publish = &self.m.publishes[p as usize];
+        let full = publish
+            .queues
+            .iter()
+            .any(|&q| self.msg.queues[q as usize].unacked >= self.m.queues[q as usize].capacity);
+        if self.msg.brokers[publish.broker as usize].down > 0 || full {
+            return false;
+        }
+        for k in 0..publish.queues.len() {
+            let q = self.m.publishes[p as usize].queues[k];
+            self.enqueue(q, poison);
+        }
+        if self.m.publishes[p as usize].log.is_some() {
+            self.append_record(p, poison);
+        }
+        true
     }
 
     fn try_publish(&mut self, j: JobId, p: u32, first: bool) {

@@ -193,6 +193,16 @@ pub(super) enum Ev {
         replica: u32,
         generation: u32,
     },
+    /// An outbox's relays poll (`outbox.rs`).
+    OutboxRelay {
+        outbox: u32,
+    },
+    /// The broker acknowledged a relay's batch sent in `epoch`.
+    OutboxMark {
+        outbox: u32,
+        replica: u32,
+        epoch: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]

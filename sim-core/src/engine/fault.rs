@@ -186,6 +186,9 @@ impl World<'_> {
         if !self.caches.is_empty() {
             self.crash_local_caches(s, only);
         }
+        if self.outbox.on {
+            self.outbox_crash(s, only);
+        }
         for r in 0..self.replicas[s].len() {
             if let Some(cpu) = self.replicas[s][r].cpu {
                 self.reschedule_cpu(cpu as usize);

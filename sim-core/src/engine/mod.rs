@@ -26,6 +26,7 @@
 //! | `idempotency` | consumers' idempotency stores (message id, TTL) |
 //! | `saga` | orchestrated sagas: steps in order, undos in reverse |
 //! | `autoscale` | autoscaled replicas: starting, serving, draining |
+//! | `outbox` | transactional outboxes and their relays |
 //!
 //! Semantics (see DESIGN.md):
 //! - a worker is held for the whole handling of a request, including every
@@ -63,6 +64,7 @@ mod log;
 mod memory;
 mod network;
 mod observe;
+mod outbox;
 mod outlier;
 mod records;
 mod saga;
@@ -159,6 +161,8 @@ pub struct World<'m> {
     /// Autoscaled services' replicas and autoscalers (`autoscale`); empty
     /// when no service autoscales.
     scalers: Vec<Option<Box<autoscale::Scaler>>>,
+    /// Transactional outboxes and their relays (empty without them).
+    outbox: outbox::Outboxes,
 }
 
 /// An event loop.
@@ -293,6 +297,7 @@ impl<'m> World<'m> {
             sagas: saga::Sagas::new(m),
             tracer: None,
             scalers: autoscale::scalers(m),
+            outbox: outbox::Outboxes::new(m, seed),
         };
         w.start_outlier_sweeps();
         w.start_autoscalers();
@@ -411,7 +416,9 @@ impl<'m> World<'m> {
             | Ev::ReplicaReady { .. }
             | Ev::FaultStart { .. }
             | Ev::FaultEnd { .. }
-            | Ev::WarmupEnd => true,
+            | Ev::WarmupEnd
+            | Ev::OutboxRelay { .. }
+            | Ev::OutboxMark { .. } => true,
         }
     }
 
@@ -447,6 +454,7 @@ impl<'m> World<'m> {
                 && self.active_sources == 0
                 && self.msg.live == 0
                 && self.logs.backlog == 0
+                && self.outbox.pending == 0
             {
                 break;
             }
@@ -516,6 +524,12 @@ impl<'m> World<'m> {
             Ev::LogExpire { log, partition } => {
                 self.on_log_expire(log as usize, partition as usize)
             }
+            Ev::OutboxRelay { outbox } => self.on_outbox_relay(outbox),
+            Ev::OutboxMark {
+                outbox,
+                replica,
+                epoch,
+            } => self.on_outbox_mark(outbox, replica, epoch),
         }
     }
 }

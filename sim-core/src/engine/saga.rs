@@ -89,8 +89,13 @@ impl World<'_> {
         };
         let saga = self.m.saga_sites[site as usize].saga as usize;
         self.rec.sagas[saga].started();
-        let first = self.m.saga_sites[site as usize].calls[0].act;
-        self.saga_call(j, 0, first, false);
+        self.saga_do(j, site, 0);
+    }
+
+    /// The `do` of step `pos` of the saga job `j` runs (compiled at `site`).
+    fn saga_do(&mut self, j: JobId, site: u32, pos: u32) {
+        let spec = self.m.saga_sites[site as usize].calls[pos as usize].act;
+        self.saga_call(j, pos, spec, false);
     }
 
     fn saga_call(&mut self, j: JobId, step: u32, spec: u32, undo: bool) {
@@ -138,8 +143,7 @@ impl World<'_> {
                     self.rec.sagas[saga].completed(run.started, first_effect, now);
                     return self.saga_answer(j, true);
                 }
-                let spec = site.calls[pos as usize].act;
-                return self.saga_call(j, pos, spec, false);
+                return self.saga_do(j, run.site, pos);
             }
             self.rec.sagas[saga].step_failed(run.pos as usize);
             self.saga_run(j).compensating = true;

@@ -444,6 +444,8 @@ fn nodes(file: &ScenarioFile) -> R<Vec<Node>> {
 // After `policy_of!`, which it uses.
 mod sagas;
 
+mod outbox;
+
 struct Builder<'a> {
     file: &'a ScenarioFile,
     m: Model,
@@ -628,6 +630,12 @@ impl Builder<'_> {
                     "`poison` belongs to a `publish` step",
                 ));
             }
+            if st.outbox.is_some() && st.publish.is_none() {
+                return Err(KeyError::new(
+                    format!("{k}.outbox"),
+                    "`outbox` belongs to a `publish` step",
+                ));
+            }
             let policy = policy_of!(st);
             let connects = st.connect_retries.is_some() || st.connect_backoff.is_some();
             if (st.timeout.is_some() || has_patterns(&policy) || connects) && st.call.is_none() {
@@ -643,7 +651,8 @@ impl Builder<'_> {
             } else if let Some(arms) = &st.branch {
                 self.branch(&k, sid, arms, base, out)?;
             } else if let Some(target) = &st.publish {
-                let p = self.publish(&k, target, st.poison)?;
+                let mut p = self.publish(&k, target, st.poison)?;
+                p.outbox = self.outbox(&k, sid, st.outbox.as_ref())?;
                 self.m.publishes.push(p);
                 self.m.publish_sites.push(k.clone());
                 out.push(Step::Publish((self.m.publishes.len() - 1) as u32));
@@ -1139,6 +1148,7 @@ impl Builder<'_> {
                 when_full: WhenFull::Fail,
                 poison,
                 log: Some(l as u32),
+                outbox: None,
             });
         }
         let (broker, queues, when_full) = if let Some(t) =
@@ -1172,6 +1182,7 @@ impl Builder<'_> {
             when_full,
             poison,
             log: None,
+            outbox: None,
         })
     }
 
@@ -1664,6 +1675,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             },
             sagas: super::workflows::sagas(file)?,
             saga_sites: Vec::new(),
+            outboxes: Vec::new(),
         },
     };
     if file.services.is_empty() {

@@ -775,7 +775,23 @@ pub struct StepFile {
     /// operation fails when the saga does not complete.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub saga: Option<String>,
+    /// With `publish`: write the message to the service's transactional
+    /// outbox (no broker round trip) and let a relay per replica send it:
+    /// `outbox = { every = "100ms", batch = 50 }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbox: Option<OutboxFile>,
 }
+}
+
+/// A publish step's outbox relay: at most `batch` records every `every`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxFile {
+    /// How often the relay polls the outbox, e.g. "100ms".
+    pub every: String,
+    /// Records sent per poll at most (default 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<u32>,
 }
 
 /// One arm of a `branch` step.

@@ -100,6 +100,7 @@ mod tests {
             "delay",
             "drain",
             "duration",
+            "every",
             "for",
             "hedging_delay",
             "initial_interval",
