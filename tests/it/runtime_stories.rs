@@ -25,8 +25,12 @@ fn failed_share(s: &Summary, entry: &str) -> f64 {
     (e.failed.timeout + e.failed.rejected + e.failed.error) as f64 / e.requests as f64
 }
 
+/// Every entry came through each fault: recovered, or never out of its
+/// band at all (a surge served in full is `not_affected`).
 fn recovered(s: &Summary) -> bool {
-    s.recovery.iter().all(|r| r.verdict == Verdict::Recovered)
+    s.recovery
+        .iter()
+        .all(|r| matches!(r.verdict, Verdict::Recovered | Verdict::NotAffected))
 }
 
 #[test]
