@@ -342,6 +342,7 @@ mod tests {
             classes: Default::default(),
             logs: Default::default(),
             sagas: Default::default(),
+            polls: Default::default(),
             faults: Vec::new(),
             recovery: Vec::new(),
             slo: Vec::new(),

@@ -226,6 +226,7 @@ fn synthetic() -> RunResult {
             classes: IndexMap::new(),
             logs: Default::default(),
             sagas: IndexMap::new(),
+            polls: IndexMap::new(),
             faults: vec![FaultWindow {
                 kind: "crash".into(),
                 target: "db".into(),

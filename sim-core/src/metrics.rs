@@ -19,6 +19,7 @@ mod caches;
 mod classes;
 mod histogram;
 mod logs;
+pub mod polls;
 mod queues;
 mod runtime;
 mod sagas;
@@ -588,6 +589,8 @@ pub struct Recorder {
     pub logs: logs::LogStats,
     /// Per group: records not yet handled at the end (set by the engine).
     pub log_backlog: Vec<u64>,
+    /// Per source, when some source polls after an accepted answer.
+    pub polls: Vec<polls::PollStats>,
 }
 
 impl Recorder {
@@ -671,6 +674,7 @@ impl Recorder {
             seed,
             logs: log_stats,
             log_backlog: vec![0; m.groups.len()],
+            polls: polls::for_model(m),
         }
     }
 
@@ -1053,6 +1057,14 @@ impl Recorder {
                     .zip(&self.sagas)
                     .enumerate()
                     .map(|(i, (g, st))| (g.name.clone(), st.summary(m, i)))
+                    .collect(),
+                polls: self
+                    .polls
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, p)| {
+                        Some((m.sources[i].name.clone(), p.summary(m, i, measured_s)?))
+                    })
                     .collect(),
             },
             timeseries: self.series.finish(),

@@ -163,6 +163,7 @@ mod tests {
             classes: IndexMap::new(),
             logs: Default::default(),
             sagas: IndexMap::new(),
+            polls: IndexMap::new(),
             faults: Vec::new(),
             recovery: Vec::new(),
             slo: Vec::new(),

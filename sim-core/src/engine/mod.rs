@@ -25,6 +25,7 @@
 //! | `log` | partitioned logs, consumer groups, rebalances |
 //! | `idempotency` | consumers' idempotency stores (message id, TTL) |
 //! | `saga` | orchestrated sagas: steps in order, undos in reverse |
+//! | `accepted` | early `accepted` answers, tickets, clients' polls |
 //!
 //! Semantics (see DESIGN.md):
 //! - a worker is held for the whole handling of a request, including every
@@ -43,6 +44,7 @@
 //! grown to the number of requests in flight.
 
 mod accept;
+mod accepted;
 mod arena;
 mod broker;
 mod cache;
@@ -154,6 +156,8 @@ pub struct World<'m> {
     sagas: saga::Sagas,
     /// Sampled requests' spans (`--trace`); `None` costs each hook a branch.
     tracer: Option<Box<trace::Tracer>>,
+    /// Requests answered `accepted` and their clients' polls.
+    accepted: accepted::Accepted,
 }
 
 /// An event loop.
@@ -264,7 +268,10 @@ impl<'m> World<'m> {
                 .map(|spec| {
                     m.sources
                         .iter()
-                        .position(|s| s.call as usize == spec)
+                        .position(|s| {
+                            s.call as usize == spec
+                                || s.poll.is_some_and(|p| p.call as usize == spec)
+                        })
                         .map_or(u32::MAX, |i| i as u32)
                 })
                 .collect(),
@@ -281,6 +288,7 @@ impl<'m> World<'m> {
             logs: log::Logs::new(m, seed),
             sagas: saga::Sagas::new(m),
             tracer: None,
+            accepted: accepted::Accepted::new(m),
         };
         w.start_outlier_sweeps();
         (w.caches, w.cache_key_rng) = cache::states(m, seed);
@@ -386,6 +394,7 @@ impl<'m> World<'m> {
                 j.generation == generation && j.blocked && j.step == step
             }
             Ev::LogPollTimeout { member, generation } => self.logs.is_current(member, generation),
+            Ev::Poll { ticket, generation } => self.accepted.is_current(ticket, generation),
             Ev::SourceArrival { .. }
             | Ev::LogPoll { .. }
             | Ev::LogRetry { .. }
@@ -432,6 +441,7 @@ impl<'m> World<'m> {
                 && self.active_sources == 0
                 && self.msg.live == 0
                 && self.logs.backlog == 0
+                && self.accepted.waiting() == 0
             {
                 break;
             }
@@ -495,6 +505,7 @@ impl<'m> World<'m> {
             Ev::LogExpire { log, partition } => {
                 self.on_log_expire(log as usize, partition as usize)
             }
+            Ev::Poll { ticket, .. } => self.on_poll(ticket),
         }
     }
 }

@@ -25,6 +25,7 @@ const NOT_DURATIONS: &[&str] = &[
     "steps",
     "subscriptions",
     "target",
+    "status",
 ];
 
 /// String-typed keys that are sizes ("512MiB"): memory and allocation.
@@ -98,6 +99,7 @@ mod tests {
             "delay",
             "drain",
             "duration",
+            "every",
             "for",
             "hedging_delay",
             "initial_interval",
