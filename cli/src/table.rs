@@ -12,6 +12,7 @@ use sim_core::output::{QueueSummary, Summary};
 
 mod caches;
 mod health;
+mod polls;
 mod runtime;
 mod sagas;
 
@@ -128,6 +129,7 @@ pub fn render(s: &Summary) -> String {
     }
     right(&mut t, 1);
     out.push_str(&format!("{}\n", shown(&mut t)));
+    out.push_str(&polls::render(&s.polls));
     out.push_str(&health::classes(s));
     let mut t = table(&[
         "service",

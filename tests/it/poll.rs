@@ -290,3 +290,75 @@ fn bad_polling_and_respond_keys_are_refused_with_their_place() {
     ];
     assert_each_rejected("poll-bad", &cases);
 }
+
+/// A shipped scenario, run on `seed` (its full 120 s: under a second).
+fn shipped(name: &str, seed: u64, set: &[&str]) -> Summary {
+    let path = crate::common::repo_root().join("scenarios").join(name);
+    let text = std::fs::read_to_string(&path).expect("scenario exists");
+    let overrides: Vec<sim_core::Override> = set
+        .iter()
+        .map(|s| sim_core::Override::parse(s).expect("override parses"))
+        .collect();
+    let s = sim_core::load(path.to_str().unwrap(), &text, &overrides)
+        .unwrap_or_else(|e| panic!("{name} does not load: {e}"));
+    sim_core::run_scenario(&s, Some(seed), &overrides).summary
+}
+
+#[test]
+fn the_two_hop_rule_trades_time_to_result_for_availability() {
+    // Story 6. Each run has ~11,000 orders: rates of a few per cent are
+    // known to ± 0.5 pp, latencies to a few ms.
+    let sync = shipped("two-hop-rule.toml", 42, &[]);
+    let acc = shipped("two-hop-rule-accepted.toml", 42, &[]);
+    assert_books("two-hop-rule", &sync);
+    assert_poll_books(&acc);
+    let (s, a) = (&sync.entries["orders"], &acc.entries["orders"]);
+    let p = polls(&acc);
+    // Availability: four hops' errors and the spike's timeouts against two
+    // hops' errors (2 × 0.5 % ≈ 1 %).
+    assert!(s.error_rate > 0.07, "{}", s.error_rate);
+    assert!((a.error_rate - 0.01).abs() < 0.004, "{}", a.error_rate);
+    assert_eq!((p.async_failed, p.gave_up), (0, 0), "{p:#?}");
+    // The 202 comes after two hops: under a third of the four-hop answer.
+    assert!(p.accepted_ms.p50 < s.latency_ms.p50 / 3.0, "{p:#?}");
+    // The result comes later: the 200 ms poll period rounds it up.
+    assert!(a.latency_ms.p50 > s.latency_ms.p50 + 50.0, "{a:#?}");
+    assert!((1.2..2.0).contains(&p.polls_per_request), "{p:#?}");
+}
+
+#[test]
+fn the_cured_payment_flow_fails_nothing_but_only_thanks_to_its_fallback() {
+    // Story 2. ~22,000 payments per run: the counts below differ by
+    // thousands, far beyond a seed's noise (± 100).
+    let before = shipped("fintech-payments.toml", 1, &[]);
+    let cured = shipped("fintech-payments-cured.toml", 1, &[]);
+    let no_fallback = shipped(
+        "fintech-payments-cured.toml",
+        1,
+        &["services.api.steps.4.fallback=false"],
+    );
+    let failed = |s: &Summary| {
+        let e = &s.entries["payments"];
+        e.failed.timeout + e.failed.rejected + e.failed.error
+    };
+    for (name, s) in [
+        ("before", &before),
+        ("cured", &cured),
+        ("no fallback", &no_fallback),
+    ] {
+        assert_books(name, s);
+    }
+    let (b, c) = (&before.entries["payments"], &cured.entries["payments"]);
+    assert!(b.error_rate > 0.12, "the story's ~15 %: {}", b.error_rate);
+    // Over 70 % fewer failed payments (all of them, here) and a p99 under
+    // half...
+    assert!(failed(&cured) * 10 < failed(&before) * 3, "{c:#?}");
+    assert!(c.latency_ms.p99 < b.latency_ms.p99 / 2.0);
+    // ...because the fallback answers degraded what would have failed:
+    assert!(c.degraded > failed(&before), "{c:#?}");
+    assert!(
+        failed(&no_fallback) > failed(&before),
+        "{:#?}",
+        no_fallback.entries
+    );
+}

@@ -20,6 +20,7 @@ use crate::numbers::{pct, short, sig3, thousands};
 mod caches;
 mod compare;
 mod glance_async;
+mod polls;
 mod runtime;
 mod sweep;
 mod tables;
