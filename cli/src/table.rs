@@ -15,6 +15,7 @@ mod caches;
 mod headline;
 mod health;
 mod logs;
+mod polls;
 mod runtime;
 mod sagas;
 
@@ -132,6 +133,7 @@ pub fn render(s: &Summary) -> String {
     right(&mut t, 1);
     out.push_str(&format!("{}\n", shown(&mut t)));
     out.push_str(&headline::render(s));
+    out.push_str(&polls::render(&s.polls));
     out.push_str(&health::classes(s));
     let mut t = table(&[
         "service",
@@ -354,6 +356,7 @@ mod tests {
             logs: Default::default(),
             sagas: Default::default(),
             outboxes: Default::default(),
+            polls: Default::default(),
             faults: Vec::new(),
             recovery: Vec::new(),
             slo: Vec::new(),

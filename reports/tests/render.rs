@@ -227,6 +227,7 @@ fn synthetic() -> RunResult {
             logs: Default::default(),
             sagas: IndexMap::new(),
             outboxes: IndexMap::new(),
+            polls: IndexMap::new(),
             faults: vec![FaultWindow {
                 kind: "crash".into(),
                 target: "db".into(),

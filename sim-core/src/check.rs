@@ -338,7 +338,8 @@ impl<'m> Analysis<'m> {
                     let b = &m.brokers[m.publishes[p as usize].broker as usize];
                     self.means[b.ack as usize]
                 }
-                Step::Branch(_) | Step::Jump(_) => 0.0,
+                // The worker is held past an early answer too.
+                Step::Branch(_) | Step::Jump(_) | Step::Accept => 0.0,
                 // The happy path: each `do` in turn.
                 Step::Saga(site) => m.saga_sites[site as usize]
                     .calls

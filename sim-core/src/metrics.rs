@@ -21,6 +21,7 @@ mod classes;
 mod histogram;
 mod logs;
 mod outbox;
+pub mod polls;
 mod queues;
 mod runtime;
 mod sagas;
@@ -608,6 +609,8 @@ pub struct Recorder {
     pub autoscale: Vec<Option<Box<autoscale::ScaleStats>>>,
     /// Per outbox: records written, sent, marked, duplicates, depth.
     pub outboxes: Vec<outbox::OutboxStats>,
+    /// Per source, when some source polls after an accepted answer.
+    pub polls: Vec<polls::PollStats>,
 }
 
 impl Recorder {
@@ -700,6 +703,7 @@ impl Recorder {
             log_backlog: vec![0; m.groups.len()],
             autoscale,
             outboxes: outbox_stats,
+            polls: polls::for_model(m),
         }
     }
 
@@ -1115,6 +1119,14 @@ impl Recorder {
                     .map(|(o, st)| {
                         let service = m.outboxes[o].service as usize;
                         (m.services[service].name.clone(), st.summary(m, o, end))
+                    })
+                    .collect(),
+                polls: self
+                    .polls
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, p)| {
+                        Some((m.sources[i].name.clone(), p.summary(m, i, measured_s)?))
                     })
                     .collect(),
             },

@@ -296,6 +296,9 @@ pub enum Step {
     /// Run `saga_sites[i]`: its `do` calls in order, the `undo`s of those
     /// done in reverse when one fails.
     Saga(u32),
+    /// `{ respond = "accepted" }`: answer the caller now (202 Accepted)
+    /// and run the remaining steps without it (`engine/accepted.rs`).
+    Accept,
 }
 
 /// A cache: exact LRU over `capacity` items, with a TTL per key.
@@ -685,6 +688,20 @@ pub struct Source {
     pub criticality: Criticality,
     /// `Arrivals::Replay`: arrival times, never going back.
     pub replayed: Vec<Nanos>,
+    /// After an accepted answer, poll a status operation until done.
+    pub poll: Option<Poll>,
+}
+
+/// A source's polling of a status operation after its request was
+/// answered `accepted`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Poll {
+    /// Each poll as a call (`calls[call]`, edge `CLIENT`).
+    pub call: u32,
+    /// The wait after an accepted answer, and after each poll's answer.
+    pub every: Nanos,
+    /// Polls after which the client gives up (a timeout).
+    pub max: u32,
 }
 
 #[derive(Clone, Debug)]

@@ -73,6 +73,10 @@ pub struct Summary {
     /// Per producing service with an outbox (absent without outboxes).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub outboxes: IndexMap<String, OutboxSummary>,
+    /// Per source that polls after an accepted answer, in file order
+    /// (absent without polling): its entry's latency is time to result.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub polls: IndexMap<String, PollSummary>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -818,4 +822,40 @@ pub struct OutboxSummary {
     pub depth_at_end: u64,
     /// Written → first handed to the broker, ms (the outbox's lag).
     pub relay_delay_ms: Latency,
+}
+
+/// A polling source over the measured period (requests that arrived after
+/// the warm-up). Its entry's outcomes and latency are the results: from
+/// the first send to the poll that saw the work done. Of `accepted`
+/// requests, `ok + degraded + async_failed + gave_up + still polling at
+/// the end` add up.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PollSummary {
+    /// The status operation polled ("service" or "service.operation").
+    pub status: String,
+    /// The wait after the accepted answer and after each poll's answer, ms.
+    pub every_ms: f64,
+    /// Requests answered `accepted` (the rest were answered at once, or
+    /// failed before an answer).
+    pub accepted: u64,
+    /// Polls sent.
+    pub polls: u64,
+    /// Polls per accepted request.
+    pub polls_per_request: f64,
+    /// Polls per second of the measured period: the status operation's
+    /// extra load.
+    pub poll_rps: f64,
+    /// Polls that failed or timed out (the client polled again).
+    pub polls_failed: u64,
+    /// Requests whose client gave up after `max` polls (counted as
+    /// timeouts of the entry).
+    pub gave_up: u64,
+    /// Requests whose asynchronous work failed after the accepted answer
+    /// (counted as errors of the entry).
+    pub async_failed: u64,
+    /// From the first send to the accepted answer, ms.
+    pub accepted_ms: Latency,
+    /// From the accepted answer to the end of the asynchronous work, of
+    /// the requests whose result was seen, ms.
+    pub work_ms: Latency,
 }

@@ -34,6 +34,7 @@ mod outdir;
 mod outdir_txn;
 mod outlier;
 mod patterns;
+mod poll;
 mod primitives;
 mod priority;
 mod processor_sharing;

@@ -164,6 +164,7 @@ mod tests {
             logs: Default::default(),
             sagas: IndexMap::new(),
             outboxes: IndexMap::new(),
+            polls: IndexMap::new(),
             faults: Vec::new(),
             recovery: Vec::new(),
             slo: Vec::new(),

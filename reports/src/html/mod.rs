@@ -21,6 +21,7 @@ mod caches;
 mod compare;
 mod glance_async;
 mod logs;
+mod polls;
 mod runtime;
 mod sweep;
 mod tables;

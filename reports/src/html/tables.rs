@@ -122,6 +122,7 @@ pub(super) fn entries_table(h: &mut String, s: &Summary) {
         h.push_str("</tr>\n");
     }
     h.push_str("</table></div>\n");
+    super::polls::note(h, s);
 }
 
 pub(super) fn services_table(h: &mut String, s: &Summary, _figures: &[(Figure, String)]) {

@@ -228,6 +228,8 @@ impl Sampler<'_> {
                     }
                 }
                 Step::Fill(_) => {}
+                // The caller is answered here: the rest is not its wait.
+                Step::Accept => break,
                 Step::Call(c) => t += self.call(c, rng, depth),
                 Step::Parallel { first, count } => {
                     t += (first..first + count)

@@ -369,6 +369,9 @@ impl<'m> World<'m> {
         self.calls.free(call);
         match c.caller {
             Caller::Source(src) => {
+                if self.accepted.on && self.submit_answered(call, c.generation, outcome) {
+                    return; // answered `accepted`: the result is polled for
+                }
                 let src = src as usize;
                 self.rec.entry_done(src, c.t_sent, self.now, outcome);
                 if self.m.sources[src].closed.is_some() {
@@ -387,6 +390,7 @@ impl<'m> World<'m> {
                 }
                 self.call_ended(job, generation, outcome);
             }
+            Caller::Poll { ticket, generation } => self.poll_answered(ticket, generation, outcome),
         }
     }
 

@@ -24,7 +24,7 @@ impl World<'_> {
         let s = job.service as usize;
         let attempt = match job.parent {
             Parent::Call { attempt, .. } | Parent::Client { attempt, .. } => attempt,
-            Parent::Message { .. } | Parent::Record { .. } => {
+            Parent::Message { .. } | Parent::Record { .. } | Parent::Detached { .. } => {
                 self.rec.services[s].rejected += 1;
                 return self.refuse(j, Outcome::Rejected);
             }

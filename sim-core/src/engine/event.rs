@@ -17,7 +17,7 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, VecDeque};
 
-use super::ids::{AttemptId, CallId, Holder, JobId, MemberId, MsgId};
+use super::ids::{AttemptId, CallId, Holder, JobId, MemberId, MsgId, TicketId};
 use crate::model::{EdgeId, ServiceId};
 use crate::outcome::Outcome;
 use crate::time::Nanos;
@@ -202,6 +202,11 @@ pub(super) enum Ev {
         outbox: u32,
         replica: u32,
         epoch: u32,
+    },
+    /// A client polls the status of its accepted request (`accepted.rs`).
+    Poll {
+        ticket: TicketId,
+        generation: u32,
     },
 }
 

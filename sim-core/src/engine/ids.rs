@@ -49,6 +49,11 @@ arena_id!(
     /// end to end (`log.rs`).
     MemberId
 );
+arena_id!(
+    /// A request answered `accepted` whose result its client still awaits
+    /// (`accepted.rs`).
+    TicketId
+);
 
 /// Who holds a call's pattern permits and waits at its bulkheads: the
 /// call itself (layers outside the first retry or hedge) or one of its

@@ -27,6 +27,7 @@
 //! | `saga` | orchestrated sagas: steps in order, undos in reverse |
 //! | `autoscale` | autoscaled replicas: starting, serving, draining |
 //! | `outbox` | transactional outboxes and their relays |
+//! | `accepted` | early `accepted` answers, tickets, clients' polls |
 //!
 //! Semantics (see DESIGN.md):
 //! - a worker is held for the whole handling of a request, including every
@@ -45,6 +46,7 @@
 //! grown to the number of requests in flight.
 
 mod accept;
+mod accepted;
 mod arena;
 mod autoscale;
 mod broker;
@@ -163,6 +165,8 @@ pub struct World<'m> {
     scalers: Vec<Option<Box<autoscale::Scaler>>>,
     /// Transactional outboxes and their relays (empty without them).
     outbox: outbox::Outboxes,
+    /// Requests answered `accepted` and their clients' polls.
+    accepted: accepted::Accepted,
 }
 
 /// An event loop.
@@ -279,7 +283,10 @@ impl<'m> World<'m> {
                 .map(|spec| {
                     m.sources
                         .iter()
-                        .position(|s| s.call as usize == spec)
+                        .position(|s| {
+                            s.call as usize == spec
+                                || s.poll.is_some_and(|p| p.call as usize == spec)
+                        })
                         .map_or(u32::MAX, |i| i as u32)
                 })
                 .collect(),
@@ -298,6 +305,7 @@ impl<'m> World<'m> {
             tracer: None,
             scalers: autoscale::scalers(m),
             outbox: outbox::Outboxes::new(m, seed),
+            accepted: accepted::Accepted::new(m),
         };
         w.start_outlier_sweeps();
         w.start_autoscalers();
@@ -404,6 +412,7 @@ impl<'m> World<'m> {
                 j.generation == generation && j.blocked && j.step == step
             }
             Ev::LogPollTimeout { member, generation } => self.logs.is_current(member, generation),
+            Ev::Poll { ticket, generation } => self.accepted.is_current(ticket, generation),
             Ev::SourceArrival { .. }
             | Ev::LogPoll { .. }
             | Ev::LogRetry { .. }
@@ -455,6 +464,7 @@ impl<'m> World<'m> {
                 && self.msg.live == 0
                 && self.logs.backlog == 0
                 && self.outbox.pending == 0
+                && self.accepted.waiting() == 0
             {
                 break;
             }
@@ -530,6 +540,7 @@ impl<'m> World<'m> {
                 replica,
                 epoch,
             } => self.on_outbox_mark(outbox, replica, epoch),
+            Ev::Poll { ticket, .. } => self.on_poll(ticket),
         }
     }
 }

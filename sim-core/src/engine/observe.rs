@@ -61,6 +61,9 @@ impl World<'_> {
                 in_flight[i as usize] += 1;
             }
         }
+        if self.accepted.on {
+            self.tickets_in_flight(&mut in_flight);
+        }
         // Breaker time open / half open, summed over caller replicas.
         let mut breakers = vec![BreakerStats::default(); self.m.calls.len()];
         for (spec, stats) in breakers.iter_mut().enumerate() {

@@ -6,7 +6,7 @@
 
 use super::World;
 use super::arena::Slot;
-use super::ids::{AttemptId, CallId, JobId, MemberId, MsgId};
+use super::ids::{AttemptId, CallId, JobId, MemberId, MsgId, TicketId};
 use crate::model::{EdgeId, OpId, ServiceId};
 use crate::patterns::{Criticality, Permit};
 use crate::time::Nanos;
@@ -41,6 +41,9 @@ pub(super) enum Parent {
     /// A log record processed by a group member, in the member's batch of
     /// that generation (`log.rs`).
     Record { member: MemberId, generation: u32 },
+    /// Nobody: the job answered `accepted` and goes on; its end settles
+    /// the ticket its client polls, if any (`accepted.rs`).
+    Detached { ticket: TicketId, generation: u32 },
 }
 
 /// One request's visit to one service replica.
@@ -101,6 +104,8 @@ pub(super) enum Caller {
     Source(u32),
     /// A job's call step or parallel branch.
     Job { job: JobId, generation: u32 },
+    /// A client's poll of the status of an accepted request.
+    Poll { ticket: TicketId, generation: u32 },
 }
 
 /// A caller waiting on an answer: a job's call step, or a client request.

@@ -296,7 +296,7 @@ impl World<'_> {
 
     /// The job's outcome goes to whoever waits for it: a caller's attempt,
     /// or the broker that delivered it.
-    fn answer(&mut self, job: Job, outcome: Outcome) {
+    pub(super) fn answer(&mut self, job: Job, outcome: Outcome) {
         if !self.outliers.is_empty() {
             self.outlier_answer(job, outcome);
         }
@@ -336,6 +336,9 @@ impl World<'_> {
                 generation,
                 edge,
             } => self.reply(attempt, generation, edge, outcome),
+            Parent::Detached { ticket, generation } => {
+                self.detached_done(ticket, generation, outcome)
+            }
         }
     }
 
@@ -504,6 +507,11 @@ impl World<'_> {
                     self.saga_start(j, site);
                     self.yield_loop(j, job);
                 }
+                Step::Accept => {
+                    if self.accept_step(j) {
+                        continue;
+                    }
+                }
                 Step::Parallel { first, count } => {
                     self.jobs[j].pending = count;
                     for c in first..first + count {
@@ -636,7 +644,9 @@ impl World<'_> {
     /// attempt was counted when it timed out); a consumer's are not its.
     #[cold]
     fn outlier_answer(&mut self, job: Job, outcome: Outcome) {
-        if !matches!(job.parent, Parent::Message { .. }) && self.parent_waits(job.parent) {
+        if !matches!(job.parent, Parent::Message { .. } | Parent::Detached { .. })
+            && self.parent_waits(job.parent)
+        {
             self.outlier_result(job.service as usize, job.replica as usize, outcome);
         }
     }
@@ -660,6 +670,8 @@ impl World<'_> {
                 let c = &self.calls[a.call];
                 a.live && a.generation == generation && c.pending && c.generation == a.call_gen
             }
+            // Nobody waits for an answer, but the work is wanted.
+            Parent::Detached { .. } => true,
         }
     }
 

@@ -171,6 +171,8 @@ impl World<'_> {
         let op = self.m.calls[c.spec as usize].op;
         let (parent, place) = match c.caller {
             Caller::Source(src) => (NONE, Place::Source(src)),
+            // Polls are not traced yet.
+            Caller::Poll { .. } => (NONE, Place::Source(0)),
             Caller::Job { job, .. } => {
                 let j = self.jobs[job];
                 let place = Place::Replica {
@@ -245,6 +247,7 @@ impl World<'_> {
             Parent::Message { msg, .. } => get(&t.msgs, msg.0 as usize),
             // Records of partitioned logs are not traced yet.
             Parent::Record { .. } => NONE,
+            Parent::Detached { .. } => NONE,
         };
         let id = if parent == NONE {
             NONE

@@ -444,6 +444,7 @@ fn nodes(file: &ScenarioFile) -> R<Vec<Node>> {
 // After `policy_of!`, which it uses.
 mod sagas;
 
+mod accepted;
 mod outbox;
 
 struct Builder<'a> {
@@ -599,6 +600,7 @@ impl Builder<'_> {
                 st.publish.is_some(),
                 st.branch.is_some(),
                 st.saga.is_some(),
+                st.respond.is_some(),
             ]
             .iter()
             .filter(|x| **x)
@@ -606,7 +608,7 @@ impl Builder<'_> {
             if kinds != 1 {
                 return Err(KeyError::new(
                     &k,
-                    "a step has exactly one of `work`, `wait`, `call`, `parallel`, `publish`, `branch`, `cache` or `saga`",
+                    "a step has exactly one of `work`, `wait`, `call`, `parallel`, `publish`, `branch`, `cache`, `saga` or `respond`",
                 ));
             }
             if st.miss.is_some() && st.cache.is_none() {
@@ -646,6 +648,8 @@ impl Builder<'_> {
             }
             if let Some(name) = &st.saga {
                 out.push(self.saga_step(&k, sid, name)?);
+            } else if let Some(r) = st.respond {
+                out.push(self.respond_step(&k, r)?);
             } else if let Some(name) = &st.cache {
                 self.cache_step(&k, sid, name, st.miss.as_deref(), base, out)?;
             } else if let Some(arms) = &st.branch {
@@ -1989,6 +1993,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             Dist::Constant(0) => None,
             d => Some(b.add_dist(d)),
         };
+        let poll = b.poll(&key, op, &w.poll, timeout)?;
         b.m.sources.push(Source {
             latency,
             name: name.clone(),
@@ -2009,6 +2014,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             propagate_deadline,
             criticality: w.criticality.unwrap_or_default(),
             replayed: Vec::new(),
+            poll,
         });
     }
     for (i, f) in file.fault.iter().enumerate() {
@@ -2049,7 +2055,8 @@ fn check_cycles(m: &Model) -> R<()> {
                 | Step::Fill(_)
                 | Step::Publish(_)
                 | Step::Branch(_)
-                | Step::Jump(_) => {}
+                | Step::Jump(_)
+                | Step::Accept => {}
                 Step::Saga(site) => {
                     out.extend(sagas::calls(m, site).map(|c| (c as usize, m.calls[c as usize].op)))
                 }

@@ -259,6 +259,35 @@ pub struct SourceFile {
     /// arrival timestamps (paths relative to the scenario file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replay: Option<ReplayFile>,
+    /// After an answer `accepted` (a `{ respond = "accepted" }` step of the
+    /// target), poll a status operation until the work is done:
+    /// `{ status = "orders.status", every = "500ms", max = 60 }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<PollFile>,
+}
+
+/// A source's polling after an accepted answer (`engine/accepted.rs`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PollFile {
+    /// The status operation, "service" or "service.operation".
+    pub status: String,
+    /// The wait after the accepted answer and after each poll's answer.
+    pub every: String,
+    /// Polls before the client gives up (a timeout); default 60.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u32>,
+    /// Each poll's own timeout (default: the source's `timeout`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+/// What a `respond` step answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RespondFile {
+    /// 202 Accepted: the caller is answered, the operation goes on.
+    Accepted,
 }
 
 /// A replayed workload: exactly one of its keys.
@@ -780,6 +809,10 @@ pub struct StepFile {
     /// `outbox = { every = "100ms", batch = 50 }`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outbox: Option<OutboxFile>,
+    /// `respond = "accepted"`: answer the caller now (202 Accepted) and run
+    /// the remaining steps asynchronously, still holding the worker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub respond: Option<RespondFile>,
 }
 }
 

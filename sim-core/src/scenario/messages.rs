@@ -27,6 +27,7 @@ const NOT_DURATIONS: &[&str] = &[
     "target",
     "zone",
     "zones",
+    "status",
 ];
 
 /// String-typed keys that are sizes ("512MiB"): memory and allocation.
