@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sim_core::output::{Series, Summary, TimeSeries};
+use sim_core::output::{FaultWindow, Series, Summary, TimeSeries};
 
 use crate::plot::{Band, BandKind, Chart, Line, LineChart, Scale};
 
@@ -301,4 +301,30 @@ impl<'a> Run<'a> {
 
 pub fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+/// A fault that hits a service (not a source, an edge or a broker).
+pub(super) fn is_service_fault(f: &FaultWindow) -> bool {
+    !matches!(
+        f.kind.as_str(),
+        "surge" | "outage" | "slow_broker" | "flush" | "cache_outage" | "cache_slowdown"
+    ) && !f.target.contains("->")
+}
+
+/// The service a workload or a consumer names: "service" or
+/// "service.operation".
+pub(super) fn service_of<'a>(s: &Summary, target: &'a str) -> Option<&'a str> {
+    if s.services.contains_key(target) {
+        return Some(target);
+    }
+    // The longest service name that prefixes "name.operation".
+    s.services
+        .keys()
+        .filter(|n| {
+            target.len() > n.len()
+                && target.starts_with(n.as_str())
+                && target[n.len()..].starts_with('.')
+        })
+        .max_by_key(|n| n.len())
+        .map(|n| &target[..n.len()])
 }

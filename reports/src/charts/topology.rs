@@ -10,10 +10,10 @@
 //! Owns which boxes and arrows there are and what they say. Must not place
 //! or draw them (`plot::topology` and its layout do).
 
-use sim_core::output::{FaultWindow, Summary};
+use sim_core::output::FaultWindow;
 
 use super::services::saturation_values;
-use super::shared::{Run, ratio, split_edge};
+use super::shared::{Run, is_service_fault, ratio, service_of, split_edge};
 use super::top::NODES;
 use crate::numbers::{pct, short, thousands};
 use crate::plot::{Chart, Edge, EdgeKind, Node, NodeKind, Topology};
@@ -248,14 +248,6 @@ pub(super) fn topology(run: &Run) -> Result<Chart, String> {
     }))
 }
 
-/// A fault that hits a service (not a source, an edge or a broker).
-pub(super) fn is_service_fault(f: &FaultWindow) -> bool {
-    !matches!(
-        f.kind.as_str(),
-        "surge" | "outage" | "slow_broker" | "flush" | "cache_outage" | "cache_slowdown"
-    ) && !f.target.contains("->")
-}
-
 /// A fault that hits a cache: a flush, an outage or a slowdown of it.
 fn is_cache_fault(f: &FaultWindow) -> bool {
     matches!(f.kind.as_str(), "flush" | "cache_outage" | "cache_slowdown")
@@ -273,24 +265,6 @@ fn fault_text(f: &FaultWindow) -> String {
         short(f.start_s),
         short(f.end_s)
     )
-}
-
-/// The service a workload or a consumer names: "service" or
-/// "service.operation".
-pub(super) fn service_of<'a>(s: &Summary, target: &'a str) -> Option<&'a str> {
-    if s.services.contains_key(target) {
-        return Some(target);
-    }
-    // The longest service name that prefixes "name.operation".
-    s.services
-        .keys()
-        .filter(|n| {
-            target.len() > n.len()
-                && target.starts_with(n.as_str())
-                && target[n.len()..].starts_with('.')
-        })
-        .max_by_key(|n| n.len())
-        .map(|n| &target[..n.len()])
 }
 
 /// How boxes are coloured: by their busiest window during the faults that

@@ -8,7 +8,7 @@
 
 use sim_core::output::{FaultWindow, Summary};
 
-use super::topology::{is_service_fault, service_of};
+use super::shared::{is_service_fault, service_of};
 use crate::numbers::thousands;
 use crate::plot::{Edge, EdgeKind, Node, NodeKind};
 
