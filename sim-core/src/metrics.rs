@@ -308,6 +308,8 @@ pub struct EdgeStats {
     pub refused_locally: u64,
     /// Retries not sent because the caller's failure ratio was too high.
     pub retries_suppressed: u64,
+    /// Attempts the caller's adaptive throttling turned away.
+    pub throttled: u64,
 }
 
 impl EdgeStats {
@@ -333,6 +335,7 @@ impl EdgeStats {
             sent: self.sent + o.sent,
             refused_locally: self.refused_locally + o.refused_locally,
             retries_suppressed: self.retries_suppressed + o.retries_suppressed,
+            throttled: self.throttled + o.throttled,
         }
     }
 
@@ -358,6 +361,7 @@ impl EdgeStats {
             sent: self.sent - o.sent,
             refused_locally: self.refused_locally - o.refused_locally,
             retries_suppressed: self.retries_suppressed - o.retries_suppressed,
+            throttled: self.throttled - o.throttled,
         }
     }
 }
@@ -1164,5 +1168,6 @@ fn edge_summary(d: &EdgeStats, b: &crate::patterns::BreakerStats) -> EdgeSummary
         attempts_sent: (d.refused_locally > 0 || d.sent != d.attempts).then_some(d.sent),
         attempts_refused_locally: d.refused_locally,
         retries_suppressed: d.retries_suppressed,
+        throttled: d.throttled,
     }
 }

@@ -375,6 +375,10 @@ pub struct EdgeSummary {
     /// edge was at or above `only_while_failure_rate_below`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub retries_suppressed: u64,
+    /// Attempts the caller's adaptive throttling turned away (`throttle`;
+    /// also in `attempts_refused_locally`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub throttled: u64,
 }
 
 /// One message queue over the measured period. Counters satisfy

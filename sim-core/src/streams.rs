@@ -75,6 +75,11 @@ pub fn retry(site: &str) -> String {
     format!("retry/{site}")
 }
 
+/// A call site's adaptive-throttling coin flips.
+pub fn throttle(site: &str) -> String {
+    format!("throttle/{site}")
+}
+
 /// A publish step's poison coin flips, by target and where the step is
 /// written (`Model::publish_sites`).
 pub fn poison(target: &str, site: &str) -> String {

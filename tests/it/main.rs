@@ -50,6 +50,7 @@ mod slo;
 mod sweep;
 mod sweep_report;
 mod theory;
+mod throttle;
 mod topology;
 mod trace;
 mod visits;

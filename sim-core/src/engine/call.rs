@@ -66,6 +66,11 @@ impl<'m> World<'m> {
                     },
                     None => return self.fail_layers(holder, Outcome::CircuitOpen),
                 },
+                Layer::Throttle => {
+                    if !self.throttle_admit(c.slot, c.spec) {
+                        return self.fail_layers(holder, Outcome::Rejected);
+                    }
+                }
                 Layer::RateLimit => {
                     if !self.rate_acquire(c.slot, c.spec) {
                         return self.fail_layers(holder, Outcome::Rejected);
@@ -247,6 +252,12 @@ impl<'m> World<'m> {
         }
         if let Some(g) = &mut self.patterns[c.slot as usize].failure_gate {
             g.record(self.now, !outcome.is_success());
+        }
+        if a.sent
+            && outcome.is_success()
+            && let Some(t) = &mut self.patterns[c.slot as usize].throttle
+        {
+            t.accepted(self.now);
         }
         if !call_live {
             return; // a hedge that lost, or the call's deadline passed

@@ -23,6 +23,7 @@ pub(super) struct PatternState {
     pub rate: Option<RateLimiter>,
     pub hedge: Option<Hedge>,
     pub failure_gate: Option<crate::patterns::FailureGate>,
+    pub throttle: Option<crate::patterns::throttle::Throttle>,
 }
 
 /// Every call spec's pattern states, one per caller replica (one for a
@@ -50,6 +51,9 @@ pub(super) fn pattern_states(m: &Model) -> (Vec<u32>, Vec<PatternState>) {
                 failure_gate: p
                     .and_then(|p| p.retry.and_then(|r| r.failure_gate))
                     .map(crate::patterns::FailureGate::new),
+                throttle: p
+                    .and_then(|p| p.throttle)
+                    .map(crate::patterns::throttle::Throttle::new),
             });
         }
     }
@@ -93,6 +97,26 @@ impl World<'_> {
             .expect("permits come from a breaker");
         let failed = b.records(outcome.failure_kind());
         b.on_result(now, permit, failed, took);
+    }
+
+    /// Adaptive throttling lets an attempt go (or turns it away,
+    /// counted as `throttled`).
+    pub(super) fn throttle_admit(&mut self, slot: u32, spec: u32) -> bool {
+        let now = self.now;
+        let p = self.patterns[slot as usize]
+            .throttle
+            .as_mut()
+            .expect("throttle layer has a throttle")
+            .request(now);
+        if p <= 0.0 {
+            return true;
+        }
+        let u: f64 = rand::RngExt::random(&mut self.throttle_rng[spec as usize]);
+        if u < p {
+            self.edge_stat(spec, |e| e.throttled += 1);
+            return false;
+        }
+        true
     }
 
     pub(super) fn rate_acquire(&mut self, slot: u32, spec: u32) -> bool {

@@ -107,6 +107,9 @@ pub struct World<'m> {
     retry_rng: Vec<ChaCha8Rng>,
     /// Arm draws of each branch point.
     branch_rng: Vec<ChaCha8Rng>,
+    /// Adaptive-throttling draws per call spec (empty when no call
+    /// throttles).
+    throttle_rng: Vec<ChaCha8Rng>,
     /// `pattern_base[spec] + caller replica` indexes `patterns`.
     pattern_base: Vec<u32>,
     patterns: Vec<layers::PatternState>,
@@ -261,6 +264,14 @@ impl<'m> World<'m> {
                 .iter()
                 .map(|site| stream(seed, &streams::retry(site)))
                 .collect(),
+            throttle_rng: if m.policies.iter().any(|p| p.throttle.is_some()) {
+                m.call_sites
+                    .iter()
+                    .map(|site| stream(seed, &streams::throttle(site)))
+                    .collect()
+            } else {
+                Vec::new()
+            },
             branch_rng: m
                 .branches
                 .iter()

@@ -74,6 +74,7 @@ pub mod policy;
 pub mod priority;
 pub mod rate_limit;
 pub mod retry;
+pub mod throttle;
 
 pub use breaker::{
     Breaker, BreakerConfig, BreakerFile, BreakerState, BreakerStats, Permit, SlidingWindowType,

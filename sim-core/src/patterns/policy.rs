@@ -7,7 +7,7 @@
 //! Resilience4j's aspect order,
 //! `Retry ( CircuitBreaker ( RateLimiter ( TimeLimiter ( Bulkhead ( call ) ) ) ) )`,
 //! with a fallback outside everything and hedging just inside the retry:
-//! `fallback, retry, hedge, breaker, rate_limit, timeout, bulkhead`.
+//! `fallback, retry, hedge, breaker, throttle, rate_limit, timeout, bulkhead`.
 //! `timeout` is the step's per-attempt timeout; when a given `order` leaves
 //! it out it wraps the network call itself (innermost). The call's
 //! `deadline` covers every attempt, wait and hedge, inside the fallback.
@@ -25,6 +25,7 @@ use super::hedge::{HedgeConfig, HedgeFile};
 use super::priority::{PerClassFile, ShedTimeFile, shed_in_flight, shed_times};
 use super::rate_limit::{RateLimitConfig, RateLimitFile};
 use super::retry::{RetryConfig, RetryFile};
+use super::throttle::{ThrottleConfig, ThrottleFile};
 use super::{FailureKind, FailureSet, FieldError, duration, err, nested, positive_duration};
 use crate::time::Nanos;
 
@@ -36,6 +37,8 @@ pub enum Layer {
     Retry,
     Hedge,
     Breaker,
+    /// Client-side adaptive throttling (`throttle`).
+    Throttle,
     RateLimit,
     /// The step's per-attempt `timeout`.
     Timeout,
@@ -45,11 +48,12 @@ pub enum Layer {
 impl Layer {
     /// Resilience4j's aspect order, outermost first, with fallback and
     /// hedge placed.
-    pub const DEFAULT_ORDER: [Layer; 7] = [
+    pub const DEFAULT_ORDER: [Layer; 8] = [
         Layer::Fallback,
         Layer::Retry,
         Layer::Hedge,
         Layer::Breaker,
+        Layer::Throttle,
         Layer::RateLimit,
         Layer::Timeout,
         Layer::Bulkhead,
@@ -61,6 +65,7 @@ impl Layer {
             Layer::Retry => "retry",
             Layer::Hedge => "hedge",
             Layer::Breaker => "breaker",
+            Layer::Throttle => "throttle",
             Layer::RateLimit => "rate_limit",
             Layer::Timeout => "timeout",
             Layer::Bulkhead => "bulkhead",
@@ -159,10 +164,13 @@ pub struct CallPolicyFile {
     pub deadline: Option<String>,
     /// The layers, outermost first, e.g. ["retry", "breaker", "bulkhead"];
     /// must list every pattern configured here ("timeout" optional).
-    /// Default: fallback, retry, hedge, breaker, rate_limit, timeout,
+    /// Default: fallback, retry, hedge, breaker, throttle, rate_limit, timeout,
     /// bulkhead (Resilience4j's order).
     #[serde(default)]
     pub order: Option<Vec<Layer>>,
+    /// Client-side adaptive throttling: `{ k = 2, window = "120s" }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttle: Option<ThrottleFile>,
 }
 
 /// The validated patterns of one call step.
@@ -178,6 +186,7 @@ pub struct CallPolicy {
     pub hedge: Option<HedgeConfig>,
     pub fallback: Option<FallbackConfig>,
     pub deadline: Option<Nanos>,
+    pub throttle: Option<ThrottleConfig>,
 }
 
 impl CallPolicy {
@@ -193,6 +202,7 @@ impl CallPolicy {
             Layer::Retry => self.retry.is_some(),
             Layer::Hedge => self.hedge.is_some(),
             Layer::Breaker => self.breaker.is_some(),
+            Layer::Throttle => self.throttle.is_some(),
             Layer::RateLimit => self.rate_limit.is_some(),
             Layer::Timeout => true,
             Layer::Bulkhead => self.bulkhead.is_some(),
@@ -232,6 +242,7 @@ impl CallPolicyFile {
                 .as_ref()
                 .map(|d| positive_duration("deadline", Some(d), 0))
                 .transpose()?,
+            throttle: opt("throttle", &self.throttle, ThrottleFile::validate)?,
         };
         p.order = match &self.order {
             None => Layer::DEFAULT_ORDER

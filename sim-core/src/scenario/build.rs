@@ -191,6 +191,7 @@ macro_rules! policy_of {
             fallback: $x.fallback.clone(),
             deadline: $x.deadline.clone(),
             order: $x.order.clone(),
+            throttle: $x.throttle.clone(),
         }
     };
 }
@@ -204,6 +205,7 @@ fn has_patterns(p: &CallPolicyFile) -> bool {
         || p.fallback.is_some()
         || p.deadline.is_some()
         || p.order.is_some()
+        || p.throttle.is_some()
 }
 
 fn rate(key: &str, r: f64) -> R<f64> {

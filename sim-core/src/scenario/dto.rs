@@ -728,10 +728,16 @@ macro_rules! with_call_patterns {
             #[serde(default)]
             pub deadline: Option<String>,
             /// The order in which the patterns wrap the call, outermost first
-            /// (default: fallback, retry, hedge, breaker, rate_limit, timeout,
+            /// (default: fallback, retry, hedge, breaker, throttle, rate_limit, timeout,
             /// bulkhead — Resilience4j's aspect order).
             #[serde(default)]
             pub order: Option<Vec<Layer>>,
+            /// Client-side adaptive throttling (Google SRE): the caller turns
+            /// an attempt away with probability max(0, (requests − k ×
+            /// accepts) / (requests + 1)) over `window`: `{ k = 2, window =
+            /// "120s" }`.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub throttle: Option<crate::patterns::throttle::ThrottleFile>,
         }
     };
 }
