@@ -11,11 +11,9 @@
 //! counts for between 0.9 and 1 × `window`. An empty window has ratio 0.
 //! Owns the counting and the decision; must not know about calls or events.
 
+use super::window::WindowCounts;
 use super::{FieldError, err, positive_duration};
 use crate::time::{NS_PER_S, Nanos};
-
-/// Slices of the window.
-const SLICES: usize = 10;
 
 /// A validated gate.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -68,41 +66,26 @@ impl FailureGateFile {
 #[derive(Clone, Debug)]
 pub struct FailureGate {
     cfg: FailureGateConfig,
-    slice_len: Nanos,
-    /// `(slice number, attempts, failures)`; slice `k` lives at `k % SLICES`.
-    slices: [(u64, u32, u32); SLICES],
+    /// (attempts, failures) over the window.
+    counts: WindowCounts,
 }
 
 impl FailureGate {
     pub fn new(cfg: FailureGateConfig) -> FailureGate {
         FailureGate {
-            slice_len: (cfg.window / SLICES as u64).max(1),
+            counts: WindowCounts::new(cfg.window),
             cfg,
-            slices: [(u64::MAX, 0, 0); SLICES],
         }
     }
 
     /// An attempt ended at `now`, failed or not.
     pub fn record(&mut self, now: Nanos, failed: bool) {
-        let k = now / self.slice_len;
-        let s = &mut self.slices[(k % SLICES as u64) as usize];
-        if s.0 != k {
-            *s = (k, 0, 0);
-        }
-        s.1 = s.1.saturating_add(1);
-        s.2 = s.2.saturating_add(u32::from(failed));
+        self.counts.add(now, 1, u32::from(failed));
     }
 
     /// The failure ratio over the window at `now` (0 when it is empty).
     pub fn ratio(&self, now: Nanos) -> f64 {
-        let k = now / self.slice_len;
-        let (n, f) = self
-            .slices
-            .iter()
-            .filter(|(slice, _, _)| *slice <= k && k - *slice < SLICES as u64)
-            .fold((0u64, 0u64), |(n, f), s| {
-                (n + u64::from(s.1), f + u64::from(s.2))
-            });
+        let (n, f) = self.counts.sums(now);
         if n == 0 { 0.0 } else { f as f64 / n as f64 }
     }
 

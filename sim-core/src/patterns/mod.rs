@@ -75,6 +75,7 @@ pub mod priority;
 pub mod rate_limit;
 pub mod retry;
 pub mod throttle;
+pub mod window;
 
 pub use breaker::{
     Breaker, BreakerConfig, BreakerFile, BreakerState, BreakerStats, Permit, SlidingWindowType,

@@ -25,10 +25,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::window::{SLICES, WindowCounts};
 use super::{FieldError, err, positive_duration};
 use crate::time::{NS_PER_S, Nanos};
-
-const SLICES: usize = 10;
 
 #[derive(Deserialize, Serialize, JsonSchema, Debug, Clone, Default)]
 #[serde(deny_unknown_fields)]
@@ -79,9 +78,8 @@ impl ThrottleFile {
 pub struct Throttle {
     k: f64,
     min_requests: u64,
-    slice_len: Nanos,
-    /// `(slice number, requests, accepts)`; slice `n` lives at `n % SLICES`.
-    slices: [(u64, u32, u32); SLICES],
+    /// (requests, accepts) over the window.
+    counts: WindowCounts,
 }
 
 impl Throttle {
@@ -89,33 +87,15 @@ impl Throttle {
         Throttle {
             k: cfg.k,
             min_requests: u64::from(cfg.min_requests),
-            slice_len: (cfg.window / SLICES as u64).max(1),
-            slices: [(u64::MAX, 0, 0); SLICES],
+            counts: WindowCounts::new(cfg.window),
         }
-    }
-
-    fn slice(&mut self, now: Nanos) -> &mut (u64, u32, u32) {
-        let n = now / self.slice_len;
-        let s = &mut self.slices[(n % SLICES as u64) as usize];
-        if s.0 != n {
-            *s = (n, 0, 0);
-        }
-        s
     }
 
     /// The caller means to send an attempt at `now`: it counts as a
     /// request, and the probability it is turned away is returned.
     pub fn request(&mut self, now: Nanos) -> f64 {
-        let s = self.slice(now);
-        s.1 = s.1.saturating_add(1);
-        let n = now / self.slice_len;
-        let (req, acc) = self
-            .slices
-            .iter()
-            .filter(|(slice, _, _)| *slice <= n && n - *slice < SLICES as u64)
-            .fold((0u64, 0u64), |(r, a), s| {
-                (r + u64::from(s.1), a + u64::from(s.2))
-            });
+        self.counts.add(now, 1, 0);
+        let (req, acc) = self.counts.sums(now);
         if req < self.min_requests {
             return 0.0;
         }
@@ -124,8 +104,7 @@ impl Throttle {
 
     /// The callee answered an attempt with success at `now`.
     pub fn accepted(&mut self, now: Nanos) {
-        let s = self.slice(now);
-        s.2 = s.2.saturating_add(1);
+        self.counts.add(now, 0, 1);
     }
 }
 
