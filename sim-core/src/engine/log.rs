@@ -120,6 +120,15 @@ struct Offsets {
 
 const NOBODY: u32 = u32::MAX;
 
+/// The record a consumer job processes. Its poison mark is copied here:
+/// once another member commits past it the log may have freed it.
+#[derive(Clone, Copy, Debug, Default)]
+struct RecordRef {
+    partition: u32,
+    offset: u64,
+    poison: bool,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Batch {
     partition: u32,
@@ -150,6 +159,9 @@ struct Member {
     backing_off: bool,
     /// Where its next poll starts among its partitions.
     next_pick: u32,
+    /// The partitions assigned to it, ascending (kept by `assign`): a
+    /// poll looks through these, not through all of the group's.
+    parts: Vec<u32>,
 }
 
 pub(super) struct GroupState {
@@ -166,10 +178,16 @@ pub(super) struct Logs {
     members: Vec<Member>,
     /// Per service: the members on it (pulled when a thread frees).
     by_service: Vec<Vec<MemberId>>,
+    /// Per service and replica: the members on it, in member order (a
+    /// freed thread asks only these).
+    by_replica: Vec<Vec<Vec<MemberId>>>,
     /// Per publish step to a log: its key stream.
     key_rng: Vec<ChaCha8Rng>,
-    /// Per job slot, for record jobs: (partition, offset).
-    job_record: Vec<(u32, u64)>,
+    /// Per publish step: its index in `key_rng` (key streams are kept for
+    /// publishes to logs only, in step order).
+    key_stream_of: Vec<u32>,
+    /// Per job slot, for record jobs: the record it processes.
+    job_record: Vec<RecordRef>,
     /// Records not yet committed, lost or dead-lettered by some group:
     /// while any remain the run goes on draining.
     pub backlog: u64,
@@ -192,6 +210,7 @@ impl Logs {
     pub fn new(m: &Model, seed: u64) -> Logs {
         let mut members = Vec::new();
         let mut by_service = vec![Vec::new(); m.services.len()];
+        let mut by_replica: Vec<Vec<Vec<MemberId>>> = vec![Vec::new(); m.services.len()];
         let groups = m
             .groups
             .iter()
@@ -199,8 +218,11 @@ impl Logs {
             .map(|(g, grp)| {
                 let first = members.len() as u32;
                 let replicas = m.services[grp.service as usize].replicas;
+                let on_replica = &mut by_replica[grp.service as usize];
+                on_replica.resize(replicas as usize, Vec::new());
                 for i in 0..grp.members {
                     by_service[grp.service as usize].push(MemberId(members.len() as u32));
+                    on_replica[(i % replicas) as usize].push(MemberId(members.len() as u32));
                     members.push(Member {
                         group: g as u32,
                         replica: i % replicas,
@@ -212,6 +234,7 @@ impl Logs {
                         wants_thread: false,
                         backing_off: false,
                         next_pick: 0,
+                        parts: Vec::new(),
                     });
                 }
                 let p = m.logs[grp.log as usize].partitions as usize;
@@ -269,7 +292,17 @@ impl Logs {
             groups,
             members,
             by_service,
+            by_replica,
             key_rng,
+            key_stream_of: m
+                .publishes
+                .iter()
+                .scan(0u32, |n, x| {
+                    let k = *n;
+                    *n += u32::from(x.log.is_some());
+                    Some(k)
+                })
+                .collect(),
             job_record: Vec::new(),
             backlog: 0,
             #[cfg(test)]
@@ -309,6 +342,9 @@ impl Logs {
             .filter(|&i| self.members[i].alive && !self.members[i].evicted)
             .map(|i| i as u32)
             .collect();
+        for i in self.group_members(g) {
+            self.members[i].parts.clear();
+        }
         let grp = &mut self.groups[g];
         for (p, o) in grp.parts.iter_mut().enumerate() {
             o.owner = if live.is_empty() {
@@ -316,6 +352,9 @@ impl Logs {
             } else {
                 live[p % live.len()]
             };
+            if o.owner != NOBODY {
+                self.members[o.owner as usize].parts.push(p as u32);
+            }
         }
     }
 
@@ -344,11 +383,7 @@ impl World<'_> {
         let l = self.m.publishes[p as usize]
             .log
             .expect("a publish to a log") as usize;
-        // Key streams are kept for publishes to logs only, in step order.
-        let k = self.m.publishes[..p as usize]
-            .iter()
-            .filter(|x| x.log.is_some())
-            .count();
+        let k = self.logs.key_stream_of[p as usize] as usize;
         let key = match &self.logs.logs[l].keys {
             Keys::Uniform(n) => rand::RngExt::random_range(&mut self.logs.key_rng[k], 0..*n),
             Keys::Zipf(z) => (z.sample(&mut self.logs.key_rng[k]) as u32).saturating_sub(1),
@@ -450,11 +485,20 @@ impl World<'_> {
         self.trim(l, p);
     }
 
-    /// Frees the records of partition `p` no group still needs.
+    /// Frees the records of partition `p` no group still needs: those
+    /// every group has committed (or, with no group, retention deleted).
+    /// A log with a retention time keeps them from `start` on, whose
+    /// production times its expiry reads.
     fn trim(&mut self, l: usize, p: usize) {
-        let mut keep = self.logs.logs[l].partitions[p].start;
-        for &g in &self.logs.logs[l].groups {
-            keep = keep.min(self.logs.groups[g as usize].parts[p].committed);
+        let start = self.logs.logs[l].partitions[p].start;
+        let groups = &self.logs.logs[l].groups;
+        let mut keep = groups
+            .iter()
+            .map(|&g| self.logs.groups[g as usize].parts[p].committed)
+            .min()
+            .unwrap_or(start);
+        if self.m.logs[l].retention_time.is_some() {
+            keep = keep.min(start);
         }
         let part = &mut self.logs.logs[l].partitions[p];
         while part.base < keep && part.records.pop_front().is_some() {
@@ -479,11 +523,19 @@ impl World<'_> {
         }
         let l = self.m.groups[g].log as usize;
         let parts = self.logs.groups[g].parts.len() as u32;
-        let start = mem.next_pick;
-        let Some(p) = (0..parts).map(|k| (start + k) % parts).find(|&p| {
-            let o = &self.logs.groups[g].parts[p as usize];
-            o.owner == id.0 && o.position < self.logs.logs[l].partitions[p as usize].end
-        }) else {
+        // Its own partitions from `next_pick` on, then round to the start:
+        // the group's partitions in cyclic order, skipping others'.
+        let own = &mem.parts;
+        let first = own.partition_point(|&p| p < mem.next_pick);
+        let Some(p) = own[first..]
+            .iter()
+            .chain(&own[..first])
+            .copied()
+            .find(|&p| {
+                let o = &self.logs.groups[g].parts[p as usize];
+                o.position < self.logs.logs[l].partitions[p as usize].end
+            })
+        else {
             return;
         };
         let o = &mut self.logs.groups[g].parts[p as usize];
@@ -569,9 +621,17 @@ impl World<'_> {
         if self.logs.job_record.len() <= i {
             self.logs
                 .job_record
-                .resize(self.jobs.len().max(i + 1), (0, 0));
+                .resize(self.jobs.len().max(i + 1), RecordRef::default());
         }
-        self.logs.job_record[i] = (b.partition, b.next);
+        let l = self.m.groups[g].log as usize;
+        let poison = self.logs.logs[l].partitions[b.partition as usize]
+            .get(b.next)
+            .is_some_and(|r| r.poison);
+        self.logs.job_record[i] = RecordRef {
+            partition: b.partition,
+            offset: b.next,
+            poison,
+        };
         self.replicas[s as usize][r as usize].busy += 1;
         let svc = &mut self.rec.services[s as usize];
         svc.arrivals += 1;
@@ -596,10 +656,10 @@ impl World<'_> {
     /// A thread of replica `r` of service `s` went idle: members there
     /// waiting for one take it, in member order.
     pub(super) fn log_pull(&mut self, s: usize, r: u32) {
-        for k in 0..self.logs.by_service[s].len() {
-            let id = self.logs.by_service[s][k];
+        for k in 0..self.logs.by_replica[s][r as usize].len() {
+            let id = self.logs.by_replica[s][r as usize][k];
             let mem = &self.logs.members[id.0 as usize];
-            if mem.replica == r && mem.wants_thread && mem.running.is_none() {
+            if mem.wants_thread && mem.running.is_none() {
                 self.process_next(id);
             }
         }
@@ -621,10 +681,11 @@ impl World<'_> {
             .expect("a record job is its member's running job");
         let g = self.logs.members[mi].group as usize;
         let l = self.m.groups[g].log as usize;
-        let (p, offset) = self.logs.job_record[j.0 as usize];
-        let poison = self.logs.logs[l].partitions[p as usize]
-            .get(offset)
-            .is_some_and(|r| r.poison);
+        let RecordRef {
+            partition: p,
+            offset,
+            poison,
+        } = self.logs.job_record[j.0 as usize];
         let ok = outcome.is_success() && !poison;
         let current = self.logs.is_current(id, generation);
         if outcome == Outcome::Refused {
