@@ -32,6 +32,7 @@ pub mod trace;
 
 pub use charts::{Figure, Figures, Section};
 pub use plot::{Band, BandKind, Chart, Dash, Fmt, Line, LineChart, Rgb, Scale};
+use rayon::prelude::*;
 
 /// Writes `bytes` to `path` atomically (temp file + rename).
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -134,13 +135,17 @@ pub fn render(dir: &Path, r: &RunResult, scenario_text: &str) -> std::io::Result
         omitted,
         notes,
     } = charts::figures(r);
-    let mut written = Vec::new();
-    let mut drawn = Vec::with_capacity(figures.len());
-    for f in figures {
-        let (svg, png) = write_chart(dir, &f.stem, &f.chart)?;
-        written.push(svg.0);
+    // Drawn in parallel, collected in the figures' order.
+    let charts: Vec<_> = figures
+        .into_par_iter()
+        .map(|f| write_chart(dir, &f.stem, &f.chart).map(|files| (f, files)))
+        .collect::<std::io::Result<_>>()?;
+    let mut written = Vec::with_capacity(2 * charts.len() + 1);
+    let mut drawn = Vec::with_capacity(charts.len());
+    for (f, ((svg_path, svg), png)) in charts {
+        written.push(svg_path);
         written.push(png);
-        drawn.push((f, svg.1));
+        drawn.push((f, svg));
     }
     let page = html::report(&r.summary, &drawn, &omitted, &notes, scenario_text);
     let report = dir.join(REPORT);

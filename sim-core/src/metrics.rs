@@ -421,13 +421,7 @@ impl OutcomeCounts {
         let w = self;
         let good = w.ok + w.degraded;
         let done = good + w.timeout + w.rejected + w.error;
-        let q = |p: f64| {
-            if latency.is_empty() {
-                0.0
-            } else {
-                millis(latency.value_at_quantile(p))
-            }
-        };
+        let [p50, p99, p999] = latency.values_at_quantiles([0.5, 0.99, 0.999]);
         [
             w.arrivals as f64 * per_s,
             done as f64 * per_s,
@@ -440,9 +434,9 @@ impl OutcomeCounts {
             } else {
                 (done - w.ok) as f64 / done as f64
             },
-            q(0.5),
-            q(0.99),
-            q(0.999),
+            millis(p50),
+            millis(p99),
+            millis(p999),
         ]
     }
 }

@@ -298,6 +298,32 @@ impl Histogram {
         0
     }
 
+    /// `value_at_quantile` of each of `qs` (ascending) in one pass over
+    /// the buckets: a window's row asks for three of them.
+    pub fn values_at_quantiles<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
+        debug_assert!(qs.is_sorted(), "quantiles ascending");
+        let mut out = [0; N];
+        let mut k = 0;
+        let mut seen = 0u64;
+        for (i, c) in self.buckets() {
+            seen += c;
+            while k < N {
+                let q = qs[k].min(1.0);
+                let target = ((q * self.total as f64).ceil() as u64).max(1);
+                if seen < target {
+                    break;
+                }
+                let v = lowest_at(i);
+                out[k] = if q == 0.0 { v } else { highest_equivalent(v) };
+                k += 1;
+            }
+            if k == N {
+                break;
+            }
+        }
+        out
+    }
+
     /// Adds every value of `other`.
     pub fn add(&mut self, other: &Histogram) {
         self.total = self.total.saturating_add(other.total);
@@ -504,5 +530,29 @@ mod tests {
         // A list keeps its room for the next window.
         h.reset();
         assert!(h.is_empty() && h.heap_bytes() > 0);
+    }
+
+    #[test]
+    fn quantiles_in_one_pass_agree_with_one_at_a_time() {
+        let mut h = Histogram::new();
+        for v in [
+            1u64,
+            5,
+            5,
+            70,
+            900,
+            12_345,
+            12_346,
+            4_000_000,
+            9_999_999_999,
+        ] {
+            h.record(v);
+        }
+        let qs = [0.0, 0.1, 0.5, 0.5, 0.9, 0.99, 1.0, 2.0];
+        let one = h.values_at_quantiles(qs);
+        for (q, v) in qs.iter().zip(one) {
+            assert_eq!(v, h.value_at_quantile(*q), "q = {q}");
+        }
+        assert_eq!(Histogram::new().values_at_quantiles([0.5, 0.99]), [0, 0]);
     }
 }
