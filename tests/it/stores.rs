@@ -253,3 +253,20 @@ fn bad_stores_and_store_steps_are_refused_with_their_place() {
     let cases: Vec<(String, &str, &str)> = cases.into_iter().collect();
     assert_each_rejected("stores", &cases);
 }
+
+#[test]
+fn the_schema_has_stores_their_steps_and_the_conflict_outcome() {
+    let out = crate::common::cascade(&["schema"]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["properties"].get("stores").is_some());
+    let text = v.to_string();
+    for needle in [
+        "read_latency",
+        "write_latency",
+        "\"conditional\"",
+        "\"conflict\"",
+    ] {
+        assert!(text.contains(needle), "schema lacks {needle}");
+    }
+}

@@ -1,7 +1,7 @@
 //! Versioned stores' figures: per store, reads, committed writes,
 //! conditional writes and their conflicts (series of scope `store`:
 //! reads, writes and conflicts per second); per service that writes
-//! conditionally, its conflicts (series of scope `conflicts`).
+//! conditionally, its conflicts (series of scope `writer`).
 //!
 //! Owns the counting; must not change a store (the engine's `store.rs`
 //! does and tells it what happened).
@@ -175,7 +175,7 @@ pub fn for_model(m: &Model, series: &mut SeriesWriter) -> StoreStats {
                 conflicts: 0,
                 at_warmup: 0,
                 at_window: 0,
-                slots: series.add_series("conflicts", &m.services[s].name, CONFLICT_METRICS),
+                slots: series.add_series("writer", &m.services[s].name, CONFLICT_METRICS),
             })
         })
         .collect();

@@ -93,3 +93,44 @@ impl Builder<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{Model, Step};
+
+    fn model(steps: &str) -> Model {
+        let text = format!(
+            "name = \"t\"\nduration = \"1s\"\n[workload.w]\ntarget = \"api\"\nrate = 1\n\
+             [stores.k]\nkeys = {{ count = 3 }}\n[services.api]\nthreads = 1\nsteps = [{steps}]\n"
+        );
+        crate::scenario::load("t.toml", &text, &[])
+            .expect("loads")
+            .model
+    }
+
+    #[test]
+    fn a_read_before_a_branch_holds_inside_its_arms() {
+        let m = model(
+            r#"{ read = "k" }, { branch = [{ p = 0.5, steps = [{ write = "k", conditional = true }] },
+                { p = 0.5, steps = [{ write = "k" }] }] }"#,
+        );
+        assert!(matches!(m.steps[0], Step::Read(0)));
+        let writes: Vec<(bool, bool)> = m.store_steps[1..]
+            .iter()
+            .map(|s| (s.conditional, s.after_read))
+            .collect();
+        assert_eq!(writes, [(true, true), (false, true)]);
+        assert_eq!(
+            m.store_steps[1].site,
+            "services.api.steps.1.branch.0.steps.0"
+        );
+    }
+
+    #[test]
+    fn a_plain_write_without_a_read_draws_its_own_key() {
+        let m = model(r#"{ write = "k" }, { read = "k" }, { write = "k" }"#);
+        let after: Vec<bool> = m.store_steps.iter().map(|s| s.after_read).collect();
+        assert_eq!(after, [false, false, true]);
+        assert_eq!(m.stores[0].keys, 3);
+    }
+}
