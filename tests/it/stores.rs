@@ -270,3 +270,25 @@ fn the_schema_has_stores_their_steps_and_the_conflict_outcome() {
         assert!(text.contains(needle), "schema lacks {needle}");
     }
 }
+
+#[test]
+fn an_event_loop_writes_with_latencies_and_its_conflicts_answer_late() {
+    // Reads and writes take time (the loop moves on); a conflict answers
+    // after the write's latency, through its own event.
+    let text = no_warmup(one_key(6, 20.0, 5.0, 20))
+        .replace(
+            "[stores.k]\n",
+            "[stores.k]\nread_latency = \"1ms\"\nwrite_latency = \"2ms\"\n",
+        )
+        .replace("threads = 6\n", "model = \"event_loop\"\nloops = 1\n");
+    assert!(text.contains("loops = 1") && text.contains("write_latency"));
+    let r = run_toml(&text, 5);
+    let s = &r.summary;
+    assert_books("occ-event-loop", s);
+    let st = &s.stores["k"];
+    assert!(st.conflicts > 100, "{st:?}");
+    assert_eq!(st.reads, st.writes + st.conflicts);
+    assert_eq!(s.entries["clients"].failed.error, st.conflicts);
+    // Every request's time includes its read and write (3 ms at least).
+    assert!(s.entries["clients"].latency_all_ms.p50 >= 3.0);
+}
