@@ -86,7 +86,7 @@ const FORMAT: u32 = 1;
 
 /// Headline metrics per section of the summary: (section, what one item
 /// is called, fields as dotted paths inside an item).
-const SECTIONS: [(&str, &str, &[&str]); 3] = [
+const SECTIONS: [(&str, &str, &[&str]); 4] = [
     (
         "entries",
         "entry",
@@ -133,7 +133,16 @@ const SECTIONS: [(&str, &str, &[&str]); 3] = [
             "memory.oom_kills",
             "memory.down_s",
             "memory.gc_pause_share",
+            // Only services that write a store conditionally.
+            "conflicts",
         ],
+    ),
+    // Versioned stores (absent without them): one read per try, so
+    // `reads` is the work a contended key costs.
+    (
+        "stores",
+        "store",
+        &["reads", "writes", "conflicts", "conflict_ratio"],
     ),
 ];
 

@@ -1,6 +1,6 @@
 //! The summary as terminal tables: entries, criticality classes and
-//! outlier ejection (when used), services, caches and sagas (when there
-//! are any), calls and, when the scenario has brokers, message queues (with a check that no message was
+//! outlier ejection (when used), services, caches, sagas and versioned
+//! stores (when there are any), calls and, when the scenario has brokers, message queues (with a check that no message was
 //! lost) and, when it has logs, partitioned logs (with a check that no
 //! record was lost).
 
@@ -18,6 +18,7 @@ mod logs;
 mod polls;
 mod runtime;
 mod sagas;
+mod stores;
 
 /// Terminal tables fit this many columns; the files (summary.json,
 /// report.html) hold every figure whole.
@@ -177,6 +178,7 @@ pub fn render(s: &Summary) -> String {
     out.push_str(&health::autoscaling(s));
     out.push_str(&caches::render(s));
     out.push_str(&sagas::render(s));
+    out.push_str(&stores::render(s));
     if !s.edges.is_empty() {
         let mut t = table(&[
             "call",
@@ -357,6 +359,7 @@ mod tests {
             sagas: Default::default(),
             outboxes: Default::default(),
             polls: Default::default(),
+            stores: Default::default(),
             faults: Vec::new(),
             recovery: Vec::new(),
             slo: Vec::new(),

@@ -228,6 +228,7 @@ fn synthetic() -> RunResult {
             sagas: IndexMap::new(),
             outboxes: IndexMap::new(),
             polls: IndexMap::new(),
+            stores: IndexMap::new(),
             faults: vec![FaultWindow {
                 kind: "crash".into(),
                 target: "db".into(),

@@ -332,6 +332,10 @@ impl<'m> Analysis<'m> {
                     self.means[c.lookup as usize]
                 }
                 Step::Fill(_) => 0.0,
+                // An I/O wait of the store's latency (the happy path).
+                Step::Read(i) | Step::Write(i) => {
+                    self.means[m.store_latency(m.steps[pc], i) as usize]
+                }
                 Step::Call(c) => self.call_time(c),
                 Step::Parallel { first, count } => self.fan_out_time(pc, first, count),
                 Step::Publish(p) => {

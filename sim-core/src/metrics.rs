@@ -26,6 +26,7 @@ mod queues;
 mod runtime;
 mod sagas;
 mod series;
+mod stores;
 mod visits;
 
 use histogram::Histogram;
@@ -609,6 +610,8 @@ pub struct Recorder {
     pub outboxes: Vec<outbox::OutboxStats>,
     /// Per source, when some source polls after an accepted answer.
     pub polls: Vec<polls::PollStats>,
+    /// Versioned stores: reads, writes, conflicts (per store and service).
+    pub stores: stores::StoreStats,
 }
 
 impl Recorder {
@@ -632,6 +635,7 @@ impl Recorder {
             Vec::new()
         };
         let outbox_stats = outbox::for_model(m, &mut series);
+        let store_stats = stores::for_model(m, &mut series);
         Recorder {
             warmup: m.warmup,
             window: m.window,
@@ -702,6 +706,7 @@ impl Recorder {
             autoscale,
             outboxes: outbox_stats,
             polls: polls::for_model(m),
+            stores: store_stats,
         }
     }
 
@@ -830,12 +835,14 @@ impl Recorder {
         for o in &mut self.outboxes {
             o.close_window(series, end, len, per_s);
         }
+        self.stores.close_window(series, per_s);
         series.end_window(self.window_start, end);
         self.window_start = end;
         self.next_edge = end + self.window;
     }
 
     pub fn start_measuring(&mut self, now: Nanos) {
+        self.stores.start_measuring();
         for c in &mut self.caches {
             c.start_measuring();
         }
@@ -888,7 +895,8 @@ impl Recorder {
             Outcome::Degraded => c.degraded += 1,
             Outcome::Timeout => c.timeout += 1,
             Outcome::Rejected | Outcome::Refused => c.rejected += 1,
-            Outcome::Error | Outcome::CircuitOpen => c.error += 1,
+            // A conflict answers 409: an error to the client.
+            Outcome::Error | Outcome::CircuitOpen | Outcome::Conflict => c.error += 1,
         };
         bump(&mut e.window);
         if outcome.is_success() {
@@ -1010,6 +1018,7 @@ impl Recorder {
                     memory,
                     outlier: None,
                     visits_per_request: None,
+                    conflicts: self.stores.service_conflicts(i),
                     autoscale: self
                         .autoscale
                         .get_mut(i)
@@ -1126,6 +1135,9 @@ impl Recorder {
                     .filter_map(|(i, p)| {
                         Some((m.sources[i].name.clone(), p.summary(m, i, measured_s)?))
                     })
+                    .collect(),
+                stores: (0..m.stores.len())
+                    .map(|i| (m.stores[i].name.clone(), self.stores.summary(m, i)))
                     .collect(),
             },
             timeseries: self.series.finish(),

@@ -86,6 +86,9 @@ pub struct Model {
     pub saga_sites: Vec<SagaSite>,
     /// Transactional outboxes, one per producing service that declares one.
     pub outboxes: Vec<Outbox>,
+    /// Versioned stores (`[stores]`) and their `read` / `write` steps.
+    pub stores: Vec<Store>,
+    pub store_steps: Vec<StoreStep>,
 }
 
 /// A service's transactional outbox: `outbox` publishes are written
@@ -299,6 +302,13 @@ pub enum Step {
     /// `{ respond = "accepted" }`: answer the caller now (202 Accepted)
     /// and run the remaining steps without it (`engine/accepted.rs`).
     Accept,
+    /// `{ read = "NAME" }`: `store_steps[i]` draws a key and keeps its
+    /// version in the job (`engine/store.rs`).
+    Read(u32),
+    /// `{ write = "NAME" }`: `store_steps[i]` bumps the key's version, or
+    /// (conditional) fails with `Outcome::Conflict` if it moved since the
+    /// job's read.
+    Write(u32),
 }
 
 /// A cache: exact LRU over `capacity` items, with a TTL per key.
@@ -1086,4 +1096,43 @@ pub struct SagaSite {
 pub struct SagaCalls {
     pub act: u32,
     pub undo: Option<u32>,
+}
+
+/// A versioned store (optimistic concurrency): keys `0..keys`, each with a
+/// version that every committed write bumps.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub name: String,
+    /// Key k drawn with probability ∝ 1 / (k+1)^zipf (uniform without).
+    pub keys: u32,
+    pub zipf: Option<f64>,
+    /// One read, and one write, there and back.
+    pub read: DistId,
+    pub write: DistId,
+}
+
+/// A `read` or `write` step of a store.
+#[derive(Clone, Debug)]
+pub struct StoreStep {
+    pub store: u32,
+    /// A write that fails with a conflict if the version moved since the
+    /// job's read of the store (always false for a read).
+    pub conditional: bool,
+    /// A write after a read of the same store in its step list writes the
+    /// key that read drew; otherwise the step draws its own key.
+    pub after_read: bool,
+    /// Where the step is written (`services.a.steps.1`): its key stream's
+    /// identity.
+    pub site: String,
+}
+
+impl Model {
+    /// The latency distribution of a `Read(i)` or `Write(i)` step.
+    pub fn store_latency(&self, step: Step, i: u32) -> DistId {
+        let store = &self.stores[self.store_steps[i as usize].store as usize];
+        match step {
+            Step::Read(_) => store.read,
+            _ => store.write,
+        }
+    }
 }

@@ -23,6 +23,9 @@ pub enum Outcome {
     CircuitOpen,
     /// A failure turned into a success by a fallback.
     Degraded,
+    /// A conditional write found the key's version moved since the job's
+    /// read (optimistic concurrency; HTTP 409).
+    Conflict,
 }
 
 impl Outcome {
@@ -39,6 +42,7 @@ impl Outcome {
             Outcome::Timeout => Some(FailureKind::Timeout),
             Outcome::Refused => Some(FailureKind::Refused),
             Outcome::CircuitOpen => Some(FailureKind::CircuitOpen),
+            Outcome::Conflict => Some(FailureKind::Conflict),
         }
     }
 }
@@ -57,6 +61,7 @@ mod tests {
             Outcome::Refused,
             Outcome::CircuitOpen,
             Outcome::Degraded,
+            Outcome::Conflict,
         ] {
             assert_eq!(o.is_success(), o.failure_kind().is_none(), "{o:?}");
         }

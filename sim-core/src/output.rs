@@ -77,6 +77,9 @@ pub struct Summary {
     /// (absent without polling): its entry's latency is time to result.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub polls: IndexMap<String, PollSummary>,
+    /// Per versioned store, in file order (absent without stores).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub stores: IndexMap<String, StoreSummary>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -227,6 +230,10 @@ pub struct ServiceSummary {
     /// is then the count at the start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autoscale: Option<AutoscaleSummary>,
+    /// Its conditional writes that found the version moved (absent unless
+    /// the service writes a store conditionally).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflicts: Option<u64>,
 }
 
 /// An autoscaled service's replicas over the measured period.
@@ -862,4 +869,22 @@ pub struct PollSummary {
     /// From the accepted answer to the end of the asynchronous work, of
     /// the requests whose result was seen, ms.
     pub work_ms: Latency,
+}
+
+/// A versioned store's figures over the measured period.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct StoreSummary {
+    /// Keys in the key space.
+    pub keys: u32,
+    pub reads: u64,
+    /// Writes that committed (bumped a version).
+    pub writes: u64,
+    /// Conditional writes tried (committed or not).
+    pub conditional_writes: u64,
+    /// Conditional writes that found the version moved since their read.
+    pub conflicts: u64,
+    /// conflicts / conditional_writes (0 without any).
+    pub conflict_ratio: f64,
+    /// Keys written at least once (over the whole run).
+    pub keys_written: u64,
 }

@@ -102,6 +102,16 @@ pub fn outbox_ack(s: &Service) -> String {
     format!("outbox-ack/{}", s.name)
 }
 
+/// A store's read and write latencies.
+pub fn store_latency(store: &str) -> String {
+    format!("store/{store}/latency")
+}
+
+/// A store step's key draws, by where the step is written.
+pub fn store_keys(site: &str) -> String {
+    format!("store-keys/{site}")
+}
+
 #[cfg(test)]
 mod tests {
     use crate::scenario::load;

@@ -163,5 +163,6 @@ pub fn outcome_name(o: Outcome) -> &'static str {
         Outcome::Refused => "refused",
         Outcome::CircuitOpen => "circuit_open",
         Outcome::Degraded => "degraded",
+        Outcome::Conflict => "conflict",
     }
 }

@@ -47,6 +47,7 @@ mod runtime_stories;
 mod sagas;
 mod shell;
 mod slo;
+mod stores;
 mod sweep;
 mod sweep_report;
 mod theory;

@@ -165,6 +165,7 @@ mod tests {
             sagas: IndexMap::new(),
             outboxes: IndexMap::new(),
             polls: IndexMap::new(),
+            stores: IndexMap::new(),
             faults: Vec::new(),
             recovery: Vec::new(),
             slo: Vec::new(),

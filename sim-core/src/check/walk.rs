@@ -230,6 +230,11 @@ impl Sampler<'_> {
                 Step::Fill(_) => {}
                 // The caller is answered here: the rest is not its wait.
                 Step::Accept => break,
+                // An I/O wait of the store's latency (a conflict is not
+                // modelled here: the happy path).
+                Step::Read(i) | Step::Write(i) => {
+                    t += m.dists[m.store_latency(m.steps[pc], i) as usize].sample(rng) as f64;
+                }
                 Step::Call(c) => t += self.call(c, rng, depth),
                 Step::Parallel { first, count } => {
                     t += (first..first + count)

@@ -177,11 +177,32 @@ impl Lru {
     }
 }
 
-/// How a cache step draws its keys.
-enum Keys {
+/// How a cache step (or a store's step, `store.rs`) draws its keys.
+pub(super) enum Keys {
     Uniform(u32),
     /// Key k (0-based) with probability ∝ 1 / (k + 1)^s.
     Zipf(rand_distr::Zipf<f64>),
+}
+
+impl Keys {
+    /// `count` keys, uniform or by Zipf's law with exponent `zipf`
+    /// (checked by the scenario: finite, in (0, 10]).
+    pub(super) fn new(count: u32, zipf: Option<f64>) -> Keys {
+        match zipf {
+            Some(s) => {
+                Keys::Zipf(rand_distr::Zipf::new(f64::from(count), s).expect("checked by build"))
+            }
+            None => Keys::Uniform(count),
+        }
+    }
+
+    /// One key, 0-based.
+    pub(super) fn draw(&self, rng: &mut ChaCha8Rng) -> u32 {
+        match self {
+            Keys::Uniform(n) => rand::RngExt::random_range(rng, 0..*n),
+            Keys::Zipf(z) => (z.sample(rng) as u32).saturating_sub(1),
+        }
+    }
 }
 
 /// A cache's live state: its LRUs (one, or one per replica of its
@@ -221,12 +242,7 @@ pub(super) fn states(m: &Model, seed: u64) -> (Vec<CacheState>, Vec<ChaCha8Rng>)
                 lrus: (0..n).map(|_| Lru::new(c.capacity, c.keys)).collect(),
                 pending: (0..n).map(|_| BTreeMap::new()).collect(),
                 lookup_rng: stream(seed, &crate::streams::cache_lookup(&c.name)),
-                keys: match c.zipf {
-                    Some(s) => Keys::Zipf(
-                        rand_distr::Zipf::new(f64::from(c.keys), s).expect("checked by build"),
-                    ),
-                    None => Keys::Uniform(c.keys),
-                },
+                keys: Keys::new(c.keys, c.zipf),
                 down: 0,
                 fail: false,
                 slow: 1.0,
@@ -266,15 +282,9 @@ impl World<'_> {
     pub(super) fn cache_lookup(&mut self, j: JobId, job: Job, step: u32) -> bool {
         let cs = &self.m.cache_steps[step as usize];
         let (c, fill) = (cs.cache as usize, cs.fill);
-        let key = match &self.caches[c].keys {
-            Keys::Uniform(n) => {
-                rand::RngExt::random_range(&mut self.cache_key_rng[step as usize], 0..*n)
-            }
-            Keys::Zipf(z) => {
-                let k = z.sample(&mut self.cache_key_rng[step as usize]);
-                (k as u32).saturating_sub(1)
-            }
-        };
+        let key = self.caches[c]
+            .keys
+            .draw(&mut self.cache_key_rng[step as usize]);
         *self.cache_key(j) = key;
         if self.caches[c].down > 0 {
             return self.lookup_in_outage(j, job, c);

@@ -395,7 +395,7 @@ impl<'m> World<'m> {
                 match outcome {
                     Outcome::Ok => e.ok += 1,
                     Outcome::Degraded => e.degraded += 1,
-                    Outcome::Error | Outcome::CircuitOpen => e.errors += 1,
+                    Outcome::Error | Outcome::CircuitOpen | Outcome::Conflict => e.errors += 1,
                     Outcome::Rejected | Outcome::Refused => e.rejected += 1,
                     Outcome::Timeout => {}
                 }

@@ -208,6 +208,11 @@ pub(super) enum Ev {
         ticket: TicketId,
         generation: u32,
     },
+    /// A conditional write's conflict answer is back: the job fails.
+    WriteConflict {
+        job: JobId,
+        generation: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -28,6 +28,7 @@
 //! | `autoscale` | autoscaled replicas: starting, serving, draining |
 //! | `outbox` | transactional outboxes and their relays |
 //! | `accepted` | early `accepted` answers, tickets, clients' polls |
+//! | `store` | versioned stores: reads, writes, conflicts (OCC) |
 //!
 //! Semantics (see DESIGN.md):
 //! - a worker is held for the whole handling of a request, including every
@@ -72,6 +73,7 @@ mod records;
 mod saga;
 mod service;
 mod source;
+mod store;
 mod trace;
 
 use rand_chacha::ChaCha8Rng;
@@ -170,6 +172,8 @@ pub struct World<'m> {
     outbox: outbox::Outboxes,
     /// Requests answered `accepted` and their clients' polls.
     accepted: accepted::Accepted,
+    /// Versioned stores and the jobs' reads (empty without stores).
+    stores: store::Stores,
 }
 
 /// An event loop.
@@ -317,6 +321,7 @@ impl<'m> World<'m> {
             scalers: autoscale::scalers(m),
             outbox: outbox::Outboxes::new(m, seed),
             accepted: accepted::Accepted::new(m),
+            stores: store::Stores::new(m, seed),
         };
         w.start_outlier_sweeps();
         w.start_autoscalers();
@@ -424,6 +429,7 @@ impl<'m> World<'m> {
             }
             Ev::LogPollTimeout { member, generation } => self.logs.is_current(member, generation),
             Ev::Poll { ticket, generation } => self.accepted.is_current(ticket, generation),
+            Ev::WriteConflict { job, generation } => self.jobs[job].generation == generation,
             Ev::SourceArrival { .. }
             | Ev::LogPoll { .. }
             | Ev::LogRetry { .. }
@@ -552,6 +558,7 @@ impl<'m> World<'m> {
                 epoch,
             } => self.on_outbox_mark(outbox, replica, epoch),
             Ev::Poll { ticket, .. } => self.on_poll(ticket),
+            Ev::WriteConflict { job, .. } => self.on_write_conflict(job),
         }
     }
 }

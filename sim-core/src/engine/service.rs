@@ -512,6 +512,16 @@ impl World<'_> {
                         continue;
                     }
                 }
+                Step::Read(i) => {
+                    if self.store_read(j, job, i) {
+                        continue;
+                    }
+                }
+                Step::Write(i) => {
+                    if self.store_write(j, job, i) {
+                        continue;
+                    }
+                }
                 Step::Parallel { first, count } => {
                     self.jobs[j].pending = count;
                     for c in first..first + count {

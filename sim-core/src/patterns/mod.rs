@@ -58,7 +58,7 @@
 //!
 //! Lists of outcomes (`retry_on`, `record_outcomes`, `non_fatal_outcomes`)
 //! name [`FailureKind`]s: `error`, `rejected`, `timeout`, `refused`,
-//! `circuit_open`. The engine maps its own outcomes onto them (a local
+//! `circuit_open`, `conflict`. The engine maps its own outcomes onto them (a local
 //! bulkhead or rate limiter that turns a call away counts as `rejected`).
 
 pub mod autoscale;
@@ -123,16 +123,20 @@ pub enum FailureKind {
     Refused,
     /// A circuit breaker failed the call fast without sending it.
     CircuitOpen,
+    /// A conditional write found the key's version moved since the read
+    /// (a versioned store's optimistic concurrency).
+    Conflict,
 }
 
 impl FailureKind {
     /// Every kind, in declaration order.
-    pub const ALL: [FailureKind; 5] = [
+    pub const ALL: [FailureKind; 6] = [
         FailureKind::Error,
         FailureKind::Rejected,
         FailureKind::Timeout,
         FailureKind::Refused,
         FailureKind::CircuitOpen,
+        FailureKind::Conflict,
     ];
 
     /// The name used in scenario files.
@@ -143,6 +147,7 @@ impl FailureKind {
             FailureKind::Timeout => "timeout",
             FailureKind::Refused => "refused",
             FailureKind::CircuitOpen => "circuit_open",
+            FailureKind::Conflict => "conflict",
         }
     }
 
@@ -159,7 +164,7 @@ impl FailureSet {
     /// No kind.
     pub const NONE: FailureSet = FailureSet(0);
     /// Every kind.
-    pub const ALL: FailureSet = FailureSet(0b1_1111);
+    pub const ALL: FailureSet = FailureSet(0b11_1111);
 
     /// The set of the listed kinds (duplicates are harmless).
     pub fn of(kinds: &[FailureKind]) -> FailureSet {

@@ -70,7 +70,7 @@ pub struct RetryFile {
     #[serde(default)]
     pub max_attempts: Option<u32>,
     /// Outcomes that are retried (default: every failure: "timeout",
-    /// "error", "rejected", "refused", "circuit_open").
+    /// "error", "rejected", "refused", "circuit_open", "conflict").
     #[serde(default)]
     pub retry_on: Option<Vec<FailureKind>>,
     /// "constant" (default), "exponential" or "none" (retry at once).

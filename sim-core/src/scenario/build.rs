@@ -448,6 +448,7 @@ mod sagas;
 
 mod accepted;
 mod outbox;
+mod stores;
 
 struct Builder<'a> {
     file: &'a ScenarioFile,
@@ -458,6 +459,9 @@ struct Builder<'a> {
     names_from: usize,
     /// Compiling a cache step's `miss` steps.
     in_miss: bool,
+    /// The stores read so far by the step lists being compiled (a
+    /// conditional write needs one).
+    stores_read: Vec<u32>,
 }
 
 impl Builder<'_> {
@@ -591,6 +595,8 @@ impl Builder<'_> {
         base: u32,
         out: &mut Vec<Step>,
     ) -> R<()> {
+        // A read inside this list counts for what follows it here only.
+        let reads_in_scope = self.stores_read.len();
         for (i, st) in steps.iter().enumerate() {
             let k = format!("{key}.{i}");
             let kinds = [
@@ -603,6 +609,8 @@ impl Builder<'_> {
                 st.branch.is_some(),
                 st.saga.is_some(),
                 st.respond.is_some(),
+                st.read.is_some(),
+                st.write.is_some(),
             ]
             .iter()
             .filter(|x| **x)
@@ -610,9 +618,10 @@ impl Builder<'_> {
             if kinds != 1 {
                 return Err(KeyError::new(
                     &k,
-                    "a step has exactly one of `work`, `wait`, `call`, `parallel`, `publish`, `branch`, `cache`, `saga` or `respond`",
+                    "a step has exactly one of `work`, `wait`, `call`, `parallel`, `publish`, `branch`, `cache`, `saga`, `respond`, `read` or `write`",
                 ));
             }
+            self.check_store_keys(&k, st)?;
             if st.miss.is_some() && st.cache.is_none() {
                 return Err(KeyError::new(
                     format!("{k}.miss"),
@@ -648,7 +657,9 @@ impl Builder<'_> {
                     "`timeout`, `retry` and the other call patterns belong to a `call` step (in `parallel`, put them on each branch)",
                 ));
             }
-            if let Some(name) = &st.saga {
+            if st.read.is_some() || st.write.is_some() {
+                out.push(self.store_step(&k, st)?);
+            } else if let Some(name) = &st.saga {
                 out.push(self.saga_step(&k, sid, name)?);
             } else if let Some(r) = st.respond {
                 out.push(self.respond_step(&k, r)?);
@@ -735,6 +746,7 @@ impl Builder<'_> {
                 });
             }
         }
+        self.stores_read.truncate(reads_in_scope);
         Ok(())
     }
 
@@ -1638,6 +1650,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
         step_names: Vec::new(),
         names_from: 0,
         in_miss: false,
+        stores_read: Vec::new(),
         file,
         m: Model {
             name: file.name.clone(),
@@ -1682,6 +1695,8 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             sagas: super::workflows::sagas(file)?,
             saga_sites: Vec::new(),
             outboxes: Vec::new(),
+            stores: Vec::new(),
+            store_steps: Vec::new(),
         },
     };
     if file.services.is_empty() {
@@ -1843,6 +1858,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
         c.lookup = b.add_dist(lookup);
         b.m.caches.push(c);
     }
+    b.add_stores()?;
     for (si, (name, s)) in file.services.iter().enumerate() {
         let sid = si as ServiceId;
         let ops = b.m.services[si].ops.clone();
@@ -2058,7 +2074,9 @@ fn check_cycles(m: &Model) -> R<()> {
                 | Step::Publish(_)
                 | Step::Branch(_)
                 | Step::Jump(_)
-                | Step::Accept => {}
+                | Step::Accept
+                | Step::Read(_)
+                | Step::Write(_) => {}
                 Step::Saga(site) => {
                     out.extend(sagas::calls(m, site).map(|c| (c as usize, m.calls[c as usize].op)))
                 }

@@ -102,6 +102,11 @@ pub struct ScenarioFile {
     /// service whose operation has a `{ saga = "NAME" }` step.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub sagas: IndexMap<String, SagaFile>,
+    /// Versioned stores (optimistic concurrency), keyed by name: `read`
+    /// steps take a key's version, conditional `write` steps fail with a
+    /// `conflict` if it moved.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub stores: IndexMap<String, super::stores::StoreFile>,
 }
 
 /// Latency of network hops: one default and per-edge overrides.
@@ -819,6 +824,17 @@ pub struct StepFile {
     /// the remaining steps asynchronously, still holding the worker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub respond: Option<RespondFile>,
+    /// Read a key of the store `[stores.NAME]`: the job keeps its version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<String>,
+    /// Write a key of the store `[stores.NAME]` (the key this step list
+    /// read, if it read one), bumping its version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write: Option<String>,
+    /// With `write`: fail with a `conflict` if the key's version moved
+    /// since this step list's read of the store (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditional: Option<bool>,
 }
 }
 

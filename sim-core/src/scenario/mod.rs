@@ -18,6 +18,7 @@ mod replay;
 mod runtime;
 pub(crate) mod seed;
 mod slo;
+mod stores;
 mod values;
 mod warnings;
 mod workflows;
