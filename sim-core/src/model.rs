@@ -803,6 +803,9 @@ pub struct Slo {
     pub threshold: f64,
     /// A ratio written as a percentage: shown (and compared) × 100.
     pub percent: bool,
+    /// Of one criticality's entries added up (`class.<class>.<metric>`):
+    /// `name` is the class's name, the metric an entry metric.
+    pub class: Option<crate::patterns::Criticality>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
