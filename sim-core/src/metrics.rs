@@ -1015,6 +1015,7 @@ impl Recorder {
                     event_loop,
                     memory,
                     outlier: None,
+                    zones: None,
                     visits_per_request: None,
                     autoscale: self
                         .autoscale

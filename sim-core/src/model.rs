@@ -86,6 +86,9 @@ pub struct Model {
     pub saga_sites: Vec<SagaSite>,
     /// Transactional outboxes, one per producing service that declares one.
     pub outboxes: Vec<Outbox>,
+    /// Zone-aware balancing and the cross-zone latency (`None` when the
+    /// scenario declares neither).
+    pub zoning: Option<Zoning>,
 }
 
 /// A service's transactional outbox: `outbox` publishes are written
@@ -1089,4 +1092,17 @@ pub struct SagaSite {
 pub struct SagaCalls {
     pub act: u32,
     pub undo: Option<u32>,
+}
+
+/// Where callers are and what crossing zones costs. Replica `r` of a
+/// service is in `Service::zone_of(r)`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Zoning {
+    /// Added each way to a call whose caller and callee are in different
+    /// zones (0: none).
+    pub cross_zone: Nanos,
+    /// Per service: its balancer prefers the caller's zone.
+    pub aware: Vec<bool>,
+    /// Per source: the zone its clients are in, if declared.
+    pub source_zone: Vec<Option<String>>,
 }

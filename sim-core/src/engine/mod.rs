@@ -28,6 +28,7 @@
 //! | `autoscale` | autoscaled replicas: starting, serving, draining |
 //! | `outbox` | transactional outboxes and their relays |
 //! | `accepted` | early `accepted` answers, tickets, clients' polls |
+//! | `zoning` | zone-aware balancing, the cross-zone latency |
 //!
 //! Semantics (see DESIGN.md):
 //! - a worker is held for the whole handling of a request, including every
@@ -73,6 +74,7 @@ mod saga;
 mod service;
 mod source;
 mod trace;
+mod zoning;
 
 use rand_chacha::ChaCha8Rng;
 
@@ -170,6 +172,9 @@ pub struct World<'m> {
     outbox: outbox::Outboxes,
     /// Requests answered `accepted` and their clients' polls.
     accepted: accepted::Accepted,
+    /// Zone-aware balancing and the cross-zone latency (`zoning`); `None`
+    /// costs `on_arrive` and `answer` a branch each.
+    zoning: Option<Box<zoning::Zoning>>,
 }
 
 /// An event loop.
@@ -317,6 +322,7 @@ impl<'m> World<'m> {
             scalers: autoscale::scalers(m),
             outbox: outbox::Outboxes::new(m, seed),
             accepted: accepted::Accepted::new(m),
+            zoning: zoning::state(m),
         };
         w.start_outlier_sweeps();
         w.start_autoscalers();
@@ -373,7 +379,8 @@ impl<'m> World<'m> {
             | Ev::ConnectFailed { job, generation }
             | Ev::WorkDone { job, generation }
             | Ev::Delivered { job, generation }
-            | Ev::FillFailed { job, generation } => self.jobs[job].generation == generation,
+            | Ev::FillFailed { job, generation }
+            | Ev::ZoneCrossed { job, generation } => self.jobs[job].generation == generation,
             Ev::Reply {
                 attempt,
                 generation,
@@ -552,6 +559,7 @@ impl<'m> World<'m> {
                 epoch,
             } => self.on_outbox_mark(outbox, replica, epoch),
             Ev::Poll { ticket, .. } => self.on_poll(ticket),
+            Ev::ZoneCrossed { job, .. } => self.admit(job),
         }
     }
 }

@@ -1682,6 +1682,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             sagas: super::workflows::sagas(file)?,
             saga_sites: Vec::new(),
             outboxes: Vec::new(),
+            zoning: None,
         },
     };
     if file.services.is_empty() {
@@ -2019,6 +2020,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             poll,
         });
     }
+    b.m.zoning = super::zones::routing(file, &b.m)?;
     for (i, f) in file.fault.iter().enumerate() {
         for f in super::zones::expand(&b.m, i, f)? {
             let fault = b.fault(i, &f)?;

@@ -108,6 +108,7 @@ mod tests {
             "interval",
             "connect",
             "connect_backoff",
+            "cross_zone",
             "critical",
             "default",
             "latency",
