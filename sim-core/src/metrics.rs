@@ -21,6 +21,7 @@ mod classes;
 mod histogram;
 mod logs;
 mod outbox;
+mod outlier;
 pub mod polls;
 mod queues;
 mod runtime;
@@ -615,6 +616,9 @@ pub struct Recorder {
     pub outboxes: Vec<outbox::OutboxStats>,
     /// Per source, when some source polls after an accepted answer.
     pub polls: Vec<polls::PollStats>,
+    /// Per service with outlier detection, its ejected replicas over time
+    /// (empty when none detects).
+    ejections: Vec<Option<Box<outlier::EjectionStats>>>,
 }
 
 impl Recorder {
@@ -638,6 +642,7 @@ impl Recorder {
             Vec::new()
         };
         let outbox_stats = outbox::for_model(m, &mut series);
+        let ejections = outlier::for_model(m, &mut series);
         Recorder {
             warmup: m.warmup,
             window: m.window,
@@ -708,6 +713,14 @@ impl Recorder {
             autoscale,
             outboxes: outbox_stats,
             polls: polls::for_model(m),
+            ejections,
+        }
+    }
+
+    /// Service `s`'s balancer has `count` replicas ejected from `now`.
+    pub fn ejected_changed(&mut self, s: usize, now: Nanos, count: u32) {
+        if let Some(e) = self.ejections.get_mut(s).and_then(|e| e.as_deref_mut()) {
+            e.set(now, count);
         }
     }
 
@@ -835,6 +848,9 @@ impl Recorder {
         }
         for o in &mut self.outboxes {
             o.close_window(series, end, len, per_s);
+        }
+        for e in self.ejections.iter_mut().flatten() {
+            e.close_window(series, end, len);
         }
         series.end_window(self.window_start, end);
         self.window_start = end;
