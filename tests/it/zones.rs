@@ -313,3 +313,26 @@ fn bad_zone_routing_names_its_key() {
         ],
     );
 }
+
+#[test]
+fn the_shipped_zone_aware_outage_keeps_calls_local_and_sends_zone_a_across() {
+    let text =
+        std::fs::read_to_string(crate::common::repo_root().join("scenarios/zone-aware.toml"))
+            .unwrap();
+    let s = run_toml(&text, 1).summary;
+    assert_books("zone-aware", &s);
+    let failed: u64 = s
+        .entries
+        .values()
+        .map(|e| e.failed.timeout + e.failed.rejected + e.failed.error)
+        .sum();
+    assert!(failed < 10, "{failed}");
+    let zones = |n: &str| s.services[n].zones.clone().expect("zoned");
+    // Behind the gateway every call stays in its zone (the dead zone's
+    // callers are dead too); at the gateway the zone-a shoppers cross
+    // for the minute dark and while the ejection outlasts it.
+    assert_eq!(zones("orders").cross_zone, 0);
+    assert_eq!(zones("db").cross_zone, 0);
+    let g = zones("gateway");
+    assert!((30_000..60_000).contains(&g.cross_zone), "{g:?}");
+}
