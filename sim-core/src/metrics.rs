@@ -21,6 +21,7 @@ mod classes;
 mod histogram;
 mod logs;
 mod outbox;
+mod outlier;
 pub mod polls;
 mod queues;
 mod runtime;
@@ -612,6 +613,9 @@ pub struct Recorder {
     pub polls: Vec<polls::PollStats>,
     /// Versioned stores: reads, writes, conflicts (per store and service).
     pub stores: stores::StoreStats,
+    /// Per service with outlier detection, its ejected replicas over time
+    /// (empty when none detects).
+    ejections: Vec<Option<Box<outlier::EjectionStats>>>,
 }
 
 impl Recorder {
@@ -636,6 +640,7 @@ impl Recorder {
         };
         let outbox_stats = outbox::for_model(m, &mut series);
         let store_stats = stores::for_model(m, &mut series);
+        let ejections = outlier::for_model(m, &mut series);
         Recorder {
             warmup: m.warmup,
             window: m.window,
@@ -707,6 +712,14 @@ impl Recorder {
             outboxes: outbox_stats,
             polls: polls::for_model(m),
             stores: store_stats,
+            ejections,
+        }
+    }
+
+    /// Service `s`'s balancer has `count` replicas ejected from `now`.
+    pub fn ejected_changed(&mut self, s: usize, now: Nanos, count: u32) {
+        if let Some(e) = self.ejections.get_mut(s).and_then(|e| e.as_deref_mut()) {
+            e.set(now, count);
         }
     }
 
@@ -836,6 +849,9 @@ impl Recorder {
             o.close_window(series, end, len, per_s);
         }
         self.stores.close_window(series, per_s);
+        for e in self.ejections.iter_mut().flatten() {
+            e.close_window(series, end, len);
+        }
         series.end_window(self.window_start, end);
         self.window_start = end;
         self.next_edge = end + self.window;
@@ -1017,6 +1033,7 @@ impl Recorder {
                     event_loop,
                     memory,
                     outlier: None,
+                    zones: None,
                     visits_per_request: None,
                     conflicts: self.stores.service_conflicts(i),
                     autoscale: self

@@ -89,6 +89,9 @@ pub struct Model {
     /// Versioned stores (`[stores]`) and their `read` / `write` steps.
     pub stores: Vec<Store>,
     pub store_steps: Vec<StoreStep>,
+    /// Zone-aware balancing and the cross-zone latency (`None` when the
+    /// scenario declares neither).
+    pub zoning: Option<Zoning>,
 }
 
 /// A service's transactional outbox: `outbox` publishes are written
@@ -813,6 +816,9 @@ pub struct Slo {
     pub threshold: f64,
     /// A ratio written as a percentage: shown (and compared) × 100.
     pub percent: bool,
+    /// Of one criticality's entries added up (`class.<class>.<metric>`):
+    /// `name` is the class's name, the metric an entry metric.
+    pub class: Option<crate::patterns::Criticality>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1135,4 +1141,17 @@ impl Model {
             _ => store.write,
         }
     }
+}
+
+/// Where callers are and what crossing zones costs. Replica `r` of a
+/// service is in `Service::zone_of(r)`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Zoning {
+    /// Added each way to a call whose caller and callee are in different
+    /// zones (0: none).
+    pub cross_zone: Nanos,
+    /// Per service: its balancer prefers the caller's zone.
+    pub aware: Vec<bool>,
+    /// Per source: the zone its clients are in, if declared.
+    pub source_zone: Vec<Option<String>>,
 }

@@ -234,6 +234,23 @@ pub struct ServiceSummary {
     /// the service writes a store conditionally).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conflicts: Option<u64>,
+    /// Arrivals from callers in the replica's zone and from other zones
+    /// (absent unless the scenario routes by zone or has a cross-zone
+    /// latency, and the service lists `zones`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zones: Option<ZoneSummary>,
+}
+
+/// Where a zoned service's requests came from, over the measured period.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ZoneSummary {
+    /// Its balancer prefers the caller's zone.
+    pub zone_aware: bool,
+    /// Arrivals from a caller in the picked replica's zone.
+    pub local: u64,
+    /// Arrivals from a caller in another zone (each paid `cross_zone`
+    /// both ways). Callers without a zone count in neither.
+    pub cross_zone: u64,
 }
 
 /// An autoscaled service's replicas over the measured period.

@@ -80,7 +80,11 @@ fn evaluate(a: &Slo, s: &Summary, r: &mut SloResult) {
         }
     };
     r.threshold = Some(shown(a.threshold));
+    if a.class.is_some() {
+        r.scope = "class".into();
+    }
     let observed = match a.metric.scope() {
+        _ if a.class.is_some() => class_metric(a, s),
         SloScope::Queue => queue_metric(a, s),
         SloScope::Service => service_metric(a, s),
         SloScope::Entry if a.metric == SloMetric::Recovered => return recovered(a, s, r),
@@ -199,6 +203,33 @@ fn entry_metric(a: &Slo, s: &Summary) -> Result<f64, String> {
     }
 }
 
+/// The observed value of an entry metric over one class's entries added
+/// up (`summary.classes`), in its unit.
+fn class_metric(a: &Slo, s: &Summary) -> Result<f64, String> {
+    let Some(c) = s.classes.get(&a.name) else {
+        return Err(format!("the run has no `{}` requests", a.name));
+    };
+    let done = c.ok + c.degraded + c.failed.timeout + c.failed.rejected + c.failed.error;
+    use SloMetric::*;
+    match a.metric {
+        P50 | P90 | P99 | P999 | P99Dot9 | Max | Mean if c.ok == 0 => {
+            Err("no successful request in the measured period".into())
+        }
+        P50 => Ok(c.latency_ms.p50),
+        P90 => Ok(c.latency_ms.p90),
+        P99 => Ok(c.latency_ms.p99),
+        P999 | P99Dot9 => Ok(c.latency_ms.p999),
+        Max => Ok(c.latency_ms.max),
+        Mean => Ok(c.latency_ms.mean),
+        ErrorRate if done == 0 => Err("no request finished in the measured period".into()),
+        ErrorRate => Ok(c.error_rate),
+        Availability if c.requests == 0 => Err("no request arrived in the measured period".into()),
+        Availability => Ok(c.ok as f64 / c.requests as f64),
+        Goodput => Ok(c.goodput_rps),
+        other => unreachable!("`{}` is not a class metric", other.name()),
+    }
+}
+
 /// `recovered`: every fault window must leave the entry recovered (or not
 /// affected) within the time.
 fn recovered(a: &Slo, s: &Summary, r: &mut SloResult) {
@@ -267,6 +298,7 @@ mod tests {
             op,
             threshold,
             percent: false,
+            class: None,
         }
     }
 

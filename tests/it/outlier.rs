@@ -152,3 +152,53 @@ fn shipped_outlier_scenarios_tell_their_story() {
         3
     );
 }
+
+#[test]
+fn the_ejected_series_follows_the_ejections_window_by_window() {
+    let toml = bad_replicas(
+        1,
+        r#"consecutive_errors = 5, interval = "10s", base_ejection = "30s""#,
+    );
+    let r = run_toml(&toml, 1);
+    let ejected = r
+        .timeseries
+        .series
+        .iter()
+        .find(|x| {
+            (x.scope.as_str(), x.name.as_str(), x.metric.as_str()) == ("service", "db", "ejected")
+        })
+        .expect("a service with outlier detection has the series");
+    let at = |t: f64| {
+        let i = r
+            .timeseries
+            .window_start_s
+            .iter()
+            .position(|&s| s <= t && t < s + r.timeseries.window_s)
+            .expect("a window");
+        ejected.values[i]
+    };
+    // Out from its fifth error, answered at 0.171 s, to the 40 s sweep;
+    // back, its next five requests (every fourth, from the first after
+    // 40 s) fail by 40.181 s; each window holds its share of the time out.
+    assert!((at(0.0) - 0.829).abs() < 1e-6, "{}", at(0.0));
+    assert_eq!(
+        (at(20.0), at(39.5), at(75.0), at(150.0)),
+        (1.0, 1.0, 1.0, 1.0)
+    );
+    assert!((at(40.0) - 0.819).abs() < 1e-6, "{}", at(40.0));
+    // Its windows add up to the summary's replica-seconds.
+    let area: f64 = ejected.values.iter().sum::<f64>() * r.timeseries.window_s;
+    let o = r.summary.services["db"].outlier.as_ref().unwrap();
+    assert!(
+        (area - o.ejected_replica_s).abs() < 1e-6,
+        "{area} against {}",
+        o.ejected_replica_s
+    );
+    // A service without detection has no such column.
+    let plain = toml.replace(
+        "outlier_detection = { consecutive_errors = 5, interval = \"10s\", base_ejection = \"30s\" }",
+        "",
+    );
+    let r = run_toml(&plain, 1);
+    assert!(r.timeseries.series.iter().all(|x| x.metric != "ejected"));
+}

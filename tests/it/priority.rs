@@ -196,3 +196,51 @@ fn bad_criticality_settings_are_refused_with_their_key() {
         ],
     );
 }
+
+#[test]
+fn per_class_slo_keys_judge_a_class_s_entries_added_up() {
+    // The shipped scenario, judged per class: critical traffic keeps its
+    // p99 while the surge of sheddable prefetches is shed (19 %).
+    let text = std::fs::read_to_string(
+        crate::common::repo_root().join("scenarios/priority-shedding.toml"),
+    )
+    .unwrap();
+    let (head, _) = text
+        .split_once("\n[slo]\n")
+        .expect("the scenario has an [slo]");
+    let judged = format!(
+        "{head}\n[slo]\n\"class.critical.p99\" = \"< 100ms\"\n\"class.critical.availability\" = \">= 99.9%\"\n\"class.sheddable.error_rate\" = \"< 1%\"\n"
+    );
+    let s = run_toml(&judged, 1).summary;
+    let verdicts: Vec<(&str, bool, &str)> = s
+        .slo
+        .iter()
+        .map(|r| (r.key.as_str(), r.pass, r.scope.as_str()))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("class.critical.p99", true, "class"),
+            ("class.critical.availability", true, "class"),
+            ("class.sheddable.error_rate", false, "class"),
+        ]
+    );
+    // The observed values are the summary's per-class figures.
+    let shed = &s.classes["sheddable"];
+    assert_eq!(s.slo[2].observed, Some(shed.error_rate * 100.0));
+    assert_eq!(
+        s.slo[0].observed,
+        Some(s.classes["critical"].latency_ms.p99)
+    );
+    // A class no source sends is refused with its place in the file.
+    let unused = format!("{head}\n[slo]\n\"class.default.p99\" = \"< 1s\"\n")
+        .replace("criticality = \"default\"", "criticality = \"critical\"");
+    assert_each_rejected(
+        "slo-class-bad",
+        &[(
+            unused,
+            "no source sends `default` requests",
+            "slo.class.default.p99",
+        )],
+    );
+}

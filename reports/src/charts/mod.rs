@@ -30,6 +30,7 @@ mod edges;
 mod entries;
 mod logs;
 mod more;
+mod outlier;
 mod overlay;
 mod queues;
 mod runtime;
@@ -164,6 +165,9 @@ pub fn figures(r: &RunResult) -> Figures {
     }
     if let Some(c) = runtime::connections(&run) {
         push("connections".into(), Section::Services, c, &mut out);
+    }
+    if let Some(c) = outlier::ejection(&run) {
+        push("ejection".into(), Section::Services, c, &mut out);
     }
     if let Some(c) = edges::edge_panels(&run) {
         push("edges".into(), Section::Edges, c, &mut out);

@@ -122,6 +122,7 @@ fn claimed(scope: &str, metric: &str) -> bool {
         "service" => {
             matches!(metric, "busy_threads" | "utilization" | "queue_len")
                 || super::runtime::CLAIMED.contains(&metric)
+                || super::outlier::CLAIMED.contains(&metric)
         }
         "edge" => metric.ends_with("_rps") && !super::edges::NOT_FAILURES.contains(&metric),
         "cache" => super::caches::CLAIMED.contains(&metric),

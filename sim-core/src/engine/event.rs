@@ -213,6 +213,12 @@ pub(super) enum Ev {
         job: JobId,
         generation: u32,
     },
+    /// A job whose replica is in another zone than its caller reaches it,
+    /// `cross_zone` after its hop (`zoning.rs`).
+    ZoneCrossed {
+        job: JobId,
+        generation: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]

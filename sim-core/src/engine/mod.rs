@@ -29,6 +29,7 @@
 //! | `outbox` | transactional outboxes and their relays |
 //! | `accepted` | early `accepted` answers, tickets, clients' polls |
 //! | `store` | versioned stores: reads, writes, conflicts (OCC) |
+//! | `zoning` | zone-aware balancing, the cross-zone latency |
 //!
 //! Semantics (see DESIGN.md):
 //! - a worker is held for the whole handling of a request, including every
@@ -75,6 +76,7 @@ mod service;
 mod source;
 mod store;
 mod trace;
+mod zoning;
 
 use rand_chacha::ChaCha8Rng;
 
@@ -174,6 +176,9 @@ pub struct World<'m> {
     accepted: accepted::Accepted,
     /// Versioned stores and the jobs' reads (empty without stores).
     stores: store::Stores,
+    /// Zone-aware balancing and the cross-zone latency (`zoning`); `None`
+    /// costs `on_arrive` and `answer` a branch each.
+    zoning: Option<Box<zoning::Zoning>>,
 }
 
 /// An event loop.
@@ -322,6 +327,7 @@ impl<'m> World<'m> {
             outbox: outbox::Outboxes::new(m, seed),
             accepted: accepted::Accepted::new(m),
             stores: store::Stores::new(m, seed),
+            zoning: zoning::state(m),
         };
         w.start_outlier_sweeps();
         w.start_autoscalers();
@@ -378,7 +384,8 @@ impl<'m> World<'m> {
             | Ev::ConnectFailed { job, generation }
             | Ev::WorkDone { job, generation }
             | Ev::Delivered { job, generation }
-            | Ev::FillFailed { job, generation } => self.jobs[job].generation == generation,
+            | Ev::FillFailed { job, generation }
+            | Ev::ZoneCrossed { job, generation } => self.jobs[job].generation == generation,
             Ev::Reply {
                 attempt,
                 generation,
@@ -559,6 +566,7 @@ impl<'m> World<'m> {
             } => self.on_outbox_mark(outbox, replica, epoch),
             Ev::Poll { ticket, .. } => self.on_poll(ticket),
             Ev::WriteConflict { job, .. } => self.on_write_conflict(job),
+            Ev::ZoneCrossed { job, .. } => self.admit(job),
         }
     }
 }

@@ -55,12 +55,25 @@ impl World<'_> {
         edge: EdgeId,
         outcome: Outcome,
     ) {
+        self.reply_after(attempt, generation, edge, outcome, 0);
+    }
+
+    /// `reply`, `extra` later than the hop (crossing zones).
+    #[inline]
+    pub(super) fn reply_after(
+        &mut self,
+        attempt: AttemptId,
+        generation: u32,
+        edge: EdgeId,
+        outcome: Outcome,
+        extra: Nanos,
+    ) {
         if self.partitioned[edge as usize] > 0 {
             self.rec.edges[edge as usize].lost += 1;
             return;
         }
         let hop = self.hop(edge);
-        let t = self.at(hop);
+        let t = self.at(hop.saturating_add(extra));
         self.schedule(
             t,
             Ev::Reply {

@@ -80,6 +80,7 @@ impl World<'_> {
         }
         let events = self.events;
         let outliers = self.outlier_summaries();
+        let zones = self.zone_summaries();
         self.rec.breaker_totals(&breakers);
         if !self.m.logs.is_empty() {
             self.rec.log_backlog = self.log_totals();
@@ -91,6 +92,11 @@ impl World<'_> {
         for (s, o) in outliers {
             if let Some(svc) = result.summary.services.get_index_mut(s) {
                 svc.1.outlier = Some(o);
+            }
+        }
+        for (s, z) in zones {
+            if let Some(svc) = result.summary.services.get_index_mut(s) {
+                svc.1.zones = Some(z);
             }
         }
         result

@@ -151,6 +151,7 @@ impl World<'_> {
         }
         let count = o.ejected + 1;
         o.set_count(now, warmup, count);
+        self.rec.ejected_changed(s, now, count);
     }
 
     /// An attempt timed out: a failure of the replica its request went to,
@@ -185,6 +186,7 @@ impl World<'_> {
         }
         o.set_count(now, warmup, count);
         let next = now.saturating_add(o.cfg.interval);
+        self.rec.ejected_changed(s, now, count);
         self.schedule(next, Ev::OutlierSweep { service: s as u32 });
     }
 

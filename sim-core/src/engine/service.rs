@@ -88,6 +88,9 @@ impl World<'_> {
     /// A job reaches its service: admission, then a thread, a queue slot,
     /// or a refusal.
     pub(super) fn on_arrive(&mut self, j: JobId) {
+        if self.zoning.is_some() {
+            return self.arrive_zoned(j);
+        }
         let s = self.jobs[j].service as usize;
         let r = self.pick_replica(s);
         self.jobs[j].replica = r;
@@ -187,7 +190,7 @@ impl World<'_> {
     /// endpoints), if any, and an ejected one (outlier detection) for the
     /// balancer's next pick.
     #[inline]
-    fn pick_replica(&mut self, s: usize) -> u32 {
+    pub(super) fn pick_replica(&mut self, s: usize) -> u32 {
         if self.rt[s] & super::RT_SCALE != 0 {
             return self.pick_scaled(s);
         }
@@ -299,6 +302,9 @@ impl World<'_> {
     pub(super) fn answer(&mut self, job: Job, outcome: Outcome) {
         if !self.outliers.is_empty() {
             self.outlier_answer(job, outcome);
+        }
+        if self.zoning.is_some() && self.answer_across_zones(job, outcome) {
+            return;
         }
         match job.parent {
             Parent::Message { msg, generation } => {

@@ -1697,6 +1697,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             outboxes: Vec::new(),
             stores: Vec::new(),
             store_steps: Vec::new(),
+            zoning: None,
         },
     };
     if file.services.is_empty() {
@@ -2035,6 +2036,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             poll,
         });
     }
+    b.m.zoning = super::zones::routing(file, &b.m)?;
     for (i, f) in file.fault.iter().enumerate() {
         for f in super::zones::expand(&b.m, i, f)? {
             let fault = b.fault(i, &f)?;

@@ -120,6 +120,10 @@ pub struct NetworkFile {
     /// Per-edge overrides keyed by "caller->callee".
     #[serde(default)]
     pub edges: IndexMap<String, DistFile>,
+    /// Added each way to a call between replicas (or a zoned source and a
+    /// replica) in different zones (default "0").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross_zone: Option<String>,
 }
 
 /// A load shape: exactly one of its keys. Rates are per second; `rate`
@@ -269,6 +273,10 @@ pub struct SourceFile {
     /// `{ status = "orders.status", every = "500ms", max = 60 }`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poll: Option<PollFile>,
+    /// The zone the source's clients are in (one some service lists in
+    /// `zones`): a zone-aware entry service serves them from that zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
 }
 
 /// A source's polling after an accepted answer (`engine/accepted.rs`).
@@ -499,6 +507,11 @@ pub struct ServiceFile {
     /// of every service in that zone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zones: Option<Vec<String>>,
+    /// Zone-aware balancing (needs `zones`): a caller in zone z is served
+    /// by this service's replicas in z while one of them is usable (ready,
+    /// not ejected), by any replica otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone_aware: Option<bool>,
 }
 
 /// What a full accept queue does with a new connection.

@@ -110,6 +110,7 @@ mod tests {
             "interval",
             "connect",
             "connect_backoff",
+            "cross_zone",
             "critical",
             "default",
             "latency",

@@ -8,6 +8,7 @@
 use super::KeyError;
 use super::dto::ScenarioFile;
 use crate::model::{Slo, SloMetric, SloOp, SloUnit};
+use crate::patterns::Criticality;
 use crate::time::{NS_PER_MS, parse_duration};
 
 /// Every assertion of `file`, in file order; the error names the key
@@ -22,7 +23,11 @@ pub(super) fn compile(file: &ScenarioFile) -> Result<Vec<Slo>, KeyError> {
 }
 
 fn compile_one(file: &ScenarioFile, key: &str, condition: &str) -> Result<Slo, String> {
-    let (name, metric) = parse_key(file, key)?;
+    let class = class_key(file, key)?;
+    let (name, metric) = match class {
+        Some((c, metric)) => (c.name().to_owned(), metric),
+        None => parse_key(file, key)?,
+    };
     let (op, threshold, percent) = parse_condition(metric, condition)?;
     Ok(Slo {
         key: key.to_owned(),
@@ -32,7 +37,78 @@ fn compile_one(file: &ScenarioFile, key: &str, condition: &str) -> Result<Slo, S
         op,
         threshold,
         percent,
+        class: class.map(|(c, _)| c),
     })
+}
+
+/// The entry metrics that make sense for a class's entries added up
+/// (`summary.classes.<class>` has no throughput and no recovery).
+const CLASS_METRICS: &[SloMetric] = &[
+    SloMetric::P50,
+    SloMetric::P90,
+    SloMetric::P99,
+    SloMetric::P999,
+    SloMetric::P99Dot9,
+    SloMetric::Max,
+    SloMetric::Mean,
+    SloMetric::ErrorRate,
+    SloMetric::Availability,
+    SloMetric::Goodput,
+];
+
+/// `class.<class>.<metric>` (or `classes.`): the class and the metric, or
+/// `None` for any other key. The class must be one some source tags its
+/// requests with.
+fn class_key(file: &ScenarioFile, key: &str) -> Result<Option<(Criticality, SloMetric)>, String> {
+    let Some(rest) = ["class.", "classes."]
+        .iter()
+        .find_map(|p| key.strip_prefix(p))
+    else {
+        return Ok(None);
+    };
+    let Some((class, metric)) = rest.split_once('.') else {
+        return Err(format!(
+            "write class.<class>.<metric>, e.g. class.critical.p99 (metrics: {})",
+            names(CLASS_METRICS)
+        ));
+    };
+    let Some(c) = Criticality::ALL.into_iter().find(|c| c.name() == class) else {
+        return Err(format!(
+            "no criticality named `{class}` (classes: critical, default, sheddable)"
+        ));
+    };
+    let used: Vec<&str> = Criticality::ALL
+        .into_iter()
+        .filter(|x| {
+            file.workload
+                .values()
+                .any(|w| w.criticality.unwrap_or_default() == *x)
+        })
+        .map(Criticality::name)
+        .collect();
+    let tagged = file
+        .workload
+        .values()
+        .any(|w| w.criticality.is_some_and(|x| x != Criticality::Default));
+    if !used.contains(&class) || !tagged {
+        return Err(if tagged {
+            format!(
+                "no source sends `{class}` requests (classes used: {})",
+                used.join(", ")
+            )
+        } else {
+            format!(
+                "no source sets a `criticality`, so there are no per-class results: use the entries' own keys (<entry>.{metric})"
+            )
+        });
+    }
+    match CLASS_METRICS.iter().find(|m| m.name() == metric) {
+        Some(m) => Ok(Some((c, *m))),
+        None => Err(format!(
+            "unknown class metric `{metric}` (use one of {})",
+            names(CLASS_METRICS)
+        )),
+    }
 }
 
 /// The metrics' names for a message ("p99.9" is only another spelling).
@@ -366,6 +442,47 @@ consumer = "a"
         assert!(e("queue.jobs.depth", "< 1").contains("unknown queue metric"));
         // Help lists name each metric once.
         assert!(!e("checkout.p98", "< 1s").contains("p99.9"));
+    }
+
+    #[test]
+    fn class_keys_name_a_class_some_source_sends() {
+        let text = r#"
+name = "t"
+duration = "10s"
+[workload.checkout]
+target = "a"
+rate = 10
+criticality = "critical"
+[workload.browse]
+target = "a"
+rate = 10
+[services.a]
+threads = 1
+"#;
+        let f: ScenarioFile = toml_edit::de::from_str(text).unwrap();
+        let a = compile_one(&f, "class.critical.p99", "< 100ms").unwrap();
+        assert_eq!(
+            (a.class, a.name.as_str(), a.metric, a.threshold),
+            (
+                Some(Criticality::Critical),
+                "critical",
+                SloMetric::P99,
+                100.0
+            )
+        );
+        let a = compile_one(&f, "classes.default.error_rate", "< 1%").unwrap();
+        assert_eq!(a.class, Some(Criticality::Default));
+        let e = |k: &str| compile_one(&f, k, "< 1%").unwrap_err();
+        assert!(e("class.sheddable.p99").contains("no source sends `sheddable`"));
+        assert!(e("class.urgent.p99").contains("no criticality named `urgent`"));
+        assert!(e("class.critical.throughput").contains("unknown class metric"));
+        assert!(e("class.critical").contains("class.<class>.<metric>"));
+        // Without any tag there are no per-class results at all.
+        let untagged = compile_one(&file(&[]), "class.default.p99", "< 1s").unwrap_err();
+        assert!(
+            untagged.contains("no source sets a `criticality`"),
+            "{untagged}"
+        );
     }
 
     #[test]

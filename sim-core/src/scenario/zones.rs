@@ -3,12 +3,16 @@
 //! replica of every service placed in it — expanded here into one fault
 //! per replica, so the engine knows nothing of zones.
 //!
+//! Also checks zone-aware balancing (`zone_aware` on a service), sources'
+//! zones and `[network] cross_zone` into `model::Zoning`.
+//!
 //! Owns these rules; must not build the expanded faults' effects (that is
-//! `build::fault`).
+//! `build::fault`) nor pick replicas (that is the engine's `zones`).
 
 use super::KeyError;
-use super::dto::{FaultFile, ServiceFile};
-use crate::model::Model;
+use super::dto::{FaultFile, ScenarioFile, ServiceFile};
+use super::values::duration;
+use crate::model::{Model, Zoning};
 
 type R<T> = Result<T, KeyError>;
 
@@ -121,4 +125,81 @@ pub fn expand(m: &Model, i: usize, f: &FaultFile) -> R<Vec<FaultFile>> {
         ));
     }
     Ok(out)
+}
+
+/// Zone-aware balancing and the cross-zone latency, checked: `None` when
+/// the scenario declares neither (the engine then pays nothing).
+pub fn routing(file: &ScenarioFile, m: &Model) -> R<Option<Zoning>> {
+    let mut known: Vec<&str> = Vec::new();
+    for s in &m.services {
+        for z in &s.zones {
+            if !known.contains(&z.as_str()) {
+                known.push(z);
+            }
+        }
+    }
+    let listed = || {
+        if known.is_empty() {
+            "no service lists `zones`".to_owned()
+        } else {
+            format!("zones: {}", known.join(", "))
+        }
+    };
+    let mut aware = Vec::with_capacity(m.services.len());
+    for s in &m.services {
+        let key = format!("services.{}.zone_aware", s.name);
+        let on = file
+            .services
+            .get(&s.name)
+            .and_then(|f| f.zone_aware)
+            .unwrap_or(false);
+        if on && s.zones.is_empty() {
+            return Err(KeyError::new(
+                key,
+                "zone-aware balancing needs the service's replicas in zones: give it `zones = [\"a\", \"b\"]`",
+            ));
+        }
+        if on && s.autoscale.is_some() {
+            return Err(KeyError::new(
+                key,
+                "zone-aware balancing of an autoscaled service is not built yet",
+            ));
+        }
+        aware.push(on);
+    }
+    let mut source_zone = Vec::with_capacity(m.sources.len());
+    for src in &m.sources {
+        let zone = file.workload.get(&src.name).and_then(|w| w.zone.clone());
+        if let Some(z) = &zone
+            && !known.contains(&z.as_str())
+        {
+            return Err(KeyError::new(
+                format!("workload.{}.zone", src.name),
+                format!("no service has a replica in zone `{z}` ({})", listed()),
+            ));
+        }
+        source_zone.push(zone);
+    }
+    let cross_zone = match file.network.as_ref().and_then(|n| n.cross_zone.as_ref()) {
+        None => 0,
+        Some(text) => {
+            let key = "network.cross_zone";
+            let d = duration(key, text)?;
+            if known.is_empty() {
+                return Err(KeyError::new(
+                    key,
+                    "a cross-zone latency needs replicas in zones: give services `zones = [\"a\", \"b\"]`",
+                ));
+            }
+            d
+        }
+    };
+    if cross_zone == 0 && !aware.contains(&true) && source_zone.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    Ok(Some(Zoning {
+        cross_zone,
+        aware,
+        source_zone,
+    }))
 }
