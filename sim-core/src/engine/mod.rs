@@ -424,6 +424,9 @@ impl<'m> World<'m> {
             }
             Ev::LogPollTimeout { member, generation } => self.logs.is_current(member, generation),
             Ev::Poll { ticket, generation } => self.accepted.is_current(ticket, generation),
+            Ev::LingerExpired { slot, generation } => {
+                self.logs.producer.is_current(slot, generation)
+            }
             Ev::SourceArrival { .. }
             | Ev::LogPoll { .. }
             | Ev::LogRetry { .. }
@@ -552,6 +555,7 @@ impl<'m> World<'m> {
                 epoch,
             } => self.on_outbox_mark(outbox, replica, epoch),
             Ev::Poll { ticket, .. } => self.on_poll(ticket),
+            Ev::LingerExpired { slot, .. } => self.on_linger_expired(slot),
         }
     }
 }
