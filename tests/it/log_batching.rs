@@ -5,7 +5,7 @@
 
 use sim_core::Override;
 
-use crate::common::{assert_books, assert_each_rejected, repo_root, run_toml};
+use crate::common::{assert_books, assert_each_rejected, cascade, repo_root, run_toml};
 
 use crate::logs::log_pipeline::Pipeline;
 
@@ -167,6 +167,12 @@ fn kafka_batching_raises_throughput_and_costs_the_linger() {
         s
     };
     let both = run(&[]);
+    let again = run(&[]);
+    assert_eq!(
+        serde_json::to_string(&both).unwrap(),
+        serde_json::to_string(&again).unwrap(),
+        "same scenario and seed, same summary"
+    );
     let one_record_polls = run(&[("groups.billing.max_poll_records", "1")]);
     let no_linger = run(&[("services.checkout.steps.1.batch", "1")]);
     let g = |s: &sim_core::output::Summary| s.logs["orders"].groups["billing"].clone();
@@ -295,4 +301,20 @@ fn batches_fail_with_the_broker_and_die_with_their_producer() {
     );
     assert_eq!(outage.entries["w"].failed.error, pb.failed_records);
     assert!(crash.entries["w"].failed.rejected + crash.entries["w"].failed.error > 0);
+}
+
+/// `cascade schema` describes the new keys (editors complete them).
+#[test]
+fn the_schema_describes_batching() {
+    let out = cascade(&["schema"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for key in [
+        "\"linger\"",
+        "\"batch\"",
+        "\"batch_cost\"",
+        "\"per_record\"",
+    ] {
+        assert!(text.contains(key), "no {key} in the schema");
+    }
 }
