@@ -14,6 +14,7 @@ use sim_core::output::{QueueSummary, Summary};
 mod caches;
 mod headline;
 mod health;
+mod log_batching;
 mod logs;
 mod polls;
 mod runtime;
@@ -208,6 +209,7 @@ pub fn render(s: &Summary) -> String {
         out.push_str(&queues(s));
     }
     out.push_str(&logs::render(s));
+    out.push_str(&log_batching::render(s));
     out
 }
 

@@ -437,6 +437,9 @@ impl<'m> Analysis<'m> {
                 }
             }
         }
+        if !m.groups.is_empty() {
+            busy_ns += self.batch_cost_busy_ns(s);
+        }
         let rate = self.service_rate(s);
         let busy = busy_ns / 1e9;
         (busy, if rate > 0.0 { busy_ns / rate } else { 0.0 })

@@ -19,6 +19,7 @@ mod autoscale;
 mod caches;
 mod classes;
 mod histogram;
+mod log_batches;
 mod logs;
 mod outbox;
 mod outlier;

@@ -453,6 +453,24 @@ pub struct Group {
     /// The stop-the-world pause of every membership change.
     pub rebalance: Nanos,
     pub on_failure: OnFailure,
+    /// A poll batch's own cost on the member's thread (`log_batch.rs`).
+    pub batch_cost: Option<BatchCost>,
+}
+
+/// A poll batch of n records holds its member's thread for `fixed` + n ×
+/// `per_record` before its first record's consumer steps run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchCost {
+    pub fixed: Nanos,
+    pub per_record: Nanos,
+}
+
+/// A producer's batching of its records to a log (Kafka's `linger.ms`
+/// and `batch.size`, counted in records).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProducerBatching {
+    pub linger: Nanos,
+    pub batch: u32,
 }
 
 /// A topic: every publish is copied into each subscription queue.
@@ -479,6 +497,9 @@ pub struct Publish {
     pub log: Option<u32>,
     /// Written to this outbox (`Model::outboxes`) instead of the broker.
     pub outbox: Option<u32>,
+    /// With a log: records wait in a batch per producer replica and
+    /// partition (`log_batch.rs`).
+    pub batching: Option<ProducerBatching>,
 }
 
 /// No resilience policy on a call.

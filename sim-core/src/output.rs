@@ -723,6 +723,37 @@ pub struct LogSummary {
     /// The broker whose acks and outages its publishes see.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub broker: String,
+    /// Producer batching (publishes with `linger`): absent without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub producer_batches: Option<ProducerBatchSummary>,
+}
+
+/// Producer batches sent to one log over the whole run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ProducerBatchSummary {
+    /// Batches sent (full, or at the end of their linger).
+    pub batches: u64,
+    /// Records appended by them (records whose producer was cut off
+    /// before the batch left are not).
+    pub records: u64,
+    /// records / batches.
+    pub records_per_batch_mean: f64,
+    /// Records of batches sent while the broker was down: their publishes
+    /// failed.
+    pub failed_records: u64,
+}
+
+/// Poll batches of a group with a `batch_cost`, over the whole run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PollBatchSummary {
+    /// Batches whose cost was paid (a batch polled again after a
+    /// rebalance pays again).
+    pub batches: u64,
+    /// Records in those batches.
+    pub records: u64,
+    pub records_per_batch_mean: f64,
+    /// Thread time spent on batch costs, seconds.
+    pub cost_s: f64,
 }
 
 /// One consumer group's figures over the whole run.
@@ -782,6 +813,9 @@ pub struct GroupSummary {
     /// log named).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_log: Option<String>,
+    /// With a `batch_cost`: the poll batches that paid it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll_batches: Option<PollBatchSummary>,
 }
 
 /// One saga over the measured period. Counts satisfy `started +

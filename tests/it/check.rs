@@ -53,6 +53,10 @@ const LEFT_OUT: &[(&str, &str)] = &[
         "as kafka-rebalance-storm.toml: rebalances after a crash",
     ),
     (
+        "kafka-batching.toml",
+        "check counts a batch cost as a bulk server's (each record polled alone until a member is busy all the time): an upper bound; a run's members idle now and then (96 % busy) between batches",
+    ),
+    (
         "retention-loss.toml",
         "its consumer is down for a long outage (what it shows); check's group load is fault-free",
     ),

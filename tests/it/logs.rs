@@ -8,7 +8,7 @@ use crate::common::{assert_books, assert_each_rejected, cascade, run_toml, temp_
 use sim_core::output::{GroupSummary, Summary};
 
 #[path = "../../sim-core/src/engine/log_pipeline.rs"]
-mod log_pipeline;
+pub(crate) mod log_pipeline;
 use log_pipeline::Pipeline;
 
 /// Per group: produced = committed + still in the log + lost to retention

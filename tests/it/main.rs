@@ -25,6 +25,7 @@ mod hardening;
 mod idempotency;
 mod import;
 mod interrupt;
+mod log_batching;
 mod logs;
 mod long_runs;
 mod memory;

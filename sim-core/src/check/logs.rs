@@ -7,7 +7,14 @@
 //! taken as even (a Zipf key space is hotter on one partition).
 //!
 //! The consumer operation's visits also count in its service's load
-//! (`walk.rs`). Must not run anything.
+//! (`walk.rs`). A group's `batch_cost` adds per_record + fixed ÷
+//! `max_poll_records` to the holding time its capacity is counted with:
+//! batches taken full, the most a member can take. Its load on the
+//! consumer service is counted per active member as a bulk server's:
+//! while λ_p × (fixed + per_record + hold) < 1 (λ_p the member's share of
+//! records per second) each record is polled alone and pays `fixed`;
+//! past that the member is busy all the time and batches grow. Must not
+//! run anything.
 
 use super::Analysis;
 use super::types::{GroupLoad, LogLoad};
@@ -17,15 +24,10 @@ impl Analysis<'_> {
         let m = self.m;
         let mut out = Vec::with_capacity(m.logs.len());
         for (l, log) in m.logs.iter().enumerate() {
-            let rate: f64 = self
-                .visits
-                .iter()
-                .zip(&self.rates)
-                .map(|(v, r)| r * v.logs[l])
-                .sum();
+            let rate = self.log_rate(l);
             let mut groups = Vec::new();
             for g in m.groups.iter().filter(|g| g.log == l as u32) {
-                let hold_ms = self.op_hold(g.consumer) / 1e6;
+                let hold_ms = (self.op_hold(g.consumer) + batch_cost_per_record(g)) / 1e6;
                 let active = g.members.min(log.partitions);
                 let capacity = if hold_ms > 0.0 {
                     f64::from(active) * 1e3 / hold_ms
@@ -53,5 +55,42 @@ impl Analysis<'_> {
             });
         }
         out
+    }
+}
+
+/// A record's share of its group's `batch_cost` with full batches, ns.
+fn batch_cost_per_record(g: &crate::model::Group) -> f64 {
+    g.batch_cost.map_or(0.0, |c| {
+        c.per_record as f64 + c.fixed as f64 / f64::from(g.max_poll_records)
+    })
+}
+
+impl Analysis<'_> {
+    /// Records appended to log `l` per second.
+    fn log_rate(&self, l: usize) -> f64 {
+        self.visits
+            .iter()
+            .zip(&self.rates)
+            .map(|(v, r)| r * v.logs[l])
+            .sum()
+    }
+
+    /// Thread time per second (ns) the batch costs of service `s`'s
+    /// consumer groups take, beyond the consumer steps' own (already
+    /// counted from their visits).
+    pub(super) fn batch_cost_busy_ns(&mut self, s: usize) -> f64 {
+        let m = self.m;
+        let mut busy = 0.0;
+        for g in m.groups.iter().filter(|g| g.service as usize == s) {
+            let Some(c) = g.batch_cost else {
+                continue;
+            };
+            let active = f64::from(g.members.min(m.logs[g.log as usize].partitions));
+            let per_member = self.log_rate(g.log as usize) / active;
+            let hold = self.op_hold(g.consumer);
+            let single = per_member * (c.fixed as f64 + c.per_record as f64 + hold);
+            busy += active * (single.min(1e9) - per_member * hold).max(0.0);
+        }
+        busy
     }
 }

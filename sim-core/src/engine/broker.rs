@@ -231,6 +231,9 @@ impl World<'_> {
         if let Some(o) = self.m.publishes[p as usize].outbox {
             return self.outbox_write(j, p, o);
         }
+        if self.m.publishes[p as usize].batching.is_some() {
+            return self.join_batch(j, p);
+        }
         self.try_publish(j, p, true);
     }
 
@@ -268,13 +271,7 @@ impl World<'_> {
     fn try_publish(&mut self, j: JobId, p: u32, first: bool) {
         match self.offer(j, p, first) {
             Published::Accepted => {
-                let b = self.m.publishes[p as usize].broker as usize;
-                let mut t = self.m.dists[self.m.brokers[b].ack as usize]
-                    .sample(&mut self.msg.ack_rng[p as usize]);
-                let slow = self.msg.brokers[b].slow;
-                if slow != 1.0 {
-                    t = (t as f64 * slow).round() as Nanos;
-                }
+                let t = self.ack_latency(p);
                 let generation = self.jobs[j].generation;
                 self.schedule(self.at(t), Ev::WorkDone { job: j, generation });
             }
@@ -286,6 +283,24 @@ impl World<'_> {
                 self.complete_job(j, Outcome::Error);
             }
         }
+    }
+
+    /// An acknowledgement latency of publish step `p`'s broker, drawn now
+    /// (its slowdown applied).
+    pub(super) fn ack_latency(&mut self, p: u32) -> Nanos {
+        let b = self.m.publishes[p as usize].broker as usize;
+        let mut t =
+            self.m.dists[self.m.brokers[b].ack as usize].sample(&mut self.msg.ack_rng[p as usize]);
+        let slow = self.msg.brokers[b].slow;
+        if slow != 1.0 {
+            t = (t as f64 * slow).round() as Nanos;
+        }
+        t
+    }
+
+    /// Whether broker `b` is in an outage.
+    pub(super) fn broker_down(&self, b: u32) -> bool {
+        self.msg.brokers[b as usize].down > 0
     }
 
     /// Hands the message to every target queue, or finds why it cannot.

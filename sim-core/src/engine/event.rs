@@ -219,6 +219,12 @@ pub(super) enum Ev {
         job: JobId,
         generation: u32,
     },
+    /// A producer batch (its slot's `generation`) has lingered its time
+    /// (`log_batch.rs`).
+    LingerExpired {
+        slot: u32,
+        generation: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -138,6 +138,8 @@ struct Batch {
     next: u64,
     /// Records of it dead-lettered so far (not committed).
     dead: u64,
+    /// Its group's `batch_cost` was paid (by its first record's job).
+    paid: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -191,6 +193,8 @@ pub(super) struct Logs {
     /// Records not yet committed, lost or dead-lettered by some group:
     /// while any remain the run goes on draining.
     pub backlog: u64,
+    /// Producers' open batches (`log_batch.rs`).
+    pub producer: batch::ProducerBatches,
     /// Every record a current batch started, for tests: (time, group,
     /// partition, offset); a rewind is logged as offset | REWIND.
     #[cfg(test)]
@@ -305,6 +309,7 @@ impl Logs {
                 .collect(),
             job_record: Vec::new(),
             backlog: 0,
+            producer: batch::ProducerBatches::default(),
             #[cfg(test)]
             trace: Vec::new(),
         };
@@ -380,6 +385,12 @@ impl World<'_> {
 
     /// A publish to a log was accepted: one record is appended.
     pub(super) fn append_record(&mut self, p: u32, poison: bool) {
+        let (l, key) = self.draw_log_key(p);
+        self.append(l, key, poison);
+    }
+
+    /// The log publish step `p` appends to, and the next record's key.
+    fn draw_log_key(&mut self, p: u32) -> (usize, u32) {
         let l = self.m.publishes[p as usize]
             .log
             .expect("a publish to a log") as usize;
@@ -388,7 +399,7 @@ impl World<'_> {
             Keys::Uniform(n) => rand::RngExt::random_range(&mut self.logs.key_rng[k], 0..*n),
             Keys::Zipf(z) => (z.sample(&mut self.logs.key_rng[k]) as u32).saturating_sub(1),
         };
-        self.append(l, key, poison);
+        (l, key)
     }
 
     /// Appends a record with `key` to log `l`.
@@ -552,6 +563,7 @@ impl World<'_> {
             to,
             next: from,
             dead: 0,
+            paid: false,
         });
         let generation = mem.generation;
         self.schedule_after(
@@ -643,9 +655,11 @@ impl World<'_> {
         if self.m.services[s as usize].memory.is_some() {
             self.allocate(s as usize, r as usize);
         }
-        // At this instant, by an event: no recursion through a batch.
+        // At this instant (after the batch's cost, if it has one to pay),
+        // by an event: no recursion through a batch.
+        let cost = self.batch_cost_due(id);
         self.schedule(
-            now,
+            now + cost,
             Ev::Delivered {
                 job: j,
                 generation: job_gen,
@@ -976,6 +990,9 @@ impl World<'_> {
             .collect()
     }
 }
+
+#[path = "log_batch.rs"]
+mod batch;
 
 #[cfg(test)]
 #[path = "log_tests.rs"]

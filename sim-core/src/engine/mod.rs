@@ -437,6 +437,9 @@ impl<'m> World<'m> {
             Ev::LogPollTimeout { member, generation } => self.logs.is_current(member, generation),
             Ev::Poll { ticket, generation } => self.accepted.is_current(ticket, generation),
             Ev::WriteConflict { job, generation } => self.jobs[job].generation == generation,
+            Ev::LingerExpired { slot, generation } => {
+                self.logs.producer.is_current(slot, generation)
+            }
             Ev::SourceArrival { .. }
             | Ev::LogPoll { .. }
             | Ev::LogRetry { .. }
@@ -567,6 +570,7 @@ impl<'m> World<'m> {
             Ev::Poll { ticket, .. } => self.on_poll(ticket),
             Ev::WriteConflict { job, .. } => self.on_write_conflict(job),
             Ev::ZoneCrossed { job, .. } => self.admit(job),
+            Ev::LingerExpired { slot, .. } => self.on_linger_expired(slot),
         }
     }
 }

@@ -51,12 +51,16 @@ pub struct GroupStats {
     slots: u32,
     partition_slots: u32,
     per_bucket: usize,
+    /// Poll batches that paid the group's `batch_cost` (`log_batches.rs`).
+    pub poll_batches: super::log_batches::PollBatchStats,
 }
 
 pub struct LogStats {
     /// Per log, per partition: records appended.
     produced: Vec<Vec<u64>>,
     pub groups: Vec<GroupStats>,
+    /// Per log: producer batches sent (`log_batches.rs`).
+    pub producer_batches: Vec<super::log_batches::ProducerBatchStats>,
 }
 
 impl LogStats {
@@ -181,6 +185,7 @@ impl LogStats {
                                 }
                                 _ => None,
                             },
+                            poll_batches: st.poll_batches.summary(grp),
                         };
                         debug_assert_eq!(
                             produced,
@@ -204,6 +209,7 @@ impl LogStats {
                         groups,
                         producers: producers_of(m, l as u32),
                         broker: m.brokers[log.broker as usize].name.clone(),
+                        producer_batches: self.producer_batches[l].summary(),
                     },
                 )
             })
@@ -265,5 +271,6 @@ pub fn for_model(m: &Model, series: &mut SeriesWriter) -> LogStats {
             .map(|l| vec![0; l.partitions as usize])
             .collect(),
         groups,
+        producer_batches: vec![Default::default(); m.logs.len()],
     }
 }

@@ -447,6 +447,7 @@ fn nodes(file: &ScenarioFile) -> R<Vec<Node>> {
 mod sagas;
 
 mod accepted;
+mod linger;
 mod outbox;
 mod stores;
 
@@ -649,6 +650,7 @@ impl Builder<'_> {
                     "`outbox` belongs to a `publish` step",
                 ));
             }
+            linger::belongs_to_publish(&k, st)?;
             let policy = policy_of!(st);
             let connects = st.connect_retries.is_some() || st.connect_backoff.is_some();
             if (st.timeout.is_some() || has_patterns(&policy) || connects) && st.call.is_none() {
@@ -670,6 +672,7 @@ impl Builder<'_> {
             } else if let Some(target) = &st.publish {
                 let mut p = self.publish(&k, target, st.poison)?;
                 p.outbox = self.outbox(&k, sid, st.outbox.as_ref())?;
+                p.batching = self.linger(&k, &p, st.linger.as_deref(), st.batch)?;
                 self.m.publishes.push(p);
                 self.m.publish_sites.push(k.clone());
                 out.push(Step::Publish((self.m.publishes.len() - 1) as u32));
@@ -1167,6 +1170,7 @@ impl Builder<'_> {
                 poison,
                 log: Some(l as u32),
                 outbox: None,
+                batching: None,
             });
         }
         let (broker, queues, when_full) = if let Some(t) =
@@ -1201,6 +1205,7 @@ impl Builder<'_> {
             poison,
             log: None,
             outbox: None,
+            batching: None,
         })
     }
 

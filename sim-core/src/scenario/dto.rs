@@ -848,6 +848,15 @@ pub struct StepFile {
     /// since this step list's read of the store (default false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional: Option<bool>,
+    /// With `publish` to a log: a record waits up to this long in its
+    /// producer's batch (one per replica and partition) before the batch
+    /// is sent, e.g. "5ms" (Kafka's `linger.ms`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linger: Option<String>,
+    /// With `linger`: a batch is sent as soon as it holds this many
+    /// records (default 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<u32>,
 }
 }
 

@@ -111,6 +111,11 @@ pub struct GroupFile {
     /// counted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dead_letter: Option<String>,
+    /// A poll batch's own cost on the member's thread: `{ fixed = "2ms",
+    /// per_record = "0.1ms" }` holds it fixed + n × per_record for a batch
+    /// of n records, before the consumer operation's steps run for each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_cost: Option<super::log_batching::BatchCostFile>,
 }
 
 /// The logs of `logs`, each on the broker `broker_of` names for it.
@@ -319,6 +324,7 @@ pub(super) fn groups(
                 None => 3 * NS_PER_S,
             },
             on_failure,
+            batch_cost: super::log_batching::batch_cost(&key, g.batch_cost.as_ref())?,
         });
     }
     Ok(out)

@@ -155,6 +155,10 @@ mod tests {
             "warmup",
             "window",
             "young_pause",
+            // Batching on logs (`log_batching.rs`, `build/linger.rs`).
+            "fixed",
+            "linger",
+            "per_record",
         ];
         let schema = serde_json::to_value(schemars::schema_for!(super::super::ScenarioFile))
             .expect("schema serialises");

@@ -12,6 +12,7 @@ pub mod dto;
 mod keys;
 mod limits;
 mod locate_json;
+mod log_batching;
 mod logs;
 mod messages;
 mod replay;
