@@ -1070,6 +1070,18 @@ pub struct Saga {
     /// A fully compensated saga lets its orchestrator's operation go on
     /// (otherwise the operation fails).
     pub compensated_succeeds: bool,
+    /// A choreographed saga's steps, each triggered by a queue (empty for
+    /// an orchestrated one).
+    pub choreography: Vec<ChoreoStep>,
+}
+
+/// A choreographed saga step: a message on `queue` runs `act` (the queue's
+/// consumer); a compensation message on the same queue runs `undo`.
+#[derive(Clone, Copy, Debug)]
+pub struct ChoreoStep {
+    pub queue: u32,
+    pub act: OpId,
+    pub undo: Option<OpId>,
 }
 
 /// A `saga` step, compiled for the service that runs it (the

@@ -788,6 +788,9 @@ pub struct SagaSummary {
     pub time_inconsistent_ms: Latency,
     /// Per step, in order.
     pub steps: Vec<SagaStepSummary>,
+    /// Run by messages (`mode = "choreographed"`): no orchestrators.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub choreographed: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -798,6 +801,9 @@ pub struct SagaStepSummary {
     pub failures: u64,
     /// Its `undo` failed past its retries: the saga is stuck here.
     pub undo_failures: u64,
+    /// A choreographed saga's step: the queue that triggers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
 /// One service's transactional outbox over the measured period. Counts

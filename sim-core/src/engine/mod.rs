@@ -25,6 +25,7 @@
 //! | `log` | partitioned logs, consumer groups, rebalances |
 //! | `idempotency` | consumers' idempotency stores (message id, TTL) |
 //! | `saga` | orchestrated sagas: steps in order, undos in reverse |
+//! | `choreo` | choreographed sagas: each step a queue's consumer, the next step's message published on acknowledgement |
 //! | `autoscale` | autoscaled replicas: starting, serving, draining |
 //! | `outbox` | transactional outboxes and their relays |
 //! | `accepted` | early `accepted` answers, tickets, clients' polls |
@@ -53,6 +54,7 @@ mod broker;
 mod cache;
 mod cache_fault;
 mod call;
+mod choreo;
 mod connect;
 mod cpu;
 mod event;
@@ -170,6 +172,8 @@ pub struct World<'m> {
     outbox: outbox::Outboxes,
     /// Requests answered `accepted` and their clients' polls.
     accepted: accepted::Accepted,
+    /// Choreographed sagas running and the saga step each message carries.
+    choreo: choreo::Choreo,
 }
 
 /// An event loop.
@@ -317,6 +321,7 @@ impl<'m> World<'m> {
             scalers: autoscale::scalers(m),
             outbox: outbox::Outboxes::new(m, seed),
             accepted: accepted::Accepted::new(m),
+            choreo: choreo::Choreo::new(m),
         };
         w.start_outlier_sweeps();
         w.start_autoscalers();

@@ -447,6 +447,7 @@ fn nodes(file: &ScenarioFile) -> R<Vec<Node>> {
 mod sagas;
 
 mod accepted;
+mod choreo;
 mod outbox;
 
 struct Builder<'a> {
@@ -1865,6 +1866,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             }
         }
     }
+    b.choreographed_sagas()?;
     check_cycles(&b.m)?;
     if let Some(net) = &file.network {
         for edge in net.edges.keys() {

@@ -1,0 +1,301 @@
+//! Choreographed sagas (issue 19): each step is its queue's consumer; an
+//! acknowledgement publishes the next step's message, a dead letter the
+//! compensation, whose undos run in reverse order as consumers of the done
+//! steps' queues. Every test checks the books (`started +
+//! running_at_start = completed + compensated + stuck + running_at_end`)
+//! and that no queue loses a message. (The order of the messages is
+//! checked by a unit test in `sim-core/src/engine/choreo.rs`, which
+//! records every step message published.)
+
+use sim_core::output::{SagaSummary, Summary};
+
+use crate::common::{assert_books, assert_each_rejected, run_toml};
+
+fn assert_saga_books(s: &Summary) {
+    assert!(!s.sagas.is_empty(), "scenario has no saga");
+    for (name, g) in &s.sagas {
+        assert_eq!(
+            g.started + g.running_at_start,
+            g.completed + g.compensated + g.stuck + g.running_at_end,
+            "saga {name}: {g:#?}"
+        );
+    }
+}
+
+/// `n` orders at 50/s: the API publishes `orders`, which starts the saga
+/// reserve (queue `orders`) → charge (queue `reserved`) → ship (queue
+/// `charged`); `extra` adds faults or keys.
+fn orders(n: u32, extra: &str) -> String {
+    format!(
+        r#"
+name = "choreo"
+duration = "300s"
+
+[network]
+latency = "1ms"
+
+[brokers.bus]
+ack = "1ms"
+delivery = "1ms"
+
+[workload.checkout]
+target = "api"
+rate = 50
+requests = {n}
+
+[services.api]
+threads = 64
+steps = [{{ work = "1ms" }}, {{ publish = "orders" }}]
+
+[queues.orders]
+consumer = "inventory.reserve"
+concurrency = 16
+max_deliveries = 3
+redelivery_backoff = "10ms"
+visibility_timeout = "2s"
+[queues.reserved]
+consumer = "payment.charge"
+concurrency = 16
+max_deliveries = 1
+visibility_timeout = "2s"
+[queues.charged]
+consumer = "shipping"
+concurrency = 16
+visibility_timeout = "2s"
+
+[services.inventory]
+threads = 16
+[services.inventory.operations.reserve]
+steps = [{{ work = "10ms" }}]
+[services.inventory.operations.release]
+steps = [{{ work = "10ms" }}]
+
+[services.payment]
+threads = 16
+[services.payment.operations.charge]
+steps = [{{ work = "20ms" }}]
+[services.payment.operations.refund]
+steps = [{{ work = "20ms" }}]
+
+[services.shipping]
+threads = 16
+steps = [{{ work = "5ms" }}]
+
+[sagas.order]
+mode = "choreographed"
+steps = [
+  {{ via = "orders", do = "inventory.reserve", undo = "inventory.release" }},
+  {{ via = "reserved", do = "payment.charge", undo = "payment.refund" }},
+  {{ via = "charged", do = "shipping" }},
+]
+
+{extra}
+"#
+    )
+}
+
+fn order_saga(text: &str, seed: u64) -> (Summary, SagaSummary) {
+    let s = run_toml(text, seed).summary;
+    assert_books("choreo", &s);
+    assert_saga_books(&s);
+    let g = s.sagas["order"].clone();
+    (s, g)
+}
+
+/// Each step costs its work plus the broker: a delivery hop (1 ms) before
+/// the consumer and the publish of the next message with the
+/// acknowledgement; the saga starts when the API's message is in the
+/// queue.
+#[test]
+fn a_healthy_choreographed_saga_completes_every_time() {
+    let (s, g) = order_saga(&orders(500, ""), 1);
+    assert_eq!((g.started, g.completed), (500, 500), "{g:#?}");
+    assert_eq!((g.compensated, g.stuck, g.running_at_end), (0, 0, 0));
+    assert!(g.choreographed && g.orchestrators.is_empty(), "{g:#?}");
+    assert_eq!(g.steps[1].via.as_deref(), Some("reserved"));
+    // The API answers after its own work and the broker's ack (1 + 1 ms +
+    // hops), whatever the saga does.
+    assert!(s.entries["checkout"].latency_ms.p99 < 10.0);
+    // 10 + 20 + 5 ms of work and three delivery hops of 1 ms: 38 ms.
+    let p50 = g.time_to_completion_ms.p50;
+    assert!((p50 - 38.0).abs() < 1.5, "{g:#?}");
+    // First side effect (the reservation acknowledged) → completion: the
+    // last two steps, 20 + 5 + 2 ms.
+    let p50 = g.time_inconsistent_ms.p50;
+    assert!((p50 - 27.0).abs() < 1.5, "{g:#?}");
+    for q in ["orders", "reserved", "charged"] {
+        assert_eq!(s.queues[q].acked, 500, "queue {q}");
+    }
+}
+
+/// A payment failing 20 % of the time (the payment queue delivers once:
+/// a declined card is final): about a fifth of the sagas are compensated,
+/// the inventory released by a compensation message on `orders`.
+#[test]
+fn a_dead_lettered_payment_releases_the_inventory() {
+    let n = 2000;
+    let fault = "[[fault]]\ntarget = \"payment.charge\"\nerrors = 0.2\nat = \"0s\"\nfor = \"300s\"";
+    let (s, g) = order_saga(&orders(n, fault), 2);
+    assert_eq!(g.started, u64::from(n));
+    // Binomial(2000, 0.2): sd 0.9 %; 4 % is over four sd.
+    let share = g.compensated as f64 / g.started as f64;
+    assert!((share - 0.2).abs() < 0.04, "compensated share {share}");
+    assert_eq!(g.stuck, 0);
+    assert_eq!(g.steps[1].failures, g.compensated, "{g:#?}");
+    assert_eq!(g.steps[0].failures + g.steps[2].failures, 0);
+    assert_eq!(s.queues["reserved"].dead_lettered, g.compensated);
+    // Every reservation, and a release per compensated saga, on `orders`.
+    assert_eq!(
+        s.services["inventory"].arrivals,
+        u64::from(n) + g.compensated
+    );
+    assert_eq!(s.queues["orders"].acked, u64::from(n) + g.compensated);
+    // The shopper's answer does not wait for any of it.
+    assert_eq!(s.entries["checkout"].ok, u64::from(n));
+    // Inconsistent from the reservation's ack to the release's: the
+    // charge (20 ms) and the release (10 ms) with their hops, 32 ms.
+    let max = g.time_inconsistent_ms.max;
+    assert!((max - 32.0).abs() < 1.5, "{g:#?}");
+}
+
+/// While the release fails on all its three deliveries, every
+/// compensation is stuck at step 0 (dead-lettered); outside that window
+/// they complete.
+#[test]
+fn a_dead_lettered_undo_leaves_the_saga_stuck() {
+    let faults = "[[fault]]\ntarget = \"payment.charge\"\nerrors = 0.2\nat = \"0s\"\nfor = \"300s\"\n\n\
+                  [[fault]]\ntarget = \"inventory.release\"\nerrors = 1.0\nat = \"10s\"\nfor = \"10s\"";
+    let (s, g) = order_saga(&orders(2000, faults), 3);
+    assert!(g.stuck > 20, "{g:#?}");
+    assert!(g.compensated > 100, "{g:#?}");
+    assert_eq!(g.steps[0].undo_failures, g.stuck);
+    assert_eq!(g.steps[1].failures, g.compensated + g.stuck);
+    assert_eq!(s.queues["orders"].dead_lettered, g.stuck);
+}
+
+/// A 10 s broker outage from 10 s: nothing is delivered or acknowledged
+/// meanwhile, so sagas wait — and all of them complete afterwards. The
+/// API's publishes fail during the outage (no saga starts for them).
+#[test]
+fn a_broker_outage_delays_sagas_but_loses_none() {
+    let n = 1000;
+    let outage = "[[fault]]\ntarget = \"bus\"\noutage = true\nat = \"10s\"\nfor = \"10s\"";
+    // A delivery whose visibility timeout expires in the outage counts as
+    // one: the payment queue needs more than one before a dead letter.
+    let text = orders(n, outage).replace("max_deliveries = 1", "max_deliveries = 10");
+    let (s, g) = order_saga(&text, 4);
+    let (_, calm) = order_saga(&orders(n, ""), 4);
+    assert_eq!(calm.completed, u64::from(n));
+    let failed = s.entries["checkout"].failed.error;
+    assert!(failed > 0, "publishes fail during the outage");
+    assert_eq!(g.started, u64::from(n) - failed, "{g:#?}");
+    assert_eq!((g.completed, g.running_at_end), (g.started, 0), "{g:#?}");
+    assert_eq!((g.compensated, g.stuck), (0, 0));
+    // Sagas caught mid-way waited for the broker: up to the outage plus
+    // the visibility timeout of an acknowledgement lost in it.
+    let max = g.time_to_completion_ms.max;
+    assert!((8_000.0..13_000.0).contains(&max), "{g:#?}");
+    assert!(calm.time_to_completion_ms.max < 100.0, "{calm:#?}");
+}
+
+/// A crash of the inventory service mid-run cuts its consumers off: their
+/// messages come back after the visibility timeout and the sagas go on —
+/// nothing of a choreographed saga lives in one process's memory.
+#[test]
+fn a_consumer_crash_delays_sagas_but_loses_none() {
+    let n = 1000;
+    let crash = "[[fault]]\ntarget = \"inventory\"\ncrash = true\nat = \"5s\"\nfor = \"1s\"";
+    let (s, g) = order_saga(&orders(n, crash), 5);
+    assert_eq!(
+        (g.started, g.completed),
+        (u64::from(n), u64::from(n)),
+        "{g:#?}"
+    );
+    assert_eq!(g.orchestrators_lost, 0);
+    // Reservations waited out the crash in their queue.
+    assert!(g.time_to_completion_ms.max > 900.0, "{g:#?}");
+    assert_eq!(s.queues["orders"].acked, u64::from(n));
+}
+
+#[test]
+fn same_seed_same_choreographed_saga_figures() {
+    let fault = "[[fault]]\ntarget = \"payment.charge\"\nerrors = 0.3\nat = \"0s\"\nfor = \"300s\"";
+    let a = run_toml(&orders(300, fault), 9);
+    let b = run_toml(&orders(300, fault), 9);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn bad_choreographed_sagas_are_rejected_with_their_key() {
+    let base = orders(10, "");
+    let cases = vec![
+        (
+            base.replace("via = \"reserved\"", "via = \"reservd\""),
+            "unknown queue `reservd`",
+            "sagas.order.steps.1.via",
+        ),
+        (
+            base.replace(
+                "{ via = \"charged\", do = \"shipping\" }",
+                "{ do = \"shipping\" }",
+            ),
+            "needs `via`",
+            "sagas.order.steps.2",
+        ),
+        (
+            base.replace("mode = \"choreographed\"\n", ""),
+            "add `mode = \"choreographed\"`",
+            "sagas.order.steps.0.via",
+        ),
+        (
+            base.replace("{ publish = \"orders\" }", "{ saga = \"order\" }"),
+            "saga `order` is choreographed",
+            "services.api.steps.1.saga",
+        ),
+        (
+            base.replace(
+                "do = \"payment.charge\"",
+                "do = { call = \"payment.charge\", timeout = \"1s\" }",
+            ),
+            "runs as its queue's consumer",
+            "sagas.order.steps.1.do",
+        ),
+        (
+            base.replace("do = \"payment.charge\"", "do = \"payment.refund\""),
+            "consumed by `payment.charge`",
+            "sagas.order.steps.1.do",
+        ),
+        (
+            base.replace("undo = \"payment.refund\"", "undo = \"inventory.release\""),
+            "name an operation of `payment`",
+            "sagas.order.steps.1.undo",
+        ),
+        (
+            base.replace(
+                "{ via = \"charged\", do = \"shipping\" }",
+                "{ via = \"reserved\", do = \"payment.charge\" }",
+            ),
+            "already triggers",
+            "sagas.order.steps.2.via",
+        ),
+        (
+            base.replace("{ publish = \"orders\" }", "{ publish = \"reserved\" }"),
+            "only the saga publishes",
+            "sagas.order.steps.1.via",
+        ),
+        (
+            base.replace(
+                "mode = \"choreographed\"",
+                "mode = \"choreographed\"\nwhen_compensated = \"succeed\"",
+            ),
+            "no orchestrator",
+            "sagas.order.when_compensated",
+        ),
+        (
+            base.replace("mode = \"choreographed\"", "mode = \"choreographd\""),
+            "unknown variant",
+            "sagas.order.mode",
+        ),
+    ];
+    assert_each_rejected("choreo-bad", &cases);
+}
