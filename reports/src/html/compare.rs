@@ -380,6 +380,7 @@ fn metrics_table(h: &mut String, c: &Comparison) {
         ("entries", "entry"),
         ("queues", "queue"),
         ("services", "service"),
+        ("sagas", "saga"),
     ] {
         let rows: Vec<&MetricOut> = c
             .metrics
