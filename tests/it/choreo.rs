@@ -341,3 +341,42 @@ fn choreography_trades_compensations_for_late_completions() {
     let (ia, ib) = (a.time_inconsistent_ms.p50, b.time_inconsistent_ms.p50);
     assert!((ib / ia - 1.0).abs() < 0.1, "{ia} → {ib}");
 }
+
+/// `report.html` gives sagas a section of their own (a table per saga and
+/// the endings chart) and outboxes a chart and a card; a run with neither
+/// has no such section.
+#[test]
+fn the_report_has_a_saga_section_only_with_sagas_or_outboxes() {
+    let dir = crate::common::temp_dir("choreo-report");
+    let root = crate::common::repo_root().join("scenarios");
+    for (file, sagas, outbox) in [
+        ("order-saga-choreographed.toml", true, false),
+        ("playback-events.toml", false, true),
+        ("checkout-sync.toml", false, false),
+    ] {
+        let out = dir.join(file);
+        let path = root.join(file);
+        let args = [
+            "run",
+            path.to_str().unwrap(),
+            "--duration",
+            "40s",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        let r = crate::common::cascade(&args);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+        let has = |s: &str| page.contains(s);
+        assert_eq!(has("<section id=\"sagas\">"), sagas || outbox, "{file}");
+        assert_eq!(has("<h3>Saga order"), sagas, "{file}");
+        assert_eq!(out.join("saga-endings.png").exists(), sagas, "{file}");
+        assert_eq!(has("<h3>Outboxes</h3>"), outbox, "{file}");
+        assert_eq!(has(">outbox playback<"), outbox, "the card: {file}");
+        assert_eq!(out.join("outbox-depth.png").exists(), outbox, "{file}");
+        // Claimed by the section's chart, so not again under "More series".
+        assert!(!out.join("saga-completed_rps.png").exists(), "{file}");
+        assert!(!out.join("outbox-depth-2.png").exists(), "{file}");
+    }
+}
