@@ -380,3 +380,27 @@ fn the_report_has_a_saga_section_only_with_sagas_or_outboxes() {
         assert!(!out.join("outbox-depth-2.png").exists(), "{file}");
     }
 }
+
+/// `cascade check` follows a choreographed saga's queues one after the
+/// other (its happy path): in `order-saga-choreographed.toml` shipping
+/// quotes and labels every order twice over (monolith and saga), payment
+/// charges each twice.
+#[test]
+fn check_counts_a_choreographed_sagas_steps() {
+    let path = crate::common::repo_root().join("scenarios/order-saga-choreographed.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let s = sim_core::load("order-saga-choreographed.toml", &text, &[]).unwrap();
+    let check = sim_core::check::analyze(&s.model);
+    let rate = |name: &str| {
+        check
+            .services
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| v.arrival_rate)
+            .unwrap()
+    };
+    // 5 orders/s to each of the monolith and the API.
+    assert!((rate("inventory") - 10.0).abs() < 1e-9);
+    assert!((rate("shipping") - 20.0).abs() < 1e-9);
+    assert!((rate("payment") - 10.0).abs() < 1e-9);
+}
