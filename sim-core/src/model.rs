@@ -1011,9 +1011,19 @@ impl Model {
                     self.op_steps(op).iter().any(|st| {
                         matches!(st, Step::Publish(p) if self.publishes[*p as usize].queues.contains(&q))
                     })
-                })
+                }) || self.saga_feeds(s, q)
             })
             .collect()
+    }
+
+    /// Whether service `s` consumes the step before queue `q`'s in a
+    /// choreographed saga (its acknowledgements publish into `q`).
+    fn saga_feeds(&self, s: ServiceId, q: u32) -> bool {
+        self.sagas.iter().any(|g| {
+            g.choreography
+                .windows(2)
+                .any(|w| w[1].queue == q && self.ops[w[0].act as usize].service == s)
+        })
     }
 
     pub fn op_steps(&self, op: OpId) -> &[Step] {

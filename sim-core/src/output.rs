@@ -388,7 +388,8 @@ pub struct QueueSummary {
     pub broker: String,
     /// The topic it subscribes to, if any.
     pub topic: Option<String>,
-    /// Services that publish to it (directly or through its topic).
+    /// Services that publish to it (directly or through its topic, or as
+    /// the previous step of a choreographed saga).
     #[serde(default)]
     pub producers: Vec<String>,
     /// "service" or "service.operation".

@@ -113,6 +113,10 @@ fn a_healthy_choreographed_saga_completes_every_time() {
     assert_eq!((g.compensated, g.stuck, g.running_at_end), (0, 0, 0));
     assert!(g.choreographed && g.orchestrators.is_empty(), "{g:#?}");
     assert_eq!(g.steps[1].via.as_deref(), Some("reserved"));
+    // Each acknowledgement publishes into the next step's queue.
+    assert_eq!(s.queues["orders"].producers, ["api"]);
+    assert_eq!(s.queues["reserved"].producers, ["inventory"]);
+    assert_eq!(s.queues["charged"].producers, ["payment"]);
     // The API answers after its own work and the broker's ack (1 + 1 ms +
     // hops), whatever the saga does.
     assert!(s.entries["checkout"].latency_ms.p99 < 10.0);
