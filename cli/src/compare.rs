@@ -86,7 +86,7 @@ const FORMAT: u32 = 1;
 
 /// Headline metrics per section of the summary: (section, what one item
 /// is called, fields as dotted paths inside an item).
-const SECTIONS: [(&str, &str, &[&str]); 4] = [
+const SECTIONS: [(&str, &str, &[&str]); 5] = [
     (
         "entries",
         "entry",
@@ -143,6 +143,22 @@ const SECTIONS: [(&str, &str, &[&str]); 4] = [
         "stores",
         "store",
         &["reads", "writes", "conflicts", "conflict_ratio"],
+    ),
+    (
+        "sagas",
+        "saga",
+        &[
+            "started",
+            "completed",
+            "compensated",
+            "stuck",
+            "running_at_end",
+            "time_to_completion_ms.p50",
+            "time_to_completion_ms.p99",
+            "time_inconsistent_ms.p50",
+            "time_inconsistent_ms.p99",
+            "time_inconsistent_ms.max",
+        ],
     ),
 ];
 

@@ -1048,9 +1048,19 @@ impl Model {
                     self.op_steps(op).iter().any(|st| {
                         matches!(st, Step::Publish(p) if self.publishes[*p as usize].queues.contains(&q))
                     })
-                })
+                }) || self.saga_feeds(s, q)
             })
             .collect()
+    }
+
+    /// Whether service `s` consumes the step before queue `q`'s in a
+    /// choreographed saga (its acknowledgements publish into `q`).
+    fn saga_feeds(&self, s: ServiceId, q: u32) -> bool {
+        self.sagas.iter().any(|g| {
+            g.choreography
+                .windows(2)
+                .any(|w| w[1].queue == q && self.ops[w[0].act as usize].service == s)
+        })
     }
 
     pub fn op_steps(&self, op: OpId) -> &[Step] {
@@ -1107,6 +1117,18 @@ pub struct Saga {
     /// A fully compensated saga lets its orchestrator's operation go on
     /// (otherwise the operation fails).
     pub compensated_succeeds: bool,
+    /// A choreographed saga's steps, each triggered by a queue (empty for
+    /// an orchestrated one).
+    pub choreography: Vec<ChoreoStep>,
+}
+
+/// A choreographed saga step: a message on `queue` runs `act` (the queue's
+/// consumer); a compensation message on the same queue runs `undo`.
+#[derive(Clone, Copy, Debug)]
+pub struct ChoreoStep {
+    pub queue: u32,
+    pub act: OpId,
+    pub undo: Option<OpId>,
 }
 
 /// A `saga` step, compiled for the service that runs it (the

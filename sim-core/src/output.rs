@@ -412,7 +412,8 @@ pub struct QueueSummary {
     pub broker: String,
     /// The topic it subscribes to, if any.
     pub topic: Option<String>,
-    /// Services that publish to it (directly or through its topic).
+    /// Services that publish to it (directly or through its topic, or as
+    /// the previous step of a choreographed saga).
     #[serde(default)]
     pub producers: Vec<String>,
     /// "service" or "service.operation".
@@ -846,6 +847,9 @@ pub struct SagaSummary {
     pub time_inconsistent_ms: Latency,
     /// Per step, in order.
     pub steps: Vec<SagaStepSummary>,
+    /// Run by messages (`mode = "choreographed"`): no orchestrators.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub choreographed: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -856,6 +860,9 @@ pub struct SagaStepSummary {
     pub failures: u64,
     /// Its `undo` failed past its retries: the saga is stuck here.
     pub undo_failures: u64,
+    /// A choreographed saga's step: the queue that triggers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
 /// One service's transactional outbox over the measured period. Counts

@@ -11,6 +11,7 @@ mod cache_figures;
 mod caches;
 mod chart_labels;
 mod check;
+mod choreo;
 mod cli;
 mod common;
 mod compare;

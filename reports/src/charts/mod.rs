@@ -11,7 +11,7 @@
 //!
 //! One module per report section: `entries`, `services` (with `caches`:
 //! the hit ratio, and `runtime`), `edges`,
-//! `queues`, `cdf` (the latency distribution), `topology`, `more` (every
+//! `queues`, `sagas` (how sagas ended, outbox depth), `cdf` (the latency distribution), `topology`, `more` (every
 //! series no other chart claims), `zoom` (a long run's charts around each
 //! fault), and `overlay` for charts of several
 //! runs (`cascade compare`); `shared` holds the lookups, call order,
@@ -34,6 +34,7 @@ mod outlier;
 mod overlay;
 mod queues;
 mod runtime;
+mod sagas;
 mod services;
 mod shared;
 mod sweep;
@@ -57,6 +58,8 @@ pub enum Section {
     Queues,
     Distribution,
     More,
+    /// Sagas and transactional outboxes (`sagas`).
+    Sagas,
 }
 
 /// A chart and the file stem it is saved under (`<stem>.svg`, `.png`).
@@ -185,6 +188,14 @@ pub fn figures(r: &RunResult) -> Figures {
     }
     for (group, c) in logs::partition_lag(&run) {
         push(format!("log-lag-{group}"), Section::Queues, c, &mut out);
+    }
+    for (stem, c) in [
+        ("saga-endings", sagas::saga_endings(&run)),
+        ("outbox-depth", sagas::outbox_depth(&run)),
+    ] {
+        if let Some(c) = c {
+            push(stem.into(), Section::Sagas, c, &mut out);
+        }
     }
     if let Some(c) = cdf::latency_cdf(&run) {
         push("latency-cdf".into(), Section::Distribution, c, &mut out);

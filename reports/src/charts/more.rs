@@ -127,6 +127,8 @@ fn claimed(scope: &str, metric: &str) -> bool {
         "edge" => metric.ends_with("_rps") && !super::edges::NOT_FAILURES.contains(&metric),
         "cache" => super::caches::CLAIMED.contains(&metric),
         "partition" => metric == "lag_records",
+        "saga" => super::sagas::CLAIMED_SAGA.contains(&metric),
+        "outbox" => super::sagas::CLAIMED_OUTBOX.contains(&metric),
         "queue" => {
             matches!(metric, "depth" | "unacked" | "oldest_age_s" | "lag_p99_ms")
                 || QUEUE_RATES.iter().any(|r| r.0 == metric)

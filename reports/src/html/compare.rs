@@ -381,6 +381,7 @@ fn metrics_table(h: &mut String, c: &Comparison) {
         ("queues", "queue"),
         ("services", "service"),
         ("stores", "store"),
+        ("sagas", "saga"),
     ] {
         let rows: Vec<&MetricOut> = c
             .metrics

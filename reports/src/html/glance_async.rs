@@ -1,7 +1,8 @@
 //! The asynchronous row of "At a glance": when a scenario has queues or
 //! sagas, tiles for the worst queue lag (publish → acknowledgement p99),
 //! the deepest backlog, duplicates (and their side effects), and per saga
-//! how many were compensated or got stuck — so an asynchronous story's
+//! how many were compensated or got stuck, per outbox its deepest backlog
+//! and relay delay — so an asynchronous story's
 //! price shows beside its fast entries, not only far below.
 //!
 //! Owns the choice of those tiles; must not compute figures (they are the
@@ -15,7 +16,7 @@ use super::{ms, tile};
 use crate::numbers::thousands;
 
 pub(super) fn render(h: &mut String, s: &Summary) {
-    if s.queues.is_empty() && s.sagas.is_empty() {
+    if s.queues.is_empty() && s.sagas.is_empty() && s.outboxes.is_empty() {
         return;
     }
     let _ = writeln!(h, "<p class=\"entry-name\">asynchronous work</p>");
@@ -75,6 +76,19 @@ pub(super) fn render(h: &mut String, s: &Summary) {
                 ms(g.time_inconsistent_ms.p99)
             ),
             g.stuck > 0,
+        );
+    }
+    for (name, o) in &s.outboxes {
+        tile(
+            h,
+            &format!("outbox {name}"),
+            &format!("{} max", thousands(o.depth_max)),
+            &format!(
+                "records waiting to be relayed · relay delay p99 {} · {} duplicates",
+                ms(o.relay_delay_ms.p99),
+                thousands(o.duplicates)
+            ),
+            o.depth_at_end > 0 || o.duplicates > 0,
         );
     }
     h.push_str("</div>\n");

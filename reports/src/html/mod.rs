@@ -23,6 +23,7 @@ mod glance_async;
 mod logs;
 mod polls;
 mod runtime;
+mod sagas;
 mod sweep;
 mod tables;
 
@@ -132,12 +133,14 @@ pub fn report(
         escape(&title)
     );
     header(&mut h, s);
-    let sections: [(Section, &str, &str); 7] = [
+    let workflows = !(s.sagas.is_empty() && s.outboxes.is_empty());
+    let sections: [(Section, &str, &str); 8] = [
         (Section::Topology, "topology", "Topology"),
         (Section::Entries, "entries", "Entries"),
         (Section::Services, "services", "Services"),
         (Section::Edges, "edges", "Calls"),
         (Section::Queues, "queues", "Queues"),
+        (Section::Sagas, "sagas", "Sagas and outboxes"),
         (
             Section::Distribution,
             "distribution",
@@ -151,6 +154,7 @@ pub fn report(
             || notes.iter().any(|(n, _)| n == sec)
             || matches!(sec, Section::Entries | Section::Services | Section::Edges)
             || (*sec == Section::Queues && !(s.queues.is_empty() && s.logs.is_empty()))
+            || (*sec == Section::Sagas && workflows)
         {
             let _ = write!(h, "<a href=\"#{id}\">{name}</a>");
         }
@@ -161,7 +165,8 @@ pub fn report(
         let figs: Vec<&(Figure, String)> =
             figures.iter().filter(|(f, _)| f.section == *sec).collect();
         let has_table = matches!(sec, Section::Entries | Section::Services | Section::Edges)
-            || (*sec == Section::Queues && !(s.queues.is_empty() && s.logs.is_empty()));
+            || (*sec == Section::Queues && !(s.queues.is_empty() && s.logs.is_empty()))
+            || (*sec == Section::Sagas && workflows);
         let mine: Vec<&str> = notes
             .iter()
             .filter(|(n, _)| n == sec)
@@ -182,6 +187,10 @@ pub fn report(
             // The numbers first: the charts explain them.
             queues_table(&mut h, s);
             logs::logs_tables(&mut h, s);
+        }
+        if *sec == Section::Sagas {
+            sagas::sagas_tables(&mut h, s);
+            sagas::outboxes_table(&mut h, s);
         }
         for (f, svg) in figs {
             figure(&mut h, f, svg);
@@ -246,6 +255,7 @@ fn lead(sec: Section) -> Option<&'static str> {
         }
         Section::Distribution => "Latency of successful requests over the whole measured period.",
         Section::More => "Every other series of the run, one chart per metric.",
+        Section::Sagas => sagas::LEAD,
     })
 }
 

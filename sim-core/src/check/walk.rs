@@ -28,6 +28,10 @@ pub struct Graph {
     pub publishes: Vec<Vec<(u32, f64)>>,
     /// Per operation: (log, records appended per invocation).
     pub log_publishes: Vec<Vec<(u32, f64)>>,
+    /// Per queue: the next step's queue when it triggers a step of a
+    /// choreographed saga (its happy path: each acknowledgement publishes
+    /// the next step's message).
+    pub saga_next: Vec<Option<u32>>,
 }
 
 /// Per request of one source: invocations of each operation and messages
@@ -106,11 +110,18 @@ impl Graph {
                 }
             }
         }
+        let mut saga_next = vec![None; m.queues.len()];
+        for saga in &m.sagas {
+            for w in saga.choreography.windows(2) {
+                saga_next[w[0].queue as usize] = Some(w[1].queue);
+            }
+        }
         Graph {
             reach,
             calls,
             publishes,
             log_publishes,
+            saga_next,
         }
     }
 
@@ -139,9 +150,15 @@ impl Graph {
                 for &(callee, k) in &self.calls[op] {
                     next[callee as usize] += f * k;
                 }
-                for &(q, k) in &self.publishes[op] {
-                    queues[q as usize] += f * k;
-                    next[m.queues[q as usize].consumer as usize] += f * k;
+                for &(first, k) in &self.publishes[op] {
+                    // A saga's queues follow each other (each is one step:
+                    // the chain ends).
+                    let mut q = Some(first);
+                    while let Some(at) = q {
+                        queues[at as usize] += f * k;
+                        next[m.queues[at as usize].consumer as usize] += f * k;
+                        q = self.saga_next[at as usize];
+                    }
                 }
                 for &(l, k) in &self.log_publishes[op] {
                     logs[l as usize] += f * k;

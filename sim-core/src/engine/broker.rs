@@ -399,7 +399,7 @@ impl World<'_> {
         }
     }
 
-    fn enqueue(&mut self, q: u32, poison: bool) {
+    pub(super) fn enqueue(&mut self, q: u32, poison: bool) {
         let msg = Message {
             generation: 0,
             state: MsgState::Ready,
@@ -413,6 +413,9 @@ impl World<'_> {
             first_success: NEVER,
         };
         let id = self.msg.messages.alloc(msg);
+        if self.choreo.on {
+            self.saga_message_enqueued(id, q);
+        }
         self.trace_message(id);
         self.msg.live += 1;
         let now = self.now;
@@ -530,7 +533,12 @@ impl World<'_> {
             msg: id,
             generation,
         };
-        let j = self.alloc_job(s, queue.consumer, parent, NEVER, Criticality::Default);
+        let op = if self.choreo.on {
+            self.saga_consumer_op(id, queue.consumer)
+        } else {
+            queue.consumer
+        };
+        let j = self.alloc_job(s, op, parent, NEVER, Criticality::Default);
         if self.in_idempotency_store(id) {
             // The store answers "done": the consumer acknowledges at once.
             self.jobs[j].step = self.jobs[j].end_step;
@@ -616,6 +624,9 @@ impl World<'_> {
                 st.acked += 1;
                 st.record_ack(msg.published, now);
                 self.settle(id);
+                if self.choreo.on {
+                    self.saga_message_settled(id, true);
+                }
             }
         } else if current && !down && outcome != Outcome::Refused {
             self.retry_or_dead_letter(id);
@@ -636,6 +647,9 @@ impl World<'_> {
         if msg.deliveries >= queue.max_deliveries {
             self.rec.queues[q].dead_lettered += 1;
             self.settle(id);
+            if self.choreo.on {
+                self.saga_message_settled(id, false);
+            }
             if let Some(dlq) = queue.dead_letter {
                 // Moved whatever the dead-letter queue's capacity (brokers
                 // do not refuse their own dead letters); its consumer is

@@ -25,6 +25,7 @@
 //! | `log` | partitioned logs, consumer groups, rebalances |
 //! | `idempotency` | consumers' idempotency stores (message id, TTL) |
 //! | `saga` | orchestrated sagas: steps in order, undos in reverse |
+//! | `choreo` | choreographed sagas: each step a queue's consumer, the next step's message published on acknowledgement |
 //! | `autoscale` | autoscaled replicas: starting, serving, draining |
 //! | `outbox` | transactional outboxes and their relays |
 //! | `accepted` | early `accepted` answers, tickets, clients' polls |
@@ -55,6 +56,7 @@ mod broker;
 mod cache;
 mod cache_fault;
 mod call;
+mod choreo;
 mod connect;
 mod cpu;
 mod event;
@@ -179,6 +181,8 @@ pub struct World<'m> {
     /// Zone-aware balancing and the cross-zone latency (`zoning`); `None`
     /// costs `on_arrive` and `answer` a branch each.
     zoning: Option<Box<zoning::Zoning>>,
+    /// Choreographed sagas running and the saga step each message carries.
+    choreo: choreo::Choreo,
 }
 
 /// An event loop.
@@ -328,6 +332,7 @@ impl<'m> World<'m> {
             accepted: accepted::Accepted::new(m),
             stores: store::Stores::new(m, seed),
             zoning: zoning::state(m),
+            choreo: choreo::Choreo::new(m),
         };
         w.start_outlier_sweeps();
         w.start_autoscalers();

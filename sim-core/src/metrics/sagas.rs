@@ -154,8 +154,13 @@ impl SagaStats {
                     name: name.clone(),
                     failures: self.failures[i] - self.failures_at_warmup[i],
                     undo_failures: self.undo_failures[i] - self.undo_failures_at_warmup[i],
+                    via: m.sagas[saga]
+                        .choreography
+                        .get(i)
+                        .map(|c| m.queues[c.queue as usize].name.clone()),
                 })
                 .collect(),
+            choreographed: !m.sagas[saga].choreography.is_empty(),
         }
     }
 }

@@ -447,6 +447,7 @@ fn nodes(file: &ScenarioFile) -> R<Vec<Node>> {
 mod sagas;
 
 mod accepted;
+mod choreo;
 mod linger;
 mod outbox;
 mod stores;
@@ -1887,6 +1888,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             }
         }
     }
+    b.choreographed_sagas()?;
     check_cycles(&b.m)?;
     if let Some(net) = &file.network {
         for edge in net.edges.keys() {

@@ -1145,6 +1145,18 @@ pub struct SagaFile {
     /// consumer acknowledges its message instead of having it redelivered).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when_compensated: Option<WhenCompensatedFile>,
+    /// "orchestrated" (default: a `{ saga = "NAME" }` step runs it) or
+    /// "choreographed" (each step runs as the consumer of the queue its
+    /// `via` names; a message on the first step's queue starts a saga).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<SagaModeFile>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SagaModeFile {
+    Orchestrated,
+    Choreographed,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
@@ -1167,6 +1179,11 @@ pub struct SagaStepFile {
     /// saga stuck.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undo: Option<SagaCallFile>,
+    /// Choreographed sagas only: the queue whose messages trigger this
+    /// step (its consumer is the step's `do`; compensation messages on the
+    /// same queue run its `undo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
 /// A saga call: a target, or a call with its own timeout and patterns.

@@ -30,6 +30,7 @@ const NOT_DURATIONS: &[&str] = &[
     "zone",
     "zones",
     "status",
+    "via",
 ];
 
 /// String-typed keys that are sizes ("512MiB"): memory and allocation.

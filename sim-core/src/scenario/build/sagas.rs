@@ -26,6 +26,18 @@ impl Builder<'_> {
                 },
             ));
         };
+        if crate::scenario::workflows::is_choreographed(saga) {
+            let first = saga.steps[0]
+                .via
+                .as_deref()
+                .unwrap_or("its first step's queue");
+            return Err(KeyError::new(
+                format!("{key}.saga"),
+                format!(
+                    "saga `{name}` is choreographed: it starts with a message on `{first}`, not from a step (publish to `{first}` instead)"
+                ),
+            ));
+        }
         let mut calls = Vec::with_capacity(saga.steps.len());
         for (i, st) in saga.steps.iter().enumerate() {
             let written = format!("sagas.{name}.steps.{i}");
