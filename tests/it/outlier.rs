@@ -202,3 +202,33 @@ fn the_ejected_series_follows_the_ejections_window_by_window() {
     let r = run_toml(&plain, 1);
     assert!(r.timeseries.series.iter().all(|x| x.metric != "ejected"));
 }
+
+#[test]
+fn every_balancer_keeps_traffic_off_an_ejected_replica() {
+    // Replica 0 always errs; while it is ejected it must get nothing, so
+    // every error belongs to the five that eject it (plus at most four
+    // after its last return, before the run ends). Least outstanding used
+    // to pick the idle ejected replica, and random ones drew it n times
+    // in a row now and then.
+    for balancer in ["round_robin", "random", "least_outstanding", "power_of_two"] {
+        let toml = bad_replicas(
+            1,
+            r#"consecutive_errors = 5, interval = "10s", base_ejection = "30s""#,
+        )
+        .replace(
+            "steps = [{ work = \"1ms\" }]",
+            &format!("balancer = \"{balancer}\"\nsteps = [{{ work = \"1ms\" }}]"),
+        );
+        assert!(toml.contains(balancer), "{toml}");
+        let s = run_toml(&toml, 1).summary;
+        assert_books(balancer, &s);
+        let o = s.services["db"].outlier.as_ref().expect("outlier figures");
+        let errors = s.entries["w"].failed.error;
+        assert!(o.ejections >= 1, "{balancer}: {o:?}");
+        assert!(
+            errors >= 5 * o.ejections && errors <= 5 * o.ejections + 4,
+            "{balancer}: {errors} errors for {} ejections",
+            o.ejections
+        );
+    }
+}

@@ -220,6 +220,19 @@ impl World<'_> {
         };
         let n = self.m.services[s].replicas;
         if ejecting {
+            if self.m.services[s].balancer == Balancer::LeastOutstanding {
+                // An ejected replica is idle, so least outstanding would
+                // choose it again and again: the least outstanding of the
+                // usable ones (ties to the first after the pick).
+                return (0..n)
+                    .map(|k| (r + k) % n)
+                    .filter(|&x| usable(self, x))
+                    .min_by_key(|&x| {
+                        let rep = &self.replicas[s][x as usize];
+                        rep.busy as usize + rep.queue.len()
+                    })
+                    .unwrap_or(r);
+            }
             // Ask the balancer again, so the ejected replica's share is
             // spread over the others as a balancer that left it out would
             // (not all on its neighbour).
@@ -230,7 +243,12 @@ impl World<'_> {
                 }
                 pick = self.balance(s);
             }
-            return r;
+            // A random draw may miss every usable replica n times: the
+            // first usable one after the last pick, never an ejected one.
+            return (0..n)
+                .map(|k| (pick + k) % n)
+                .find(|&x| usable(self, x))
+                .unwrap_or(r);
         }
         (0..n)
             .map(|k| (r + k) % n)
