@@ -106,7 +106,7 @@ pub struct ScenarioFile {
     /// steps take a key's version, conditional `write` steps fail with a
     /// `conflict` if it moved.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub stores: IndexMap<String, super::stores::StoreFile>,
+    pub stores: IndexMap<String, StoreFile>,
 }
 
 /// Latency of network hops: one default and per-edge overrides.
@@ -1201,4 +1201,23 @@ impl SagaCallFile {
             SagaCallFile::Call(c) => &c.call,
         }
     }
+}
+
+/// A versioned store: every key has a version that each committed write
+/// bumps; a conditional write fails with a `conflict` if the version
+/// moved since the job's read.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoreFile {
+    /// The keys requests read and write: `{ count = 1000, zipf = 1.1 }`
+    /// (leave out `zipf` for equally popular keys).
+    pub keys: CacheKeysFile,
+    /// One read, there and back (default "0"); the version returned is
+    /// the one at the read's start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_latency: Option<DistFile>,
+    /// One write, there and back (default "0"); the write is checked and
+    /// applied at its start, its answer comes back after this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_latency: Option<DistFile>,
 }
