@@ -472,8 +472,10 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
     // Fail before running anything if the output cannot be written.
     let out = args.out.out.as_deref().map(OutDir::claim).transpose()?;
     let runner = Runner::new(jobs)?;
-    let runs: Vec<(usize, u32)> = (0..scenarios.len())
-        .flat_map(|k| (0..reps).map(move |i| (k, i)))
+    // Rep by rep (every scenario's rep 0 first): a comparison stopped
+    // midway has whole reps to compare.
+    let runs: Vec<(usize, u32)> = (0..reps)
+        .flat_map(|i| (0..scenarios.len()).map(move |k| (k, i)))
         .collect();
     term::note(&format!(
         "compare: {} scenarios × {reps} rep{} = {} runs on {} thread{}",
@@ -499,25 +501,31 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
             let v = serde_json::to_value(&r.summary).expect("summary serialises");
             Some((v, (i == 0).then_some(r)))
         });
-    if crate::watch::stopped() {
-        let finished = results
-            .iter()
-            .flatten()
-            .filter(|(v, _)| v.get("partial").is_none())
-            .count();
-        return Err(crate::watch::stopped_midway(
-            "compare",
-            finished,
-            runs.len(),
-        ));
+    let finished = |r: &Option<(Value, Option<RunResult>)>| {
+        r.as_ref().is_some_and(|(v, _)| v.get("partial").is_none())
+    };
+    // The reps every scenario finished (all of them unless stopped).
+    let whole: Vec<bool> = (0..reps as usize)
+        .map(|i| (0..scenarios.len()).all(|k| finished(&results[i * scenarios.len() + k])))
+        .collect();
+    let stopped = crate::watch::stopped().then(crate::watch::reason);
+    if stopped.is_some() && !whole.first().copied().unwrap_or(false) {
+        let done = results.iter().filter(|r| finished(r)).count();
+        return Err(crate::watch::stopped_midway("compare", done, runs.len()));
     }
-    let results = results.into_iter().flatten();
+    let kept: Vec<u32> = (0..reps).filter(|&i| whole[i as usize]).collect();
     let mut values: Vec<Vec<Value>> = vec![Vec::new(); scenarios.len()];
     let mut first: Vec<RunResult> = Vec::new();
-    for ((k, _), (v, r)) in runs.iter().zip(results) {
-        values[*k].push(v);
-        first.extend(r);
+    for (&(k, i), r) in runs.iter().zip(results) {
+        if let Some((v, r)) = r.filter(|_| whole[i as usize]) {
+            values[k].push(v);
+            first.extend(r);
+        }
     }
+    let seeds: Vec<Vec<u64>> = seeds
+        .iter()
+        .map(|sd| kept.iter().map(|&i| sd[i as usize]).collect())
+        .collect();
     let metrics = collect(&values);
 
     let file = Comparison {
@@ -542,12 +550,16 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
             .collect(),
         master_seed: master,
         seeds: seeds[0].clone(),
-        reps,
+        reps: kept.len() as u32,
         common_random_numbers: !args.independent,
         metrics: metrics
             .iter()
             .map(|m| (m.key.clone(), metric_out(m)))
             .collect(),
+        partial: stopped.as_ref().map(|reason| reports::compare::Partial {
+            reason: reason.clone(),
+            reps_planned: reps,
+        }),
     };
     let json = to_json(&file);
 
@@ -557,8 +569,23 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
         (charts, written) = write_out(out.path(), &json, &file, &labels, &first)?;
         out.finish(&written)?;
     }
+    // A stopped comparison still exits 4, after writing its whole reps.
+    let partial = || match &stopped {
+        Some(why) => Err(Failure::Partial(format!(
+            "compare was stopped: {why}; {} of its {reps} reps had finished for every \
+             scenario and are compared{}, marked partial. Run the command again for all \
+             {reps} (a comparison does not resume)",
+            kept.len(),
+            args.out
+                .out
+                .as_ref()
+                .map_or_else(String::new, |d| format!(" ({}/compare.json)", d.display()))
+        ))),
+        None => Ok(()),
+    };
     if args.json {
-        return term::data(&json);
+        term::data(&json)?;
+        return partial();
     }
     let mut out = format!("compare · cascade {}\n", sim_core::VERSION);
     for (k, s) in file.scenarios.iter().enumerate() {
@@ -587,7 +614,7 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
             file.overrides.join(", ")
         ));
     }
-    out.push_str(&render(&labels, reps, &metrics));
+    out.push_str(&render(&labels, kept.len() as u32, &metrics));
     if let Some(dir) = &args.out.out {
         out.push_str(&format!(
             "wrote {0}/report.html, {0}/compare.json and {0}/{{{1}}}.svg, .png\n",
@@ -595,7 +622,8 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
             charts.join(",")
         ));
     }
-    term::out(&out)
+    term::out(&out)?;
+    partial()
 }
 
 /// Writes compare.json, then the overlay charts and `report.html`

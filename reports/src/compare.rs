@@ -25,6 +25,18 @@ pub struct Comparison {
     pub reps: u32,
     pub common_random_numbers: bool,
     pub metrics: indexmap::IndexMap<String, MetricOut>,
+    /// Why the comparison stopped before its last rep (Ctrl-C,
+    /// `--max-wall`), when it did: `reps` and `seeds` then count only the
+    /// reps every scenario finished.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial: Option<Partial>,
+}
+
+/// A comparison cut short: what it planned and why it stopped.
+#[derive(Debug, Clone, Serialize)]
+pub struct Partial {
+    pub reason: String,
+    pub reps_planned: u32,
 }
 
 /// One compared scenario.

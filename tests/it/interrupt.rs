@@ -292,6 +292,48 @@ fn a_stopped_comparison_writes_nothing_and_says_so() {
 }
 
 #[test]
+fn a_stopped_comparison_keeps_the_reps_every_scenario_finished() {
+    let dir = temp_dir("compare-partial");
+    let out = dir.join("out");
+    let mmc = repo_root().join("scenarios/mmc.toml").display().to_string();
+    // Each run takes milliseconds; 2 x 2,000 of them take far longer than
+    // the 2 s budget, which stops the comparison midway.
+    let o = cascade(&[
+        "compare",
+        &mmc,
+        &mmc,
+        "--reps",
+        "2000",
+        "--duration",
+        "60s",
+        "--max-wall",
+        "2s",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(err.contains("compare was stopped"), "{err}");
+    assert!(err.contains("marked partial"), "{err}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
+    let reps = json["reps"].as_u64().unwrap();
+    assert!((1..2000).contains(&reps), "{reps} reps kept");
+    assert_eq!(json["partial"]["reps_planned"], 2000);
+    assert!(
+        json["partial"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("--max-wall")
+    );
+    for s in json["scenarios"].as_array().unwrap() {
+        assert_eq!(s["seeds"].as_array().unwrap().len() as u64, reps);
+    }
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("Partial:"), "the report says it is partial");
+}
+
+#[test]
 fn a_second_run_into_a_directory_in_use_is_refused_naming_the_holder() {
     let dir = temp_dir("outdir-busy");
     let out = dir.join("out");

@@ -196,7 +196,18 @@ fn header(h: &mut String, c: &Comparison, labels: &[&str]) {
             escape(&c.overrides.join(" "))
         );
     }
-    h.push_str("</p>\n</header>\n");
+    h.push_str("</p>\n");
+    if let Some(p) = &c.partial {
+        let _ = write!(
+            h,
+            "<p class=\"meta\"><strong>Partial:</strong> stopped ({}) after {} of {} planned replications; \
+             only the replications every scenario finished are compared.</p>\n",
+            escape(&p.reason),
+            c.reps,
+            p.reps_planned
+        );
+    }
+    h.push_str("</header>\n");
 }
 
 fn glance(h: &mut String, c: &Comparison) {
@@ -519,6 +530,7 @@ mod tests {
             reps,
             common_random_numbers: true,
             metrics,
+            partial: None,
         }
     }
 
