@@ -198,10 +198,10 @@ fn header(h: &mut String, c: &Comparison, labels: &[&str]) {
     }
     h.push_str("</p>\n");
     if let Some(p) = &c.partial {
-        let _ = write!(
+        let _ = writeln!(
             h,
             "<p class=\"meta\"><strong>Partial:</strong> stopped ({}) after {} of {} planned replications; \
-             only the replications every scenario finished are compared.</p>\n",
+             only the replications every scenario finished are compared.</p>",
             escape(&p.reason),
             c.reps,
             p.reps_planned
