@@ -15,6 +15,7 @@
 mod derive;
 mod jaeger;
 mod mesh;
+mod mesh_budget;
 mod otlp;
 mod span;
 mod writer;
