@@ -24,6 +24,7 @@ mod guard;
 mod hardening;
 mod idempotency;
 mod import;
+mod import_links;
 mod import_mesh_budget;
 mod interrupt;
 mod logs;

@@ -14,6 +14,7 @@
 
 mod derive;
 mod jaeger;
+mod links;
 mod mesh;
 mod mesh_budget;
 mod otlp;
