@@ -56,5 +56,6 @@ mod theory;
 mod throttle;
 mod topology;
 mod trace;
+mod trace_reservoir;
 mod visits;
 mod zones;
