@@ -28,8 +28,9 @@ pub struct TraceArgs {
     #[arg(long, value_name = "RATE", requires = "trace", allow_negative_numbers = true,
           value_parser = parse_rate)]
     pub trace_sample: Option<f64>,
-    /// Stop sampling after this many traces (default 1000; at most about
-    /// a million spans are kept in any case).
+    /// Keep at most this many traces: past it, a uniform sample of the
+    /// requests sampled over the whole run (a reservoir; default 1000; at
+    /// most about a million spans are kept in any case).
     #[arg(long, value_name = "N", requires = "trace", value_parser = clap::value_parser!(u32).range(1..))]
     pub trace_max: Option<u32>,
 }
@@ -75,8 +76,9 @@ pub fn write(
     );
     if log.skipped > 0 {
         line.push_str(&format!(
-            "; sampling stopped at --trace-max {}: {} more sampled requests not traced",
-            log.options.max_traces, log.skipped
+            "; --trace-max {} reached: a uniform sample of the {} requests sampled over the whole run",
+            log.options.max_traces,
+            u64::from(log.traces) + log.skipped
         ));
     }
     if log.spans_dropped > 0 {

@@ -96,6 +96,12 @@ pub fn trace_sample(s: &Source) -> String {
     format!("trace-sample/{}", s.name)
 }
 
+/// Which sampled request `--trace`'s full reservoir replaces (read by
+/// nothing else; drawn only once `--trace-max` requests are kept).
+pub fn trace_reservoir() -> String {
+    "trace-reservoir".into()
+}
+
 /// The broker's acknowledgements of an outbox relay's batches, by the
 /// producing service.
 pub fn outbox_ack(s: &Service) -> String {

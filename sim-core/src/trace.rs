@@ -11,8 +11,9 @@ use crate::outcome::Outcome;
 use crate::time::Nanos;
 
 /// Which requests to trace: each root request (a workload source's
-/// request) is sampled with probability `sample`, until `max_traces` have
-/// been.
+/// request) is sampled with probability `sample`; of those, a uniform
+/// sample of at most `max_traces` over the whole run is kept (a
+/// reservoir).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TraceOptions {
     pub sample: f64,
@@ -23,7 +24,7 @@ pub struct TraceOptions {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SpanId(pub u32);
 
-/// A sampled root request, numbered from 0 in the order sampled.
+/// A kept root request, numbered from 0 in the order they entered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TraceId(pub u32);
 
@@ -117,10 +118,10 @@ pub struct TraceLog {
     pub replicas: Vec<u32>,
     /// In the order they were opened: a parent before its children.
     pub spans: Vec<Span>,
-    /// Root requests sampled.
+    /// Root requests kept (sampled, and kept by the reservoir).
     pub traces: u32,
-    /// Root requests the sample drew after `max_traces` was reached, and
-    /// so not traced.
+    /// Root requests sampled and not kept: past `max_traces`, the
+    /// reservoir keeps a uniform sample of them all.
     pub skipped: u64,
     /// Spans not recorded because the log reached `MAX_SPANS` (their
     /// requests' trees are incomplete).

@@ -6,11 +6,14 @@
 //! server self-time (the span minus its calls), network time (client −
 //! server, halved per hop; negative = clock skew, counted and not used),
 //! entry rates (root spans over the observed window) and error ratios.
+//! Span links are followed first (`links.rs`): a consumer's trace linked
+//! to its producer's is read as part of it.
 //!
 //! Bounded memory: samples are kept in fixed-size reservoirs drawn with a
 //! fixed seed, so the result does not depend on anything but the input.
 //! Must not know file formats or write anything.
 
+use super::links::{self, LinkCounts};
 use super::span::{Collector, Kind, Span};
 use indexmap::IndexMap;
 
@@ -117,6 +120,8 @@ pub struct Derived {
     pub orphans: usize,
     /// What could not be derived, one line each.
     pub notes: Vec<String>,
+    /// Span links followed, dangling and not followed (`links.rs`).
+    pub links: LinkCounts,
 }
 
 /// A name the scenario accepts: letters, digits, `_` and `-`.
@@ -149,6 +154,7 @@ pub fn derive(mut c: Collector) -> Derived {
     let last = c.spans.iter().map(|s| s.end).max().unwrap_or(0);
     d.window_ns = last.saturating_sub(first);
     let mut spans = std::mem::take(&mut c.spans);
+    d.links = links::follow(&mut spans);
     spans.sort_by_key(|s| (s.trace, s.start, s.id));
     let mut i = 0;
     while i < spans.len() {

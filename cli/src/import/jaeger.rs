@@ -55,6 +55,9 @@ struct Reference {
     ref_type: String,
     #[serde(rename = "spanID")]
     span_id: String,
+    /// Absent: the span's own trace.
+    #[serde(rename = "traceID", default)]
+    trace_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -86,12 +89,27 @@ pub fn read(doc: &Document, at: &At, out: &mut Collector) -> Result<(), String> 
                 Some("consumer") => Kind::Consumer,
                 _ => Kind::Internal,
             };
+            // A reference into another trace (a FOLLOWS_FROM hand-off, or
+            // a CHILD_OF written across traces) is a link, which
+            // `links.rs` follows, not a parent.
+            let crosses = |r: &&Reference| {
+                r.trace_id
+                    .as_deref()
+                    .is_some_and(|t| !same_trace(t, &s.trace_id))
+            };
             let parent = s
                 .references
                 .iter()
+                .filter(|r| !crosses(r))
                 .find(|r| r.ref_type == "CHILD_OF")
-                .or_else(|| s.references.first())
+                .or_else(|| s.references.iter().find(|r| !crosses(r)))
                 .map(|r| r.span_id.as_str());
+            let links = s
+                .references
+                .iter()
+                .filter(crosses)
+                .map(|r| (r.trace_id.as_deref().unwrap_or(""), r.span_id.as_str()))
+                .collect();
             let error = matches!(tag(&s.tags, "error"), Some(v) if v == true || v == "true");
             let destination = tag_str(&s.tags, "messaging.destination.name")
                 .or_else(|| tag_str(&s.tags, "message_bus.destination"));
@@ -112,9 +130,17 @@ pub fn read(doc: &Document, at: &At, out: &mut Collector) -> Result<(), String> 
                     error,
                     peer,
                     destination,
+                    links,
                 },
             )?;
         }
     }
     Ok(())
+}
+
+/// Two trace ids alike but for leading zeros (Jaeger writes 16 or 32
+/// digits).
+fn same_trace(a: &str, b: &str) -> bool {
+    a.trim_start_matches('0')
+        .eq_ignore_ascii_case(b.trim_start_matches('0'))
 }

@@ -1,14 +1,22 @@
 //! `cascade import mesh FILES… --into scenario.toml`: Istio
-//! `VirtualService` and `DestinationRule` resources applied to the calls
-//! into the service each names (its host's first label), in place, with
-//! the scenario's comments and layout kept (toml_edit).
+//! `VirtualService` and `DestinationRule` resources, and Envoy clusters'
+//! retry budgets, applied to the calls into the service each names (its
+//! host's first label), in place, with the scenario's comments and layout
+//! kept (toml_edit).
 //!
 //! Understood: a VirtualService's `timeout` (→ the call's `deadline`) and
 //! `retries` (`attempts` → `retry.max_attempts` = attempts + 1,
 //! `perTryTimeout` → the call's `timeout`, `retryOn` → `retry_on`); a
 //! DestinationRule's `connectionPool` (`tcp.maxConnections` and
-//! `http.http2MaxRequests` → a `bulkhead`). `outlierDetection` is listed as
-//! not modelled yet. Every other key is listed, never silently dropped.
+//! `http.http2MaxRequests` → a `bulkhead`) and `retryBudget`; an Envoy
+//! bootstrap's, CDS response's or bare cluster's
+//! `circuit_breakers.thresholds[].retry_budget` (`mesh_budget.rs` reads and
+//! maps them onto `retry.budget`, applied after every other policy).
+//! `outlierDetection` is listed as not modelled yet. Every other key is
+//! listed, never silently dropped; so is a host no call targets. What was
+//! applied and what was not also goes to `import-report.md` beside the
+//! scenario (its `## import mesh` section, replaced on each import), and a
+//! comment at the scenario's top says how each retry budget was mapped.
 //! The result is loaded as a scenario before it is written: a change that
 //! would make it invalid writes nothing.
 
@@ -17,6 +25,7 @@ use std::path::{Path, PathBuf};
 use toml_edit::{Array, DocumentMut, InlineTable, Item, Value};
 use yaml_rust2::{Yaml, YamlLoader};
 
+use super::mesh_budget::{self, EnvoyBudget};
 use crate::{Failure, term};
 
 #[derive(clap::Args)]
@@ -38,6 +47,21 @@ struct Policy {
     max_attempts: Option<i64>,
     retry_on: Vec<&'static str>,
     bulkhead: Option<i64>,
+    /// An Envoy retry budget, set on the calls' `retry` (applied after
+    /// every other policy, so a VirtualService's `retries` do not replace
+    /// it).
+    budget: Option<EnvoyBudget>,
+}
+
+/// What applying the policies did, beyond the calls counted.
+#[derive(Default)]
+struct Log {
+    replaced: Vec<String>,
+    /// One line per retry budget mapped: the policy, the service, the
+    /// mapping and how it differs from Envoy's.
+    budgets: Vec<String>,
+    /// Calls a budget found with no `retry` to limit.
+    unretried: usize,
 }
 
 pub fn cmd_mesh(a: &MeshArgs) -> Result<(), Failure> {
@@ -56,9 +80,11 @@ pub fn cmd_mesh(a: &MeshArgs) -> Result<(), Failure> {
         })?;
         for (i, doc) in docs.iter().enumerate() {
             let at = format!("{name} (document {})", i + 1);
-            resource(doc, &at, &mut policies, &mut ignored);
+            resource(doc, &at, &mut policies, &mut ignored)?;
         }
     }
+    // Budgets last: a retry they limit must be written first.
+    policies.sort_by_key(|(_, p)| p.budget.is_some());
     let path = &a.into;
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::Io(format!("cannot read {}: {e}", path.display())))?;
@@ -66,20 +92,38 @@ pub fn cmd_mesh(a: &MeshArgs) -> Result<(), Failure> {
         .parse()
         .map_err(|e| Failure::Input(format!("error: {}: not TOML: {e}", path.display())))?;
     let mut applied = Vec::new();
-    let mut replaced = Vec::new();
+    let mut log = Log::default();
     for (service, p) in &policies {
-        let n = apply(&mut doc, service, p, &mut replaced);
+        log.unretried = 0;
+        let n = apply(&mut doc, service, p, &mut log);
         if n == 0 {
             ignored.push(format!(
                 "{}: no call into `{service}` in {}",
                 p.source,
                 path.display()
             ));
-        } else {
-            applied.push(format!("{}: {n} call(s) into `{service}`", p.source));
+            continue;
+        }
+        if p.budget.is_some() && log.unretried > 0 {
+            ignored.push(format!(
+                "{}: {} call(s) into `{service}` have no retry for the retry budget to limit",
+                p.source, log.unretried
+            ));
+        }
+        if n > log.unretried {
+            let what = if p.budget.is_some() {
+                "retry budget on "
+            } else {
+                ""
+            };
+            applied.push(format!(
+                "{}: {what}{} call(s) into `{service}`",
+                p.source,
+                n - log.unretried
+            ));
         }
     }
-    let out = doc.to_string();
+    let out = with_budget_comment(&doc.to_string(), &log.budgets);
     let shown = path.display().to_string();
     sim_core::load(&shown, &out, &[]).map_err(|e| Failure::Input(crate::errors::render(&e)))?;
     write(path, &out)?;
@@ -87,13 +131,82 @@ pub fn cmd_mesh(a: &MeshArgs) -> Result<(), Failure> {
     for a in &applied {
         msg.push_str(&format!("applied: {a}\n"));
     }
-    for r in &replaced {
+    for b in &log.budgets {
+        msg.push_str(&format!("retry budget: {b}\n"));
+    }
+    for r in &log.replaced {
         msg.push_str(&format!("replaced: {r}\n"));
     }
     for i in &ignored {
         msg.push_str(&format!("not applied: {i}\n"));
     }
+    let files: Vec<String> = a.files.iter().map(|f| f.display().to_string()).collect();
+    write_report(path, &files, &msg)?;
     term::out(&msg)
+}
+
+/// The first line of the scenario's comment block on retry budgets; an
+/// earlier block (a previous import) is replaced.
+const BUDGET_COMMENT: &str = "# import mesh: Envoy retry budgets";
+
+/// The scenario with a comment at its top saying how each Envoy retry
+/// budget was mapped and how cascade's differs.
+fn with_budget_comment(text: &str, budgets: &[String]) -> String {
+    // A `#:schema` directive stays the first line.
+    let (schema, mut rest) = match text.split_once('\n') {
+        Some((first, after)) if first.starts_with("#:schema") => (&text[..first.len() + 1], after),
+        _ => ("", text),
+    };
+    if rest.starts_with(BUDGET_COMMENT) {
+        // Drop the previous block: its lines up to the first blank one.
+        rest = rest.split_once("\n\n").map_or("", |(_, after)| after);
+    }
+    if budgets.is_empty() {
+        return format!("{schema}{rest}");
+    }
+    let mut out = format!(
+        "{schema}{BUDGET_COMMENT} mapped onto cascade's (Finagle's) `retry.budget`, which is not the same limit:\n"
+    );
+    for b in budgets {
+        out.push_str(&format!("# - {b}\n"));
+    }
+    out.push('\n');
+    out.push_str(rest);
+    out
+}
+
+/// The heading of `import mesh`'s section of `import-report.md`.
+const REPORT_SECTION: &str = "## import mesh";
+
+/// `import-report.md` beside the scenario gets (or has replaced) a
+/// section saying what this import applied and what it did not.
+fn write_report(scenario: &Path, files: &[String], msg: &str) -> Result<(), Failure> {
+    let path = scenario
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .join("import-report.md");
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let kept = match old.find(REPORT_SECTION) {
+        Some(i) => &old[..i],
+        None => old.as_str(),
+    };
+    let mut text = kept.to_owned();
+    if !text.is_empty() && !text.ends_with("\n\n") {
+        text.push_str(if text.ends_with('\n') { "\n" } else { "\n\n" });
+    }
+    text.push_str(&format!(
+        "{REPORT_SECTION} ({})\n\nInto `{}`.\n\n",
+        files.join(", "),
+        scenario.display()
+    ));
+    for line in msg.lines() {
+        text.push_str(&format!("- {line}\n"));
+    }
+    if msg.is_empty() {
+        text.push_str("- nothing to apply\n");
+    }
+    write(&path, &text)
 }
 
 fn write(path: &Path, text: &str) -> Result<(), Failure> {
@@ -119,9 +232,15 @@ fn others(y: &Yaml, known: &[&str], at: &str, ignored: &mut Vec<String>) {
     }
 }
 
-fn resource(doc: &Yaml, at: &str, policies: &mut Vec<(String, Policy)>, ignored: &mut Vec<String>) {
+fn resource(
+    doc: &Yaml,
+    at: &str,
+    policies: &mut Vec<(String, Policy)>,
+    ignored: &mut Vec<String>,
+) -> Result<(), Failure> {
     let kind = doc["kind"].as_str().unwrap_or("");
     let name = doc["metadata"]["name"].as_str().unwrap_or("?");
+    let file_at = at;
     let at = format!("{at}: {kind} {name}");
     let spec = &doc["spec"];
     match kind {
@@ -195,10 +314,26 @@ fn resource(doc: &Yaml, at: &str, policies: &mut Vec<(String, Policy)>, ignored:
             others(spec, &["host", "trafficPolicy"], &at, ignored);
             let Some(host) = spec["host"].as_str() else {
                 ignored.push(format!("{at}: no host"));
-                return;
+                return Ok(());
             };
             let tp = &spec["trafficPolicy"];
-            others(tp, &["connectionPool", "outlierDetection"], &at, ignored);
+            others(
+                tp,
+                &["connectionPool", "outlierDetection", "retryBudget"],
+                &at,
+                ignored,
+            );
+            if !tp["retryBudget"].is_badvalue() {
+                let budget = mesh_budget::istio(&tp["retryBudget"], &at, ignored)?;
+                policies.push((
+                    service_of(host),
+                    Policy {
+                        source: at.clone(),
+                        budget: Some(budget),
+                        ..Policy::default()
+                    },
+                ));
+            }
             if !tp["outlierDetection"].is_badvalue() {
                 ignored.push(format!(
                     "{at}: outlierDetection (ejecting failing replicas) is not modelled yet"
@@ -236,8 +371,69 @@ fn resource(doc: &Yaml, at: &str, policies: &mut Vec<(String, Policy)>, ignored:
                 policies.push((service_of(host), p));
             }
         }
+        "" if envoy_config(doc) => envoy_clusters(doc, file_at, policies, ignored)?,
         other => ignored.push(format!("{at}: kind `{other}` is not understood")),
     }
+    Ok(())
+}
+
+/// A document of Envoy's own configuration: a bootstrap
+/// (`static_resources`), a CDS response (`resources`) or one cluster.
+fn envoy_config(doc: &Yaml) -> bool {
+    !doc["static_resources"].is_badvalue()
+        || !doc["resources"].is_badvalue()
+        || !doc["circuit_breakers"].is_badvalue()
+}
+
+/// Envoy clusters' retry budgets, for the service each cluster's name
+/// stands for; everything else in the document is listed.
+fn envoy_clusters(
+    doc: &Yaml,
+    at: &str,
+    policies: &mut Vec<(String, Policy)>,
+    ignored: &mut Vec<String>,
+) -> Result<(), Failure> {
+    let clusters: Vec<&Yaml> = if !doc["static_resources"].is_badvalue() {
+        others(doc, &["static_resources"], at, ignored);
+        others(&doc["static_resources"], &["clusters"], at, ignored);
+        doc["static_resources"]["clusters"]
+            .as_vec()
+            .map(|v| v.iter().collect())
+            .unwrap_or_default()
+    } else if !doc["resources"].is_badvalue() {
+        others(doc, &["resources", "version_info", "type_url"], at, ignored);
+        doc["resources"]
+            .as_vec()
+            .map(|v| v.iter().collect())
+            .unwrap_or_default()
+    } else {
+        vec![doc]
+    };
+    for c in clusters {
+        let name = c["name"].as_str().unwrap_or("?");
+        let cat = format!("{at}: Envoy cluster {name}");
+        others(c, &["name", "@type", "circuit_breakers"], &cat, ignored);
+        if c["circuit_breakers"].is_badvalue() {
+            continue;
+        }
+        if let Some(budget) = mesh_budget::envoy(&c["circuit_breakers"], &cat, ignored)? {
+            if c["name"].as_str().is_none() {
+                ignored.push(format!(
+                    "{cat}: a cluster with no name: its budget matches no service"
+                ));
+                continue;
+            }
+            policies.push((
+                mesh_budget::cluster_service(name),
+                Policy {
+                    source: cat.clone(),
+                    budget: Some(budget),
+                    ..Policy::default()
+                },
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Envoy's retry conditions as cascade's failure kinds.
@@ -252,7 +448,7 @@ fn retry_on(cond: &str) -> Option<&'static [&'static str]> {
 }
 
 /// Sets `p` on every call step into `service`; the number changed.
-fn apply(doc: &mut DocumentMut, service: &str, p: &Policy, replaced: &mut Vec<String>) -> usize {
+fn apply(doc: &mut DocumentMut, service: &str, p: &Policy, log: &mut Log) -> usize {
     let mut n = 0;
     let Some(services) = doc.get_mut("services").and_then(Item::as_table_like_mut) else {
         return 0;
@@ -262,7 +458,7 @@ fn apply(doc: &mut DocumentMut, service: &str, p: &Policy, replaced: &mut Vec<St
             continue;
         };
         if let Some(steps) = svc.get_mut("steps").and_then(Item::as_array_mut) {
-            n += steps_into(steps, service, p, replaced);
+            n += steps_into(steps, service, p, log);
         }
         if let Some(ops) = svc.get_mut("operations").and_then(Item::as_table_like_mut) {
             for (_, op) in ops.iter_mut() {
@@ -271,7 +467,7 @@ fn apply(doc: &mut DocumentMut, service: &str, p: &Policy, replaced: &mut Vec<St
                     .and_then(|o| o.get_mut("steps"))
                     .and_then(Item::as_array_mut)
                 {
-                    n += steps_into(steps, service, p, replaced);
+                    n += steps_into(steps, service, p, log);
                 }
             }
         }
@@ -279,17 +475,17 @@ fn apply(doc: &mut DocumentMut, service: &str, p: &Policy, replaced: &mut Vec<St
     n
 }
 
-fn steps_into(steps: &mut Array, service: &str, p: &Policy, replaced: &mut Vec<String>) -> usize {
+fn steps_into(steps: &mut Array, service: &str, p: &Policy, log: &mut Log) -> usize {
     let mut n = 0;
     for step in steps.iter_mut() {
         let Some(t) = step.as_inline_table_mut() else {
             continue;
         };
-        n += call_into(t, service, p, replaced);
+        n += call_into(t, service, p, log);
         if let Some(par) = t.get_mut("parallel").and_then(Value::as_array_mut) {
             for b in par.iter_mut() {
                 if let Some(b) = b.as_inline_table_mut() {
-                    n += call_into(b, service, p, replaced);
+                    n += call_into(b, service, p, log);
                 }
             }
         }
@@ -300,7 +496,7 @@ fn steps_into(steps: &mut Array, service: &str, p: &Policy, replaced: &mut Vec<S
                     .and_then(|a| a.get_mut("steps"))
                     .and_then(Value::as_array_mut)
                 {
-                    n += steps_into(s, service, p, replaced);
+                    n += steps_into(s, service, p, log);
                 }
             }
         }
@@ -308,11 +504,16 @@ fn steps_into(steps: &mut Array, service: &str, p: &Policy, replaced: &mut Vec<S
     n
 }
 
-fn call_into(t: &mut InlineTable, service: &str, p: &Policy, replaced: &mut Vec<String>) -> usize {
+fn call_into(t: &mut InlineTable, service: &str, p: &Policy, log: &mut Log) -> usize {
     let target = t.get("call").and_then(Value::as_str).unwrap_or("");
     if target != service && target.split('.').next() != Some(service) {
         return 0;
     }
+    if let Some(b) = &p.budget {
+        budget_into(t, service, p, b, log);
+        return 1;
+    }
+    let replaced = &mut log.replaced;
     for key in ["deadline", "timeout", "retry", "bulkhead"] {
         let set = match key {
             "deadline" => p.deadline.is_some(),
@@ -349,4 +550,44 @@ fn call_into(t: &mut InlineTable, service: &str, p: &Policy, replaced: &mut Vec<
         t.insert("bulkhead", Value::InlineTable(bulkhead));
     }
     1
+}
+
+/// Sets an Envoy retry budget, mapped, on a call's `retry`; a call with no
+/// retry is counted, not given one.
+fn budget_into(t: &mut InlineTable, service: &str, p: &Policy, b: &EnvoyBudget, log: &mut Log) {
+    let per_try = t
+        .get("timeout")
+        .and_then(Value::as_str)
+        .and_then(|d| sim_core::time::parse_duration(d).ok());
+    let Some(retry) = t.get_mut("retry").and_then(Value::as_inline_table_mut) else {
+        log.unretried += 1;
+        return;
+    };
+    let m = mesh_budget::map(b, per_try);
+    if let Some(old) = retry.get("budget") {
+        log.replaced.push(format!(
+            "{}: the call into `{service}` had retry.budget = {}: replaced",
+            p.source,
+            old.to_string().trim()
+        ));
+    }
+    let mut budget = InlineTable::new();
+    budget.insert("ratio", m.ratio.into());
+    budget.insert(
+        "min_retries_per_second",
+        i64::from(m.min_retries_per_second).into(),
+    );
+    budget.insert(
+        "ttl",
+        sim_core::time::format_duration(m.ttl).as_str().into(),
+    );
+    retry.insert("budget", Value::InlineTable(budget));
+    let line = format!(
+        "{} → calls into `{service}`: {}",
+        p.source,
+        mesh_budget::explain(b, &m)
+    );
+    if !log.budgets.contains(&line) {
+        log.budgets.push(line);
+    }
 }

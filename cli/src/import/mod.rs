@@ -14,7 +14,9 @@
 
 mod derive;
 mod jaeger;
+mod links;
 mod mesh;
+mod mesh_budget;
 mod otlp;
 mod span;
 mod writer;

@@ -54,6 +54,16 @@ struct OtlpSpan {
     attributes: Vec<KeyValue>,
     #[serde(default)]
     status: Option<Status>,
+    #[serde(default)]
+    links: Vec<Link>,
+}
+
+/// A span link: the span this one continues, possibly in another trace.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Link {
+    trace_id: String,
+    span_id: String,
 }
 
 #[derive(Deserialize)]
@@ -169,6 +179,11 @@ pub fn read(doc: &Document, at: &At, out: &mut Collector) -> Result<(), String> 
                         error: is_error(&s.status),
                         peer,
                         destination,
+                        links: s
+                            .links
+                            .iter()
+                            .map(|l| (l.trace_id.as_str(), l.span_id.as_str()))
+                            .collect(),
                     },
                 )?;
             }

@@ -39,6 +39,11 @@ pub struct Span {
     pub peer: Option<u32>,
     /// `messaging.destination.name`, interned.
     pub destination: Option<u32>,
+    /// The first span link (OTLP `links`, a Jaeger FOLLOWS_FROM into
+    /// another trace): (trace, span) of the span this one continues.
+    pub link: Option<(u128, u64)>,
+    /// Links past the first (a batch consumer's several producers).
+    pub more_links: u32,
 }
 
 impl Span {
@@ -76,6 +81,8 @@ pub struct RawSpan<'a> {
     pub error: bool,
     pub peer: Option<&'a str>,
     pub destination: Option<&'a str>,
+    /// Span links as (trace id, span id) in hex, in the file's order.
+    pub links: Vec<(&'a str, &'a str)>,
 }
 
 impl Collector {
@@ -118,6 +125,17 @@ impl Collector {
                 })? as u64),
                 None => None,
             };
+        let link = match raw.links.first() {
+            Some(&(t, sp)) => Some((
+                parse_hex(t, 32).ok_or_else(|| {
+                    blame(format!("link's trace id {t:?} is not 1 to 32 hex digits"))
+                })?,
+                parse_hex(sp, 16).ok_or_else(|| {
+                    blame(format!("link's span id {sp:?} is not 1 to 16 hex digits"))
+                })? as u64,
+            )),
+            None => None,
+        };
         if raw.end < raw.start {
             return Err(blame(format!(
                 "ends ({} ns) before it starts ({} ns)",
@@ -141,6 +159,8 @@ impl Collector {
             error: raw.error,
             peer: raw.peer.map(|p| self.intern(p)),
             destination: raw.destination.map(|d| self.intern(d)),
+            link,
+            more_links: raw.links.len().saturating_sub(1) as u32,
         };
         self.spans.push(span);
         Ok(())

@@ -7,6 +7,7 @@
 use std::fmt::Write;
 
 use super::derive::{Callee, Derived, OpStats, Reservoir};
+use super::links::LinkCounts;
 
 /// Quantile points of an empirical distribution.
 const POINTS: usize = 32;
@@ -286,6 +287,13 @@ pub fn report(d: &Derived, sources: &[String], dropped: &[String]) -> String {
         d.orphans,
         d.window_ns as f64 / 1e9
     );
+    if d.links != LinkCounts::default() {
+        let _ = writeln!(
+            out,
+            "- span links: {} followed (a trace that starts with a linked span joins the linked span's trace, under it: a producer → consumer hand-off across traces becomes a queue), {} dangling (the linked span is not in the input: its trace stays an entry of its own), {} not followed (from a span with a parent in its trace, or past a span's first link)\n",
+            d.links.followed, d.links.dangling, d.links.not_followed
+        );
+    }
     out.push_str("## Services and operations\n\n| service | operation | invocations | errors | mean self-time ms |\n|---|---|---:|---:|---:|\n");
     for (name, svc) in &d.services {
         for (op, st) in &svc.ops {
@@ -327,7 +335,6 @@ pub fn report(d: &Derived, sources: &[String], dropped: &[String]) -> String {
         "threads, accept queues and replicas: traces show work, not capacity (guessed: 4 × the mean concurrency)".to_owned(),
         "timeouts, retries, circuit breakers: not in traces (see `cascade import mesh`)".into(),
         "errors: ratios are listed above; a scenario has errors only as faults, so none are written".into(),
-        "asynchronous edges joined by span links instead of parent ids are not followed".into(),
         "topics: a destination consumed by several services becomes one queue, its first consumer".into(),
     ];
     not.extend(d.notes.iter().cloned());

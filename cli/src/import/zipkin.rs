@@ -118,6 +118,8 @@ pub fn read(doc: &Document, at: &At, out: &mut Collector) -> Result<(), String> 
                 error: s.tags.contains_key("error"),
                 peer,
                 destination,
+                // Zipkin v2 has no links.
+                links: Vec::new(),
             },
         )?;
     }

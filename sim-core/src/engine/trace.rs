@@ -11,6 +11,8 @@
 //! from any other stream: a traced run's other results are byte-identical
 //! to an untraced one's.
 
+mod reservoir;
+
 use rand_chacha::ChaCha8Rng;
 
 use super::World;
@@ -42,6 +44,8 @@ pub(super) struct Tracer {
     /// The publish step whose messages are being enqueued (NONE between
     /// publishes, so a dead letter's move is never taken for one).
     publishing: u32,
+    /// Which sampled requests are kept (`--trace-max` as a uniform sample).
+    reservoir: reservoir::Reservoir,
 }
 
 /// `table[i] = v`, growing the table as the arena grows.
@@ -91,20 +95,26 @@ impl Tracer {
             steps: Vec::new(),
             msgs: Vec::new(),
             publishing: NONE,
+            reservoir: reservoir::Reservoir::new(seed, options.max_traces),
         }
     }
 
     /// A new span under `parent` (or a new trace's root), unless the log is
     /// full.
     fn open(&mut self, parent: u32, trace: Option<TraceId>, span: Span) -> u32 {
-        if self.log.spans.len() >= MAX_SPANS {
-            self.log.spans_dropped += 1;
-            return NONE;
-        }
         let trace = match trace {
             Some(t) => t,
             None => self.log.spans[parent as usize].trace,
         };
+        // A request the reservoir has let go: nothing more of it.
+        if !self.reservoir.is_live(trace) {
+            return NONE;
+        }
+        if self.log.spans.len() - self.reservoir.dead_spans >= MAX_SPANS {
+            self.log.spans_dropped += 1;
+            return NONE;
+        }
+        self.reservoir.count_span(trace);
         let id = self.log.spans.len() as u32;
         self.log.spans.push(Span {
             trace,
@@ -123,18 +133,14 @@ impl Tracer {
     }
 
     /// Whether source `src`'s new request is traced: a draw from its own
-    /// stream, every request, so the draws never depend on the cap.
+    /// stream, every request, so the draws never depend on the cap; then
+    /// the reservoir's say (`reservoir.rs`) once the cap is reached.
     fn sample(&mut self, src: usize) -> Option<TraceId> {
         let u: f64 = rand::RngExt::random(&mut self.sample_rng[src]);
         if u >= self.log.options.sample {
             return None;
         }
-        if self.log.traces >= self.log.options.max_traces {
-            self.log.skipped += 1;
-            return None;
-        }
-        self.log.traces += 1;
-        Some(TraceId(self.log.traces - 1))
+        self.admit()
     }
 }
 
@@ -386,6 +392,7 @@ impl World<'_> {
                 end_job(&mut t, j, &job, self.now, None);
             }
         }
+        t.settle_reservoir();
         t.log.end = self.now;
         Some(t.log)
     }
