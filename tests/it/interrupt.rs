@@ -428,40 +428,51 @@ fn a_blast_stopped_after_its_baseline_keeps_the_targets_that_ran() {
     let one = cascade(&["run", checkout, "--set", "duration=1200s", "--json"]);
     assert!(one.status.success());
     let run = t0.elapsed().as_secs_f64();
-    let budget = format!("{}ms", (run * 3000.0) as u64);
-    let o = cascade(&[
-        "blast",
-        checkout,
-        "--fault",
-        "slowdown=10,at=30s,for=30s",
-        "--set",
-        "duration=1200s",
-        "--jobs",
-        "1",
-        "--max-wall",
-        &budget,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(4), "{err}");
-    assert!(
-        err.contains("marked partial") && err.contains("run the same command with --targets "),
-        "{err}"
-    );
-    let blast: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("blast.json")).unwrap()).unwrap();
-    let partial = blast["partial"].as_str().expect("marked partial");
-    assert!(partial.contains("--max-wall"), "{partial}");
-    let rows = blast["rows"].as_array().unwrap();
-    let not_run: Vec<&str> = rows
-        .iter()
-        .filter(|r| r["skipped"] == "not run (stopped)")
-        .map(|r| r["target"].as_str().unwrap())
-        .collect();
-    assert!(
-        !not_run.is_empty() && not_run.len() < rows.len(),
-        "{rows:?}"
-    );
-    assert!(err.contains(&not_run.join(",")), "{err}");
+    // A loaded machine may stretch one target past the budget: a larger
+    // budget is tried until the blast stops between its first and last
+    // targets (what this test is about).
+    for times in [3.0, 5.0, 8.0, 13.0] {
+        let budget = format!("{}ms", (run * times * 1000.0) as u64);
+        let _ = std::fs::remove_dir_all(&out);
+        let o = cascade(&[
+            "blast",
+            checkout,
+            "--fault",
+            "slowdown=10,at=30s,for=30s",
+            "--set",
+            "duration=1200s",
+            "--jobs",
+            "1",
+            "--max-wall",
+            &budget,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        if o.status.code() == Some(0) {
+            panic!("the blast finished within {budget}: {err}");
+        }
+        assert_eq!(o.status.code(), Some(4), "{err}");
+        assert!(
+            err.contains("marked partial") && err.contains("run the same command with --targets "),
+            "{err}"
+        );
+        let blast: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("blast.json")).unwrap()).unwrap();
+        let partial = blast["partial"].as_str().expect("marked partial");
+        assert!(partial.contains("--max-wall"), "{partial}");
+        let rows = blast["rows"].as_array().unwrap();
+        let not_run: Vec<&str> = rows
+            .iter()
+            .filter(|r| r["skipped"] == "not run (stopped)")
+            .map(|r| r["target"].as_str().unwrap())
+            .collect();
+        assert!(!not_run.is_empty(), "{rows:?}");
+        if not_run.len() == rows.len() {
+            continue; // stopped before its first target: a larger budget
+        }
+        assert!(err.contains(&not_run.join(",")), "{err}");
+        return;
+    }
+    panic!("no budget stopped the blast between its first and last targets");
 }
