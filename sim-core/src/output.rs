@@ -4,6 +4,10 @@
 //! `reports` and `cli` read these types and nothing else of the engine.
 //! Maps keep the scenario file's order, so outputs are byte-identical for
 //! the same scenario and seed.
+//!
+//! Past 900 lines: this is the whole `summary.json` schema in one place
+//! (every key's type with the doc comment the README's "Outputs" follows);
+//! split by feature it would scatter one file format over many modules.
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};

@@ -227,10 +227,7 @@ impl World<'_> {
                 return (0..n)
                     .map(|k| (r + k) % n)
                     .filter(|&x| usable(self, x))
-                    .min_by_key(|&x| {
-                        let rep = &self.replicas[s][x as usize];
-                        rep.busy as usize + rep.queue.len()
-                    })
+                    .min_by_key(|&x| self.outstanding(s, x))
                     .unwrap_or(r);
             }
             // Ask the balancer again, so the ejected replica's share is
@@ -256,6 +253,14 @@ impl World<'_> {
             .unwrap_or(r)
     }
 
+    /// Requests replica `r` of service `s` holds or queues: what least
+    /// outstanding and power of two compare.
+    #[inline(always)]
+    fn outstanding(&self, s: usize, r: u32) -> usize {
+        let rep = &self.replicas[s][r as usize];
+        rep.busy as usize + rep.queue.len()
+    }
+
     #[inline(always)]
     fn balance(&mut self, s: usize) -> u32 {
         self.balance_in(s, self.m.services[s].replicas, |_, k| k)
@@ -274,10 +279,7 @@ impl World<'_> {
         if n == 1 {
             return replica(self, 0);
         }
-        let outstanding = |w: &World, k: u32| {
-            let rep = &w.replicas[s][replica(w, k) as usize];
-            rep.busy as usize + rep.queue.len()
-        };
+        let outstanding = |w: &World, k: u32| w.outstanding(s, replica(w, k));
         let k = match self.m.services[s].balancer {
             Balancer::RoundRobin => {
                 let r = self.rr[s];

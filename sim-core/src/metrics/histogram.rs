@@ -285,17 +285,8 @@ impl Histogram {
     /// The value below which a share `q` of the recorded values lie, as
     /// HdrHistogram computes it (0 when empty; `q` above 1 is 1).
     pub fn value_at_quantile(&self, q: f64) -> u64 {
-        let q = q.min(1.0);
-        let target = ((q * self.total as f64).ceil() as u64).max(1);
-        let mut seen = 0u64;
-        for (i, c) in self.buckets() {
-            seen += c;
-            if seen >= target {
-                let v = lowest_at(i);
-                return if q == 0.0 { v } else { highest_equivalent(v) };
-            }
-        }
-        0
+        let [v] = self.values_at_quantiles([q]);
+        v
     }
 
     /// `value_at_quantile` of each of `qs` (ascending) in one pass over
