@@ -291,7 +291,7 @@ pub fn blast(args: &BlastArgs) -> Result<Blast, Failure> {
         .model
         .services_in_call_order()
         .into_iter()
-        .map(|s| base.model.services[s as usize].name.clone())
+        .map(|s| base.model.services[s].name.clone())
         .collect();
     if !args.targets.is_empty() {
         for t in &args.targets {

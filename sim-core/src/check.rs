@@ -34,7 +34,7 @@ mod timeouts;
 mod types;
 pub(crate) mod walk;
 
-use crate::model::{CLIENT, Model, OpId, Server, Service, Step, UNBOUNDED};
+use crate::model::{Model, OpId, Server, Service, Step, UNBOUNDED};
 use crate::rng::stream;
 use crate::time::{Nanos, secs};
 use retries::retry_paths;
@@ -212,7 +212,7 @@ impl<'m> Analysis<'m> {
             let at: Vec<f64> = self.timeline.iter().map(|&t| rate(t)).collect();
             let mean = mean_over(m.warmup, m.duration, &rate);
             let target = &m.ops[src.op as usize];
-            let svc = &m.services[target.service as usize];
+            let svc = &m.services[target.service];
             out.push(SourceLoad {
                 name: src.name.clone(),
                 target: if svc.ops.len() > 1 {
@@ -300,7 +300,7 @@ impl<'m> Analysis<'m> {
 
     /// Per invocation of `op`: its queue wait then its holding time, ns.
     fn response(&mut self, op: OpId) -> f64 {
-        let s = self.m.ops[op as usize].service as usize;
+        let s = (self.m.ops[op as usize].service).index();
         self.service_wait(s) + self.op_hold(op)
     }
 
@@ -316,7 +316,7 @@ impl<'m> Analysis<'m> {
         self.op_busy[op as usize] = true;
         let m = self.m;
         let o = &m.ops[op as usize];
-        let stretch = self.stretch[o.service as usize];
+        let stretch = self.stretch[o.service];
         let first = o.first_step as usize;
         let mut h = 0.0;
         for pc in first..first + o.step_count as usize {
@@ -362,8 +362,8 @@ impl<'m> Analysis<'m> {
     fn call_time(&mut self, c: u32) -> f64 {
         let spec = self.m.calls[c as usize];
         let mut t = self.response(spec.op);
-        if spec.edge != CLIENT {
-            t += 2.0 * self.means[self.m.edges[spec.edge as usize].latency as usize];
+        if let Some(edge) = spec.edge {
+            t += 2.0 * self.means[self.m.edges[edge].latency as usize];
         }
         let policy_deadline = self
             .m
@@ -431,7 +431,7 @@ impl<'m> Analysis<'m> {
         if svc.server == Server::ThreadPool {
             // A consumer's thread waits for the delivery too.
             for (q, queue) in m.queues.iter().enumerate() {
-                if queue.service as usize == s {
+                if queue.service.index() == s {
                     let b = &m.brokers[queue.broker as usize];
                     busy_ns += self.queue_rate[q] * self.means[b.delivery as usize];
                 }

@@ -952,7 +952,7 @@ impl Recorder {
         for (i, (src, e)) in m.sources.iter().zip(&self.entries).enumerate() {
             let c = e.measured;
             let op = &m.ops[src.op as usize];
-            let svc = &m.services[op.service as usize];
+            let svc = &m.services[op.service];
             let target = if svc.ops.len() == 1 {
                 svc.name.clone()
             } else {
@@ -1049,7 +1049,7 @@ impl Recorder {
         // (a source's call has no edge).
         let mut breakers = vec![crate::patterns::BreakerStats::default(); m.edges.len()];
         for (spec, stats) in m.calls.iter().zip(&self.breakers) {
-            if let Some(b) = breakers.get_mut(spec.edge as usize) {
+            if let Some(b) = spec.edge.and_then(|e| breakers.get_mut(e.index())) {
                 b.state_changes += stats.state_changes;
                 b.times_opened += stats.times_opened;
                 b.time_open += stats.time_open;
@@ -1142,7 +1142,7 @@ impl Recorder {
                     .iter_mut()
                     .enumerate()
                     .map(|(o, st)| {
-                        let service = m.outboxes[o].service as usize;
+                        let service = m.outboxes[o].service.index();
                         (m.services[service].name.clone(), st.summary(m, o, end))
                     })
                     .collect(),

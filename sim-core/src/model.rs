@@ -14,21 +14,14 @@ use crate::dist::Dist;
 use crate::patterns::{Admission, CallPolicy, Criticality, Layer, OutlierDetection};
 use crate::time::Nanos;
 
-pub type ServiceId = u32;
+mod ids;
+pub use ids::{EdgeId, ServiceId};
+
 pub type OpId = u32;
-pub type EdgeId = u32;
 pub type DistId = u32;
 
 /// Queue capacity meaning "no limit".
 pub const UNBOUNDED: u32 = u32::MAX;
-
-/// The edge index used by workload sources (the client is not a service).
-pub const CLIENT: ServiceId = u32::MAX;
-
-/// The edge index of a consumer's job: a broker delivered it, and its
-/// outcome goes back to the broker (the parent is a message, not an
-/// attempt).
-pub const CONSUMER: EdgeId = u32::MAX - 1;
 
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -99,7 +92,7 @@ pub struct Model {
 /// `every`.
 #[derive(Clone, Debug)]
 pub struct Outbox {
-    pub service: u32,
+    pub service: ServiceId,
     pub every: Nanos,
     pub batch: u32,
 }
@@ -529,10 +522,12 @@ impl Default for Connect {
 }
 
 /// A call as a caller makes it: a `call` step, a `parallel` branch, or a
-/// workload source's request (edge `CLIENT`).
+/// workload source's request.
 #[derive(Clone, Copy, Debug)]
 pub struct CallSpec {
-    pub edge: EdgeId,
+    /// The edge the call travels, or `None` for a workload source's
+    /// request or poll (the client is not a service and has no edge).
+    pub edge: Option<EdgeId>,
     pub op: OpId,
     /// Per-attempt timeout.
     pub timeout: Option<Nanos>,
@@ -551,7 +546,7 @@ pub struct CallSpec {
 }
 
 impl CallSpec {
-    pub fn new(edge: EdgeId, op: OpId, timeout: Option<Nanos>) -> CallSpec {
+    pub fn new(edge: Option<EdgeId>, op: OpId, timeout: Option<Nanos>) -> CallSpec {
         let mut layers = [Layer::Timeout; 8];
         let layer_count = u8::from(timeout.is_some());
         layers[0] = Layer::Timeout;
@@ -710,7 +705,7 @@ pub struct Source {
     pub arrivals: Arrivals,
     pub timeout: Option<Nanos>,
     pub limit: Option<u64>,
-    /// The source's request as a call (`calls[call]`, edge `CLIENT`): its
+    /// The source's request as a call (`calls[call]`, no edge): its
     /// timeout and retries.
     pub call: u32,
     /// The client's timeout travels with the request as a deadline.
@@ -730,7 +725,7 @@ pub struct Source {
 /// answered `accepted`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Poll {
-    /// Each poll as a call (`calls[call]`, edge `CLIENT`).
+    /// Each poll as a call (`calls[call]`, no edge).
     pub call: u32,
     /// The wait after an accepted answer, and after each poll's answer.
     pub every: Nanos,
@@ -1036,15 +1031,15 @@ impl Model {
         self.services
             .iter()
             .position(|s| s.name == name)
-            .map(|i| i as ServiceId)
+            .map(ServiceId::at)
     }
 
     /// Services with an operation that publishes to queue `q` (directly or
     /// through its topic), in file order.
     pub fn producers_of(&self, q: u32) -> Vec<ServiceId> {
-        (0..self.services.len() as ServiceId)
+        (0..self.services.len()).map(ServiceId::at)
             .filter(|&s| {
-                self.services[s as usize].ops.iter().any(|&op| {
+                self.services[s].ops.iter().any(|&op| {
                     self.op_steps(op).iter().any(|st| {
                         matches!(st, Step::Publish(p) if self.publishes[*p as usize].queues.contains(&q))
                     })
@@ -1090,7 +1085,7 @@ impl Model {
                 }
             }
             // Consumers of what `s` publishes come after it.
-            for &op in &self.services[s as usize].ops {
+            for &op in &self.services[s].ops {
                 for step in self.op_steps(op) {
                     if let Step::Publish(p) = step {
                         for &q in &self.publishes[*p as usize].queues {
@@ -1101,7 +1096,7 @@ impl Model {
             }
             i += 1;
         }
-        for s in 0..self.services.len() as ServiceId {
+        for s in (0..self.services.len()).map(ServiceId::at) {
             push(s, &mut order);
         }
         order

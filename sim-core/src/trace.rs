@@ -7,6 +7,7 @@
 //! Must not import anything of the crate but `time` and `outcome`, nor
 //! know any file format.
 
+use crate::model::ServiceId;
 use crate::outcome::Outcome;
 use crate::time::Nanos;
 
@@ -34,7 +35,7 @@ pub enum Place {
     /// A workload source's clients (`TraceLog::sources`).
     Source(u32),
     /// A replica of a service (`TraceLog::services`).
-    Replica { service: u32, replica: u32 },
+    Replica { service: ServiceId, replica: u32 },
 }
 
 /// A timed step of a job.
@@ -99,7 +100,7 @@ pub struct Span {
 /// An operation's name and its service.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpName {
-    pub service: u32,
+    pub service: ServiceId,
     pub name: String,
 }
 
@@ -140,7 +141,7 @@ impl TraceLog {
     }
 
     /// The service a span ran at, if it ran at one.
-    pub fn service_of(&self, s: &Span) -> Option<u32> {
+    pub fn service_of(&self, s: &Span) -> Option<ServiceId> {
         match s.place {
             Place::Replica { service, .. } => Some(service),
             Place::Source(_) => None,
@@ -150,7 +151,7 @@ impl TraceLog {
     /// `service.op` of an operation.
     pub fn op_label(&self, op: u32) -> String {
         let o = &self.ops[op as usize];
-        format!("{}.{}", self.services[o.service as usize], o.name)
+        format!("{}.{}", self.services[o.service], o.name)
     }
 }
 

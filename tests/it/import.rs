@@ -238,19 +238,14 @@ fn import(files: &[&Path], dir: &Path) -> (Model, String) {
 fn edges(m: &Model) -> BTreeSet<String> {
     m.edges
         .iter()
-        .map(|e| {
-            format!(
-                "{}->{}",
-                m.services[e.from as usize].name, m.services[e.to as usize].name
-            )
-        })
+        .map(|e| format!("{}->{}", m.services[e.from].name, m.services[e.to].name))
         .collect()
 }
 
 /// The mean of the first work step of `service`, ns.
 fn work_mean(m: &Model, service: &str) -> f64 {
     let s = m.service_id(service).expect("service");
-    let op = m.services[s as usize].ops[0];
+    let op = m.services[s].ops[0];
     match m.op_steps(op).first() {
         Some(Step::Work(d)) => m.dists[*d as usize].mean().expect("empirical mean"),
         other => panic!("{service}: first step {other:?}"),
@@ -278,10 +273,10 @@ fn an_otlp_round_trip_keeps_the_call_graph_rates_work_and_probabilities() {
     assert_eq!(edges(&m), want);
     assert_eq!(m.queues.len(), 1);
     assert_eq!(m.queues[0].name, "orders");
-    assert_eq!(m.services[m.queues[0].service as usize].name, "worker");
+    assert_eq!(m.services[m.queues[0].service.index()].name, "worker");
     // The frontend's steps: work, auth, catalog ∥ pricing, cart with a
     // probability, publish.
-    let fe = m.services[m.service_id("frontend").unwrap() as usize].ops[0];
+    let fe = m.services[(m.service_id("frontend").unwrap()).index()].ops[0];
     let steps = m.op_steps(fe);
     assert!(matches!(steps[0], Step::Work(_)), "{steps:?}");
     assert!(matches!(steps[1], Step::Call(_)), "{steps:?}");
@@ -326,7 +321,7 @@ fn an_otlp_round_trip_keeps_the_call_graph_rates_work_and_probabilities() {
     let e = m
         .edges
         .iter()
-        .find(|e| m.services[e.to as usize].name == "catalog")
+        .find(|e| m.services[e.to].name == "catalog")
         .unwrap();
     let lat = m.dists[e.latency as usize].mean().unwrap() / MS;
     assert!((lat - 0.6).abs() < 0.01, "latency {lat}");
@@ -465,10 +460,7 @@ fn istio_timeouts_retries_and_pools_land_on_the_matching_calls_and_the_rest_is_l
     let into = |to: &str| {
         m.calls
             .iter()
-            .find(|c| {
-                c.edge != sim_core::model::CLIENT
-                    && m.services[m.edges[c.edge as usize].to as usize].name == to
-            })
+            .find(|c| c.edge.is_some_and(|e| m.services[m.edges[e].to].name == to))
             .copied()
             .expect("a call")
     };

@@ -39,7 +39,7 @@ fn import(file: &Path, dir: &Path) -> (Model, String) {
 
 fn publishes(m: &Model, service: &str) -> bool {
     let s = m.service_id(service).expect("service");
-    m.services[s as usize]
+    m.services[s]
         .ops
         .iter()
         .any(|&op| m.op_steps(op).iter().any(|s| matches!(s, Step::Publish(_))))
@@ -49,11 +49,7 @@ fn source_targets(m: &Model) -> Vec<String> {
     let mut v: Vec<String> = m
         .sources
         .iter()
-        .map(|s| {
-            m.services[m.ops[s.op as usize].service as usize]
-                .name
-                .clone()
-        })
+        .map(|s| m.services[m.ops[s.op as usize].service].name.clone())
         .collect();
     v.sort();
     v
@@ -67,7 +63,7 @@ fn otlp_links_join_a_consumers_trace_to_its_producer_as_a_queue() {
     // database: the consumers' traces are read under their producers.
     assert_eq!(m.queues.len(), 1, "{report}");
     assert_eq!(m.queues[0].name, "orders");
-    assert_eq!(m.services[m.queues[0].service as usize].name, "fulfil");
+    assert_eq!(m.services[m.queues[0].service.index()].name, "fulfil");
     assert!(publishes(&m, "shop"));
     assert!(m.service_id("postgresql").is_some());
     // Entries: shop, and the one consumer whose producer is missing.
@@ -106,7 +102,7 @@ fn jaeger_follows_from_across_traces_is_a_link() {
     let dir = temp_dir("import-links-jaeger");
     let (m, report) = import(&fixture("jaeger-links.json"), &dir);
     assert_eq!(m.queues.len(), 1, "{report}");
-    assert_eq!(m.services[m.queues[0].service as usize].name, "fulfil");
+    assert_eq!(m.services[m.queues[0].service.index()].name, "fulfil");
     assert_eq!(source_targets(&m), ["shop"]);
     assert!(
         report.contains("- span links: 3 followed") && report.contains("0 dangling"),

@@ -52,10 +52,7 @@ fn budget_into(m: &Model, to: &str) -> Option<BudgetConfig> {
     let call = m
         .calls
         .iter()
-        .find(|c| {
-            (c.edge as usize) < m.edges.len()
-                && m.services[m.edges[c.edge as usize].to as usize].name == to
-        })
+        .find(|c| c.edge.is_some_and(|e| m.services[m.edges[e].to].name == to))
         .expect("a call");
     // A call with no pattern has no policy (an index past the list).
     m.policies
@@ -81,10 +78,7 @@ fn an_istio_retry_budget_lands_on_the_retries_into_its_host_and_says_how_it_diff
         let call = m
             .calls
             .iter()
-            .find(|c| {
-                (c.edge as usize) < m.edges.len()
-                    && m.services[m.edges[c.edge as usize].to as usize].name == to
-            })
+            .find(|c| c.edge.is_some_and(|e| m.services[m.edges[e].to].name == to))
             .unwrap();
         m.policies[call.policy as usize]
             .retry

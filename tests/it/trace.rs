@@ -244,7 +244,7 @@ steps = [{ work = { dist = "exponential", mean = "3ms" } }]
 
 fn work_mean(m: &Model, service: &str) -> f64 {
     let s = m.service_id(service).expect("service");
-    let op = m.services[s as usize].ops[0];
+    let op = m.services[s].ops[0];
     match m.op_steps(op).first() {
         Some(Step::Work(d)) => m.dists[*d as usize].mean().expect("a mean"),
         other => panic!("{service}: first step {other:?}"),
@@ -290,16 +290,11 @@ fn the_otlp_file_imports_back_to_the_same_system_within_sampling_error() {
     // The queue, from the PRODUCER span and the CONSUMER span under it.
     assert_eq!(m.queues.len(), 1);
     assert_eq!(m.queues[0].name, "orders");
-    assert_eq!(m.services[m.queues[0].service as usize].name, "worker");
+    assert_eq!(m.services[m.queues[0].service.index()].name, "worker");
     let edges: BTreeSet<String> = m
         .edges
         .iter()
-        .map(|e| {
-            format!(
-                "{}->{}",
-                m.services[e.from as usize].name, m.services[e.to as usize].name
-            )
-        })
+        .map(|e| format!("{}->{}", m.services[e.from].name, m.services[e.to].name))
         .collect();
     let want: BTreeSet<String> = ["front->auth", "front->catalog", "auth->db"]
         .map(String::from)
@@ -312,7 +307,7 @@ fn the_otlp_file_imports_back_to_the_same_system_within_sampling_error() {
     let tol = 4.0 * 100.0 / n.sqrt();
     assert!((rate - 100.0).abs() < tol, "rate {rate}, want 100 ± {tol}");
     // The catalog call's probability: 4σ of a proportion.
-    let front = m.services[m.service_id("front").unwrap() as usize].ops[0];
+    let front = m.services[(m.service_id("front").unwrap()).index()].ops[0];
     let p = m
         .op_steps(front)
         .iter()

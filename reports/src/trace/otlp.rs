@@ -96,7 +96,7 @@ fn collapses(log: &TraceLog, kids: &[SpanId], s: &Span) -> bool {
 /// The service name a span is reported under.
 fn resource(log: &TraceLog, s: &Span) -> String {
     match s.place {
-        Place::Replica { service, .. } => log.services[service as usize].clone(),
+        Place::Replica { service, .. } => log.services[service].clone(),
         Place::Source(src) => format!("{} (client)", log.sources[src as usize]),
     }
 }
@@ -224,5 +224,5 @@ fn span_json(log: &TraceLog, collapsed: &[bool], i: usize, trace: u32, s: &Span)
 }
 
 fn callee(log: &TraceLog, op: u32) -> String {
-    log.services[log.ops[op as usize].service as usize].clone()
+    log.services[log.ops[op as usize].service].clone()
 }

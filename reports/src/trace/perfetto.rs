@@ -41,7 +41,7 @@ fn us(ns: u64) -> f64 {
 /// Process ids: services first (from 1), then sources.
 fn pid(log: &TraceLog, place: Place) -> u32 {
     match place {
-        Place::Replica { service, .. } => service + 1,
+        Place::Replica { service, .. } => service.0 + 1,
         Place::Source(src) => log.services.len() as u32 + 1 + src,
     }
 }
@@ -123,7 +123,7 @@ fn lanes(log: &TraceLog) -> Lanes {
     let mut by_replica: BTreeMap<(u32, u32), Vec<usize>> = BTreeMap::new();
     for (i, s) in log.spans.iter().enumerate() {
         if let (Some(_), Place::Replica { service, replica }) = (started(s), s.place) {
-            by_replica.entry((service, replica)).or_default().push(i);
+            by_replica.entry((service.0, replica)).or_default().push(i);
         }
     }
     let mut lane_of = vec![None; log.spans.len()];

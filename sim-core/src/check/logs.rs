@@ -36,7 +36,7 @@ impl Analysis<'_> {
                 };
                 groups.push(GroupLoad {
                     name: g.name.clone(),
-                    consumer: m.services[g.service as usize].name.clone(),
+                    consumer: m.services[g.service].name.clone(),
                     active_members: active,
                     hold_ms,
                     capacity_rps: capacity,
@@ -81,7 +81,7 @@ impl Analysis<'_> {
     pub(super) fn batch_cost_busy_ns(&mut self, s: usize) -> f64 {
         let m = self.m;
         let mut busy = 0.0;
-        for g in m.groups.iter().filter(|g| g.service as usize == s) {
+        for g in m.groups.iter().filter(|g| g.service.index() == s) {
             let Some(c) = g.batch_cost else {
                 continue;
             };

@@ -11,7 +11,7 @@ pub fn retry_paths(m: &Model) -> Vec<RetryPath> {
     let mut out = Vec::new();
     for src in &m.sources {
         let attempts = call_attempts(m, src.call);
-        let entry_service = &m.services[m.ops[src.op as usize].service as usize].name;
+        let entry_service = &m.services[m.ops[src.op as usize].service].name;
         let mut path = vec![src.name.clone(), entry_service.clone()];
         let mut counts = vec![attempts];
         walk_retries(m, src.op, &mut path, &mut counts, &mut out);
@@ -51,7 +51,7 @@ fn walk_retries(
                 leaf = false;
                 let spec = &m.calls[c as usize];
                 let callee: ServiceId = m.ops[spec.op as usize].service;
-                path.push(m.services[callee as usize].name.clone());
+                path.push(m.services[callee].name.clone());
                 counts.push(call_attempts(m, c));
                 walk_retries(m, spec.op, path, counts, out);
                 path.pop();

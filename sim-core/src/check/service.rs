@@ -55,7 +55,7 @@ impl Analysis<'_> {
                 }
                 if svc.server == Server::ThreadPool {
                     for (q, queue) in m.queues.iter().enumerate() {
-                        if queue.service as usize == s {
+                        if queue.service.index() == s {
                             let b = &m.brokers[queue.broker as usize];
                             thread += v.queues[q] * self.means[b.delivery as usize];
                         }

@@ -5,7 +5,6 @@ use rand_chacha::ChaCha8Rng;
 use super::walk::Sampler;
 use super::{Analysis, TREE_DRAWS};
 use crate::check::types::TimeoutRisk;
-use crate::model::CLIENT;
 use crate::rng::stream;
 
 impl Analysis<'_> {
@@ -20,8 +19,8 @@ impl Analysis<'_> {
             };
             let mean = {
                 let mut t = self.response(spec.op);
-                if spec.edge != CLIENT {
-                    t += 2.0 * self.means[m.edges[spec.edge as usize].latency as usize];
+                if let Some(edge) = spec.edge {
+                    t += 2.0 * self.means[m.edges[edge].latency as usize];
                 }
                 t
             };
@@ -34,13 +33,10 @@ impl Analysis<'_> {
             } else {
                 continue;
             };
-            let callee = &m.services[m.ops[spec.op as usize].service as usize].name;
-            let caller = if spec.edge == CLIENT {
-                "client".to_owned()
-            } else {
-                m.services[m.edges[spec.edge as usize].from as usize]
-                    .name
-                    .clone()
+            let callee = &m.services[m.ops[spec.op as usize].service].name;
+            let caller = match spec.edge {
+                None => "client".to_owned(),
+                Some(edge) => m.services[m.edges[edge].from].name.clone(),
             };
             out.push(TimeoutRisk {
                 site: m.call_sites[c].clone(),
@@ -69,8 +65,8 @@ impl Analysis<'_> {
         let mut draws: Vec<f64> = (0..TREE_DRAWS)
             .map(|_| {
                 let mut t = sampler.op(spec.op, &mut rng, 1);
-                if spec.edge != CLIENT {
-                    let lat = &m.dists[m.edges[spec.edge as usize].latency as usize];
+                if let Some(edge) = spec.edge {
+                    let lat = &m.dists[m.edges[edge].latency as usize];
                     t += (lat.sample(&mut rng) + lat.sample(&mut rng)) as f64;
                 }
                 t

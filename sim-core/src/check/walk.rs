@@ -9,7 +9,7 @@
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-use crate::model::{CLIENT, Model, OpId, Step};
+use crate::model::{Model, OpId, Step};
 
 /// Past this depth a call graph is taken to be a cycle: visits stop
 /// there, and sampling counts nothing deeper.
@@ -227,7 +227,7 @@ impl Sampler<'_> {
         }
         let m = self.m;
         let o = &m.ops[op as usize];
-        let stretch = self.stretch[o.service as usize];
+        let stretch = self.stretch[o.service];
         let end = (o.first_step + o.step_count) as usize;
         let mut pc = o.first_step as usize;
         let mut t = 0.0;
@@ -289,8 +289,8 @@ impl Sampler<'_> {
     pub fn call(&self, c: u32, rng: &mut ChaCha8Rng, depth: usize) -> f64 {
         let spec = &self.m.calls[c as usize];
         let mut t = self.op(spec.op, rng, depth + 1);
-        if spec.edge != CLIENT {
-            let lat = &self.m.dists[self.m.edges[spec.edge as usize].latency as usize];
+        if let Some(edge) = spec.edge {
+            let lat = &self.m.dists[self.m.edges[edge].latency as usize];
             t += (lat.sample(rng) + lat.sample(rng)) as f64;
         }
         match spec.timeout.filter(|_| !spec.split_timeout) {

@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 
 use super::World;
 use super::event::Ev;
-use crate::model::Model;
+use crate::model::{Model, ServiceId};
 use crate::patterns::autoscale::{Autoscale, Hpa, ScaleMetric};
 use crate::time::Nanos;
 
@@ -85,7 +85,12 @@ impl World<'_> {
         for s in 0..self.scalers.len() {
             if let Some(sc) = &self.scalers[s] {
                 let t = self.at(sc.cfg.period);
-                self.schedule(t, Ev::AutoscaleSync { service: s as u32 });
+                self.schedule(
+                    t,
+                    Ev::AutoscaleSync {
+                        service: ServiceId::at(s),
+                    },
+                );
             }
         }
     }
@@ -129,7 +134,12 @@ impl World<'_> {
             }
         }
         let next = self.at(period);
-        self.schedule(next, Ev::AutoscaleSync { service: s as u32 });
+        self.schedule(
+            next,
+            Ev::AutoscaleSync {
+                service: ServiceId::at(s),
+            },
+        );
     }
 
     /// The metric's integral since the start, in pods' worth × ns.
@@ -172,7 +182,7 @@ impl World<'_> {
         self.schedule(
             self.at(startup),
             Ev::ReplicaReady {
-                service: s as u32,
+                service: ServiceId::at(s),
                 replica: r as u32,
                 generation,
             },

@@ -147,7 +147,7 @@ impl Messaging {
     pub fn new(m: &crate::model::Model, seed: u64) -> Messaging {
         let mut consumed_by = vec![Vec::new(); m.services.len()];
         for (q, queue) in m.queues.iter().enumerate() {
-            consumed_by[queue.service as usize].push(q as u32);
+            consumed_by[queue.service].push(q as u32);
         }
         let sites = &m.publish_sites;
         Messaging {
@@ -161,7 +161,7 @@ impl Messaging {
                     unacked: 0,
                     by_age: BTreeSet::new(),
                     blocked: VecDeque::new(),
-                    busy: vec![0; m.services[q.service as usize].replicas as usize],
+                    busy: vec![0; m.services[q.service].replicas as usize],
                     next_replica: 0,
                 })
                 .collect(),
@@ -443,7 +443,7 @@ impl World<'_> {
         if self.msg.brokers[queue.broker as usize].down > 0 {
             return;
         }
-        let s = queue.service as usize;
+        let s = queue.service.index();
         let n = self.m.services[s].replicas;
         while !self.msg.queues[q as usize].ready.is_empty() {
             let start = self.msg.queues[q as usize].next_replica;
@@ -461,7 +461,7 @@ impl World<'_> {
     /// Whether replica `r` of `q`'s consumer can start one more message.
     fn consumer_can_take(&self, q: u32, r: u32) -> bool {
         let queue = &self.m.queues[q as usize];
-        let s = queue.service as usize;
+        let s = queue.service.index();
         let rep = &self.replicas[s][r as usize];
         self.msg.queues[q as usize].busy[r as usize] < queue.concurrency
             && rep.busy + rep.lost < self.m.services[s].threads
@@ -551,16 +551,16 @@ impl World<'_> {
         let job_gen = job.generation;
         let msg = &mut self.msg.messages[id];
         msg.job = Some((j, job_gen));
-        self.replicas[s as usize][r as usize].busy += 1;
-        let svc = &mut self.rec.services[s as usize];
+        self.replicas[s][r as usize].busy += 1;
+        let svc = &mut self.rec.services[s];
         svc.arrivals += 1;
         svc.add_busy(now, 1);
         svc.record_wait(now, 0);
-        if self.memory_changed(s as usize, r as usize) {
+        if self.memory_changed(s.index(), r as usize) {
             return; // killed, with this consumer (the message comes back)
         }
-        if self.m.services[s as usize].memory.is_some() {
-            self.allocate(s as usize, r as usize);
+        if self.m.services[s].memory.is_some() {
+            self.allocate(s.index(), r as usize);
         }
         self.schedule_after(
             queue.visibility,

@@ -21,7 +21,7 @@ use super::World;
 use super::event::Ev;
 use super::ids::JobId;
 use super::records::Job;
-use crate::model::{Cache, Model};
+use crate::model::{Cache, Model, ServiceId};
 use crate::rng::stream;
 use crate::time::Nanos;
 
@@ -235,7 +235,7 @@ pub(super) fn states(m: &Model, seed: u64) -> (Vec<CacheState>, Vec<ChaCha8Rng>)
         .iter()
         .map(|c: &Cache| {
             let n = match c.local {
-                Some(s) if (s as usize) < m.services.len() => m.services[s as usize].replicas,
+                Some(s) if s.index() < m.services.len() => m.services[s].replicas,
                 _ => 1,
             };
             CacheState {
@@ -418,7 +418,7 @@ impl World<'_> {
     /// A crash empties the local caches of the replicas hit.
     pub(super) fn crash_local_caches(&mut self, s: usize, only: Option<u32>) {
         for c in 0..self.m.caches.len() {
-            if self.m.caches[c].local == Some(s as u32) {
+            if self.m.caches[c].local == Some(ServiceId::at(s)) {
                 self.empty_lrus(c, only);
             }
         }

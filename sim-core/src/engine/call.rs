@@ -12,7 +12,7 @@ use super::World;
 use super::event::Ev;
 use super::ids::{AttemptId, CallId, Holder};
 use super::records::{Caller, NEVER, Parent};
-use crate::model::{CLIENT, CallSpec, NO_POLICY};
+use crate::model::{CallSpec, NO_POLICY};
 use crate::outcome::Outcome;
 use crate::patterns::{BulkheadEntry, Layer};
 
@@ -180,17 +180,16 @@ impl<'m> World<'m> {
         } else {
             c.deadline.min(a.expires)
         };
-        let parent = if spec.edge == CLIENT {
-            Parent::Client {
+        let parent = match spec.edge {
+            None => Parent::Client {
                 attempt: att,
                 generation: a.generation,
-            }
-        } else {
-            Parent::Call {
+            },
+            Some(edge) => Parent::Call {
                 attempt: att,
                 generation: a.generation,
-                edge: spec.edge,
-            }
+                edge,
+            },
         };
         let class = self.calls[a.call].class;
         let job = self.alloc_job(to, spec.op, parent, deadline, class);
@@ -199,7 +198,9 @@ impl<'m> World<'m> {
         }
         let job_gen = self.jobs[job].generation;
         self.attempts[att].job = Some((job, job_gen));
-        if spec.edge == CLIENT {
+        if let Some(edge) = spec.edge {
+            self.send_job(edge, job);
+        } else {
             let hop = if self.source_hops {
                 self.source_hop(self.client_of[c.spec as usize] as usize)
             } else {
@@ -217,8 +218,6 @@ impl<'m> World<'m> {
                     );
                 }
             }
-        } else {
-            self.send_job(spec.edge, job);
         }
     }
 
@@ -231,9 +230,11 @@ impl<'m> World<'m> {
         self.attempts.free(att);
         let spec = self.calls[a.call].spec;
         let edge = self.m.calls[spec as usize].edge;
-        if a.sent && edge != CLIENT {
-            self.in_flight[edge as usize] -= 1;
-        } else if !a.sent {
+        if a.sent {
+            if let Some(edge) = edge {
+                self.in_flight[edge] -= 1;
+            }
+        } else {
             self.edge_stat(spec, |e| e.refused_locally += 1);
         }
         if outcome == Outcome::Timeout
@@ -390,8 +391,11 @@ impl<'m> World<'m> {
                 }
             }
             Caller::Job { job, generation } => {
-                let edge = self.m.calls[c.spec as usize].edge;
-                let e = &mut self.rec.edges[edge as usize];
+                // A job's call always has an edge (only sources' have none).
+                let Some(edge) = self.m.calls[c.spec as usize].edge else {
+                    unreachable!("a job's call spec without an edge")
+                };
+                let e = &mut self.rec.edges[edge];
                 match outcome {
                     Outcome::Ok => e.ok += 1,
                     Outcome::Degraded => e.degraded += 1,
@@ -407,19 +411,20 @@ impl<'m> World<'m> {
 
     pub(super) fn count_timeout(&mut self, spec: u32) {
         let edge = self.m.calls[spec as usize].edge;
-        if edge != CLIENT {
-            self.rec.edges[edge as usize].timeouts += 1;
+        if let Some(edge) = edge {
+            self.rec.edges[edge].timeouts += 1;
         }
     }
 
     /// The counters of a call spec's edge (or its source's, for a client).
     pub(super) fn edge_stat(&mut self, spec: u32, f: impl FnOnce(&mut crate::metrics::EdgeStats)) {
         let edge = self.m.calls[spec as usize].edge;
-        if edge == CLIENT {
-            let src = self.client_of[spec as usize] as usize;
-            f(&mut self.rec.clients[src]);
-        } else {
-            f(&mut self.rec.edges[edge as usize]);
+        match edge {
+            Some(edge) => f(&mut self.rec.edges[edge]),
+            None => {
+                let src = self.client_of[spec as usize] as usize;
+                f(&mut self.rec.clients[src]);
+            }
         }
     }
 }

@@ -21,7 +21,7 @@ impl World<'_> {
     #[cold]
     pub(super) fn drop_connection(&mut self, j: JobId) {
         let job = self.jobs[j];
-        let s = job.service as usize;
+        let s = job.service.index();
         let attempt = match job.parent {
             Parent::Call { attempt, .. } | Parent::Client { attempt, .. } => attempt,
             Parent::Message { .. } | Parent::Record { .. } | Parent::Detached { .. } => {
@@ -88,7 +88,7 @@ impl World<'_> {
         }
         let spec = self.calls[self.attempts[attempt].call].spec;
         let callee = self.m.ops[self.m.calls[spec as usize].op as usize].service;
-        self.rec.services[callee as usize].connect_timeouts += 1;
+        self.rec.services[callee].connect_timeouts += 1;
         self.count_timeout(spec);
         self.end_attempt(attempt, Outcome::Timeout);
     }
@@ -106,7 +106,7 @@ impl World<'_> {
     /// The connect of a dropped connection times out.
     pub(super) fn on_connect_failed(&mut self, j: JobId) {
         if self.parent_waits(self.jobs[j].parent) {
-            let s = self.jobs[j].service as usize;
+            let s = self.jobs[j].service.index();
             self.rec.services[s].connect_timeouts += 1;
             self.refuse(j, Outcome::Timeout);
         } else {

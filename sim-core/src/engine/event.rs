@@ -162,7 +162,7 @@ pub(super) enum Ev {
     },
     /// A service's outlier detection looks at its ejected replicas.
     OutlierSweep {
-        service: u32,
+        service: ServiceId,
     },
     /// A consumer group's rebalance pause may be over: its members poll.
     LogPoll {
@@ -185,11 +185,11 @@ pub(super) enum Ev {
     },
     /// An autoscaler's period ends: it measures and scales.
     AutoscaleSync {
-        service: u32,
+        service: ServiceId,
     },
     /// A replica an autoscaler created (at that slot generation) is ready.
     ReplicaReady {
-        service: u32,
+        service: ServiceId,
         replica: u32,
         generation: u32,
     },

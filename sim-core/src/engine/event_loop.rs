@@ -24,7 +24,7 @@ impl World<'_> {
     /// continuations already waiting.
     #[inline(always)]
     pub(super) fn proceed(&mut self, j: JobId) {
-        if self.rt[self.jobs[j].service as usize] & super::RT_LOOP == 0 {
+        if self.rt[self.jobs[j].service.index()] & super::RT_LOOP == 0 {
             self.run_steps(j);
         } else {
             self.proceed_on_loop(j);
@@ -34,7 +34,7 @@ impl World<'_> {
     fn proceed_on_loop(&mut self, j: JobId) {
         let job = &self.jobs[j];
         let (s, r, on_loop, generation) = (
-            job.service as usize,
+            job.service.index(),
             job.replica as usize,
             job.on_loop,
             job.generation,
@@ -82,11 +82,11 @@ impl World<'_> {
         }
         job.on_loop = false;
         let (s, r) = (job.service, job.replica);
-        let rep = &mut self.replicas[s as usize][r as usize];
+        let rep = &mut self.replicas[s][r as usize];
         if rep.run_queue.is_empty() {
             rep.loops_busy -= 1;
             let now = self.now;
-            if let Some(stats) = &mut self.rec.runtime[s as usize] {
+            if let Some(stats) = &mut self.rec.runtime[s] {
                 stats.add_busy_loops(now, -1);
             }
         } else {

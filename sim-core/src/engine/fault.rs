@@ -9,7 +9,7 @@
 use super::World;
 use super::ids::JobId;
 use super::records::JobState;
-use crate::model::FaultKind;
+use crate::model::{FaultKind, ServiceId};
 use crate::outcome::Outcome;
 
 impl World<'_> {
@@ -18,7 +18,7 @@ impl World<'_> {
         match fault.kind {
             FaultKind::Latency(_) => {
                 for &e in &fault.edges {
-                    let list = &mut self.edge_faults[e as usize];
+                    let list = &mut self.edge_faults[e];
                     if starting {
                         list.push(f as u32);
                     } else {
@@ -29,9 +29,9 @@ impl World<'_> {
             FaultKind::Partition => {
                 for &e in &fault.edges {
                     if starting {
-                        self.partitioned[e as usize] += 1;
+                        self.partitioned[e] += 1;
                     } else {
-                        self.partitioned[e as usize] -= 1;
+                        self.partitioned[e] -= 1;
                     }
                 }
             }
@@ -71,7 +71,7 @@ impl World<'_> {
                 st.factor = factor;
             }
             FaultKind::Slowdown(_) if fault.steps.is_some() => {
-                let s = fault.service.expect("a scoped slowdown names a service") as usize;
+                let s = (fault.service.expect("a scoped slowdown names a service")).index();
                 if starting {
                     self.scoped.push(f as u32);
                 } else {
@@ -80,7 +80,7 @@ impl World<'_> {
                 let any = self
                     .scoped
                     .iter()
-                    .any(|&g| self.m.faults[g as usize].service == Some(s as u32));
+                    .any(|&g| self.m.faults[g as usize].service == Some(ServiceId::at(s)));
                 if any {
                     self.rt[s] |= super::RT_SCOPED;
                 } else {
@@ -93,7 +93,7 @@ impl World<'_> {
             | FaultKind::Hang
             | FaultKind::LostThreads(_)
             | FaultKind::Pause => {
-                let s = fault.service.expect("service faults name a service") as usize;
+                let s = (fault.service.expect("service faults name a service")).index();
                 if starting {
                     self.svc_faults[s].push(f as u32);
                 } else {
@@ -149,7 +149,7 @@ impl World<'_> {
         for i in 0..self.jobs.len() as u32 {
             let j = JobId(i);
             let job = self.jobs[j];
-            if job.service as usize != s
+            if job.service.index() != s
                 || only.is_some_and(|r| r != job.replica)
                 || !matches!(job.state, JobState::Queued | JobState::Running)
             {

@@ -10,7 +10,7 @@
 use super::World;
 use super::event::Ev;
 use super::ids::Holder;
-use crate::model::{CLIENT, Model, NO_POLICY};
+use crate::model::{Model, NO_POLICY};
 use crate::outcome::Outcome;
 use crate::patterns::{Breaker, Bulkhead, BulkheadEntry, Hedge, Permit, RateLimiter, RetryBudget};
 use crate::time::Nanos;
@@ -33,10 +33,9 @@ pub(super) fn pattern_states(m: &Model) -> (Vec<u32>, Vec<PatternState>) {
     let mut states = Vec::new();
     for spec in &m.calls {
         base.push(states.len() as u32);
-        let callers = if spec.edge == CLIENT {
-            1
-        } else {
-            m.services[m.edges[spec.edge as usize].from as usize].replicas
+        let callers = match spec.edge {
+            None => 1,
+            Some(edge) => m.services[m.edges[edge].from].replicas,
         };
         let p = (spec.policy != NO_POLICY).then(|| &m.policies[spec.policy as usize]);
         for _ in 0..callers {

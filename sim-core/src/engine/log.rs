@@ -221,11 +221,11 @@ impl Logs {
             .enumerate()
             .map(|(g, grp)| {
                 let first = members.len() as u32;
-                let replicas = m.services[grp.service as usize].replicas;
-                let on_replica = &mut by_replica[grp.service as usize];
+                let replicas = m.services[grp.service].replicas;
+                let on_replica = &mut by_replica[grp.service];
                 on_replica.resize(replicas as usize, Vec::new());
                 for i in 0..grp.members {
-                    by_service[grp.service as usize].push(MemberId(members.len() as u32));
+                    by_service[grp.service].push(MemberId(members.len() as u32));
                     on_replica[(i % replicas) as usize].push(MemberId(members.len() as u32));
                     members.push(Member {
                         group: g as u32,
@@ -579,7 +579,7 @@ impl World<'_> {
     /// Whether member `id`'s replica can give it a thread now.
     fn member_can_take(&self, id: MemberId) -> bool {
         let mem = &self.logs.members[id.0 as usize];
-        let s = self.m.groups[mem.group as usize].service as usize;
+        let s = (self.m.groups[mem.group as usize].service).index();
         let rep = &self.replicas[s][mem.replica as usize];
         rep.busy + rep.lost < self.m.services[s].threads
             && rep.crashed == 0
@@ -644,16 +644,16 @@ impl World<'_> {
             offset: b.next,
             poison,
         };
-        self.replicas[s as usize][r as usize].busy += 1;
-        let svc = &mut self.rec.services[s as usize];
+        self.replicas[s][r as usize].busy += 1;
+        let svc = &mut self.rec.services[s];
         svc.arrivals += 1;
         svc.add_busy(now, 1);
         svc.record_wait(now, 0);
-        if self.memory_changed(s as usize, r as usize) {
+        if self.memory_changed(s.index(), r as usize) {
             return; // killed, with this record's processing
         }
-        if self.m.services[s as usize].memory.is_some() {
-            self.allocate(s as usize, r as usize);
+        if self.m.services[s].memory.is_some() {
+            self.allocate(s.index(), r as usize);
         }
         // At this instant (after the batch's cost, if it has one to pay),
         // by an event: no recursion through a batch.

@@ -20,6 +20,7 @@
 use super::World;
 use super::event::Ev;
 use super::ids::JobId;
+use crate::model::ServiceId;
 use crate::time::Nanos;
 
 /// A replica's memory and lifecycle. All zero for a service without memory.
@@ -115,7 +116,7 @@ impl World<'_> {
         self.schedule(
             self.at(delay),
             Ev::Restart {
-                service: s as u32,
+                service: ServiceId::at(s),
                 replica: r as u32,
             },
         );
@@ -205,7 +206,7 @@ impl World<'_> {
         self.schedule(
             self.at(pause),
             Ev::GcEnd {
-                service: s as u32,
+                service: ServiceId::at(s),
                 replica: r as u32,
             },
         );

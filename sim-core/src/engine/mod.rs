@@ -400,7 +400,7 @@ impl<'m> World<'m> {
                 let a = &self.attempts[attempt];
                 let live = a.generation == generation && a.live;
                 if !live {
-                    self.rec.edges[edge as usize].late_replies += 1;
+                    self.rec.edges[edge].late_replies += 1;
                 }
                 live
             }
@@ -546,20 +546,20 @@ impl<'m> World<'m> {
             Ev::Delivered { job, .. } => self.proceed(job),
             Ev::FillFailed { job, .. } => self.on_fill_failed(job),
             Ev::LoopFree { service, replica } => {
-                self.on_loop_free(service as usize, replica as usize)
+                self.on_loop_free(service.index(), replica as usize)
             }
-            Ev::GcEnd { service, .. } => self.on_gc_end(service as usize),
-            Ev::Restart { service, replica } => self.on_restart(service as usize, replica as usize),
+            Ev::GcEnd { service, .. } => self.on_gc_end(service.index()),
+            Ev::Restart { service, replica } => self.on_restart(service.index(), replica as usize),
             Ev::Visibility { msg, .. } => self.on_visibility(msg),
             Ev::Redeliver { msg, .. } => self.on_redeliver(msg),
             Ev::PublishTimeout { job, .. } => self.on_publish_timeout(job),
-            Ev::OutlierSweep { service } => self.on_outlier_sweep(service as usize),
-            Ev::AutoscaleSync { service } => self.on_autoscale_sync(service as usize),
+            Ev::OutlierSweep { service } => self.on_outlier_sweep(service.index()),
+            Ev::AutoscaleSync { service } => self.on_autoscale_sync(service.index()),
             Ev::ReplicaReady {
                 service,
                 replica,
                 generation,
-            } => self.on_replica_ready(service as usize, replica as usize, generation),
+            } => self.on_replica_ready(service.index(), replica as usize, generation),
             Ev::LogPoll { group } => self.on_log_poll(group as usize),
             Ev::LogPollTimeout { member, generation } => self.on_poll_timeout(member, generation),
             Ev::LogRetry { member, generation } => self.on_log_retry(member, generation),

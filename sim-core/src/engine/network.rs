@@ -17,11 +17,11 @@ impl World<'_> {
     /// faults' draws.
     #[inline]
     pub(super) fn hop(&mut self, e: EdgeId) -> Nanos {
-        let edge = &self.m.edges[e as usize];
-        let mut t = self.m.dists[edge.latency as usize].sample(&mut self.edge_rng[e as usize]);
-        if !self.edge_faults[e as usize].is_empty() {
-            for k in 0..self.edge_faults[e as usize].len() {
-                let f = self.edge_faults[e as usize][k] as usize;
+        let edge = &self.m.edges[e];
+        let mut t = self.m.dists[edge.latency as usize].sample(&mut self.edge_rng[e]);
+        if !self.edge_faults[e].is_empty() {
+            for k in 0..self.edge_faults[e].len() {
+                let f = self.edge_faults[e][k] as usize;
                 if let FaultKind::Latency(d) = self.m.faults[f].kind {
                     t = t.saturating_add(self.m.dists[d as usize].sample(&mut self.fault_rng[f]));
                 }
@@ -33,7 +33,7 @@ impl World<'_> {
     /// A request leaves along `edge` for its callee: it arrives a hop
     /// later, or is lost in a partition (the caller waits for its timeout).
     pub(super) fn send_job(&mut self, edge: EdgeId, job: JobId) {
-        let e = edge as usize;
+        let e = edge.index();
         self.rec.edges[e].calls += 1;
         self.in_flight[e] += 1;
         if self.partitioned[e] > 0 {
@@ -68,8 +68,8 @@ impl World<'_> {
         outcome: Outcome,
         extra: Nanos,
     ) {
-        if self.partitioned[edge as usize] > 0 {
-            self.rec.edges[edge as usize].lost += 1;
+        if self.partitioned[edge] > 0 {
+            self.rec.edges[edge].lost += 1;
             return;
         }
         let hop = self.hop(edge);

@@ -7,7 +7,6 @@
 
 use super::World;
 use super::records::Caller;
-use crate::model::CLIENT;
 use crate::options::RunOptions;
 use crate::output::RunResult;
 use crate::patterns::{BreakerState, BreakerStats};
@@ -19,15 +18,15 @@ impl World<'_> {
         let mut out = vec![(0.0, 0.0); self.m.edges.len()];
         let mut breakers = vec![0u32; self.m.edges.len()];
         for (spec, c) in self.m.calls.iter().enumerate() {
-            if c.edge == CLIENT {
+            let Some(edge) = c.edge else {
                 continue;
-            }
+            };
             let slots = self.pattern_slots(spec);
             for p in &mut self.patterns[slots] {
                 if let Some(b) = &mut p.breaker {
                     b.poll(self.now);
-                    breakers[c.edge as usize] += 1;
-                    out[c.edge as usize].0 += match b.state() {
+                    breakers[edge] += 1;
+                    out[edge].0 += match b.state() {
                         BreakerState::Open => 1.0,
                         BreakerState::HalfOpen => 0.5,
                         BreakerState::Closed => 0.0,

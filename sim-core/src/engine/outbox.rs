@@ -81,7 +81,7 @@ impl Outboxes {
                 .outboxes
                 .iter()
                 .map(|o| {
-                    let n = m.services[o.service as usize].replicas;
+                    let n = m.services[o.service].replicas;
                     (0..n).map(|_| Relay::default()).collect()
                 })
                 .collect(),
@@ -89,7 +89,7 @@ impl Outboxes {
             ack_rng: m
                 .outboxes
                 .iter()
-                .map(|o| stream(seed, &streams::outbox_ack(&m.services[o.service as usize])))
+                .map(|o| stream(seed, &streams::outbox_ack(&m.services[o.service])))
                 .collect(),
             pending: 0,
             #[cfg(test)]
@@ -139,7 +139,7 @@ impl World<'_> {
         self.outbox.armed[o as usize] = false;
         let (service, batch) = {
             let ob = &self.m.outboxes[o as usize];
-            (ob.service as usize, ob.batch)
+            (ob.service.index(), ob.batch)
         };
         let mut waiting = false;
         for r in 0..self.outbox.relays[o as usize].len() {
@@ -221,7 +221,7 @@ impl World<'_> {
     /// batches in flight lose their marks and will be sent again.
     pub(super) fn outbox_crash(&mut self, s: usize, only: Option<u32>) {
         for o in 0..self.m.outboxes.len() {
-            if self.m.outboxes[o].service as usize != s {
+            if self.m.outboxes[o].service.index() != s {
                 continue;
             }
             for (r, relay) in self.outbox.relays[o].iter_mut().enumerate() {

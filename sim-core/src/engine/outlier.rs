@@ -15,6 +15,7 @@
 
 use super::World;
 use super::event::Ev;
+use crate::model::ServiceId;
 use crate::outcome::Outcome;
 use crate::output::OutlierSummary;
 use crate::patterns::OutlierDetection;
@@ -108,7 +109,12 @@ impl World<'_> {
         for s in 0..self.outliers.len() {
             if let Some(o) = &self.outliers[s] {
                 let t = self.at(o.cfg.interval);
-                self.schedule(t, Ev::OutlierSweep { service: s as u32 });
+                self.schedule(
+                    t,
+                    Ev::OutlierSweep {
+                        service: ServiceId::at(s),
+                    },
+                );
             }
         }
     }
@@ -161,7 +167,7 @@ impl World<'_> {
             && self.jobs[j].generation == generation
         {
             let job = self.jobs[j];
-            self.outlier_result(job.service as usize, job.replica as usize, Outcome::Timeout);
+            self.outlier_result(job.service.index(), job.replica as usize, Outcome::Timeout);
         }
     }
 
@@ -187,7 +193,12 @@ impl World<'_> {
         o.set_count(now, warmup, count);
         let next = now.saturating_add(o.cfg.interval);
         self.rec.ejected_changed(s, now, count);
-        self.schedule(next, Ev::OutlierSweep { service: s as u32 });
+        self.schedule(
+            next,
+            Ev::OutlierSweep {
+                service: ServiceId::at(s),
+            },
+        );
     }
 
     /// The measured figures of each detecting service, by service index.

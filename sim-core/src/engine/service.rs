@@ -91,7 +91,7 @@ impl World<'_> {
         if self.zoning.is_some() {
             return self.arrive_zoned(j);
         }
-        let s = self.jobs[j].service as usize;
+        let s = self.jobs[j].service.index();
         let r = self.pick_replica(s);
         self.jobs[j].replica = r;
         self.rec.services[s].arrivals += 1;
@@ -104,7 +104,7 @@ impl World<'_> {
     pub(super) fn admit(&mut self, j: JobId) {
         let now = self.now;
         let job = &mut self.jobs[j];
-        let (s, r) = (job.service as usize, job.replica);
+        let (s, r) = (job.service.index(), job.replica);
         job.t_arrive = now;
         let threads = self.m.services[s].threads;
         let capacity = u64::from(self.m.services[s].queue);
@@ -375,7 +375,7 @@ impl World<'_> {
         let job = &mut self.jobs[j];
         job.state = JobState::Running;
         job.t_start = now;
-        let s = job.service as usize;
+        let s = job.service.index();
         let (arrived, deadline, replica) = (job.t_arrive, job.deadline, job.replica);
         self.rec.services[s].record_wait(arrived, now - arrived);
         if now >= deadline {
@@ -393,7 +393,7 @@ impl World<'_> {
     /// pause does.
     pub(super) fn on_work_done(&mut self, j: JobId, generation: u32) {
         let job = self.jobs[j];
-        let (s, r) = (job.service as usize, job.replica as usize);
+        let (s, r) = (job.service.index(), job.replica as usize);
         let until = self.replicas[s][r].paused_until;
         if until > self.now {
             self.schedule(until, Ev::WorkDone { job: j, generation });
@@ -463,7 +463,7 @@ impl World<'_> {
                 return;
             }
             if self.now >= job.deadline {
-                self.rec.services[job.service as usize].deadline_dropped += 1;
+                self.rec.services[job.service].deadline_dropped += 1;
                 self.complete_job(j, Outcome::Timeout);
                 return;
             }
@@ -494,7 +494,7 @@ impl World<'_> {
                     continue;
                 }
                 Step::Work(d) | Step::Blocking(d) => {
-                    let s = job.service as usize;
+                    let s = job.service.index();
                     let mut t = self.m.dists[d as usize].sample(&mut self.work_rng[s]);
                     let r = job.replica as usize;
                     let mut f = self.replicas[s][r].slowdown;
@@ -567,7 +567,7 @@ impl World<'_> {
     /// connection, while the loop moves on), no core is used, and only a
     /// slowdown scoped to this step stretches it.
     fn start_wait(&mut self, j: JobId, job: Job, d: u32) {
-        let (s, r) = (job.service as usize, job.replica as usize);
+        let (s, r) = (job.service.index(), job.replica as usize);
         let mut t = self.m.dists[d as usize].sample(&mut self.work_rng[s]);
         if self.rt[s] & super::RT_SCOPED != 0 {
             let f = self.runtime_work_factor(j, s, r, true);
@@ -618,7 +618,7 @@ impl World<'_> {
         }
         job.degraded |= outcome == Outcome::Degraded;
         if job.pending == 0 {
-            if self.rt[job.service as usize] & super::RT_LOOP != 0 {
+            if self.rt[job.service] & super::RT_LOOP != 0 {
                 // The continuation (or the failure answer) needs a loop.
                 if !job.failed {
                     job.step += 1;
@@ -640,7 +640,7 @@ impl World<'_> {
         if job.filling {
             self.abandon_fill(j, job);
         }
-        let s = job.service as usize;
+        let s = job.service.index();
         if outcome.is_success()
             && !self.svc_faults[s].is_empty()
             && self.inject_error(s, job.replica, job.end_step)
@@ -683,7 +683,7 @@ impl World<'_> {
         if !matches!(job.parent, Parent::Message { .. } | Parent::Detached { .. })
             && self.parent_waits(job.parent)
         {
-            self.outlier_result(job.service as usize, job.replica as usize, outcome);
+            self.outlier_result(job.service.index(), job.replica as usize, outcome);
         }
     }
 

@@ -112,7 +112,7 @@ impl World<'_> {
         let now = st.versions[store][key as usize];
         let latency = m.stores[store].write;
         if conditional && st.read_of(j, store).version != now {
-            self.rec.stores.conflict(store, job.service as usize);
+            self.rec.stores.conflict(store, job.service.index());
             let t = self.store_latency(store, latency);
             if t == 0 {
                 self.complete_job(j, Outcome::Conflict);

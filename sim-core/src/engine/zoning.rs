@@ -138,7 +138,7 @@ impl World<'_> {
                 if caller.generation != generation {
                     return NO_ZONE;
                 }
-                z.replica_zone[caller.service as usize][caller.replica as usize]
+                z.replica_zone[caller.service][caller.replica as usize]
             }
             Caller::Poll { .. } => NO_ZONE,
         }
@@ -148,7 +148,7 @@ impl World<'_> {
     /// zone-aware service), then admission now, or `cross_zone` later when
     /// the pick is in another zone than the caller.
     pub(super) fn arrive_zoned(&mut self, j: JobId) {
-        let s = self.jobs[j].service as usize;
+        let s = self.jobs[j].service.index();
         let from = self.caller_zone(&self.jobs[j]);
         let aware = self.zoning.as_deref().is_some_and(|z| z.aware[s]);
         let r = if from != NO_ZONE && aware {
@@ -236,7 +236,7 @@ impl World<'_> {
     /// sent (else `answer` sends it as usual).
     pub(super) fn answer_across_zones(&mut self, job: Job, outcome: Outcome) -> bool {
         let z = self.zoning.as_deref().expect("zoned model");
-        let to = z.replica_zone[job.service as usize][job.replica as usize];
+        let to = z.replica_zone[job.service][job.replica as usize];
         let cross = z.cross_zone;
         if cross == 0 || to == NO_ZONE {
             return false;

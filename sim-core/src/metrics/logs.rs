@@ -133,7 +133,7 @@ impl LogStats {
                     .map(|g| {
                         let grp = &m.groups[g];
                         let st = &self.groups[g];
-                        let svc = &m.services[grp.service as usize];
+                        let svc = &m.services[grp.service];
                         let consumer = if svc.ops.len() == 1 {
                             svc.name.clone()
                         } else {

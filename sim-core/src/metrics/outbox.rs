@@ -139,11 +139,7 @@ pub fn for_model(m: &Model, series: &mut SeriesWriter) -> Vec<OutboxStats> {
             measuring: m.warmup == 0,
             delay: Histogram::new(),
             delay_sum: 0,
-            slots: series.add_series(
-                "outbox",
-                &m.services[o.service as usize].name,
-                OUTBOX_METRICS,
-            ),
+            slots: series.add_series("outbox", &m.services[o.service].name, OUTBOX_METRICS),
         })
         .collect()
 }

@@ -67,7 +67,7 @@ impl PollStats {
     pub fn summary(&self, m: &Model, source: usize, measured_s: f64) -> Option<PollSummary> {
         let poll = m.sources[source].poll?;
         let op = &m.ops[m.calls[poll.call as usize].op as usize];
-        let svc = &m.services[op.service as usize];
+        let svc = &m.services[op.service];
         let status = if svc.ops.len() == 1 {
             svc.name.clone()
         } else {

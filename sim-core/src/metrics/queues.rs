@@ -245,8 +245,7 @@ impl QueueStats {
             latency: Histogram::new(),
             latency_sum: 0,
             window_latency: Histogram::new(),
-            workers: u64::from(queue.concurrency)
-                * u64::from(m.services[queue.service as usize].replicas),
+            workers: u64::from(queue.concurrency) * u64::from(m.services[queue.service].replicas),
         }
     }
 
@@ -333,14 +332,14 @@ impl QueueStats {
         let span = end.saturating_sub(m.warmup).max(1);
         let c = self.c.minus(&self.at_warmup);
         let op = &m.ops[queue.consumer as usize];
-        let svc = &m.services[queue.service as usize];
+        let svc = &m.services[queue.service];
         QueueSummary {
             broker: m.brokers[queue.broker as usize].name.clone(),
             topic: queue.topic.map(|t| m.topics[t as usize].name.clone()),
             producers: m
                 .producers_of(q as u32)
                 .into_iter()
-                .map(|s| m.services[s as usize].name.clone())
+                .map(|s| m.services[s].name.clone())
                 .collect(),
             consumer: if svc.ops.len() == 1 {
                 svc.name.clone()

@@ -124,7 +124,7 @@ impl SeriesWriter {
                 .faults
                 .iter()
                 .filter_map(|f| f.service)
-                .map(|s| s as usize)
+                .map(|s| s.index())
                 .collect();
             named.extend(by_name(
                 slo_names(SloScope::Service),
@@ -136,7 +136,7 @@ impl SeriesWriter {
             m.edges.len(),
             m.faults
                 .iter()
-                .flat_map(|f| f.edges.iter().map(|&e| e as usize)),
+                .flat_map(|f| f.edges.iter().map(|&e| e.index())),
         );
         let queues = {
             let mut named = by_name(

@@ -53,8 +53,7 @@ pub fn call_probabilities(m: &Model, requests: &[u64]) -> Vec<Option<f64>> {
         for pc in first..end {
             let reach = graph.reach[pc];
             let mut site = |c: u32| {
-                let e = m.calls[c as usize].edge as usize;
-                if e < out.len() {
+                if let Some(e) = m.calls[c as usize].edge {
                     expected[e] += weight[op] * reach;
                     branched[e] |= reach < ALWAYS;
                     cached[e] |= pc <= miss_until;
@@ -71,10 +70,10 @@ pub fn call_probabilities(m: &Model, requests: &[u64]) -> Vec<Option<f64>> {
     // Requests at each caller service: its operations' weights.
     let mut at_service = vec![0.0; m.services.len()];
     for (op, o) in m.ops.iter().enumerate() {
-        at_service[o.service as usize] += weight[op];
+        at_service[o.service] += weight[op];
     }
     for (e, edge) in m.edges.iter().enumerate() {
-        let base = at_service.get(edge.from as usize).copied().unwrap_or(0.0);
+        let base = at_service.get(edge.from.index()).copied().unwrap_or(0.0);
         if branched[e] && !cached[e] && base > 0.0 {
             out[e] = Some(expected[e] / base);
         }

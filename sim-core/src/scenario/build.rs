@@ -485,7 +485,7 @@ impl Builder<'_> {
                 format!("unknown service `{svc}` (services: {})", known.join(", ")),
             )
         })?;
-        let service = &self.m.services[sid as usize];
+        let service = &self.m.services[sid];
         match op {
             None => Ok(service.ops[0]),
             Some(op) => service
@@ -517,11 +517,11 @@ impl Builder<'_> {
             .iter()
             .position(|e| e.from == from && e.to == to)
         {
-            return Ok(i as EdgeId);
+            return Ok(EdgeId::at(i));
         }
         let name = format!(
             "{}->{}",
-            self.m.services[from as usize].name, self.m.services[to as usize].name
+            self.m.services[from].name, self.m.services[to].name
         );
         let net = self.file.network.as_ref();
         let spec = net.and_then(|n| {
@@ -543,7 +543,7 @@ impl Builder<'_> {
             latency,
             name,
         });
-        Ok((self.m.edges.len() - 1) as EdgeId)
+        Ok(EdgeId::at(self.m.edges.len() - 1))
     }
 
     fn call(
@@ -557,7 +557,7 @@ impl Builder<'_> {
         let op = self.resolve_target(&format!("{key}.call"), target)?;
         let to = self.m.ops[op as usize].service;
         let t = timeouts(key, timeout)?;
-        let spec = CallSpec::new(self.edge(from, to)?, op, t.first);
+        let spec = CallSpec::new(Some(self.edge(from, to)?), op, t.first);
         let spec = self.attach_policy(key, spec, policy)?;
         Ok((split_timeout(key, spec, t)?, t.read))
     }
@@ -689,7 +689,7 @@ impl Builder<'_> {
                 let d = self.add_dist(dist(&format!("{k}.work"), &w)?);
                 if !blocking {
                     out.push(Step::Work(d));
-                } else if self.m.services[sid as usize].loops().is_some() {
+                } else if self.m.services[sid].loops().is_some() {
                     out.push(Step::Blocking(d));
                 } else {
                     return Err(KeyError::new(
@@ -799,13 +799,15 @@ impl Builder<'_> {
             ));
         }
         match self.m.caches[cache].local {
-            Some(owner) if owner == ServiceId::MAX => self.m.caches[cache].local = Some(sid),
+            Some(owner) if owner == super::caches::LOCAL_OWNER_UNKNOWN => {
+                self.m.caches[cache].local = Some(sid)
+            }
             Some(owner) if owner != sid => {
                 return Err(KeyError::new(
                     format!("{key}.cache"),
                     format!(
                         "`{name}` is local (one per replica of `{}`): only that service can look it up",
-                        self.m.services[owner as usize].name
+                        self.m.services[owner].name
                     ),
                 ));
             }
@@ -987,13 +989,13 @@ impl Builder<'_> {
             let consumer = self.resolve_target(&format!("{key}.consumer"), &q.consumer)?;
             let service = self.m.ops[consumer as usize].service;
             let concurrency = q.concurrency.unwrap_or(1);
-            let threads = self.m.services[service as usize].threads;
+            let threads = self.m.services[service].threads;
             if concurrency == 0 || concurrency > threads {
                 return Err(KeyError::new(
                     format!("{key}.concurrency"),
                     format!(
                         "must be 1..={threads}: consumers take threads of `{}`",
-                        self.m.services[service as usize].name
+                        self.m.services[service].name
                     ),
                 ));
             }
@@ -1412,7 +1414,7 @@ impl Builder<'_> {
                     "only `latency` and `partition` faults target an edge; name a service",
                 ));
             }
-            (None, vec![e as EdgeId])
+            (None, vec![EdgeId::at(e)])
         } else if let Some((svc, _)) = f.target.split_once('.')
             && self.m.service_id(svc).is_some()
         {
@@ -1437,8 +1439,9 @@ impl Builder<'_> {
                     ),
                 )
             })?;
-            let into: Vec<EdgeId> = (0..self.m.edges.len() as EdgeId)
-                .filter(|e| self.m.edges[*e as usize].to == sid)
+            let into: Vec<EdgeId> = (0..self.m.edges.len())
+                .map(EdgeId::at)
+                .filter(|e| self.m.edges[*e].to == sid)
                 .collect();
             if edge_fault && into.is_empty() {
                 return Err(KeyError::new(
@@ -1449,7 +1452,7 @@ impl Builder<'_> {
             (Some(sid), into)
         };
         if let (Some(r), Some(s)) = (f.replica, service) {
-            let n = self.m.services[s as usize].replicas;
+            let n = self.m.services[s].replicas;
             if r >= n {
                 return Err(KeyError::new(
                     format!("{key}.replica"),
@@ -1477,7 +1480,7 @@ impl Builder<'_> {
             flag("hang", f.hang)?;
             FaultKind::Hang
         } else if let Some(n) = f.lost_threads {
-            let target = &self.m.services[service.expect("a service target") as usize];
+            let target = &self.m.services[(service.expect("a service target")).index()];
             if target.loops().is_some() {
                 return Err(KeyError::new(
                     format!("{key}.lost_threads"),
@@ -1567,7 +1570,7 @@ impl Builder<'_> {
         let sid = service.expect("a slowdown of steps names a service");
         let ops: Vec<OpId> = match op {
             Some(o) => vec![o],
-            None => self.m.services[sid as usize].ops.clone(),
+            None => self.m.services[sid].ops.clone(),
         };
         let ranges: Vec<(u32, u32)> = ops
             .iter()
@@ -1736,7 +1739,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             Some(QueueFile::Slots(n)) => n,
             Some(QueueFile::Unbounded(_)) => UNBOUNDED,
         };
-        let sid = b.m.services.len() as ServiceId;
+        let sid = ServiceId::at(b.m.services.len());
         let names: Vec<String> = match (&s.steps, s.operations.is_empty()) {
             (Some(_), true) => vec!["default".to_owned()],
             (None, false) => s.operations.keys().cloned().collect(),
@@ -1867,7 +1870,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
     }
     b.add_stores()?;
     for (si, (name, s)) in file.services.iter().enumerate() {
-        let sid = si as ServiceId;
+        let sid = ServiceId::at(si);
         let ops = b.m.services[si].ops.clone();
         match &s.steps {
             Some(steps) => {
@@ -1988,7 +1991,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             retry: w.retry.clone(),
             ..Default::default()
         };
-        let spec = b.attach_policy(&key, CallSpec::new(CLIENT, op, timeout), &client_policy)?;
+        let spec = b.attach_policy(&key, CallSpec::new(None, op, timeout), &client_policy)?;
         b.m.calls.push(split_timeout(&key, spec, t)?);
         b.m.call_sites.push(key.clone());
         b.m.connects.push(connect(
@@ -2130,8 +2133,8 @@ fn check_cycles(m: &Model) -> R<()> {
         if let Some((cycle, _, call)) = visit(m, op, &mut marks, &mut stack) {
             let name = |o: OpId| {
                 let op = &m.ops[o as usize];
-                let svc = &m.services[op.service as usize].name;
-                if m.services[op.service as usize].ops.len() == 1 {
+                let svc = &m.services[op.service].name;
+                if m.services[op.service].ops.len() == 1 {
                     svc.clone()
                 } else {
                     format!("{svc}.{}", op.name)

@@ -8,10 +8,13 @@
 use super::KeyError;
 use super::dto::{DistFile, ScenarioFile};
 use super::values::positive_duration;
-use crate::model::Cache;
+use crate::model::{Cache, ServiceId};
 
 /// Most keys a cache may have: its index holds 4 bytes per key.
 const MAX_KEYS: u32 = 100_000_000;
+
+/// A local cache's owner until `build` meets the service that looks it up.
+pub(super) const LOCAL_OWNER_UNKNOWN: ServiceId = ServiceId(u32::MAX);
 
 /// Each cache of `file` with its lookup latency as written, if any (the
 /// caller compiles it, adds it to the model and sets `Cache::lookup`).
@@ -52,10 +55,7 @@ pub(super) fn caches(file: &ScenarioFile) -> Result<Vec<(Cache, Option<&DistFile
                 zipf: c.keys.zipf,
                 lookup: 0,
                 // Set by `build` to the one service whose steps look it up.
-                local: c
-                    .local
-                    .unwrap_or(false)
-                    .then_some(crate::model::ServiceId::MAX),
+                local: c.local.unwrap_or(false).then_some(LOCAL_OWNER_UNKNOWN),
                 coalesce: c.coalesce.unwrap_or(false),
             },
             c.lookup.as_ref(),

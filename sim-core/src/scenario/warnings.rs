@@ -85,7 +85,7 @@ pub(super) fn collect(name: &str, file: &ScenarioFile, m: &Model) -> Vec<Warning
         let offered: f64 = m
             .sources
             .iter()
-            .filter(|src| src.closed.is_none() && m.ops[src.op as usize].service as usize == si)
+            .filter(|src| src.closed.is_none() && (m.ops[src.op as usize].service).index() == si)
             .map(|src| src.rate * op_work(file, &s.name, &m.ops[src.op as usize].name))
             .sum();
         if offered > capacity {

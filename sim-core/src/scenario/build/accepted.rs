@@ -7,7 +7,7 @@
 
 use super::super::dto::{PollFile, RespondFile};
 use super::{Builder, R, connect};
-use crate::model::{CLIENT, CallSpec, OpId, Poll, Step};
+use crate::model::{CallSpec, OpId, Poll, Step};
 use crate::scenario::KeyError;
 use crate::scenario::values::positive_duration;
 use crate::time::Nanos;
@@ -63,7 +63,7 @@ impl Builder<'_> {
             Some(t) => Some(positive_duration(&format!("{k}.timeout"), t)?),
             None => source_timeout,
         };
-        self.m.calls.push(CallSpec::new(CLIENT, status, timeout));
+        self.m.calls.push(CallSpec::new(None, status, timeout));
         self.m.call_sites.push(k.clone());
         self.m.connects.push(connect(&k, None, &None, None)?);
         Ok(Some(Poll {

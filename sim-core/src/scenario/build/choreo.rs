@@ -52,7 +52,7 @@ impl Builder<'_> {
                         let undo_key = format!("{key}.undo");
                         let op = self.resolve_target(&undo_key, u.target())?;
                         if self.m.ops[op as usize].service != queue.service {
-                            let svc = &self.m.services[queue.service as usize].name;
+                            let svc = &self.m.services[queue.service].name;
                             return Err(KeyError::new(
                                 undo_key,
                                 format!(
@@ -101,6 +101,6 @@ impl Builder<'_> {
 
     fn op_label(&self, op: u32) -> String {
         let o = &self.m.ops[op as usize];
-        format!("{}.{}", self.m.services[o.service as usize].name, o.name)
+        format!("{}.{}", self.m.services[o.service].name, o.name)
     }
 }
