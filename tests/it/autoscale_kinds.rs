@@ -319,3 +319,90 @@ steps = [{ work = "1ms" }]"#;
         ],
     );
 }
+
+#[test]
+fn the_shipped_storm_rebalances_at_every_step_and_loses_no_record() {
+    let text = std::fs::read_to_string(
+        crate::common::repo_root().join("scenarios/kafka-autoscale-storm.toml"),
+    )
+    .unwrap();
+    let s = run_toml(&text, 1).summary;
+    assert_no_record_lost("kafka-autoscale-storm", &s);
+    let g = &s.logs["clicks"].groups["enricher"];
+    let x = g.scaling.as_ref().expect("scaling figures");
+    let (created, removed, _, max) = figures(&s, "enricher");
+    assert_eq!((x.joined, x.left), (created, removed), "{x:?}");
+    assert_eq!(
+        g.rebalances, x.rebalances,
+        "every rebalance is a scaling step"
+    );
+    assert!(x.rebalances >= 10 && max == 12, "{x:?}");
+    assert!(g.lag_records_max > 5_000, "{g:?}");
+}
+
+#[test]
+fn max_ejection_share_is_of_the_replicas_serving_now() {
+    // Replicas 0 and 1 answer every request with an error. With 2 serving
+    // replicas a 50 % max share ejects one; the autoscaler (10 busy of 20
+    // threads: 1 pod against 0.25) adds two at 15 s, ready at 20 s: with 4
+    // serving, both bad ones may be out at once.
+    let faults: String = (0..2)
+        .map(|r| format!("[[fault]]\ntarget = \"orders\"\nreplica = {r}\nerrors = 1.0\nat = \"0s\"\nfor = \"1000s\"\n"))
+        .collect();
+    let text = orders(
+        "threads = 10\nsteps = [{ work = \"100ms\" }]\noutlier_detection = { consecutive_errors = 5, interval = \"1s\", base_ejection = \"3s\", max_ejection_percent = 50 }",
+        r#"min = 2, max = 4, target = 0.25, startup = "5s""#,
+    )
+    .replace("replicas = 1", "replicas = 2")
+        + &faults;
+    let r = run_toml(&text, 1);
+    assert_books("outlier", &r.summary);
+    let a = r.summary.services["orders"].autoscale.as_ref().unwrap();
+    assert_eq!((a.created, a.replicas_max), (2, 4), "{a:?}");
+    let ts = &r.timeseries;
+    let ejected = ts
+        .series
+        .iter()
+        .find(|s| s.name == "orders" && s.metric == "ejected")
+        .expect("the ejected series");
+    let (before, after): (Vec<_>, Vec<_>) = ejected
+        .values
+        .iter()
+        .zip(&ts.window_end_s)
+        .partition(|(_, t)| **t <= 20.0);
+    assert!(before.iter().all(|(v, _)| **v <= 1.0), "{before:?}");
+    assert!(after.iter().any(|(v, _)| **v > 1.5), "{after:?}");
+    assert_eq!(
+        r.summary.services["orders"]
+            .outlier
+            .as_ref()
+            .unwrap()
+            .ejected_max,
+        2
+    );
+}
+
+#[test]
+fn zone_aware_picks_among_the_zone_s_serving_replicas() {
+    // Slot 0 is in zone a, slot 1 in zone b; clients are in b. Until the
+    // second replica is ready (20 s) zone b has no replica serving, so
+    // every request crosses to a; from then on every one stays in b.
+    let text = orders(
+        "threads = 20\nsteps = [{ work = \"100ms\" }]\nzones = [\"a\", \"b\"]\nzone_aware = true",
+        r#"min = 1, max = 2, target = 0.25, startup = "5s""#,
+    )
+    .replace(
+        "arrivals = \"deterministic\"",
+        "arrivals = \"deterministic\"\nzone = \"b\"",
+    );
+    let s = run_toml(&text, 1).summary;
+    assert_books("zones", &s);
+    assert_eq!(figures(&s, "orders"), (1, 0, 2, 2));
+    let z = s.services["orders"].zones.as_ref().expect("zone figures");
+    assert!((1999..=2001).contains(&z.cross_zone), "{z:?}");
+    assert_eq!(
+        z.local + z.cross_zone,
+        s.services["orders"].arrivals,
+        "{z:?}"
+    );
+}
