@@ -821,6 +821,30 @@ pub struct GroupSummary {
     /// With a `batch_cost`: the poll batches that paid it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poll_batches: Option<PollBatchSummary>,
+    /// With an autoscaled consumer: members joining and leaving with its
+    /// replicas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaling: Option<GroupScalingSummary>,
+}
+
+/// A consumer group whose consumer service autoscales, over the whole run:
+/// every replica runs `members_per_replica` members, which join when the
+/// replica is ready and leave when it is removed (each a rebalance).
+/// Members count while their replica serves and is up (a crash takes
+/// them out too).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct GroupScalingSummary {
+    pub members_per_replica: u32,
+    pub members_at_start: u32,
+    pub members_min: u32,
+    pub members_max: u32,
+    pub members_at_end: u32,
+    /// Members that joined, and left, because their replica was added or
+    /// removed.
+    pub joined: u64,
+    pub left: u64,
+    /// Rebalances those joins and leaves caused (of `rebalances`).
+    pub rebalances: u64,
 }
 
 /// One saga over the measured period. Counts satisfy `started +

@@ -237,13 +237,9 @@ autoscale = {{ {autoscale} }}
                 "services.orders.autoscale.period",
             ),
             (
-                with(
-                    "",
-                    r#"memory = { limit = "1GiB" }"#,
-                    "max = 4, target = 0.5",
-                ),
-                "not built",
-                "services.orders.autoscale",
+                with("", "", r#"max = 4, target = 0.5, metric = "connections""#),
+                "event loop's metric",
+                "services.orders.autoscale.metric",
             ),
         ],
     );

@@ -3,6 +3,7 @@
 
 mod attempts_split;
 mod autoscale;
+mod autoscale_kinds;
 mod branches;
 mod broker;
 mod broker_review;

@@ -55,8 +55,8 @@ fn every_shipped_scenario_runs_on_event_loops_with_its_books_kept() {
             faults.retain(|f| !f.contains_key("lost_threads"));
         }
         let text = rewrite(&doc.to_string(), "40s", |t| {
-            // Autoscaling is not built for event loops yet: those
-            // services keep their starting replicas.
+            // An autoscaler on threads has none to measure on an event
+            // loop: those services keep their starting replicas.
             if t.remove("autoscale").is_some() {
                 t.remove("cold_start");
             }

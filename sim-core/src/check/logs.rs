@@ -4,7 +4,8 @@
 //! group, one record at a time per member, and a member serves at most
 //! its share of the partitions, so a group's capacity is min(members,
 //! partitions) ÷ the consumer's holding time. Spread over partitions is
-//! taken as even (a Zipf key space is hotter on one partition).
+//! taken as even (a Zipf key space is hotter on one partition). An
+//! autoscaled consumer's members are counted at its `max` replicas.
 //!
 //! The consumer operation's visits also count in its service's load
 //! (`walk.rs`). A group's `batch_cost` adds per_record + fixed ÷
@@ -28,7 +29,7 @@ impl Analysis<'_> {
             let mut groups = Vec::new();
             for g in m.groups.iter().filter(|g| g.log == l as u32) {
                 let hold_ms = (self.op_hold(g.consumer) + batch_cost_per_record(g)) / 1e6;
-                let active = g.members.min(log.partitions);
+                let active = members_at_max(m, g).min(log.partitions);
                 let capacity = if hold_ms > 0.0 {
                     f64::from(active) * 1e3 / hold_ms
                 } else {
@@ -55,6 +56,16 @@ impl Analysis<'_> {
             });
         }
         out
+    }
+}
+
+/// A group's members with its consumer at its most replicas: an
+/// autoscaled consumer runs `members ÷ replicas at the start` on each of
+/// `max` replicas (as the service is counted at `max`).
+fn members_at_max(m: &crate::model::Model, g: &crate::model::Group) -> u32 {
+    match m.services[g.service].autoscale {
+        Some(a) => g.members / a.initial * a.max,
+        None => g.members,
     }
 }
 
@@ -85,7 +96,7 @@ impl Analysis<'_> {
             let Some(c) = g.batch_cost else {
                 continue;
             };
-            let active = f64::from(g.members.min(m.logs[g.log as usize].partitions));
+            let active = f64::from(members_at_max(m, g).min(m.logs[g.log as usize].partitions));
             let per_member = self.log_rate(g.log as usize) / active;
             let hold = self.op_hold(g.consumer);
             let single = per_member * (c.fixed as f64 + c.per_record as f64 + hold);

@@ -18,6 +18,9 @@
 //! averaged over the period, in pods' worth; draining replicas' work
 //! counts in it, as their threads are still busy.
 //!
+//! What joining and leaving means to memory, outlier detection, queue
+//! consumers and consumer groups is `autoscale_join`'s.
+//!
 //! Owns the replicas' scale states and the balancer's list of serving
 //! replicas; must not run steps (`service` does) or decide (`Hpa` does).
 
@@ -35,6 +38,20 @@ enum Slot {
     Starting,
     Serving,
     Draining,
+}
+
+impl Scaler {
+    /// Whether replica `r` is in the balancer's list (serving).
+    #[inline]
+    pub fn in_service(&self, r: usize) -> bool {
+        self.slot[r] == Slot::Serving
+    }
+
+    /// Whether replica `r` exists (starting, serving or draining).
+    #[inline]
+    pub fn exists(&self, r: usize) -> bool {
+        self.slot[r] != Slot::Off
+    }
 }
 
 /// One autoscaled service's replicas and its autoscaler.
@@ -95,15 +112,21 @@ impl World<'_> {
         }
     }
 
-    /// The balancer's pick among the serving replicas of autoscaled `s`.
+    /// The balancer's pick among the serving replicas of autoscaled `s`;
+    /// with memory or outlier detection, one that is ready and not
+    /// ejected if there is one (`pick_scaled_usable`).
     pub(super) fn pick_scaled(&mut self, s: usize) -> u32 {
         let n = self.scalers[s].as_ref().expect("autoscaled").serving.len() as u32;
         if self.rr[s] >= n {
             self.rr[s] = 0;
         }
-        self.balance_in(s, n, |w, k| {
+        let pick = self.balance_in(s, n, |w, k| {
             w.scalers[s].as_ref().expect("autoscaled").serving[k as usize]
-        })
+        });
+        if self.rt[s] & super::RT_MEMORY == 0 && self.outliers.is_empty() {
+            return pick;
+        }
+        self.pick_scaled_usable(s, n, pick)
     }
 
     /// The autoscaler of `s` measures the last period and scales.
@@ -148,7 +171,9 @@ impl World<'_> {
         let svc = &self.m.services[s];
         let sc = self.scalers[s].as_deref().expect("autoscaled");
         match sc.cfg.metric {
-            ScaleMetric::Threads => {
+            // An event loop's `threads` is its `max_connections`, and its
+            // busy count its open connections.
+            ScaleMetric::Threads | ScaleMetric::Connections => {
                 self.rec.services[s].busy_integral(now) as f64 / f64::from(svc.threads)
             }
             ScaleMetric::Cpu => {
@@ -179,6 +204,7 @@ impl World<'_> {
             .as_mut()
             .expect("autoscale is measured");
         stats.created(now);
+        self.replica_created(s, r);
         self.schedule(
             self.at(startup),
             Ev::ReplicaReady {
@@ -212,6 +238,7 @@ impl World<'_> {
             .as_mut()
             .expect("autoscale is measured")
             .ready(now);
+        self.replica_joined(s, r);
     }
 
     /// Removes the newest replica: a starting one if any, else the newest
@@ -225,6 +252,7 @@ impl World<'_> {
         if let Some(r) = sc.starting.pop_back() {
             sc.slot[r as usize] = Slot::Off;
             stats.removed_starting(now);
+            self.replica_gone(s, r as usize);
             return;
         }
         if sc.serving.len() <= 1 {
@@ -233,6 +261,7 @@ impl World<'_> {
         let r = sc.serving.pop().expect("more than one") as usize;
         sc.slot[r] = Slot::Draining;
         stats.draining(now);
+        self.replica_left(s, r);
         self.drained_if_idle(s, r);
     }
 
@@ -252,6 +281,7 @@ impl World<'_> {
                 .as_mut()
                 .expect("autoscale is measured")
                 .drained(now);
+            self.replica_gone(s, r);
         }
     }
 

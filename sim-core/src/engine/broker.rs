@@ -468,6 +468,7 @@ impl World<'_> {
             && rep.crashed == 0
             && rep.hung == 0
             && !rep.life.down
+            && (self.rt[s] & super::RT_SCALE == 0 || self.in_service(s, r as usize))
     }
 
     /// A thread of replica `r` of service `s` went idle: its consumers

@@ -18,7 +18,8 @@
 //!
 //! Semantics (see DESIGN.md, "Partitioned logs"):
 //! - every membership change — a member's replica crashes, is OOM-killed
-//!   or comes back, a member is evicted or rejoins — is a *rebalance*: the
+//!   or comes back, is added or removed by an autoscaler
+//!   (`log_scaling.rs`), a member is evicted or rejoins — is a *rebalance*: the
 //!   whole group stops for `rebalance`; live members commit the records
 //!   they finished and give the rest of their batch back; a record being
 //!   processed at that instant runs on, but its result no longer counts
@@ -190,6 +191,8 @@ pub(super) struct Logs {
     key_stream_of: Vec<u32>,
     /// Per job slot, for record jobs: the record it processes.
     job_record: Vec<RecordRef>,
+    /// Per group whose consumer autoscales: its membership figures.
+    scaling: Vec<Option<scaling::GroupScaling>>,
     /// Records not yet committed, lost or dead-lettered by some group:
     /// while any remain the run goes on draining.
     pub backlog: u64,
@@ -221,16 +224,16 @@ impl Logs {
             .enumerate()
             .map(|(g, grp)| {
                 let first = members.len() as u32;
-                let replicas = m.services[grp.service].replicas;
+                let (replicas, count, up) = scaling::layout(m, grp);
                 let on_replica = &mut by_replica[grp.service];
                 on_replica.resize(replicas as usize, Vec::new());
-                for i in 0..grp.members {
+                for i in 0..count {
                     by_service[grp.service].push(MemberId(members.len() as u32));
                     on_replica[(i % replicas) as usize].push(MemberId(members.len() as u32));
                     members.push(Member {
                         group: g as u32,
                         replica: i % replicas,
-                        alive: true,
+                        alive: i % replicas < up,
                         evicted: false,
                         generation: 0,
                         batch: None,
@@ -308,6 +311,7 @@ impl Logs {
                 })
                 .collect(),
             job_record: Vec::new(),
+            scaling: scaling::GroupScaling::for_model(m),
             backlog: 0,
             producer: batch::ProducerBatches::default(),
             #[cfg(test)]
@@ -931,15 +935,20 @@ impl World<'_> {
             let id = self.logs.by_service[s][k];
             let mem = &self.logs.members[id.0 as usize];
             let rep = &self.replicas[s][mem.replica as usize];
-            let up = rep.crashed == 0 && !rep.life.down;
+            let running = rep.crashed == 0 && !rep.life.down;
+            let up = running && self.in_service(s, mem.replica as usize);
             if up != mem.alive {
                 let g = mem.group as usize;
                 if !up {
-                    self.give_back(id, false);
+                    // A replica scaled away leaves gracefully: it commits
+                    // what it finished (its record in progress runs on).
+                    self.give_back(id, running);
                 }
                 let mem = &mut self.logs.members[id.0 as usize];
                 mem.alive = up;
-                mem.running = None;
+                if !running {
+                    mem.running = None;
+                }
                 mem.backing_off = false;
                 if !changed.contains(&g) {
                     changed.push(g);
@@ -948,6 +957,9 @@ impl World<'_> {
         }
         for g in changed {
             self.rebalance(g);
+        }
+        if self.rt[s] & super::RT_SCALE != 0 {
+            self.count_members(s);
         }
     }
 
@@ -993,6 +1005,9 @@ impl World<'_> {
 
 #[path = "log_batch.rs"]
 mod batch;
+
+#[path = "log_scaling.rs"]
+mod scaling;
 
 #[cfg(test)]
 #[path = "log_tests.rs"]

@@ -124,6 +124,9 @@ impl World<'_> {
 
     /// A killed replica starts again: cold, and ready after its delay.
     pub(super) fn on_restart(&mut self, s: usize, r: usize) {
+        if self.rt[s] & super::RT_SCALE != 0 && !self.restarts_in_place(s, r) {
+            return; // removed by its autoscaler since
+        }
         let now = self.now;
         let life = self.m.services[s].lifecycle;
         let base = self.m.services[s].memory.map_or(0, |m| m.base);

@@ -27,6 +27,7 @@
 //! | `saga` | orchestrated sagas: steps in order, undos in reverse |
 //! | `choreo` | choreographed sagas: each step a queue's consumer, the next step's message published on acknowledgement |
 //! | `autoscale` | autoscaled replicas: starting, serving, draining |
+//! | `autoscale_join` | what a replica joining or leaving means to memory, ejection, consumers |
 //! | `outbox` | transactional outboxes and their relays |
 //! | `accepted` | early `accepted` answers, tickets, clients' polls |
 //! | `store` | versioned stores: reads, writes, conflicts (OCC) |
@@ -52,6 +53,7 @@ mod accept;
 mod accepted;
 mod arena;
 mod autoscale;
+mod autoscale_join;
 mod broker;
 mod cache;
 mod cache_fault;

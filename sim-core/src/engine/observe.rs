@@ -80,6 +80,7 @@ impl World<'_> {
         let events = self.events;
         let outliers = self.outlier_summaries();
         let zones = self.zone_summaries();
+        let group_scaling = self.group_scaling_summaries();
         self.rec.breaker_totals(&breakers);
         if !self.m.logs.is_empty() {
             self.rec.log_backlog = self.log_totals();
@@ -96,6 +97,17 @@ impl World<'_> {
         for (s, z) in zones {
             if let Some(svc) = result.summary.services.get_index_mut(s) {
                 svc.1.zones = Some(z);
+            }
+        }
+        for (g, x) in group_scaling {
+            let grp = &self.m.groups[g];
+            if let Some(log) = result
+                .summary
+                .logs
+                .get_mut(&self.m.logs[grp.log as usize].name)
+                && let Some(group) = log.groups.get_mut(&grp.name)
+            {
+                group.scaling = Some(x);
             }
         }
         result

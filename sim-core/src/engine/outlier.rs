@@ -31,6 +31,9 @@ pub(super) struct Outlier {
     /// When an ejected replica may come back (`None`: in service).
     until: Vec<Option<Nanos>>,
     ejected: u32,
+    /// Replicas in the balancer's list: all of them, or an autoscaled
+    /// service's serving ones (the max share and panic mode are of these).
+    pool: u32,
     /// Measured-period figures.
     pub ejections: u64,
     pub ejected_max: u32,
@@ -48,6 +51,7 @@ impl Outlier {
             times: vec![0; n],
             until: vec![None; n],
             ejected: 0,
+            pool: replicas,
             ejections: 0,
             ejected_max: 0,
             ejected_area: 0,
@@ -63,7 +67,7 @@ impl Outlier {
     /// Whether the balancer honours ejection now: not in panic.
     #[inline]
     pub fn honoured(&self) -> bool {
-        let n = self.until.len() as u64;
+        let n = u64::from(self.pool);
         self.ejected > 0
             && (n - u64::from(self.ejected)) * 100 >= u64::from(self.cfg.panic_threshold) * n
     }
@@ -99,7 +103,13 @@ pub(super) fn states(m: &crate::model::Model) -> Vec<Option<Box<Outlier>>> {
     }
     m.services
         .iter()
-        .map(|s| s.outlier.map(|cfg| Box::new(Outlier::new(cfg, s.replicas))))
+        .map(|s| {
+            s.outlier.map(|cfg| {
+                let mut o = Outlier::new(cfg, s.replicas);
+                o.pool = s.declared_replicas();
+                Box::new(o)
+            })
+        })
         .collect()
 }
 
@@ -123,6 +133,8 @@ impl World<'_> {
     #[inline]
     pub(super) fn outlier_result(&mut self, s: usize, r: usize, outcome: Outcome) {
         let (now, warmup) = (self.now, self.m.warmup);
+        // A draining autoscaled replica is out of the balancer's list.
+        let listed = self.rt[s] & super::RT_SCALE == 0 || self.in_service(s, r);
         let Some(o) = self.outliers.get_mut(s).and_then(|o| o.as_deref_mut()) else {
             return;
         };
@@ -135,10 +147,10 @@ impl World<'_> {
             return;
         }
         o.errors[r] += 1;
-        if o.errors[r] < o.cfg.consecutive_errors || o.until[r].is_some() {
+        if o.errors[r] < o.cfg.consecutive_errors || o.until[r].is_some() || !listed {
             return;
         }
-        let n = o.until.len() as u64;
+        let n = u64::from(o.pool);
         let allowed = o.ejected == 0
             || (u64::from(o.ejected) + 1) * 100 <= u64::from(o.cfg.max_ejection_percent) * n;
         if !allowed {
@@ -199,6 +211,33 @@ impl World<'_> {
                 service: ServiceId::at(s),
             },
         );
+    }
+
+    /// Autoscaled `s`'s replica `r` joined the balancer's list, with a
+    /// clean record.
+    pub(super) fn outlier_joined(&mut self, s: usize, r: usize) {
+        if let Some(o) = self.outliers.get_mut(s).and_then(|o| o.as_deref_mut()) {
+            o.pool += 1;
+            o.errors[r] = 0;
+            o.times[r] = 0;
+        }
+    }
+
+    /// Autoscaled `s`'s replica `r` left the balancer's list: it is never
+    /// picked again, so it no longer counts as ejected.
+    pub(super) fn outlier_left(&mut self, s: usize, r: usize) {
+        let (now, warmup) = (self.now, self.m.warmup);
+        let Some(o) = self.outliers.get_mut(s).and_then(|o| o.as_deref_mut()) else {
+            return;
+        };
+        o.pool -= 1;
+        o.errors[r] = 0;
+        o.times[r] = 0;
+        if o.until[r].take().is_some() {
+            let count = o.ejected - 1;
+            o.set_count(now, warmup, count);
+            self.rec.ejected_changed(s, now, count);
+        }
     }
 
     /// The measured figures of each detecting service, by service index.

@@ -179,9 +179,12 @@ impl World<'_> {
         self.schedule(t, Ev::ZoneCrossed { job: j, generation });
     }
 
-    /// Whether the balancer would send to replica `r` of `s`: ready, and
-    /// not ejected while ejection is honoured.
+    /// Whether the balancer would send to replica `r` of `s`: in service
+    /// (autoscaled), ready, and not ejected while ejection is honoured.
     fn usable(&self, s: usize, r: u32) -> bool {
+        if self.rt[s] & super::RT_SCALE != 0 && !self.in_service(s, r as usize) {
+            return false; // an autoscaled replica off, starting or draining
+        }
         let ready = self.rt[s] & super::RT_MEMORY == 0 || self.is_ready(s, r as usize);
         let ejected = !self.outliers.is_empty()
             && self.outliers[s]

@@ -186,6 +186,7 @@ impl LogStats {
                                 _ => None,
                             },
                             poll_batches: st.poll_batches.summary(grp),
+                            scaling: None,
                         };
                         debug_assert_eq!(
                             produced,

@@ -83,6 +83,8 @@ pub struct RuntimeStats {
     /// Series slots: loop metrics, then memory metrics.
     loop_slots: Option<u32>,
     memory_slots: Option<u32>,
+    /// Autoscaled: shares are of the replicas up (`up`), not of the slots.
+    scaled: bool,
 }
 
 impl RuntimeStats {
@@ -93,10 +95,14 @@ impl RuntimeStats {
         }
         let n = s.replicas as usize;
         let base = s.memory.map_or(0, |m| m.base);
+        // An autoscaled service's slots past its first replicas are off.
+        let existing = s.declared_replicas();
         let mut up = TimeWeighted::default();
-        up.add(0, i64::from(s.replicas));
+        up.add(0, i64::from(existing));
         let mut memory = TimeWeighted::default();
-        memory.add(0, (base * u64::from(s.replicas)) as i64);
+        memory.add(0, (base * u64::from(existing)) as i64);
+        let mut mem_now = vec![base; n];
+        mem_now[existing as usize..].fill(0);
         Some(Box::new(RuntimeStats {
             replicas: s.replicas,
             loops: s.loops().unwrap_or(0),
@@ -111,7 +117,7 @@ impl RuntimeStats {
             up,
             down: TimeWeighted::default(),
             paused: TimeWeighted::default(),
-            mem_now: vec![base; n],
+            mem_now,
             mem_since: vec![0; n],
             mem_time: Histogram::new(),
             mem_max: if s.memory.is_some() { base } else { 0 },
@@ -123,6 +129,7 @@ impl RuntimeStats {
             at_window: Counts::default(),
             loop_slots: None,
             memory_slots: None,
+            scaled: s.autoscale.is_some(),
         }))
     }
 
@@ -174,6 +181,23 @@ impl RuntimeStats {
             self.mem_max = self.mem_max.max(bytes);
         }
         self.window_mem_max = self.window_mem_max.max(bytes);
+    }
+
+    /// An autoscaler created replica `r`: a process with `base` bytes.
+    pub fn replica_up(&mut self, now: Nanos, r: usize, base: u64) {
+        self.up.add(now, 1);
+        self.set_memory(now, r, base);
+    }
+
+    /// An autoscaled replica is off (its gauge ends at 0); `down` if it
+    /// was killed and not restarted.
+    pub fn replica_off(&mut self, now: Nanos, r: usize, down: bool) {
+        if down {
+            self.down.add(now, -1);
+        } else {
+            self.up.add(now, -1);
+        }
+        self.set_memory(now, r, 0);
     }
 
     /// A kill, `cold_left` before the replica would have warmed up.
@@ -248,13 +272,18 @@ impl RuntimeStats {
         let (paused, _) = self.paused.close_window(now, len);
         let d = self.c.minus(&self.at_window);
         self.at_window = self.c;
-        let util = (self.loops > 0).then(|| busy / f64::from(self.loops * self.replicas).max(1.0));
+        let replicas = if self.scaled {
+            up
+        } else {
+            f64::from(self.replicas)
+        };
+        let util = (self.loops > 0).then(|| busy / (f64::from(self.loops) * replicas).max(1.0));
         if let (Some(slot), Some(u)) = (self.loop_slots, util) {
             series.put_at(slot, &[u, queue, connections]);
         }
         if let Some(slot) = self.memory_slots {
             let mean = if up > 0.0 { memory / up / MIB } else { 0.0 };
-            let pause_share = paused / f64::from(self.replicas);
+            let pause_share = paused / replicas.max(1e-9);
             series.put_at(
                 slot,
                 &[
@@ -299,11 +328,17 @@ impl RuntimeStats {
             self.run_wait.record_n(0, self.run_wait_zero);
             self.run_wait_zero = 0;
         }
+        // Replicas on average: the slots, or an autoscaled service's up.
+        let replicas = if self.scaled {
+            self.up.area as f64 / span
+        } else {
+            f64::from(s.replicas)
+        };
         let event_loop = s.loops().map(|loops| EventLoopSummary {
             loops,
             loop_utilization: self.busy_loops.area as f64
                 / span
-                / f64::from(loops * s.replicas).max(1.0),
+                / (f64::from(loops) * replicas).max(1.0),
             run_queue_mean: self.run_queue.area as f64 / span,
             run_queue_max: self.run_queue.max,
             run_queue_wait_ms: latency_of(&self.run_wait, self.run_wait_sum),
@@ -340,7 +375,7 @@ impl RuntimeStats {
                 cold_s: self.cold_ns.saturating_sub(overshoot) as f64 / 1e9,
                 gc_pauses: d.gc_pauses,
                 gc_pause_s: d.gc_pause_ns as f64 / 1e9,
-                gc_pause_share: self.paused.area as f64 / span / f64::from(s.replicas),
+                gc_pause_share: self.paused.area as f64 / span / replicas.max(1e-9),
             }
         });
         (event_loop, memory)

@@ -41,6 +41,9 @@ pub enum ScaleMetric {
     Threads,
     /// Busy cores / cores (the HPA's CPU utilisation; needs `cores`).
     Cpu,
+    /// An event loop's open connections / `max_connections` (a custom
+    /// "connections per pod" metric as a share of the limit).
+    Connections,
 }
 
 #[derive(Deserialize, Serialize, JsonSchema, Debug, Clone, Default)]
@@ -55,8 +58,9 @@ pub struct AutoscaleFile {
     /// The metric's target per pod, a share in (0, 1] (e.g. 0.6).
     #[serde(default)]
     pub target: Option<f64>,
-    /// "threads" (default: busy threads / threads) or "cpu" (busy cores /
-    /// cores; the service needs `cores`).
+    /// "threads" (default: busy threads / threads), "cpu" (busy cores /
+    /// cores; the service needs `cores`) or "connections" (an event loop's
+    /// open connections / `max_connections`).
     #[serde(default)]
     pub metric: Option<ScaleMetric>,
     /// How often the autoscaler decides (default 15s).

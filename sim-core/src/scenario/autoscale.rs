@@ -1,6 +1,6 @@
 //! The checks of a service's `autoscale` table: its settings (see
-//! `patterns::autoscale`), the replicas it starts with, and what it cannot
-//! be combined with yet.
+//! `patterns::autoscale`), the replicas it starts with, the metric the
+//! server model can measure, and a consumer group's members per replica.
 //!
 //! Owns these rules; must not build steps or calls (that is `build`).
 
@@ -27,32 +27,55 @@ pub fn autoscale(
             KeyError::new(format!("{key}.autoscale.{field}"), message)
         }
     })?;
-    if cfg.metric == ScaleMetric::Cpu && s.cores.is_none() {
-        return Err(KeyError::new(
-            format!("{key}.autoscale.metric"),
-            "the cpu metric measures busy cores: give the service `cores` (or use \"threads\")",
-        ));
+    let event_loop = s.model == Some(ServerModel::EventLoop);
+    let metric_key = format!("{key}.autoscale.metric");
+    match cfg.metric {
+        ScaleMetric::Cpu if s.node.is_some() => {
+            return Err(KeyError::new(
+                metric_key,
+                "a service on a node shares the node's cores with others: its own busy cores are not measured; use \"threads\" (or \"connections\" on an event loop)",
+            ));
+        }
+        ScaleMetric::Cpu if s.cores.is_none() => {
+            return Err(KeyError::new(
+                metric_key,
+                "the cpu metric measures busy cores: give the service `cores` (or use \"threads\")",
+            ));
+        }
+        ScaleMetric::Threads if event_loop => {
+            return Err(KeyError::new(
+                metric_key,
+                "an event loop has no thread pool: use metric = \"connections\" (open connections / max_connections) or \"cpu\"",
+            ));
+        }
+        ScaleMetric::Connections if !event_loop => {
+            return Err(KeyError::new(
+                metric_key,
+                "connections is an event loop's metric (`model = \"event_loop\"`): use \"threads\" or \"cpu\"",
+            ));
+        }
+        ScaleMetric::Connections if s.max_connections.is_none() => {
+            return Err(KeyError::new(
+                metric_key,
+                "the connections metric is a share of `max_connections`: give the service `max_connections`",
+            ));
+        }
+        _ => {}
     }
+    // A consumer group on an autoscaled service has the same members on
+    // every replica, so its `members` is a whole number per replica.
     let consumes = |consumer: &str| consumer.split('.').next() == Some(name);
-    let not_yet = [
-        (
-            s.model == Some(ServerModel::EventLoop),
-            "an event loop (`model = \"event_loop\"`)",
-        ),
-        (s.memory.is_some(), "`memory` (OOM kills and restarts)"),
-        (s.outlier_detection.is_some(), "`outlier_detection`"),
-        (s.node.is_some(), "a `node` (shared cores)"),
-        (
-            file.queues.values().any(|q| consumes(&q.consumer))
-                || file.groups.values().any(|g| consumes(&g.consumer)),
-            "consuming a queue or a consumer group",
-        ),
-    ];
-    if let Some((_, what)) = not_yet.iter().find(|(given, _)| *given) {
-        return Err(KeyError::new(
-            format!("{key}.autoscale"),
-            format!("autoscaling cannot be combined with {what} yet (not built; see the README)"),
-        ));
+    for (g, group) in &file.groups {
+        let members = group.members.unwrap_or(1);
+        if consumes(&group.consumer) && members % cfg.initial != 0 {
+            return Err(KeyError::new(
+                format!("groups.{g}.members"),
+                format!(
+                    "the consumer `{name}` autoscales: every replica runs the same members, so give a multiple of its {} replicas at the start, got {members}",
+                    cfg.initial
+                ),
+            ));
+        }
     }
     Ok(Some(cfg))
 }

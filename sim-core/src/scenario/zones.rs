@@ -159,12 +159,6 @@ pub fn routing(file: &ScenarioFile, m: &Model) -> R<Option<Zoning>> {
                 "zone-aware balancing needs the service's replicas in zones: give it `zones = [\"a\", \"b\"]`",
             ));
         }
-        if on && s.autoscale.is_some() {
-            return Err(KeyError::new(
-                key,
-                "zone-aware balancing of an autoscaled service is not built yet",
-            ));
-        }
         aware.push(on);
     }
     let mut source_zone = Vec::with_capacity(m.sources.len());
