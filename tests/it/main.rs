@@ -51,6 +51,7 @@ mod runtime_stories;
 mod sagas;
 mod shell;
 mod slo;
+mod store_faults;
 mod stores;
 mod sweep;
 mod sweep_report;
