@@ -43,6 +43,7 @@ mod primitives;
 mod priority;
 mod processor_sharing;
 mod queueing;
+mod relapse;
 mod replay;
 mod report_pages;
 mod retry_gate;
