@@ -57,7 +57,7 @@ pub(super) fn writes_and_conflicts(run: &Run) -> Option<Chart> {
     Some(
         run.time_chart(
             "Writes and conflicts",
-            ("per second", ""),
+            ("writes and conflicts per second", ""),
             "Writes that committed (each a new version of its key) and conditional writes that \
          found their key's version moved since their read (conflicts, which fail their request; \
          a retry reads afresh), per window. Totals after the warm-up in brackets. Shaded: fault \
