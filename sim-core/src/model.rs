@@ -766,6 +766,10 @@ pub enum FaultKind {
     CacheOutage { fail: bool },
     /// The targeted cache's lookups take this many times longer.
     CacheSlowdown(f64),
+    /// Every read and write of the store fails its request (an error).
+    StoreOutage { store: u32 },
+    /// The store's reads and writes take `factor` times longer.
+    StoreSlowdown { store: u32, factor: f64 },
 }
 
 impl FaultKind {
@@ -785,6 +789,8 @@ impl FaultKind {
             FaultKind::Flush => "flush",
             FaultKind::CacheOutage { .. } => "cache_outage",
             FaultKind::CacheSlowdown(_) => "cache_slowdown",
+            FaultKind::StoreOutage { .. } => "store_outage",
+            FaultKind::StoreSlowdown { .. } => "store_slowdown",
         }
     }
 }

@@ -973,4 +973,7 @@ pub struct StoreSummary {
     pub conflict_ratio: f64,
     /// Keys written at least once (over the whole run).
     pub keys_written: u64,
+    /// Reads and writes a store outage failed (their requests failed).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed: u64,
 }

@@ -49,6 +49,24 @@ pub enum StepKind {
     /// broker's acknowledgement. The consumers' handling of its messages
     /// are its children.
     Publish { publish: u32 },
+    /// A read of `TraceLog::stores[store]`: the `version` it saw
+    /// (`unavailable`: the store was down, the read failed its request).
+    StoreRead {
+        store: u32,
+        version: u32,
+        unavailable: bool,
+    },
+    /// A write of `TraceLog::stores[store]`: the `version` it committed,
+    /// or for a conditional write that found the version moved
+    /// (`conflict`), the version it found; `unavailable`: the store was
+    /// down, the write failed its request.
+    StoreWrite {
+        store: u32,
+        version: u32,
+        conditional: bool,
+        conflict: bool,
+        unavailable: bool,
+    },
 }
 
 /// What a span records.
@@ -129,6 +147,8 @@ pub struct TraceLog {
     pub spans_dropped: u64,
     /// When the run ended: the end of every span still open.
     pub end: Nanos,
+    /// The versioned stores' names (`StepKind::StoreRead`, `StoreWrite`).
+    pub stores: Vec<String>,
 }
 
 /// At most this many spans are kept (about 64 MB), whatever `max_traces`.

@@ -1,6 +1,7 @@
 //! The terminal table of versioned stores: reads, committed writes,
 //! conditional writes, conflicts and their share, one row per store; and
-//! under it the conflicts of each service that writes conditionally.
+//! under it the reads and writes a store outage failed (when any did) and
+//! the conflicts of each service that writes conditionally.
 //! Printed only when the scenario has stores.
 
 use sim_core::output::Summary;
@@ -38,6 +39,18 @@ pub fn render(s: &Summary) -> String {
         .filter_map(|(name, v)| Some(format!("{name} {}", v.conflicts?)))
         .collect();
     let mut out = format!("{}\n", shown(&mut t));
+    let failed: Vec<String> = s
+        .stores
+        .iter()
+        .filter(|(_, st)| st.failed > 0)
+        .map(|(name, st)| format!("{name} {}", st.failed))
+        .collect();
+    if !failed.is_empty() {
+        out.push_str(&format!(
+            "reads and writes failed by a store outage: {}\n",
+            failed.join(", ")
+        ));
+    }
     if !by_service.is_empty() {
         out.push_str(&format!(
             "conflicts by service: {}\n",
@@ -71,6 +84,7 @@ mod tests {
                 conflicts: 234,
                 conflict_ratio: 234.0 / 284.0,
                 keys_written: 1,
+                failed: 0,
             },
         );
         s.services.insert(
@@ -83,5 +97,12 @@ mod tests {
         let text = render(&s);
         assert!(text.contains("counter") && text.contains("82.4"), "{text}");
         assert!(text.contains("conflicts by service: api 234"), "{text}");
+        assert!(!text.contains("outage"), "{text}");
+        s.stores.get_mut("counter").expect("the store").failed = 9;
+        let text = render(&s);
+        assert!(
+            text.contains("reads and writes failed by a store outage: counter 9"),
+            "{text}"
+        );
     }
 }

@@ -11,7 +11,8 @@
 //!
 //! One module per report section: `entries`, `services` (with `caches`:
 //! the hit ratio, and `runtime`), `edges`,
-//! `queues`, `sagas` (how sagas ended, outbox depth), `cdf` (the latency distribution), `topology`, `more` (every
+//! `queues`, `sagas` (how sagas ended, outbox depth), `stores` (writes and
+//! conflicts), `cdf` (the latency distribution), `topology`, `more` (every
 //! series no other chart claims), `zoom` (a long run's charts around each
 //! fault), and `overlay` for charts of several
 //! runs (`cascade compare`); `shared` holds the lookups, call order,
@@ -37,6 +38,7 @@ mod runtime;
 mod sagas;
 mod services;
 mod shared;
+mod stores;
 mod sweep;
 pub(crate) mod top;
 mod topology;
@@ -60,6 +62,8 @@ pub enum Section {
     More,
     /// Sagas and transactional outboxes (`sagas`).
     Sagas,
+    /// Versioned stores (`stores`).
+    Stores,
 }
 
 /// A chart and the file stem it is saved under (`<stem>.svg`, `.png`).
@@ -196,6 +200,9 @@ pub fn figures(r: &RunResult) -> Figures {
         if let Some(c) = c {
             push(stem.into(), Section::Sagas, c, &mut out);
         }
+    }
+    if let Some(c) = stores::writes_and_conflicts(&run) {
+        push("store-writes".into(), Section::Stores, c, &mut out);
     }
     if let Some(c) = cdf::latency_cdf(&run) {
         push("latency-cdf".into(), Section::Distribution, c, &mut out);

@@ -129,6 +129,7 @@ fn claimed(scope: &str, metric: &str) -> bool {
         "partition" => metric == "lag_records",
         "saga" => super::sagas::CLAIMED_SAGA.contains(&metric),
         "outbox" => super::sagas::CLAIMED_OUTBOX.contains(&metric),
+        "store" => super::stores::CLAIMED.contains(&metric),
         "queue" => {
             matches!(metric, "depth" | "unacked" | "oldest_age_s" | "lag_p99_ms")
                 || QUEUE_RATES.iter().any(|r| r.0 == metric)

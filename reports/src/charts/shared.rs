@@ -307,7 +307,14 @@ pub fn ratio(a: u64, b: u64) -> f64 {
 pub(super) fn is_service_fault(f: &FaultWindow) -> bool {
     !matches!(
         f.kind.as_str(),
-        "surge" | "outage" | "slow_broker" | "flush" | "cache_outage" | "cache_slowdown"
+        "surge"
+            | "outage"
+            | "slow_broker"
+            | "flush"
+            | "cache_outage"
+            | "cache_slowdown"
+            | "store_outage"
+            | "store_slowdown"
     ) && !f.target.contains("->")
 }
 

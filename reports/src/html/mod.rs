@@ -24,6 +24,7 @@ mod logs;
 mod polls;
 mod runtime;
 mod sagas;
+mod stores;
 mod sweep;
 mod tables;
 
@@ -134,13 +135,14 @@ pub fn report(
     );
     header(&mut h, s);
     let workflows = !(s.sagas.is_empty() && s.outboxes.is_empty());
-    let sections: [(Section, &str, &str); 8] = [
+    let sections: [(Section, &str, &str); 9] = [
         (Section::Topology, "topology", "Topology"),
         (Section::Entries, "entries", "Entries"),
         (Section::Services, "services", "Services"),
         (Section::Edges, "edges", "Calls"),
         (Section::Queues, "queues", "Queues"),
         (Section::Sagas, "sagas", "Sagas and outboxes"),
+        (Section::Stores, "stores", "Versioned stores"),
         (
             Section::Distribution,
             "distribution",
@@ -155,6 +157,7 @@ pub fn report(
             || matches!(sec, Section::Entries | Section::Services | Section::Edges)
             || (*sec == Section::Queues && !(s.queues.is_empty() && s.logs.is_empty()))
             || (*sec == Section::Sagas && workflows)
+            || (*sec == Section::Stores && !s.stores.is_empty())
         {
             let _ = write!(h, "<a href=\"#{id}\">{name}</a>");
         }
@@ -166,7 +169,8 @@ pub fn report(
             figures.iter().filter(|(f, _)| f.section == *sec).collect();
         let has_table = matches!(sec, Section::Entries | Section::Services | Section::Edges)
             || (*sec == Section::Queues && !(s.queues.is_empty() && s.logs.is_empty()))
-            || (*sec == Section::Sagas && workflows);
+            || (*sec == Section::Sagas && workflows)
+            || (*sec == Section::Stores && !s.stores.is_empty());
         let mine: Vec<&str> = notes
             .iter()
             .filter(|(n, _)| n == sec)
@@ -191,6 +195,9 @@ pub fn report(
         if *sec == Section::Sagas {
             sagas::sagas_tables(&mut h, s);
             sagas::outboxes_table(&mut h, s);
+        }
+        if *sec == Section::Stores {
+            stores::stores_table(&mut h, s);
         }
         for (f, svg) in figs {
             figure(&mut h, f, svg);
@@ -256,6 +263,7 @@ fn lead(sec: Section) -> Option<&'static str> {
         Section::Distribution => "Latency of successful requests over the whole measured period.",
         Section::More => "Every other series of the run, one chart per metric.",
         Section::Sagas => sagas::LEAD,
+        Section::Stores => stores::LEAD,
     })
 }
 
@@ -370,6 +378,7 @@ fn glance(h: &mut String, s: &Summary) {
         h.push_str("</div>\n");
     }
     glance_async::render(h, s);
+    stores::glance(h, s);
     if !s.slo.is_empty() {
         h.push_str("<h3>SLO assertions</h3>\n<ul class=\"slo\">");
         for a in &s.slo {

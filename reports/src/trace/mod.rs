@@ -10,6 +10,7 @@
 
 pub mod otlp;
 pub mod perfetto;
+mod store_spans;
 
 use std::path::{Path, PathBuf};
 

@@ -195,6 +195,9 @@ fn span_json(log: &TraceLog, collapsed: &[bool], i: usize, trace: u32, s: &Span)
                 attrs.push(attr_str("messaging.destination.name", target));
                 (PRODUCER, format!("publish {target}"), s.start)
             }
+            StepKind::StoreRead { .. } | StepKind::StoreWrite { .. } => {
+                super::store_spans::otlp(log, kind, &mut attrs, s.start)
+            }
         },
     };
     if let Some(o) = s.outcome {
@@ -215,7 +218,11 @@ fn span_json(log: &TraceLog, collapsed: &[bool], i: usize, trace: u32, s: &Span)
     if let Some(p) = written_parent(log, collapsed, s) {
         span["parentSpanId"] = Value::String(span_id(p));
     }
-    if let Some(o) = s.outcome.filter(|o| !o.is_success()) {
+    if let What::Step { kind } = s.what
+        && let Some(why) = super::store_spans::failure(kind)
+    {
+        span["status"] = json!({"code": STATUS_ERROR, "message": why});
+    } else if let Some(o) = s.outcome.filter(|o| !o.is_success()) {
         span["status"] = json!({"code": STATUS_ERROR, "message": outcome_name(o)});
     } else if s.outcome == Some(Outcome::Degraded) {
         span["status"] = json!({"message": "degraded"});

@@ -330,9 +330,13 @@ fn span_events(
                 StepKind::Publish { publish } => {
                     format!("publish {}", log.publishes[publish as usize])
                 }
+                StepKind::StoreRead { .. } | StepKind::StoreWrite { .. } => {
+                    super::store_spans::name(log, kind)
+                }
             };
             let mut x = json!({"ph": "X", "cat": "step", "name": name, "pid": pid, "tid": tid,
                 "ts": us(s.start), "dur": us(end - s.start), "args": {"trace": trace}});
+            super::store_spans::perfetto_args(kind, &mut x["args"]);
             if flows[id.0 as usize].is_some() {
                 x["bind_id"] = Value::String(hex(id));
                 x["flow_out"] = Value::Bool(true);

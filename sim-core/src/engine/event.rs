@@ -225,6 +225,12 @@ pub(super) enum Ev {
         slot: u32,
         generation: u32,
     },
+    /// A store read or write during an outage answers its error: the job
+    /// fails (`store_fault.rs`).
+    StoreFailed {
+        job: JobId,
+        generation: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]

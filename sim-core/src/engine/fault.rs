@@ -46,6 +46,9 @@ impl World<'_> {
             FaultKind::CacheOutage { .. } | FaultKind::CacheSlowdown(_) => {
                 self.cache_fault(fault.cache.expect("cache faults name a cache") as usize);
             }
+            FaultKind::StoreOutage { store } | FaultKind::StoreSlowdown { store, .. } => {
+                self.store_fault(store as usize);
+            }
             FaultKind::Outage | FaultKind::SlowBroker(_) => {
                 self.broker_fault(fault.broker.expect("broker faults name a broker") as usize);
             }

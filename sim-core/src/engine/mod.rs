@@ -447,6 +447,7 @@ impl<'m> World<'m> {
             Ev::LingerExpired { slot, generation } => {
                 self.logs.producer.is_current(slot, generation)
             }
+            Ev::StoreFailed { job, generation } => self.jobs[job].generation == generation,
             Ev::SourceArrival { .. }
             | Ev::LogPoll { .. }
             | Ev::LogRetry { .. }
@@ -578,6 +579,7 @@ impl<'m> World<'m> {
             Ev::WriteConflict { job, .. } => self.on_write_conflict(job),
             Ev::ZoneCrossed { job, .. } => self.admit(job),
             Ev::LingerExpired { slot, .. } => self.on_linger_expired(slot),
+            Ev::StoreFailed { job, .. } => self.on_store_failed(job),
         }
     }
 }

@@ -11,6 +11,10 @@
 //! then wait their store's latency (an I/O wait: no core; an event loop
 //! moves on); a conflict's answer comes back after the write's latency.
 //!
+//! A store's faults (`store_fault.rs`, a child module): during an outage a
+//! read or write fails its job with `Outcome::Error` after its latency; a
+//! slowdown stretches both latencies.
+//!
 //! Owns the versions and the jobs' reads; must not run steps other than
 //! its own (the job goes on through `WorkDone`, or fails here).
 
@@ -25,6 +29,10 @@ use crate::model::Model;
 use crate::outcome::Outcome;
 use crate::rng::stream;
 use crate::time::Nanos;
+use crate::trace::StepKind;
+
+#[path = "store_fault.rs"]
+mod fault;
 
 /// A read as a job keeps it: the key and the version it saw.
 #[derive(Clone, Copy, Debug, Default)]
@@ -46,6 +54,8 @@ pub(super) struct Stores {
     key_rng: Vec<ChaCha8Rng>,
     /// Per job slot × store: the job's latest read of that store.
     reads: Vec<Read>,
+    /// Per store: the faults in force (`store_fault.rs`).
+    faults: Vec<fault::InForce>,
 }
 
 impl Stores {
@@ -67,6 +77,7 @@ impl Stores {
                 .map(|s| stream(seed, &crate::streams::store_keys(&s.site)))
                 .collect(),
             reads: Vec::new(),
+            faults: vec![fault::InForce::default(); m.stores.len()],
         }
     }
 
@@ -89,10 +100,30 @@ impl World<'_> {
         let store = self.m.store_steps[step as usize].store as usize;
         let st = &mut self.stores;
         let key = st.keys[store].draw(&mut st.key_rng[step as usize]);
+        let latency = self.m.stores[store].read;
+        let store_id = store as u32;
+        if st.faults[store].down > 0 {
+            self.trace_store(
+                j,
+                StepKind::StoreRead {
+                    store: store_id,
+                    version: 0,
+                    unavailable: true,
+                },
+            );
+            return self.store_unavailable(j, job, store, latency);
+        }
         let version = st.versions[store][key as usize];
         *st.read_of(j, store) = Read { key, version };
+        self.trace_store(
+            j,
+            StepKind::StoreRead {
+                store: store_id,
+                version,
+                unavailable: false,
+            },
+        );
         self.rec.stores.read(store);
-        let latency = self.m.stores[store].read;
         self.store_wait(j, job, store, latency)
     }
 
@@ -109,9 +140,21 @@ impl World<'_> {
         } else {
             st.keys[store].draw(&mut st.key_rng[step as usize])
         };
-        let now = st.versions[store][key as usize];
         let latency = m.stores[store].write;
+        let write = |version: u32, conflict: bool, unavailable: bool| StepKind::StoreWrite {
+            store: store as u32,
+            version,
+            conditional,
+            conflict,
+            unavailable,
+        };
+        if st.faults[store].down > 0 {
+            self.trace_store(j, write(0, false, true));
+            return self.store_unavailable(j, job, store, latency);
+        }
+        let now = st.versions[store][key as usize];
         if conditional && st.read_of(j, store).version != now {
+            self.trace_store(j, write(now, true, false));
             self.rec.stores.conflict(store, job.service.index());
             let t = self.store_latency(store, latency);
             if t == 0 {
@@ -131,6 +174,7 @@ impl World<'_> {
             st.read_of(j, store).version = next;
         }
         self.rec.stores.write(store, conditional, now == 0);
+        self.trace_store(j, write(next, false, false));
         self.store_wait(j, job, store, latency)
     }
 
@@ -142,9 +186,15 @@ impl World<'_> {
     }
 
     /// One draw of latency `d` of `store` (its reads and writes share
-    /// one stream).
+    /// one stream), stretched by a slowdown in force.
     fn store_latency(&mut self, store: usize, d: u32) -> Nanos {
-        self.m.dists[d as usize].sample(&mut self.stores.latency_rng[store])
+        let t = self.m.dists[d as usize].sample(&mut self.stores.latency_rng[store]);
+        let slow = self.stores.faults[store].slow;
+        if slow == 1.0 {
+            t
+        } else {
+            (t as f64 * slow).round() as Nanos
+        }
     }
 
     /// After a read or a committed write: on at once, or after the
@@ -152,6 +202,7 @@ impl World<'_> {
     fn store_wait(&mut self, j: JobId, job: Job, store: usize, latency: u32) -> bool {
         let t = self.store_latency(store, latency);
         if t == 0 {
+            self.trace_step_end(j);
             self.jobs[j].step += 1;
             return true;
         }

@@ -12,6 +12,7 @@
 //! to an untraced one's.
 
 mod reservoir;
+mod store_spans;
 
 use rand_chacha::ChaCha8Rng;
 
@@ -88,6 +89,7 @@ impl Tracer {
                 skipped: 0,
                 spans_dropped: 0,
                 end: 0,
+                stores: m.stores.iter().map(|s| s.name.clone()).collect(),
             },
             jobs: Vec::new(),
             calls: Vec::new(),

@@ -19,6 +19,8 @@ struct Counters {
     writes: u64,
     conditional: u64,
     conflicts: u64,
+    /// Reads and writes a store outage failed.
+    failed: u64,
 }
 
 impl Counters {
@@ -28,6 +30,7 @@ impl Counters {
             writes: self.writes - o.writes,
             conditional: self.conditional - o.conditional,
             conflicts: self.conflicts - o.conflicts,
+            failed: self.failed - o.failed,
         }
     }
 }
@@ -70,6 +73,11 @@ impl StoreStats {
         s.c.writes += 1;
         s.c.conditional += u64::from(conditional);
         s.keys_written += u64::from(first);
+    }
+
+    /// A read or write found its store down (an outage).
+    pub fn failed(&mut self, store: usize) {
+        self.stores[store].c.failed += 1;
     }
 
     /// A conditional write of `service`'s found the version moved.
@@ -128,6 +136,7 @@ impl StoreStats {
                 d.conflicts as f64 / d.conditional as f64
             },
             keys_written: s.keys_written,
+            failed: d.failed,
         }
     }
 

@@ -2048,6 +2048,10 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
     }
     b.m.zoning = super::zones::routing(file, &b.m)?;
     for (i, f) in file.fault.iter().enumerate() {
+        if let Some(fault) = super::store_faults::store_fault(&b.m, i, f)? {
+            b.m.faults.push(fault);
+            continue;
+        }
         for f in super::zones::expand(&b.m, i, f)? {
             let fault = b.fault(i, &f)?;
             b.m.faults.push(fault);

@@ -973,6 +973,11 @@ pub struct FaultFile {
     /// `errors`, `lost_threads` or `pause`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,
+    /// Instead of `target`: a versioned store (`[stores]`), with `outage =
+    /// true` (its reads and writes fail their requests) or `slowdown = X`
+    /// (they take X times longer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
 }
 
 /// What a lookup does while its cache is down.

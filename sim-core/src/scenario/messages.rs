@@ -31,6 +31,7 @@ const NOT_DURATIONS: &[&str] = &[
     "zones",
     "status",
     "via",
+    "store",
 ];
 
 /// String-typed keys that are sizes ("512MiB"): memory and allocation.

@@ -19,6 +19,7 @@ mod replay;
 mod runtime;
 pub(crate) mod seed;
 mod slo;
+mod store_faults;
 mod stores;
 mod values;
 mod warnings;
