@@ -1,6 +1,7 @@
 //! End-to-end tests: the `cascade` binary, and the model against known
 //! answers from queueing theory. One integration binary (faster builds).
 
+mod aggregate_loops;
 mod attempts_split;
 mod autoscale;
 mod branches;
@@ -45,6 +46,7 @@ mod processor_sharing;
 mod queueing;
 mod replay;
 mod report_pages;
+mod reset;
 mod retry_gate;
 mod runtime_everywhere;
 mod runtime_stories;
@@ -52,6 +54,7 @@ mod sagas;
 mod shell;
 mod slo;
 mod stores;
+mod stw;
 mod sweep;
 mod sweep_report;
 mod theory;

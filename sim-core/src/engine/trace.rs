@@ -432,8 +432,9 @@ fn end_job(t: &mut Tracer, j: JobId, job: &Job, now: Nanos, outcome: Option<Outc
         if job.state == JobState::Running {
             *started = Some(job.t_start);
         }
-        // Refused while it held a place: a crash or a kill cut it off.
-        *cut_off = outcome == Some(Outcome::Refused) && holds_a_place;
+        // Refused or reset while it held a place: a crash or a kill cut
+        // it off.
+        *cut_off = matches!(outcome, Some(Outcome::Refused | Outcome::Reset)) && holds_a_place;
     }
     if outcome.is_some() {
         t.close(id, now, outcome);
