@@ -96,3 +96,34 @@ steps = [{{ work = "60s" }}]
     assert_eq!(on_timeout.edges["front->api"].retries, 0);
     assert_books("reset-no-retry", &on_timeout);
 }
+
+/// `run --trace` names the outcome: the cut-off requests' spans end with
+/// status `reset` (and those refused while down with `refused`).
+#[test]
+fn a_traced_oom_kill_shows_reset_spans() {
+    let dir = crate::common::temp_dir("reset-trace");
+    let scenario = dir.join("oom.toml");
+    std::fs::write(&scenario, OOM).unwrap();
+    let trace = dir.join("trace");
+    let out = crate::common::cascade(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        dir.join("out").to_str().unwrap(),
+        "--trace",
+        trace.to_str().unwrap(),
+        "--trace-sample",
+        "1",
+        "-q",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let otlp = std::fs::read_to_string(trace.join("trace.otlp.json")).unwrap();
+    // Every request traced: 204 reset, the rest refused.
+    assert!(otlp.contains("\"reset\""), "no reset status");
+    assert!(otlp.contains("\"refused\""), "no refused status");
+}

@@ -429,7 +429,9 @@ fn end_job(t: &mut Tracer, j: JobId, job: &Job, now: Nanos, outcome: Option<Outc
         if holds_a_place || outcome.is_some() {
             *arrived = Some(job.t_arrive);
         }
-        if job.state == JobState::Running {
+        // A job killed as it took its thread (its arrival pushed memory
+        // past the limit) never started: its slot's `t_start` is stale.
+        if job.state == JobState::Running && job.t_start >= job.t_arrive {
             *started = Some(job.t_start);
         }
         // Refused or reset while it held a place: a crash or a kill cut
