@@ -87,10 +87,6 @@ impl World<'_> {
     /// The job runs on its loop: its next steps, or its failure answer
     /// when a call it waited on failed.
     fn continue_on_loop(&mut self, j: JobId) {
-        if self.rt[self.jobs[j].service as usize] & super::RT_GC != 0 && self.set_aside_in_pause(j)
-        {
-            return; // it keeps its loop, frozen with the replica
-        }
         if self.jobs[j].failed {
             self.complete_job(j, crate::outcome::Outcome::Error);
         } else {
@@ -149,6 +145,11 @@ impl World<'_> {
                 .expect("event loops are measured");
             stats.record_run_wait(ready, now);
             self.jobs[j].on_loop = true;
+            // (`proceed` already set aside a job that became ready in a
+            // pause; one handed a loop in a pause keeps it, frozen.)
+            if self.rt[s] & super::RT_GC != 0 && self.set_aside_in_pause(j) {
+                return;
+            }
             self.continue_on_loop(j);
             return;
         }
