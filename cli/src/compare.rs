@@ -127,6 +127,7 @@ const SECTIONS: [(&str, &str, &[&str]); 5] = [
             "rejected",
             "refused",
             // Only services with an event loop or memory have these.
+            "reset",
             "event_loop.connections_max",
             "event_loop.run_queue_wait_ms.p99",
             "memory.max_mib",

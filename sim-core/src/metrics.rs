@@ -158,6 +158,8 @@ pub struct ServiceCounters {
     pub blackholed: u64,
     pub connect_retries: u64,
     pub connect_timeouts: u64,
+    /// Cut off by an OOM kill (their callers hear `reset`).
+    pub reset: u64,
 }
 
 impl ServiceCounters {
@@ -179,6 +181,7 @@ impl ServiceCounters {
             blackholed: self.blackholed + o.blackholed,
             connect_retries: self.connect_retries + o.connect_retries,
             connect_timeouts: self.connect_timeouts + o.connect_timeouts,
+            reset: self.reset + o.reset,
         }
     }
 
@@ -200,6 +203,7 @@ impl ServiceCounters {
             blackholed: self.blackholed - o.blackholed,
             connect_retries: self.connect_retries - o.connect_retries,
             connect_timeouts: self.connect_timeouts - o.connect_timeouts,
+            reset: self.reset - o.reset,
         }
     }
 }
@@ -451,6 +455,8 @@ struct ServiceWindow {
     /// An event loop's utilisation is its loops' (`busy` counts its
     /// connections).
     loop_util: Option<f64>,
+    /// An event loop's loops (all replicas): its workers in an aggregate.
+    loops: f64,
     /// Threads available (on average, for an autoscaled service).
     capacity: f64,
     queue: f64,
@@ -459,10 +465,20 @@ struct ServiceWindow {
 }
 
 impl ServiceWindow {
-    /// Adds `o`; the longest queue is the longest of either.
+    /// Adds `o`; the longest queue is the longest of either. An event
+    /// loop adds its busy loops and its loops (not its connections and
+    /// their limit): the aggregate counts workers.
     fn merge(&mut self, o: &ServiceWindow) {
-        self.busy += o.busy;
-        self.capacity += o.capacity;
+        match o.loop_util {
+            Some(util) => {
+                self.busy += util * o.loops;
+                self.capacity += o.loops;
+            }
+            None => {
+                self.busy += o.busy;
+                self.capacity += o.capacity;
+            }
+        }
         self.queue += o.queue;
         self.queue_max = self.queue_max.max(o.queue_max);
         self.d = self.d.plus(&o.d);
@@ -781,6 +797,7 @@ impl Recorder {
             let w = ServiceWindow {
                 busy,
                 loop_util,
+                loops: self.runtime[i].as_ref().map_or(0.0, |r| r.loop_capacity()),
                 capacity,
                 queue,
                 queue_max,
@@ -911,7 +928,7 @@ impl Recorder {
             Outcome::Ok => c.ok += 1,
             Outcome::Degraded => c.degraded += 1,
             Outcome::Timeout => c.timeout += 1,
-            Outcome::Rejected | Outcome::Refused => c.rejected += 1,
+            Outcome::Rejected | Outcome::Refused | Outcome::Reset => c.rejected += 1,
             // A conflict answers 409: an error to the client.
             Outcome::Error | Outcome::CircuitOpen | Outcome::Conflict => c.error += 1,
         };
@@ -1042,6 +1059,7 @@ impl Recorder {
                         .get_mut(i)
                         .and_then(|a| a.as_deref_mut())
                         .map(|a| a.summary(svc, end, service_span)),
+                    reset: svc.memory.is_some().then_some(c.reset),
                 },
             );
         }

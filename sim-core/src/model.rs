@@ -922,6 +922,8 @@ pub enum SloMetric {
     DuplicateSideEffects,
     PublishFailed,
     QueuedAtEnd,
+    /// Requests an OOM kill cut off (`service.<name>.resets`).
+    Resets,
 }
 
 impl SloMetric {
@@ -951,6 +953,7 @@ impl SloMetric {
         SloMetric::GcPauseShare,
         SloMetric::LoopUtilization,
         SloMetric::ConnectionsMax,
+        SloMetric::Resets,
     ];
     pub const QUEUE: &[SloMetric] = &[
         SloMetric::LagP50,
@@ -1001,6 +1004,7 @@ impl SloMetric {
             SloMetric::DuplicateSideEffects => "duplicate_side_effects",
             SloMetric::PublishFailed => "publish_failed",
             SloMetric::QueuedAtEnd => "queued_at_end",
+            SloMetric::Resets => "resets",
         }
     }
 
@@ -1025,9 +1029,8 @@ impl SloMetric {
             Goodput | Throughput => SloUnit::PerSecond,
             Recovered => SloUnit::Seconds,
             QueueLen | QueueLenMax | OomKills | Restarts | ConnectionsMax | DepthMax
-            | DeadLettered | Duplicates | DuplicateSideEffects | PublishFailed | QueuedAtEnd => {
-                SloUnit::Count
-            }
+            | DeadLettered | Duplicates | DuplicateSideEffects | PublishFailed | QueuedAtEnd
+            | Resets => SloUnit::Count,
         }
     }
 }

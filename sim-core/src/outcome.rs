@@ -26,6 +26,9 @@ pub enum Outcome {
     /// A conditional write found the key's version moved since the job's
     /// read (optimistic concurrency; HTTP 409).
     Conflict,
+    /// The callee's process died holding the request (an OOM kill): the
+    /// caller's connection is reset.
+    Reset,
 }
 
 impl Outcome {
@@ -43,6 +46,7 @@ impl Outcome {
             Outcome::Refused => Some(FailureKind::Refused),
             Outcome::CircuitOpen => Some(FailureKind::CircuitOpen),
             Outcome::Conflict => Some(FailureKind::Conflict),
+            Outcome::Reset => Some(FailureKind::Reset),
         }
     }
 }
@@ -62,6 +66,7 @@ mod tests {
             Outcome::CircuitOpen,
             Outcome::Degraded,
             Outcome::Conflict,
+            Outcome::Reset,
         ] {
             assert_eq!(o.is_success(), o.failure_kind().is_none(), "{o:?}");
         }

@@ -100,7 +100,8 @@ pub struct Latency {
 pub struct Failed {
     /// The client's timeout fired first.
     pub timeout: u64,
-    /// The entry service refused the request (accept queue full, or crashed).
+    /// The entry service refused the request (accept queue full, or
+    /// crashed), or an OOM kill reset it.
     pub rejected: u64,
     /// An error answer (injected, or a failure further down the chain).
     pub error: u64,
@@ -166,7 +167,8 @@ pub struct ServiceSummary {
     pub completed: u64,
     /// Refused because the accept queue was full.
     pub rejected: u64,
-    /// Refused or cut off because the replica was crashed.
+    /// Refused because the replica was crashed, down or not ready, or cut
+    /// off by a `crash` fault.
     pub refused: u64,
     /// Answers turned into errors by an `errors` fault.
     pub injected_errors: u64,
@@ -243,6 +245,12 @@ pub struct ServiceSummary {
     /// latency, and the service lists `zones`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zones: Option<ZoneSummary>,
+    /// Requests cut off by an OOM kill while the replica held them (their
+    /// callers hear `reset`; the entries and edges count them `rejected`,
+    /// as they count `refused`). Absent unless the service declares
+    /// `memory`: only an OOM kill resets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset: Option<u64>,
 }
 
 /// Where a zoned service's requests came from, over the measured period.

@@ -172,6 +172,10 @@ fn service_metric(a: &Slo, s: &Summary) -> Result<f64, String> {
         GcPauseShare => memory()?.gc_pause_share,
         LoopUtilization => event_loop()?.loop_utilization,
         ConnectionsMax => event_loop()?.connections_max as f64,
+        Resets => {
+            memory()?;
+            v.reset.unwrap_or(0) as f64
+        }
         other => unreachable!("`{}` is not a service metric", other.name()),
     })
 }

@@ -186,5 +186,6 @@ pub fn outcome_name(o: Outcome) -> &'static str {
         Outcome::CircuitOpen => "circuit_open",
         Outcome::Degraded => "degraded",
         Outcome::Conflict => "conflict",
+        Outcome::Reset => "reset",
     }
 }

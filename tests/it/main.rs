@@ -1,6 +1,7 @@
 //! End-to-end tests: the `cascade` binary, and the model against known
 //! answers from queueing theory. One integration binary (faster builds).
 
+mod aggregate_loops;
 mod attempts_split;
 mod autoscale;
 mod autoscale_kinds;
@@ -47,6 +48,7 @@ mod queueing;
 mod relapse;
 mod replay;
 mod report_pages;
+mod reset;
 mod retry_gate;
 mod runtime_everywhere;
 mod runtime_stories;
@@ -55,6 +57,7 @@ mod shell;
 mod slo;
 mod store_faults;
 mod stores;
+mod stw;
 mod sweep;
 mod sweep_report;
 mod theory;

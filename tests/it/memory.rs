@@ -110,7 +110,7 @@ steps = [{ work = "60s" }]
         r.summary.end_time_s
     );
     assert!((m.max_mib - 51.0).abs() < 1e-9, "{}", m.max_mib);
-    // Nothing lost: every request killed was answered (refused), the rest
+    // Nothing lost: every request killed was answered (reset), the rest
     // refused while down.
     let s = &r.summary;
     assert_books("oom", s);

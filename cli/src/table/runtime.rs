@@ -48,7 +48,7 @@ pub fn render(s: &Summary) -> String {
     let memory: Vec<_> = s
         .services
         .iter()
-        .filter_map(|(n, v)| v.memory.as_ref().map(|m| (n, m)))
+        .filter_map(|(n, v)| v.memory.as_ref().map(|m| (n, m, v.reset.unwrap_or(0))))
         .collect();
     if !memory.is_empty() {
         let mut t = table(&[
@@ -58,13 +58,14 @@ pub fn render(s: &Summary) -> String {
             "p99 MiB",
             "max MiB",
             "OOM kills",
+            "reset",
             "restarts",
             "down s",
             "cold s",
             "GC pauses",
             "GC time %",
         ]);
-        for (name, m) in memory {
+        for (name, m, reset) in memory {
             t.add_row(vec![
                 name.clone(),
                 sig3(m.limit_mib),
@@ -72,6 +73,7 @@ pub fn render(s: &Summary) -> String {
                 sig3(m.p99_mib),
                 sig3(m.max_mib),
                 m.oom_kills.to_string(),
+                reset.to_string(),
                 m.restarts.to_string(),
                 format!("{:.1}", m.down_s),
                 format!("{:.1}", m.cold_s),

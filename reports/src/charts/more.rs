@@ -39,6 +39,11 @@ fn describe(scope: &str, metric: &str) -> (String, String, Fmt) {
             "requests per second",
             Fmt::Number,
         )),
+        ("service", "reset_rps") => Some((
+            "Reset by an OOM kill (requests cut off)",
+            "requests per second",
+            Fmt::Number,
+        )),
         ("service", "orphaned_work") => Some((
             "Orphaned work per service",
             "threads busy for callers that gave up",

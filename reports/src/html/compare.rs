@@ -55,6 +55,7 @@ fn larger_is_better(field: &str) -> Option<bool> {
             last,
             "rejected"
                 | "refused"
+                | "reset"
                 | "dead_lettered"
                 | "publish_failed"
                 | "duplicates"

@@ -41,16 +41,17 @@ pub(super) fn runtime_tables(h: &mut String, s: &Summary) {
     let memory: Vec<_> = s
         .services
         .iter()
-        .filter_map(|(n, v)| Some((n, v.memory.as_ref()?)))
+        .filter_map(|(n, v)| Some((n, v.memory.as_ref()?, v.reset.unwrap_or(0))))
         .collect();
     if !memory.is_empty() {
-        h.push_str("<h3>Memory (per replica)</h3>\n<div class=\"table-wrap\"><table>\n<tr><th>service</th><th>limit MiB</th><th>mean MiB</th><th>p99 MiB</th><th>max MiB</th><th>OOM kills</th><th>restarts</th><th>down s</th><th>cold s</th><th>GC pauses</th><th>GC time</th></tr>\n");
-        for (name, m) in memory {
+        h.push_str("<h3>Memory (per replica)</h3>\n<div class=\"table-wrap\"><table>\n<tr><th>service</th><th>limit MiB</th><th>mean MiB</th><th>p99 MiB</th><th>max MiB</th><th>OOM kills</th><th>requests reset</th><th>restarts</th><th>down s</th><th>cold s</th><th>GC pauses</th><th>GC time</th></tr>\n");
+        for (name, m, reset) in memory {
             let _ = write!(h, "<tr><td>{}</td>", escape(name));
             for v in [m.limit_mib, m.mean_mib, m.p99_mib, m.max_mib] {
                 cell(h, sig3(v));
             }
             cell(h, m.oom_kills.to_string());
+            cell(h, reset.to_string());
             cell(h, m.restarts.to_string());
             cell(h, format!("{:.1}", m.down_s));
             cell(h, format!("{:.1}", m.cold_s));

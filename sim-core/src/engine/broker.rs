@@ -629,7 +629,7 @@ impl World<'_> {
                     self.saga_message_settled(id, true);
                 }
             }
-        } else if current && !down && outcome != Outcome::Refused {
+        } else if current && !down && !matches!(outcome, Outcome::Refused | Outcome::Reset) {
             self.retry_or_dead_letter(id);
         }
         if self.msg.messages[id].state == MsgState::Done && self.msg.messages[id].outstanding == 0 {

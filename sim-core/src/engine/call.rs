@@ -400,7 +400,7 @@ impl<'m> World<'m> {
                     Outcome::Ok => e.ok += 1,
                     Outcome::Degraded => e.degraded += 1,
                     Outcome::Error | Outcome::CircuitOpen | Outcome::Conflict => e.errors += 1,
-                    Outcome::Rejected | Outcome::Refused => e.rejected += 1,
+                    Outcome::Rejected | Outcome::Refused | Outcome::Reset => e.rejected += 1,
                     Outcome::Timeout => {}
                 }
                 self.call_ended(job, generation, outcome);

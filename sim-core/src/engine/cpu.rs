@@ -50,6 +50,16 @@ impl Ord for Running {
     }
 }
 
+/// A job taken off a CPU by a stop-the-world pause of its replica: the
+/// virtual work it has left, kept until the pause ends.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Suspended {
+    pub left: f64,
+    pub order: u64,
+    pub job: JobId,
+    pub generation: u32,
+}
+
 /// Egalitarian processor sharing on one replica's cores.
 pub(super) struct Cpu {
     cores: u32,
@@ -131,6 +141,50 @@ impl Cpu {
         self.active.retain(|r| r.job != job);
     }
 
+    /// Takes off the CPU the jobs `pick` selects (their replica stopped
+    /// the world), each with the work it has left, into `out`.
+    pub(super) fn suspend(
+        &mut self,
+        now: Nanos,
+        pick: impl Fn(JobId) -> bool,
+        out: &mut Vec<Suspended>,
+    ) {
+        self.advance(now);
+        let vclock = self.vclock;
+        let mut kept = Vec::with_capacity(self.active.len());
+        for r in std::mem::take(&mut self.active).into_vec() {
+            if pick(r.job) {
+                out.push(Suspended {
+                    left: (r.finish - vclock).max(0.0),
+                    order: r.order,
+                    job: r.job,
+                    generation: r.generation,
+                });
+            } else {
+                kept.push(r);
+            }
+        }
+        self.active = BinaryHeap::from(kept);
+    }
+
+    /// A suspended job (or one whose work starts in a pause: `left` its
+    /// whole work, `order` from `next_order`) shares the cores again.
+    pub(super) fn resume(&mut self, now: Nanos, s: Suspended) {
+        self.advance(now);
+        self.active.push(Running {
+            finish: self.vclock + s.left,
+            order: s.order,
+            job: s.job,
+            generation: s.generation,
+        });
+    }
+
+    /// The start order of a work step that does not join the CPU yet.
+    pub(super) fn next_order(&mut self) -> u64 {
+        self.started += 1;
+        self.started - 1
+    }
+
     /// Moves the jobs whose work is done into `done`, in the order their
     /// work started.
     fn take_done(&mut self, now: Nanos, done: &mut Vec<(u64, JobId, u32)>) {
@@ -150,6 +204,11 @@ impl Cpu {
 impl World<'_> {
     /// A job on a processor-sharing CPU starts a work step.
     pub(super) fn start_cpu_work(&mut self, cpu: usize, job: JobId, work: Nanos) {
+        if self.rt[self.jobs[job].service] & super::RT_GC != 0
+            && self.work_waits_for_pause(cpu, job, work)
+        {
+            return;
+        }
         let generation = self.jobs[job].generation;
         self.cpus[cpu].start(self.now, job, generation, work);
         self.reschedule_cpu(cpu);

@@ -22,12 +22,33 @@ impl World<'_> {
     /// Job `j` (holding its connection) is ready to go on: on a thread
     /// pool, at once; on an event loop, on a free loop or after the
     /// continuations already waiting.
+    /// In a GC pause of its replica it goes on when the pause ends
+    /// (`stw`).
     #[inline(always)]
     pub(super) fn proceed(&mut self, j: JobId) {
-        if self.rt[self.jobs[j].service.index()] & super::RT_LOOP == 0 {
+        let rt = self.rt[self.jobs[j].service];
+        if rt & (super::RT_LOOP | super::RT_GC) == 0 {
             self.run_steps(j);
-        } else {
+        } else if rt & super::RT_GC == 0 {
             self.proceed_on_loop(j);
+        } else {
+            self.proceed_with_gc(j);
+        }
+    }
+
+    /// `proceed` on a service with GC: set aside in a pause; a thread-pool
+    /// job whose call failed comes here too and answers its error.
+    #[inline(never)]
+    fn proceed_with_gc(&mut self, j: JobId) {
+        if self.set_aside_in_pause(j) {
+            return;
+        }
+        if self.rt[self.jobs[j].service] & super::RT_LOOP != 0 {
+            self.proceed_on_loop(j);
+        } else if self.jobs[j].failed {
+            self.complete_job(j, crate::outcome::Outcome::Error);
+        } else {
+            self.run_steps(j);
         }
     }
 
@@ -124,6 +145,11 @@ impl World<'_> {
                 .expect("event loops are measured");
             stats.record_run_wait(ready, now);
             self.jobs[j].on_loop = true;
+            // (`proceed` already set aside a job that became ready in a
+            // pause; one handed a loop in a pause keeps it, frozen.)
+            if self.rt[s] & super::RT_GC != 0 && self.set_aside_in_pause(j) {
+                return;
+            }
             self.continue_on_loop(j);
             return;
         }

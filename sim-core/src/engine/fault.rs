@@ -104,7 +104,7 @@ impl World<'_> {
                 }
                 self.recompute_replicas(s);
                 if starting && matches!(fault.kind, FaultKind::Crash) {
-                    self.crash(s, fault.replica);
+                    self.crash(s, fault.replica, Outcome::Refused);
                 }
                 if !starting {
                     // Capacity is back: queued requests and consumers take
@@ -147,8 +147,10 @@ impl World<'_> {
     }
 
     /// A crash loses the work in progress: queued and running jobs of the
-    /// replicas hit are cut off and their callers told at once (a hop away).
-    pub(super) fn crash(&mut self, s: usize, only: Option<u32>) {
+    /// replicas hit are cut off and their callers told at once (a hop away)
+    /// with `cut_off`: `Refused` for a `crash` fault (DESIGN: a crash
+    /// refuses), `Reset` for an OOM kill (the process died holding them).
+    pub(super) fn crash(&mut self, s: usize, only: Option<u32>, cut_off: Outcome) {
         for i in 0..self.jobs.len() as u32 {
             let j = JobId(i);
             let job = self.jobs[j];
@@ -175,8 +177,12 @@ impl World<'_> {
             if self.sagas.on {
                 self.saga_cut_off(j);
             }
-            self.rec.services[s].refused += 1;
-            self.refuse(j, Outcome::Refused);
+            if cut_off == Outcome::Reset {
+                self.reset_counted(s);
+            } else {
+                self.rec.services[s].refused += 1;
+            }
+            self.refuse(j, cut_off);
         }
         for (r, rep) in self.replicas[s].iter_mut().enumerate() {
             if only.is_none_or(|x| x as usize == r) {

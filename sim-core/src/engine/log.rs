@@ -706,7 +706,7 @@ impl World<'_> {
         } = self.logs.job_record[j.0 as usize];
         let ok = outcome.is_success() && !poison;
         let current = self.logs.is_current(id, generation);
-        if outcome == Outcome::Refused {
+        if matches!(outcome, Outcome::Refused | Outcome::Reset) {
             // Cut off by a crash: nothing was processed; the membership
             // change gives the batch back.
             return;

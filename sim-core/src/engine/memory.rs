@@ -11,7 +11,8 @@
 //!
 //! A GC pause stops the world: work steps make no progress during it
 //! (`stw_total` counts the replica's paused time, and a work step finishes
-//! only once it has run its length outside pauses). It starts when the
+//! only once it has run its length outside pauses); processor-shared work
+//! and the jobs' continuations wait for its end (`stw`). It starts when the
 //! allocation since the last collection reaches the free heap, `limit -
 //! live`, and lasts `young_pause + per_live_mib × live MiB`.
 //!
@@ -83,8 +84,9 @@ impl World<'_> {
         false
     }
 
-    /// Every request in the replica fails at once (its callers hear a
-    /// hop later), and it restarts after its CrashLoopBackOff delay.
+    /// Every request in the replica fails at once (its callers hear
+    /// `reset` a hop later), and it restarts after its CrashLoopBackOff
+    /// delay.
     fn oom_kill(&mut self, s: usize, r: usize) {
         let now = self.now;
         let life = self.m.services[s].lifecycle;
@@ -100,7 +102,7 @@ impl World<'_> {
         let stats = self.rec.runtime[s].as_mut().expect("memory is measured");
         stats.oom_kill(now, r, cold_left);
         stats.set_memory(now, r, 0);
-        self.crash(s, Some(r as u32));
+        self.crash(s, Some(r as u32), crate::outcome::Outcome::Reset);
         if self.logs.consumes(s) {
             self.log_membership(s);
         }
@@ -213,14 +215,28 @@ impl World<'_> {
                 replica: r as u32,
             },
         );
+        self.stw_begin(s, r);
     }
 
-    pub(super) fn on_gc_end(&mut self, s: usize) {
+    /// A request cut off by an OOM kill of `s`: counted for the summary
+    /// and the memory series.
+    pub(super) fn reset_counted(&mut self, s: usize) {
+        self.rec.services[s].reset += 1;
+        if let Some(stats) = self.rec.runtime[s].as_mut() {
+            stats.reset();
+        }
+    }
+
+    pub(super) fn on_gc_end(&mut self, s: usize, r: usize) {
         let now = self.now;
         self.rec.runtime[s]
             .as_mut()
             .expect("memory is measured")
             .gc_end(now);
+        // Unless a kill ended it early and a later pause is in force.
+        if self.replicas[s][r].life.stw_until <= now {
+            self.stw_end(s, r);
+        }
     }
 
     /// Marks the start of job `j`'s work step on a replica with GC.

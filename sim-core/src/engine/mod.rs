@@ -32,6 +32,7 @@
 //! | `accepted` | early `accepted` answers, tickets, clients' polls |
 //! | `store` | versioned stores: reads, writes, conflicts (OCC) |
 //! | `zoning` | zone-aware balancing, the cross-zone latency |
+//! | `stw` | what a GC pause freezes: processor-shared work, continuations |
 //!
 //! Semantics (see DESIGN.md):
 //! - a worker is held for the whole handling of a request, including every
@@ -79,6 +80,7 @@ mod saga;
 mod service;
 mod source;
 mod store;
+mod stw;
 mod trace;
 mod zoning;
 
@@ -185,6 +187,8 @@ pub struct World<'m> {
     zoning: Option<Box<zoning::Zoning>>,
     /// Choreographed sagas running and the saga step each message carries.
     choreo: choreo::Choreo,
+    /// Jobs set aside by GC pauses (`stw`; empty without `gc`).
+    stw: stw::Stopped,
 }
 
 /// An event loop.
@@ -335,6 +339,7 @@ impl<'m> World<'m> {
             stores: store::Stores::new(m, seed),
             zoning: zoning::state(m),
             choreo: choreo::Choreo::new(m),
+            stw: stw::Stopped::default(),
         };
         w.start_outlier_sweeps();
         w.start_autoscalers();
@@ -551,7 +556,7 @@ impl<'m> World<'m> {
             Ev::LoopFree { service, replica } => {
                 self.on_loop_free(service.index(), replica as usize)
             }
-            Ev::GcEnd { service, .. } => self.on_gc_end(service.index()),
+            Ev::GcEnd { service, replica } => self.on_gc_end(service.index(), replica as usize),
             Ev::Restart { service, replica } => self.on_restart(service.index(), replica as usize),
             Ev::Visibility { msg, .. } => self.on_visibility(msg),
             Ev::Redeliver { msg, .. } => self.on_redeliver(msg),

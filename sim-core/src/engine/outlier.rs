@@ -140,7 +140,11 @@ impl World<'_> {
         };
         let failed = matches!(
             outcome,
-            Outcome::Error | Outcome::Timeout | Outcome::Rejected | Outcome::Refused
+            Outcome::Error
+                | Outcome::Timeout
+                | Outcome::Rejected
+                | Outcome::Refused
+                | Outcome::Reset
         );
         if !failed {
             o.errors[r] = 0;

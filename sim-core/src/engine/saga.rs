@@ -183,7 +183,7 @@ impl World<'_> {
     /// The saga ended: the orchestrator's job goes on past the step, or
     /// fails.
     fn saga_answer(&mut self, j: JobId, ok: bool) {
-        let on_loop = self.rt[self.jobs[j].service.index()] & super::RT_LOOP != 0;
+        let on_loop = self.rt[self.jobs[j].service] & super::RT_LOOP != 0;
         let job = &mut self.jobs[j];
         if ok {
             job.step += 1;

@@ -618,8 +618,9 @@ impl World<'_> {
         }
         job.degraded |= outcome == Outcome::Degraded;
         if job.pending == 0 {
-            if self.rt[job.service] & super::RT_LOOP != 0 {
-                // The continuation (or the failure answer) needs a loop.
+            if self.rt[job.service] & (super::RT_LOOP | super::RT_GC) != 0 {
+                // The continuation (or the failure answer) needs a loop,
+                // or waits for a GC pause to end.
                 if !job.failed {
                     job.step += 1;
                 }

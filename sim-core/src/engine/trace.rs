@@ -431,11 +431,14 @@ fn end_job(t: &mut Tracer, j: JobId, job: &Job, now: Nanos, outcome: Option<Outc
         if holds_a_place || outcome.is_some() {
             *arrived = Some(job.t_arrive);
         }
-        if job.state == JobState::Running {
+        // A job killed as it took its thread (its arrival pushed memory
+        // past the limit) never started: its slot's `t_start` is stale.
+        if job.state == JobState::Running && job.t_start >= job.t_arrive {
             *started = Some(job.t_start);
         }
-        // Refused while it held a place: a crash or a kill cut it off.
-        *cut_off = outcome == Some(Outcome::Refused) && holds_a_place;
+        // Refused or reset while it held a place: a crash or a kill cut
+        // it off.
+        *cut_off = matches!(outcome, Some(Outcome::Refused | Outcome::Reset)) && holds_a_place;
     }
     if outcome.is_some() {
         t.close(id, now, outcome);

@@ -26,6 +26,7 @@ pub const MEMORY_METRICS: &[&str] = &[
     "replicas_down",
     "oom_kills",
     "gc_pause_share",
+    "reset_rps",
 ];
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -35,6 +36,8 @@ struct Counts {
     gc_pauses: u64,
     gc_pause_ns: u128,
     blocking_ns: u128,
+    /// Requests cut off by OOM kills.
+    resets: u64,
 }
 
 impl Counts {
@@ -45,6 +48,7 @@ impl Counts {
             gc_pauses: self.gc_pauses - o.gc_pauses,
             gc_pause_ns: self.gc_pause_ns - o.gc_pause_ns,
             blocking_ns: self.blocking_ns - o.blocking_ns,
+            resets: self.resets - o.resets,
         }
     }
 }
@@ -220,6 +224,11 @@ impl RuntimeStats {
         }
     }
 
+    /// A request cut off by an OOM kill.
+    pub fn reset(&mut self) {
+        self.c.resets += 1;
+    }
+
     pub fn gc_start(&mut self, now: Nanos, pause: Nanos) {
         self.c.gc_pauses += 1;
         self.c.gc_pause_ns += u128::from(pause);
@@ -293,6 +302,7 @@ impl RuntimeStats {
                     down,
                     d.oom_kills as f64,
                     pause_share,
+                    d.resets as f64 * 1e9 / len.max(1) as f64,
                 ],
             );
         }
@@ -379,6 +389,11 @@ impl RuntimeStats {
             }
         });
         (event_loop, memory)
+    }
+
+    /// Loops over all replicas (0 for a thread pool).
+    pub fn loop_capacity(&self) -> f64 {
+        f64::from(self.loops) * f64::from(self.replicas)
     }
 
     pub fn memory_of(&self, r: usize) -> u64 {

@@ -58,7 +58,7 @@
 //!
 //! Lists of outcomes (`retry_on`, `record_outcomes`, `non_fatal_outcomes`)
 //! name [`FailureKind`]s: `error`, `rejected`, `timeout`, `refused`,
-//! `circuit_open`, `conflict`. The engine maps its own outcomes onto them (a local
+//! `circuit_open`, `conflict`, `reset`. The engine maps its own outcomes onto them (a local
 //! bulkhead or rate limiter that turns a call away counts as `rejected`).
 
 pub mod autoscale;
@@ -126,17 +126,21 @@ pub enum FailureKind {
     /// A conditional write found the key's version moved since the read
     /// (a versioned store's optimistic concurrency).
     Conflict,
+    /// The connection was reset: the callee's process died holding the
+    /// request (an OOM kill).
+    Reset,
 }
 
 impl FailureKind {
     /// Every kind, in declaration order.
-    pub const ALL: [FailureKind; 6] = [
+    pub const ALL: [FailureKind; 7] = [
         FailureKind::Error,
         FailureKind::Rejected,
         FailureKind::Timeout,
         FailureKind::Refused,
         FailureKind::CircuitOpen,
         FailureKind::Conflict,
+        FailureKind::Reset,
     ];
 
     /// The name used in scenario files.
@@ -148,6 +152,7 @@ impl FailureKind {
             FailureKind::Refused => "refused",
             FailureKind::CircuitOpen => "circuit_open",
             FailureKind::Conflict => "conflict",
+            FailureKind::Reset => "reset",
         }
     }
 
@@ -164,7 +169,7 @@ impl FailureSet {
     /// No kind.
     pub const NONE: FailureSet = FailureSet(0);
     /// Every kind.
-    pub const ALL: FailureSet = FailureSet(0b11_1111);
+    pub const ALL: FailureSet = FailureSet(0b111_1111);
 
     /// The set of the listed kinds (duplicates are harmless).
     pub fn of(kinds: &[FailureKind]) -> FailureSet {
