@@ -46,6 +46,7 @@ mod queueing;
 mod replay;
 mod report_pages;
 mod retry_gate;
+mod retry_in_flight;
 mod runtime_everywhere;
 mod runtime_stories;
 mod sagas;

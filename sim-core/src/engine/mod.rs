@@ -73,6 +73,7 @@ mod observe;
 mod outbox;
 mod outlier;
 mod records;
+mod retry_in_flight;
 mod saga;
 mod service;
 mod source;
@@ -183,6 +184,9 @@ pub struct World<'m> {
     zoning: Option<Box<zoning::Zoning>>,
     /// Choreographed sagas running and the saga step each message carries.
     choreo: choreo::Choreo,
+    /// Retries and requests in flight for Envoy's retry budget; off (and
+    /// empty) when no retry declares `in_flight_budget`.
+    retry_in_flight: retry_in_flight::RetryInFlight,
 }
 
 /// An event loop.
@@ -246,6 +250,7 @@ impl<'m> World<'m> {
         let seed = opts.seed.unwrap_or(m.seed);
         let duration = opts.duration.unwrap_or(m.duration);
         let (pattern_base, patterns) = layers::pattern_states(m);
+        let retry_in_flight = retry_in_flight::RetryInFlight::new(m, &pattern_base, patterns.len());
         let mut w = World {
             m,
             now: 0,
@@ -333,6 +338,7 @@ impl<'m> World<'m> {
             stores: store::Stores::new(m, seed),
             zoning: zoning::state(m),
             choreo: choreo::Choreo::new(m),
+            retry_in_flight,
         };
         w.start_outlier_sweeps();
         w.start_autoscalers();
