@@ -133,3 +133,43 @@ fn a_malformed_link_names_the_file_and_the_span() {
         "{err}"
     );
 }
+
+#[test]
+fn a_batch_consumer_linked_to_several_producers_is_one_message_from_each() {
+    // Three orders, each published once by shop in its own trace; one
+    // fulfil span consumes the batch, linked to all three producers, and
+    // writes to its database once (9 ms, 3 of them in the write).
+    let dir = temp_dir("import-links-batch");
+    let (m, report) = import(&fixture("otlp-batch-links.jsonl"), &dir);
+    let text = std::fs::read_to_string(dir.join("scenario.toml")).unwrap();
+    assert_eq!(m.queues.len(), 1, "{report}");
+    assert_eq!(m.queues[0].name, "orders");
+    assert_eq!(m.services[m.queues[0].service].name, "fulfil");
+    // Every producer's edge to the queue counts: shop publishes on each of
+    // its 3 orders (before, 2 of the 3 producers called a phantom service).
+    let mut names: Vec<&str> = m.services.iter().map(|s| s.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["fulfil", "postgresql", "shop"], "{text}");
+    assert!(publishes(&m, "shop"));
+    assert!(
+        text.contains("{ publish = \"orders\" },   # measured: always"),
+        "{text}"
+    );
+    assert_eq!(source_targets(&m), ["shop"]);
+    assert!(
+        report.contains("- span links: 3 followed (")
+            && report.contains("0 dangling (")
+            && report.contains("0 not followed ("),
+        "{report}"
+    );
+    // One batch of 3 messages: 3 invocations of 6 ms / 3 = 2 ms of own
+    // work each, and one write shared among them: a third per message.
+    assert!(
+        text.contains("{ work = \"2ms\" },   # measured: self-time of 3 spans"),
+        "{text}"
+    );
+    assert!(
+        text.contains("{ call = \"postgresql\", p = 0.3333 }"),
+        "{text}"
+    );
+}

@@ -1,8 +1,8 @@
 //! `cascade import mesh` with Envoy retry budgets: Istio's
 //! `trafficPolicy.retryBudget` and an Envoy cluster's
 //! `circuit_breakers.thresholds[].retry_budget` land on the retries of the
-//! matching calls as cascade's budget, with the mapping's difference
-//! written in the scenario and `import-report.md`; a host no call targets
+//! matching calls as `retry.in_flight_budget` (Envoy's own limit), said in
+//! the scenario and `import-report.md`; a host no call targets
 //! and calls with no retry are listed; a malformed budget is an error
 //! naming the file and the key.
 
@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use sim_core::model::Model;
 use sim_core::patterns::budget::BudgetConfig;
+use sim_core::patterns::in_flight_budget::InFlightBudgetConfig;
 
 use crate::common::{cascade, repo_root, temp_dir};
 
@@ -47,18 +48,25 @@ fn model(dir: &Path) -> (Model, String) {
     (m, text)
 }
 
-/// The budget of the call into `to`, if its retry has one.
-fn budget_into(m: &Model, to: &str) -> Option<BudgetConfig> {
+/// The retry of the call into `to`, if it has one.
+fn retry_into(m: &Model, to: &str) -> Option<sim_core::patterns::RetryConfig> {
     let call = m
         .calls
         .iter()
         .find(|c| c.edge.is_some_and(|e| m.services[m.edges[e].to].name == to))
         .expect("a call");
     // A call with no pattern has no policy (an index past the list).
-    m.policies
-        .get(call.policy as usize)
-        .and_then(|p| p.retry.as_ref())
-        .and_then(|r| r.budget)
+    m.policies.get(call.policy as usize).and_then(|p| p.retry)
+}
+
+/// The in-flight budget of the call into `to`, if its retry has one.
+fn budget_into(m: &Model, to: &str) -> Option<InFlightBudgetConfig> {
+    retry_into(m, to).and_then(|r| r.in_flight_budget)
+}
+
+/// The Finagle-style budget of the call into `to`, if its retry has one.
+fn token_budget_into(m: &Model, to: &str) -> Option<BudgetConfig> {
+    retry_into(m, to).and_then(|r| r.budget)
 }
 
 #[test]
@@ -66,13 +74,20 @@ fn an_istio_retry_budget_lands_on_the_retries_into_its_host_and_says_how_it_diff
     let (code, stdout, stderr, dir) = mesh("mesh-budget-istio", &["istio-budget.yaml"]);
     assert_eq!(code, Some(0), "{stderr}");
     let (m, text) = model(&dir);
-    // 20 % of requests in flight → 0.2 / 0.8 = 0.25 retries per first
-    // attempt (4,000 tokens a retry); 3 retries in flight over the 500 ms
-    // per-try timeout → 6 retries a second over a 1 s window.
+    // Envoy's limit as it is: 20 % of the requests in flight, at least 3.
     let b = budget_into(&m, "inventory").expect("a budget on cart → inventory");
-    assert_eq!((b.deposit, b.cost), (1000, 4000));
-    assert_eq!(b.ttl, 1_000_000_000);
-    assert_eq!(b.reserve, 6 * 4000);
+    assert_eq!(
+        b,
+        InFlightBudgetConfig {
+            percent: 20.0,
+            min_in_flight: 3
+        }
+    );
+    assert_eq!(token_budget_into(&m, "inventory"), None, "no token budget");
+    assert!(
+        text.contains("in_flight_budget = { percent = 20, min_in_flight = 3 }"),
+        "{text}"
+    );
     // The VirtualService's retries came first and were kept.
     let call_retry = |to: &str| {
         let call = m
@@ -95,8 +110,8 @@ fn an_istio_retry_budget_lands_on_the_retries_into_its_host_and_says_how_it_diff
     ] {
         for needle in [
             "Envoy allows retries in flight ≤ max(3, 20 % of requests in flight)",
-            "ratio 0.25",
-            "Little's law",
+            "retry.in_flight_budget = { percent = 20, min_in_flight = 3 }",
+            "the same limit",
         ] {
             assert!(body.contains(needle), "{what}: no {needle:?} in {body}");
         }
@@ -140,12 +155,21 @@ fn an_envoy_clusters_retry_budget_lands_on_its_service_and_the_rest_is_listed() 
     );
     assert_eq!(code, Some(0), "{stderr}");
     let (m, _) = model(&dir);
-    // 50 % → ratio 1 (1,000 tokens a retry); 2 in flight over 250 ms → 8/s;
-    // budget_interval 5 s → ttl 5 s.
+    // 50 %, at least 2 in flight; the 5 s budget_interval is said not
+    // modelled (the cap counts the requests in flight).
     let b = budget_into(&m, "pricing").expect("a budget on cart → pricing");
-    assert_eq!((b.deposit, b.cost), (1000, 1000));
-    assert_eq!(b.ttl, 5_000_000_000);
-    assert_eq!(b.reserve, 8 * 5 * 1000);
+    assert_eq!(
+        b,
+        InFlightBudgetConfig {
+            percent: 50.0,
+            min_in_flight: 2
+        }
+    );
+    assert!(
+        stdout.contains("not applied: ")
+            && stdout.contains("budget_interval 5s: Envoy then takes the percentage"),
+        "{stdout}"
+    );
     for listed in [
         "`connect_timeout` is not understood",
         "`max_retries` is not understood",

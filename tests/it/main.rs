@@ -50,6 +50,7 @@ mod replay;
 mod report_pages;
 mod reset;
 mod retry_gate;
+mod retry_in_flight;
 mod runtime_everywhere;
 mod runtime_stories;
 mod sagas;

@@ -7,7 +7,9 @@
 //! server, halved per hop; negative = clock skew, counted and not used),
 //! entry rates (root spans over the observed window) and error ratios.
 //! Span links are followed first (`links.rs`): a consumer's trace linked
-//! to its producer's is read as part of it.
+//! to its producer's is read as part of it; a batch consumer linked to
+//! several producers is one message from each (each producer's edge to
+//! its queue counts), its work and its calls shared among them.
 //!
 //! Bounded memory: samples are kept in fixed-size reservoirs drawn with a
 //! fixed seed, so the result does not depend on anything but the input.
@@ -154,7 +156,7 @@ pub fn derive(mut c: Collector) -> Derived {
     let last = c.spans.iter().map(|s| s.end).max().unwrap_or(0);
     d.window_ns = last.saturating_sub(first);
     let mut spans = std::mem::take(&mut c.spans);
-    d.links = links::follow(&mut spans);
+    d.links = links::follow(&mut spans, &c.extra_links);
     spans.sort_by_key(|s| (s.trace, s.start, s.id));
     let mut i = 0;
     while i < spans.len() {
@@ -309,6 +311,21 @@ fn invocation(c: &Collector, spans: &[Span], children: &[Vec<usize>], i: usize, 
                             queue: (ch.kind == Kind::Producer).then(|| queue_name(c, ch, &service)),
                         }
                     }
+                    None if ch.hands_to.is_some() => {
+                        // A batch consumer's further producer: its message
+                        // goes to that consumer's queue (`links.rs`).
+                        let (svc, name) = ch.hands_to.expect("checked");
+                        let callee = Callee {
+                            service: clean(c.name(svc)),
+                            op: clean(c.name(name)),
+                            queue: Some(queue_name(c, ch, &service)),
+                        };
+                        let q = callee.queue.clone().expect("set above");
+                        d.queues
+                            .entry(q)
+                            .or_insert((callee.service.clone(), callee.op.clone()));
+                        callee
+                    }
                     None => {
                         // Uninstrumented callee: named by the client span.
                         let to = ch
@@ -369,9 +386,17 @@ fn invocation(c: &Collector, spans: &[Span], children: &[Vec<usize>], i: usize, 
     svc.uninstrumented = false;
     svc.busy_ns += u128::from(s.duration());
     let st = svc.ops.entry(op).or_insert_with(|| new_op(&key));
-    st.invocations += 1;
-    st.errors += u64::from(s.error);
-    st.self_time.add(s.duration().saturating_sub(covered));
+    // A batch of `batch` messages is that many invocations sharing the
+    // span's self time and its calls (each call counts once: per message,
+    // its probability is shared).
+    let batch = u64::from(s.batch.max(1));
+    st.invocations += batch;
+    st.errors += u64::from(s.error) * batch;
+    let own = s.duration().saturating_sub(covered);
+    for k in 0..batch {
+        // Whole nanoseconds adding up to the span's self time.
+        st.self_time.add(own * (k + 1) / batch - own * k / batch);
+    }
     // Per callee: how many calls, the first one's offset, and the spans
     // (for overlap between callees).
     let mut present: Vec<(usize, Vec<(u64, u64)>)> = Vec::new();

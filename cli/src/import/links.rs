@@ -1,57 +1,100 @@
 //! Following span links: a span that starts its trace (no parent) and
-//! links to a span of the input — OTLP `links`, a Jaeger reference into
-//! another trace — continues that span's request asynchronously (a
-//! consumer's trace linked to its producer's). Its whole trace is joined
-//! to the linked span's trace, under the linked span, so the derivation
-//! sees the producer → consumer hand-off as it does inside one trace
-//! (→ a queue), and the consumer's trace is no longer an entry of its own.
+//! links to spans of the input — OTLP `links`, Jaeger references into
+//! other traces — continues those spans' requests asynchronously (a
+//! consumer's trace linked to its producers'). Its whole trace is joined
+//! to the first linked span present, under it, so the derivation sees the
+//! producer → consumer hand-off as it does inside one trace (→ a queue),
+//! and the consumer's trace is no longer an entry of its own.
 //!
-//! Only a span's first link is followed (a batch consumer linked to
-//! several producers stays under the first one present); a link from a
-//! span that has a parent is not followed (it is not a hand-off that
-//! starts the trace); a link to a span not in the input is dangling. All
-//! three are counted for `import-report.md`.
+//! A batch consumer linked to several producers: every other linked
+//! PRODUCER span present hands its message to the same consumer too
+//! (`Span::hands_to`), so each producer's edge to the consumer's queue
+//! counts, and the consumer span handles that many messages
+//! (`Span::batch`): the derivation shares its work and its calls among
+//! them. A link from a span that has a parent is not followed (it is not a
+//! hand-off that starts the trace), nor an extra link to a span that is not
+//! a producer or already hands to a consumer; a link to a span not in the
+//! input is dangling. All are counted for `import-report.md`.
 //!
 //! Must not derive anything else; runs before the traces are grouped.
 
-use super::span::Span;
+use super::span::{Kind, Span};
+
+/// A span's link past its first: (its trace, its id) → (the linked
+/// span's trace, its id). The collector keeps these beside the spans, so
+/// a span with one link (the common case) carries no list.
+pub type ExtraLink = ((u128, u64), (u128, u64));
 
 /// What following the links did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LinkCounts {
-    /// Links whose span became a child of the linked span.
+    /// Links followed: a span became a child of the linked span, or a
+    /// batch consumer's further producer hands to it.
     pub followed: u64,
     /// Links to a span not in the input.
     pub dangling: u64,
-    /// Links not followed: from a span with a parent, past a span's first,
-    /// or one that would join a trace to itself in a loop.
+    /// Links not followed: from a span with a parent, a further link to a
+    /// span that is no producer (or hands to another consumer already), or
+    /// one that would join a trace to itself.
     pub not_followed: u64,
 }
 
-/// Re-parents each root span with a resolvable link under the linked span
-/// and moves its trace into the linked span's trace (transitively).
-pub fn follow(spans: &mut [Span]) -> LinkCounts {
+/// Re-parents each root span with a resolvable link under the first
+/// linked span present, moves its trace into that span's trace
+/// (transitively), and marks its further linked producers as handing to
+/// it. `extra` may be in any order.
+pub fn follow(spans: &mut [Span], extra: &[ExtraLink]) -> LinkCounts {
     let mut n = LinkCounts::default();
     if spans.iter().all(|s| s.link.is_none()) {
         return n;
     }
-    let mut present: Vec<(u128, u64)> = spans.iter().map(|s| (s.trace, s.id)).collect();
+    let mut present: Vec<((u128, u64), usize)> = spans
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ((s.trace, s.id), i))
+        .collect();
     present.sort_unstable();
+    let find = |key: (u128, u64)| {
+        present
+            .binary_search_by_key(&key, |p| p.0)
+            .ok()
+            .map(|k| present[k].1)
+    };
+    // Each span's further links together, in the file's order.
+    let mut extra = extra.to_vec();
+    extra.sort_by_key(|e| e.0);
     // Trace → the trace it joins; sorted, searched by trace.
     let mut joins: Vec<(u128, u128)> = Vec::new();
-    for s in spans.iter_mut() {
-        n.not_followed += u64::from(s.more_links);
-        let Some((trace, id)) = s.link else { continue };
-        if present.binary_search(&(trace, id)).is_err() {
-            n.dangling += 1;
-        } else if s.parent.is_some() || (trace == s.trace && id == s.id) {
-            n.not_followed += 1;
-        } else {
-            s.parent = Some(id);
-            if trace != s.trace {
-                joins.push((s.trace, trace));
+    for i in 0..spans.len() {
+        let Some(first) = spans[i].link else { continue };
+        let key = (spans[i].trace, spans[i].id);
+        let from = extra.partition_point(|e| e.0 < key);
+        let to = extra.partition_point(|e| e.0 <= key);
+        let links = std::iter::once(first).chain(extra[from..to].iter().map(|e| e.1));
+        // Whether the span had a parent before a link gave it one.
+        let in_trace = spans[i].parent.is_some();
+        let mut joined = false;
+        for link in links {
+            let Some(p) = find(link) else {
+                n.dangling += 1;
+                continue;
+            };
+            if in_trace || p == i {
+                n.not_followed += 1;
+            } else if !joined {
+                spans[i].parent = Some(spans[p].id);
+                if spans[p].trace != spans[i].trace {
+                    joins.push((spans[i].trace, spans[p].trace));
+                }
+                joined = true;
+                n.followed += 1;
+            } else if spans[p].kind == Kind::Producer && spans[p].hands_to.is_none() {
+                spans[p].hands_to = Some((spans[i].service, spans[i].name));
+                spans[i].batch += 1;
+                n.followed += 1;
+            } else {
+                n.not_followed += 1;
             }
-            n.followed += 1;
         }
     }
     if joins.is_empty() {
@@ -85,7 +128,6 @@ pub fn follow(spans: &mut [Span]) -> LinkCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::span::Kind;
 
     fn span(trace: u128, id: u64, parent: Option<u64>, link: Option<(u128, u64)>) -> Span {
         Span {
@@ -101,7 +143,8 @@ mod tests {
             peer: None,
             destination: None,
             link,
-            more_links: 0,
+            batch: 1,
+            hands_to: None,
         }
     }
 
@@ -115,7 +158,7 @@ mod tests {
             span(4, 40, None, Some((9, 99))),
             span(4, 41, Some(40), Some((1, 10))),
         ];
-        let n = follow(&mut spans);
+        let n = follow(&mut spans, &[]);
         assert_eq!(
             n,
             LinkCounts {
@@ -136,9 +179,53 @@ mod tests {
             span(1, 10, None, Some((2, 20))),
             span(2, 20, None, Some((1, 10))),
         ];
-        let n = follow(&mut spans);
+        let n = follow(&mut spans, &[]);
         assert_eq!(n.followed, 2);
         // Each stops before coming back to itself.
         assert!(spans.iter().all(|s| s.trace == 1 || s.trace == 2));
+    }
+
+    #[test]
+    fn a_batch_consumer_joins_its_first_present_producer_and_the_others_hand_to_it() {
+        let producer = |trace, id| Span {
+            kind: Kind::Producer,
+            ..span(trace, id, None, None)
+        };
+        let mut spans = vec![
+            producer(1, 10),
+            producer(2, 20),
+            producer(3, 30),
+            span(4, 40, None, None),
+            Span {
+                kind: Kind::Consumer,
+                service: 7,
+                name: 8,
+                // The first link's producer is not in the input.
+                ..span(5, 50, None, Some((9, 99)))
+            },
+        ];
+        let extra = [
+            ((5, 50), (3, 30)),
+            ((5, 50), (2, 20)),
+            ((5, 50), (4, 40)),
+            ((5, 50), (1, 10)),
+        ];
+        let n = follow(&mut spans, &extra);
+        // In the file's order: 3/30, the first present, is the parent;
+        // 2/20 and 1/10 hand to the consumer; 4/40 is no producer.
+        assert_eq!(
+            n,
+            LinkCounts {
+                followed: 3,
+                dangling: 1,
+                not_followed: 1
+            }
+        );
+        assert_eq!((spans[4].parent, spans[4].trace), (Some(30), 3));
+        assert_eq!(spans[4].batch, 3);
+        assert_eq!(spans[0].hands_to, Some((7, 8)));
+        assert_eq!(spans[1].hands_to, Some((7, 8)));
+        assert_eq!(spans[2].hands_to, None, "the parent hands by its child");
+        assert_eq!(spans[3].hands_to, None);
     }
 }

@@ -10,13 +10,14 @@
 //! DestinationRule's `connectionPool` (`tcp.maxConnections` and
 //! `http.http2MaxRequests` → a `bulkhead`) and `retryBudget`; an Envoy
 //! bootstrap's, CDS response's or bare cluster's
-//! `circuit_breakers.thresholds[].retry_budget` (`mesh_budget.rs` reads and
-//! maps them onto `retry.budget`, applied after every other policy).
+//! `circuit_breakers.thresholds[].retry_budget` (`mesh_budget.rs` reads
+//! them; written as `retry.in_flight_budget`, the same limit, applied
+//! after every other policy).
 //! `outlierDetection` is listed as not modelled yet. Every other key is
 //! listed, never silently dropped; so is a host no call targets. What was
 //! applied and what was not also goes to `import-report.md` beside the
 //! scenario (its `## import mesh` section, replaced on each import), and a
-//! comment at the scenario's top says how each retry budget was mapped.
+//! comment at the scenario's top says where each retry budget went.
 //! The result is loaded as a scenario before it is written: a change that
 //! would make it invalid writes nothing.
 
@@ -62,6 +63,8 @@ struct Log {
     budgets: Vec<String>,
     /// Calls a budget found with no `retry` to limit.
     unretried: usize,
+    /// Parts of a retry budget cascade does not model.
+    not_modelled: Vec<String>,
 }
 
 pub fn cmd_mesh(a: &MeshArgs) -> Result<(), Failure> {
@@ -123,6 +126,7 @@ pub fn cmd_mesh(a: &MeshArgs) -> Result<(), Failure> {
             ));
         }
     }
+    ignored.append(&mut log.not_modelled);
     let out = with_budget_comment(&doc.to_string(), &log.budgets);
     let shown = path.display().to_string();
     sim_core::load(&shown, &out, &[]).map_err(|e| Failure::Input(crate::errors::render(&e)))?;
@@ -149,8 +153,8 @@ pub fn cmd_mesh(a: &MeshArgs) -> Result<(), Failure> {
 /// earlier block (a previous import) is replaced.
 const BUDGET_COMMENT: &str = "# import mesh: Envoy retry budgets";
 
-/// The scenario with a comment at its top saying how each Envoy retry
-/// budget was mapped and how cascade's differs.
+/// The scenario with a comment at its top saying where each Envoy retry
+/// budget was written.
 fn with_budget_comment(text: &str, budgets: &[String]) -> String {
     // A `#:schema` directive stays the first line.
     let (schema, mut rest) = match text.split_once('\n') {
@@ -165,7 +169,7 @@ fn with_budget_comment(text: &str, budgets: &[String]) -> String {
         return format!("{schema}{rest}");
     }
     let mut out = format!(
-        "{schema}{BUDGET_COMMENT} mapped onto cascade's (Finagle's) `retry.budget`, which is not the same limit:\n"
+        "{schema}{BUDGET_COMMENT} written as `retry.in_flight_budget` (Envoy's cap on retries in flight):\n"
     );
     for b in budgets {
         out.push_str(&format!("# - {b}\n"));
@@ -440,7 +444,10 @@ fn envoy_clusters(
 fn retry_on(cond: &str) -> Option<&'static [&'static str]> {
     Some(match cond {
         "5xx" | "gateway-error" => &["error", "timeout"],
-        "connect-failure" | "reset" | "unavailable" => &["refused"],
+        "connect-failure" | "unavailable" => &["refused"],
+        // A reset is a refused connection or one cut off mid-request (an
+        // OOM-killed replica's requests end `reset`).
+        "reset" => &["refused", "reset"],
         "refused-stream" | "resource-exhausted" => &["rejected"],
         "deadline-exceeded" => &["timeout"],
         _ => return None,
@@ -552,42 +559,55 @@ fn call_into(t: &mut InlineTable, service: &str, p: &Policy, log: &mut Log) -> u
     1
 }
 
-/// Sets an Envoy retry budget, mapped, on a call's `retry`; a call with no
-/// retry is counted, not given one.
+/// Sets an Envoy retry budget on a call's `retry` as
+/// `retry.in_flight_budget` (the same limit); a call with no retry is
+/// counted, not given one. A Finagle-style `retry.budget` already there
+/// stays: both apply.
 fn budget_into(t: &mut InlineTable, service: &str, p: &Policy, b: &EnvoyBudget, log: &mut Log) {
-    let per_try = t
-        .get("timeout")
-        .and_then(Value::as_str)
-        .and_then(|d| sim_core::time::parse_duration(d).ok());
     let Some(retry) = t.get_mut("retry").and_then(Value::as_inline_table_mut) else {
         log.unretried += 1;
         return;
     };
-    let m = mesh_budget::map(b, per_try);
-    if let Some(old) = retry.get("budget") {
+    if let Some(old) = retry.get("in_flight_budget") {
         log.replaced.push(format!(
-            "{}: the call into `{service}` had retry.budget = {}: replaced",
+            "{}: the call into `{service}` had retry.in_flight_budget = {}: replaced",
             p.source,
             old.to_string().trim()
         ));
     }
     let mut budget = InlineTable::new();
-    budget.insert("ratio", m.ratio.into());
-    budget.insert(
-        "min_retries_per_second",
-        i64::from(m.min_retries_per_second).into(),
-    );
-    budget.insert(
-        "ttl",
-        sim_core::time::format_duration(m.ttl).as_str().into(),
-    );
-    retry.insert("budget", Value::InlineTable(budget));
+    // A whole percentage is written as one (`20`, not `20.0`).
+    if b.percent.fract() == 0.0 {
+        budget.insert("percent", (b.percent as i64).into());
+    } else {
+        budget.insert("percent", b.percent.into());
+    }
+    budget.insert("min_in_flight", i64::from(b.min_concurrency).into());
+    retry.insert("in_flight_budget", Value::InlineTable(budget));
     let line = format!(
         "{} → calls into `{service}`: {}",
         p.source,
-        mesh_budget::explain(b, &m)
+        mesh_budget::explain(b)
     );
     if !log.budgets.contains(&line) {
         log.budgets.push(line);
+    }
+    if let Some(note) = mesh_budget::not_modelled(b) {
+        let note = format!("{}: {note}", p.source);
+        if !log.not_modelled.contains(&note) {
+            log.not_modelled.push(note);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retry_on;
+
+    #[test]
+    fn envoy_reset_retries_refused_connections_and_cut_off_requests() {
+        assert_eq!(retry_on("reset"), Some(&["refused", "reset"][..]));
+        assert_eq!(retry_on("connect-failure"), Some(&["refused"][..]));
+        assert_eq!(retry_on("retriable-4xx"), None);
     }
 }

@@ -1,29 +1,20 @@
 //! Envoy retry budgets for `import mesh`: reading them (Istio's
 //! `DestinationRule` `trafficPolicy.retryBudget`, and an Envoy cluster's
-//! `circuit_breakers.thresholds[].retry_budget`) and mapping them onto
-//! cascade's retry budget (Finagle's token budget, `retry.budget`).
+//! `circuit_breakers.thresholds[].retry_budget`) and writing them as
+//! cascade's `retry.in_flight_budget`, which is Envoy's limit itself:
+//! retries in flight ≤ max(`min_retry_concurrency`, `budget_percent` × the
+//! requests in flight on the cluster, retries included), per caller
+//! replica (Envoy instance) and edge (upstream cluster). `budget_percent`
+//! → `percent`, `min_retry_concurrency` → `min_in_flight`, one to one.
 //!
-//! The two are not the same limit, and the mapping says so wherever it
-//! lands (the scenario's comment, `import-report.md`, the terminal):
-//!
-//! - Envoy bounds retries *in flight*: at most max(`min_retry_concurrency`,
-//!   `budget_percent` × the requests active and pending on the cluster),
-//!   retries included, per caller proxy and upstream cluster.
-//! - cascade bounds retries *per first attempt over a window*: over any
-//!   `ttl`, retries ≤ `ratio` × first attempts + `min_retries_per_second` ×
-//!   `ttl`, per call step and caller replica.
-//!
-//! By Little's law the two agree when a retry holds its slot as long as a
-//! first try does: retries ≤ p × (first tries + retries) is ratio =
-//! p ⁄ (1 − p); `min_retry_concurrency` c retries in flight, each lasting
-//! at most the call's per-attempt timeout W (1 s when the call has none),
-//! sustain c ⁄ W retries a second; Envoy's instantaneous count is taken
-//! over cascade's shortest window, 1 s (or Istio's `budgetInterval` /
-//! Envoy's `budget_interval`, held to cascade's 1–60 s).
+//! Not modelled, and said so: a non-zero `budget_interval` (Istio's
+//! `budgetInterval`), with which newer Envoys take the percentage of the
+//! requests sent over that fixed window instead of those in flight; the
+//! cap then still counts the requests in flight.
 //!
 //! Must not touch the scenario document (that is `mesh.rs`).
 
-use sim_core::time::{NS_PER_S, Nanos, format_duration, parse_duration};
+use sim_core::time::{Nanos, format_duration, parse_duration};
 use yaml_rust2::Yaml;
 
 use crate::Failure;
@@ -42,8 +33,6 @@ pub struct EnvoyBudget {
 /// Envoy's defaults (`budget_percent` 20 %, `min_retry_concurrency` 3).
 const DEFAULT_PERCENT: f64 = 20.0;
 const DEFAULT_MIN_CONCURRENCY: u32 = 3;
-/// cascade's largest `ratio`.
-const MAX_RATIO: f64 = 1000.0;
 
 /// A malformed key: an error naming the file, the resource and the key.
 fn bad(at: &str, key: &str, why: String) -> Failure {
@@ -254,99 +243,49 @@ pub fn cluster_service(name: &str) -> String {
     host.split('.').next().unwrap_or(host).to_owned()
 }
 
-/// cascade's budget for one call: what to write and why it differs.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Mapped {
-    pub ratio: f64,
-    pub min_retries_per_second: u32,
-    pub ttl: Nanos,
-    /// The per-attempt time the floor was converted with.
-    pub slot: Nanos,
-}
-
-/// Envoy's budget as cascade's, for a call whose attempts time out after
-/// `per_try_timeout` (see the module's comment for why).
-pub fn map(b: &EnvoyBudget, per_try_timeout: Option<Nanos>) -> Mapped {
-    let p = b.percent / 100.0;
-    let ratio = if p >= MAX_RATIO / (1.0 + MAX_RATIO) {
-        MAX_RATIO
-    } else {
-        // Four decimals: what the scenario shows is what runs.
-        (p / (1.0 - p) * 1e4).round() / 1e4
-    };
-    let slot = per_try_timeout.filter(|&t| t > 0).unwrap_or(NS_PER_S);
-    let per_second = (b.min_concurrency as f64 * NS_PER_S as f64 / slot as f64).ceil();
-    let ttl = b
-        .interval
-        .unwrap_or(NS_PER_S)
-        .clamp(NS_PER_S, 60 * NS_PER_S);
-    Mapped {
-        ratio,
-        min_retries_per_second: per_second.min(u32::MAX as f64) as u32,
-        ttl,
-        slot,
-    }
-}
-
-/// One line saying what the mesh asked for, what cascade runs, and how
-/// they differ.
-pub fn explain(b: &EnvoyBudget, m: &Mapped) -> String {
-    let interval = match b.interval {
-        Some(i) if i != m.ttl => format!(
-            ", interval {} held to cascade's 1–60 s as ttl {}",
-            format_duration(i),
-            format_duration(m.ttl)
-        ),
-        Some(_) => format!(", interval → ttl {}", format_duration(m.ttl)),
-        None => format!(
-            "; Envoy counts requests in flight now, cascade over ttl {}",
-            format_duration(m.ttl)
-        ),
-    };
+/// One line saying what the mesh asked for and what cascade runs.
+pub fn explain(b: &EnvoyBudget) -> String {
     format!(
-        "Envoy allows retries in flight ≤ max({}, {} % of requests in flight); cascade allows retries ≤ ratio {} × first attempts + {}/s × ttl: ratio = p/(1−p) (retries count among Envoy's active requests) and {} retries in flight ÷ {} per attempt = {}/s, equal only when a retry lasts as long as a first try (Little's law){interval}; per call step and caller replica, where Envoy's is per caller proxy and upstream cluster",
-        b.min_concurrency,
-        b.percent,
-        m.ratio,
-        m.min_retries_per_second,
-        b.min_concurrency,
-        format_duration(m.slot),
-        m.min_retries_per_second,
+        "Envoy allows retries in flight ≤ max({}, {} % of requests in flight) per caller proxy and upstream cluster → retry.in_flight_budget = {{ percent = {}, min_in_flight = {} }}, the same limit per caller replica and edge",
+        b.min_concurrency, b.percent, b.percent, b.min_concurrency
     )
+}
+
+/// What of the budget cascade does not model, if anything.
+pub fn not_modelled(b: &EnvoyBudget) -> Option<String> {
+    b.interval.map(|i| {
+        format!(
+            "budget_interval {}: Envoy then takes the percentage of the requests sent over that window, not of those in flight; cascade's cap counts those in flight",
+            format_duration(i)
+        )
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::time::NS_PER_MS;
+    use sim_core::time::NS_PER_S;
 
     #[test]
-    fn twenty_percent_and_three_in_flight_over_half_a_second() {
+    fn the_budget_is_written_as_it_is_and_an_interval_is_said_not_modelled() {
         let b = EnvoyBudget {
             percent: 20.0,
             min_concurrency: 3,
             interval: None,
         };
-        let m = map(&b, Some(500 * NS_PER_MS));
-        assert_eq!(m.ratio, 0.25);
-        assert_eq!(m.min_retries_per_second, 6);
-        assert_eq!(m.ttl, NS_PER_S);
-        // No timeout: a retry is taken to hold its slot for a second.
-        assert_eq!(map(&b, None).min_retries_per_second, 3);
-    }
-
-    #[test]
-    fn a_full_budget_is_cascades_largest_ratio_and_intervals_are_held_to_its_window() {
-        let b = EnvoyBudget {
-            percent: 100.0,
-            min_concurrency: 0,
-            interval: Some(120 * NS_PER_S),
+        assert!(
+            explain(&b).contains("retry.in_flight_budget = { percent = 20, min_in_flight = 3 }")
+        );
+        assert_eq!(not_modelled(&b), None);
+        let windowed = EnvoyBudget {
+            interval: Some(5 * NS_PER_S),
+            ..b
         };
-        let m = map(&b, None);
-        assert_eq!(m.ratio, MAX_RATIO);
-        assert_eq!(m.min_retries_per_second, 0);
-        assert_eq!(m.ttl, 60 * NS_PER_S);
-        assert!(explain(&b, &m).contains("held to cascade's 1–60 s"));
+        assert!(
+            not_modelled(&windowed)
+                .unwrap()
+                .starts_with("budget_interval 5s")
+        );
     }
 
     #[test]

@@ -40,10 +40,15 @@ pub struct Span {
     /// `messaging.destination.name`, interned.
     pub destination: Option<u32>,
     /// The first span link (OTLP `links`, a Jaeger FOLLOWS_FROM into
-    /// another trace): (trace, span) of the span this one continues.
+    /// another trace): (trace, span) of the span this one continues; the
+    /// others are `Collector::extra_links`.
     pub link: Option<(u128, u64)>,
-    /// Links past the first (a batch consumer's several producers).
-    pub more_links: u32,
+    /// Messages this span handles: 1, or a batch consumer's linked
+    /// producers followed (`links.rs`).
+    pub batch: u32,
+    /// A producer whose message a batch consumer linked to it handles
+    /// without being its child: that consumer's (service, name).
+    pub hands_to: Option<(u32, u32)>,
 }
 
 impl Span {
@@ -66,6 +71,8 @@ pub struct Collector {
     names: IndexSet<String>,
     /// Spans refused (a reason each), with where.
     pub dropped: Vec<String>,
+    /// Span links past each span's first (a batch consumer's producers).
+    pub extra_links: Vec<super::links::ExtraLink>,
 }
 
 /// A span as a reader found it, before interning and checks.
@@ -125,17 +132,21 @@ impl Collector {
                 })? as u64),
                 None => None,
             };
-        let link = match raw.links.first() {
-            Some(&(t, sp)) => Some((
+        let mut links = Vec::with_capacity(raw.links.len());
+        for &(t, sp) in &raw.links {
+            links.push((
                 parse_hex(t, 32).ok_or_else(|| {
                     blame(format!("link's trace id {t:?} is not 1 to 32 hex digits"))
                 })?,
                 parse_hex(sp, 16).ok_or_else(|| {
                     blame(format!("link's span id {sp:?} is not 1 to 16 hex digits"))
                 })? as u64,
-            )),
-            None => None,
-        };
+            ));
+        }
+        let link = links.first().copied();
+        for &other in links.iter().skip(1) {
+            self.extra_links.push(((trace, id), other));
+        }
         if raw.end < raw.start {
             return Err(blame(format!(
                 "ends ({} ns) before it starts ({} ns)",
@@ -160,7 +171,8 @@ impl Collector {
             peer: raw.peer.map(|p| self.intern(p)),
             destination: raw.destination.map(|d| self.intern(d)),
             link,
-            more_links: raw.links.len().saturating_sub(1) as u32,
+            batch: 1,
+            hands_to: None,
         };
         self.spans.push(span);
         Ok(())

@@ -290,7 +290,7 @@ pub fn report(d: &Derived, sources: &[String], dropped: &[String]) -> String {
     if d.links != LinkCounts::default() {
         let _ = writeln!(
             out,
-            "- span links: {} followed (a trace that starts with a linked span joins the linked span's trace, under it: a producer → consumer hand-off across traces becomes a queue), {} dangling (the linked span is not in the input: its trace stays an entry of its own), {} not followed (from a span with a parent in its trace, or past a span's first link)\n",
+            "- span links: {} followed (a trace that starts with a linked span joins the linked span's trace, under it: a producer → consumer hand-off across traces becomes a queue), {} dangling (the linked span is not in the input: its trace stays an entry of its own), {} not followed (from a span with a parent in its trace, or a further link to a span that is no producer or hands to another consumer already); a batch consumer linked to several producers is one message from each, its work and calls shared among them\n",
             d.links.followed, d.links.dangling, d.links.not_followed
         );
     }

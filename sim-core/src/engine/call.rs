@@ -142,6 +142,9 @@ impl<'m> World<'m> {
         c.attempts += 1;
         c.in_flight += 1;
         let (spec, slot, attempts, generation) = (c.spec, c.slot, c.attempts, c.generation);
+        if self.retry_in_flight.on {
+            self.in_flight_attempt_started(call);
+        }
         self.edge_stat(spec, |e| e.attempts += 1);
         if self.m.calls[spec as usize].policy != NO_POLICY
             && let Some(h) = &self.patterns[slot as usize].hedge
@@ -265,6 +268,9 @@ impl<'m> World<'m> {
         }
         let call = a.call;
         self.calls[call].in_flight -= 1;
+        if self.retry_in_flight.on {
+            self.in_flight_attempt_ended(call);
+        }
         let spec = self.m.calls[c.spec as usize];
         if spec.policy == NO_POLICY {
             return self.finish_call(call, outcome);
@@ -306,7 +312,10 @@ impl<'m> World<'m> {
                 .failure_gate
                 .as_ref()
                 .is_none_or(|g| g.allows_retry(self.now));
+            // Envoy's cap is only asked (it takes a place below, once the
+            // retry is sure); Finagle's budget withdraws as it answers.
             let budget_ok = gate_ok
+                && (!self.retry_in_flight.on || self.in_flight_budget_allows(call))
                 && match &mut self.patterns[c.slot as usize].budget {
                     Some(b) => b.try_withdraw(self.now),
                     None => true,
@@ -323,6 +332,9 @@ impl<'m> World<'m> {
                     cm.retries += 1;
                     cm.last_backoff = wait;
                     self.edge_stat(c.spec, |e| e.retries += 1);
+                    if self.retry_in_flight.on {
+                        self.take_retry_place(call);
+                    }
                     let generation = c.generation;
                     self.schedule(self.at(wait), Ev::Retry { call, generation });
                     return;
@@ -377,6 +389,9 @@ impl<'m> World<'m> {
     /// The caller (a job or a client) stops waiting on `call`.
     pub(super) fn deliver(&mut self, call: CallId, outcome: Outcome) {
         self.trace_call_end(call, outcome);
+        if self.retry_in_flight.on {
+            self.in_flight_call_ended(call);
+        }
         let c = self.calls[call];
         self.calls.free(call);
         match c.caller {

@@ -76,6 +76,7 @@ mod observe;
 mod outbox;
 mod outlier;
 mod records;
+mod retry_in_flight;
 mod saga;
 mod service;
 mod source;
@@ -189,6 +190,9 @@ pub struct World<'m> {
     choreo: choreo::Choreo,
     /// Jobs set aside by GC pauses (`stw`; empty without `gc`).
     stw: stw::Stopped,
+    /// Retries and requests in flight for Envoy's retry budget; off (and
+    /// empty) when no retry declares `in_flight_budget`.
+    retry_in_flight: retry_in_flight::RetryInFlight,
 }
 
 /// An event loop.
@@ -252,6 +256,7 @@ impl<'m> World<'m> {
         let seed = opts.seed.unwrap_or(m.seed);
         let duration = opts.duration.unwrap_or(m.duration);
         let (pattern_base, patterns) = layers::pattern_states(m);
+        let retry_in_flight = retry_in_flight::RetryInFlight::new(m, &pattern_base, patterns.len());
         let mut w = World {
             m,
             now: 0,
@@ -340,6 +345,7 @@ impl<'m> World<'m> {
             zoning: zoning::state(m),
             choreo: choreo::Choreo::new(m),
             stw: stw::Stopped::default(),
+            retry_in_flight,
         };
         w.start_outlier_sweeps();
         w.start_autoscalers();

@@ -22,6 +22,7 @@
 //! | retry | Resilience4j `RetryConfig` / `IntervalFunction` | `max_attempts` = maxAttempts (3, counting the first), `initial_interval` = waitDuration / initialInterval (500 ms), `multiplier` = exponentialBackoffMultiplier (**2**, as the AWS article and Envoy; Resilience4j's own default is 1.5), `max_interval` = exponentialMaxWaitDuration (default 10 × `initial_interval` as Envoy's `max_interval`; Resilience4j leaves it unbounded), `retry_on` = retryExceptions (every failure) |
 //! | jitter | AWS Architecture Blog, "Exponential Backoff and Jitter" (2015) | `none`, `full`, `equal`, `decorrelated` |
 //! | retry budget | Finagle `RetryBudget` | `ratio` = percentCanRetry (0.2), `min_retries_per_second` = minRetriesPerSec (10), `ttl` (10 s) |
+//! | in-flight retry budget (`retry.in_flight_budget`) | Envoy `retry_budget` | `percent` = budget_percent (20 %), `min_in_flight` = min_retry_concurrency (3) |
 //! | bulkhead | Resilience4j `BulkheadConfig` (semaphore, fair) | `max_concurrent_calls` (25), `max_wait_duration` (0 = reject at once) |
 //! | rate limiter | token bucket as Envoy's local rate limit / Guava's `RateLimiter` | `rate` (per second, required), `burst` (one second's worth, as Guava's bursty limiter) |
 //! | concurrency limit | Netflix concurrency-limits `AIMDLimit`, `Gradient2Limit`, `WindowedLimit` | `initial_limit` (20), `min_limit` (20), `max_limit` = maxLimit / maxConcurrency (200), `backoff_ratio` (0.9), `timeout` (5 s), `smoothing` (0.2), `rtt_tolerance` (1.5), `long_window` (600), `queue_size` (4), `window_size` (10), `min_window_time` (1 s), `max_window_time` (1 s), `min_rtt_threshold` (100 µs) |
@@ -69,6 +70,7 @@ pub mod concurrency_limit;
 pub mod deadline;
 pub mod failure_gate;
 pub mod hedge;
+pub mod in_flight_budget;
 pub mod outlier;
 pub mod policy;
 pub mod priority;

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::budget::{BudgetConfig, BudgetFile};
 use super::failure_gate::{FailureGateConfig, FailureGateFile};
+use super::in_flight_budget::{InFlightBudgetConfig, InFlightBudgetFile};
 use super::{
     FailureKind, FailureSet, FieldError, at_least, err, finite, nested, positive_duration,
 };
@@ -103,6 +104,11 @@ pub struct RetryFile {
     /// The window of that share, from "1s" to "60s" (default "10s").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_window: Option<String>,
+    /// Envoy's retry budget: retries in flight on this edge, per caller
+    /// replica, at most `percent` % of the requests in flight there or
+    /// `min_in_flight`, whichever is more (default: no such cap).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_flight_budget: Option<InFlightBudgetFile>,
 }
 
 /// A validated retry policy.
@@ -117,6 +123,7 @@ pub struct RetryConfig {
     pub jitter: Jitter,
     pub budget: Option<BudgetConfig>,
     pub failure_gate: Option<FailureGateConfig>,
+    pub in_flight_budget: Option<InFlightBudgetConfig>,
 }
 
 impl Default for RetryConfig {
@@ -199,6 +206,10 @@ impl RetryFile {
                 failure_window: self.failure_window.clone(),
             }
             .validate()?,
+            in_flight_budget: match &self.in_flight_budget {
+                None => None,
+                Some(b) => Some(nested("in_flight_budget", b.validate())?),
+            },
         })
     }
 }
