@@ -225,6 +225,12 @@ pub(super) enum Ev {
         slot: u32,
         generation: u32,
     },
+    /// A stale hit's background refill reaches its replica's door
+    /// (`cache_stale.rs`).
+    RefillStart {
+        job: JobId,
+        generation: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -55,6 +55,7 @@ mod autoscale;
 mod broker;
 mod cache;
 mod cache_fault;
+mod cache_stale;
 mod call;
 mod choreo;
 mod connect;
@@ -78,6 +79,7 @@ mod service;
 mod source;
 mod store;
 mod trace;
+mod zone_spill;
 mod zoning;
 
 use rand_chacha::ChaCha8Rng;
@@ -331,7 +333,7 @@ impl<'m> World<'m> {
             outbox: outbox::Outboxes::new(m, seed),
             accepted: accepted::Accepted::new(m),
             stores: store::Stores::new(m, seed),
-            zoning: zoning::state(m),
+            zoning: zoning::state(m, seed),
             choreo: choreo::Choreo::new(m),
         };
         w.start_outlier_sweeps();
@@ -445,6 +447,7 @@ impl<'m> World<'m> {
             Ev::LingerExpired { slot, generation } => {
                 self.logs.producer.is_current(slot, generation)
             }
+            Ev::RefillStart { job, generation } => self.jobs[job].generation == generation,
             Ev::SourceArrival { .. }
             | Ev::LogPoll { .. }
             | Ev::LogRetry { .. }
@@ -576,6 +579,7 @@ impl<'m> World<'m> {
             Ev::WriteConflict { job, .. } => self.on_write_conflict(job),
             Ev::ZoneCrossed { job, .. } => self.admit(job),
             Ev::LingerExpired { slot, .. } => self.on_linger_expired(slot),
+            Ev::RefillStart { job, .. } => self.admit(job),
         }
     }
 }

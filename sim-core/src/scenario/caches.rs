@@ -43,6 +43,20 @@ pub(super) fn caches(file: &ScenarioFile) -> Result<Vec<(Cache, Option<&DistFile
             Some(t) => Some(positive_duration(&format!("{key}.ttl"), t)?),
             None => None,
         };
+        let stale = match &c.stale_while_revalidate {
+            Some(t) => {
+                let k = format!("{key}.stale_while_revalidate");
+                let d = positive_duration(&k, t)?;
+                if ttl.is_none() {
+                    return Err(KeyError::new(
+                        k,
+                        "a key goes stale only after its TTL: give the cache a `ttl`",
+                    ));
+                }
+                d
+            }
+            None => 0,
+        };
         out.push((
             Cache {
                 name: name.clone(),
@@ -57,6 +71,7 @@ pub(super) fn caches(file: &ScenarioFile) -> Result<Vec<(Cache, Option<&DistFile
                     .unwrap_or(false)
                     .then_some(crate::model::ServiceId::MAX),
                 coalesce: c.coalesce.unwrap_or(false),
+                stale,
             },
             c.lookup.as_ref(),
         ));

@@ -135,6 +135,7 @@ mod tests {
             "read",
             "period",
             "rebalance",
+            "stale_while_revalidate",
             "ready_after",
             "redelivery_backoff",
             "redelivery_backoff_max",
