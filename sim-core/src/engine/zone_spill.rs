@@ -97,9 +97,9 @@ pub(super) fn states(
         .collect()
 }
 
-/// A source's weight among the callers: its rate in requests per
-/// millisecond's thousandths (an integer, as Envoy counts hosts), a
-/// closed loop's users, a replay's arrivals.
+/// A source's weight among the callers: its rate in thousandths of a
+/// request per second (an integer, as Envoy counts hosts), a closed
+/// loop's users, a replay's arrivals.
 fn source_weight_of(src: &crate::model::Source) -> u64 {
     if src.rate > 0.0 {
         (src.rate * 1000.0).round() as u64

@@ -111,7 +111,6 @@ mod tests {
             "interval",
             "connect",
             "connect_backoff",
-            "cross_zone",
             "critical",
             "default",
             "latency",
@@ -157,6 +156,8 @@ mod tests {
             "warmup",
             "window",
             "young_pause",
+            // `cross_zone` is a duration or a table of them (`zone_routing.rs`):
+            // its own deserialiser names what it expects.
             // Batching on logs (`log_batching.rs`, `build/linger.rs`).
             "fixed",
             "linger",
