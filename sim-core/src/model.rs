@@ -322,6 +322,9 @@ pub struct Cache {
     /// Single-flight: concurrent misses on one key wait for the first's
     /// fill.
     pub coalesce: bool,
+    /// Stale-while-revalidate: how long past its TTL a key is still
+    /// answered (and refilled in the background); 0 when off.
+    pub stale: Nanos,
 }
 
 /// A `cache` step: its cache, where its `Fill` is, and where it is written
@@ -1201,4 +1204,17 @@ pub struct Zoning {
     pub aware: Vec<bool>,
     /// Per source: the zone its clients are in, if declared.
     pub source_zone: Vec<Option<String>>,
+    /// Latencies of pairs of zones other than `cross_zone`, one way each.
+    pub pairs: Vec<ZonePair>,
+    /// Per service, with Envoy's percentage spill-over: its
+    /// `min_cluster_size` (`aware` is true too).
+    pub spill: Vec<Option<u32>>,
+}
+
+/// The latency from one zone to another (`[network] cross_zone` table).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ZonePair {
+    pub from: String,
+    pub to: String,
+    pub latency: Nanos,
 }

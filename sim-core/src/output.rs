@@ -714,6 +714,14 @@ pub struct CacheSummary {
     /// failed requests with `on_error = "fail"`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub outage_lookups: u64,
+    /// Of the hits, keys past their TTL but within
+    /// `stale_while_revalidate`: answered stale.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub stale_hits: u64,
+    /// Background refills the stale hits started (at most one per key at
+    /// a time; each also counts as a fill when it completes).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub refills: u64,
 }
 
 /// A partitioned log's figures over the whole run (warm-up included, so

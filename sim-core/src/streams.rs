@@ -118,6 +118,12 @@ pub fn store_keys(site: &str) -> String {
     format!("store-keys/{site}")
 }
 
+/// A zone-aware service's draws of Envoy's spill-over: local or across,
+/// and which zone across.
+pub fn zone_spill(s: &Service) -> String {
+    format!("zone-spill/{}", s.name)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::scenario::load;

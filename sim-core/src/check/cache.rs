@@ -50,6 +50,7 @@ mod tests {
             lookup: 0,
             local: None,
             coalesce: false,
+            stale: 0,
         }
     }
 

@@ -6,8 +6,11 @@
 //! moves on) — and goes on past its `Fill` on a hit, or into its miss
 //! steps on a miss. `Fill` puts the key at the front, evicting the least
 //! recently used key when full. An expired key found by a lookup is
-//! removed and is a miss. A remote cache is one LRU; a local one is one
-//! per replica of its service, emptied when the replica crashes.
+//! removed and is a miss — unless the cache has `stale_while_revalidate`
+//! and the key expired less than that long ago: then it is a stale hit,
+//! kept where it is and refilled in the background (`cache_stale.rs`). A
+//! remote cache is one LRU; a local one is one per replica of its
+//! service, emptied when the replica crashes.
 //!
 //! Owns the caches' contents and the key draws; must not run steps other
 //! than moving a job to its hit or miss path.
@@ -52,6 +55,9 @@ pub(super) enum Found {
     Miss,
     /// Present but past its TTL: removed, and a miss.
     Expired,
+    /// Past its TTL by less than the stale window: kept, and a hit (the
+    /// most recently used, its expiry unchanged).
+    Stale,
 }
 
 impl Lru {
@@ -108,20 +114,26 @@ impl Lru {
         self.len -= 1;
     }
 
-    /// Looks `key` up at `now`; a hit becomes the most recently used.
-    pub(super) fn get(&mut self, key: u32, now: Nanos) -> Found {
+    /// Looks `key` up at `now`; a hit becomes the most recently used. A
+    /// key expired less than `stale` ago is a stale hit (0: never).
+    pub(super) fn get(&mut self, key: u32, now: Nanos, stale: Nanos) -> Found {
         let s = self.slot_of[key as usize];
         if s == 0 {
             return Found::Miss;
         }
         let s = s - 1;
-        if self.expires[s as usize] <= now {
+        let expires = self.expires[s as usize];
+        let found = if expires > now {
+            Found::Hit
+        } else if now < expires.saturating_add(stale) {
+            Found::Stale
+        } else {
             self.remove(s);
             return Found::Expired;
-        }
+        };
         self.unlink(s);
         self.push_front(s);
-        Found::Hit
+        found
     }
 
     /// Puts `key` at the front until `expires`; returns whether a key was
@@ -212,6 +224,10 @@ pub(super) struct CacheState {
     /// Per LRU, with `coalesce`: the keys whose fill is under way, with
     /// the filling job and the jobs waiting for it.
     pending: Vec<BTreeMap<u32, Pending>>,
+    /// Per LRU, with `stale_while_revalidate`: the keys whose background
+    /// refill was started, with its job (and generation: a refill that
+    /// ended without filling is no longer its job's).
+    pub refilling: Vec<BTreeMap<u32, (JobId, u32)>>,
     pub lookup_rng: ChaCha8Rng,
     keys: Keys,
     /// Cache faults in force (`cache_fault.rs`): outages, whether one of
@@ -241,6 +257,7 @@ pub(super) fn states(m: &Model, seed: u64) -> (Vec<CacheState>, Vec<ChaCha8Rng>)
             CacheState {
                 lrus: (0..n).map(|_| Lru::new(c.capacity, c.keys)).collect(),
                 pending: (0..n).map(|_| BTreeMap::new()).collect(),
+                refilling: (0..n).map(|_| BTreeMap::new()).collect(),
                 lookup_rng: stream(seed, &crate::streams::cache_lookup(&c.name)),
                 keys: Keys::new(c.keys, c.zipf),
                 down: 0,
@@ -259,7 +276,7 @@ pub(super) fn states(m: &Model, seed: u64) -> (Vec<CacheState>, Vec<ChaCha8Rng>)
 
 impl World<'_> {
     /// Job `j`'s key, kept beside the job (only models with caches pay).
-    fn cache_key(&mut self, j: JobId) -> &mut u32 {
+    pub(super) fn cache_key(&mut self, j: JobId) -> &mut u32 {
         let i = j.0 as usize;
         if self.cache_keys.len() <= i {
             self.cache_keys.resize(self.jobs.len().max(i + 1), 0);
@@ -268,7 +285,7 @@ impl World<'_> {
     }
 
     /// Which LRU of cache `c` job `job` uses.
-    fn lru_index(&self, c: usize, job: &Job) -> usize {
+    pub(super) fn lru_index(&self, c: usize, job: &Job) -> usize {
         if self.caches[c].lrus.len() > 1 {
             job.replica as usize
         } else {
@@ -291,21 +308,23 @@ impl World<'_> {
         }
         let now = self.now;
         let idx = self.lru_index(c, &job);
-        let found = self.caches[c].lrus[idx].get(key, now);
+        let stale = self.m.caches[c].stale;
+        let found = self.caches[c].lrus[idx].get(key, now, stale);
+        let hit = matches!(found, Found::Hit | Found::Stale);
         let stats = &mut self.rec.caches[c];
-        stats.lookup(found == Found::Hit, found == Found::Expired);
+        stats.lookup(hit, found == Found::Expired);
         if found == Found::Expired {
             stats.resident -= 1;
         }
-        if found != Found::Hit && self.m.caches[c].coalesce && self.coalesce(j, job, c, idx, key) {
+        if found == Found::Stale {
+            stats.stale_hit();
+            self.revalidate(&job, c, idx, key, fill);
+        }
+        if !hit && self.m.caches[c].coalesce && self.coalesce(j, job, c, idx, key) {
             return false;
         }
         // A hit goes on past the `Fill`; a miss into its miss steps.
-        let next = if found == Found::Hit {
-            fill + 1
-        } else {
-            job.step + 1
-        };
+        let next = if hit { fill + 1 } else { job.step + 1 };
         let t = self.lookup_latency(c);
         if t == 0 {
             self.jobs[j].step = next;
@@ -335,6 +354,9 @@ impl World<'_> {
             let stats = &mut self.rec.caches[c];
             stats.fill(evicted);
             stats.resident += i64::from(after) - i64::from(before);
+        }
+        if self.m.caches[c].stale > 0 {
+            self.refilled(c, idx, key, (j, job.generation));
         }
         if self.jobs[j].filling {
             self.jobs[j].filling = false;
@@ -447,11 +469,11 @@ mod tests {
         let mut l = Lru::new(2, 10);
         assert!(!l.put(1, Nanos::MAX));
         assert!(!l.put(2, Nanos::MAX));
-        assert_eq!(l.get(1, 0), Found::Hit, "1 is now the most recent");
+        assert_eq!(l.get(1, 0, 0), Found::Hit, "1 is now the most recent");
         assert!(l.put(3, Nanos::MAX), "full: 2 is evicted");
-        assert_eq!(l.get(2, 0), Found::Miss);
-        assert_eq!(l.get(1, 0), Found::Hit);
-        assert_eq!(l.get(3, 0), Found::Hit);
+        assert_eq!(l.get(2, 0, 0), Found::Miss);
+        assert_eq!(l.get(1, 0, 0), Found::Hit);
+        assert_eq!(l.get(3, 0, 0), Found::Hit);
         assert_eq!(l.len(), 2);
     }
 
@@ -459,15 +481,34 @@ mod tests {
     fn an_expired_key_is_a_miss_and_leaves() {
         let mut l = Lru::new(4, 10);
         l.put(5, 100);
-        assert_eq!(l.get(5, 99), Found::Hit);
-        assert_eq!(l.get(5, 100), Found::Expired);
-        assert_eq!(l.get(5, 100), Found::Miss);
+        assert_eq!(l.get(5, 99, 0), Found::Hit);
+        assert_eq!(l.get(5, 100, 0), Found::Expired);
+        assert_eq!(l.get(5, 100, 0), Found::Miss);
         assert_eq!(l.len(), 0);
         // A refill renews the expiry.
         l.put(5, 200);
         l.put(5, 300);
-        assert_eq!(l.get(5, 250), Found::Hit);
+        assert_eq!(l.get(5, 250, 0), Found::Hit);
         assert_eq!(l.len(), 1);
+    }
+
+    #[test]
+    fn a_key_within_its_stale_window_is_a_stale_hit_and_stays() {
+        let mut l = Lru::new(2, 10);
+        l.put(5, 100);
+        l.put(6, Nanos::MAX);
+        assert_eq!(l.get(5, 99, 50), Found::Hit);
+        assert_eq!(l.get(5, 100, 50), Found::Stale);
+        assert_eq!(l.get(5, 149, 50), Found::Stale, "still stale");
+        // A stale hit is the most recently used: 6 goes first.
+        assert!(l.put(7, Nanos::MAX));
+        assert_eq!(l.get(6, 0, 0), Found::Miss);
+        assert_eq!(l.get(5, 150, 50), Found::Expired, "past the window");
+        assert_eq!(l.len(), 1);
+        // A refill while stale renews it.
+        l.put(8, 100);
+        l.put(8, 300);
+        assert_eq!(l.get(8, 120, 50), Found::Hit);
     }
 
     #[test]
@@ -478,7 +519,7 @@ mod tests {
         }
         assert_eq!(l.clear(), 3);
         for k in 0..3 {
-            assert_eq!(l.get(k, 0), Found::Miss);
+            assert_eq!(l.get(k, 0, 0), Found::Miss);
         }
         for k in 3..6 {
             assert!(!l.put(k, Nanos::MAX));

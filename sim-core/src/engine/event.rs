@@ -231,6 +231,12 @@ pub(super) enum Ev {
         job: JobId,
         generation: u32,
     },
+    /// A stale hit's background refill reaches its replica's door
+    /// (`cache_stale.rs`).
+    RefillStart {
+        job: JobId,
+        generation: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -58,6 +58,7 @@ mod autoscale_join;
 mod broker;
 mod cache;
 mod cache_fault;
+mod cache_stale;
 mod call;
 mod choreo;
 mod connect;
@@ -83,6 +84,7 @@ mod source;
 mod store;
 mod stw;
 mod trace;
+mod zone_spill;
 mod zoning;
 
 use rand_chacha::ChaCha8Rng;
@@ -342,7 +344,7 @@ impl<'m> World<'m> {
             outbox: outbox::Outboxes::new(m, seed),
             accepted: accepted::Accepted::new(m),
             stores: store::Stores::new(m, seed),
-            zoning: zoning::state(m),
+            zoning: zoning::state(m, seed),
             choreo: choreo::Choreo::new(m),
             stw: stw::Stopped::default(),
             retry_in_flight,
@@ -459,6 +461,7 @@ impl<'m> World<'m> {
                 self.logs.producer.is_current(slot, generation)
             }
             Ev::StoreFailed { job, generation } => self.jobs[job].generation == generation,
+            Ev::RefillStart { job, generation } => self.jobs[job].generation == generation,
             Ev::SourceArrival { .. }
             | Ev::LogPoll { .. }
             | Ev::LogRetry { .. }
@@ -591,6 +594,7 @@ impl<'m> World<'m> {
             Ev::ZoneCrossed { job, .. } => self.admit(job),
             Ev::LingerExpired { slot, .. } => self.on_linger_expired(slot),
             Ev::StoreFailed { job, .. } => self.on_store_failed(job),
+            Ev::RefillStart { job, .. } => self.admit(job),
         }
     }
 }

@@ -10,10 +10,12 @@
 //! once outlier detection ejects the replica, as everywhere else);
 //! otherwise, or when the caller has no zone or the service no replica in
 //! z, by the ordinary pick over every replica. A request whose caller and
-//! replica are in different zones pays `cross_zone` on its way there (the
-//! replica is picked when the request reaches the service, as the shared
-//! balancer always does, and sees it `cross_zone` later) and again on the
-//! answer's way back.
+//! replica are in different zones pays the latency between the two zones
+//! (`cross_zone`, or the pair's own) on its way there (the replica is
+//! picked when the request reaches the service, as the shared balancer
+//! always does, and sees it that much later) and again — the latency of
+//! the way back — on the answer's way back. A service with Envoy's
+//! spill-over (`zone_spill.rs`) picks the zone by that rule first.
 //!
 //! Owns the zone tables the engine reads (zone indices per replica and
 //! source), the per-zone round-robin positions, and the count of arrivals
@@ -24,25 +26,32 @@ use super::World;
 use super::event::Ev;
 use super::ids::JobId;
 use super::records::{Caller, Job, Parent};
+use super::zone_spill::{self, Origin, Spill};
 use crate::model::Model;
 use crate::outcome::Outcome;
 use crate::output::ZoneSummary;
 use crate::time::Nanos;
 
 /// No zone (a caller or a replica that has none).
-const NO_ZONE: u16 = u16::MAX;
+pub(super) const NO_ZONE: u16 = u16::MAX;
 
 pub(super) struct Zoning {
-    cross_zone: Nanos,
+    /// From zone i to zone j: `latency[i × zones + j]` (0 within a zone).
+    latency: Vec<Nanos>,
+    zones: usize,
+    /// Some pair of zones has a latency.
+    crosses: bool,
     aware: Vec<bool>,
+    /// Per service with Envoy's spill-over: its state (`zone_spill.rs`).
+    pub(super) spill: Vec<Option<Box<Spill>>>,
     /// Per service and replica: its zone's index among every zone named.
-    replica_zone: Vec<Vec<u16>>,
+    pub(super) replica_zone: Vec<Vec<u16>>,
     /// Per source: its clients' zone.
     source_zone: Vec<u16>,
     /// Per service and zone index: the zone's position in the service's
     /// `zones` (its replicas are `pos`, `pos + n`, `pos + 2n`, ... of
     /// its `n` zones), or `NO_ZONE`.
-    position: Vec<Vec<u16>>,
+    pub(super) position: Vec<Vec<u16>>,
     /// Per service and zone index: round robin's position among the
     /// zone's replicas.
     rr: Vec<Vec<u32>>,
@@ -54,7 +63,7 @@ pub(super) struct Zoning {
 
 /// The engine's zone tables, or `None` when the model declares neither
 /// zone-aware balancing nor a cross-zone latency nor a source's zone.
-pub(super) fn state(m: &Model) -> Option<Box<Zoning>> {
+pub(super) fn state(m: &Model, seed: u64) -> Option<Box<Zoning>> {
     let z = m.zoning.as_ref()?;
     let mut names: Vec<&str> = Vec::new();
     for s in &m.services {
@@ -70,8 +79,32 @@ pub(super) fn state(m: &Model) -> Option<Box<Zoning>> {
             .position(|n| *n == name)
             .map_or(NO_ZONE, |i| i as u16)
     };
+    let n = names.len();
+    let mut latency = vec![z.cross_zone; n * n];
+    for i in 0..n {
+        latency[i * n + i] = 0;
+    }
+    for p in &z.pairs {
+        let (from, to) = (index(&p.from), index(&p.to));
+        if from != NO_ZONE && to != NO_ZONE {
+            latency[from as usize * n + to as usize] = p.latency;
+        }
+    }
+    let zone_of_source: Vec<Option<usize>> = z
+        .source_zone
+        .iter()
+        .map(|name| {
+            name.as_deref()
+                .map(index)
+                .filter(|&i| i != NO_ZONE)
+                .map(usize::from)
+        })
+        .collect();
     Some(Box::new(Zoning {
-        cross_zone: z.cross_zone,
+        crosses: latency.iter().any(|&t| t > 0),
+        latency,
+        zones: n,
+        spill: zone_spill::states(m, seed, &zone_of_source, n),
         aware: z.aware.clone(),
         replica_zone: m
             .services
@@ -108,12 +141,28 @@ pub(super) fn state(m: &Model) -> Option<Box<Zoning>> {
     }))
 }
 
+impl Zoning {
+    /// The latency of a call from zone `from` to zone `to` (each a zone
+    /// index, neither `NO_ZONE`).
+    #[inline]
+    fn crossing(&self, from: u16, to: u16) -> Nanos {
+        self.latency[from as usize * self.zones + to as usize]
+    }
+}
+
 impl World<'_> {
     /// The zone of whoever waits for `job`'s answer (`NO_ZONE` if none or
     /// if it is gone).
     fn caller_zone(&self, job: &Job) -> u16 {
+        self.caller_place(job).0
+    }
+
+    /// The zone of whoever waits for `job`'s answer and who it is
+    /// (`NO_ZONE` and `Origin::Nobody` if none or if it is gone).
+    fn caller_place(&self, job: &Job) -> (u16, Origin) {
+        const NOBODY: (u16, Origin) = (NO_ZONE, Origin::Nobody);
         let Some(z) = self.zoning.as_deref() else {
-            return NO_ZONE;
+            return NOBODY;
         };
         let (attempt, generation) = match job.parent {
             Parent::Call {
@@ -125,34 +174,46 @@ impl World<'_> {
                 attempt,
                 generation,
             } => (attempt, generation),
-            _ => return NO_ZONE,
+            _ => return NOBODY,
         };
         let a = &self.attempts[attempt];
         if !(a.live && a.generation == generation) {
-            return NO_ZONE;
+            return NOBODY;
         }
         match self.calls[a.call].caller {
-            Caller::Source(i) => z.source_zone[i as usize],
+            Caller::Source(i) => (z.source_zone[i as usize], Origin::Source),
             Caller::Job { job, generation } => {
                 let caller = &self.jobs[job];
                 if caller.generation != generation {
-                    return NO_ZONE;
+                    return NOBODY;
                 }
-                z.replica_zone[caller.service][caller.replica as usize]
+                (
+                    z.replica_zone[caller.service][caller.replica as usize],
+                    Origin::Service(caller.service),
+                )
             }
-            Caller::Poll { .. } => NO_ZONE,
+            Caller::Poll { .. } => NOBODY,
         }
     }
 
     /// `on_arrive` in a zoned model: the pick (local first for a
-    /// zone-aware service), then admission now, or `cross_zone` later when
-    /// the pick is in another zone than the caller.
+    /// zone-aware service, or by Envoy's spill-over), then admission now,
+    /// or the zones' latency later when the pick is in another zone than
+    /// the caller.
     pub(super) fn arrive_zoned(&mut self, j: JobId) {
         let s = self.jobs[j].service.index();
-        let from = self.caller_zone(&self.jobs[j]);
-        let aware = self.zoning.as_deref().is_some_and(|z| z.aware[s]);
+        let (from, origin) = self.caller_place(&self.jobs[j]);
+        let z = self.zoning.as_deref().expect("zoned model");
+        let (aware, spill) = (z.aware[s], z.spill.get(s).is_some_and(Option::is_some));
         let r = if from != NO_ZONE && aware {
-            self.pick_in_zone(s, from)
+            if spill {
+                match self.spill_zone(s, origin, from) {
+                    Some(zone) => self.pick_in_zone(s, zone),
+                    None => self.pick_replica(s),
+                }
+            } else {
+                self.pick_in_zone(s, from)
+            }
         } else {
             self.pick_replica(s)
         };
@@ -171,8 +232,8 @@ impl World<'_> {
                 z.crossed[s] += 1;
             }
         }
-        let cross = z.cross_zone;
-        if from == to || cross == 0 {
+        let cross = z.crossing(from, to);
+        if cross == 0 {
             return self.admit(j);
         }
         let (t, generation) = (self.at(cross), self.jobs[j].generation);
@@ -181,7 +242,7 @@ impl World<'_> {
 
     /// Whether the balancer would send to replica `r` of `s`: in service
     /// (autoscaled), ready, and not ejected while ejection is honoured.
-    fn usable(&self, s: usize, r: u32) -> bool {
+    pub(super) fn usable(&self, s: usize, r: u32) -> bool {
         if self.rt[s] & super::RT_SCALE != 0 && !self.in_service(s, r as usize) {
             return false; // an autoscaled replica off, starting or draining
         }
@@ -240,12 +301,16 @@ impl World<'_> {
     pub(super) fn answer_across_zones(&mut self, job: Job, outcome: Outcome) -> bool {
         let z = self.zoning.as_deref().expect("zoned model");
         let to = z.replica_zone[job.service][job.replica as usize];
-        let cross = z.cross_zone;
-        if cross == 0 || to == NO_ZONE {
+        if !z.crosses || to == NO_ZONE {
             return false;
         }
         let from = self.caller_zone(&job);
-        if from == NO_ZONE || from == to {
+        if from == NO_ZONE {
+            return false;
+        }
+        // The answer goes back from the replica's zone to the caller's.
+        let cross = z.crossing(to, from);
+        if cross == 0 {
             return false;
         }
         match job.parent {

@@ -23,6 +23,8 @@ struct Counters {
     flushed_keys: u64,
     coalesced: u64,
     outage_lookups: u64,
+    stale_hits: u64,
+    refills: u64,
 }
 
 impl Counters {
@@ -37,6 +39,8 @@ impl Counters {
             flushed_keys: self.flushed_keys - o.flushed_keys,
             coalesced: self.coalesced - o.coalesced,
             outage_lookups: self.outage_lookups - o.outage_lookups,
+            stale_hits: self.stale_hits - o.stale_hits,
+            refills: self.refills - o.refills,
         }
     }
 }
@@ -68,6 +72,17 @@ impl CacheStats {
     pub fn lookup_in_outage(&mut self) {
         self.c.lookups += 1;
         self.c.outage_lookups += 1;
+    }
+
+    /// A hit on a key past its TTL, within `stale_while_revalidate`
+    /// (counted as a hit by `lookup` too).
+    pub fn stale_hit(&mut self) {
+        self.c.stale_hits += 1;
+    }
+
+    /// A background refill started by a stale hit.
+    pub fn refill(&mut self) {
+        self.c.refills += 1;
     }
 
     pub fn coalesced(&mut self) {
@@ -121,6 +136,8 @@ impl CacheStats {
             keys_resident_at_end: self.resident.max(0) as u64,
             coalesced: d.coalesced,
             outage_lookups: d.outage_lookups,
+            stale_hits: d.stale_hits,
+            refills: d.refills,
         }
     }
 }

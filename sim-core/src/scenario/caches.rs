@@ -46,6 +46,20 @@ pub(super) fn caches(file: &ScenarioFile) -> Result<Vec<(Cache, Option<&DistFile
             Some(t) => Some(positive_duration(&format!("{key}.ttl"), t)?),
             None => None,
         };
+        let stale = match &c.stale_while_revalidate {
+            Some(t) => {
+                let k = format!("{key}.stale_while_revalidate");
+                let d = positive_duration(&k, t)?;
+                if ttl.is_none() {
+                    return Err(KeyError::new(
+                        k,
+                        "a key goes stale only after its TTL: give the cache a `ttl`",
+                    ));
+                }
+                d
+            }
+            None => 0,
+        };
         out.push((
             Cache {
                 name: name.clone(),
@@ -57,6 +71,7 @@ pub(super) fn caches(file: &ScenarioFile) -> Result<Vec<(Cache, Option<&DistFile
                 // Set by `build` to the one service whose steps look it up.
                 local: c.local.unwrap_or(false).then_some(LOCAL_OWNER_UNKNOWN),
                 coalesce: c.coalesce.unwrap_or(false),
+                stale,
             },
             c.lookup.as_ref(),
         ));

@@ -14,6 +14,7 @@
 use indexmap::IndexMap;
 
 pub use super::keys::CacheKeysFile;
+pub use super::zone_routing::{CrossZoneEntry, CrossZoneFile, ZoneAwareFile, ZoneRuleFile};
 use crate::patterns::{
     AdmissionFile, BreakerFile, BulkheadFile, FallbackFile, HedgeFile, Layer, RateLimitFile,
     RetryFile,
@@ -121,9 +122,11 @@ pub struct NetworkFile {
     #[serde(default)]
     pub edges: IndexMap<String, DistFile>,
     /// Added each way to a call between replicas (or a zoned source and a
-    /// replica) in different zones (default "0").
+    /// replica) in different zones (default "0"): one duration, or per
+    /// pair of zones `{ default = "1ms", a = { c = "5ms" } }` (the same
+    /// both ways unless given both ways).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_zone: Option<String>,
+    pub cross_zone: Option<CrossZoneFile>,
 }
 
 /// A load shape: exactly one of its keys. Rates are per second; `rate`
@@ -507,11 +510,12 @@ pub struct ServiceFile {
     /// of every service in that zone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zones: Option<Vec<String>>,
-    /// Zone-aware balancing (needs `zones`): a caller in zone z is served
-    /// by this service's replicas in z while one of them is usable (ready,
-    /// not ejected), by any replica otherwise.
+    /// Zone-aware balancing (needs `zones`): `true` serves a caller in
+    /// zone z by this service's replicas in z while one of them is usable
+    /// (ready, not ejected), by any replica otherwise; `{ spill = true,
+    /// min_cluster_size = 6 }` is Envoy's percentage spill-over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub zone_aware: Option<bool>,
+    pub zone_aware: Option<ZoneAwareFile>,
 }
 
 /// What a full accept queue does with a new connection.
@@ -1011,6 +1015,12 @@ pub struct CacheFile {
     /// shares its failure).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coalesce: Option<bool>,
+    /// Stale-while-revalidate (needs `ttl`): a key expired less than this
+    /// long ago is answered from the cache at once (a stale hit) and
+    /// refilled in the background — one refill per key at a time, the
+    /// `miss` steps run by the replica on a thread of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_while_revalidate: Option<String>,
 }
 
 /// A distribution of durations: a constant ("2ms") or a table naming `dist`.

@@ -112,7 +112,6 @@ mod tests {
             "interval",
             "connect",
             "connect_backoff",
-            "cross_zone",
             "critical",
             "default",
             "latency",
@@ -136,6 +135,7 @@ mod tests {
             "read",
             "period",
             "rebalance",
+            "stale_while_revalidate",
             "ready_after",
             "redelivery_backoff",
             "redelivery_backoff_max",
@@ -157,6 +157,8 @@ mod tests {
             "warmup",
             "window",
             "young_pause",
+            // `cross_zone` is a duration or a table of them (`zone_routing.rs`):
+            // its own deserialiser names what it expects.
             // Batching on logs (`log_batching.rs`, `build/linger.rs`).
             "fixed",
             "linger",

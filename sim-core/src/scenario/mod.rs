@@ -24,6 +24,7 @@ mod stores;
 mod values;
 mod warnings;
 mod workflows;
+mod zone_routing;
 mod zones;
 
 use std::fmt;

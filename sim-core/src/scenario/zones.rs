@@ -11,7 +11,7 @@
 
 use super::KeyError;
 use super::dto::{FaultFile, ScenarioFile, ServiceFile};
-use super::values::duration;
+use super::zone_routing::{self, ZoneRule};
 use crate::model::{Model, Zoning};
 
 type R<T> = Result<T, KeyError>;
@@ -146,13 +146,16 @@ pub fn routing(file: &ScenarioFile, m: &Model) -> R<Option<Zoning>> {
         }
     };
     let mut aware = Vec::with_capacity(m.services.len());
+    let mut spill = Vec::with_capacity(m.services.len());
     for s in &m.services {
         let key = format!("services.{}.zone_aware", s.name);
-        let on = file
-            .services
-            .get(&s.name)
-            .and_then(|f| f.zone_aware)
-            .unwrap_or(false);
+        let rule = zone_routing::rule(
+            &key,
+            file.services
+                .get(&s.name)
+                .and_then(|f| f.zone_aware.as_ref()),
+        )?;
+        let on = rule != ZoneRule::Off;
         if on && s.zones.is_empty() {
             return Err(KeyError::new(
                 key,
@@ -160,6 +163,10 @@ pub fn routing(file: &ScenarioFile, m: &Model) -> R<Option<Zoning>> {
             ));
         }
         aware.push(on);
+        spill.push(match rule {
+            ZoneRule::Spill { min_cluster_size } => Some(min_cluster_size),
+            _ => None,
+        });
     }
     let mut source_zone = Vec::with_capacity(m.sources.len());
     for src in &m.sources {
@@ -174,26 +181,22 @@ pub fn routing(file: &ScenarioFile, m: &Model) -> R<Option<Zoning>> {
         }
         source_zone.push(zone);
     }
-    let cross_zone = match file.network.as_ref().and_then(|n| n.cross_zone.as_ref()) {
-        None => 0,
-        Some(text) => {
-            let key = "network.cross_zone";
-            let d = duration(key, text)?;
-            if known.is_empty() {
-                return Err(KeyError::new(
-                    key,
-                    "a cross-zone latency needs replicas in zones: give services `zones = [\"a\", \"b\"]`",
-                ));
-            }
-            d
-        }
-    };
-    if cross_zone == 0 && !aware.contains(&true) && source_zone.iter().all(Option::is_none) {
+    let (cross_zone, pairs) = zone_routing::crossings(
+        file.network.as_ref().and_then(|n| n.cross_zone.as_ref()),
+        &known,
+    )?;
+    if cross_zone == 0
+        && pairs.is_empty()
+        && !aware.contains(&true)
+        && source_zone.iter().all(Option::is_none)
+    {
         return Ok(None);
     }
     Ok(Some(Zoning {
         cross_zone,
         aware,
         source_zone,
+        pairs,
+        spill,
     }))
 }
