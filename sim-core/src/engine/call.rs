@@ -37,6 +37,10 @@ impl<'m> World<'m> {
                 self.schedule_after(d, Ev::CallTimeout { call, generation });
             }
         }
+        if spec.split == 0 {
+            // No call-level layer: the walk would enter none.
+            return self.start_attempt(call, false);
+        }
         self.enter_layers(Holder::Call(call), 0);
     }
 
@@ -153,8 +157,12 @@ impl<'m> World<'m> {
             let delay = h.delay();
             self.schedule(self.at(delay), Ev::Hedge { call, generation });
         }
-        let split = self.m.calls[spec as usize].split as usize;
-        self.enter_layers(Holder::Attempt(att), split);
+        let spec = &self.m.calls[spec as usize];
+        if spec.split == spec.layer_count {
+            // No attempt-level layer: the walk would enter none.
+            return self.send_attempt(att);
+        }
+        self.enter_layers(Holder::Attempt(att), usize::from(spec.split));
     }
 
     pub(super) fn on_hedge_timer(&mut self, call: CallId) {
