@@ -2,7 +2,7 @@
 //! the expiry stampede it prevents (`scenarios/cache-expiry-stampede.toml`
 //! and its variants), and bad input.
 
-use crate::common::{assert_books, assert_each_rejected, run_toml};
+use crate::common::{assert_books, assert_each_rejected, cascade, run_toml, temp_dir};
 
 /// One key, TTL 1 s, looked up every 100 ms from 100 ms to 9.9 s (99
 /// lookups, no lookup latency); a miss calls `db`, which takes exactly
@@ -110,4 +110,44 @@ fn bad_stale_windows_name_their_key() {
             ),
         ],
     );
+}
+
+#[test]
+fn the_terminal_shows_stale_hits_and_refills_only_when_a_cache_served_stale() {
+    let dir = temp_dir("swr-terminal");
+    let with = dir.join("with.toml");
+    std::fs::write(&with, one_key("stale_while_revalidate = \"1s\"")).unwrap();
+    let without = dir.join("without.toml");
+    std::fs::write(&without, one_key("")).unwrap();
+    let out = cascade(&["run", with.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The table's header wraps over two lines ("stale" / "hits").
+    let table: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.contains("hit ratio"))
+        .take(5)
+        .collect();
+    assert!(
+        table[0].contains("stale") && table[0].contains("refills") && table[1].contains("hits"),
+        "{table:?}"
+    );
+    // The row carries the run's 21 stale hits and 7 refills.
+    let row = table
+        .iter()
+        .find(|l| l.starts_with("│c "))
+        .expect("the cache's row");
+    let cells: Vec<&str> = row
+        .split(['│', '┆'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(&cells[..6], &["c", "97.0", "99", "3", "21", "7"], "{row}");
+    let out = cascade(&["run", without.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("stale hits"), "{text}");
 }
