@@ -18,12 +18,7 @@
 //!
 //! Must not derive anything else; runs before the traces are grouped.
 
-use super::span::{Kind, Span};
-
-/// A span's link past its first: (its trace, its id) → (the linked
-/// span's trace, its id). The collector keeps these beside the spans, so
-/// a span with one link (the common case) carries no list.
-pub type ExtraLink = ((u128, u64), (u128, u64));
+use super::span::{ExtraLink, Kind, Span};
 
 /// What following the links did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -5,6 +5,11 @@
 
 use indexmap::IndexSet;
 
+/// A span's link past its first: (its trace, its id) → (the linked
+/// span's trace, its id). The collector keeps these beside the spans, so
+/// a span with one link (the common case) carries no list.
+pub type ExtraLink = ((u128, u64), (u128, u64));
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Internal,
@@ -72,7 +77,7 @@ pub struct Collector {
     /// Spans refused (a reason each), with where.
     pub dropped: Vec<String>,
     /// Span links past each span's first (a batch consumer's producers).
-    pub extra_links: Vec<super::links::ExtraLink>,
+    pub extra_links: Vec<ExtraLink>,
 }
 
 /// A span as a reader found it, before interning and checks.

@@ -34,6 +34,10 @@ use super::World;
 use crate::model::{Model, ServiceId};
 use crate::rng::stream;
 
+/// No zone (a caller or a replica that has none). Here, below `zoning.rs`,
+/// which uses it too, so that neither module imports the other both ways.
+pub(super) const NO_ZONE: u16 = u16::MAX;
+
 /// Envoy's percentages are parts of 10,000.
 const PARTS: u64 = 10_000;
 
@@ -216,8 +220,7 @@ impl World<'_> {
                     if zone == from as usize {
                         own = w;
                     }
-                    if let Some(p) = position(zone as u16).filter(|&p| p != super::zoning::NO_ZONE)
-                    {
+                    if let Some(p) = position(zone as u16).filter(|&p| p != NO_ZONE) {
                         sp.callers[p as usize] += w;
                     }
                 }
@@ -232,7 +235,7 @@ impl World<'_> {
                     let zone = z.replica_zone[x][r as usize];
                     total += 1;
                     own += u64::from(zone == from);
-                    if let Some(p) = position(zone).filter(|&p| p != super::zoning::NO_ZONE) {
+                    if let Some(p) = position(zone).filter(|&p| p != NO_ZONE) {
                         sp.callers[p as usize] += 1;
                     }
                 }
@@ -241,9 +244,7 @@ impl World<'_> {
         if caller_zones < 2 || own == 0 {
             return None;
         }
-        let local = position(from)
-            .filter(|&p| p != super::zoning::NO_ZONE)
-            .map(usize::from);
+        let local = position(from).filter(|&p| p != NO_ZONE).map(usize::from);
         let rng = &mut sp.rng;
         let i = choose(&sp.healthy, &sp.callers, total, local, |n| {
             rand::RngExt::random_range(rng, 0..n)

@@ -26,14 +26,11 @@ use super::World;
 use super::event::Ev;
 use super::ids::JobId;
 use super::records::{Caller, Job, Parent};
-use super::zone_spill::{self, Origin, Spill};
+use super::zone_spill::{self, NO_ZONE, Origin, Spill};
 use crate::model::Model;
 use crate::outcome::Outcome;
 use crate::output::ZoneSummary;
 use crate::time::Nanos;
-
-/// No zone (a caller or a replica that has none).
-pub(super) const NO_ZONE: u16 = u16::MAX;
 
 pub(super) struct Zoning {
     /// From zone i to zone j: `latency[i × zones + j]` (0 within a zone).
