@@ -314,6 +314,13 @@ impl World<'_> {
             Step::Publish(p) => StepKind::Publish { publish: p },
             _ => return,
         };
+        self.open_step_span(j, kind);
+    }
+
+    /// Opens a step span of `kind` under job `j`'s span, if the job is
+    /// traced (a timed step, or a store's read or write).
+    fn open_step_span(&mut self, j: JobId, kind: StepKind) {
+        let job = self.jobs[j];
         let now = self.now;
         let t = self.tracer.as_deref_mut().expect("tracing");
         let (id, generation) = t.jobs.get(j.0 as usize).copied().unwrap_or((NONE, 0));

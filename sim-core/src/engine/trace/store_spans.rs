@@ -11,8 +11,7 @@
 
 use super::super::World;
 use super::super::ids::JobId;
-use super::{NONE, put, span};
-use crate::trace::{Place, StepKind, What};
+use crate::trace::StepKind;
 
 impl World<'_> {
     /// Job `j`'s store operation of `kind` starts now.
@@ -25,18 +24,6 @@ impl World<'_> {
 
     #[cold]
     fn trace_store_slow(&mut self, j: JobId, kind: StepKind) {
-        let job = self.jobs[j];
-        let now = self.now;
-        let t = self.tracer.as_deref_mut().expect("tracing");
-        let (id, generation) = t.jobs.get(j.0 as usize).copied().unwrap_or((NONE, 0));
-        if id == NONE || generation != job.generation {
-            return;
-        }
-        let place = Place::Replica {
-            service: job.service,
-            replica: job.replica,
-        };
-        let step = t.open(id, None, span(place, What::Step { kind }, now));
-        put(&mut t.steps, j.0 as usize, step, NONE);
+        self.open_step_span(j, kind);
     }
 }
