@@ -826,6 +826,30 @@ pub struct Fault {
     pub stream: String,
 }
 
+impl Fault {
+    /// A fault of `kind` on `target` over [`start`, `end`) that strikes
+    /// nothing narrower yet (no service, source, broker, cache, edge,
+    /// replica, operation or steps): the caller sets what it strikes.
+    /// `stream` names its random stream.
+    pub fn new(kind: FaultKind, target: String, stream: String, start: Nanos, end: Nanos) -> Fault {
+        Fault {
+            kind,
+            target,
+            cache: None,
+            service: None,
+            source: None,
+            broker: None,
+            edges: Vec::new(),
+            replica: None,
+            op: None,
+            steps: None,
+            start,
+            end,
+            stream,
+        }
+    }
+}
+
 /// One `[slo]` assertion, understood: a metric of an entry, a service or a
 /// queue, compared with a threshold.
 #[derive(Clone, Debug, PartialEq)]

@@ -1287,19 +1287,9 @@ impl Builder<'_> {
             let kind = FaultKind::Flush;
             let stream = crate::streams::fault(&f.target, kind.label(), &f.at);
             return Ok(Fault {
-                kind,
-                target: f.target.clone(),
                 cache: Some(c as u32),
-                service: None,
-                source: None,
-                broker: None,
-                edges: Vec::new(),
                 replica: f.replica,
-                op: None,
-                steps: None,
-                start,
-                end: start + length,
-                stream,
+                ..Fault::new(kind, f.target.clone(), stream, start, start + length)
             });
         }
         if let Some(fault) = super::caches::cache_fault(&self.m, &key, f, start, length)? {
@@ -1356,19 +1346,8 @@ impl Builder<'_> {
             };
             let stream = crate::streams::fault(&f.target, kind.label(), &f.at);
             return Ok(Fault {
-                kind,
-                target: f.target.clone(),
-                service: None,
-                source: None,
                 broker: Some(b as u32),
-                cache: None,
-                edges: Vec::new(),
-                replica: None,
-                op: None,
-                steps: None,
-                start,
-                end: start + length,
-                stream,
+                ..Fault::new(kind, f.target.clone(), stream, start, start + length)
             });
         }
         let edge_fault = f.latency.is_some() || f.partition.is_some();

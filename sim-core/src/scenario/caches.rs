@@ -136,18 +136,13 @@ pub(super) fn cache_fault(
     }
     let stream = crate::streams::fault(&f.target, kind.label(), &f.at);
     Ok(Some(Fault {
-        kind,
-        target: f.target.clone(),
         cache: Some(c as u32),
-        service: None,
-        source: None,
-        broker: None,
-        edges: Vec::new(),
-        replica: None,
-        op: None,
-        steps: None,
-        start,
-        end: start.saturating_add(length),
-        stream,
+        ..Fault::new(
+            kind,
+            f.target.clone(),
+            stream,
+            start,
+            start.saturating_add(length),
+        )
     }))
 }

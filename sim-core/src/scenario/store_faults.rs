@@ -88,21 +88,14 @@ pub(super) fn store_fault(m: &Model, i: usize, f: &FaultFile) -> Result<Option<F
             ));
         }
     };
-    Ok(Some(Fault {
-        stream: crate::streams::fault(name, kind.label(), &f.at),
+    let stream = crate::streams::fault(name, kind.label(), &f.at);
+    Ok(Some(Fault::new(
         kind,
-        target: name.clone(),
-        cache: None,
-        service: None,
-        source: None,
-        broker: None,
-        edges: Vec::new(),
-        replica: None,
-        op: None,
-        steps: None,
+        name.clone(),
+        stream,
         start,
-        end: start.saturating_add(length),
-    }))
+        start.saturating_add(length),
+    )))
 }
 
 #[cfg(test)]
