@@ -20,6 +20,7 @@ mod common;
 mod compare;
 mod compare_report;
 mod determinism;
+mod direct_source;
 mod event_loop;
 mod faults;
 mod fidelity;

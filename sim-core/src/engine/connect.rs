@@ -22,14 +22,16 @@ impl World<'_> {
     pub(super) fn drop_connection(&mut self, j: JobId) {
         let job = self.jobs[j];
         let s = job.service.index();
-        let attempt = match job.parent {
-            Parent::Call { attempt, .. } | Parent::Client { attempt, .. } => attempt,
+        let spec = match job.parent {
+            Parent::Call { attempt, .. } | Parent::Client { attempt, .. } => {
+                self.calls[self.attempts[attempt].call].spec
+            }
+            Parent::Source { source, .. } => self.m.sources[source as usize].call,
             Parent::Message { .. } | Parent::Record { .. } | Parent::Detached { .. } => {
                 self.rec.services[s].rejected += 1;
                 return self.refuse(j, Outcome::Rejected);
             }
         };
-        let spec = self.calls[self.attempts[attempt].call].spec;
         let connect = self.m.connects[spec as usize];
         let tries = u32::from(job.syn);
         let wait = connect.backoff.saturating_mul(1 << tries.min(40));

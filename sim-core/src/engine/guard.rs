@@ -35,6 +35,7 @@ impl World<'_> {
     fn over_budget(&mut self) -> bool {
         let live = u64::from(self.jobs.live())
             + u64::from(self.calls.live())
+            + self.direct_pending
             + u64::from(self.msg.live)
             + self.queue.len() as u64;
         if live <= self.m.max_in_flight {

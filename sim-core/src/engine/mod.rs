@@ -195,6 +195,9 @@ pub struct World<'m> {
     /// Retries and requests in flight for Envoy's retry budget; off (and
     /// empty) when no retry declares `in_flight_budget`.
     retry_in_flight: retry_in_flight::RetryInFlight,
+    /// Direct source requests (`source`) not answered yet: they count
+    /// as a client call each would (in flight, the guard, the end).
+    direct_pending: u64,
 }
 
 /// An event loop.
@@ -348,7 +351,9 @@ impl<'m> World<'m> {
             choreo: choreo::Choreo::new(m),
             stw: stw::Stopped::default(),
             retry_in_flight,
+            direct_pending: 0,
         };
+        w.mark_direct_sources();
         w.start_outlier_sweeps();
         w.start_autoscalers();
         (w.caches, w.cache_key_rng) = cache::states(m, seed);
@@ -509,6 +514,7 @@ impl<'m> World<'m> {
             self.handle(e.ev);
             if self.calls.live() == 0
                 && self.jobs.live() == 0
+                && self.direct_pending == 0
                 && self.active_sources == 0
                 && self.msg.live == 0
                 && self.logs.backlog == 0

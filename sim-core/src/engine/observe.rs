@@ -60,6 +60,7 @@ impl World<'_> {
                 in_flight[i as usize] += 1;
             }
         }
+        self.direct_in_flight(&mut in_flight);
         if self.accepted.on {
             self.tickets_in_flight(&mut in_flight);
         }

@@ -29,6 +29,10 @@ pub(super) enum JobState {
 pub(super) enum Parent {
     /// A workload source's attempt: answered at once, no hop.
     Client { attempt: AttemptId, generation: u32 },
+    /// A workload source's request sent straight to its entry service,
+    /// with no call or attempt records (`source::direct`): nothing on the
+    /// client's side (a pattern, a hop, a deadline, a poll) needs them.
+    Source { source: u32, sent: Nanos },
     /// A caller's attempt along `edge`: the answer travels back along it
     /// even if the attempt's slot was reused meanwhile.
     Call {

@@ -362,6 +362,7 @@ impl World<'_> {
                 generation,
                 edge,
             } => self.reply(attempt, generation, edge, outcome),
+            Parent::Source { source, sent } => self.direct_answered(source, sent, outcome),
             Parent::Detached { ticket, generation } => {
                 self.detached_done(ticket, generation, outcome)
             }
@@ -709,6 +710,8 @@ impl World<'_> {
             }
             // Nobody waits for an answer, but the work is wanted.
             Parent::Detached { .. } => true,
+            // A client without a timeout waits as long as it takes.
+            Parent::Source { .. } => true,
         }
     }
 

@@ -6,14 +6,24 @@
 //!
 //! Owns each source's arrival state; must not touch services or calls
 //! beyond opening the client call.
+//!
+//! A *direct* source sends its requests straight to a job at its entry
+//! service, without the call and attempt records of a client call: when
+//! the client side has nothing those records serve (no pattern, no hop,
+//! no deadline, no polls, no zones, no tracing, no retry budget), the
+//! records only repeat what the job knows. Every counter, draw and event
+//! is the same as through a call; the books keep the requests in flight
+//! (`SourceState::direct_in_flight`, `World::direct_pending`).
 
 use rand_chacha::ChaCha8Rng;
 
 use super::World;
 use super::event::Ev;
-use super::records::{Caller, NEVER};
+use super::records::{Caller, NEVER, Parent};
 use crate::dist::Dist;
-use crate::model::{Arrivals, Shape, Source};
+use crate::model::{Arrivals, NO_POLICY, Shape, Source};
+use crate::outcome::Outcome;
+use crate::patterns::Criticality;
 use crate::rng::stream;
 use crate::streams;
 use crate::time::Nanos;
@@ -33,6 +43,10 @@ pub(super) struct SourceState {
     pub anchor: (Nanos, u64),
     /// Closed loop: users whose next request would come after `duration`.
     stopped_users: u32,
+    /// Requests go straight to a job (see the module docs).
+    direct: bool,
+    /// Direct requests sent after the warm-up and not answered yet.
+    direct_in_flight: u64,
 }
 
 pub(super) fn state(s: &Source, seed: u64) -> SourceState {
@@ -47,6 +61,8 @@ pub(super) fn state(s: &Source, seed: u64) -> SourceState {
         factor: 1.0,
         anchor: (0, 0),
         stopped_users: 0,
+        direct: false,
+        direct_in_flight: 0,
     }
 }
 
@@ -178,7 +194,71 @@ impl World<'_> {
         let spec = src.call;
         self.rec.entry_arrival(i, self.now);
         let class = src.criticality;
+        if self.sources[i].direct && self.tracer.is_none() {
+            return self.send_direct(i, spec, class);
+        }
         let call = self.alloc_call(Caller::Source(i as u32), spec, 0, deadline, class);
         self.start_call(call);
+    }
+
+    /// Marks the sources whose requests can go straight to a job: nothing
+    /// on their client side needs a call's or an attempt's record.
+    pub(super) fn mark_direct_sources(&mut self) {
+        let client_side_plain =
+            !self.accepted.on && !self.retry_in_flight.on && self.zoning.is_none();
+        for (src, st) in self.m.sources.iter().zip(&mut self.sources) {
+            let spec = &self.m.calls[src.call as usize];
+            st.direct = client_side_plain
+                && spec.policy == NO_POLICY
+                && spec.edge.is_none()
+                && spec.layer_count == 0
+                && !spec.split_timeout
+                && src.timeout.is_none()
+                && src.latency.is_none()
+                && src.poll.is_none();
+        }
+    }
+
+    /// What `start_call` → `start_attempt` → `send_attempt` do for a
+    /// call with no pattern, no edge and no hop: count the attempt and
+    /// its sending, and the job arrives at once.
+    fn send_direct(&mut self, i: usize, spec: u32, class: Criticality) {
+        let client = &mut self.rec.clients[i];
+        client.attempts += 1;
+        client.sent += 1;
+        self.direct_pending += 1;
+        if self.now >= self.m.warmup {
+            self.sources[i].direct_in_flight += 1;
+        }
+        let op = self.m.calls[spec as usize].op;
+        let to = self.m.ops[op as usize].service;
+        let parent = Parent::Source {
+            source: i as u32,
+            sent: self.now,
+        };
+        let job = self.alloc_job(to, op, parent, NEVER, class);
+        self.on_arrive(job);
+    }
+
+    /// A direct request's answer: what `end_attempt` → `finish_call` →
+    /// `deliver` do for a call with no pattern.
+    pub(super) fn direct_answered(&mut self, i: u32, sent: Nanos, outcome: Outcome) {
+        let i = i as usize;
+        self.direct_pending -= 1;
+        if sent >= self.m.warmup {
+            self.sources[i].direct_in_flight -= 1;
+        }
+        self.rec.entry_done(i, sent, self.now, outcome);
+        if self.m.sources[i].closed.is_some() {
+            self.schedule_think(i);
+        }
+    }
+
+    /// Each source's direct requests sent after the warm-up and still in
+    /// flight (added to its calls').
+    pub(super) fn direct_in_flight(&self, in_flight: &mut [u64]) {
+        for (n, st) in in_flight.iter_mut().zip(&self.sources) {
+            *n += st.direct_in_flight;
+        }
     }
 }

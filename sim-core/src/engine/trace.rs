@@ -256,6 +256,8 @@ impl World<'_> {
             // Records of partitioned logs are not traced yet.
             Parent::Record { .. } => NONE,
             Parent::Detached { .. } => NONE,
+            // Not while tracing: a traced source opens a call.
+            Parent::Source { .. } => NONE,
         };
         let id = if parent == NONE {
             NONE
