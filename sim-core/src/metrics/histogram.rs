@@ -296,8 +296,7 @@ impl Histogram {
         let mut out = [0; N];
         let mut k = 0;
         let mut seen = 0u64;
-        for (i, c) in self.buckets() {
-            seen += c;
+        let mut take = |i: u16, seen: u64| {
             while k < N {
                 let q = qs[k].min(1.0);
                 let target = ((q * self.total as f64).ceil() as u64).max(1);
@@ -308,8 +307,30 @@ impl Histogram {
                 out[k] = if q == 0.0 { v } else { highest_equivalent(v) };
                 k += 1;
             }
-            if k == N {
-                break;
+            k == N
+        };
+        match &self.counts {
+            Counts::Sparse(list) => {
+                for &e in list {
+                    seen += count_in(e);
+                    if take(bucket_in(e), seen) {
+                        break;
+                    }
+                }
+            }
+            // A window's histogram is flat over a few thousand buckets,
+            // most of them empty: a plain scan of the counts (the
+            // iterator's filter cost four times as much per bucket).
+            Counts::Flat { first, counts } => {
+                for (j, &c) in counts.iter().enumerate() {
+                    if c == 0 {
+                        continue;
+                    }
+                    seen += c;
+                    if take(first + j as u16, seen) {
+                        break;
+                    }
+                }
             }
         }
         out
@@ -330,11 +351,16 @@ impl Histogram {
     /// stays one array per histogram, whatever the number of windows.
     pub fn reset(&mut self) {
         self.total = 0;
-        self.max = 0;
         match &mut self.counts {
             Counts::Sparse(list) => list.clear(),
-            Counts::Flat { counts, .. } => counts.fill(0),
+            // Nothing above the largest value was counted.
+            Counts::Flat { first, counts } => {
+                let top = usize::from(index_of(self.max).saturating_sub(*first));
+                let end = (top + 1).min(counts.len());
+                counts[..end].fill(0);
+            }
         }
+        self.max = 0;
     }
 
     /// Bytes held on the heap.
@@ -521,6 +547,34 @@ mod tests {
         // A list keeps its room for the next window.
         h.reset();
         assert!(h.is_empty() && h.heap_bytes() > 0);
+    }
+
+    #[test]
+    fn a_reset_histogram_counts_each_window_as_a_fresh_one_would() {
+        // Windows of different spreads through one flat histogram: a
+        // reset zeroes only up to its largest value, so a window whose
+        // values reach higher than the last one's must still see zeros.
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let mut reused = Histogram::new();
+        for scale in [1e6, 4e7, 2e5, 3e8, 1e6, 5e3] {
+            let values: Vec<u64> = (0..3_000)
+                .map(|_| (-rng.random::<f64>().ln() * scale) as u64)
+                .collect();
+            let mut fresh = Histogram::new();
+            for &v in &values {
+                reused.record(v);
+                fresh.record(v);
+            }
+            let qs = [0.0, 0.5, 0.9, 0.99, 0.999, 1.0];
+            assert_eq!(
+                reused.values_at_quantiles(qs),
+                fresh.values_at_quantiles(qs)
+            );
+            assert_eq!((reused.len(), reused.max()), (fresh.len(), fresh.max()));
+            let buckets: Vec<_> = reused.buckets().collect();
+            assert_eq!(buckets, fresh.buckets().collect::<Vec<_>>());
+            reused.reset();
+        }
     }
 
     #[test]
