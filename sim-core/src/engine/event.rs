@@ -247,8 +247,11 @@ pub(super) struct Event {
 }
 
 impl Event {
-    fn key(&self) -> (Nanos, u64) {
-        (self.t, self.seq)
+    /// (time, seq) as one number: one 128-bit comparison per heap step
+    /// instead of a comparison of times and, on a tie, of sequences.
+    #[inline]
+    fn key(&self) -> u128 {
+        (u128::from(self.t) << 64) | u128::from(self.seq)
     }
 }
 
@@ -348,7 +351,7 @@ impl EventQueue {
         let lane_first = match (self.fronts.peek(), self.heap.peek()) {
             (None, _) => false,
             (Some(_), None) => true,
-            (Some(Reverse((t, seq, _))), Some(h)) => (*t, *seq) < h.key(),
+            (Some(Reverse((t, seq, _))), Some(h)) => (*t, *seq) < (h.t, h.seq),
         };
         if !lane_first {
             return self.heap.pop();

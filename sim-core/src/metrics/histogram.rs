@@ -163,20 +163,27 @@ impl Histogram {
         self.count(index_of(v), 1);
     }
 
-    /// Adds `n` to bucket `i` (`total` already counts them).
+    /// Adds `n` to bucket `i` (`total` already counts them). A flat
+    /// histogram's bucket within its span is the path of nearly every
+    /// value recorded: inline; the rest out of line.
     #[inline]
     fn count(&mut self, i: u16, n: u64) {
+        if let Counts::Flat { first, counts } = &mut self.counts
+            && let Some(c) = i
+                .checked_sub(*first)
+                .and_then(|k| counts.get_mut(usize::from(k)))
+        {
+            *c = c.saturating_add(n);
+            return;
+        }
+        self.count_rest(i, n);
+    }
+
+    /// `count` for a list, or outside a flat histogram's span (`widen`).
+    #[inline(never)]
+    fn count_rest(&mut self, i: u16, n: u64) {
         match &mut self.counts {
-            Counts::Flat { first, counts } => {
-                if let Some(c) = i
-                    .checked_sub(*first)
-                    .and_then(|k| counts.get_mut(usize::from(k)))
-                {
-                    *c = c.saturating_add(n);
-                } else {
-                    self.widen(i, n);
-                }
-            }
+            Counts::Flat { .. } => self.widen(i, n),
             Counts::Sparse(list) => {
                 // Entries of lower buckets are exactly those below `i`'s
                 // with a zero count.
