@@ -163,9 +163,24 @@ impl Histogram {
         self.count(index_of(v), 1);
     }
 
-    /// Adds `n` to bucket `i` (`total` already counts them).
-    #[inline]
+    /// Adds `n` to bucket `i` (`total` already counts them). A flat
+    /// histogram's bucket within its span is the common case, inlined into
+    /// every `record`; the rest is `count_slow`.
+    #[inline(always)]
     fn count(&mut self, i: u16, n: u64) {
+        if let Counts::Flat { first, counts } = &mut self.counts
+            && let Some(c) = i
+                .checked_sub(*first)
+                .and_then(|k| counts.get_mut(usize::from(k)))
+        {
+            *c = c.saturating_add(n);
+            return;
+        }
+        self.count_slow(i, n);
+    }
+
+    #[inline(never)]
+    fn count_slow(&mut self, i: u16, n: u64) {
         match &mut self.counts {
             Counts::Flat { first, counts } => {
                 if let Some(c) = i
@@ -292,13 +307,22 @@ impl Histogram {
     /// `value_at_quantile` of each of `qs` (ascending) in one pass over
     /// the buckets: a window's row asks for three of them.
     pub fn values_at_quantiles<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
-        debug_assert!(qs.is_sorted(), "quantiles ascending");
         let mut out = [0; N];
+        self.fill_quantiles(&qs, &mut out);
+        out
+    }
+
+    /// `value_at_quantile` of each of `qs` (ascending) into `out` (as
+    /// long), in one pass over the buckets.
+    pub fn fill_quantiles(&self, qs: &[f64], out: &mut [u64]) {
+        debug_assert!(qs.is_sorted(), "quantiles ascending");
+        debug_assert_eq!(qs.len(), out.len());
+        let n = qs.len();
         let mut k = 0;
         let mut seen = 0u64;
         for (i, c) in self.buckets() {
             seen += c;
-            while k < N {
+            while k < n {
                 let q = qs[k].min(1.0);
                 let target = ((q * self.total as f64).ceil() as u64).max(1);
                 if seen < target {
@@ -308,11 +332,10 @@ impl Histogram {
                 out[k] = if q == 0.0 { v } else { highest_equivalent(v) };
                 k += 1;
             }
-            if k == N {
+            if k == n {
                 break;
             }
         }
-        out
     }
 
     /// Adds every value of `other`.
