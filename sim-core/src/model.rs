@@ -100,11 +100,11 @@ pub struct Outbox {
 /// The overload guard's default: about 1.5 GB of simulated state.
 pub const DEFAULT_MAX_IN_FLIGHT: u64 = 4_000_000;
 
-/// `repr(C)`, what every request reads first: the balancer's and the
-/// door's figures share the first cache line (at thousands of services a
-/// service's model is rarely in cache when a request arrives).
+/// `repr(C, align(64))`, what every request reads first: the balancer's
+/// and the door's figures share the first cache line (at thousands of
+/// services a service's model is rarely in cache when a request arrives).
 #[derive(Clone, Debug)]
-#[repr(C)]
+#[repr(C, align(64))]
 pub struct Service {
     pub replicas: u32,
     pub threads: u32,
@@ -529,8 +529,10 @@ impl Default for Connect {
 }
 
 /// A call as a caller makes it: a `call` step, a `parallel` branch, or a
-/// workload source's request.
+/// workload source's request. Aligned: a call reads it whole, so it
+/// should be one cache line, not two.
 #[derive(Clone, Copy, Debug)]
+#[repr(align(64))]
 pub struct CallSpec {
     /// The edge the call travels, or `None` for a workload source's
     /// request or poll (the client is not a service and has no edge).
