@@ -29,6 +29,7 @@ mod runtime;
 mod sagas;
 mod series;
 mod stores;
+mod touched;
 mod visits;
 
 use histogram::Histogram;
@@ -38,6 +39,7 @@ pub use queues::{QUEUE_METRICS, QueueStats};
 pub use runtime::RuntimeStats;
 pub use series::{NAMES_PER_SCOPE, RECOVERY_METRICS};
 use series::{Scope, SeriesWriter};
+use touched::Touched;
 
 use crate::model::{Model, UNBOUNDED};
 use crate::options::RunOptions;
@@ -55,13 +57,14 @@ fn latency_of(h: &Histogram, sum: u128) -> Latency {
     if h.is_empty() {
         return Latency::default();
     }
-    let q = |p: f64| millis(h.value_at_quantile(p));
+    // One walk over the buckets for the four quantiles, not four.
+    let [p50, p90, p99, p999] = h.values_at_quantiles([0.5, 0.9, 0.99, 0.999]);
     Latency {
         mean: sum as f64 / h.len() as f64 / 1e6,
-        p50: q(0.5),
-        p90: q(0.9),
-        p99: q(0.99),
-        p999: q(0.999),
+        p50: millis(p50),
+        p90: millis(p90),
+        p99: millis(p99),
+        p999: millis(p999),
         max: millis(h.max()),
     }
 }
@@ -77,9 +80,12 @@ fn cdf_of(h: &Histogram) -> Vec<[f64; 2]> {
     if h.is_empty() {
         return Vec::new();
     }
-    cdf_quantiles()
-        .into_iter()
-        .map(|q| [q, millis(h.value_at_quantile(q))])
+    let qs = cdf_quantiles();
+    let mut values = vec![0; qs.len()];
+    h.fill_quantiles(&qs, &mut values);
+    qs.into_iter()
+        .zip(values)
+        .map(|(q, v)| [q, millis(v)])
         .collect()
 }
 
@@ -104,11 +110,15 @@ impl TimeWeighted {
         self.window_area += a;
         self.last = now;
         self.value = (self.value as i64 + delta) as u64;
-        if self.value > self.max {
-            self.max = self.value;
-        }
-        if self.value > self.window_max {
-            self.window_max = self.value;
+        // Both maxima are at least the level, so only a rise can move
+        // them (and a call with a constant fall compiles to no test).
+        if delta > 0 {
+            if self.value > self.max {
+                self.max = self.value;
+            }
+            if self.value > self.window_max {
+                self.window_max = self.value;
+            }
         }
     }
 
@@ -138,19 +148,23 @@ impl TimeWeighted {
     }
 }
 
-/// Counters of one service since the start of the run.
+/// Counters of one service since the start of the run. The five a
+/// window's row reads (`WindowCounts`) come first, with the thread time a
+/// completion adds, so a completion and a window close each touch one
+/// cache line of them (`repr(C)` keeps that order).
 #[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
 pub struct ServiceCounters {
     pub arrivals: u64,
     pub completed: u64,
     pub rejected: u64,
     pub refused: u64,
+    pub orphaned_work_ns: u128,
+    pub busy_work_ns: u128,
     pub injected_errors: u64,
     pub orphaned_requests: u64,
-    pub orphaned_work_ns: u128,
     /// Of that, thread time after the caller's attempt timed out.
     pub after_giveup_ns: u128,
-    pub busy_work_ns: u128,
     pub rate_limited: u64,
     pub concurrency_limited: u64,
     pub shed: u64,
@@ -162,29 +176,51 @@ pub struct ServiceCounters {
     pub reset: u64,
 }
 
-impl ServiceCounters {
-    fn plus(&self, o: &ServiceCounters) -> ServiceCounters {
-        ServiceCounters {
+/// The service counters a window's row reads, as they were at the last
+/// window's end (or their differences over one window, or the sum of
+/// those over services).
+#[derive(Clone, Copy, Debug, Default)]
+struct WindowCounts {
+    arrivals: u64,
+    completed: u64,
+    rejected: u64,
+    refused: u64,
+    orphaned_work_ns: u128,
+}
+
+impl WindowCounts {
+    fn of(c: &ServiceCounters) -> WindowCounts {
+        WindowCounts {
+            arrivals: c.arrivals,
+            completed: c.completed,
+            rejected: c.rejected,
+            refused: c.refused,
+            orphaned_work_ns: c.orphaned_work_ns,
+        }
+    }
+
+    fn plus(&self, o: &WindowCounts) -> WindowCounts {
+        WindowCounts {
             arrivals: self.arrivals + o.arrivals,
             completed: self.completed + o.completed,
             rejected: self.rejected + o.rejected,
             refused: self.refused + o.refused,
-            injected_errors: self.injected_errors + o.injected_errors,
-            orphaned_requests: self.orphaned_requests + o.orphaned_requests,
             orphaned_work_ns: self.orphaned_work_ns + o.orphaned_work_ns,
-            after_giveup_ns: self.after_giveup_ns + o.after_giveup_ns,
-            busy_work_ns: self.busy_work_ns + o.busy_work_ns,
-            rate_limited: self.rate_limited + o.rate_limited,
-            concurrency_limited: self.concurrency_limited + o.concurrency_limited,
-            shed: self.shed + o.shed,
-            deadline_dropped: self.deadline_dropped + o.deadline_dropped,
-            blackholed: self.blackholed + o.blackholed,
-            connect_retries: self.connect_retries + o.connect_retries,
-            connect_timeouts: self.connect_timeouts + o.connect_timeouts,
-            reset: self.reset + o.reset,
         }
     }
 
+    fn minus(&self, o: &WindowCounts) -> WindowCounts {
+        WindowCounts {
+            arrivals: self.arrivals - o.arrivals,
+            completed: self.completed - o.completed,
+            rejected: self.rejected - o.rejected,
+            refused: self.refused - o.refused,
+            orphaned_work_ns: self.orphaned_work_ns - o.orphaned_work_ns,
+        }
+    }
+}
+
+impl ServiceCounters {
     fn minus(&self, o: &ServiceCounters) -> ServiceCounters {
         ServiceCounters {
             arrivals: self.arrivals - o.arrivals,
@@ -208,17 +244,30 @@ impl ServiceCounters {
     }
 }
 
+/// One service's figures, laid out (`repr(C)`) for the lines a request
+/// touches: the busy level (line 0), the counters every request moves
+/// (line 1, `ServiceCounters`' first), the warm-up mark with the zero
+/// waits and the sums (line 3), the sojourn histogram's header (line 4).
+/// A window close reads lines 0 and 1, the queued level (line 5) and the
+/// snapshot beside the wait histogram (line 6). At thousands of services
+/// a service is rarely in cache when its next request comes, so each line
+/// is a miss.
+#[repr(C, align(64))]
 pub struct ServiceStats {
-    pub c: ServiceCounters,
-    at_warmup: ServiceCounters,
-    at_window: ServiceCounters,
     busy: TimeWeighted,
-    queued: TimeWeighted,
+    pub c: ServiceCounters,
     warmup: Nanos,
-    wait: Histogram,
+    /// Waits of zero (a thread was free): counted here, not in `wait`,
+    /// whose header and buckets then stay out of the cache of a service
+    /// that never queues. Added to `wait` for the summary.
+    wait_zeros: u64,
     wait_sum: u128,
-    sojourn: Histogram,
     sojourn_sum: u128,
+    sojourn: Histogram,
+    queued: TimeWeighted,
+    wait: Histogram,
+    at_window: WindowCounts,
+    at_warmup: ServiceCounters,
     /// Busy thread-time before the warm-up ended (an autoscaler measures
     /// the whole run).
     busy_before_warmup: u128,
@@ -256,8 +305,12 @@ impl ServiceStats {
     #[inline]
     pub fn record_wait(&mut self, arrived: Nanos, wait: Nanos) {
         if arrived >= self.warmup {
-            self.wait.record(wait);
-            self.wait_sum += u128::from(wait);
+            if wait == 0 {
+                self.wait_zeros += 1;
+            } else {
+                self.wait.record(wait);
+                self.wait_sum += u128::from(wait);
+            }
         }
     }
 
@@ -286,22 +339,25 @@ impl ServiceStats {
     }
 }
 
-/// Counters of one call edge (or of a source's own requests).
+/// Counters of one call edge (or of a source's own requests). The eight a
+/// window's row reads (`EdgeWindowCounts`) fill the first cache line
+/// (`repr(C, align(64))`), so a window close reads one line per edge.
 #[derive(Clone, Copy, Debug, Default)]
+#[repr(C, align(64))]
 pub struct EdgeStats {
     /// Requests that went out on the network.
     pub calls: u64,
-    pub ok: u64,
-    pub degraded: u64,
+    pub timeouts: u64,
     pub errors: u64,
     pub rejected: u64,
-    pub timeouts: u64,
     pub late_replies: u64,
     /// Attempts started (first tries, retries and hedges), sent or not.
     pub attempts: u64,
     pub retries: u64,
-    pub retries_refused: u64,
     pub circuit_open: u64,
+    pub ok: u64,
+    pub degraded: u64,
+    pub retries_refused: u64,
     pub rate_limited: u64,
     pub bulkhead_rejected: u64,
     pub hedges: u64,
@@ -319,33 +375,63 @@ pub struct EdgeStats {
     pub throttled: u64,
 }
 
-impl EdgeStats {
-    fn plus(&self, o: &EdgeStats) -> EdgeStats {
-        EdgeStats {
-            calls: self.calls + o.calls,
-            ok: self.ok + o.ok,
-            degraded: self.degraded + o.degraded,
-            errors: self.errors + o.errors,
-            rejected: self.rejected + o.rejected,
-            timeouts: self.timeouts + o.timeouts,
-            late_replies: self.late_replies + o.late_replies,
-            attempts: self.attempts + o.attempts,
-            retries: self.retries + o.retries,
-            retries_refused: self.retries_refused + o.retries_refused,
-            circuit_open: self.circuit_open + o.circuit_open,
-            rate_limited: self.rate_limited + o.rate_limited,
-            bulkhead_rejected: self.bulkhead_rejected + o.bulkhead_rejected,
-            hedges: self.hedges + o.hedges,
-            hedges_won: self.hedges_won + o.hedges_won,
-            fallbacks: self.fallbacks + o.fallbacks,
-            lost: self.lost + o.lost,
-            sent: self.sent + o.sent,
-            refused_locally: self.refused_locally + o.refused_locally,
-            retries_suppressed: self.retries_suppressed + o.retries_suppressed,
-            throttled: self.throttled + o.throttled,
+/// The edge counters a window's row reads, as they were at the last
+/// window's end (or their differences over one window, or the sum of
+/// those over edges).
+#[derive(Clone, Copy, Debug, Default)]
+struct EdgeWindowCounts {
+    calls: u64,
+    timeouts: u64,
+    errors: u64,
+    rejected: u64,
+    late_replies: u64,
+    attempts: u64,
+    retries: u64,
+    circuit_open: u64,
+}
+
+impl EdgeWindowCounts {
+    fn of(e: &EdgeStats) -> EdgeWindowCounts {
+        EdgeWindowCounts {
+            calls: e.calls,
+            timeouts: e.timeouts,
+            errors: e.errors,
+            rejected: e.rejected,
+            late_replies: e.late_replies,
+            attempts: e.attempts,
+            retries: e.retries,
+            circuit_open: e.circuit_open,
         }
     }
 
+    fn plus(&self, o: &EdgeWindowCounts) -> EdgeWindowCounts {
+        EdgeWindowCounts {
+            calls: self.calls + o.calls,
+            timeouts: self.timeouts + o.timeouts,
+            errors: self.errors + o.errors,
+            rejected: self.rejected + o.rejected,
+            late_replies: self.late_replies + o.late_replies,
+            attempts: self.attempts + o.attempts,
+            retries: self.retries + o.retries,
+            circuit_open: self.circuit_open + o.circuit_open,
+        }
+    }
+
+    fn minus(&self, o: &EdgeWindowCounts) -> EdgeWindowCounts {
+        EdgeWindowCounts {
+            calls: self.calls - o.calls,
+            timeouts: self.timeouts - o.timeouts,
+            errors: self.errors - o.errors,
+            rejected: self.rejected - o.rejected,
+            late_replies: self.late_replies - o.late_replies,
+            attempts: self.attempts - o.attempts,
+            retries: self.retries - o.retries,
+            circuit_open: self.circuit_open - o.circuit_open,
+        }
+    }
+}
+
+impl EdgeStats {
     fn minus(&self, o: &EdgeStats) -> EdgeStats {
         EdgeStats {
             calls: self.calls - o.calls,
@@ -461,7 +547,7 @@ struct ServiceWindow {
     capacity: f64,
     queue: f64,
     queue_max: u64,
-    d: ServiceCounters,
+    d: WindowCounts,
 }
 
 impl ServiceWindow {
@@ -503,7 +589,7 @@ impl ServiceWindow {
 /// An edge's figures over one window (or the sum over edges).
 #[derive(Clone, Copy, Debug, Default)]
 struct EdgeWindow {
-    d: EdgeStats,
+    d: EdgeWindowCounts,
     /// Sum of the edges' open-breaker shares, and how many edges.
     open: f64,
     edges: u32,
@@ -595,8 +681,13 @@ pub struct Recorder {
     window_start: Nanos,
     next_edge: Nanos,
     pub entries: Vec<EntryStats>,
-    pub services: Vec<ServiceStats>,
-    pub edges: Vec<EdgeStats>,
+    /// Per service and per edge, marked when the engine changes them: a
+    /// window close visits the marked ones and those in `every_window`.
+    pub services: Touched<ServiceStats>,
+    pub edges: Touched<EdgeStats>,
+    /// Services a window close visits whether or not they changed: those
+    /// with series of their own, event loops, memory or an autoscaler.
+    every_window: Vec<bool>,
     pub queues: Vec<QueueStats>,
     /// Per service with an event loop or memory: their figures.
     pub runtime: Vec<Option<Box<RuntimeStats>>>,
@@ -613,7 +704,7 @@ pub struct Recorder {
     /// attempts in flight.
     edge_gauges: Vec<(f64, f64)>,
     edges_at_warmup: Vec<EdgeStats>,
-    edges_at_window: Vec<EdgeStats>,
+    edges_at_window: Vec<EdgeWindowCounts>,
     capacity: Vec<u64>,
     series: SeriesWriter,
     faults: Vec<FaultWindow>,
@@ -658,6 +749,13 @@ impl Recorder {
         let outbox_stats = outbox::for_model(m, &mut series);
         let store_stats = stores::for_model(m, &mut series);
         let ejections = outlier::for_model(m, &mut series);
+        let every_window = (0..m.services.len())
+            .map(|i| {
+                series.has(Scope::Service, i)
+                    || runtime[i].is_some()
+                    || autoscale.get(i).is_some_and(|a| a.is_some())
+            })
+            .collect();
         Recorder {
             warmup: m.warmup,
             window: m.window,
@@ -677,31 +775,34 @@ impl Recorder {
                     window_latency: Histogram::new(),
                 })
                 .collect(),
-            services: m
-                .services
-                .iter()
-                .map(|_| ServiceStats {
-                    c: ServiceCounters::default(),
-                    at_warmup: ServiceCounters::default(),
-                    at_window: ServiceCounters::default(),
-                    busy: TimeWeighted::default(),
-                    queued: TimeWeighted::default(),
-                    warmup: m.warmup,
-                    wait: Histogram::new(),
-                    wait_sum: 0,
-                    sojourn: Histogram::new(),
-                    sojourn_sum: 0,
-                    busy_before_warmup: 0,
-                })
-                .collect(),
-            edges: vec![EdgeStats::default(); m.edges.len()],
+            services: Touched::new(
+                m.services
+                    .iter()
+                    .map(|_| ServiceStats {
+                        c: ServiceCounters::default(),
+                        at_warmup: ServiceCounters::default(),
+                        at_window: WindowCounts::default(),
+                        busy: TimeWeighted::default(),
+                        queued: TimeWeighted::default(),
+                        warmup: m.warmup,
+                        wait: Histogram::new(),
+                        wait_zeros: 0,
+                        wait_sum: 0,
+                        sojourn: Histogram::new(),
+                        sojourn_sum: 0,
+                        busy_before_warmup: 0,
+                    })
+                    .collect(),
+            ),
+            edges: Touched::new(vec![EdgeStats::default(); m.edges.len()]),
+            every_window,
             queues: (0..m.queues.len()).map(|q| QueueStats::new(m, q)).collect(),
             clients: vec![EdgeStats::default(); m.sources.len()],
             clients_at_warmup: vec![EdgeStats::default(); m.sources.len()],
             breakers: Vec::new(),
             edge_gauges: vec![(0.0, 0.0); m.edges.len()],
             edges_at_warmup: vec![EdgeStats::default(); m.edges.len()],
-            edges_at_window: vec![EdgeStats::default(); m.edges.len()],
+            edges_at_window: vec![EdgeWindowCounts::default(); m.edges.len()],
             capacity: m
                 .services
                 .iter()
@@ -783,7 +884,17 @@ impl Recorder {
 
         let all = series.aggregated(Scope::Service);
         let mut total = ServiceWindow::default();
-        for (i, s) in self.services.iter_mut().enumerate() {
+        for i in 0..self.services.len() {
+            if !self.services.is_touched(i) && !self.every_window[i] {
+                // Unchanged since the last close, with no thread busy and
+                // nothing queued all window: its row would be zeros, and
+                // of the aggregate it adds only its threads.
+                if all {
+                    total.capacity += self.capacity[i] as f64;
+                }
+                continue;
+            }
+            let s = self.services.visit(i);
             let (busy, _) = s.busy.close_window(end, len);
             let (queue, queue_max) = s.queued.close_window(end, len);
             let loop_util = match &mut self.runtime[i] {
@@ -794,6 +905,7 @@ impl Recorder {
                 Some(a) => a.close_window(series, end, len),
                 None => self.capacity[i] as f64,
             };
+            let now = WindowCounts::of(&s.c);
             let w = ServiceWindow {
                 busy,
                 loop_util,
@@ -801,9 +913,12 @@ impl Recorder {
                 capacity,
                 queue,
                 queue_max,
-                d: s.c.minus(&s.at_window),
+                d: now.minus(&s.at_window),
             };
-            s.at_window = s.c;
+            s.at_window = now;
+            // A level still above zero is visited again next window.
+            let busy_or_queued = s.busy.value != 0 || s.queued.value != 0;
+            self.services.set_touched(i, busy_or_queued);
             if series.has(Scope::Service, i) {
                 series.put(Scope::Service, i, &w.row(per_s));
             }
@@ -817,16 +932,26 @@ impl Recorder {
 
         let all = series.aggregated(Scope::Edge);
         let mut total = EdgeWindow::default();
-        for (i, e) in self.edges.iter().enumerate() {
+        for i in 0..self.edges.len() {
             let (open, in_flight) = self.edge_gauges.get(i).copied().unwrap_or((0.0, 0.0));
+            let has = series.has(Scope::Edge, i);
+            if !self.edges.is_touched(i) && !has && open == 0.0 && in_flight == 0.0 {
+                // Unchanged, no breaker open, nothing in flight: zeros.
+                if all {
+                    total.edges += 1;
+                }
+                continue;
+            }
+            self.edges.set_touched(i, false);
+            let now = EdgeWindowCounts::of(&self.edges[i]);
             let w = EdgeWindow {
-                d: e.minus(&self.edges_at_window[i]),
+                d: now.minus(&self.edges_at_window[i]),
                 open,
                 edges: 1,
                 in_flight,
             };
-            self.edges_at_window[i] = *e;
-            if series.has(Scope::Edge, i) {
+            self.edges_at_window[i] = now;
+            if has {
                 series.put(Scope::Edge, i, &w.row(per_s));
             }
             if all {
@@ -892,7 +1017,7 @@ impl Recorder {
         for a in self.autoscale.iter_mut().flatten() {
             a.start_measuring(now);
         }
-        for s in &mut self.services {
+        for s in self.services.items_mut() {
             s.at_warmup = s.c;
             s.busy.flush(now);
             s.busy_before_warmup = s.busy.area;
@@ -902,7 +1027,8 @@ impl Recorder {
         for q in &mut self.queues {
             q.start_measuring(now);
         }
-        self.edges_at_warmup.clone_from(&self.edges);
+        self.edges_at_warmup
+            .clone_from_slice(self.edges.items_mut());
         self.clients_at_warmup.clone_from(&self.clients);
     }
 
@@ -998,7 +1124,7 @@ impl Recorder {
             );
         }
         let mut services = indexmap::IndexMap::new();
-        for (i, (svc, s)) in m.services.iter().zip(&mut self.services).enumerate() {
+        for (i, (svc, s)) in m.services.iter().zip(self.services.items_mut()).enumerate() {
             s.busy.flush(end);
             s.queued.flush(end);
             let c = s.c.minus(&s.at_warmup);
@@ -1038,7 +1164,12 @@ impl Recorder {
                     queue_len_mean: queue_mean,
                     queue_len_max: s.queued.max,
                     in_system_mean: busy_mean + queue_mean,
-                    queue_wait_ms: latency_of(&s.wait, s.wait_sum),
+                    queue_wait_ms: {
+                        if s.wait_zeros > 0 {
+                            s.wait.record_n(0, s.wait_zeros);
+                        }
+                        latency_of(&s.wait, s.wait_sum)
+                    },
                     sojourn_ms: latency_of(&s.sojourn, s.sojourn_sum),
                     orphaned_work_s: c.orphaned_work_ns as f64 / 1e9,
                     work_after_giveup_s: c.after_giveup_ns as f64 / 1e9,

@@ -100,9 +100,12 @@ pub struct Outbox {
 /// The overload guard's default: about 1.5 GB of simulated state.
 pub const DEFAULT_MAX_IN_FLIGHT: u64 = 4_000_000;
 
+/// `repr(C, align(64))`, what every request reads first: the balancer's
+/// and the door's figures share the first cache line (at thousands of
+/// services a service's model is rarely in cache when a request arrives).
 #[derive(Clone, Debug)]
+#[repr(C, align(64))]
 pub struct Service {
-    pub name: String,
     pub replicas: u32,
     pub threads: u32,
     /// Accept-queue slots per replica, or `UNBOUNDED`.
@@ -110,11 +113,12 @@ pub struct Service {
     /// A full accept queue drops new connections (the client's TCP stack
     /// sends them again) instead of rejecting them.
     pub drops_when_full: bool,
-    /// The service's operations, in file order; the first is the default.
-    pub ops: Vec<OpId>,
+    pub balancer: Balancer,
     /// Admission control at the door, per replica.
     pub admission: Admission,
-    pub balancer: Balancer,
+    pub name: String,
+    /// The service's operations, in file order; the first is the default.
+    pub ops: Vec<OpId>,
     /// Ejection of replicas that fail in a row, on the balancer every
     /// caller shares.
     pub outlier: Option<OutlierDetection>,
@@ -525,8 +529,10 @@ impl Default for Connect {
 }
 
 /// A call as a caller makes it: a `call` step, a `parallel` branch, or a
-/// workload source's request.
+/// workload source's request. Aligned: a call reads it whole, so it
+/// should be one cache line, not two.
 #[derive(Clone, Copy, Debug)]
+#[repr(align(64))]
 pub struct CallSpec {
     /// The edge the call travels, or `None` for a workload source's
     /// request or poll (the client is not a service and has no edge).

@@ -7,6 +7,7 @@
 
 use super::World;
 use super::records::Caller;
+use crate::model::NO_POLICY;
 use crate::options::RunOptions;
 use crate::output::RunResult;
 use crate::patterns::{BreakerState, BreakerStats};
@@ -21,6 +22,11 @@ impl World<'_> {
             let Some(edge) = c.edge else {
                 continue;
             };
+            // Only a policy with a breaker has breaker states to poll:
+            // the model says so without reading every caller's patterns.
+            if c.policy == NO_POLICY || self.m.policies[c.policy as usize].breaker.is_none() {
+                continue;
+            }
             let slots = self.pattern_slots(spec);
             for p in &mut self.patterns[slots] {
                 if let Some(b) = &mut p.breaker {

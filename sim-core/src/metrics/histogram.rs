@@ -299,12 +299,21 @@ impl Histogram {
     /// `value_at_quantile` of each of `qs` (ascending) in one pass over
     /// the buckets: a window's row asks for three of them.
     pub fn values_at_quantiles<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
-        debug_assert!(qs.is_sorted(), "quantiles ascending");
         let mut out = [0; N];
+        self.fill_quantiles(&qs, &mut out);
+        out
+    }
+
+    /// `value_at_quantile` of each of `qs` (ascending) into `out` (as
+    /// long), in one pass over the buckets.
+    pub fn fill_quantiles(&self, qs: &[f64], out: &mut [u64]) {
+        debug_assert!(qs.is_sorted(), "quantiles ascending");
+        debug_assert_eq!(qs.len(), out.len());
+        let n = qs.len();
         let mut k = 0;
         let mut seen = 0u64;
         let mut take = |i: u16, seen: u64| {
-            while k < N {
+            while k < n {
                 let q = qs[k].min(1.0);
                 let target = ((q * self.total as f64).ceil() as u64).max(1);
                 if seen < target {
@@ -314,7 +323,7 @@ impl Histogram {
                 out[k] = if q == 0.0 { v } else { highest_equivalent(v) };
                 k += 1;
             }
-            k == N
+            k == n
         };
         match &self.counts {
             Counts::Sparse(list) => {
@@ -340,7 +349,6 @@ impl Histogram {
                 }
             }
         }
-        out
     }
 
     /// Adds every value of `other`.

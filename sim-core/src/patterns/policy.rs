@@ -310,16 +310,19 @@ pub struct AdmissionFile {
     pub concurrency_limit: Option<ConcurrencyLimitFile>,
 }
 
-/// Validated ingress admission.
+/// Validated ingress admission. `repr(C)`: what every request reads (the
+/// in-flight limits, the queue times) first, beside the service's own
+/// figures (`model::Service`).
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
 pub struct Admission {
-    pub rate_limit: Option<RateLimitConfig>,
-    /// Per criticality (`Criticality::index`).
-    pub shed_queue_time: [Option<Nanos>; 3],
-    pub concurrency_limit: Option<ConcurrencyLimitConfig>,
-    pub priority_queue: bool,
     /// Per criticality; `u32::MAX` when the class is never refused so.
     pub shed_in_flight: [u32; 3],
+    pub priority_queue: bool,
+    /// Per criticality (`Criticality::index`).
+    pub shed_queue_time: [Option<Nanos>; 3],
+    pub rate_limit: Option<RateLimitConfig>,
+    pub concurrency_limit: Option<ConcurrencyLimitConfig>,
 }
 
 impl Default for Admission {
