@@ -104,6 +104,66 @@ fn affordable(span: usize, in_use: usize, total: u64) -> bool {
     flat <= 2 * in_use * std::mem::size_of::<u64>() || flat as u64 <= total.saturating_mul(64)
 }
 
+/// `fill_quantiles`' pass over the buckets in ascending order: the
+/// values seen so far and the next quantile's target count.
+struct QuantileWalk<'a> {
+    qs: &'a [f64],
+    out: &'a mut [u64],
+    total: u64,
+    k: usize,
+    next: u64,
+    seen: u64,
+}
+
+impl<'a> QuantileWalk<'a> {
+    fn new(qs: &'a [f64], out: &'a mut [u64], total: u64) -> QuantileWalk<'a> {
+        let mut w = QuantileWalk {
+            qs,
+            out,
+            total,
+            k: 0,
+            next: 0,
+            seen: 0,
+        };
+        w.next = w.target();
+        w
+    }
+
+    /// The count the `k`-th quantile is reached at (never, past the last).
+    fn target(&self) -> u64 {
+        match self.qs.get(self.k) {
+            Some(q) => ((q.min(1.0) * self.total as f64).ceil() as u64).max(1),
+            None => u64::MAX,
+        }
+    }
+
+    /// Counts `c` values at bucket `i`; whether every quantile is found.
+    /// Only a bucket that reaches the next target does more than an add.
+    #[inline]
+    fn add(&mut self, i: u16, c: u64) -> bool {
+        self.seen += c;
+        if self.seen < self.next {
+            return false;
+        }
+        self.reached(i)
+    }
+
+    #[inline(never)]
+    fn reached(&mut self, i: u16) -> bool {
+        while self.k < self.qs.len() && self.seen >= self.next {
+            let v = lowest_at(i);
+            self.out[self.k] = if self.qs[self.k] == 0.0 {
+                v
+            } else {
+                highest_equivalent(v)
+            };
+            self.k += 1;
+            self.next = self.target();
+        }
+        self.k == self.qs.len()
+    }
+}
+
 #[derive(Clone, Debug)]
 enum Counts {
     /// Buckets in use, ascending (`entry`).
@@ -309,28 +369,15 @@ impl Histogram {
     pub fn fill_quantiles(&self, qs: &[f64], out: &mut [u64]) {
         debug_assert!(qs.is_sorted(), "quantiles ascending");
         debug_assert_eq!(qs.len(), out.len());
-        let n = qs.len();
-        let mut k = 0;
-        let mut seen = 0u64;
-        let mut take = |i: u16, seen: u64| {
-            while k < n {
-                let q = qs[k].min(1.0);
-                let target = ((q * self.total as f64).ceil() as u64).max(1);
-                if seen < target {
-                    break;
-                }
-                let v = lowest_at(i);
-                out[k] = if q == 0.0 { v } else { highest_equivalent(v) };
-                k += 1;
-            }
-            k == n
-        };
+        if qs.is_empty() {
+            return;
+        }
+        let mut walk = QuantileWalk::new(qs, out, self.total);
         match &self.counts {
             Counts::Sparse(list) => {
                 for &e in list {
-                    seen += count_in(e);
-                    if take(bucket_in(e), seen) {
-                        break;
+                    if walk.add(bucket_in(e), count_in(e)) {
+                        return;
                     }
                 }
             }
@@ -339,12 +386,8 @@ impl Histogram {
             // iterator's filter cost four times as much per bucket).
             Counts::Flat { first, counts } => {
                 for (j, &c) in counts.iter().enumerate() {
-                    if c == 0 {
-                        continue;
-                    }
-                    seen += c;
-                    if take(first + j as u16, seen) {
-                        break;
+                    if c > 0 && walk.add(first + j as u16, c) {
+                        return;
                     }
                 }
             }
