@@ -19,6 +19,7 @@ mod autoscale;
 mod caches;
 mod classes;
 mod histogram;
+mod lazy_level;
 mod log_batches;
 mod logs;
 mod outbox;

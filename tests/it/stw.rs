@@ -102,3 +102,80 @@ steps = [{ work = "55ms" }]"#,
     );
     assert_books("stw-loop", &r);
 }
+
+/// Two requests, at 50 and 100 ms, to a service that works 10 ms and then
+/// calls a 70 ms database with a 50 ms timeout and one immediate retry.
+/// The second request's start begins a 60 ms pause (100 to 160 ms).
+fn timed_out_in_a_pause(server: &str, db_work: &str) -> String {
+    format!(
+        r#"
+name = "stw-timers"
+duration = "1s"
+[workload.src]
+target = "api"
+rate = 20
+arrivals = "deterministic"
+requests = 2
+[services.api]
+{server}
+memory = {{ limit = "10.5MiB", base = "9MiB" }}
+gc = {{ allocation = "1MiB", young_pause = "60ms" }}
+steps = [{{ work = "10ms" }}, {{ call = "db", timeout = "50ms", retry = {{ max_attempts = 2, backoff = "none" }} }}]
+[services.db]
+threads = 100
+steps = [{{ work = "{db_work}" }}]
+"#
+    )
+}
+
+/// The first request sends its call at 60 ms; its timeout (due at 110)
+/// and the database's answer (landing at 130) both fall in the pause and
+/// take effect at its end, 160 ms, in their order: the timeout first, so
+/// the retry leaves at 160 (not 110), times out at 210 and the request
+/// fails 160 ms after it came (not 110 ms); the answer is late. The
+/// second request, held by the pause it began, sends at 170 and fails at
+/// 270 (170 ms). Mean 165 ms, on a thread pool and an event loop alike.
+#[test]
+fn a_callers_timeout_and_retry_wait_for_its_gc_pause() {
+    for server in ["threads = 10", "model = \"event_loop\"\nloops = 2"] {
+        let r = run_toml(&timed_out_in_a_pause(server, "70ms"), 1).summary;
+        let s = &r.services["api"];
+        assert_eq!(s.memory.as_ref().unwrap().gc_pauses, 1, "{server}");
+        assert!(
+            (s.sojourn_ms.mean - 165.0).abs() < 1e-6,
+            "{server}: mean {} (160 and 170)",
+            s.sojourn_ms.mean
+        );
+        let e = &r.edges["api->db"];
+        assert_eq!(
+            (e.timeouts, e.retries, e.late_replies, e.ok),
+            // (The last attempt's answer, at 290 ms, is not awaited: the
+            // run ends once its database job has answered.)
+            (4, 2, 3, 0),
+            "{server}"
+        );
+        assert_eq!(r.entries["src"].failed.error, 2, "{server}");
+        assert_books("stw-timers", &r);
+    }
+}
+
+/// An answer that lands in a pause before the timeout is due wins: with
+/// a 45 ms database the first request's answer lands at 105 ms, in the
+/// pause, before its timeout (110); at 160 it is taken first and the
+/// call succeeds (the timeout, due next, is stale). Had the answer been
+/// delivered at its time and the timer fired at its own, the result would
+/// be the same; what the pause changes is only when.
+#[test]
+fn an_answer_due_before_the_timeout_in_a_pause_still_wins() {
+    let r = run_toml(&timed_out_in_a_pause("threads = 10", "45ms"), 1).summary;
+    let e = &r.edges["api->db"];
+    assert_eq!((e.ok, e.timeouts, e.retries), (2, 0, 0));
+    // The first request answers at the pause's end (110 ms after it
+    // came), the second at 170 + 45 = 215 ms (115 ms).
+    let s = &r.services["api"];
+    assert!(
+        (s.sojourn_ms.mean - 112.5).abs() < 1e-6,
+        "mean {}",
+        s.sojourn_ms.mean
+    );
+}

@@ -237,6 +237,12 @@ pub(super) enum Ev {
         job: JobId,
         generation: u32,
     },
+    /// A job a GC pause set aside goes on, re-queued in order at the
+    /// pause's end with the events set aside beside it (`stw.rs`).
+    StwResume {
+        job: JobId,
+        generation: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]

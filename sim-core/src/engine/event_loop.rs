@@ -11,6 +11,12 @@
 //! the queue's head through a `LoopFree` event at the same instant (not by
 //! recursion: a long run queue must not deepen the stack).
 //!
+//! Cheap on purpose (the event-loop M2 must simulate as fast as the
+//! thread one): the paths taken per continuation are tail calls with no
+//! stack frame, the rare ones (`wait_for_loop`, `hand_loop_over`) are
+//! cold, busy loops are a lazy level (`metrics/lazy_level.rs`), and a
+//! continuation that answers at once on a free loop is not counted on it.
+//!
 //! Owns the loops and the run queue; must not decide what a step does
 //! (that is `service`).
 
@@ -52,40 +58,67 @@ impl World<'_> {
         }
     }
 
+    /// `proceed` on an event loop: a job on its loop goes on; another
+    /// takes a loop or waits in the run queue. (Only tail calls, so the
+    /// common paths need no stack frame.)
+    #[inline(never)]
     fn proceed_on_loop(&mut self, j: JobId) {
-        let job = &self.jobs[j];
-        let (s, r, on_loop, generation) = (
-            job.service.index(),
-            job.replica as usize,
-            job.on_loop,
-            job.generation,
-        );
-        let loops = self.m.services[s]
-            .loops()
-            .expect("proceed sends only event loops here");
-        if on_loop {
-            return self.continue_on_loop(j);
-        }
-        let now = self.now;
-        let rep = &mut self.replicas[s][r];
-        let stats = self.rec.runtime[s]
-            .as_mut()
-            .expect("event loops are measured");
-        if rep.loops_busy < loops && rep.run_queue.is_empty() {
-            rep.loops_busy += 1;
-            stats.add_busy_loops(now, 1);
-            stats.record_no_run_wait(now);
-            self.jobs[j].on_loop = true;
+        if self.jobs[j].on_loop {
             self.continue_on_loop(j);
         } else {
-            rep.run_queue.push_back((j, generation));
-            stats.add_run_queue(now, 1);
-            *self.mark(j) = now;
+            self.take_loop(j);
         }
+    }
+
+    /// A job not on a loop is ready: it takes a free loop if no
+    /// continuation waits for one, else it joins the run queue.
+    ///
+    /// A job that answers at once (its steps are done, or a call it waited
+    /// on failed) runs without being counted on the loop: it would take
+    /// the loop and give it back at the same instant, which changes no
+    /// figure (busy loops are an integral over time) and no decision (the
+    /// loop is free again before anything else runs), so neither is done.
+    #[inline(never)]
+    fn take_loop(&mut self, j: JobId) {
+        let now = self.now;
+        let job = &mut self.jobs[j];
+        let (s, r) = (job.service.index(), job.replica as usize);
+        let rep = &mut self.replicas[s][r];
+        let Some(stats) = self.rec.runtime[s].as_deref_mut() else {
+            unreachable!("event loops are measured")
+        };
+        if rep.loops_busy >= stats.loops() || !rep.run_queue.is_empty() {
+            return self.wait_for_loop(j);
+        }
+        stats.record_no_run_wait(now);
+        if job.step == job.end_step || job.failed {
+            return self.continue_on_loop(j);
+        }
+        job.on_loop = true;
+        rep.loops_busy += 1;
+        stats.loop_taken(now);
+        self.run_steps(j);
+    }
+
+    /// Every loop of job `j`'s replica is busy, or continuations wait
+    /// already: it joins the run queue.
+    #[cold]
+    #[inline(never)]
+    fn wait_for_loop(&mut self, j: JobId) {
+        let job = &self.jobs[j];
+        let (s, r, generation) = (job.service.index(), job.replica as usize, job.generation);
+        let now = self.now;
+        self.replicas[s][r].run_queue.push_back((j, generation));
+        self.rec.runtime[s]
+            .as_mut()
+            .expect("event loops are measured")
+            .add_run_queue(now, 1);
+        *self.mark(j) = now;
     }
 
     /// The job runs on its loop: its next steps, or its failure answer
     /// when a call it waited on failed.
+    #[inline(always)]
     fn continue_on_loop(&mut self, j: JobId) {
         if self.jobs[j].failed {
             self.complete_job(j, crate::outcome::Outcome::Error);
@@ -96,6 +129,7 @@ impl World<'_> {
 
     /// Job `j` yields its loop (it waits on a call, a publish, or it
     /// answered).
+    #[inline(never)]
     pub(super) fn release_loop(&mut self, j: JobId) {
         let job = &mut self.jobs[j];
         if !job.on_loop {
@@ -104,23 +138,29 @@ impl World<'_> {
         job.on_loop = false;
         let (s, r) = (job.service, job.replica);
         let rep = &mut self.replicas[s][r as usize];
-        if rep.run_queue.is_empty() {
-            rep.loops_busy -= 1;
-            let now = self.now;
-            if let Some(stats) = &mut self.rec.runtime[s] {
-                stats.add_busy_loops(now, -1);
-            }
-        } else {
-            // The loop stays counted busy: it is the head's.
-            rep.handoffs += 1;
-            self.schedule(
-                self.now,
-                Ev::LoopFree {
-                    service: s,
-                    replica: r,
-                },
-            );
+        if !rep.run_queue.is_empty() {
+            return self.hand_loop_over(s, r);
         }
+        rep.loops_busy -= 1;
+        let now = self.now;
+        if let Some(stats) = &mut self.rec.runtime[s] {
+            stats.loop_idle(now);
+        }
+    }
+
+    /// A loop freed while continuations wait: it stays counted busy (it
+    /// is the head's), handed over by a `LoopFree` at the same instant.
+    #[cold]
+    #[inline(never)]
+    fn hand_loop_over(&mut self, s: crate::model::ServiceId, r: u32) {
+        self.replicas[s][r as usize].handoffs += 1;
+        self.schedule(
+            self.now,
+            Ev::LoopFree {
+                service: s,
+                replica: r,
+            },
+        );
     }
 
     /// A loop handed over: the run queue's head runs on it.
@@ -155,7 +195,7 @@ impl World<'_> {
         }
         self.replicas[s][r].loops_busy -= 1;
         if let Some(stats) = &mut self.rec.runtime[s] {
-            stats.add_busy_loops(now, -1);
+            stats.loop_idle(now);
         }
     }
 

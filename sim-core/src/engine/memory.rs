@@ -109,7 +109,8 @@ impl World<'_> {
         let rep = &mut self.replicas[s][r];
         let delay = rep.life.backoff;
         rep.life.backoff = delay.saturating_mul(2).min(life.max_delay);
-        if rep.life.stw_until > now {
+        let in_pause = rep.life.stw_until > now;
+        if in_pause {
             // The pause dies with the process.
             rep.life.stw_total -= rep.life.stw_until - now;
             rep.life.stw_until = now;
@@ -122,6 +123,10 @@ impl World<'_> {
                 replica: r as u32,
             },
         );
+        if in_pause {
+            // What it set aside is let go now (its jobs are gone).
+            self.stw_end(s, r);
+        }
     }
 
     /// A killed replica starts again: cold, and ready after its delay.
@@ -233,6 +238,7 @@ impl World<'_> {
             .as_mut()
             .expect("memory is measured")
             .gc_end(now);
+        self.stw_gc_end_seen();
         // Unless a kill ended it early and a later pause is in force.
         if self.replicas[s][r].life.stw_until <= now {
             self.stw_end(s, r);

@@ -32,7 +32,7 @@
 //! | `accepted` | early `accepted` answers, tickets, clients' polls |
 //! | `store` | versioned stores: reads, writes, conflicts (OCC) |
 //! | `zoning` | zone-aware balancing, the cross-zone latency |
-//! | `stw` | what a GC pause freezes: processor-shared work, continuations |
+//! | `stw` | what a GC pause freezes: processor-shared work, continuations, the replica's timers and answers |
 //!
 //! Semantics (see DESIGN.md):
 //! - a worker is held for the whole handling of a request, including every
@@ -467,6 +467,7 @@ impl<'m> World<'m> {
             }
             Ev::StoreFailed { job, generation } => self.jobs[job].generation == generation,
             Ev::RefillStart { job, generation } => self.jobs[job].generation == generation,
+            Ev::StwResume { job, generation } => self.jobs[job].generation == generation,
             Ev::SourceArrival { .. }
             | Ev::LogPoll { .. }
             | Ev::LogRetry { .. }
@@ -532,6 +533,22 @@ impl<'m> World<'m> {
     #[inline(always)]
     fn handle(&mut self, ev: Ev) {
         match ev {
+            // What wakes a replica's application waits while it is in a
+            // GC pause (`stw`); the other events never ask.
+            Ev::Reply { .. }
+            | Ev::AttemptTimeout { .. }
+            | Ev::ConnectTimeout { .. }
+            | Ev::ConnectFailed { .. }
+            | Ev::CallTimeout { .. }
+            | Ev::Retry { .. }
+            | Ev::Hedge { .. }
+            | Ev::Fallback { .. }
+            | Ev::BulkheadTimeout { .. }
+            | Ev::PublishTimeout { .. }
+            | Ev::WriteConflict { .. }
+            | Ev::StoreFailed { .. }
+            | Ev::FillFailed { .. }
+                if self.stw.pauses != 0 && self.defer_in_pause(ev) => {}
             Ev::SourceArrival { source } => self.on_source_arrival(source as usize),
             Ev::Arrive { job, .. } => self.on_arrive(job),
             Ev::Syn { job, .. } => self.on_syn(job),
@@ -601,6 +618,7 @@ impl<'m> World<'m> {
             Ev::LingerExpired { slot, .. } => self.on_linger_expired(slot),
             Ev::StoreFailed { job, .. } => self.on_store_failed(job),
             Ev::RefillStart { job, .. } => self.admit(job),
+            Ev::StwResume { job, .. } => self.proceed(job),
         }
     }
 }

@@ -482,7 +482,8 @@ impl World<'_> {
                 return;
             }
             self.trace_step(j);
-            match self.m.steps[job.step as usize] {
+            let step = self.m.steps[job.step as usize];
+            match step {
                 Step::Branch(b) => {
                     let branch = &self.m.branches[b as usize];
                     let u: f64 = rand::RngExt::random(&mut self.branch_rng[b as usize]);
@@ -512,15 +513,16 @@ impl World<'_> {
                     let mut t = self.m.dists[d as usize].sample(&mut self.work_rng[s]);
                     let r = job.replica as usize;
                     let mut f = self.replicas[s][r].slowdown;
-                    if self.rt[s] != 0 {
+                    // (An event loop's flag alone changes no factor.)
+                    if self.rt[s] & !super::RT_LOOP != 0 {
                         f *= self.runtime_work_factor(j, s, r, false);
                     }
                     if f != 1.0 {
                         t = (t as f64 * f).round() as Nanos;
                     }
-                    if self.rt[s] & super::RT_LOOP != 0
-                        && matches!(self.m.steps[job.step as usize], Step::Blocking(_))
-                    {
+                    // (Only event loops have blocking steps: the scenario
+                    // check refuses them on a thread pool.)
+                    if matches!(step, Step::Blocking(_)) {
                         self.rec.runtime[s]
                             .as_mut()
                             .expect("event loops are measured")

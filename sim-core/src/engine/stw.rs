@@ -12,28 +12,67 @@
 //!   when the pause ends, in the order it became ready. So a call step
 //!   reached in a pause is sent when it ends.
 //!
-//! What a pause does not freeze: the caller-side timers of calls already
-//! sent (a timeout, a retry's backoff, a hedge) fire on time and a retry or
-//! hedge attempt leaves at once; only the job's going on waits.
+//! - the replica's own timers and the answers it hears: an event that
+//!   would wake the replica's application during a pause — an answer to a
+//!   call it sent (`Reply`), its caller-side timers (an attempt's or a
+//!   call's timeout, a split timeout's connect part, a retry's backoff, a
+//!   hedge, a fallback's latency, a bulkhead wait), a connect its stack
+//!   gave up on, a blocked publish's wait, a store's conflict or failure
+//!   and a failed cache fill of its jobs — is set aside too, and takes
+//!   effect when the pause ends, in its original order among the
+//!   continuations set aside. So a retry or a hedge never leaves during a
+//!   pause, and of a timeout and an answer that both fell in it, the one
+//!   due first wins (a timeout due at 50 ms beats an answer landing at
+//!   70 ms: the answer is then late).
 //!
-//! Owns the jobs set aside during pauses; must not decide what a step
-//! does (`service`) or when a pause starts (`memory`).
+//! Not frozen: what is not the replica's application — the callee's work
+//! on calls it sent (orphaned or not), the network, brokers and their
+//! visibility timers, its clients' timers, a dropped connection's SYN
+//! retransmissions by the kernel — and, of its own, a log producer's
+//! linger, an outbox relay's polls and a consumer group's polls and
+//! timers. An event due at the very nanosecond the pause ends is not set
+//! aside (the pause is over).
+//!
+//! When anything but continuations was set aside, the pause's end puts
+//! all it set aside back into the event queue at that instant, in order
+//! (a continuation as `StwResume`), so that events run from the loop
+//! only; such an event counts twice in the run's `events`.
+//!
+//! Costs nothing without a pause in force: `handle` asks `defer_in_pause`
+//! only while some replica's pause has not yet ended (`Stopped::pauses`).
+//!
+//! Owns the jobs and events set aside during pauses; must not decide what
+//! a step does (`service`) or when a pause starts (`memory`).
 
 use super::World;
 use super::cpu::Suspended;
-use super::ids::JobId;
+use super::event::Ev;
+use super::ids::{CallId, Holder, JobId};
+use super::records::{Caller, Parent};
 use crate::model::ServiceId;
 
-/// Jobs set aside by GC pauses, each with its replica.
+/// What a pause set aside: a job's going on, or an event of the replica.
+#[derive(Clone, Copy, Debug)]
+enum Deferred {
+    /// A job (of that generation) ready to go on.
+    Job(JobId, u32),
+    /// An event that woke the paused replica's application.
+    Event(Ev),
+}
+
+/// Jobs and events set aside by GC pauses, each with its replica.
 #[derive(Default)]
 pub(super) struct Stopped {
+    /// Pauses begun whose `GcEnd` has not run yet: while 0, no event is
+    /// looked at (the only cost without `gc`).
+    pub pauses: u32,
     /// Taken off a processor-sharing CPU (`cpu` indexes `World::cpus`).
     cpu: Vec<(ServiceId, u32, u32, Suspended)>,
-    /// Ready to go on, in the order they became ready.
-    ready: Vec<(ServiceId, u32, JobId, u32)>,
+    /// Ready to go on, or due, in the order they became so.
+    ready: Vec<(ServiceId, u32, Deferred)>,
     /// Scratch: a CPU's suspended jobs, and the continuations due.
     scratch: Vec<Suspended>,
-    due: Vec<(JobId, u32)>,
+    due: Vec<Deferred>,
 }
 
 impl World<'_> {
@@ -43,9 +82,11 @@ impl World<'_> {
         self.replicas[s][r].life.stw_until > self.now
     }
 
-    /// A pause of replica `r` of `s` starts: its jobs leave its
-    /// processor-sharing CPU (if it has one).
+    /// A pause of replica `r` of `s` starts: events are watched until
+    /// its `GcEnd`, and its jobs leave its processor-sharing CPU (if it
+    /// has one).
     pub(super) fn stw_begin(&mut self, s: usize, r: usize) {
+        self.stw.pauses += 1;
         let Some(cpu) = self.replicas[s][r].cpu else {
             return;
         };
@@ -96,12 +137,84 @@ impl World<'_> {
         }
         self.stw
             .ready
-            .push((ServiceId::at(s), r as u32, j, generation));
+            .push((ServiceId::at(s), r as u32, Deferred::Job(j, generation)));
         true
     }
 
-    /// The pause of replica `r` of `s` is over: its CPU jobs share the
-    /// cores again, then the continuations set aside go on in order.
+    /// A `GcEnd` ran (whether or not its pause was still in force).
+    pub(super) fn stw_gc_end_seen(&mut self) {
+        self.stw.pauses -= 1;
+    }
+
+    /// Event `ev` (live) is about to run while some pause is in force: if
+    /// it wakes a paused replica's application, it is set aside until the
+    /// pause's end (returns whether it is). `handle` asks for the kinds
+    /// `woken_replica` lists. Inlined: a call would make `handle` keep
+    /// every event in memory for its address, a cost on every event.
+    #[inline(always)]
+    pub(super) fn defer_in_pause(&mut self, ev: Ev) -> bool {
+        let Some((s, r)) = self.woken_replica(ev) else {
+            return false;
+        };
+        if !self.in_pause(s, r) {
+            return false;
+        }
+        self.stw
+            .ready
+            .push((ServiceId::at(s), r as u32, Deferred::Event(ev)));
+        true
+    }
+
+    /// The replica whose application `ev` wakes, if it is one that a
+    /// pause freezes (see the module's list).
+    #[inline(always)]
+    fn woken_replica(&self, ev: Ev) -> Option<(usize, usize)> {
+        match ev {
+            Ev::Reply { attempt, .. }
+            | Ev::AttemptTimeout { attempt, .. }
+            | Ev::ConnectTimeout { attempt, .. } => {
+                self.caller_replica(self.attempts[attempt].call)
+            }
+            Ev::CallTimeout { call, .. }
+            | Ev::Retry { call, .. }
+            | Ev::Hedge { call, .. }
+            | Ev::Fallback { call, .. } => self.caller_replica(call),
+            Ev::BulkheadTimeout { holder, .. } => self.caller_replica(match holder {
+                Holder::Call(call) => call,
+                Holder::Attempt(a) => self.attempts[a].call,
+            }),
+            // The callee's job that never connected: its caller hears it.
+            Ev::ConnectFailed { job, .. } => match self.jobs[job].parent {
+                Parent::Call { attempt, .. } => self.caller_replica(self.attempts[attempt].call),
+                _ => None,
+            },
+            Ev::PublishTimeout { job, .. }
+            | Ev::WriteConflict { job, .. }
+            | Ev::StoreFailed { job, .. }
+            | Ev::FillFailed { job, .. } => {
+                let j = &self.jobs[job];
+                Some((j.service.index(), j.replica as usize))
+            }
+            _ => None,
+        }
+    }
+
+    /// The replica of the job waiting on `call`, if a job (of the
+    /// generation it had) waits on it.
+    #[inline(always)]
+    fn caller_replica(&self, call: CallId) -> Option<(usize, usize)> {
+        match self.calls[call].caller {
+            Caller::Job { job, generation } => {
+                let j = &self.jobs[job];
+                (j.generation == generation).then(|| (j.service.index(), j.replica as usize))
+            }
+            Caller::Source(_) | Caller::Poll { .. } => None,
+        }
+    }
+
+    /// The pause of replica `r` of `s` is over (or died with its process):
+    /// its CPU jobs share the cores again, then the continuations and
+    /// events set aside go on in order.
     pub(super) fn stw_end(&mut self, s: usize, r: usize) {
         let now = self.now;
         let (sid, rid) = (ServiceId::at(s), r as u32);
@@ -122,18 +235,32 @@ impl World<'_> {
             self.reschedule_cpu(cpu as usize);
         }
         let mut due = std::mem::take(&mut self.stw.due);
-        self.stw.ready.retain(|&(s2, r2, j, generation)| {
+        self.stw.ready.retain(|&(s2, r2, d)| {
             if (s2, r2) != (sid, rid) {
                 return true;
             }
-            due.push((j, generation));
+            due.push(d);
             false
         });
-        for &(j, generation) in &due {
-            // Each goes on as it would have: a new pause (one of them
-            // allocating) sets the rest aside again, in order.
-            if self.jobs[j].generation == generation {
-                self.proceed(j);
+        if due.iter().all(|d| matches!(d, Deferred::Job(..))) {
+            for &d in &due {
+                // Each goes on as it would have: a new pause (one of them
+                // allocating) sets the rest aside again, in order.
+                if let Deferred::Job(j, generation) = d
+                    && self.jobs[j].generation == generation
+                {
+                    self.proceed(j);
+                }
+            }
+        } else {
+            // Events among them: all go back into the queue at this
+            // instant, in their order (events run only from the loop).
+            for &d in &due {
+                let ev = match d {
+                    Deferred::Job(job, generation) => Ev::StwResume { job, generation },
+                    Deferred::Event(ev) => ev,
+                };
+                self.schedule(now, ev);
             }
         }
         due.clear();

@@ -8,6 +8,7 @@
 //! summary; must not change simulated state.
 
 use super::histogram::Histogram;
+use super::lazy_level::LazyLevel;
 use super::series::SeriesWriter;
 use super::{TimeWeighted, latency_of};
 use crate::model::{Model, Service};
@@ -59,7 +60,9 @@ pub struct RuntimeStats {
     loops: u32,
     limit: u64,
     warmup: Nanos,
-    busy_loops: TimeWeighted,
+    /// Loops running a continuation, over all replicas: lazy, since it
+    /// changes on every continuation and only its mean is read.
+    busy_loops: LazyLevel,
     run_queue: TimeWeighted,
     run_wait: Histogram,
     run_wait_sum: u128,
@@ -112,7 +115,7 @@ impl RuntimeStats {
             loops: s.loops().unwrap_or(0),
             limit: s.memory.map_or(0, |m| m.limit),
             warmup,
-            busy_loops: TimeWeighted::default(),
+            busy_loops: LazyLevel::default(),
             run_queue: TimeWeighted::default(),
             run_wait: Histogram::new(),
             run_wait_sum: 0,
@@ -140,6 +143,24 @@ impl RuntimeStats {
     #[inline]
     pub fn add_busy_loops(&mut self, now: Nanos, delta: i64) {
         self.busy_loops.add(now, delta);
+    }
+
+    /// A continuation takes a free loop.
+    #[inline(always)]
+    pub fn loop_taken(&mut self, now: Nanos) {
+        self.busy_loops.rise(now);
+    }
+
+    /// A loop goes idle.
+    #[inline(always)]
+    pub fn loop_idle(&mut self, now: Nanos) {
+        self.busy_loops.fall(now);
+    }
+
+    /// Loops per replica.
+    #[inline(always)]
+    pub fn loops(&self) -> u32 {
+        self.loops
     }
 
     #[inline]
@@ -241,8 +262,8 @@ impl RuntimeStats {
 
     pub fn start_measuring(&mut self, now: Nanos) {
         self.at_warmup = self.c;
+        self.busy_loops.restart(now);
         for tw in [
-            &mut self.busy_loops,
             &mut self.run_queue,
             &mut self.memory,
             &mut self.up,
@@ -273,7 +294,7 @@ impl RuntimeStats {
         len: Nanos,
         connections: f64,
     ) -> Option<f64> {
-        let (busy, _) = self.busy_loops.close_window(now, len);
+        let busy = self.busy_loops.close_window(now, len);
         let (queue, _) = self.run_queue.close_window(now, len);
         let (memory, _) = self.memory.close_window(now, len);
         let (up, _) = self.up.close_window(now, len);
@@ -324,7 +345,6 @@ impl RuntimeStats {
             self.set_memory(end, r, bytes);
         }
         for tw in [
-            &mut self.busy_loops,
             &mut self.run_queue,
             &mut self.memory,
             &mut self.up,
@@ -346,7 +366,7 @@ impl RuntimeStats {
         };
         let event_loop = s.loops().map(|loops| EventLoopSummary {
             loops,
-            loop_utilization: self.busy_loops.area as f64
+            loop_utilization: self.busy_loops.area(end) as f64
                 / span
                 / (f64::from(loops) * replicas).max(1.0),
             run_queue_mean: self.run_queue.area as f64 / span,
