@@ -98,11 +98,19 @@ fn count_in(e: u64) -> u64 {
 /// ~2,000 buckets) stayed lists; with this rule they go flat within their
 /// first window and stay flat (`reset`). Flat memory stays bounded by the
 /// values recorded per window (64 bytes each), not by the topology: a
-/// service that sees a few requests a second never goes flat.
-fn affordable(span: usize, in_use: usize, total: u64) -> bool {
+/// service that sees a few requests a second never goes flat. The 64 is
+/// `BYTES_PER_VALUE`: a whole-run histogram of each of thousands of
+/// services (`LeanHistogram`) allows 16, else an hour's few hundred values
+/// per service buy flat arrays of tens of kilobytes each.
+fn affordable(span: usize, in_use: usize, total: u64, bytes_per_value: u64) -> bool {
     let flat = span * std::mem::size_of::<u64>();
-    flat <= 2 * in_use * std::mem::size_of::<u64>() || flat as u64 <= total.saturating_mul(64)
+    flat <= 2 * in_use * std::mem::size_of::<u64>()
+        || flat as u64 <= total.saturating_mul(bytes_per_value)
 }
+
+/// A histogram kept for the whole run by each service (its waits and
+/// sojourns): flat only at 16 bytes per value recorded (see `affordable`).
+pub type LeanHistogram = Histogram<16>;
 
 #[derive(Clone, Debug)]
 enum Counts {
@@ -113,21 +121,27 @@ enum Counts {
 }
 
 #[derive(Clone, Debug)]
-pub struct Histogram {
+pub struct Histogram<const BYTES_PER_VALUE: u64 = 64> {
     total: u64,
     /// The largest value recorded (0 when empty).
     max: u64,
     counts: Counts,
 }
 
-impl Default for Histogram {
-    fn default() -> Histogram {
-        Histogram::new()
+impl<const B: u64> Default for Histogram<B> {
+    fn default() -> Histogram<B> {
+        Histogram::empty()
     }
 }
 
 impl Histogram {
     pub const fn new() -> Histogram {
+        Histogram::empty()
+    }
+}
+
+impl<const B: u64> Histogram<B> {
+    pub const fn empty() -> Histogram<B> {
         Histogram {
             total: 0,
             max: 0,
@@ -235,7 +249,7 @@ impl Histogram {
         };
         let first = bucket_in(lo);
         let span = usize::from(bucket_in(hi) - first) + 1;
-        if !force && (list.len() < MIN_FLAT || !affordable(span, list.len(), self.total)) {
+        if !force && (list.len() < MIN_FLAT || !affordable(span, list.len(), self.total, B)) {
             return;
         }
         let mut counts = vec![0; span];
@@ -257,7 +271,7 @@ impl Histogram {
         let span = usize::from(hi - lo) + 1;
         let in_use = counts.iter().filter(|c| **c > 0).count() + 1;
         // Not affordable means fewer values than bytes: every count fits.
-        if !affordable(span, in_use, self.total) {
+        if !affordable(span, in_use, self.total, B) {
             let mut list: Vec<u64> = Vec::with_capacity(in_use);
             list.extend(
                 (*first..)
@@ -339,7 +353,7 @@ impl Histogram {
     }
 
     /// Adds every value of `other`.
-    pub fn add(&mut self, other: &Histogram) {
+    pub fn add(&mut self, other: &Histogram<B>) {
         self.total = self.total.saturating_add(other.total);
         self.max = self.max.max(other.max);
         for (i, c) in other.buckets() {
