@@ -33,7 +33,7 @@ mod stores;
 mod touched;
 mod visits;
 
-use histogram::Histogram;
+use histogram::{Histogram, LeanHistogram};
 
 use queues::QueueWindow;
 pub use queues::{QUEUE_METRICS, QueueStats};
@@ -54,7 +54,7 @@ use crate::time::{Nanos, millis, secs};
 /// dominated by cache misses.
 pub const HISTOGRAM_DIGITS: u8 = 2;
 
-fn latency_of(h: &Histogram, sum: u128) -> Latency {
+fn latency_of<const B: u64>(h: &Histogram<B>, sum: u128) -> Latency {
     if h.is_empty() {
         return Latency::default();
     }
@@ -264,9 +264,9 @@ pub struct ServiceStats {
     wait_zeros: u64,
     wait_sum: u128,
     sojourn_sum: u128,
-    sojourn: Histogram,
+    sojourn: LeanHistogram,
     queued: TimeWeighted,
-    wait: Histogram,
+    wait: LeanHistogram,
     at_window: WindowCounts,
     at_warmup: ServiceCounters,
     /// Busy thread-time before the warm-up ended (an autoscaler measures
@@ -786,10 +786,10 @@ impl Recorder {
                         busy: TimeWeighted::default(),
                         queued: TimeWeighted::default(),
                         warmup: m.warmup,
-                        wait: Histogram::new(),
+                        wait: LeanHistogram::empty(),
                         wait_zeros: 0,
                         wait_sum: 0,
-                        sojourn: Histogram::new(),
+                        sojourn: LeanHistogram::empty(),
                         sojourn_sum: 0,
                         busy_before_warmup: 0,
                     })

@@ -734,7 +734,6 @@ impl World<'_> {
     /// that waited too long), or it goes idle.
     fn release_thread(&mut self, s: usize, r: usize) {
         let now = self.now;
-        let shed_after = self.m.services[s].admission.shed_queue_time;
         let threads = self.m.services[s].threads;
         loop {
             let rep = &mut self.replicas[s][r];
@@ -747,6 +746,10 @@ impl World<'_> {
                 Some(next) => {
                     self.rec.services[s].add_queued(now, -1);
                     let next_job = &self.jobs[next];
+                    // Read only when a job is taken: most completions find
+                    // the queue empty, and the queue times reach into the
+                    // service's second cache line in the model.
+                    let shed_after = &self.m.services[s].admission.shed_queue_time;
                     if let Some(limit) = shed_after[next_job.class.index()]
                         && now - next_job.t_arrive > limit
                     {

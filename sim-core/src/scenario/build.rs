@@ -464,12 +464,24 @@ struct Builder<'a> {
     /// The stores read so far by the step lists being compiled (a
     /// conditional write needs one).
     stores_read: Vec<u32>,
+    /// Each distinct distribution's id, by its exact parameters.
+    dist_ids: std::collections::BTreeMap<String, DistId>,
 }
 
 impl Builder<'_> {
+    /// The id of `d`: one already added with exactly the same parameters
+    /// (sampling depends on nothing else), or a new one. Five thousand
+    /// services with the same work time then share one `Dist`, which
+    /// stays in cache, instead of each reading its own.
     fn add_dist(&mut self, d: Dist) -> DistId {
+        let key = format!("{d:?}");
+        if let Some(&id) = self.dist_ids.get(&key) {
+            return id;
+        }
         self.m.dists.push(d);
-        (self.m.dists.len() - 1) as DistId
+        let id = (self.m.dists.len() - 1) as DistId;
+        self.dist_ids.insert(key, id);
+        id
     }
 
     /// Resolves "service" or "service.operation" written at `key`.
@@ -1639,6 +1651,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
         names_from: 0,
         in_miss: false,
         stores_read: Vec::new(),
+        dist_ids: std::collections::BTreeMap::new(),
         file,
         m: Model {
             name: file.name.clone(),
