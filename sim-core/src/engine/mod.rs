@@ -34,6 +34,10 @@
 //! | `zoning` | zone-aware balancing, the cross-zone latency |
 //! | `stw` | what a GC pause freezes: processor-shared work, continuations, the replica's timers and answers |
 //!
+//! Past 600 lines because the `World` lists one field per concern, each
+//! with why it exists, and `handle` and `is_live` one arm per event kind:
+//! the one place a newcomer reads to find where an event goes.
+//!
 //! Semantics (see DESIGN.md):
 //! - a worker is held for the whole handling of a request, including every
 //!   wait on a synchronous call (the held-thread rule);
