@@ -407,11 +407,7 @@ impl<'m> World<'m> {
                 if self.accepted.on && self.submit_answered(call, c.generation, outcome) {
                     return; // answered `accepted`: the result is polled for
                 }
-                let src = src as usize;
-                self.rec.entry_done(src, c.t_sent, self.now, outcome);
-                if self.m.sources[src].closed.is_some() {
-                    self.schedule_think(src);
-                }
+                self.request_answered(src as usize, c.t_sent, outcome);
             }
             Caller::Job { job, generation } => {
                 // A job's call always has an edge (only sources' have none).

@@ -248,6 +248,13 @@ impl World<'_> {
         if sent >= self.m.warmup {
             self.sources[i].direct_in_flight -= 1;
         }
+        self.request_answered(i, sent, outcome);
+    }
+
+    /// Source `i`'s request sent at `sent` has its one outcome (through a
+    /// call or direct): the entry counts it, and a closed-loop user
+    /// thinks before its next.
+    pub(super) fn request_answered(&mut self, i: usize, sent: Nanos, outcome: Outcome) {
         self.rec.entry_done(i, sent, self.now, outcome);
         if self.m.sources[i].closed.is_some() {
             self.schedule_think(i);
