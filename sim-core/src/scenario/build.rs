@@ -1228,23 +1228,12 @@ impl Builder<'_> {
         let key = format!("fault.{i}");
         let start = duration(&format!("{key}.at"), &f.at)?;
         let length = positive_duration(&format!("{key}.for"), &f.length)?;
-        let kinds: Vec<&str> = [
-            ("slowdown", f.slowdown.is_some()),
-            ("latency", f.latency.is_some()),
-            ("errors", f.errors.is_some()),
-            ("crash", f.crash.is_some()),
-            ("hang", f.hang.is_some()),
-            ("lost_threads", f.lost_threads.is_some()),
-            ("pause", f.pause.is_some()),
-            ("partition", f.partition.is_some()),
-            ("surge", f.surge.is_some()),
-            ("outage", f.outage.is_some()),
-            ("flush", f.flush.is_some()),
-        ]
-        .iter()
-        .filter(|(_, s)| *s)
-        .map(|(n, _)| *n)
-        .collect();
+        let kinds: Vec<&str> = f
+            .kinds_given()
+            .iter()
+            .filter(|(_, s)| *s)
+            .map(|(n, _)| *n)
+            .collect();
         if kinds.len() != 1 {
             return Err(KeyError::new(
                 &key,

@@ -984,6 +984,27 @@ pub struct FaultFile {
     pub store: Option<String>,
 }
 
+impl FaultFile {
+    /// Each fault kind's key and whether this fault gives it, in the
+    /// order errors name them (a service fault has exactly one; a store
+    /// fault only `outage` or `slowdown`).
+    pub fn kinds_given(&self) -> [(&'static str, bool); 11] {
+        [
+            ("slowdown", self.slowdown.is_some()),
+            ("latency", self.latency.is_some()),
+            ("errors", self.errors.is_some()),
+            ("crash", self.crash.is_some()),
+            ("hang", self.hang.is_some()),
+            ("lost_threads", self.lost_threads.is_some()),
+            ("pause", self.pause.is_some()),
+            ("partition", self.partition.is_some()),
+            ("surge", self.surge.is_some()),
+            ("outage", self.outage.is_some()),
+            ("flush", self.flush.is_some()),
+        ]
+    }
+}
+
 /// What a lookup does while its cache is down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]

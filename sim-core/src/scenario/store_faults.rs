@@ -46,18 +46,12 @@ pub(super) fn store_fault(m: &Model, i: usize, f: &FaultFile) -> Result<Option<F
             ));
         }
     }
-    let others = [
-        ("latency", f.latency.is_some()),
-        ("errors", f.errors.is_some()),
-        ("crash", f.crash.is_some()),
-        ("hang", f.hang.is_some()),
-        ("lost_threads", f.lost_threads.is_some()),
-        ("pause", f.pause.is_some()),
-        ("partition", f.partition.is_some()),
-        ("surge", f.surge.is_some()),
-        ("flush", f.flush.is_some()),
-    ];
-    if let Some((other, _)) = others.iter().find(|(_, given)| *given) {
+    // Any kind given but the two a store fault is.
+    if let Some((other, _)) = f
+        .kinds_given()
+        .into_iter()
+        .find(|&(kind, given)| given && !matches!(kind, "slowdown" | "outage"))
+    {
         return Err(KeyError::new(
             format!("{key}.{other}"),
             "a store fault is an `outage = true` or a `slowdown = <factor>`",
