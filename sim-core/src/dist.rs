@@ -191,9 +191,19 @@ impl Dist {
         })
     }
 
-    /// One draw, in whole nanoseconds.
-    #[inline]
+    /// One draw, in whole nanoseconds. The exponential, the law of most
+    /// arrivals and work in a model, is drawn inline at each call site;
+    /// the others (and a mixture's recursion) out of line.
+    #[inline(always)]
     pub fn sample(&self, rng: &mut ChaCha8Rng) -> Nanos {
+        if let Dist::Exponential { exp, .. } = self {
+            return to_ns(exp.sample(rng));
+        }
+        self.sample_other(rng)
+    }
+
+    #[inline(never)]
+    fn sample_other(&self, rng: &mut ChaCha8Rng) -> Nanos {
         match self {
             Dist::Constant(v) => *v,
             Dist::Uniform { lo, hi } => to_ns(lo + (hi - lo) * rng.random::<f64>()),

@@ -1047,7 +1047,9 @@ impl Recorder {
         }
     }
 
-    #[inline]
+    // Called once per request, from two places (`request_answered` and
+    // an accepted request's result).
+    #[inline(always)]
     pub fn entry_done(&mut self, i: usize, arrived: Nanos, now: Nanos, outcome: Outcome) {
         let e = &mut self.entries[i];
         let lat = now - arrived;

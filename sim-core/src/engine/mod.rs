@@ -517,10 +517,12 @@ impl<'m> World<'m> {
                 self.rec.advance_windows(e.t);
             }
             self.handle(e.ev);
-            if self.calls.live() == 0
+            // Sources first: while one still sends (most of a run) the
+            // test ends at its first term.
+            if self.active_sources == 0
+                && self.calls.live() == 0
                 && self.jobs.live() == 0
                 && self.direct_pending == 0
-                && self.active_sources == 0
                 && self.msg.live == 0
                 && self.logs.backlog == 0
                 && self.outbox.pending == 0

@@ -202,6 +202,7 @@ impl World<'_> {
         &mut self.marks[i]
     }
 
+    #[inline]
     pub(super) fn alloc_job(
         &mut self,
         service: ServiceId,

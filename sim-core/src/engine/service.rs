@@ -207,7 +207,13 @@ impl World<'_> {
         if self.rt[s] & super::RT_SCALE != 0 {
             return self.pick_scaled(s);
         }
-        let r = self.balance(s);
+        let n = self.m.services[s].replicas;
+        if n == 1 {
+            // Down, not ready or ejected, a lone replica is still the one
+            // every path below returns (and none of them draws).
+            return 0;
+        }
+        let r = self.balance_in(s, n, |_, k| k);
         if self.rt[s] & super::RT_MEMORY == 0 && self.outliers.is_empty() {
             return r;
         }
@@ -332,11 +338,11 @@ impl World<'_> {
 
     /// The job's outcome goes to whoever waits for it: a caller's attempt,
     /// or the broker that delivered it.
+    #[inline]
     pub(super) fn answer(&mut self, job: Job, outcome: Outcome) {
-        if !self.outliers.is_empty() {
-            self.outlier_answer(job, outcome);
-        }
-        if self.zoning.is_some() && self.answer_across_zones(job, outcome) {
+        if (!self.outliers.is_empty() || self.zoning.is_some())
+            && self.answer_observed(job, outcome)
+        {
             return;
         }
         match job.parent {
@@ -466,8 +472,11 @@ impl World<'_> {
     /// points and jumps take no time: the job goes straight on.
     pub(super) fn run_steps(&mut self, j: JobId) {
         loop {
-            let job = self.jobs[j];
-            if job.step == job.end_step {
+            // Only the fields every step reads: a work step (the common
+            // one) needs no copy of the whole job.
+            let job = &self.jobs[j];
+            let (at, service) = (job.step, job.service);
+            if at == job.end_step {
                 let outcome = if job.degraded {
                     Outcome::Degraded
                 } else {
@@ -477,41 +486,18 @@ impl World<'_> {
                 return;
             }
             if self.now >= job.deadline {
-                self.rec.services[job.service].deadline_dropped += 1;
+                self.rec.services[service].deadline_dropped += 1;
                 self.complete_job(j, Outcome::Timeout);
                 return;
             }
             self.trace_step(j);
-            let step = self.m.steps[job.step as usize];
+            let step = self.m.steps[at as usize];
             match step {
-                Step::Branch(b) => {
-                    let branch = &self.m.branches[b as usize];
-                    let u: f64 = rand::RngExt::random(&mut self.branch_rng[b as usize]);
-                    let arm = branch
-                        .cumulative
-                        .partition_point(|c| *c <= u)
-                        .min(branch.first.len() - 1);
-                    self.jobs[j].step = branch.first[arm];
-                    continue;
-                }
-                Step::Jump(to) => {
-                    self.jobs[j].step = to;
-                    continue;
-                }
-                Step::Cache(c) => {
-                    if self.cache_lookup(j, job, c) {
-                        continue;
-                    }
-                }
-                Step::Fill(c) => {
-                    self.cache_fill(j, job, c);
-                    self.jobs[j].step += 1;
-                    continue;
-                }
                 Step::Work(d) | Step::Blocking(d) => {
-                    let s = job.service.index();
+                    let s = service.index();
                     let mut t = self.m.dists[d as usize].sample(&mut self.work_rng[s]);
-                    let r = job.replica as usize;
+                    let job = &self.jobs[j];
+                    let (r, generation) = (job.replica as usize, job.generation);
                     let mut f = self.replicas[s][r].slowdown;
                     // (An event loop's flag alone changes no factor.)
                     if self.rt[s] & !super::RT_LOOP != 0 {
@@ -531,52 +517,75 @@ impl World<'_> {
                     if let Some(cpu) = self.replicas[s][r].cpu {
                         self.start_cpu_work(cpu as usize, j, t);
                     } else {
-                        let generation = job.generation;
                         self.schedule(self.at(t), Ev::WorkDone { job: j, generation });
                     }
+                    return;
                 }
-                Step::Wait(d) => self.start_wait(j, job, d),
-                Step::Call(c) => {
-                    self.jobs[j].pending = 1;
-                    self.call_from_job(j, c);
-                    self.yield_loop(j, job);
-                }
-                Step::Publish(p) => {
-                    self.publish_step(j, p);
-                    self.yield_loop(j, job);
-                }
-                Step::Saga(site) => {
-                    self.saga_start(j, site);
-                    self.yield_loop(j, job);
-                }
-                Step::Accept => {
-                    if self.accept_step(j) {
-                        continue;
+                _ => {
+                    if !self.run_other_step(j, step) {
+                        return;
                     }
-                }
-                Step::Read(i) => {
-                    if self.store_read(j, job, i) {
-                        continue;
-                    }
-                }
-                Step::Write(i) => {
-                    if self.store_write(j, job, i) {
-                        continue;
-                    }
-                }
-                Step::Parallel { first, count } => {
-                    self.jobs[j].pending = count;
-                    for c in first..first + count {
-                        if self.jobs[j].generation != job.generation {
-                            break; // the job already failed and answered
-                        }
-                        self.call_from_job(j, c);
-                    }
-                    self.yield_loop(j, job);
                 }
             }
-            return;
         }
+    }
+
+    /// Every step but work: whether the job goes straight on (`true`) or
+    /// waits.
+    fn run_other_step(&mut self, j: JobId, step: Step) -> bool {
+        let job = self.jobs[j];
+        match step {
+            Step::Branch(b) => {
+                let branch = &self.m.branches[b as usize];
+                let u: f64 = rand::RngExt::random(&mut self.branch_rng[b as usize]);
+                let arm = branch
+                    .cumulative
+                    .partition_point(|c| *c <= u)
+                    .min(branch.first.len() - 1);
+                self.jobs[j].step = branch.first[arm];
+                return true;
+            }
+            Step::Jump(to) => {
+                self.jobs[j].step = to;
+                return true;
+            }
+            Step::Cache(c) => return self.cache_lookup(j, job, c),
+            Step::Fill(c) => {
+                self.cache_fill(j, job, c);
+                self.jobs[j].step += 1;
+                return true;
+            }
+            // `run_steps` starts work itself: going on takes it there.
+            Step::Work(_) | Step::Blocking(_) => return true,
+            Step::Wait(d) => self.start_wait(j, job, d),
+            Step::Call(c) => {
+                self.jobs[j].pending = 1;
+                self.call_from_job(j, c);
+                self.yield_loop(j, job);
+            }
+            Step::Publish(p) => {
+                self.publish_step(j, p);
+                self.yield_loop(j, job);
+            }
+            Step::Saga(site) => {
+                self.saga_start(j, site);
+                self.yield_loop(j, job);
+            }
+            Step::Accept => return self.accept_step(j),
+            Step::Read(i) => return self.store_read(j, job, i),
+            Step::Write(i) => return self.store_write(j, job, i),
+            Step::Parallel { first, count } => {
+                self.jobs[j].pending = count;
+                for c in first..first + count {
+                    if self.jobs[j].generation != job.generation {
+                        break; // the job already failed and answered
+                    }
+                    self.call_from_job(j, c);
+                }
+                self.yield_loop(j, job);
+            }
+        }
+        false
     }
 
     /// An I/O wait: the worker is held (a thread; on an event loop the
@@ -691,6 +700,17 @@ impl World<'_> {
         self.jobs.free(j);
         self.release_thread(s, replica);
         self.answer(job, outcome);
+    }
+
+    /// What outlier detection and zones see of an answer, kept out of
+    /// `answer`'s inlined path; whether the answer went across zones
+    /// (and is delivered there).
+    #[inline(never)]
+    fn answer_observed(&mut self, job: Job, outcome: Outcome) -> bool {
+        if !self.outliers.is_empty() {
+            self.outlier_answer(job, outcome);
+        }
+        self.zoning.is_some() && self.answer_across_zones(job, outcome)
     }
 
     /// The balancer sees the answers it still waits for (a timed-out

@@ -171,6 +171,9 @@ impl<'a> QuantileWalk<'a> {
     }
 }
 
+/// Buckets a flat histogram's quantile walk sums at a time.
+const WALK_CHUNK: usize = 8;
+
 /// A histogram kept for the whole run by each service (its waits and
 /// sojourns): flat only at 16 bytes per value recorded (see `affordable`).
 pub type LeanHistogram = Histogram<16>;
@@ -399,13 +402,23 @@ impl<const B: u64> Histogram<B> {
                 }
             }
             // A window's histogram is flat over a few thousand buckets,
-            // most of them empty: a plain scan of the counts (the
-            // iterator's filter cost four times as much per bucket).
+            // most of them empty: eight at a time, a chunk that reaches
+            // no quantile is one (vectorised) sum and an add; a chunk
+            // that does is walked bucket by bucket.
             Counts::Flat { first, counts } => {
-                for (j, &c) in counts.iter().enumerate() {
-                    if c > 0 && walk.add(first + j as u16, c) {
-                        return;
+                let mut at = *first;
+                for chunk in counts.chunks(WALK_CHUNK) {
+                    let sum: u64 = chunk.iter().sum();
+                    if walk.seen + sum < walk.next {
+                        walk.seen += sum;
+                    } else {
+                        for (j, &c) in chunk.iter().enumerate() {
+                            if c > 0 && walk.add(at + j as u16, c) {
+                                return;
+                            }
+                        }
                     }
+                    at += chunk.len() as u16;
                 }
             }
         }
