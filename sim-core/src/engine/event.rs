@@ -282,6 +282,13 @@ impl Ord for Event {
 pub(super) struct EventQueue {
     seq: u64,
     heap: BinaryHeap<Event>,
+    /// The heap's top was handed out by `pop` but is still in the heap:
+    /// the next `push` takes its place (one sift down, instead of a pop's
+    /// sift and a push's), or the next `pop` removes it. Handling an
+    /// event usually schedules the next (a work step's end, a source's
+    /// next arrival). The pop order is that of the keys alone, so it is
+    /// the same whichever way the heap is arranged.
+    top_done: bool,
     /// Timer lanes, and their durations sorted (duration, lane index).
     lanes: Vec<VecDeque<Event>>,
     lane_of: Vec<(Nanos, u32)>,
@@ -294,6 +301,7 @@ impl EventQueue {
         EventQueue {
             seq: 0,
             heap: BinaryHeap::with_capacity(1024),
+            top_done: false,
             lanes: Vec::new(),
             lane_of: Vec::new(),
             fronts: BinaryHeap::new(),
@@ -327,6 +335,15 @@ impl EventQueue {
     #[inline]
     pub(super) fn push(&mut self, t: Nanos, ev: Ev) {
         let e = self.stamp(t, ev);
+        if self.top_done {
+            self.top_done = false;
+            // Never earlier than the event just handed out (the clock), so
+            // the heap stays a heap as the top sifts down.
+            if let Some(mut top) = self.heap.peek_mut() {
+                *top = e;
+                return;
+            }
+        }
         self.heap.push(e);
     }
 
@@ -348,19 +365,26 @@ impl EventQueue {
 
     /// Events waiting, in the heap and the lanes.
     pub(super) fn len(&self) -> usize {
-        self.heap.len() + self.lanes.iter().map(VecDeque::len).sum::<usize>()
+        self.heap.len() - usize::from(self.top_done)
+            + self.lanes.iter().map(VecDeque::len).sum::<usize>()
     }
 
     /// The earliest event by (time, seq).
     #[inline]
     pub(super) fn pop(&mut self) -> Option<Event> {
+        if self.top_done {
+            self.top_done = false;
+            self.heap.pop();
+        }
         let lane_first = match (self.fronts.peek(), self.heap.peek()) {
             (None, _) => false,
             (Some(_), None) => true,
             (Some(Reverse((t, seq, _))), Some(h)) => (*t, *seq) < (h.t, h.seq),
         };
         if !lane_first {
-            return self.heap.pop();
+            let top = self.heap.peek().copied();
+            self.top_done = top.is_some();
+            return top;
         }
         let Reverse((_, _, lane)) = self.fronts.pop().expect("peeked");
         let l = &mut self.lanes[lane as usize];
@@ -400,6 +424,60 @@ mod tests {
         assert_eq!(got[0], (1, 1000));
         let rest: Vec<u32> = got[1..].iter().map(|x| x.1).collect();
         assert_eq!(rest, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn events_scheduled_while_handling_one_pop_in_time_then_sequence_order() {
+        // As the engine runs: each popped event schedules 0 to 3 more, at
+        // or after its time, into the heap or a lane. The pops must follow
+        // (time, order of scheduling) exactly, as a sorted map has them.
+        let mut q = EventQueue::new();
+        let mut reference = std::collections::BTreeMap::new();
+        let mut seq = 0u32;
+        let mut x: u64 = 99;
+        let next = |x: &mut u64| {
+            *x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            *x >> 33
+        };
+        for t in [3, 1, 4, 1, 5] {
+            q.push(t, fault(seq));
+            reference.insert((t, seq), ());
+            seq += 1;
+        }
+        let mut popped = 0;
+        while let Some(e) = q.pop() {
+            let ((t, want), ()) = reference.pop_first().expect("reference has it");
+            assert_eq!((e.t, e.ev_fault()), (t, want));
+            popped += 1;
+            if seq >= 5000 {
+                continue;
+            }
+            for _ in 0..next(&mut x) % 4 {
+                let d = next(&mut x) % 20;
+                if next(&mut x) % 4 == 0 {
+                    q.push_after(e.t, 7, fault(seq));
+                    reference.insert((e.t + 7, seq), ());
+                } else {
+                    q.push(e.t + d, fault(seq));
+                    reference.insert((e.t + d, seq), ());
+                }
+                seq += 1;
+            }
+            assert_eq!(q.len(), reference.len());
+        }
+        assert!(reference.is_empty());
+        assert!(popped > 1000, "the schedule ran long enough: {popped}");
+    }
+
+    impl Event {
+        fn ev_fault(&self) -> u32 {
+            match self.ev {
+                Ev::FaultStart { fault } => fault,
+                _ => unreachable!(),
+            }
+        }
     }
 
     #[test]
