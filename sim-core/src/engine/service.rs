@@ -202,18 +202,23 @@ impl World<'_> {
     /// skipped for the next ready one (Kubernetes takes it out of the
     /// endpoints), if any, and an ejected one (outlier detection) for the
     /// balancer's next pick.
-    #[inline]
+    #[inline(always)]
     pub(super) fn pick_replica(&mut self, s: usize) -> u32 {
+        if self.rt[s] & super::RT_SCALE == 0 && self.m.services[s].replicas == 1 {
+            // Down, not ready or ejected, a lone replica is still the one
+            // every path of `pick_among` returns (and none of them draws).
+            return 0;
+        }
+        self.pick_among(s)
+    }
+
+    /// `pick_replica` of an autoscaled service or of several replicas.
+    #[inline(never)]
+    fn pick_among(&mut self, s: usize) -> u32 {
         if self.rt[s] & super::RT_SCALE != 0 {
             return self.pick_scaled(s);
         }
-        let n = self.m.services[s].replicas;
-        if n == 1 {
-            // Down, not ready or ejected, a lone replica is still the one
-            // every path below returns (and none of them draws).
-            return 0;
-        }
-        let r = self.balance_in(s, n, |_, k| k);
+        let r = self.balance(s);
         if self.rt[s] & super::RT_MEMORY == 0 && self.outliers.is_empty() {
             return r;
         }
@@ -338,7 +343,9 @@ impl World<'_> {
 
     /// The job's outcome goes to whoever waits for it: a caller's attempt,
     /// or the broker that delivered it.
-    #[inline]
+    // Once per job (three call sites): inline, so a source's answer goes
+    // straight to its arm.
+    #[inline(always)]
     pub(super) fn answer(&mut self, job: Job, outcome: Outcome) {
         if (!self.outliers.is_empty() || self.zoning.is_some())
             && self.answer_observed(job, outcome)
