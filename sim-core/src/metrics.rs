@@ -32,6 +32,7 @@ mod series;
 mod stores;
 mod touched;
 mod visits;
+mod window_counts;
 
 use histogram::{Histogram, LeanHistogram};
 
@@ -41,6 +42,7 @@ pub use runtime::RuntimeStats;
 pub use series::{NAMES_PER_SCOPE, RECOVERY_METRICS};
 use series::{Scope, SeriesWriter};
 use touched::Touched;
+use window_counts::window_counts;
 
 use crate::model::{Model, UNBOUNDED};
 use crate::options::RunOptions;
@@ -177,47 +179,16 @@ pub struct ServiceCounters {
     pub reset: u64,
 }
 
-/// The service counters a window's row reads, as they were at the last
-/// window's end (or their differences over one window, or the sum of
-/// those over services).
-#[derive(Clone, Copy, Debug, Default)]
-struct WindowCounts {
-    arrivals: u64,
-    completed: u64,
-    rejected: u64,
-    refused: u64,
-    orphaned_work_ns: u128,
-}
-
-impl WindowCounts {
-    fn of(c: &ServiceCounters) -> WindowCounts {
-        WindowCounts {
-            arrivals: c.arrivals,
-            completed: c.completed,
-            rejected: c.rejected,
-            refused: c.refused,
-            orphaned_work_ns: c.orphaned_work_ns,
-        }
-    }
-
-    fn plus(&self, o: &WindowCounts) -> WindowCounts {
-        WindowCounts {
-            arrivals: self.arrivals + o.arrivals,
-            completed: self.completed + o.completed,
-            rejected: self.rejected + o.rejected,
-            refused: self.refused + o.refused,
-            orphaned_work_ns: self.orphaned_work_ns + o.orphaned_work_ns,
-        }
-    }
-
-    fn minus(&self, o: &WindowCounts) -> WindowCounts {
-        WindowCounts {
-            arrivals: self.arrivals - o.arrivals,
-            completed: self.completed - o.completed,
-            rejected: self.rejected - o.rejected,
-            refused: self.refused - o.refused,
-            orphaned_work_ns: self.orphaned_work_ns - o.orphaned_work_ns,
-        }
+window_counts! {
+    /// The service counters a window's row reads, as they were at the last
+    /// window's end (or their differences over one window, or the sum of
+    /// those over services).
+    struct WindowCounts of ServiceCounters {
+        arrivals: u64,
+        completed: u64,
+        rejected: u64,
+        refused: u64,
+        orphaned_work_ns: u128,
     }
 }
 
@@ -376,59 +347,19 @@ pub struct EdgeStats {
     pub throttled: u64,
 }
 
-/// The edge counters a window's row reads, as they were at the last
-/// window's end (or their differences over one window, or the sum of
-/// those over edges).
-#[derive(Clone, Copy, Debug, Default)]
-struct EdgeWindowCounts {
-    calls: u64,
-    timeouts: u64,
-    errors: u64,
-    rejected: u64,
-    late_replies: u64,
-    attempts: u64,
-    retries: u64,
-    circuit_open: u64,
-}
-
-impl EdgeWindowCounts {
-    fn of(e: &EdgeStats) -> EdgeWindowCounts {
-        EdgeWindowCounts {
-            calls: e.calls,
-            timeouts: e.timeouts,
-            errors: e.errors,
-            rejected: e.rejected,
-            late_replies: e.late_replies,
-            attempts: e.attempts,
-            retries: e.retries,
-            circuit_open: e.circuit_open,
-        }
-    }
-
-    fn plus(&self, o: &EdgeWindowCounts) -> EdgeWindowCounts {
-        EdgeWindowCounts {
-            calls: self.calls + o.calls,
-            timeouts: self.timeouts + o.timeouts,
-            errors: self.errors + o.errors,
-            rejected: self.rejected + o.rejected,
-            late_replies: self.late_replies + o.late_replies,
-            attempts: self.attempts + o.attempts,
-            retries: self.retries + o.retries,
-            circuit_open: self.circuit_open + o.circuit_open,
-        }
-    }
-
-    fn minus(&self, o: &EdgeWindowCounts) -> EdgeWindowCounts {
-        EdgeWindowCounts {
-            calls: self.calls - o.calls,
-            timeouts: self.timeouts - o.timeouts,
-            errors: self.errors - o.errors,
-            rejected: self.rejected - o.rejected,
-            late_replies: self.late_replies - o.late_replies,
-            attempts: self.attempts - o.attempts,
-            retries: self.retries - o.retries,
-            circuit_open: self.circuit_open - o.circuit_open,
-        }
+window_counts! {
+    /// The edge counters a window's row reads, as they were at the last
+    /// window's end (or their differences over one window, or the sum of
+    /// those over edges).
+    struct EdgeWindowCounts of EdgeStats {
+        calls: u64,
+        timeouts: u64,
+        errors: u64,
+        rejected: u64,
+        late_replies: u64,
+        attempts: u64,
+        retries: u64,
+        circuit_open: u64,
     }
 }
 
