@@ -6,9 +6,9 @@
 //! (workspace `Cargo.toml`), and the golden test below fails if a dependency
 //! change ever moves a single sample.
 
+use crate::rng::Stream;
 use crate::time::Nanos;
 use rand::RngExt;
-use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp, LogNormal, Normal, Pareto};
 
 /// z of the 99th percentile of the standard normal.
@@ -193,7 +193,7 @@ impl Dist {
 
     /// One draw, in whole nanoseconds.
     #[inline]
-    pub fn sample(&self, rng: &mut ChaCha8Rng) -> Nanos {
+    pub fn sample(&self, rng: &mut Stream) -> Nanos {
         match self {
             Dist::Constant(v) => *v,
             Dist::Uniform { lo, hi } => to_ns(lo + (hi - lo) * rng.random::<f64>()),
