@@ -24,6 +24,7 @@ mod log_batches;
 mod logs;
 mod outbox;
 mod outlier;
+mod pending;
 pub mod polls;
 mod queues;
 mod runtime;
@@ -35,6 +36,7 @@ mod visits;
 mod window_counts;
 
 use histogram::{Histogram, LeanHistogram};
+use pending::Pending;
 
 use queues::QueueWindow;
 pub use queues::{QUEUE_METRICS, QueueStats};
@@ -218,23 +220,19 @@ impl ServiceCounters {
 
 /// One service's figures, laid out (`repr(C)`) for the lines a request
 /// touches: the busy level (line 0), the counters every request moves
-/// (line 1, `ServiceCounters`' first), the warm-up mark with the zero
-/// waits and the sums (line 3), the sojourn histogram's header (line 4).
-/// A window close reads lines 0 and 1, the queued level (line 5) and the
-/// snapshot beside the wait histogram (line 6). At thousands of services
-/// a service is rarely in cache when its next request comes, so each line
-/// is a miss.
+/// (line 1, `ServiceCounters`' first), and its `RequestLine`: the warm-up mark, the
+/// zero waits, the sojourns' sum and the last few sojourns waiting to go
+/// into their histogram (`Pending`), whose header and buckets a request
+/// then touches once in seven. A window close reads lines 0 and 1, the
+/// queued level and the snapshot beside the wait histogram. At thousands
+/// of services a service is rarely in cache when its next request comes,
+/// so each line is a miss.
 #[repr(C, align(64))]
 pub struct ServiceStats {
     busy: TimeWeighted,
     pub c: ServiceCounters,
-    warmup: Nanos,
-    /// Waits of zero (a thread was free): counted here, not in `wait`,
-    /// whose header and buckets then stay out of the cache of a service
-    /// that never queues. Added to `wait` for the summary.
-    wait_zeros: u64,
     wait_sum: u128,
-    sojourn_sum: u128,
+    line: RequestLine,
     sojourn: LeanHistogram,
     queued: TimeWeighted,
     wait: LeanHistogram,
@@ -243,6 +241,21 @@ pub struct ServiceStats {
     /// Busy thread-time before the warm-up ended (an autoscaler measures
     /// the whole run).
     busy_before_warmup: u128,
+}
+
+/// What a request's wait and sojourn touch besides the busy level and the
+/// first counters: one cache line (`repr(C, align(64))`, 61 bytes).
+#[derive(Default)]
+#[repr(C, align(64))]
+struct RequestLine {
+    warmup: Nanos,
+    /// Waits of zero (a thread was free): counted here, not in `wait`,
+    /// whose header and buckets then stay out of the cache of a service
+    /// that never queues. Added to `wait` for the summary.
+    wait_zeros: u64,
+    sojourn_sum: u128,
+    /// Sojourns not in `sojourn` yet: drained before it is read.
+    sojourn_pending: Pending,
 }
 
 impl std::ops::Deref for ServiceStats {
@@ -276,9 +289,9 @@ impl ServiceStats {
 
     #[inline]
     pub fn record_wait(&mut self, arrived: Nanos, wait: Nanos) {
-        if arrived >= self.warmup {
+        if arrived >= self.line.warmup {
             if wait == 0 {
-                self.wait_zeros += 1;
+                self.line.wait_zeros += 1;
             } else {
                 self.wait.record(wait);
                 self.wait_sum += u128::from(wait);
@@ -303,10 +316,11 @@ impl ServiceStats {
             self.c.orphaned_work_ns += held;
             self.c.after_giveup_ns += u128::from(now - started.max(abandoned_at.min(now)));
         }
-        if arrived >= self.warmup {
+        let line = &mut self.line;
+        if arrived >= line.warmup {
             let s = now - arrived;
-            self.sojourn.record(s);
-            self.sojourn_sum += u128::from(s);
+            line.sojourn_pending.record(&mut self.sojourn, s);
+            line.sojourn_sum += u128::from(s);
         }
     }
 }
@@ -716,12 +730,13 @@ impl Recorder {
                         at_window: WindowCounts::default(),
                         busy: TimeWeighted::default(),
                         queued: TimeWeighted::default(),
-                        warmup: m.warmup,
+                        line: RequestLine {
+                            warmup: m.warmup,
+                            ..RequestLine::default()
+                        },
                         wait: LeanHistogram::empty(),
-                        wait_zeros: 0,
                         wait_sum: 0,
                         sojourn: LeanHistogram::empty(),
-                        sojourn_sum: 0,
                         busy_before_warmup: 0,
                     })
                     .collect(),
@@ -1059,6 +1074,7 @@ impl Recorder {
         for (i, (svc, s)) in m.services.iter().zip(self.services.items_mut()).enumerate() {
             s.busy.flush(end);
             s.queued.flush(end);
+            s.line.sojourn_pending.drain_into(&mut s.sojourn);
             let c = s.c.minus(&s.at_warmup);
             let busy_mean = s.busy.area as f64 / service_span as f64;
             let queue_mean = s.queued.area as f64 / service_span as f64;
@@ -1097,12 +1113,12 @@ impl Recorder {
                     queue_len_max: s.queued.max,
                     in_system_mean: busy_mean + queue_mean,
                     queue_wait_ms: {
-                        if s.wait_zeros > 0 {
-                            s.wait.record_n(0, s.wait_zeros);
+                        if s.line.wait_zeros > 0 {
+                            s.wait.record_n(0, s.line.wait_zeros);
                         }
                         latency_of(&s.wait, s.wait_sum)
                     },
-                    sojourn_ms: latency_of(&s.sojourn, s.sojourn_sum),
+                    sojourn_ms: latency_of(&s.sojourn, s.line.sojourn_sum),
                     orphaned_work_s: c.orphaned_work_ns as f64 / 1e9,
                     work_after_giveup_s: c.after_giveup_ns as f64 / 1e9,
                     orphaned_requests: c.orphaned_requests,
