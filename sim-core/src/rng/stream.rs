@@ -31,9 +31,11 @@ const WORDS: usize = 16;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[repr(C, align(64))]
 pub struct Stream {
-    /// The block being read; once word 0 has been read it holds the
+    /// The block being read, as `ChaCha8Rng::fill_bytes` writes it (each
+    /// word little-endian); once word 0 has been read it holds the
     /// position of the next word (`WORDS`: used up), as `BlockRng` does.
-    block: [u32; WORDS],
+    /// Bytes, so that a refill is one `fill_bytes` straight into it.
+    block: [u8; 4 * WORDS],
     /// The keystream's source, read only in whole blocks, so its own
     /// position is always at a block's start.
     blocks: ChaCha8Rng,
@@ -49,31 +51,36 @@ impl Stream {
     }
 
     fn over(blocks: ChaCha8Rng) -> Stream {
-        let mut block = [0; WORDS];
-        block[0] = WORDS as u32;
-        Stream { block, blocks }
+        let mut s = Stream {
+            block: [0; 4 * WORDS],
+            blocks,
+        };
+        s.set_index(WORDS);
+        s
+    }
+
+    /// Word `i` of the block.
+    #[inline(always)]
+    fn word(&self, i: usize) -> u32 {
+        u32::from_le_bytes(self.block.as_chunks::<4>().0[i])
     }
 
     #[inline(always)]
     fn index(&self) -> usize {
-        self.block[0] as usize
+        self.word(0) as usize
     }
 
     #[inline(always)]
     fn set_index(&mut self, index: usize) {
         debug_assert!(0 < index && index <= WORDS);
-        self.block[0] = index as u32;
+        self.block.as_chunks_mut::<4>().0[0] = (index as u32).to_le_bytes();
     }
 
     /// The next block of the keystream into `block` (its word 0 is data
     /// again until read).
     #[inline(never)]
     fn refill(&mut self) {
-        let mut bytes = [0u8; 4 * WORDS];
-        rand::Rng::fill_bytes(&mut self.blocks, &mut bytes);
-        for (word, b) in self.block.iter_mut().zip(bytes.as_chunks::<4>().0) {
-            *word = u32::from_le_bytes(*b);
-        }
+        rand::Rng::fill_bytes(&mut self.blocks, &mut self.block);
     }
 
     #[inline]
@@ -83,7 +90,7 @@ impl Stream {
             self.refill();
             index = 0;
         }
-        let value = self.block[index];
+        let value = self.word(index);
         self.set_index(index + 1);
         value
     }
@@ -94,17 +101,17 @@ impl Stream {
         let (mut lo, mut hi);
         let mut new_index;
         if index < WORDS - 1 {
-            lo = self.block[index];
-            hi = self.block[index + 1];
+            lo = self.word(index);
+            hi = self.word(index + 1);
             new_index = index + 2;
         } else {
-            lo = self.block[WORDS - 1];
+            lo = self.word(WORDS - 1);
             self.refill();
-            hi = self.block[0];
+            hi = self.word(0);
             new_index = 1;
             if index >= WORDS {
                 lo = hi;
-                hi = self.block[1];
+                hi = self.word(1);
                 new_index = 2;
             }
         }
@@ -121,10 +128,10 @@ impl Stream {
                 index = 0;
             }
             let mut chunks = dest[read_len..].chunks_exact_mut(4);
-            let mut src = self.block[index..].iter();
+            let mut src = self.block.as_chunks::<4>().0[index..].iter();
             let zipped = chunks.by_ref().zip(src.by_ref());
             let copied = zipped.len();
-            zipped.for_each(|(chunk, word)| chunk.copy_from_slice(&word.to_le_bytes()));
+            zipped.for_each(|(chunk, word)| chunk.copy_from_slice(word));
             index += copied;
             read_len += copied * 4;
             if let Some(word) = src.next() {
@@ -132,7 +139,7 @@ impl Stream {
                 let n = rest.len();
                 if n > 0 {
                     // A part word is used up, as `BlockRng` does.
-                    rest.copy_from_slice(&word.to_le_bytes()[..n]);
+                    rest.copy_from_slice(&word[..n]);
                     index += 1;
                 }
                 break;
