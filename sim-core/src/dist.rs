@@ -6,9 +6,9 @@
 //! (workspace `Cargo.toml`), and the golden test below fails if a dependency
 //! change ever moves a single sample.
 
+use crate::rng::Stream;
 use crate::time::Nanos;
 use rand::RngExt;
-use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp, LogNormal, Normal, Pareto};
 
 /// z of the 99th percentile of the standard normal.
@@ -195,7 +195,7 @@ impl Dist {
     /// arrivals and work in a model, is drawn inline at each call site;
     /// the others (and a mixture's recursion) out of line.
     #[inline(always)]
-    pub fn sample(&self, rng: &mut ChaCha8Rng) -> Nanos {
+    pub fn sample(&self, rng: &mut Stream) -> Nanos {
         if let Dist::Exponential { exp, .. } = self {
             return to_ns(exp.sample(rng));
         }
@@ -203,7 +203,7 @@ impl Dist {
     }
 
     #[inline(never)]
-    fn sample_other(&self, rng: &mut ChaCha8Rng) -> Nanos {
+    fn sample_other(&self, rng: &mut Stream) -> Nanos {
         match self {
             Dist::Constant(v) => *v,
             Dist::Uniform { lo, hi } => to_ns(lo + (hi - lo) * rng.random::<f64>()),

@@ -24,6 +24,7 @@ mod log_batches;
 mod logs;
 mod outbox;
 mod outlier;
+mod pending;
 pub mod polls;
 mod queues;
 mod runtime;
@@ -32,8 +33,10 @@ mod series;
 mod stores;
 mod touched;
 mod visits;
+mod window_counts;
 
 use histogram::{Histogram, LeanHistogram};
+use pending::Pending;
 
 use queues::QueueWindow;
 pub use queues::{QUEUE_METRICS, QueueStats};
@@ -41,6 +44,7 @@ pub use runtime::RuntimeStats;
 pub use series::{NAMES_PER_SCOPE, RECOVERY_METRICS};
 use series::{Scope, SeriesWriter};
 use touched::Touched;
+use window_counts::window_counts;
 
 use crate::model::{Model, UNBOUNDED};
 use crate::options::RunOptions;
@@ -177,47 +181,16 @@ pub struct ServiceCounters {
     pub reset: u64,
 }
 
-/// The service counters a window's row reads, as they were at the last
-/// window's end (or their differences over one window, or the sum of
-/// those over services).
-#[derive(Clone, Copy, Debug, Default)]
-struct WindowCounts {
-    arrivals: u64,
-    completed: u64,
-    rejected: u64,
-    refused: u64,
-    orphaned_work_ns: u128,
-}
-
-impl WindowCounts {
-    fn of(c: &ServiceCounters) -> WindowCounts {
-        WindowCounts {
-            arrivals: c.arrivals,
-            completed: c.completed,
-            rejected: c.rejected,
-            refused: c.refused,
-            orphaned_work_ns: c.orphaned_work_ns,
-        }
-    }
-
-    fn plus(&self, o: &WindowCounts) -> WindowCounts {
-        WindowCounts {
-            arrivals: self.arrivals + o.arrivals,
-            completed: self.completed + o.completed,
-            rejected: self.rejected + o.rejected,
-            refused: self.refused + o.refused,
-            orphaned_work_ns: self.orphaned_work_ns + o.orphaned_work_ns,
-        }
-    }
-
-    fn minus(&self, o: &WindowCounts) -> WindowCounts {
-        WindowCounts {
-            arrivals: self.arrivals - o.arrivals,
-            completed: self.completed - o.completed,
-            rejected: self.rejected - o.rejected,
-            refused: self.refused - o.refused,
-            orphaned_work_ns: self.orphaned_work_ns - o.orphaned_work_ns,
-        }
+window_counts! {
+    /// The service counters a window's row reads, as they were at the last
+    /// window's end (or their differences over one window, or the sum of
+    /// those over services).
+    struct WindowCounts of ServiceCounters {
+        arrivals: u64,
+        completed: u64,
+        rejected: u64,
+        refused: u64,
+        orphaned_work_ns: u128,
     }
 }
 
@@ -247,23 +220,19 @@ impl ServiceCounters {
 
 /// One service's figures, laid out (`repr(C)`) for the lines a request
 /// touches: the busy level (line 0), the counters every request moves
-/// (line 1, `ServiceCounters`' first), the warm-up mark with the zero
-/// waits and the sums (line 3), the sojourn histogram's header (line 4).
-/// A window close reads lines 0 and 1, the queued level (line 5) and the
-/// snapshot beside the wait histogram (line 6). At thousands of services
-/// a service is rarely in cache when its next request comes, so each line
-/// is a miss.
+/// (line 1, `ServiceCounters`' first), and its `RequestLine`: the warm-up mark, the
+/// zero waits, the sojourns' sum and the last few sojourns waiting to go
+/// into their histogram (`Pending`), whose header and buckets a request
+/// then touches once in seven. A window close reads lines 0 and 1, the
+/// queued level and the snapshot beside the wait histogram. At thousands
+/// of services a service is rarely in cache when its next request comes,
+/// so each line is a miss.
 #[repr(C, align(64))]
 pub struct ServiceStats {
     busy: TimeWeighted,
     pub c: ServiceCounters,
-    warmup: Nanos,
-    /// Waits of zero (a thread was free): counted here, not in `wait`,
-    /// whose header and buckets then stay out of the cache of a service
-    /// that never queues. Added to `wait` for the summary.
-    wait_zeros: u64,
     wait_sum: u128,
-    sojourn_sum: u128,
+    line: RequestLine,
     sojourn: LeanHistogram,
     queued: TimeWeighted,
     wait: LeanHistogram,
@@ -272,6 +241,21 @@ pub struct ServiceStats {
     /// Busy thread-time before the warm-up ended (an autoscaler measures
     /// the whole run).
     busy_before_warmup: u128,
+}
+
+/// What a request's wait and sojourn touch besides the busy level and the
+/// first counters: one cache line (`repr(C, align(64))`, 61 bytes).
+#[derive(Default)]
+#[repr(C, align(64))]
+struct RequestLine {
+    warmup: Nanos,
+    /// Waits of zero (a thread was free): counted here, not in `wait`,
+    /// whose header and buckets then stay out of the cache of a service
+    /// that never queues. Added to `wait` for the summary.
+    wait_zeros: u64,
+    sojourn_sum: u128,
+    /// Sojourns not in `sojourn` yet: drained before it is read.
+    sojourn_pending: Pending,
 }
 
 impl std::ops::Deref for ServiceStats {
@@ -305,9 +289,9 @@ impl ServiceStats {
 
     #[inline]
     pub fn record_wait(&mut self, arrived: Nanos, wait: Nanos) {
-        if arrived >= self.warmup {
+        if arrived >= self.line.warmup {
             if wait == 0 {
-                self.wait_zeros += 1;
+                self.line.wait_zeros += 1;
             } else {
                 self.wait.record(wait);
                 self.wait_sum += u128::from(wait);
@@ -332,10 +316,11 @@ impl ServiceStats {
             self.c.orphaned_work_ns += held;
             self.c.after_giveup_ns += u128::from(now - started.max(abandoned_at.min(now)));
         }
-        if arrived >= self.warmup {
+        let line = &mut self.line;
+        if arrived >= line.warmup {
             let s = now - arrived;
-            self.sojourn.record(s);
-            self.sojourn_sum += u128::from(s);
+            line.sojourn_pending.record(&mut self.sojourn, s);
+            line.sojourn_sum += u128::from(s);
         }
     }
 }
@@ -376,59 +361,19 @@ pub struct EdgeStats {
     pub throttled: u64,
 }
 
-/// The edge counters a window's row reads, as they were at the last
-/// window's end (or their differences over one window, or the sum of
-/// those over edges).
-#[derive(Clone, Copy, Debug, Default)]
-struct EdgeWindowCounts {
-    calls: u64,
-    timeouts: u64,
-    errors: u64,
-    rejected: u64,
-    late_replies: u64,
-    attempts: u64,
-    retries: u64,
-    circuit_open: u64,
-}
-
-impl EdgeWindowCounts {
-    fn of(e: &EdgeStats) -> EdgeWindowCounts {
-        EdgeWindowCounts {
-            calls: e.calls,
-            timeouts: e.timeouts,
-            errors: e.errors,
-            rejected: e.rejected,
-            late_replies: e.late_replies,
-            attempts: e.attempts,
-            retries: e.retries,
-            circuit_open: e.circuit_open,
-        }
-    }
-
-    fn plus(&self, o: &EdgeWindowCounts) -> EdgeWindowCounts {
-        EdgeWindowCounts {
-            calls: self.calls + o.calls,
-            timeouts: self.timeouts + o.timeouts,
-            errors: self.errors + o.errors,
-            rejected: self.rejected + o.rejected,
-            late_replies: self.late_replies + o.late_replies,
-            attempts: self.attempts + o.attempts,
-            retries: self.retries + o.retries,
-            circuit_open: self.circuit_open + o.circuit_open,
-        }
-    }
-
-    fn minus(&self, o: &EdgeWindowCounts) -> EdgeWindowCounts {
-        EdgeWindowCounts {
-            calls: self.calls - o.calls,
-            timeouts: self.timeouts - o.timeouts,
-            errors: self.errors - o.errors,
-            rejected: self.rejected - o.rejected,
-            late_replies: self.late_replies - o.late_replies,
-            attempts: self.attempts - o.attempts,
-            retries: self.retries - o.retries,
-            circuit_open: self.circuit_open - o.circuit_open,
-        }
+window_counts! {
+    /// The edge counters a window's row reads, as they were at the last
+    /// window's end (or their differences over one window, or the sum of
+    /// those over edges).
+    struct EdgeWindowCounts of EdgeStats {
+        calls: u64,
+        timeouts: u64,
+        errors: u64,
+        rejected: u64,
+        late_replies: u64,
+        attempts: u64,
+        retries: u64,
+        circuit_open: u64,
     }
 }
 
@@ -785,12 +730,13 @@ impl Recorder {
                         at_window: WindowCounts::default(),
                         busy: TimeWeighted::default(),
                         queued: TimeWeighted::default(),
-                        warmup: m.warmup,
+                        line: RequestLine {
+                            warmup: m.warmup,
+                            ..RequestLine::default()
+                        },
                         wait: LeanHistogram::empty(),
-                        wait_zeros: 0,
                         wait_sum: 0,
                         sojourn: LeanHistogram::empty(),
-                        sojourn_sum: 0,
                         busy_before_warmup: 0,
                     })
                     .collect(),
@@ -1130,6 +1076,7 @@ impl Recorder {
         for (i, (svc, s)) in m.services.iter().zip(self.services.items_mut()).enumerate() {
             s.busy.flush(end);
             s.queued.flush(end);
+            s.line.sojourn_pending.drain_into(&mut s.sojourn);
             let c = s.c.minus(&s.at_warmup);
             let busy_mean = s.busy.area as f64 / service_span as f64;
             let queue_mean = s.queued.area as f64 / service_span as f64;
@@ -1168,12 +1115,12 @@ impl Recorder {
                     queue_len_max: s.queued.max,
                     in_system_mean: busy_mean + queue_mean,
                     queue_wait_ms: {
-                        if s.wait_zeros > 0 {
-                            s.wait.record_n(0, s.wait_zeros);
+                        if s.line.wait_zeros > 0 {
+                            s.wait.record_n(0, s.line.wait_zeros);
                         }
                         latency_of(&s.wait, s.wait_sum)
                     },
-                    sojourn_ms: latency_of(&s.sojourn, s.sojourn_sum),
+                    sojourn_ms: latency_of(&s.sojourn, s.line.sojourn_sum),
                     orphaned_work_s: c.orphaned_work_ns as f64 / 1e9,
                     work_after_giveup_s: c.after_giveup_ns as f64 / 1e9,
                     orphaned_requests: c.orphaned_requests,

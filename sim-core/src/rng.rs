@@ -1,14 +1,16 @@
 //! Named random streams.
 //!
 //! Every random process in a run (a source's arrivals, a service's work
-//! times, a network edge, a fault) draws from its own ChaCha8 stream. The
+//! times, a network edge, a fault) draws from its own ChaCha8 stream
+//! (`Stream`: `rand_chacha`'s words, read a block at a time, `stream.rs`). The
 //! stream is chosen by the master seed and the process's *name*, through a
 //! fixed hash (FNV-1a), never by its position: adding a service leaves every
 //! other stream unchanged, which is what makes common random numbers work.
 //! Must not use OS entropy or `std`'s randomly keyed hasher.
 
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
+mod stream;
+
+pub use stream::Stream;
 
 /// FNV-1a over the name's bytes: stable across platforms and releases.
 pub fn stream_id(name: &str) -> u64 {
@@ -35,10 +37,8 @@ pub fn mix(mut z: u64) -> u64 {
 }
 
 /// The stream named `name` under `master_seed`.
-pub fn stream(master_seed: u64, name: &str) -> ChaCha8Rng {
-    let mut rng = ChaCha8Rng::seed_from_u64(master_seed);
-    rng.set_stream(stream_id(name));
-    rng
+pub fn stream(master_seed: u64, name: &str) -> Stream {
+    Stream::new(master_seed, stream_id(name))
 }
 
 #[cfg(test)]

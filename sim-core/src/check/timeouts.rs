@@ -1,6 +1,6 @@
 //! Caller timeouts shorter than the mean or p99 of the attempt they wrap.
 
-use rand_chacha::ChaCha8Rng;
+use crate::rng::Stream;
 
 use super::walk::Sampler;
 use super::{Analysis, TREE_DRAWS};
@@ -60,8 +60,7 @@ impl Analysis<'_> {
             m,
             stretch: &self.stretch,
         };
-        let mut rng: ChaCha8Rng =
-            stream(m.seed, &format!("check/p99/{}", m.call_sites[c as usize]));
+        let mut rng: Stream = stream(m.seed, &format!("check/p99/{}", m.call_sites[c as usize]));
         let mut draws: Vec<f64> = (0..TREE_DRAWS)
             .map(|_| {
                 let mut t = sampler.op(spec.op, &mut rng, 1);

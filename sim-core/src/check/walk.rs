@@ -6,8 +6,8 @@
 //!
 //! Must not know rates, capacities or waits: `check` combines these.
 
+use crate::rng::Stream;
 use rand::RngExt;
-use rand_chacha::ChaCha8Rng;
 
 use crate::model::{Model, OpId, Step};
 
@@ -221,7 +221,7 @@ pub struct Sampler<'m> {
 
 impl Sampler<'_> {
     /// One invocation of `op`, in ns.
-    pub fn op(&self, op: OpId, rng: &mut ChaCha8Rng, depth: usize) -> f64 {
+    pub fn op(&self, op: OpId, rng: &mut Stream, depth: usize) -> f64 {
         if depth > MAX_DEPTH {
             return 0.0;
         }
@@ -286,7 +286,7 @@ impl Sampler<'_> {
 
     /// One attempt of call spec `c`: both hops and the callee, at most its
     /// timeout.
-    pub fn call(&self, c: u32, rng: &mut ChaCha8Rng, depth: usize) -> f64 {
+    pub fn call(&self, c: u32, rng: &mut Stream, depth: usize) -> f64 {
         let spec = &self.m.calls[c as usize];
         let mut t = self.op(spec.op, rng, depth + 1);
         if let Some(edge) = spec.edge {

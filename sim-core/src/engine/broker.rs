@@ -34,7 +34,7 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use rand_chacha::ChaCha8Rng;
+use crate::rng::Stream;
 
 use super::World;
 use super::arena::{Arena, Slot};
@@ -138,9 +138,9 @@ pub(super) struct Messaging {
     /// Poison coin flips and acknowledgement latencies per publish step,
     /// delivery hops per queue: each its own stream, so adding a queue or a
     /// producer leaves every other draw where it was.
-    poison_rng: Vec<ChaCha8Rng>,
-    ack_rng: Vec<ChaCha8Rng>,
-    delivery_rng: Vec<ChaCha8Rng>,
+    poison_rng: Vec<Stream>,
+    ack_rng: Vec<Stream>,
+    delivery_rng: Vec<Stream>,
 }
 
 impl Messaging {

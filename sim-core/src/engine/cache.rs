@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 
-use rand_chacha::ChaCha8Rng;
+use crate::rng::Stream;
 use rand_distr::Distribution;
 
 use super::World;
@@ -209,7 +209,7 @@ impl Keys {
     }
 
     /// One key, 0-based.
-    pub(super) fn draw(&self, rng: &mut ChaCha8Rng) -> u32 {
+    pub(super) fn draw(&self, rng: &mut Stream) -> u32 {
         match self {
             Keys::Uniform(n) => rand::RngExt::random_range(rng, 0..*n),
             Keys::Zipf(z) => (z.sample(rng) as u32).saturating_sub(1),
@@ -228,7 +228,7 @@ pub(super) struct CacheState {
     /// refill was started, with its job (and generation: a refill that
     /// ended without filling is no longer its job's).
     pub refilling: Vec<BTreeMap<u32, (JobId, u32)>>,
-    pub lookup_rng: ChaCha8Rng,
+    pub lookup_rng: Stream,
     keys: Keys,
     /// Cache faults in force (`cache_fault.rs`): outages, whether one of
     /// them fails its lookups, the lookup latency's factor.
@@ -245,7 +245,7 @@ struct Pending {
 }
 
 /// The caches of `m`, empty, and each cache step's key stream.
-pub(super) fn states(m: &Model, seed: u64) -> (Vec<CacheState>, Vec<ChaCha8Rng>) {
+pub(super) fn states(m: &Model, seed: u64) -> (Vec<CacheState>, Vec<Stream>) {
     let caches = m
         .caches
         .iter()

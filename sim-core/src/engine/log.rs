@@ -49,7 +49,7 @@
 
 use std::collections::VecDeque;
 
-use rand_chacha::ChaCha8Rng;
+use crate::rng::Stream;
 use rand_distr::Distribution;
 
 use super::World;
@@ -185,7 +185,7 @@ pub(super) struct Logs {
     /// freed thread asks only these).
     by_replica: Vec<Vec<Vec<MemberId>>>,
     /// Per publish step to a log: its key stream.
-    key_rng: Vec<ChaCha8Rng>,
+    key_rng: Vec<Stream>,
     /// Per publish step: its index in `key_rng` (key streams are kept for
     /// publishes to logs only, in step order).
     key_stream_of: Vec<u32>,

@@ -91,7 +91,7 @@ mod trace;
 mod zone_spill;
 mod zoning;
 
-use rand_chacha::ChaCha8Rng;
+use crate::rng::Stream;
 
 use self::arena::Arena;
 use self::event::{Ev, EventQueue};
@@ -115,18 +115,18 @@ pub struct World<'m> {
     attempts: Arena<AttemptId, Attempt>,
     replicas: Vec<Vec<service::Replica>>,
     rr: Vec<u32>,
-    work_rng: Vec<ChaCha8Rng>,
+    work_rng: Vec<Stream>,
     /// Draws of random and power-of-two balancers, per service.
-    lb_rng: Vec<ChaCha8Rng>,
-    edge_rng: Vec<ChaCha8Rng>,
-    fault_rng: Vec<ChaCha8Rng>,
+    lb_rng: Vec<Stream>,
+    edge_rng: Vec<Stream>,
+    fault_rng: Vec<Stream>,
     /// Jitter draws of each call spec with a retry.
-    retry_rng: Vec<ChaCha8Rng>,
+    retry_rng: Vec<Stream>,
     /// Arm draws of each branch point.
-    branch_rng: Vec<ChaCha8Rng>,
+    branch_rng: Vec<Stream>,
     /// Adaptive-throttling draws per call spec (empty when no call
     /// throttles).
-    throttle_rng: Vec<ChaCha8Rng>,
+    throttle_rng: Vec<Stream>,
     /// `pattern_base[spec] + caller replica` indexes `patterns`.
     pattern_base: Vec<u32>,
     patterns: Vec<layers::PatternState>,
@@ -169,7 +169,7 @@ pub struct World<'m> {
     /// Caches' contents, each cache step's key stream, and per job slot
     /// the key its cache step drew.
     caches: Vec<cache::CacheState>,
-    cache_key_rng: Vec<ChaCha8Rng>,
+    cache_key_rng: Vec<Stream>,
     cache_keys: Vec<u32>,
     /// Outlier detection per service (`outlier`); empty when no service
     /// declares it.

@@ -22,7 +22,7 @@
 
 use std::collections::VecDeque;
 
-use rand_chacha::ChaCha8Rng;
+use crate::rng::Stream;
 
 use super::World;
 use super::event::Ev;
@@ -62,7 +62,7 @@ pub(super) struct Outboxes {
     /// Per outbox: a relay poll is scheduled.
     armed: Vec<bool>,
     /// Per outbox: the broker's acknowledgement latencies of its batches.
-    ack_rng: Vec<ChaCha8Rng>,
+    ack_rng: Vec<Stream>,
     /// Records in every outbox (a run does not end before they are sent).
     pub pending: u64,
     /// Every record sent, in order: (outbox, replica, publish step, written).

@@ -15,7 +15,7 @@
 //! is the same as through a call; the books keep the requests in flight
 //! (`SourceState::direct_in_flight`, `World::direct_pending`).
 
-use rand_chacha::ChaCha8Rng;
+use crate::rng::Stream;
 
 use super::World;
 use super::event::Ev;
@@ -29,9 +29,9 @@ use crate::streams;
 use crate::time::Nanos;
 
 pub(super) struct SourceState {
-    rng: ChaCha8Rng,
+    rng: Stream,
     /// Draws of the hop between the clients and the entry service.
-    hop_rng: ChaCha8Rng,
+    hop_rng: Stream,
     interarrival: Dist,
     pub sent: u64,
     /// Time of the last arrival.

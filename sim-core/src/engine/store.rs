@@ -18,7 +18,7 @@
 //! Owns the versions and the jobs' reads; must not run steps other than
 //! its own (the job goes on through `WorkDone`, or fails here).
 
-use rand_chacha::ChaCha8Rng;
+use crate::rng::Stream;
 
 use super::World;
 use super::cache::Keys;
@@ -49,9 +49,9 @@ pub(super) struct Stores {
     versions: Vec<Vec<u32>>,
     keys: Vec<Keys>,
     /// Per store: its read and write latencies' stream.
-    latency_rng: Vec<ChaCha8Rng>,
+    latency_rng: Vec<Stream>,
     /// Per store step: its key stream.
-    key_rng: Vec<ChaCha8Rng>,
+    key_rng: Vec<Stream>,
     /// Per job slot × store: the job's latest read of that store.
     reads: Vec<Read>,
     /// Per store: the faults in force (`store_fault.rs`).

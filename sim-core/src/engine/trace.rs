@@ -16,7 +16,7 @@
 mod reservoir;
 mod store_spans;
 
-use rand_chacha::ChaCha8Rng;
+use crate::rng::Stream;
 
 use super::World;
 use super::ids::{AttemptId, CallId, JobId, MsgId};
@@ -34,7 +34,7 @@ use crate::trace::{
 const NONE: u32 = u32::MAX;
 
 pub(super) struct Tracer {
-    sample_rng: Vec<ChaCha8Rng>,
+    sample_rng: Vec<Stream>,
     log: TraceLog,
     /// Per job slot: its span and the slot's generation when it was set.
     jobs: Vec<(u32, u32)>,

@@ -28,7 +28,7 @@
 //! Owns the rule and its draws; must not pick a replica within a zone
 //! (that is `zoning::pick_in_zone`) nor know the file syntax.
 
-use rand_chacha::ChaCha8Rng;
+use crate::rng::Stream;
 
 use super::World;
 use crate::model::{Model, ServiceId};
@@ -58,7 +58,7 @@ pub(super) struct Spill {
     /// Per zone index (every zone named): the weight of the zoned sources
     /// whose requests enter this service.
     source_weight: Vec<u64>,
-    rng: ChaCha8Rng,
+    rng: Stream,
     /// Scratch, per zone of this service: healthy replicas and callers.
     healthy: Vec<u64>,
     callers: Vec<u64>,

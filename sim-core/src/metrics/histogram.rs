@@ -223,6 +223,11 @@ impl<const B: u64> Histogram<B> {
         self.total == 0
     }
 
+    /// Whether the counts are a flat array (recording is then an add).
+    pub fn is_flat(&self) -> bool {
+        matches!(self.counts, Counts::Flat { .. })
+    }
+
     /// The largest value recorded, to the histogram's resolution (0 when
     /// empty).
     pub fn max(&self) -> u64 {

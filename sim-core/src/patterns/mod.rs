@@ -7,7 +7,7 @@
 //! JSON Schema, durations as text, every field optional), a validated
 //! `*Config` in integer nanoseconds, and the state machine. Must not read a
 //! clock, create a random generator or use hash maps: the engine passes
-//! `now` and its own `ChaCha8Rng` stream, so a run stays a pure function of
+//! `now` and its own ChaCha8 stream (`rng::Stream`), so a run stays a pure function of
 //! (scenario, seed, version). State machines allocate when built, never per
 //! call.
 //!

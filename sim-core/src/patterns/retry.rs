@@ -15,8 +15,8 @@
 //! `random(a, b)` is uniform over the whole nanoseconds `a..=b`, drawn
 //! from the caller's stream.
 
+use crate::rng::Stream;
 use rand::RngExt;
-use rand_chacha::ChaCha8Rng;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -215,7 +215,7 @@ impl RetryFile {
 }
 
 /// Uniform whole nanoseconds in `lo..=hi`.
-fn uniform(rng: &mut ChaCha8Rng, lo: Nanos, hi: Nanos) -> Nanos {
+fn uniform(rng: &mut Stream, lo: Nanos, hi: Nanos) -> Nanos {
     if hi <= lo {
         lo
     } else {
@@ -256,7 +256,7 @@ impl RetryConfig {
     /// The wait before retry number `retry_number` (1 = the first retry);
     /// `previous` is the wait this function returned for the retry before
     /// (ignored for the first retry, and used by decorrelated jitter only).
-    pub fn backoff(&self, retry_number: u32, previous: Nanos, rng: &mut ChaCha8Rng) -> Nanos {
+    pub fn backoff(&self, retry_number: u32, previous: Nanos, rng: &mut Stream) -> Nanos {
         if self.backoff == Backoff::None {
             return 0;
         }
@@ -306,7 +306,7 @@ mod tests {
         assert_eq!(c.max_interval, 5_000 * MS);
         assert_eq!(c.jitter, Jitter::None);
         assert_eq!(c.budget, None);
-        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut rng = Stream::seed_from_u64(1);
         for n in 1..5 {
             assert_eq!(c.backoff(n, 0, &mut rng), 500 * MS);
         }
@@ -347,7 +347,7 @@ mod tests {
 
     /// Draws `n` waits for one retry number and returns (min, max, mean).
     fn draws(c: &RetryConfig, retry: u32, previous: Nanos, n: u32) -> (Nanos, Nanos, f64) {
-        let mut rng = ChaCha8Rng::seed_from_u64(42);
+        let mut rng = Stream::seed_from_u64(42);
         let (mut lo, mut hi, mut sum) = (Nanos::MAX, 0, 0.0);
         for _ in 0..n {
             let w = c.backoff(retry, previous, &mut rng);
@@ -425,7 +425,7 @@ mod tests {
         assert!((mean - want).abs() < tolerance((3 * prev - base) as f64));
         // Capped: after a 5 s wait the draw is in [base, 15 s] then capped
         // at 10 s, so about (15 - 10) / (15 - 0.1) of the draws are the cap.
-        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let mut rng = Stream::seed_from_u64(7);
         let capped = (0..N)
             .filter(|_| {
                 let w = c.backoff(3, 5_000 * MS, &mut rng);
@@ -445,7 +445,7 @@ mod tests {
     #[test]
     fn no_jitter_is_the_interval_and_draws_nothing() {
         let c = exp_cfg(Jitter::None);
-        let mut a = ChaCha8Rng::seed_from_u64(3);
+        let mut a = Stream::seed_from_u64(3);
         let b = a.clone();
         assert_eq!(c.backoff(2, 0, &mut a), 200 * MS);
         assert_eq!(a, b, "the stream is untouched");
@@ -455,7 +455,7 @@ mod tests {
     fn same_seed_same_waits() {
         let c = exp_cfg(Jitter::Full);
         let run = || {
-            let mut rng = ChaCha8Rng::seed_from_u64(9);
+            let mut rng = Stream::seed_from_u64(9);
             (1..=5)
                 .map(|n| c.backoff(n, 0, &mut rng))
                 .collect::<Vec<_>>()
@@ -497,7 +497,7 @@ mod tests {
     #[test]
     fn backoff_none_retries_at_once_and_refuses_a_wait() {
         let c = cfg(|f| f.backoff = Some(Backoff::None));
-        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut rng = Stream::seed_from_u64(1);
         for n in 1..5 {
             assert_eq!(c.backoff(n, 0, &mut rng), 0);
         }

@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 
-use rand_chacha::ChaCha8Rng;
+use crate::rng::Stream;
 
 use super::{NONE, Tracer};
 use crate::rng::stream;
@@ -34,7 +34,7 @@ const COMPACT_AFTER: usize = 4096;
 const COMPACT_AFTER: usize = 16;
 
 pub(in crate::engine) struct Reservoir {
-    rng: ChaCha8Rng,
+    rng: Stream,
     cap: u32,
     /// Root requests the rate admitted so far.
     admitted: u64,
