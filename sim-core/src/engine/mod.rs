@@ -539,20 +539,7 @@ impl<'m> World<'m> {
         match ev {
             // What wakes a replica's application waits while it is in a
             // GC pause (`stw`); the other events never ask.
-            Ev::Reply { .. }
-            | Ev::AttemptTimeout { .. }
-            | Ev::ConnectTimeout { .. }
-            | Ev::ConnectFailed { .. }
-            | Ev::CallTimeout { .. }
-            | Ev::Retry { .. }
-            | Ev::Hedge { .. }
-            | Ev::Fallback { .. }
-            | Ev::BulkheadTimeout { .. }
-            | Ev::PublishTimeout { .. }
-            | Ev::WriteConflict { .. }
-            | Ev::StoreFailed { .. }
-            | Ev::FillFailed { .. }
-                if self.stw.pauses != 0 && self.defer_in_pause(ev) => {}
+            stw::pause_wakes!() if self.stw.pauses != 0 && self.defer_in_pause(ev) => {}
             Ev::SourceArrival { source } => self.on_source_arrival(source as usize),
             Ev::Arrive { job, .. } => self.on_arrive(job),
             Ev::Syn { job, .. } => self.on_syn(job),
