@@ -17,8 +17,9 @@
 //!   call it sent (`Reply`), its caller-side timers (an attempt's or a
 //!   call's timeout, a split timeout's connect part, a retry's backoff, a
 //!   hedge, a fallback's latency, a bulkhead wait), a connect its stack
-//!   gave up on, a blocked publish's wait, a store's conflict or failure
-//!   and a failed cache fill of its jobs — is set aside too, and takes
+//!   gave up on, a blocked publish's wait, a store's conflict or failure,
+//!   a failed cache fill of its jobs and the linger of a log producer
+//!   batch it holds — is set aside too, and takes
 //!   effect when the pause ends, in its original order among the
 //!   continuations set aside. So a retry or a hedge never leaves during a
 //!   pause, and of a timeout and an answer that both fell in it, the one
@@ -28,10 +29,11 @@
 //! Not frozen: what is not the replica's application — the callee's work
 //! on calls it sent (orphaned or not), the network, brokers and their
 //! visibility timers, its clients' timers, a dropped connection's SYN
-//! retransmissions by the kernel — and, of its own, a log producer's
-//! linger, an outbox relay's polls and a consumer group's polls and
-//! timers. An event due at the very nanosecond the pause ends is not set
-//! aside (the pause is over).
+//! retransmissions by the kernel — and, of its own but not yet, an outbox
+//! relay's polls and a consumer group's polls and timers (one event polls
+//! every replica's relay, or a group's members: there is no replica to
+//! defer by; see README, "Not built yet"). An event due at the very
+//! nanosecond the pause ends is not set aside (the pause is over).
 //!
 //! When anything but continuations was set aside, the pause's end puts
 //! all it set aside back into the event queue at that instant, in order
@@ -65,6 +67,8 @@ enum Waker {
     Callee(JobId),
     /// A job of the replica itself.
     Job(JobId),
+    /// A log producer's open batch (its slot): its producer replica.
+    Linger(u32),
 }
 
 /// The one list of the event kinds a GC pause may set aside, each with
@@ -106,6 +110,7 @@ pause_kinds! {
     WriteConflict.job => Job,
     StoreFailed.job => Job,
     FillFailed.job => Job,
+    LingerExpired.slot => Linger,
 }
 
 /// What a pause set aside: a job's going on, or an event of the replica.
@@ -242,6 +247,7 @@ impl World<'_> {
                 let j = &self.jobs[job];
                 Some((j.service.index(), j.replica as usize))
             }
+            Waker::Linger(slot) => Some(self.logs.producer.producer_of(slot)),
         }
     }
 
@@ -357,6 +363,10 @@ mod tests {
             Ev::WriteConflict { job, generation },
             Ev::StoreFailed { job, generation },
             Ev::FillFailed { job, generation },
+            Ev::LingerExpired {
+                slot: 0,
+                generation,
+            },
         ];
         for ev in listed {
             assert!(matches!(ev, pause_wakes!()), "{ev:?}");
