@@ -46,6 +46,10 @@ struct Waiting {
 /// The batch of one (publish step, producer replica, partition).
 struct OpenBatch {
     publish: u32,
+    /// The producer: its service and replica (a GC pause of that replica
+    /// freezes the linger, `stw`).
+    service: u32,
+    replica: u32,
     records: Vec<Waiting>,
     /// Bumped at every send: a linger timer of an earlier batch is stale.
     generation: u32,
@@ -64,6 +68,12 @@ impl ProducerBatches {
     pub(in crate::engine) fn is_current(&self, slot: u32, generation: u32) -> bool {
         self.slots[slot as usize].generation == generation
     }
+
+    /// The producer (service, replica) of slot `slot`'s batches.
+    pub(in crate::engine) fn producer_of(&self, slot: u32) -> (usize, usize) {
+        let b = &self.slots[slot as usize];
+        (b.service as usize, b.replica as usize)
+    }
 }
 
 impl World<'_> {
@@ -78,7 +88,8 @@ impl World<'_> {
         let (l, key) = self.draw_log_key(p);
         let partition = partition_of(key, self.m.logs[l].partitions);
         let job = &self.jobs[j];
-        let (replica, generation) = (job.replica, job.generation);
+        let (service, replica, generation) =
+            (job.service.index() as u32, job.replica, job.generation);
         let producer = &mut self.logs.producer;
         let slot = *producer
             .slot_of
@@ -86,6 +97,8 @@ impl World<'_> {
             .or_insert_with(|| {
                 producer.slots.push(OpenBatch {
                     publish: p,
+                    service,
+                    replica,
                     records: Vec::new(),
                     generation: 0,
                 });

@@ -202,6 +202,9 @@ pub struct World<'m> {
     /// Direct source requests (`source`) not answered yet: they count
     /// as a client call each would (in flight, the guard, the end).
     direct_pending: u64,
+    /// Some service is an event loop: its replicas' loop figures are
+    /// added up before the recorder reads them (`event_loop`).
+    loops_on: bool,
 }
 
 /// An event loop.
@@ -356,6 +359,7 @@ impl<'m> World<'m> {
             stw: stw::Stopped::default(),
             retry_in_flight,
             direct_pending: 0,
+            loops_on: m.services.iter().any(|s| s.loops().is_some()),
         };
         w.mark_direct_sources();
         w.start_outlier_sweeps();
@@ -514,6 +518,7 @@ impl<'m> World<'m> {
                 if !self.m.groups.is_empty() {
                     self.sample_logs();
                 }
+                self.sync_loop_figures();
                 self.rec.advance_windows(e.t);
             }
             self.handle(e.ev);
@@ -541,20 +546,7 @@ impl<'m> World<'m> {
         match ev {
             // What wakes a replica's application waits while it is in a
             // GC pause (`stw`); the other events never ask.
-            Ev::Reply { .. }
-            | Ev::AttemptTimeout { .. }
-            | Ev::ConnectTimeout { .. }
-            | Ev::ConnectFailed { .. }
-            | Ev::CallTimeout { .. }
-            | Ev::Retry { .. }
-            | Ev::Hedge { .. }
-            | Ev::Fallback { .. }
-            | Ev::BulkheadTimeout { .. }
-            | Ev::PublishTimeout { .. }
-            | Ev::WriteConflict { .. }
-            | Ev::StoreFailed { .. }
-            | Ev::FillFailed { .. }
-                if self.stw.pauses != 0 && self.defer_in_pause(ev) => {}
+            stw::pause_wakes!() if self.stw.pauses != 0 && self.defer_in_pause(ev) => {}
             Ev::SourceArrival { source } => self.on_source_arrival(source as usize),
             Ev::Arrive { job, .. } => self.on_arrive(job),
             Ev::Syn { job, .. } => self.on_syn(job),
@@ -587,7 +579,10 @@ impl<'m> World<'m> {
             Ev::Fallback { call, .. } => self.deliver(call, Outcome::Degraded),
             Ev::FaultStart { fault } => self.on_fault(fault as usize, true),
             Ev::FaultEnd { fault } => self.on_fault(fault as usize, false),
-            Ev::WarmupEnd => self.rec.start_measuring(self.now),
+            Ev::WarmupEnd => {
+                self.sync_loop_figures();
+                self.rec.start_measuring(self.now)
+            }
             Ev::CpuDone { cpu, .. } => self.on_cpu_done(cpu as usize),
             Ev::Delivered { job, .. } => self.proceed(job),
             Ev::FillFailed { job, .. } => self.on_fill_failed(job),

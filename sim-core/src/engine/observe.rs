@@ -92,6 +92,7 @@ impl World<'_> {
         if !self.m.logs.is_empty() {
             self.rec.log_backlog = self.log_totals();
         }
+        self.sync_loop_figures();
         let mut result = self
             .rec
             .finish(self.m, end, self.duration, events, &in_flight, opts);

@@ -8,12 +8,11 @@
 //! thread from start to answer, across every synchronous call. Must not
 //! decide how a call's answer comes back (that is `call` and `network`).
 
-use std::collections::VecDeque;
-
 use super::World;
 use super::accept::AcceptQueue;
 use super::cpu::Cpu;
 use super::event::Ev;
+use super::event_loop::Loops;
 use super::ids::JobId;
 use super::memory::Life;
 use super::records::{Caller, Job, JobState, Parent};
@@ -44,12 +43,12 @@ pub(super) struct Replica {
     /// Its processor-sharing CPU (`World::cpus`): its own cores, or its
     /// node's.
     pub cpu: Option<u32>,
-    /// Event loop: loops running a continuation (or handed to the run
-    /// queue's head), the ready continuations, and the handovers pending.
-    pub loops_busy: u32,
-    pub handoffs: u32,
+    /// Event loop: loops free (neither running a continuation nor handed
+    /// to the run queue's head), read by every continuation; the rest of
+    /// the loops' state is `loops`.
+    pub loops_free: u32,
     pub queue: AcceptQueue,
-    pub run_queue: VecDeque<(JobId, u32)>,
+    pub loops: Loops,
     /// Memory, OOM kills, restarts and GC.
     pub life: Life,
 }
@@ -89,9 +88,8 @@ pub(super) fn replicas(s: &Service, cpus: &mut Vec<Cpu>) -> Vec<Replica> {
                 .admission
                 .concurrency_limit
                 .map(|c| Box::new(ConcurrencyLimiter::new(c))),
-            loops_busy: 0,
-            run_queue: VecDeque::new(),
-            handoffs: 0,
+            loops_free: s.loops().unwrap_or(0),
+            loops: Loops::default(),
             life: Life::default(),
         })
         .collect()

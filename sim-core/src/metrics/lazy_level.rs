@@ -1,6 +1,8 @@
 //! A level whose integral over time is kept lazily: a change costs an
 //! add and a multiply-free subtraction, and a rise and a fall at the same
-//! instant cancel exactly.
+//! instant cancel exactly. The owner of the level may keep that pair
+//! itself, in parts (an event loop's replicas, `engine/event_loop.rs`),
+//! and `set` their sums here before a window closes or a mean is read.
 //!
 //! `TimeWeighted` folds the area up to each change into its total; here
 //! the area up to `t` is `acc + value × t`, where every change of `delta`
@@ -23,23 +25,19 @@ pub struct LazyLevel {
 }
 
 impl LazyLevel {
-    #[inline(always)]
+    /// A change of `delta` at `now`.
+    #[cfg(test)]
     pub fn add(&mut self, now: Nanos, delta: i64) {
         let d = i128::from(delta);
         self.value += d;
         self.acc -= d * i128::from(now);
     }
 
-    #[inline(always)]
-    pub fn rise(&mut self, now: Nanos) {
-        self.value += 1;
-        self.acc -= i128::from(now);
-    }
-
-    #[inline(always)]
-    pub fn fall(&mut self, now: Nanos) {
-        self.value -= 1;
-        self.acc += i128::from(now);
+    /// The level is `value` and its area up to `t` is `acc + value × t`
+    /// (the sums of its parts kept elsewhere by the same arithmetic).
+    pub fn set(&mut self, value: i128, acc: i128) {
+        self.value = value;
+        self.acc = acc;
     }
 
     fn area_at(&self, now: Nanos) -> i128 {
@@ -76,10 +74,13 @@ mod tests {
     use super::*;
 
     /// The same changes give the same areas and window means as
-    /// `TimeWeighted`, to the bit, including changes at one instant.
+    /// `TimeWeighted`, to the bit, including changes at one instant —
+    /// made here, or in parts kept outside whose sums are `set`.
     #[test]
     fn matches_time_weighted_exactly() {
         let mut lazy = LazyLevel::default();
+        let mut split = LazyLevel::default();
+        let mut parts = [(0i128, 0i128); 3];
         let mut tw = TimeWeighted::default();
         let changes: [(Nanos, i64); 9] = [
             (5, 1),
@@ -98,28 +99,35 @@ mod tests {
             while t >= next_window {
                 let a = lazy.close_window(next_window, 1_000_000_000);
                 let (b, _) = tw.close_window(next_window, 1_000_000_000);
+                let c = split.close_window(next_window, 1_000_000_000);
                 windows.push((a.to_bits(), b.to_bits()));
+                windows.push((c.to_bits(), b.to_bits()));
                 next_window += 1_000_000_000;
             }
             if i == 3 {
                 lazy.restart(t);
+                split.restart(t);
                 tw.restart(t);
             }
-            if d == 1 {
-                lazy.rise(t);
-            } else if d == -1 {
-                lazy.fall(t);
-            } else {
-                lazy.add(t, d);
-            }
+            lazy.add(t, d);
+            // The same change in one of three parts kept outside, their
+            // sums `set` (as an event loop's replicas keep theirs).
+            let part = &mut parts[i % 3];
+            part.0 += i128::from(d);
+            part.1 -= i128::from(d) * i128::from(t);
+            split.set(
+                parts.iter().map(|p| p.0).sum(),
+                parts.iter().map(|p| p.1).sum(),
+            );
             tw.add(t, d);
         }
-        assert_eq!(windows.len(), 4);
+        assert_eq!(windows.len(), 8);
         for (a, b) in windows {
             assert_eq!(a, b);
         }
         tw.flush(6_000_000_000);
         assert_eq!(lazy.area(6_000_000_000), tw.area);
+        assert_eq!(split.area(6_000_000_000), tw.area);
         assert!(tw.area > 0);
     }
 }

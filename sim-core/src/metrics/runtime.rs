@@ -60,15 +60,16 @@ pub struct RuntimeStats {
     loops: u32,
     limit: u64,
     warmup: Nanos,
-    /// Loops running a continuation, over all replicas: lazy, since it
-    /// changes on every continuation and only its mean is read.
+    /// Loops running a continuation, over all replicas: lazy, and kept
+    /// per replica by the engine, which adds them up here before a read
+    /// (`sync_loops`).
     busy_loops: LazyLevel,
     run_queue: TimeWeighted,
     run_wait: Histogram,
     run_wait_sum: u128,
-    /// Continuations that found a loop free (wait 0): counted here and
-    /// added to `run_wait` at the end, a histogram record saved on the
-    /// common path.
+    /// Continuations that found a loop free (wait 0): counted by the
+    /// replicas, added up here by `sync_loops` and to `run_wait` at the
+    /// end, a histogram record saved on the common path.
     run_wait_zero: u64,
     /// Sum of the replicas' gauges, bytes.
     memory: TimeWeighted,
@@ -140,40 +141,16 @@ impl RuntimeStats {
         }))
     }
 
-    #[inline]
-    pub fn add_busy_loops(&mut self, now: Nanos, delta: i64) {
-        self.busy_loops.add(now, delta);
-    }
-
-    /// A continuation takes a free loop.
-    #[inline(always)]
-    pub fn loop_taken(&mut self, now: Nanos) {
-        self.busy_loops.rise(now);
-    }
-
-    /// A loop goes idle.
-    #[inline(always)]
-    pub fn loop_idle(&mut self, now: Nanos) {
-        self.busy_loops.fall(now);
-    }
-
-    /// Loops per replica.
-    #[inline(always)]
-    pub fn loops(&self) -> u32 {
-        self.loops
+    /// The replicas' busy loops now, their lazy area (summed), and the
+    /// zero run-queue waits counted since the last sync.
+    pub fn sync_loops(&mut self, busy: i128, area: i128, zero_waits: u64) {
+        self.busy_loops.set(busy, area);
+        self.run_wait_zero += zero_waits;
     }
 
     #[inline]
     pub fn add_run_queue(&mut self, now: Nanos, delta: i64) {
         self.run_queue.add(now, delta);
-    }
-
-    /// A continuation took a free loop at once.
-    #[inline]
-    pub fn record_no_run_wait(&mut self, now: Nanos) {
-        if now >= self.warmup {
-            self.run_wait_zero += 1;
-        }
     }
 
     #[inline]
