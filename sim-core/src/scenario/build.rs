@@ -466,6 +466,11 @@ struct Builder<'a> {
     stores_read: Vec<u32>,
     /// Each distinct distribution's id, by its exact parameters.
     dist_ids: std::collections::BTreeMap<String, DistId>,
+    /// Each service's id by name, and each edge's by its ends: a call
+    /// step names its callee, and at thousands of services a scan of the
+    /// list per call made building quadratic.
+    service_ids: std::collections::BTreeMap<String, ServiceId>,
+    edge_ids: std::collections::BTreeMap<(ServiceId, ServiceId), EdgeId>,
 }
 
 impl Builder<'_> {
@@ -490,7 +495,7 @@ impl Builder<'_> {
             Some((s, o)) => (s, Some(o)),
             None => (target, None),
         };
-        let sid = self.m.service_id(svc).ok_or_else(|| {
+        let sid = self.service_ids.get(svc).copied().ok_or_else(|| {
             let known: Vec<&str> = self.m.services.iter().map(|s| s.name.as_str()).collect();
             KeyError::new(
                 key,
@@ -523,13 +528,8 @@ impl Builder<'_> {
     }
 
     fn edge(&mut self, from: ServiceId, to: ServiceId) -> R<EdgeId> {
-        if let Some(i) = self
-            .m
-            .edges
-            .iter()
-            .position(|e| e.from == from && e.to == to)
-        {
-            return Ok(EdgeId::at(i));
+        if let Some(&id) = self.edge_ids.get(&(from, to)) {
+            return Ok(id);
         }
         let name = format!(
             "{}->{}",
@@ -555,7 +555,9 @@ impl Builder<'_> {
             latency,
             name,
         });
-        Ok(EdgeId::at(self.m.edges.len() - 1))
+        let id = EdgeId::at(self.m.edges.len() - 1);
+        self.edge_ids.insert((from, to), id);
+        Ok(id)
     }
 
     fn call(
@@ -1641,6 +1643,8 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
         in_miss: false,
         stores_read: Vec::new(),
         dist_ids: std::collections::BTreeMap::new(),
+        service_ids: std::collections::BTreeMap::new(),
+        edge_ids: std::collections::BTreeMap::new(),
         file,
         m: Model {
             name: file.name.clone(),
@@ -1829,6 +1833,7 @@ pub fn build(file: &ScenarioFile) -> R<Model> {
             autoscale,
             zones: super::zones::zones(&key, s)?,
         });
+        b.service_ids.insert(name.clone(), sid);
     }
     b.messaging()?;
     let taken: Vec<&str> = file
