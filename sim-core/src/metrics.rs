@@ -144,12 +144,23 @@ impl TimeWeighted {
         let mean = if len == 0 {
             0.0
         } else {
-            self.window_area as f64 / len as f64
+            wide_to_f64(self.window_area) / len as f64
         };
         let max = self.window_max;
         self.window_area = 0;
         self.window_max = self.value;
         (mean, max)
+    }
+}
+
+/// `x as f64`, through `u64` when it fits (nearly always): the same
+/// nearest float, without the software conversion a `u128` takes (about
+/// 36 instructions), which every window close paid per changed service.
+#[inline]
+fn wide_to_f64(x: u128) -> f64 {
+    match u64::try_from(x) {
+        Ok(v) => v as f64,
+        Err(_) => x as f64,
     }
 }
 
@@ -527,7 +538,7 @@ impl ServiceWindow {
             d.completed as f64 * per_s,
             d.rejected as f64 * per_s,
             d.refused as f64 * per_s,
-            d.orphaned_work_ns as f64 * per_s / 1e9,
+            wide_to_f64(d.orphaned_work_ns) * per_s / 1e9,
         ]
     }
 }
@@ -1292,5 +1303,38 @@ fn edge_summary(d: &EdgeStats, b: &crate::patterns::BreakerStats) -> EdgeSummary
         attempts_refused_locally: d.refused_locally,
         retries_suppressed: d.retries_suppressed,
         throttled: d.throttled,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wide_to_f64;
+
+    #[test]
+    fn a_wide_count_converts_to_the_same_float_as_a_cast() {
+        let mut x: u64 = 7;
+        let mut next = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            x
+        };
+        let edges = [
+            0,
+            1,
+            (1u128 << 53) + 1,
+            u128::from(u64::MAX) - 1,
+            u128::from(u64::MAX),
+            u128::from(u64::MAX) + 1,
+            u128::MAX,
+        ];
+        for v in edges {
+            assert_eq!(wide_to_f64(v).to_bits(), (v as f64).to_bits(), "{v}");
+        }
+        for _ in 0..10_000 {
+            // Every width, rounding-heavy low bits included.
+            let v = (u128::from(next()) << 64 | u128::from(next())) >> (next() % 128);
+            assert_eq!(wide_to_f64(v).to_bits(), (v as f64).to_bits(), "{v}");
+        }
     }
 }
