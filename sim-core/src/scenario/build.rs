@@ -489,13 +489,18 @@ impl Builder<'_> {
         id
     }
 
+    /// The service called `name`, once every service is built.
+    fn service_named(&self, name: &str) -> Option<ServiceId> {
+        self.service_ids.get(name).copied()
+    }
+
     /// Resolves "service" or "service.operation" written at `key`.
     fn resolve_target(&self, key: &str, target: &str) -> R<OpId> {
         let (svc, op) = match target.split_once('.') {
             Some((s, o)) => (s, Some(o)),
             None => (target, None),
         };
-        let sid = self.service_ids.get(svc).copied().ok_or_else(|| {
+        let sid = self.service_named(svc).ok_or_else(|| {
             let known: Vec<&str> = self.m.services.iter().map(|s| s.name.as_str()).collect();
             KeyError::new(
                 key,
@@ -1305,7 +1310,7 @@ impl Builder<'_> {
             ));
         }
         let broker = self.m.brokers.iter().position(|b| b.name == f.target);
-        let is_service = self.m.service_id(&f.target).is_some();
+        let is_service = self.service_named(&f.target).is_some();
         if f.outage.is_some() || (f.slowdown.is_some() && broker.is_some() && !is_service) {
             let Some(b) = broker else {
                 let known: Vec<&str> = self.m.brokers.iter().map(|b| b.name.as_str()).collect();
@@ -1398,7 +1403,7 @@ impl Builder<'_> {
             }
             (None, vec![EdgeId::at(e)])
         } else if let Some((svc, _)) = f.target.split_once('.')
-            && self.m.service_id(svc).is_some()
+            && self.service_named(svc).is_some()
         {
             if edge_fault {
                 return Err(KeyError::new(
@@ -1410,7 +1415,7 @@ impl Builder<'_> {
             scope_op = Some(op);
             (Some(self.m.ops[op as usize].service), Vec::new())
         } else {
-            let sid = self.m.service_id(&f.target).ok_or_else(|| {
+            let sid = self.service_named(&f.target).ok_or_else(|| {
                 let known: Vec<&str> = self.m.services.iter().map(|s| s.name.as_str()).collect();
                 KeyError::new(
                     &tkey,
