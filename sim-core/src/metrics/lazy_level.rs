@@ -58,7 +58,7 @@ impl LazyLevel {
         if len == 0 {
             0.0
         } else {
-            window as u128 as f64 / len as f64
+            super::wide_to_f64(window as u128) / len as f64
         }
     }
 
