@@ -102,6 +102,11 @@ impl World<'_> {
                 } else {
                     self.svc_faults[s].retain(|x| *x != f as u32);
                 }
+                if self.svc_faults[s].is_empty() {
+                    self.rt[s] &= !super::RT_FAULTED;
+                } else {
+                    self.rt[s] |= super::RT_FAULTED;
+                }
                 self.recompute_replicas(s);
                 if starting && matches!(fault.kind, FaultKind::Crash) {
                     self.crash(s, fault.replica, Outcome::Refused);

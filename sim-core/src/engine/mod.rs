@@ -71,6 +71,7 @@ mod event;
 mod event_loop;
 mod fault;
 mod guard;
+mod hints;
 mod idempotency;
 mod ids;
 mod layers;
@@ -114,6 +115,9 @@ pub struct World<'m> {
     calls: Arena<CallId, Call>,
     attempts: Arena<AttemptId, Attempt>,
     replicas: Vec<Vec<service::Replica>>,
+    /// Hints for the lines an event's handler reads, given when it is
+    /// scheduled (`hints.rs`): wide models only.
+    prefetching: bool,
     rr: Vec<u32>,
     work_rng: Vec<Stream>,
     /// Draws of random and power-of-two balancers, per service.
@@ -221,6 +225,9 @@ const RT_SCOPED: u8 = 16;
 /// Autoscaled: the balancer picks among the serving replicas, draining
 /// ones go off when idle, new ones start cold.
 const RT_SCALE: u8 = 32;
+/// A service fault is in force (`svc_faults[s]` is not empty; set and
+/// cleared by `fault`): a completion need not read the list otherwise.
+const RT_FAULTED: u8 = 64;
 
 fn runtime_flags(s: &crate::model::Service) -> u8 {
     let mut f = 0;
@@ -277,6 +284,7 @@ impl<'m> World<'m> {
             calls: Arena::with_capacity(1024),
             attempts: Arena::with_capacity(1024),
             replicas: Vec::new(),
+            prefetching: m.services.len() >= hints::PREFETCH_FROM,
             cpus: m.nodes.iter().map(|n| cpu::Cpu::new(n.cores)).collect(),
             rr: vec![0; m.services.len()],
             work_rng: m

@@ -43,6 +43,9 @@ impl World<'_> {
             let hop = self.hop(edge);
             let generation = self.jobs[job].generation;
             self.schedule(self.at(hop), Ev::Arrive { job, generation });
+            if self.prefetching {
+                self.prefetch_arrival(job);
+            }
         }
     }
 
@@ -74,6 +77,9 @@ impl World<'_> {
         }
         let hop = self.hop(edge);
         let t = self.at(hop.saturating_add(extra));
+        if self.prefetching {
+            self.prefetch_reply(attempt);
+        }
         self.schedule(
             t,
             Ev::Reply {

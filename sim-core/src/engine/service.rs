@@ -524,6 +524,9 @@ impl World<'_> {
                     } else {
                         self.schedule(self.at(t), Ev::WorkDone { job: j, generation });
                     }
+                    if self.prefetching {
+                        self.prefetch_after_work(j);
+                    }
                     return;
                 }
                 _ => {
@@ -673,7 +676,7 @@ impl World<'_> {
         }
         let s = job.service.index();
         if outcome.is_success()
-            && !self.svc_faults[s].is_empty()
+            && self.rt[s] & super::RT_FAULTED != 0
             && self.inject_error(s, job.replica, job.end_step)
         {
             outcome = Outcome::Error;

@@ -13,7 +13,9 @@
 //! the buckets in use as a sorted list of (bucket, count), 8 bytes each,
 //! and turns into a flat array over the buckets between the lowest and the
 //! highest in use once that costs no more than twice the list, or one byte
-//! per value recorded. An empty histogram allocates nothing.
+//! per value recorded. An empty histogram allocates nothing; the first
+//! value takes room for 16 buckets at once (128 bytes, in one allocation
+//! rather than three as the list grows).
 //!
 //! (Past 600 lines only with its tests beside it, which hold it to
 //! `hdrhistogram` on every shape; the code is 450.)
@@ -288,6 +290,13 @@ impl<const B: u64> Histogram<B> {
                         self.count(i, n);
                     }
                     _ if n <= COUNT_MASK => {
+                        if list.capacity() == 0 {
+                            // Room at once for every bucket a list keeps
+                            // before it may go flat: one allocation instead
+                            // of growing 4, 8, 16 (at thousands of services
+                            // the reallocations were a tenth of the run).
+                            list.reserve_exact(MIN_FLAT);
+                        }
                         list.insert(k, entry(i, n));
                         self.flatten(false);
                     }
@@ -613,7 +622,8 @@ mod tests {
             h.record(v);
         }
         assert!(matches!(h.counts, Counts::Sparse(_)));
-        assert!(h.heap_bytes() <= 64, "{}", h.heap_bytes());
+        // The list's room, taken whole at its first value: 16 buckets.
+        assert!(h.heap_bytes() <= MIN_FLAT * 8, "{}", h.heap_bytes());
         // A million values at forty distinct latencies make it flat.
         for k in 0..1_000_000u64 {
             h.record(1_000_000 + (k % 40) * 50_000);
