@@ -225,6 +225,11 @@ const RT_SCOPED: u8 = 16;
 /// Autoscaled: the balancer picks among the serving replicas, draining
 /// ones go off when idle, new ones start cold.
 const RT_SCALE: u8 = 32;
+/// The flags that may change a work step's length
+/// (`runtime_work_factor`).
+const RT_WORK: u8 = RT_MEMORY | RT_GC | RT_LAW | RT_SCOPED | RT_SCALE;
+/// Consumes a queue or a log: a freed thread pulls (`broker::pull`).
+const RT_CONSUMES: u8 = 128;
 /// A service fault is in force (`svc_faults[s]` is not empty; set and
 /// cleared by `fault`): a completion need not read the list otherwise.
 const RT_FAULTED: u8 = 64;
@@ -369,6 +374,11 @@ impl<'m> World<'m> {
             direct_pending: 0,
             loops_on: m.services.iter().any(|s| s.loops().is_some()),
         };
+        for s in 0..m.services.len() {
+            if !w.msg.consumed_by[s].is_empty() || w.logs.consumes(s) {
+                w.rt[s] |= RT_CONSUMES;
+            }
+        }
         w.mark_direct_sources();
         w.start_outlier_sweeps();
         w.start_autoscalers();

@@ -505,7 +505,7 @@ impl World<'_> {
                     let (r, generation) = (job.replica as usize, job.generation);
                     let mut f = self.replicas[s][r].slowdown;
                     // (An event loop's flag alone changes no factor.)
-                    if self.rt[s] & !super::RT_LOOP != 0 {
+                    if self.rt[s] & super::RT_WORK != 0 {
                         f *= self.runtime_work_factor(j, s, r, false);
                     }
                     if f != 1.0 {
