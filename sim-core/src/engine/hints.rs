@@ -24,6 +24,10 @@ use crate::model::Step;
 /// 1 MiB L2).
 pub(super) const PREFETCH_FROM: usize = 256;
 
+/// Parallel calls hinted at most (a wide fan-out would ask for more lines
+/// than the cache keeps until they are read).
+const PARALLEL_HINTS: u32 = 4;
+
 impl World<'_> {
     /// An arrival of job `j`, a hop from now: its service's model line, the
     /// replica's first two lines, its figures' request lines, its work
@@ -42,24 +46,29 @@ impl World<'_> {
     }
 
     /// Job `j`'s work step ends a step's time from now; if the step after
-    /// it is a call, what starting that call reads: the call spec, its
-    /// pattern state, the edge's figures and stream.
+    /// it is a call (or calls in parallel, up to `PARALLEL_HINTS` of them),
+    /// what starting each reads: the call spec, its pattern state, the
+    /// edge's figures and stream.
     #[inline(never)]
     pub(super) fn prefetch_after_work(&self, j: JobId) {
         let job = &self.jobs[j];
-        let Some(&Step::Call(spec)) = self.m.steps.get(job.step as usize + 1) else {
-            return;
+        let specs = match self.m.steps.get(job.step as usize + 1) {
+            Some(&Step::Call(spec)) => spec..spec + 1,
+            Some(&Step::Parallel { first, count }) => first..first + count.min(PARALLEL_HINTS),
+            _ => return,
         };
-        let c = &self.m.calls[spec as usize];
-        lines(c, 2);
-        let slot = self.pattern_base[spec as usize] + job.replica;
-        if let Some(p) = self.patterns.get(slot as usize) {
-            line(p);
-        }
-        if let Some(e) = c.edge {
-            line(&self.rec.edges[e]);
-            line(&self.edge_rng[e.index()]);
-            line(&self.in_flight[e.index()]);
+        for spec in specs {
+            let c = &self.m.calls[spec as usize];
+            lines(c, 2);
+            let slot = self.pattern_base[spec as usize] + job.replica;
+            if let Some(p) = self.patterns.get(slot as usize) {
+                line(p);
+            }
+            if let Some(e) = c.edge {
+                line(&self.rec.edges[e]);
+                line(&self.edge_rng[e.index()]);
+                line(&self.in_flight[e.index()]);
+            }
         }
     }
 
