@@ -90,3 +90,57 @@ impl World<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::World;
+    use super::PREFETCH_FROM;
+    use crate::options::RunOptions;
+
+    /// `n` services in chains of ten, each chain fed by its own source;
+    /// every fifth service calls its next two in parallel instead.
+    fn wide(n: usize) -> String {
+        let mut t = String::from("name = \"wide\"\nduration = \"3s\"\nseed = 7\n");
+        for g in 0..n / 10 {
+            t += &format!("[workload.w{g}]\ntarget = \"s{}\"\nrate = 20\n", g * 10);
+        }
+        for i in 0..n {
+            let work = "{ work = { dist = \"exponential\", mean = \"1ms\" } }";
+            let call = |k: usize| format!("{{ call = \"s{k}\", timeout = \"50ms\" }}");
+            let next = if i % 10 == 9 {
+                String::new()
+            } else if i % 5 == 0 && i % 10 < 8 {
+                format!(", {{ parallel = [{}, {}] }}", call(i + 1), call(i + 2))
+            } else {
+                format!(", {}", call(i + 1))
+            };
+            t += &format!("[services.s{i}]\nthreads = 4\nqueue = 10\nsteps = [{work}{next}]\n");
+        }
+        t
+    }
+
+    fn run(text: &str, prefetching: Option<bool>) -> (bool, crate::output::RunResult) {
+        let s = crate::load("wide.toml", text, &[]).expect("loads");
+        let opts = RunOptions::default();
+        let mut w = World::new(&s.model, &opts);
+        let on = w.prefetching;
+        if let Some(p) = prefetching {
+            w.prefetching = p;
+        }
+        w.run_loop(&opts.watch);
+        (on, w.finish(&opts))
+    }
+
+    #[test]
+    fn hints_change_no_result_and_are_on_only_for_wide_models() {
+        let text = wide(PREFETCH_FROM + 44);
+        let (on, with) = run(&text, None);
+        let (_, without) = run(&text, Some(false));
+        assert!(on, "a model of {} services prefetches", PREFETCH_FROM + 44);
+        assert!(with.summary.services.values().all(|s| s.completed > 0));
+        assert_eq!(with.summary, without.summary);
+        assert_eq!(with.timeseries, without.timeseries);
+        let (on, _) = run(&wide(20), None);
+        assert!(!on, "a small model does not");
+    }
+}
