@@ -1217,8 +1217,12 @@ impl Recorder {
             let d = self.edges[i].minus(&self.edges_at_warmup[i]);
             edges.insert(e.name.clone(), edge_summary(&d, &breakers[i]));
         }
+        let producers = m.producers_by_queue();
         let queues = (0..m.queues.len())
-            .map(|q| (m.queues[q].name.clone(), self.queues[q].summary(m, q, end)))
+            .map(|q| {
+                let summary = self.queues[q].summary(m, q, &producers[q], end);
+                (m.queues[q].name.clone(), summary)
+            })
             .collect();
         let mut clients = indexmap::IndexMap::new();
         for (i, src) in m.sources.iter().enumerate() {

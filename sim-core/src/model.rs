@@ -1076,28 +1076,35 @@ impl Model {
             .map(ServiceId::at)
     }
 
-    /// Services with an operation that publishes to queue `q` (directly or
-    /// through its topic), in file order.
-    pub fn producers_of(&self, q: u32) -> Vec<ServiceId> {
-        (0..self.services.len()).map(ServiceId::at)
-            .filter(|&s| {
-                self.services[s].ops.iter().any(|&op| {
-                    self.op_steps(op).iter().any(|st| {
-                        matches!(st, Step::Publish(p) if self.publishes[*p as usize].queues.contains(&q))
-                    })
-                }) || self.saga_feeds(s, q)
-            })
-            .collect()
-    }
-
-    /// Whether service `s` consumes the step before queue `q`'s in a
-    /// choreographed saga (its acknowledgements publish into `q`).
-    fn saga_feeds(&self, s: ServiceId, q: u32) -> bool {
-        self.sagas.iter().any(|g| {
-            g.choreography
-                .windows(2)
-                .any(|w| w[1].queue == q && self.ops[w[0].act as usize].service == s)
-        })
+    /// Per queue, the services with an operation that publishes to it
+    /// (directly or through its topic) or that consume the step before it
+    /// in a choreographed saga (their acknowledgements publish into it),
+    /// in file order. One pass over the services, not one per queue (at
+    /// thousands of services and queues that was most of the summary).
+    pub fn producers_by_queue(&self) -> Vec<Vec<ServiceId>> {
+        let mut feeds: Vec<Vec<u32>> = vec![Vec::new(); self.services.len()];
+        for g in &self.sagas {
+            for w in g.choreography.windows(2) {
+                feeds[self.ops[w[0].act as usize].service.index()].push(w[1].queue);
+            }
+        }
+        let mut by_queue = vec![Vec::new(); self.queues.len()];
+        for (s, svc) in self.services.iter().enumerate() {
+            let mut queues = std::mem::take(&mut feeds[s]);
+            for &op in &svc.ops {
+                for st in self.op_steps(op) {
+                    if let Step::Publish(p) = st {
+                        queues.extend(&self.publishes[*p as usize].queues);
+                    }
+                }
+            }
+            queues.sort_unstable();
+            queues.dedup();
+            for q in queues {
+                by_queue[q as usize].push(ServiceId::at(s));
+            }
+        }
+        by_queue
     }
 
     pub fn op_steps(&self, op: OpId) -> &[Step] {

@@ -5,7 +5,7 @@
 //! never touches a message.
 
 use super::{Histogram, TimeWeighted, latency_of};
-use crate::model::{Model, UNBOUNDED};
+use crate::model::{Model, ServiceId, UNBOUNDED};
 use crate::output::QueueSummary;
 use crate::time::{Nanos, millis, secs};
 
@@ -323,7 +323,15 @@ impl QueueStats {
         }
     }
 
-    pub(super) fn summary(&mut self, m: &Model, q: usize, end: Nanos) -> QueueSummary {
+    /// `producers`: the services that publish to it
+    /// (`Model::producers_by_queue`).
+    pub(super) fn summary(
+        &mut self,
+        m: &Model,
+        q: usize,
+        producers: &[ServiceId],
+        end: Nanos,
+    ) -> QueueSummary {
         let queue = &m.queues[q];
         self.depth.flush(end);
         self.unacked.flush(end);
@@ -336,10 +344,9 @@ impl QueueStats {
         QueueSummary {
             broker: m.brokers[queue.broker as usize].name.clone(),
             topic: queue.topic.map(|t| m.topics[t as usize].name.clone()),
-            producers: m
-                .producers_of(q as u32)
-                .into_iter()
-                .map(|s| m.services[s].name.clone())
+            producers: producers
+                .iter()
+                .map(|&s| m.services[s].name.clone())
                 .collect(),
             consumer: if svc.ops.len() == 1 {
                 svc.name.clone()
