@@ -205,6 +205,10 @@ pub struct World<'m> {
     /// Some service is an event loop: its replicas' loop figures are
     /// added up before the recorder reads them (`event_loop`).
     loops_on: bool,
+    /// Per service, the zero run-queue waits of continuations that
+    /// answered at once on loops that cover the connections, counted
+    /// without a look at their replica (`event_loop`).
+    loop_answers: Vec<u64>,
 }
 
 /// An event loop.
@@ -221,11 +225,18 @@ const RT_SCOPED: u8 = 16;
 /// Autoscaled: the balancer picks among the serving replicas, draining
 /// ones go off when idle, new ones start cold.
 const RT_SCALE: u8 = 32;
+/// An event loop whose loops cover its connections (`loops` at least
+/// `max_connections`): a continuation always finds a loop free (a loop is
+/// held only with a connection, and one of the connections is its own).
+const RT_ROOMY: u8 = 64;
 
 fn runtime_flags(s: &crate::model::Service) -> u8 {
     let mut f = 0;
-    if s.loops().is_some() {
+    if let Some(loops) = s.loops() {
         f |= RT_LOOP;
+        if loops >= s.threads {
+            f |= RT_ROOMY;
+        }
     }
     if let Some(m) = s.memory {
         f |= RT_MEMORY;
@@ -360,6 +371,7 @@ impl<'m> World<'m> {
             retry_in_flight,
             direct_pending: 0,
             loops_on: m.services.iter().any(|s| s.loops().is_some()),
+            loop_answers: vec![0; m.services.len()],
         };
         w.mark_direct_sources();
         w.start_outlier_sweeps();
