@@ -84,6 +84,27 @@ pub(super) fn job_mode(rt: u8) -> u8 {
     rt & (OFF_LOOP | GC_JOB | ROOMY_JOB)
 }
 
+/// Whether job `job`, ready to go on, is off its loop on loops that
+/// cover the connections (no GC) with its steps done: it answers at once
+/// (`World::answer_on_roomy_loop`).
+#[inline(always)]
+pub(super) fn answers_on_roomy_loop(job: &super::records::Job) -> bool {
+    job.mode & (ROOMY_JOB | GC_JOB | ON_LOOP) == ROOMY_JOB && job.step == job.end_step
+}
+
+/// A loop of replica `rep` is given back at `now`: free again, or — when
+/// continuations wait, none being free — `false`, and the caller hands it
+/// to the run queue's head (`World::hand_loop_over`).
+#[inline(always)]
+pub(super) fn give_back_loop(rep: &mut super::service::Replica, now: crate::time::Nanos) -> bool {
+    if rep.loops_free == 0 && !rep.loops.run_queue.is_empty() {
+        return false;
+    }
+    rep.loops_free += 1;
+    rep.loops.area += i128::from(now);
+    true
+}
+
 impl World<'_> {
     /// Job `j` (holding its connection) is ready to go on: on a thread
     /// pool, at once; on an event loop, on a free loop or after the
@@ -152,13 +173,8 @@ impl World<'_> {
                 crate::outcome::Outcome::Ok
             };
             if answers && job.mode & ROOMY_JOB != 0 {
-                debug_assert!(
-                    self.replicas[job.service.index()][job.replica as usize].loops_free > 0
-                );
-                if now >= self.m.warmup {
-                    self.loop_answers[job.service.index()] += 1;
-                }
-                return self.complete_job(j, outcome);
+                let (s, degraded, failed) = (job.service.index(), job.degraded, job.failed);
+                return self.answer_on_roomy_loop(j, s, degraded, failed);
             }
             let rep = &mut self.replicas[job.service.index()][job.replica as usize];
             if rep.loops_free == 0 {
@@ -177,6 +193,35 @@ impl World<'_> {
             return self.complete_job(j, crate::outcome::Outcome::Error);
         }
         self.run_steps(j)
+    }
+
+    /// Job `j` of service `s`, off its loop on loops that cover the
+    /// connections, answers at once: a loop is surely free (see
+    /// `RT_ROOMY`), so its zero wait is counted without its replica and
+    /// it answers without taking the loop (see `proceed_on_loop`).
+    #[inline(always)]
+    pub(super) fn answer_on_roomy_loop(
+        &mut self,
+        j: JobId,
+        s: usize,
+        degraded: bool,
+        failed: bool,
+    ) {
+        debug_assert!({
+            let job = &self.jobs[j];
+            self.replicas[s][job.replica as usize].loops_free > 0
+        });
+        if self.now >= self.m.warmup {
+            self.loop_answers[s] += 1;
+        }
+        let outcome = if failed {
+            crate::outcome::Outcome::Error
+        } else if degraded {
+            crate::outcome::Outcome::Degraded
+        } else {
+            crate::outcome::Outcome::Ok
+        };
+        self.complete_job(j, outcome)
     }
 
     /// A new event-loop job (without GC) starts: it takes a free loop, or
@@ -220,15 +265,9 @@ impl World<'_> {
         *self.mark(j) = now;
     }
 
-    /// Job `j`, on its loop, yields it (it waits on a call, a publish, or
-    /// it answered).
-    #[inline(never)]
-    pub(super) fn release_loop(&mut self, j: JobId) {
-        self.let_go_of_loop(j);
-    }
-
-    /// `release_loop`, inlined where a step yields (`yield_loop`, which
-    /// has just read the job).
+    /// Job `j`, on its loop, yields it while it waits on a call, a
+    /// publish or a wait (`yield_loop`, which has just read the job; an
+    /// answering job gives its loop back in `complete_job`).
     #[inline(always)]
     pub(super) fn let_go_of_loop(&mut self, j: JobId) {
         let now = self.now;
@@ -236,19 +275,16 @@ impl World<'_> {
         debug_assert!(job.mode & ON_LOOP != 0, "released a loop it does not hold");
         job.mode ^= OFF_LOOP | ON_LOOP;
         let (s, r) = (job.service, job.replica);
-        let rep = &mut self.replicas[s][r as usize];
-        if rep.loops_free == 0 && !rep.loops.run_queue.is_empty() {
-            return self.hand_loop_over(s, r);
+        if !give_back_loop(&mut self.replicas[s][r as usize], now) {
+            self.hand_loop_over(s, r);
         }
-        rep.loops_free += 1;
-        rep.loops.area += i128::from(now);
     }
 
     /// A loop freed while continuations wait: it stays taken (it is the
     /// head's), handed over by a `LoopFree` at the same instant.
     #[cold]
     #[inline(never)]
-    fn hand_loop_over(&mut self, s: crate::model::ServiceId, r: u32) {
+    pub(super) fn hand_loop_over(&mut self, s: crate::model::ServiceId, r: u32) {
         self.replicas[s][r as usize].loops.handoffs += 1;
         self.schedule(
             self.now,

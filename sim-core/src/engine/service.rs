@@ -663,7 +663,17 @@ impl World<'_> {
         if job.pending == 0 {
             if !job.failed {
                 job.step += 1;
-                self.proceed(j);
+                // `proceed`, with the job at hand: a thread-pool job (or
+                // one on its loop) goes on; one answering on roomy loops
+                // answers (the common way back on an event loop).
+                if job.mode & (super::event_loop::OFF_LOOP | super::event_loop::GC_JOB) == 0 {
+                    self.run_steps(j);
+                } else if super::event_loop::answers_on_roomy_loop(job) {
+                    let (s, degraded) = (job.service.index(), job.degraded);
+                    self.answer_on_roomy_loop(j, s, degraded, false);
+                } else {
+                    self.proceed_runtime(j);
+                }
             } else if job.mode == 0 {
                 self.complete_job(j, Outcome::Error);
             } else {
@@ -708,8 +718,12 @@ impl World<'_> {
                 !outcome.is_success(),
             );
         }
-        if job.mode & super::event_loop::ON_LOOP != 0 {
-            self.release_loop(j);
+        // Its loop given back here, where its replica is at hand (the job
+        // is freed next: its mode need not change).
+        if job.mode & super::event_loop::ON_LOOP != 0
+            && !super::event_loop::give_back_loop(rep, self.now)
+        {
+            self.hand_loop_over(job.service, job.replica);
         }
         self.trace_job_end(j, outcome);
         self.jobs.free(j);
