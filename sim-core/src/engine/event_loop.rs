@@ -12,15 +12,23 @@
 //! recursion: a long run queue must not deepen the stack).
 //!
 //! Cheap on purpose (the event-loop M2 must simulate as fast as the
-//! thread one): the paths taken per continuation are tail calls with no
-//! stack frame, the rare ones (`wait_for_loop`, `hand_loop_over`) are
+//! thread one): the rare paths (`wait_for_loop`, `hand_loop_over`) are
 //! cold, and a continuation that answers at once on a free loop is not
-//! counted on it. What a continuation touches lives in its replica, not
-//! in the service's runtime figures: the free loops beside what admission
-//! reads (`Replica::loops_free`), and the busy loops' lazy area and the
-//! zero run-queue waits in `Loops`; `sync_loop_figures` adds them up into
-//! the figures (`metrics/runtime.rs`) before anything reads them — a
-//! window's close, the warm-up's end, the summary.
+//! counted on it. Whether a job holds a loop is a bit of its `mode`, the
+//! byte `proceed` tests anyway: a job whose work step ended on its loop
+//! goes on as a thread-pool job does, with no look at the loops; a new
+//! job takes its loop inside `start_job`, which has it at hand (it is off
+//! its loop, not failed, at its first step). On a service whose loops
+//! cover its connections (`RT_ROOMY`: `loops` ≥ `max_connections`) a
+//! loop is always free, so a continuation that answers at once does not
+//! look at its replica: its zero wait is counted per service
+//! (`World::loop_answers`). What the other continuations touch lives in
+//! their replica, not in the service's runtime figures: the free loops
+//! beside what admission reads (`Replica::loops_free`), and the busy
+//! loops' lazy area and the zero run-queue waits in `Loops`;
+//! `sync_loop_figures` adds them up into the figures
+//! (`metrics/runtime.rs`) before anything reads them — a window's close,
+//! the warm-up's end, the summary.
 //!
 //! Invariant: continuations wait in the run queue only while no loop is
 //! free (a loop is freed only when none waits, and a handed-over loop
@@ -53,18 +61,73 @@ pub(super) struct Loops {
     area: i128,
 }
 
+/// `Job::mode`: an event-loop job holding no loop (the service flag's
+/// value, so a new job's mode is its service's flags masked).
+pub(super) const OFF_LOOP: u8 = super::RT_LOOP as u8;
+/// `Job::mode`: an event-loop job holding one of its replica's loops.
+pub(super) const ON_LOOP: u8 = 2;
+/// `Job::mode`: its service has GC pauses (`stw` may set it aside).
+pub(super) const GC_JOB: u8 = super::RT_GC as u8;
+/// `Job::mode`: its event loop's loops cover its connections (`RT_ROOMY`).
+const ROOMY_JOB: u8 = super::RT_ROOMY as u8;
+const _: () = assert!(
+    ON_LOOP & (OFF_LOOP | GC_JOB | ROOMY_JOB) == 0
+        && OFF_LOOP & (GC_JOB | ROOMY_JOB) == 0
+        && GC_JOB & ROOMY_JOB == 0
+        && (super::RT_LOOP | super::RT_GC | super::RT_ROOMY) <= 0xff
+);
+
+/// A new job's `mode` from its service's runtime flags: off its loop on
+/// an event loop (roomy or not), marked on a service with GC, 0
+/// otherwise.
+#[inline(always)]
+pub(super) fn job_mode(rt: u16) -> u8 {
+    // (The three flags are in the low byte: the cast keeps them all.)
+    (rt & u16::from(OFF_LOOP | GC_JOB | ROOMY_JOB)) as u8
+}
+
+/// Whether job `job`, ready to go on, is off its loop on loops that
+/// cover the connections (no GC) with its steps done: it answers at once
+/// (`World::answer_on_roomy_loop`).
+#[inline(always)]
+pub(super) fn answers_on_roomy_loop(job: &super::records::Job) -> bool {
+    job.mode & (ROOMY_JOB | GC_JOB | ON_LOOP) == ROOMY_JOB && job.step == job.end_step
+}
+
+/// A loop of replica `rep` is given back at `now`: free again, or — when
+/// continuations wait, none being free — `false`, and the caller hands it
+/// to the run queue's head (`World::hand_loop_over`).
+#[inline(always)]
+pub(super) fn give_back_loop(rep: &mut super::service::Replica, now: crate::time::Nanos) -> bool {
+    if rep.loops_free == 0 && !rep.loops.run_queue.is_empty() {
+        return false;
+    }
+    rep.loops_free += 1;
+    rep.loops.area += i128::from(now);
+    true
+}
+
 impl World<'_> {
     /// Job `j` (holding its connection) is ready to go on: on a thread
     /// pool, at once; on an event loop, on a free loop or after the
-    /// continuations already waiting.
-    /// In a GC pause of its replica it goes on when the pause ends
-    /// (`stw`).
+    /// continuations already waiting; in a GC pause of its replica, when
+    /// the pause ends (`stw`). One test of the job's `mode`: a thread-pool
+    /// job and an event-loop job already on its loop (a work step ended)
+    /// go straight on.
     #[inline(always)]
     pub(super) fn proceed(&mut self, j: JobId) {
-        let rt = self.rt[self.jobs[j].service];
-        if rt & (super::RT_LOOP | super::RT_GC) == 0 {
+        if self.jobs[j].mode & (OFF_LOOP | GC_JOB) == 0 {
             self.run_steps(j);
-        } else if rt & super::RT_GC == 0 {
+        } else {
+            self.proceed_runtime(j);
+        }
+    }
+
+    /// `proceed` past its test, and the way on of a job whose call failed
+    /// on an event loop or with GC (it answers its error, on a loop).
+    #[inline(never)]
+    pub(super) fn proceed_runtime(&mut self, j: JobId) {
+        if self.jobs[j].mode & GC_JOB == 0 {
             self.proceed_on_loop(j);
         } else {
             self.proceed_with_gc(j);
@@ -78,7 +141,7 @@ impl World<'_> {
         if self.set_aside_in_pause(j) {
             return;
         }
-        if self.rt[self.jobs[j].service] & super::RT_LOOP != 0 {
+        if self.jobs[j].mode & (ON_LOOP | OFF_LOOP) != 0 {
             self.proceed_on_loop(j);
         } else if self.jobs[j].failed {
             self.complete_job(j, crate::outcome::Outcome::Error);
@@ -94,13 +157,27 @@ impl World<'_> {
     /// on failed) runs without being counted on the loop: it would take
     /// the loop and give it back at the same instant, which changes no
     /// figure (busy loops are an integral over time) and no decision (the
-    /// loop is free again before anything else runs), so neither is done.
-    /// (Only tail calls, so the common paths need no stack frame.)
-    #[inline(never)]
+    /// loop is free again before anything else runs), so neither is done;
+    /// it answers straight away (what `run_steps` would do first). Where
+    /// the loops cover the connections a loop is surely free, so such a
+    /// job does not look at its replica at all.
+    #[inline(always)]
     fn proceed_on_loop(&mut self, j: JobId) {
         let now = self.now;
         let job = &mut self.jobs[j];
-        if !job.on_loop {
+        if job.mode & ON_LOOP == 0 {
+            let answers = job.step == job.end_step || job.failed;
+            let outcome = if job.failed {
+                crate::outcome::Outcome::Error
+            } else if job.degraded {
+                crate::outcome::Outcome::Degraded
+            } else {
+                crate::outcome::Outcome::Ok
+            };
+            if answers && job.mode & ROOMY_JOB != 0 {
+                let (s, degraded, failed) = (job.service.index(), job.degraded, job.failed);
+                return self.answer_on_roomy_loop(j, s, degraded, failed);
+            }
             let rep = &mut self.replicas[job.service.index()][job.replica as usize];
             if rep.loops_free == 0 {
                 return self.wait_for_loop(j);
@@ -108,17 +185,68 @@ impl World<'_> {
             if now >= self.m.warmup {
                 rep.loops.zero_waits += 1;
             }
-            if job.step != job.end_step && !job.failed {
-                job.on_loop = true;
-                rep.loops_free -= 1;
-                rep.loops.area -= i128::from(now);
+            if answers {
+                return self.complete_job(j, outcome);
             }
+            job.mode ^= OFF_LOOP | ON_LOOP;
+            rep.loops_free -= 1;
+            rep.loops.area -= i128::from(now);
+        } else if job.failed {
+            return self.complete_job(j, crate::outcome::Outcome::Error);
         }
-        if job.failed {
-            self.complete_job(j, crate::outcome::Outcome::Error);
+        self.run_steps(j)
+    }
+
+    /// Job `j` of service `s`, off its loop on loops that cover the
+    /// connections, answers at once: a loop is surely free (see
+    /// `RT_ROOMY`), so its zero wait is counted without its replica and
+    /// it answers without taking the loop (see `proceed_on_loop`).
+    #[inline(always)]
+    pub(super) fn answer_on_roomy_loop(
+        &mut self,
+        j: JobId,
+        s: usize,
+        degraded: bool,
+        failed: bool,
+    ) {
+        debug_assert!({
+            let job = &self.jobs[j];
+            self.replicas[s][job.replica as usize].loops_free > 0
+        });
+        if self.now >= self.m.warmup {
+            self.loop_answers[s] += 1;
+        }
+        let outcome = if failed {
+            crate::outcome::Outcome::Error
+        } else if degraded {
+            crate::outcome::Outcome::Degraded
         } else {
-            self.run_steps(j);
+            crate::outcome::Outcome::Ok
+        };
+        self.complete_job(j, outcome)
+    }
+
+    /// A new event-loop job (without GC) starts: it takes a free loop, or
+    /// joins the run queue when none is free. (`proceed_on_loop` for a job
+    /// known off its loop and at its first step: a job with no steps
+    /// takes the loop and gives it back at one instant, which changes
+    /// nothing, see there.) Inlined into `start_job`, which has the job
+    /// at hand.
+    #[inline(always)]
+    pub(super) fn start_on_loop(&mut self, j: JobId) {
+        let now = self.now;
+        let job = &mut self.jobs[j];
+        let rep = &mut self.replicas[job.service.index()][job.replica as usize];
+        if rep.loops_free == 0 {
+            return self.wait_for_loop(j);
         }
+        if now >= self.m.warmup {
+            rep.loops.zero_waits += 1;
+        }
+        job.mode ^= OFF_LOOP | ON_LOOP;
+        rep.loops_free -= 1;
+        rep.loops.area -= i128::from(now);
+        self.run_steps(j)
     }
 
     /// No loop of job `j`'s replica is free: it joins the run queue.
@@ -139,30 +267,26 @@ impl World<'_> {
         *self.mark(j) = now;
     }
 
-    /// Job `j` yields its loop (it waits on a call, a publish, or it
-    /// answered).
-    #[inline(never)]
-    pub(super) fn release_loop(&mut self, j: JobId) {
+    /// Job `j`, on its loop, yields it while it waits on a call, a
+    /// publish or a wait (`yield_loop`, which has just read the job; an
+    /// answering job gives its loop back in `complete_job`).
+    #[inline(always)]
+    pub(super) fn let_go_of_loop(&mut self, j: JobId) {
         let now = self.now;
         let job = &mut self.jobs[j];
-        if !job.on_loop {
-            return;
-        }
-        job.on_loop = false;
+        debug_assert!(job.mode & ON_LOOP != 0, "released a loop it does not hold");
+        job.mode ^= OFF_LOOP | ON_LOOP;
         let (s, r) = (job.service, job.replica);
-        let rep = &mut self.replicas[s][r as usize];
-        if rep.loops_free == 0 && !rep.loops.run_queue.is_empty() {
-            return self.hand_loop_over(s, r);
+        if !give_back_loop(&mut self.replicas[s][r as usize], now) {
+            self.hand_loop_over(s, r);
         }
-        rep.loops_free += 1;
-        rep.loops.area += i128::from(now);
     }
 
     /// A loop freed while continuations wait: it stays taken (it is the
     /// head's), handed over by a `LoopFree` at the same instant.
     #[cold]
     #[inline(never)]
-    fn hand_loop_over(&mut self, s: crate::model::ServiceId, r: u32) {
+    pub(super) fn hand_loop_over(&mut self, s: crate::model::ServiceId, r: u32) {
         self.replicas[s][r as usize].loops.handoffs += 1;
         self.schedule(
             self.now,
@@ -194,7 +318,7 @@ impl World<'_> {
                 .as_mut()
                 .expect("event loops are measured");
             stats.record_run_wait(ready, now);
-            self.jobs[j].on_loop = true;
+            self.jobs[j].mode ^= OFF_LOOP | ON_LOOP;
             // (`proceed` already set aside a job that became ready in a
             // pause; one handed a loop in a pause keeps it, frozen.)
             if self.rt[s] & super::RT_GC != 0 && self.set_aside_in_pause(j) {
@@ -246,7 +370,8 @@ impl World<'_> {
                 continue;
             }
             let loops = self.m.services[s].loops().unwrap_or(0);
-            let (mut busy, mut area, mut zero_waits) = (0i128, 0i128, 0u64);
+            let (mut busy, mut area) = (0i128, 0i128);
+            let mut zero_waits = std::mem::take(&mut self.loop_answers[s]);
             for rep in &mut self.replicas[s] {
                 busy += i128::from(loops - rep.loops_free);
                 area += rep.loops.area;
@@ -256,5 +381,79 @@ impl World<'_> {
                 stats.sync_loops(busy, area, zero_waits);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{RT_ROOMY, World};
+    use crate::options::RunOptions;
+
+    /// A chain of event loops whose loops cover their connections, with a
+    /// warm-up, calls that time out and callees that refuse: continuations
+    /// that answer at once, with and without a failure, before and after
+    /// the warm-up.
+    const ROOMY: &str = r#"
+        name = "roomy"
+        duration = "20s"
+        warmup = "2s"
+        seed = 3
+        [network]
+        latency = "0.5ms"
+        [workload.w]
+        target = "a"
+        rate = 400
+        [services.a]
+        model = "event_loop"
+        loops = 4
+        max_connections = 4
+        queue = 10
+        steps = [{ work = { dist = "exponential", mean = "1ms" } }, { call = "b", timeout = "8ms" }]
+        [services.b]
+        model = "event_loop"
+        loops = 2
+        max_connections = 2
+        queue = 2
+        steps = [{ work = { dist = "exponential", mean = "3ms" } }]
+    "#;
+
+    /// The run's results and each service's run-queue waits counted
+    /// (zeros included), with the roomy shortcut or without it.
+    fn run(roomy: bool) -> (String, Vec<u64>) {
+        let s = crate::scenario::load("t.toml", ROOMY, &[]).expect("scenario loads");
+        let opts = RunOptions::default();
+        let mut w = World::new(&s.model, &opts);
+        assert!(w.rt.iter().all(|f| f & RT_ROOMY != 0));
+        assert_eq!(w.jobs.live(), 0, "no job has read its service's flags yet");
+        if !roomy {
+            for f in &mut w.rt {
+                *f &= !RT_ROOMY;
+            }
+        }
+        w.run_loop(&opts.watch);
+        w.sync_loop_figures();
+        let waits = w
+            .rec
+            .runtime
+            .iter()
+            .flatten()
+            .map(|r| r.run_waits())
+            .collect();
+        let result = w.finish(&opts);
+        (serde_json::to_string(&result).expect("serialises"), waits)
+    }
+
+    /// Loops that cover the connections let a continuation that answers
+    /// at once skip its replica (`RT_ROOMY`): the results are those of the
+    /// same run where every continuation asks its replica, byte for byte,
+    /// and so is the count of run-queue waits (all zero here, so the
+    /// summary alone would not show a miscount).
+    #[test]
+    fn loops_that_cover_connections_skip_the_replica_and_change_nothing() {
+        let (with, with_waits) = run(true);
+        let (without, without_waits) = run(false);
+        assert!(with.contains("\"rejected\"") && with_waits.iter().all(|&n| n > 1000));
+        assert_eq!(with_waits, without_waits);
+        assert!(with == without, "the shortcut changed the results");
     }
 }

@@ -167,7 +167,7 @@ pub struct World<'m> {
     stopped: Option<String>,
     /// Per service, which runtime features it declares (`RT_*`): one byte
     /// read on the hot paths, so a model without them pays a branch.
-    rt: Vec<u8>,
+    rt: Vec<u16>,
     /// Per job slot: its run-queue or stop-the-world mark (`records::mark`).
     marks: Vec<Nanos>,
     /// Caches' contents, each cache step's key stream, and per job slot
@@ -209,35 +209,46 @@ pub struct World<'m> {
     /// Some service is an event loop: its replicas' loop figures are
     /// added up before the recorder reads them (`event_loop`).
     loops_on: bool,
+    /// Per service, the zero run-queue waits of continuations that
+    /// answered at once on loops that cover the connections, counted
+    /// without a look at their replica (`event_loop`).
+    loop_answers: Vec<u64>,
 }
 
 /// An event loop.
-const RT_LOOP: u8 = 1;
+const RT_LOOP: u16 = 1;
 /// Memory (OOM kills, restarts, readiness).
-const RT_MEMORY: u8 = 2;
+const RT_MEMORY: u16 = 2;
 /// GC pauses.
-const RT_GC: u8 = 4;
+const RT_GC: u16 = 4;
 /// `work_law`.
-const RT_LAW: u8 = 8;
+const RT_LAW: u16 = 8;
 /// A slowdown scoped to some of the service's steps is in force (set and
 /// cleared by `fault`).
-const RT_SCOPED: u8 = 16;
+const RT_SCOPED: u16 = 16;
 /// Autoscaled: the balancer picks among the serving replicas, draining
 /// ones go off when idle, new ones start cold.
-const RT_SCALE: u8 = 32;
-/// The flags that may change a work step's length
-/// (`runtime_work_factor`).
-const RT_WORK: u8 = RT_MEMORY | RT_GC | RT_LAW | RT_SCOPED | RT_SCALE;
+const RT_SCALE: u16 = 32;
+/// An event loop whose loops cover its connections (`loops` at least
+/// `max_connections`): a continuation always finds a loop free (a loop is
+/// held only with a connection, and one of the connections is its own).
+const RT_ROOMY: u16 = 64;
 /// Consumes a queue or a log: a freed thread pulls (`broker::pull`).
-const RT_CONSUMES: u8 = 128;
+const RT_CONSUMES: u16 = 128;
 /// A service fault is in force (`svc_faults[s]` is not empty; set and
 /// cleared by `fault`): a completion need not read the list otherwise.
-const RT_FAULTED: u8 = 64;
+const RT_FAULTED: u16 = 256;
+/// The flags that may change a work step's length
+/// (`runtime_work_factor`).
+const RT_WORK: u16 = RT_MEMORY | RT_GC | RT_LAW | RT_SCOPED | RT_SCALE;
 
-fn runtime_flags(s: &crate::model::Service) -> u8 {
+fn runtime_flags(s: &crate::model::Service) -> u16 {
     let mut f = 0;
-    if s.loops().is_some() {
+    if let Some(loops) = s.loops() {
         f |= RT_LOOP;
+        if loops >= s.threads {
+            f |= RT_ROOMY;
+        }
     }
     if let Some(m) = s.memory {
         f |= RT_MEMORY;
@@ -373,6 +384,7 @@ impl<'m> World<'m> {
             retry_in_flight,
             direct_pending: 0,
             loops_on: m.services.iter().any(|s| s.loops().is_some()),
+            loop_answers: vec![0; m.services.len()],
         };
         for s in 0..m.services.len() {
             if !w.msg.consumed_by[s].is_empty() || w.logs.consumes(s) {

@@ -74,8 +74,13 @@ pub(super) struct Job {
     pub abandoned_at: Nanos,
     /// Waiting at a `publish` step for queue space or for the broker.
     pub blocked: bool,
-    /// Holds one of its event-loop replica's loops.
-    pub on_loop: bool,
+    /// What `proceed` must look at before the job goes on (`event_loop`'s
+    /// `ON_LOOP`, `OFF_LOOP` and `GC_JOB` bits): 0 for a thread-pool job
+    /// without GC, which goes on at once; `ON_LOOP` alone for an
+    /// event-loop job holding one of its replica's loops, which does too.
+    /// Kept in the job, which every continuation reads anyway, so
+    /// neither asks its service's flags.
+    pub mode: u8,
     /// Times its connection was dropped by a full backlog (and sent again).
     pub syn: u8,
     /// Its caller has a split timeout: the callee's acceptance voids the
@@ -228,7 +233,7 @@ impl World<'_> {
             deadline,
             abandoned_at: NEVER,
             blocked: false,
-            on_loop: false,
+            mode: super::event_loop::job_mode(self.rt[service]),
             syn: 0,
             connecting: false,
             filling: false,

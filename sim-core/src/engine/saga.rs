@@ -183,14 +183,14 @@ impl World<'_> {
     /// The saga ended: the orchestrator's job goes on past the step, or
     /// fails.
     fn saga_answer(&mut self, j: JobId, ok: bool) {
-        let on_loop = self.rt[self.jobs[j].service] & super::RT_LOOP != 0;
         let job = &mut self.jobs[j];
         if ok {
             job.step += 1;
             self.proceed(j);
-        } else if on_loop {
+        } else if job.mode & (super::event_loop::ON_LOOP | super::event_loop::OFF_LOOP) != 0 {
+            // The failure answer needs a loop (or has it).
             job.failed = true;
-            self.proceed(j);
+            self.proceed_runtime(j);
         } else {
             self.complete_job(j, Outcome::Error);
         }

@@ -401,17 +401,22 @@ impl World<'_> {
         job.state = JobState::Running;
         job.t_start = now;
         let s = job.service.index();
-        let (arrived, deadline, replica) = (job.t_arrive, job.deadline, job.replica);
+        let (arrived, deadline, replica, mode) =
+            (job.t_arrive, job.deadline, job.replica, job.mode);
         self.rec.services[s].record_wait(arrived, now - arrived);
         if now >= deadline {
             self.rec.services[s].deadline_dropped += 1;
             self.complete_job(j, Outcome::Timeout);
             return;
         }
-        if self.rt[s] & super::RT_GC != 0 {
-            self.allocate(s, replica as usize);
+        if mode == 0 {
+            return self.run_steps(j);
         }
-        self.proceed(j);
+        if mode & super::event_loop::GC_JOB == 0 {
+            return self.start_on_loop(j);
+        }
+        self.allocate(s, replica as usize);
+        self.proceed_runtime(j);
     }
 
     /// A work step ended; in a stopped world (a pause) it ends when the
@@ -613,15 +618,23 @@ impl World<'_> {
 
     /// After a call, parallel or publish step started: a job on an event
     /// loop lets go of its loop while it waits — unless the step already
-    /// ended (an answer at once) and the job went on holding it.
-    #[inline]
+    /// ended (an answer at once) and the job went on holding it. (Only the
+    /// test of the job as it was is inlined: a thread-pool job pays it.)
+    #[inline(always)]
     pub(super) fn yield_loop(&mut self, j: JobId, at_step: Job) {
-        if !at_step.on_loop {
-            return;
+        if at_step.mode & super::event_loop::ON_LOOP != 0 {
+            self.yield_held_loop(j, at_step.generation, at_step.step);
         }
+    }
+
+    #[inline(never)]
+    fn yield_held_loop(&mut self, j: JobId, generation: u32, step: u32) {
         let now = &self.jobs[j];
-        if now.generation == at_step.generation && now.step == at_step.step && now.on_loop {
-            self.release_loop(j);
+        if now.generation == generation
+            && now.step == step
+            && now.mode & super::event_loop::ON_LOOP != 0
+        {
+            self.let_go_of_loop(j);
         }
     }
 
@@ -651,18 +664,25 @@ impl World<'_> {
         }
         job.degraded |= outcome == Outcome::Degraded;
         if job.pending == 0 {
-            if self.rt[job.service] & (super::RT_LOOP | super::RT_GC) != 0 {
-                // The continuation (or the failure answer) needs a loop,
-                // or waits for a GC pause to end.
-                if !job.failed {
-                    job.step += 1;
+            if !job.failed {
+                job.step += 1;
+                // `proceed`, with the job at hand: a thread-pool job (or
+                // one on its loop) goes on; one answering on roomy loops
+                // answers (the common way back on an event loop).
+                if job.mode & (super::event_loop::OFF_LOOP | super::event_loop::GC_JOB) == 0 {
+                    self.run_steps(j);
+                } else if super::event_loop::answers_on_roomy_loop(job) {
+                    let (s, degraded) = (job.service.index(), job.degraded);
+                    self.answer_on_roomy_loop(j, s, degraded, false);
+                } else {
+                    self.proceed_runtime(j);
                 }
-                self.proceed(j);
-            } else if job.failed {
+            } else if job.mode == 0 {
                 self.complete_job(j, Outcome::Error);
             } else {
-                job.step += 1;
-                self.run_steps(j);
+                // The failure answer needs a loop, or waits for a GC
+                // pause to end.
+                self.proceed_runtime(j);
             }
         }
     }
@@ -701,8 +721,12 @@ impl World<'_> {
                 !outcome.is_success(),
             );
         }
-        if job.on_loop {
-            self.release_loop(j);
+        // Its loop given back here, where its replica is at hand (the job
+        // is freed next: its mode need not change).
+        if job.mode & super::event_loop::ON_LOOP != 0
+            && !super::event_loop::give_back_loop(rep, self.now)
+        {
+            self.hand_loop_over(job.service, job.replica);
         }
         self.trace_job_end(j, outcome);
         self.jobs.free(j);

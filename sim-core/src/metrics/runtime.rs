@@ -148,6 +148,12 @@ impl RuntimeStats {
         self.run_wait_zero += zero_waits;
     }
 
+    /// Run-queue waits counted so far (zeros included), for tests.
+    #[cfg(test)]
+    pub fn run_waits(&self) -> u64 {
+        self.run_wait_zero + self.run_wait.len()
+    }
+
     #[inline]
     pub fn add_run_queue(&mut self, now: Nanos, delta: i64) {
         self.run_queue.add(now, delta);
