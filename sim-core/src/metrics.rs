@@ -937,6 +937,12 @@ impl Recorder {
         let all = series.aggregated(Scope::Edge);
         let mut total = EdgeWindow::default();
         for i in 0..self.edges.len() {
+            let k = i + WINDOW_PREFETCH_AHEAD;
+            if all && k < self.edges.len() {
+                // As for services: a later edge's counters and snapshot.
+                prefetch::line(&self.edges[k]);
+                prefetch::line(&self.edges_at_window[k]);
+            }
             let (open, in_flight) = self.edge_gauges.get(i).copied().unwrap_or((0.0, 0.0));
             let has = series.has(Scope::Edge, i);
             if !self.edges.is_touched(i) && !has && open == 0.0 && in_flight == 0.0 {
