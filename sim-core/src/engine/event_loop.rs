@@ -42,6 +42,7 @@ use std::collections::VecDeque;
 use super::World;
 use super::event::Ev;
 use super::ids::JobId;
+use super::records::{GC_JOB, OFF_LOOP, ON_LOOP, ROOMY_JOB};
 
 /// A replica's event-loop state past `Replica::loops_free`: one cache
 /// line, touched by a take or a release only for the busy loops' area.
@@ -61,49 +62,21 @@ pub(super) struct Loops {
     area: i128,
 }
 
-/// `Job::mode`: an event-loop job holding no loop (the service flag's
-/// value, so a new job's mode is its service's flags masked).
-pub(super) const OFF_LOOP: u8 = super::RT_LOOP as u8;
-/// `Job::mode`: an event-loop job holding one of its replica's loops.
-pub(super) const ON_LOOP: u8 = 2;
-/// `Job::mode`: its service has GC pauses (`stw` may set it aside).
-pub(super) const GC_JOB: u8 = super::RT_GC as u8;
-/// `Job::mode`: its event loop's loops cover its connections (`RT_ROOMY`).
-const ROOMY_JOB: u8 = super::RT_ROOMY as u8;
-const _: () = assert!(
-    ON_LOOP & (OFF_LOOP | GC_JOB | ROOMY_JOB) == 0
-        && OFF_LOOP & (GC_JOB | ROOMY_JOB) == 0
-        && GC_JOB & ROOMY_JOB == 0
-        && (super::RT_LOOP | super::RT_GC | super::RT_ROOMY) <= 0xff
-);
-
-/// A new job's `mode` from its service's runtime flags: off its loop on
-/// an event loop (roomy or not), marked on a service with GC, 0
-/// otherwise.
+/// A loop of a replica (its `loops_free` and `loops`) is given back at
+/// `now`: free again, or — when continuations wait, none being free —
+/// `false`, and the caller hands it to the run queue's head
+/// (`World::hand_loop_over`).
 #[inline(always)]
-pub(super) fn job_mode(rt: u16) -> u8 {
-    // (The three flags are in the low byte: the cast keeps them all.)
-    (rt & u16::from(OFF_LOOP | GC_JOB | ROOMY_JOB)) as u8
-}
-
-/// Whether job `job`, ready to go on, is off its loop on loops that
-/// cover the connections (no GC) with its steps done: it answers at once
-/// (`World::answer_on_roomy_loop`).
-#[inline(always)]
-pub(super) fn answers_on_roomy_loop(job: &super::records::Job) -> bool {
-    job.mode & (ROOMY_JOB | GC_JOB | ON_LOOP) == ROOMY_JOB && job.step == job.end_step
-}
-
-/// A loop of replica `rep` is given back at `now`: free again, or — when
-/// continuations wait, none being free — `false`, and the caller hands it
-/// to the run queue's head (`World::hand_loop_over`).
-#[inline(always)]
-pub(super) fn give_back_loop(rep: &mut super::service::Replica, now: crate::time::Nanos) -> bool {
-    if rep.loops_free == 0 && !rep.loops.run_queue.is_empty() {
+pub(super) fn give_back_loop(
+    loops_free: &mut u32,
+    loops: &mut Loops,
+    now: crate::time::Nanos,
+) -> bool {
+    if *loops_free == 0 && !loops.run_queue.is_empty() {
         return false;
     }
-    rep.loops_free += 1;
-    rep.loops.area += i128::from(now);
+    *loops_free += 1;
+    loops.area += i128::from(now);
     true
 }
 
@@ -277,7 +250,8 @@ impl World<'_> {
         debug_assert!(job.mode & ON_LOOP != 0, "released a loop it does not hold");
         job.mode ^= OFF_LOOP | ON_LOOP;
         let (s, r) = (job.service, job.replica);
-        if !give_back_loop(&mut self.replicas[s][r as usize], now) {
+        let rep = &mut self.replicas[s][r as usize];
+        if !give_back_loop(&mut rep.loops_free, &mut rep.loops, now) {
             self.hand_loop_over(s, r);
         }
     }

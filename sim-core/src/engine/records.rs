@@ -233,7 +233,7 @@ impl World<'_> {
             deadline,
             abandoned_at: NEVER,
             blocked: false,
-            mode: super::event_loop::job_mode(self.rt[service]),
+            mode: job_mode(self.rt[service]),
             syn: 0,
             connecting: false,
             filling: false,
@@ -294,4 +294,39 @@ impl World<'_> {
         self.trace_attempt(id);
         id
     }
+}
+
+/// `Job::mode`: an event-loop job holding no loop (the service flag's
+/// value, so a new job's mode is its service's flags masked).
+pub(super) const OFF_LOOP: u8 = super::RT_LOOP as u8;
+/// `Job::mode`: an event-loop job holding one of its replica's loops.
+pub(super) const ON_LOOP: u8 = 2;
+/// `Job::mode`: its service has GC pauses (`stw` may set it aside).
+pub(super) const GC_JOB: u8 = super::RT_GC as u8;
+/// `Job::mode`: its event loop's loops cover its connections (`RT_ROOMY`).
+pub(super) const ROOMY_JOB: u8 = super::RT_ROOMY as u8;
+const _: () = assert!(
+    ON_LOOP & (OFF_LOOP | GC_JOB | ROOMY_JOB) == 0
+        && OFF_LOOP & (GC_JOB | ROOMY_JOB) == 0
+        && GC_JOB & ROOMY_JOB == 0
+        && super::RT_LOOP < 0x100
+        && super::RT_GC < 0x100
+        && super::RT_ROOMY < 0x100
+);
+
+/// A new job's `mode` from its service's runtime flags: off its loop on
+/// an event loop (roomy or not), marked on a service with GC, 0
+/// otherwise.
+#[inline(always)]
+pub(super) fn job_mode(rt: u16) -> u8 {
+    // (The three flags are in the low byte: the cast keeps them all.)
+    (rt & u16::from(OFF_LOOP | GC_JOB | ROOMY_JOB)) as u8
+}
+
+/// Whether job `job`, ready to go on, is off its loop on loops that
+/// cover the connections (no GC) with its steps done: it answers at once
+/// (`World::answer_on_roomy_loop`).
+#[inline(always)]
+pub(super) fn answers_on_roomy_loop(job: &Job) -> bool {
+    job.mode & (ROOMY_JOB | GC_JOB | ON_LOOP) == ROOMY_JOB && job.step == job.end_step
 }

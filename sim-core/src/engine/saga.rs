@@ -187,7 +187,7 @@ impl World<'_> {
         if ok {
             job.step += 1;
             self.proceed(j);
-        } else if job.mode & (super::event_loop::ON_LOOP | super::event_loop::OFF_LOOP) != 0 {
+        } else if job.mode & (super::records::ON_LOOP | super::records::OFF_LOOP) != 0 {
             // The failure answer needs a loop (or has it).
             job.failed = true;
             self.proceed_runtime(j);

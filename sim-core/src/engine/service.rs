@@ -412,7 +412,7 @@ impl World<'_> {
         if mode == 0 {
             return self.run_steps(j);
         }
-        if mode & super::event_loop::GC_JOB == 0 {
+        if mode & super::records::GC_JOB == 0 {
             return self.start_on_loop(j);
         }
         self.allocate(s, replica as usize);
@@ -622,7 +622,7 @@ impl World<'_> {
     /// test of the job as it was is inlined: a thread-pool job pays it.)
     #[inline(always)]
     pub(super) fn yield_loop(&mut self, j: JobId, at_step: Job) {
-        if at_step.mode & super::event_loop::ON_LOOP != 0 {
+        if at_step.mode & super::records::ON_LOOP != 0 {
             self.yield_held_loop(j, at_step.generation, at_step.step);
         }
     }
@@ -632,7 +632,7 @@ impl World<'_> {
         let now = &self.jobs[j];
         if now.generation == generation
             && now.step == step
-            && now.mode & super::event_loop::ON_LOOP != 0
+            && now.mode & super::records::ON_LOOP != 0
         {
             self.let_go_of_loop(j);
         }
@@ -669,9 +669,9 @@ impl World<'_> {
                 // `proceed`, with the job at hand: a thread-pool job (or
                 // one on its loop) goes on; one answering on roomy loops
                 // answers (the common way back on an event loop).
-                if job.mode & (super::event_loop::OFF_LOOP | super::event_loop::GC_JOB) == 0 {
+                if job.mode & (super::records::OFF_LOOP | super::records::GC_JOB) == 0 {
                     self.run_steps(j);
-                } else if super::event_loop::answers_on_roomy_loop(job) {
+                } else if super::records::answers_on_roomy_loop(job) {
                     let (s, degraded) = (job.service.index(), job.degraded);
                     self.answer_on_roomy_loop(j, s, degraded, false);
                 } else {
@@ -723,8 +723,8 @@ impl World<'_> {
         }
         // Its loop given back here, where its replica is at hand (the job
         // is freed next: its mode need not change).
-        if job.mode & super::event_loop::ON_LOOP != 0
-            && !super::event_loop::give_back_loop(rep, self.now)
+        if job.mode & super::records::ON_LOOP != 0
+            && !super::event_loop::give_back_loop(&mut rep.loops_free, &mut rep.loops, self.now)
         {
             self.hand_loop_over(job.service, job.replica);
         }
