@@ -43,6 +43,7 @@ use super::World;
 use super::event::Ev;
 use super::ids::JobId;
 use super::records::{GC_JOB, OFF_LOOP, ON_LOOP, ROOMY_JOB};
+use crate::outcome::Outcome;
 
 /// A replica's event-loop state past `Replica::loops_free`: one cache
 /// line, touched by a take or a release only for the busy loops' area.
@@ -117,7 +118,7 @@ impl World<'_> {
         if self.jobs[j].mode & (ON_LOOP | OFF_LOOP) != 0 {
             self.proceed_on_loop(j);
         } else if self.jobs[j].failed {
-            self.complete_job(j, crate::outcome::Outcome::Error);
+            self.complete_job(j, Outcome::Error);
         } else {
             self.run_steps(j);
         }
@@ -140,16 +141,9 @@ impl World<'_> {
         let job = &mut self.jobs[j];
         if job.mode & ON_LOOP == 0 {
             let answers = job.step == job.end_step || job.failed;
-            let outcome = if job.failed {
-                crate::outcome::Outcome::Error
-            } else if job.degraded {
-                crate::outcome::Outcome::Degraded
-            } else {
-                crate::outcome::Outcome::Ok
-            };
             if answers && job.mode & ROOMY_JOB != 0 {
-                let (s, degraded, failed) = (job.service.index(), job.degraded, job.failed);
-                return self.answer_on_roomy_loop(j, s, degraded, failed);
+                let (s, outcome) = (job.service.index(), job.answer_outcome());
+                return self.answer_on_roomy_loop(j, s, outcome);
             }
             let rep = &mut self.replicas[job.service.index()][job.replica as usize];
             if rep.loops_free == 0 {
@@ -159,29 +153,24 @@ impl World<'_> {
                 rep.loops.zero_waits += 1;
             }
             if answers {
+                let outcome = job.answer_outcome();
                 return self.complete_job(j, outcome);
             }
             job.mode ^= OFF_LOOP | ON_LOOP;
             rep.loops_free -= 1;
             rep.loops.area -= i128::from(now);
         } else if job.failed {
-            return self.complete_job(j, crate::outcome::Outcome::Error);
+            return self.complete_job(j, Outcome::Error);
         }
         self.run_steps(j)
     }
 
     /// Job `j` of service `s`, off its loop on loops that cover the
-    /// connections, answers at once: a loop is surely free (see
+    /// connections, answers `outcome` at once: a loop is surely free (see
     /// `RT_ROOMY`), so its zero wait is counted without its replica and
     /// it answers without taking the loop (see `proceed_on_loop`).
     #[inline(always)]
-    pub(super) fn answer_on_roomy_loop(
-        &mut self,
-        j: JobId,
-        s: usize,
-        degraded: bool,
-        failed: bool,
-    ) {
+    pub(super) fn answer_on_roomy_loop(&mut self, j: JobId, s: usize, outcome: Outcome) {
         debug_assert!({
             let job = &self.jobs[j];
             self.replicas[s][job.replica as usize].loops_free > 0
@@ -189,13 +178,6 @@ impl World<'_> {
         if self.now >= self.m.warmup {
             self.loop_answers[s] += 1;
         }
-        let outcome = if failed {
-            crate::outcome::Outcome::Error
-        } else if degraded {
-            crate::outcome::Outcome::Degraded
-        } else {
-            crate::outcome::Outcome::Ok
-        };
         self.complete_job(j, outcome)
     }
 
@@ -299,7 +281,7 @@ impl World<'_> {
                 return;
             }
             if self.jobs[j].failed {
-                self.complete_job(j, crate::outcome::Outcome::Error);
+                self.complete_job(j, Outcome::Error);
             } else {
                 self.run_steps(j);
             }

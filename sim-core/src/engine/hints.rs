@@ -37,10 +37,7 @@ impl World<'_> {
         let job = &self.jobs[j];
         let s = job.service.index();
         lines(&self.m.services[s], 2);
-        lines(self.replicas[s].as_ptr(), 2);
-        for p in self.rec.services[s].request_lines() {
-            lines(p, 1);
-        }
+        self.prefetch_request_lines(s);
         line(&self.work_rng[s]);
         line(&self.m.steps[job.step as usize]);
     }
@@ -82,11 +79,17 @@ impl World<'_> {
             line(p);
         }
         if let super::records::Caller::Job { job, .. } = call.caller {
-            let s = self.jobs[job].service.index();
-            for p in self.rec.services[s].request_lines() {
-                lines(p, 1);
-            }
-            lines(self.replicas[s].as_ptr(), 2);
+            self.prefetch_request_lines(self.jobs[job].service.index());
+        }
+    }
+
+    /// What a request at service `s` reads whenever it arrives or ends:
+    /// its first replica's first two lines and its figures' request lines.
+    #[inline(always)]
+    fn prefetch_request_lines(&self, s: usize) {
+        lines(self.replicas[s].as_ptr(), 2);
+        for p in self.rec.services[s].request_lines() {
+            lines(p, 1);
         }
     }
 }

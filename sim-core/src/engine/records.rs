@@ -8,6 +8,7 @@ use super::World;
 use super::arena::Slot;
 use super::ids::{AttemptId, CallId, JobId, MemberId, MsgId, TicketId};
 use crate::model::{EdgeId, OpId, ServiceId};
+use crate::outcome::Outcome;
 use crate::patterns::{Criticality, Permit};
 use crate::time::Nanos;
 
@@ -321,6 +322,22 @@ const _: () = assert!(
 pub(super) fn job_mode(rt: u16) -> u8 {
     // (The three flags are in the low byte: the cast keeps them all.)
     (rt & u16::from(OFF_LOOP | GC_JOB | ROOMY_JOB)) as u8
+}
+
+impl Job {
+    /// What the job answers when it ends now, on an event loop: an error
+    /// if a call of it failed, else degraded if a fallback answered one,
+    /// else ok.
+    #[inline(always)]
+    pub fn answer_outcome(&self) -> Outcome {
+        if self.failed {
+            Outcome::Error
+        } else if self.degraded {
+            Outcome::Degraded
+        } else {
+            Outcome::Ok
+        }
+    }
 }
 
 /// Whether job `job`, ready to go on, is off its loop on loops that

@@ -672,8 +672,8 @@ impl World<'_> {
                 if job.mode & (super::records::OFF_LOOP | super::records::GC_JOB) == 0 {
                     self.run_steps(j);
                 } else if super::records::answers_on_roomy_loop(job) {
-                    let (s, degraded) = (job.service.index(), job.degraded);
-                    self.answer_on_roomy_loop(j, s, degraded, false);
+                    let (s, outcome) = (job.service.index(), job.answer_outcome());
+                    self.answer_on_roomy_loop(j, s, outcome);
                 } else {
                     self.proceed_runtime(j);
                 }
