@@ -12,14 +12,45 @@ mod stream;
 
 pub use stream::Stream;
 
-/// FNV-1a over the name's bytes: stable across platforms and releases.
-pub fn stream_id(name: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in name.as_bytes() {
+/// FNV-1a's offset basis: the hash of no bytes.
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a's step over `bytes`, from the hash `h` of what came before.
+fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
+    for b in bytes {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     h
+}
+
+/// FNV-1a over the name's bytes: stable across platforms and releases.
+pub fn stream_id(name: &str) -> u64 {
+    fnv(FNV_OFFSET, name.as_bytes())
+}
+
+/// `stream_id` of the pieces joined, without joining them.
+pub fn stream_id_of(pieces: &[&str]) -> u64 {
+    pieces.iter().fold(FNV_OFFSET, |h, p| fnv(h, p.as_bytes()))
+}
+
+/// What names a stream: its text (`stream_id`), or pieces that hash as
+/// their text would (`streams::Name`, which a model of thousands of
+/// services names its streams with, without a string each).
+pub trait StreamName {
+    fn stream_id(&self) -> u64;
+}
+
+impl StreamName for str {
+    fn stream_id(&self) -> u64 {
+        stream_id(self)
+    }
+}
+
+impl StreamName for String {
+    fn stream_id(&self) -> u64 {
+        stream_id(self)
+    }
 }
 
 /// SplitMix64's finaliser (Steele, Lea and Flood, 2014): a bijection on
@@ -37,8 +68,8 @@ pub fn mix(mut z: u64) -> u64 {
 }
 
 /// The stream named `name` under `master_seed`.
-pub fn stream(master_seed: u64, name: &str) -> Stream {
-    Stream::new(master_seed, stream_id(name))
+pub fn stream<N: StreamName + ?Sized>(master_seed: u64, name: &N) -> Stream {
+    Stream::new(master_seed, name.stream_id())
 }
 
 #[cfg(test)]
@@ -62,6 +93,22 @@ mod tests {
         // FNV-1a 64 test vectors.
         assert_eq!(stream_id(""), 0xcbf29ce484222325);
         assert_eq!(stream_id("a"), 0xaf63dc4c8601ec8c);
+    }
+
+    #[test]
+    fn pieces_hash_as_their_text_does() {
+        for text in ["", "a", "work/checkout", "retry/services.a.steps.1"] {
+            for cut in 0..=text.len() {
+                let (head, tail) = text.split_at(cut);
+                assert_eq!(
+                    stream_id_of(&[head, tail]),
+                    stream_id(text),
+                    "{text} at {cut}"
+                );
+                assert_eq!(stream_id_of(&[head, "", tail]), stream_id(text));
+            }
+        }
+        assert_eq!(stream_id_of(&[]), stream_id(""));
     }
 
     #[test]

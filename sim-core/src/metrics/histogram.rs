@@ -225,6 +225,23 @@ impl<const B: u64> Histogram<B> {
         self.total == 0
     }
 
+    /// Asks for every line of a list's buckets at once, before several
+    /// values go in (`Pending`): their binary searches then find the lines
+    /// in cache instead of missing on one line after another, each probe's
+    /// address depending on the last. (At thousands of services a list of
+    /// a few dozen buckets is rarely in cache; this was a sixth of such a
+    /// run's time.) Only a hint: nothing changes.
+    #[inline]
+    pub fn prefetch_list(&self) {
+        if let Counts::Sparse(list) = &self.counts {
+            if let Some(last) = list.len().checked_sub(1) {
+                // The lines from the first entry's to the last's.
+                let (first, end) = (list.as_ptr() as usize, &list[last] as *const u64 as usize);
+                prefetch::lines(list.as_ptr(), end / 64 - first / 64 + 1);
+            }
+        }
+    }
+
     /// Whether the counts are a flat array (recording is then an add).
     pub fn is_flat(&self) -> bool {
         matches!(self.counts, Counts::Flat { .. })

@@ -63,6 +63,7 @@ impl Pending {
     /// Records the waiting values into `h`, oldest first, and empties the
     /// buffer. Call before reading `h`.
     pub fn drain_into<const B: u64>(&mut self, h: &mut Histogram<B>) {
+        h.prefetch_list();
         for &v in &self.values[..usize::from(self.len)] {
             h.record(u64::from(v));
         }
