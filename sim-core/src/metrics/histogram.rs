@@ -233,12 +233,12 @@ impl<const B: u64> Histogram<B> {
     /// run's time.) Only a hint: nothing changes.
     #[inline]
     pub fn prefetch_list(&self) {
-        if let Counts::Sparse(list) = &self.counts {
-            if let Some(last) = list.len().checked_sub(1) {
-                // The lines from the first entry's to the last's.
-                let (first, end) = (list.as_ptr() as usize, &list[last] as *const u64 as usize);
-                prefetch::lines(list.as_ptr(), end / 64 - first / 64 + 1);
-            }
+        if let Counts::Sparse(list) = &self.counts
+            && let Some(last) = list.len().checked_sub(1)
+        {
+            // The lines from the first entry's to the last's.
+            let (first, end) = (list.as_ptr() as usize, &list[last] as *const u64 as usize);
+            prefetch::lines(list.as_ptr(), end / 64 - first / 64 + 1);
         }
     }
 
