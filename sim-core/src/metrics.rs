@@ -26,6 +26,7 @@ mod outbox;
 mod outlier;
 mod pending;
 pub mod polls;
+mod pool;
 mod queues;
 mod runtime;
 mod sagas;
@@ -320,7 +321,7 @@ impl ServiceStats {
     }
 
     #[inline]
-    pub fn add_busy(&mut self, now: Nanos, delta: i64) {
+    fn add_busy(&mut self, now: Nanos, delta: i64) {
         self.busy.add(now, delta);
     }
 
@@ -331,7 +332,7 @@ impl ServiceStats {
     }
 
     #[inline]
-    pub fn add_queued(&mut self, now: Nanos, delta: i64) {
+    fn add_queued(&mut self, now: Nanos, delta: i64) {
         self.queued.add(now, delta);
     }
 
@@ -348,7 +349,7 @@ impl ServiceStats {
     }
 
     #[inline]
-    pub fn record_done(
+    fn record_done(
         &mut self,
         arrived: Nanos,
         started: Nanos,
@@ -682,6 +683,9 @@ pub struct Recorder {
     /// Services a window close visits whether or not they changed: those
     /// with series of their own, event loops, memory or an autoscaler.
     every_window: Vec<bool>,
+    /// In a wide model, the other services' sums for the aggregate (no
+    /// members otherwise): the close visits no member.
+    pool: pool::ServicePool,
     pub queues: Vec<QueueStats>,
     /// Per service with an event loop or memory: their figures.
     pub runtime: Vec<Option<Box<RuntimeStats>>>,
@@ -743,13 +747,28 @@ impl Recorder {
         let outbox_stats = outbox::for_model(m, &mut series);
         let store_stats = stores::for_model(m, &mut series);
         let ejections = outlier::for_model(m, &mut series);
-        let every_window = (0..m.services.len())
+        let every_window: Vec<bool> = (0..m.services.len())
             .map(|i| {
                 series.has(Scope::Service, i)
                     || runtime[i].is_some()
                     || autoscale.get(i).is_some_and(|a| a.is_some())
             })
             .collect();
+        let capacity: Vec<u64> = m
+            .services
+            .iter()
+            .map(|s| u64::from(s.threads) * u64::from(s.replicas))
+            .collect();
+        let pool = if series.aggregated(Scope::Service) && pool::pooling() {
+            let member: Vec<bool> = every_window.iter().map(|v| !v).collect();
+            let threads = (0..member.len())
+                .filter(|&i| member[i])
+                .map(|i| capacity[i] as f64)
+                .sum();
+            pool::ServicePool::new(member, threads)
+        } else {
+            pool::ServicePool::default()
+        };
         Recorder {
             warmup: m.warmup,
             window: m.window,
@@ -791,6 +810,7 @@ impl Recorder {
             ),
             edges: Touched::new(vec![EdgeStats::default(); m.edges.len()]),
             every_window,
+            pool,
             queues: (0..m.queues.len()).map(|q| QueueStats::new(m, q)).collect(),
             clients: vec![EdgeStats::default(); m.sources.len()],
             clients_at_warmup: vec![EdgeStats::default(); m.sources.len()],
@@ -798,11 +818,7 @@ impl Recorder {
             edge_gauges: vec![(0.0, 0.0); m.edges.len()],
             edges_at_warmup: vec![EdgeStats::default(); m.edges.len()],
             edges_at_window: vec![EdgeWindowCounts::default(); m.edges.len()],
-            capacity: m
-                .services
-                .iter()
-                .map(|s| u64::from(s.threads) * u64::from(s.replicas))
-                .collect(),
+            capacity,
             series,
             caches: cache_stats,
             sagas: saga_stats,
@@ -826,6 +842,76 @@ impl Recorder {
             polls: polls::for_model(m),
             stores: store_stats,
             ejections,
+        }
+    }
+
+    /// Service `s`'s busy threads (connections) change by `delta` at `now`.
+    /// (This and the next four are the only ways to change what a
+    /// service's window row reads: they keep a wide model's pooled sums,
+    /// `metrics/pool.rs`.)
+    #[inline]
+    pub fn add_busy(&mut self, s: usize, now: Nanos, delta: i64) {
+        self.services[s].add_busy(now, delta);
+        if self.pool.has(s) {
+            self.pool.add_busy(now, delta);
+        }
+    }
+
+    /// Service `s`'s queue changes by `delta` at `now`.
+    #[inline]
+    pub fn add_queued(&mut self, s: usize, now: Nanos, delta: i64) {
+        let stats = &mut self.services[s];
+        let from = stats.queued.value;
+        stats.add_queued(now, delta);
+        if self.pool.has(s) {
+            self.pool.add_queued(now, from, delta);
+        }
+    }
+
+    /// A request arrived at service `s` (before admission).
+    #[inline]
+    pub fn count_arrival(&mut self, s: usize) {
+        self.services[s].c.arrivals += 1;
+        if self.pool.has(s) {
+            self.pool.c.arrivals += 1;
+        }
+    }
+
+    /// Service `s` turned a request away: its queue was full, or it
+    /// cannot take it (`refused` when it is down, not ready or cut off).
+    #[inline]
+    pub fn count_rejected(&mut self, s: usize, refused: bool) {
+        let (c, pooled) = (&mut self.services[s].c, self.pool.has(s));
+        let p = &mut self.pool.c;
+        if refused {
+            c.refused += 1;
+            if pooled {
+                p.refused += 1;
+            }
+        } else {
+            c.rejected += 1;
+            if pooled {
+                p.rejected += 1;
+            }
+        }
+    }
+
+    /// Service `s` finished a request that arrived at `arrived` and
+    /// started at `started` (`ServiceStats::record_done`).
+    #[inline]
+    pub fn record_done(
+        &mut self,
+        s: usize,
+        (arrived, started, now): (Nanos, Nanos, Nanos),
+        orphan: bool,
+        abandoned_at: Nanos,
+    ) {
+        self.services[s].record_done(arrived, started, now, orphan, abandoned_at);
+        if self.pool.has(s) {
+            self.pool.c.completed += 1;
+            if orphan {
+                self.pool.c.orphaned_work_ns += u128::from(now - started);
+            }
         }
     }
 
@@ -879,8 +965,25 @@ impl Recorder {
 
         let all = series.aggregated(Scope::Service);
         let mut total = ServiceWindow::default();
+        let pooled = self.pool.has_members();
+        if pooled {
+            let p = self.pool.close_window(end, len);
+            total = ServiceWindow {
+                busy: p.busy,
+                capacity: self.pool.capacity,
+                queue: p.queue,
+                queue_max: p.queue_max,
+                d: p.d,
+                ..ServiceWindow::default()
+            };
+        }
         for i in 0..self.services.len() {
-            if all {
+            if pooled {
+                // Only in the aggregate, through the pool's sums.
+                if self.pool.has(i) {
+                    continue;
+                }
+            } else if all {
                 // A wide model: its services are not in cache. Ask for a
                 // later one's lines while this one is closed.
                 prefetch_window(

@@ -558,10 +558,9 @@ impl World<'_> {
         let msg = &mut self.msg.messages[id];
         msg.job = Some((j, job_gen));
         self.replicas[s][r as usize].busy += 1;
-        let svc = &mut self.rec.services[s];
-        svc.arrivals += 1;
-        svc.add_busy(now, 1);
-        svc.record_wait(now, 0);
+        self.rec.count_arrival(s.index());
+        self.rec.add_busy(s.index(), now, 1);
+        self.rec.services[s].record_wait(now, 0);
         if self.memory_changed(s.index(), r as usize) {
             return; // killed, with this consumer (the message comes back)
         }

@@ -55,7 +55,7 @@ impl World<'_> {
         *self.cache_key(r) = key;
         self.caches[c].refilling[idx].insert(key, (r, generation));
         self.rec.caches[c].refill();
-        self.rec.services[job.service.index()].arrivals += 1;
+        self.rec.count_arrival(job.service.index());
         self.schedule(self.now, Ev::RefillStart { job: r, generation });
     }
 

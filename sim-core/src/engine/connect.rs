@@ -28,7 +28,7 @@ impl World<'_> {
             }
             Parent::Source { source, .. } => self.m.sources[source as usize].call,
             Parent::Message { .. } | Parent::Record { .. } | Parent::Detached { .. } => {
-                self.rec.services[s].rejected += 1;
+                self.rec.count_rejected(s, false);
                 return self.refuse(j, Outcome::Rejected);
             }
         };

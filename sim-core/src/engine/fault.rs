@@ -170,9 +170,9 @@ impl World<'_> {
             }
             let now = self.now;
             if job.state == JobState::Queued {
-                self.rec.services[s].add_queued(now, -1);
+                self.rec.add_queued(s, now, -1);
             } else {
-                self.rec.services[s].add_busy(now, -1);
+                self.rec.add_busy(s, now, -1);
                 let rep = &mut self.replicas[s][job.replica as usize];
                 rep.busy -= 1;
                 if let Some(cpu) = rep.cpu {
@@ -185,7 +185,7 @@ impl World<'_> {
             if cut_off == Outcome::Reset {
                 self.reset_counted(s);
             } else {
-                self.rec.services[s].refused += 1;
+                self.rec.count_rejected(s, true);
             }
             self.refuse(j, cut_off);
         }

@@ -105,7 +105,7 @@ impl World<'_> {
         let s = self.jobs[j].service.index();
         let r = self.pick_replica(s);
         self.jobs[j].replica = r;
-        self.rec.services[s].arrivals += 1;
+        self.rec.count_arrival(s);
         self.admit(j);
     }
 
@@ -124,7 +124,7 @@ impl World<'_> {
         if rep.crashed > 0
             || (self.rt[s] & super::RT_MEMORY != 0 && (rep.life.down || rep.life.ready_at > now))
         {
-            self.rec.services[s].refused += 1;
+            self.rec.count_rejected(s, true);
             self.refuse(j, Outcome::Refused);
             return;
         }
@@ -162,7 +162,7 @@ impl World<'_> {
         if rep.busy + rep.lost < threads {
             rep.busy += 1;
             job.state = JobState::Running;
-            self.rec.services[s].add_busy(now, 1);
+            self.rec.add_busy(s, now, 1);
             if job.connecting {
                 self.connected(j);
             }
@@ -173,7 +173,7 @@ impl World<'_> {
         } else if (rep.queue.len() as u64) < capacity {
             rep.queue.push_back(j, class);
             job.state = JobState::Queued;
-            self.rec.services[s].add_queued(now, 1);
+            self.rec.add_queued(s, now, 1);
             if job.connecting {
                 self.connected(j);
             }
@@ -191,7 +191,7 @@ impl World<'_> {
         } else if self.m.services[s].drops_when_full {
             self.drop_connection(j);
         } else {
-            self.rec.services[s].rejected += 1;
+            self.rec.count_rejected(s, false);
             self.refuse(j, Outcome::Rejected);
         }
     }
@@ -703,10 +703,9 @@ impl World<'_> {
             self.rec.services[s].injected_errors += 1;
         }
         let orphan = !self.parent_waits(job.parent);
-        self.rec.services[s].record_done(
-            job.t_arrive,
-            job.t_start,
-            self.now,
+        self.rec.record_done(
+            s,
+            (job.t_arrive, job.t_start, self.now),
             orphan,
             job.abandoned_at,
         );
@@ -796,7 +795,7 @@ impl World<'_> {
             };
             match next {
                 Some(next) => {
-                    self.rec.services[s].add_queued(now, -1);
+                    self.rec.add_queued(s, now, -1);
                     let next_job = &self.jobs[next];
                     // Read only when a job is taken: most completions find
                     // the queue empty, and the queue times reach into the
@@ -814,7 +813,7 @@ impl World<'_> {
                 }
                 None => {
                     rep.busy -= 1;
-                    self.rec.services[s].add_busy(now, -1);
+                    self.rec.add_busy(s, now, -1);
                     self.memory_changed(s, r);
                     self.pull(s, r as u32);
                     if self.rt[s] & super::RT_SCALE != 0 {
@@ -839,8 +838,8 @@ impl World<'_> {
             };
             rep.busy += 1;
             let now = self.now;
-            self.rec.services[s].add_queued(now, -1);
-            self.rec.services[s].add_busy(now, 1);
+            self.rec.add_queued(s, now, -1);
+            self.rec.add_busy(s, now, 1);
             self.jobs[next].state = JobState::Running;
             if self.memory_changed(s, r) {
                 return; // killed, with `next`

@@ -215,7 +215,7 @@ impl World<'_> {
             self.pick_replica(s)
         };
         self.jobs[j].replica = r;
-        self.rec.services[s].arrivals += 1;
+        self.rec.count_arrival(s);
         let measuring = self.now >= self.m.warmup;
         let z = self.zoning.as_deref_mut().expect("zoned model");
         let to = z.replica_zone[s][r as usize];
