@@ -849,7 +849,7 @@ impl Recorder {
     /// (This and the next four are the only ways to change what a
     /// service's window row reads: they keep a wide model's pooled sums,
     /// `metrics/pool.rs`.)
-    #[inline]
+    #[inline(always)]
     pub fn add_busy(&mut self, s: usize, now: Nanos, delta: i64) {
         self.services[s].add_busy(now, delta);
         if self.pool.has(s) {
@@ -858,7 +858,7 @@ impl Recorder {
     }
 
     /// Service `s`'s queue changes by `delta` at `now`.
-    #[inline]
+    #[inline(always)]
     pub fn add_queued(&mut self, s: usize, now: Nanos, delta: i64) {
         let stats = &mut self.services[s];
         let from = stats.queued.value;
@@ -869,7 +869,7 @@ impl Recorder {
     }
 
     /// A request arrived at service `s` (before admission).
-    #[inline]
+    #[inline(always)]
     pub fn count_arrival(&mut self, s: usize) {
         self.services[s].c.arrivals += 1;
         if self.pool.has(s) {
@@ -879,7 +879,7 @@ impl Recorder {
 
     /// Service `s` turned a request away: its queue was full, or it
     /// cannot take it (`refused` when it is down, not ready or cut off).
-    #[inline]
+    #[inline(always)]
     pub fn count_rejected(&mut self, s: usize, refused: bool) {
         let (c, pooled) = (&mut self.services[s].c, self.pool.has(s));
         let p = &mut self.pool.c;
@@ -898,7 +898,7 @@ impl Recorder {
 
     /// Service `s` finished a request that arrived at `arrived` and
     /// started at `started` (`ServiceStats::record_done`).
-    #[inline]
+    #[inline(always)]
     pub fn record_done(
         &mut self,
         s: usize,

@@ -105,9 +105,10 @@ impl ServicePool {
     }
 
     /// Whether service `s` is a member.
-    #[inline]
+    #[inline(always)]
     pub fn has(&self, s: usize) -> bool {
-        self.member.get(s).copied().unwrap_or(false)
+        // A narrow model's list is empty: one compare, no load of a flag.
+        !self.member.is_empty() && self.member.get(s).copied().unwrap_or(false)
     }
 
     #[inline]
