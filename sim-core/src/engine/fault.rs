@@ -172,6 +172,7 @@ impl World<'_> {
             if job.state == JobState::Queued {
                 self.rec.services[s].add_queued(now, -1);
             } else {
+                self.release_cut_off_loop(j);
                 self.rec.services[s].add_busy(now, -1);
                 let rep = &mut self.replicas[s][job.replica as usize];
                 rep.busy -= 1;
