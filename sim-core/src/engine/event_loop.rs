@@ -21,14 +21,19 @@
 //! its loop, not failed, at its first step). On a service whose loops
 //! cover its connections (`RT_ROOMY`: `loops` ≥ `max_connections`) a
 //! loop is always free, so a continuation that answers at once does not
-//! look at its replica: its zero wait is counted per service
-//! (`World::loop_answers`). What the other continuations touch lives in
-//! their replica, not in the service's runtime figures: the free loops
-//! beside what admission reads (`Replica::loops_free`), and the busy
-//! loops' lazy area and the zero run-queue waits in `Loops`;
-//! `sync_loop_figures` adds them up into the figures
-//! (`metrics/runtime.rs`) before anything reads them — a window's close,
-//! the warm-up's end, the summary.
+//! look at its replica, and neither does any take or release of a loop
+//! there: no continuation ever waits, so a replica's free loops decide
+//! nothing, and the busy loops, their lazy area and the zero run-queue
+//! waits are kept per service (`World::roomy`, `RoomyLoops`: an
+//! increment and an add, a job's `ROOMY_JOB` bit telling which). On the
+//! other event loops they live in the replica, not in the service's
+//! runtime figures: the free loops beside what admission reads
+//! (`Replica::loops_free`), and the busy loops' lazy area and the zero
+//! run-queue waits in `Loops`. `sync_loop_figures` adds both up into the
+//! figures (`metrics/runtime.rs`) before anything reads them — a
+//! window's close, the warm-up's end, the summary; a crash gives back
+//! the per-service loops of the jobs it cuts off (`release_cut_off_loop`)
+//! where it resets a replica's (`reset_loops`).
 //!
 //! Invariant: continuations wait in the run queue only while no loop is
 //! free (a loop is freed only when none waits, and a handed-over loop
@@ -43,6 +48,7 @@ use super::World;
 use super::event::Ev;
 use super::ids::JobId;
 use super::records::{GC_JOB, OFF_LOOP, ON_LOOP, ROOMY_JOB};
+use crate::model::ServiceId;
 use crate::outcome::Outcome;
 
 /// A replica's event-loop state past `Replica::loops_free`: one cache
@@ -61,6 +67,22 @@ pub(super) struct Loops {
     /// `t` is `area + busy × t`, busy being `loops − loops_free`; a take
     /// at `now` subtracts `now`, a release adds it.
     area: i128,
+}
+
+/// The loops of a service whose loops cover its connections (`RT_ROOMY`),
+/// kept per service: a continuation never waits there, so which replica
+/// a busy loop belongs to decides nothing and no replica is read. Its
+/// replicas' `loops_free` and `Loops` stay idle.
+#[derive(Default, Clone, Copy)]
+pub(super) struct RoomyLoops {
+    /// The busy loops' lazy area, as `Loops::area` (the area up to `t` is
+    /// `area + busy × t`).
+    area: i128,
+    /// Loops running a continuation, over all replicas.
+    busy: i64,
+    /// Continuations that found a loop free (every one), since the last
+    /// sync (only those ready after the warm-up).
+    zero_waits: u64,
 }
 
 /// A loop of a replica (its `loops_free` and `loops`) is given back at
@@ -141,9 +163,15 @@ impl World<'_> {
         let job = &mut self.jobs[j];
         if job.mode & ON_LOOP == 0 {
             let answers = job.step == job.end_step || job.failed;
-            if answers && job.mode & ROOMY_JOB != 0 {
-                let (s, outcome) = (job.service.index(), job.answer_outcome());
-                return self.answer_on_roomy_loop(j, s, outcome);
+            if job.mode & ROOMY_JOB != 0 {
+                let s = job.service.index();
+                if answers {
+                    let outcome = job.answer_outcome();
+                    return self.answer_on_roomy_loop(j, s, outcome);
+                }
+                job.mode ^= OFF_LOOP | ON_LOOP;
+                self.take_roomy_loop(s);
+                return self.run_steps(j);
             }
             let rep = &mut self.replicas[job.service.index()][job.replica as usize];
             if rep.loops_free == 0 {
@@ -171,14 +199,44 @@ impl World<'_> {
     /// it answers without taking the loop (see `proceed_on_loop`).
     #[inline(always)]
     pub(super) fn answer_on_roomy_loop(&mut self, j: JobId, s: usize, outcome: Outcome) {
-        debug_assert!({
-            let job = &self.jobs[j];
-            self.replicas[s][job.replica as usize].loops_free > 0
-        });
+        debug_assert!(self.roomy_loop_free(s));
         if self.now >= self.m.warmup {
-            self.loop_answers[s] += 1;
+            self.roomy[s].zero_waits += 1;
         }
         self.complete_job(j, outcome)
+    }
+
+    /// A continuation of service `s` (loops covering its connections)
+    /// takes a loop: one is surely free (`RT_ROOMY`).
+    #[inline(always)]
+    fn take_roomy_loop(&mut self, s: usize) {
+        debug_assert!(self.roomy_loop_free(s));
+        let now = self.now;
+        let warm = now >= self.m.warmup;
+        let l = &mut self.roomy[s];
+        if warm {
+            l.zero_waits += 1;
+        }
+        l.busy += 1;
+        l.area -= i128::from(now);
+    }
+
+    /// A loop of service `s` (loops covering its connections) is given
+    /// back: nobody waits for it.
+    #[inline(always)]
+    pub(super) fn give_back_roomy_loop(&mut self, s: usize) {
+        let now = self.now;
+        let l = &mut self.roomy[s];
+        l.busy -= 1;
+        l.area += i128::from(now);
+    }
+
+    /// Whether a loop of service `s` is free, for the debug checks of the
+    /// roomy paths: fewer busy than the loops of its replicas.
+    fn roomy_loop_free(&self, s: usize) -> bool {
+        let loops = self.m.services[s].loops().unwrap_or(0);
+        let all = i64::from(loops) * self.replicas[s].len() as i64;
+        self.roomy[s].busy < all
     }
 
     /// A new event-loop job (without GC) starts: it takes a free loop, or
@@ -191,6 +249,12 @@ impl World<'_> {
     pub(super) fn start_on_loop(&mut self, j: JobId) {
         let now = self.now;
         let job = &mut self.jobs[j];
+        if job.mode & ROOMY_JOB != 0 {
+            job.mode ^= OFF_LOOP | ON_LOOP;
+            let s = job.service.index();
+            self.take_roomy_loop(s);
+            return self.run_steps(j);
+        }
         let rep = &mut self.replicas[job.service.index()][job.replica as usize];
         if rep.loops_free == 0 {
             return self.wait_for_loop(j);
@@ -222,14 +286,49 @@ impl World<'_> {
         *self.mark(j) = now;
     }
 
-    /// Job `j`, on its loop, yields it while it waits on a call, a
-    /// publish or a wait (`yield_loop`, which has just read the job; an
-    /// answering job gives its loop back in `complete_job`).
+    /// Job `j`, on loops that cover the connections, was `at_step` when
+    /// its call, publish or wait step started: unless the step already
+    /// ended and the job went on (it is at another step, or answered),
+    /// it gives its loop back to its service while it waits.
+    #[inline(always)]
+    pub(super) fn yield_roomy_loop(&mut self, j: JobId, at_step: super::records::Job) {
+        let job = &mut self.jobs[j];
+        if job.generation == at_step.generation
+            && job.step == at_step.step
+            && job.mode & ON_LOOP != 0
+        {
+            job.mode ^= OFF_LOOP | ON_LOOP;
+            self.give_back_roomy_loop(at_step.service.index());
+        }
+    }
+
+    /// Job `j`, answering, gives back the loop it holds: to its service on
+    /// loops that cover the connections, else to its replica (or to the
+    /// run queue's head). Out of `complete_job`, which a thread-pool job
+    /// runs without it.
+    /// (The job's fields, not the job: a copy of it would cost more than
+    /// the give-back.)
+    #[inline(never)]
+    pub(super) fn give_back_answered_loop(&mut self, s: ServiceId, r: u32, mode: u8) {
+        if mode & ROOMY_JOB != 0 {
+            return self.give_back_roomy_loop(s.index());
+        }
+        let rep = &mut self.replicas[s][r as usize];
+        if !give_back_loop(&mut rep.loops_free, &mut rep.loops, self.now) {
+            self.hand_loop_over(s, r);
+        }
+    }
+
+    /// Job `j`, on its loop (not roomy: see `yield_roomy_loop`), yields
+    /// it while it waits on a call, a publish or a wait (`yield_loop`,
+    /// which has just read the job; an answering job gives its loop back
+    /// in `complete_job`).
     #[inline(always)]
     pub(super) fn let_go_of_loop(&mut self, j: JobId) {
         let now = self.now;
         let job = &mut self.jobs[j];
         debug_assert!(job.mode & ON_LOOP != 0, "released a loop it does not hold");
+        debug_assert!(job.mode & ROOMY_JOB == 0, "a roomy loop is its service's");
         job.mode ^= OFF_LOOP | ON_LOOP;
         let (s, r) = (job.service, job.replica);
         let rep = &mut self.replicas[s][r as usize];
@@ -242,7 +341,7 @@ impl World<'_> {
     /// head's), handed over by a `LoopFree` at the same instant.
     #[cold]
     #[inline(never)]
-    pub(super) fn hand_loop_over(&mut self, s: crate::model::ServiceId, r: u32) {
+    pub(super) fn hand_loop_over(&mut self, s: ServiceId, r: u32) {
         self.replicas[s][r as usize].loops.handoffs += 1;
         self.schedule(
             self.now,
@@ -292,8 +391,20 @@ impl World<'_> {
         rep.loops.area += i128::from(now);
     }
 
+    /// Job `j`, cut off by a crash or an OOM kill, gives back the loop it
+    /// holds, if it is kept per service (`RoomyLoops`); a replica's own
+    /// loops are reset at once (`reset_loops`).
+    pub(super) fn release_cut_off_loop(&mut self, j: JobId) {
+        let job = &self.jobs[j];
+        if job.mode & (ON_LOOP | ROOMY_JOB) == ON_LOOP | ROOMY_JOB {
+            let s = job.service.index();
+            self.give_back_roomy_loop(s);
+        }
+    }
+
     /// A crash or an OOM kill empties the replica's loops and run queue
-    /// (its jobs are already cut off).
+    /// (its jobs are already cut off; on loops that cover the connections
+    /// they gave theirs back, and the replica's are idle).
     pub(super) fn reset_loops(&mut self, s: usize, r: usize) {
         let now = self.now;
         let loops = self.m.services[s].loops().unwrap_or(0);
@@ -326,8 +437,11 @@ impl World<'_> {
                 continue;
             }
             let loops = self.m.services[s].loops().unwrap_or(0);
-            let (mut busy, mut area) = (0i128, 0i128);
-            let mut zero_waits = std::mem::take(&mut self.loop_answers[s]);
+            // The per-service loops of roomy loops (idle otherwise), then
+            // the replicas' (idle on roomy loops).
+            let l = &mut self.roomy[s];
+            let mut zero_waits = std::mem::take(&mut l.zero_waits);
+            let (mut busy, mut area) = (i128::from(l.busy), l.area);
             for rep in &mut self.replicas[s] {
                 busy += i128::from(loops - rep.loops_free);
                 area += rep.loops.area;
@@ -348,7 +462,8 @@ mod tests {
     /// A chain of event loops whose loops cover their connections, with a
     /// warm-up, calls that time out and callees that refuse: continuations
     /// that answer at once, with and without a failure, before and after
-    /// the warm-up.
+    /// the warm-up; and a crash of one of `b`'s replicas and OOM kills of
+    /// `b`'s replicas, which cut off jobs holding their loops.
     const ROOMY: &str = r#"
         name = "roomy"
         duration = "20s"
@@ -367,10 +482,19 @@ mod tests {
         steps = [{ work = { dist = "exponential", mean = "1ms" } }, { call = "b", timeout = "8ms" }]
         [services.b]
         model = "event_loop"
+        replicas = 2
         loops = 2
         max_connections = 2
         queue = 2
+        memory = { limit = "97MiB", base = "90MiB", per_request = "2MiB", per_queued = "2MiB" }
+        restart = { delay = "100ms", max_delay = "100ms" }
         steps = [{ work = { dist = "exponential", mean = "3ms" } }]
+        [[fault]]
+        target = "b"
+        replica = 1
+        crash = true
+        at = "5s"
+        for = "1s"
     "#;
 
     /// The run's results and each service's run-queue waits counted
@@ -409,6 +533,7 @@ mod tests {
         let (with, with_waits) = run(true);
         let (without, without_waits) = run(false);
         assert!(with.contains("\"rejected\"") && with_waits.iter().all(|&n| n > 1000));
+        assert!(with.contains("\"oom_kills\":") && !with.contains("\"oom_kills\":0"));
         assert_eq!(with_waits, without_waits);
         assert!(with == without, "the shortcut changed the results");
     }

@@ -172,6 +172,7 @@ impl World<'_> {
             if job.state == JobState::Queued {
                 self.rec.add_queued(s, now, -1);
             } else {
+                self.release_cut_off_loop(j);
                 self.rec.add_busy(s, now, -1);
                 let rep = &mut self.replicas[s][job.replica as usize];
                 rep.busy -= 1;

@@ -209,10 +209,10 @@ pub struct World<'m> {
     /// Some service is an event loop: its replicas' loop figures are
     /// added up before the recorder reads them (`event_loop`).
     loops_on: bool,
-    /// Per service, the zero run-queue waits of continuations that
-    /// answered at once on loops that cover the connections, counted
-    /// without a look at their replica (`event_loop`).
-    loop_answers: Vec<u64>,
+    /// Per service whose loops cover its connections (`RT_ROOMY`), its
+    /// busy loops, their lazy area and its zero run-queue waits, kept
+    /// without a look at any replica (`event_loop`); idle for the others.
+    roomy: Vec<event_loop::RoomyLoops>,
 }
 
 /// An event loop.
@@ -384,7 +384,7 @@ impl<'m> World<'m> {
             retry_in_flight,
             direct_pending: 0,
             loops_on: m.services.iter().any(|s| s.loops().is_some()),
-            loop_answers: vec![0; m.services.len()],
+            roomy: vec![event_loop::RoomyLoops::default(); m.services.len()],
         };
         for s in 0..m.services.len() {
             if !w.msg.consumed_by[s].is_empty() || w.logs.consumes(s) {

@@ -618,12 +618,18 @@ impl World<'_> {
 
     /// After a call, parallel or publish step started: a job on an event
     /// loop lets go of its loop while it waits — unless the step already
-    /// ended (an answer at once) and the job went on holding it. (Only the
-    /// test of the job as it was is inlined: a thread-pool job pays it.)
+    /// ended (an answer at once) and the job went on holding it. (The
+    /// test of the job as it was is inlined, which a thread-pool job
+    /// pays, and the give-back on loops that cover the connections, a
+    /// few instructions with no replica; the others' is not.)
     #[inline(always)]
     pub(super) fn yield_loop(&mut self, j: JobId, at_step: Job) {
         if at_step.mode & super::records::ON_LOOP != 0 {
-            self.yield_held_loop(j, at_step.generation, at_step.step);
+            if at_step.mode & super::records::ROOMY_JOB != 0 {
+                self.yield_roomy_loop(j, at_step);
+            } else {
+                self.yield_held_loop(j, at_step.generation, at_step.step);
+            }
         }
     }
 
@@ -720,12 +726,10 @@ impl World<'_> {
                 !outcome.is_success(),
             );
         }
-        // Its loop given back here, where its replica is at hand (the job
-        // is freed next: its mode need not change).
-        if job.mode & super::records::ON_LOOP != 0
-            && !super::event_loop::give_back_loop(&mut rep.loops_free, &mut rep.loops, self.now)
-        {
-            self.hand_loop_over(job.service, job.replica);
+        // Its loop given back (the job is freed next: its mode need not
+        // change).
+        if job.mode & super::records::ON_LOOP != 0 {
+            self.give_back_answered_loop(job.service, job.replica, job.mode);
         }
         self.trace_job_end(j, outcome);
         self.jobs.free(j);
