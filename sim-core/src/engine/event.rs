@@ -176,6 +176,11 @@ pub(super) enum Ev {
     LogPoll {
         group: u32,
     },
+    /// A member polls on its own: its poll fell in a GC pause of its
+    /// replica and is made at the pause's end (`log.rs`, `stw.rs`).
+    MemberPoll {
+        member: MemberId,
+    },
     /// A member's batch of `generation` has run `max_poll_interval`.
     LogPollTimeout {
         member: MemberId,
@@ -204,6 +209,13 @@ pub(super) enum Ev {
     /// An outbox's relays poll (`outbox.rs`).
     OutboxRelay {
         outbox: u32,
+    },
+    /// Replica `replica`'s relay of `outbox` polls on its own: its poll
+    /// fell in a GC pause of the replica and is made at the pause's end
+    /// (`outbox.rs`, `stw.rs`).
+    RelayPoll {
+        outbox: u32,
+        replica: u32,
     },
     /// The broker acknowledged a relay's batch sent in `epoch`.
     OutboxMark {

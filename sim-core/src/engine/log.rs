@@ -32,7 +32,13 @@
 //!   blocked time), moved to a retry log, or dead-lettered;
 //! - retention deletes records nobody fetched as losses; a batch being
 //!   processed keeps its records until it commits or is given back (then
-//!   the deleted part is lost).
+//!   the deleted part is lost);
+//! - a member is its replica's own process: a poll that falls in a GC
+//!   pause of the replica is made at the pause's end, and its retry
+//!   backoff and `max_poll_interval` timer, falling in one, take effect
+//!   at its end too, in order with what else the pause set aside
+//!   (`stw.rs`); the group's rebalance pause is the coordinator's and
+//!   runs on.
 //!
 //! Duplicates are exact: a processing that succeeds on a record its group
 //! had already handled (processed, moved or dead-lettered) — found by the
@@ -160,6 +166,8 @@ struct Member {
     wants_thread: bool,
     /// Waiting for a retry-in-place backoff.
     backing_off: bool,
+    /// A poll of it is set aside until its replica's GC pause ends.
+    polls_at_pause_end: bool,
     /// Where its next poll starts among its partitions.
     next_pick: u32,
     /// The partitions assigned to it, ascending (kept by `assign`): a
@@ -240,6 +248,7 @@ impl Logs {
                         running: None,
                         wants_thread: false,
                         backing_off: false,
+                        polls_at_pause_end: false,
                         next_pick: 0,
                         parts: Vec::new(),
                     });
@@ -553,6 +562,15 @@ impl World<'_> {
         else {
             return;
         };
+        let (s, r) = (self.m.groups[g].service.index(), mem.replica as usize);
+        if self.replica_in_pause(s, r) {
+            // Its process is stopped: it fetches when the pause ends.
+            if !mem.polls_at_pause_end {
+                self.logs.members[mi].polls_at_pause_end = true;
+                self.set_aside_until_pause_end(s, r, Ev::MemberPoll { member: id });
+            }
+            return;
+        }
         let o = &mut self.logs.groups[g].parts[p as usize];
         let end = self.logs.logs[l].partitions[p as usize].end;
         let from = o.position;
@@ -578,6 +596,19 @@ impl World<'_> {
             },
         );
         self.process_next(id);
+    }
+
+    /// Member `id` makes the poll a GC pause of its replica held back.
+    pub(super) fn on_member_poll(&mut self, id: MemberId) {
+        self.logs.members[id.0 as usize].polls_at_pause_end = false;
+        self.poll(id);
+    }
+
+    /// The service and replica member `id` lives on.
+    pub(super) fn member_replica(&self, id: MemberId) -> (usize, usize) {
+        let mem = &self.logs.members[id.0 as usize];
+        let s = self.m.groups[mem.group as usize].service.index();
+        (s, mem.replica as usize)
     }
 
     /// Whether member `id`'s replica can give it a thread now.

@@ -520,6 +520,8 @@ impl<'m> World<'m> {
             | Ev::FaultEnd { .. }
             | Ev::WarmupEnd
             | Ev::OutboxRelay { .. }
+            | Ev::RelayPoll { .. }
+            | Ev::MemberPoll { .. }
             | Ev::OutboxMark { .. } => true,
         }
     }
@@ -632,12 +634,14 @@ impl<'m> World<'m> {
                 generation,
             } => self.on_replica_ready(service.index(), replica as usize, generation),
             Ev::LogPoll { group } => self.on_log_poll(group as usize),
+            Ev::MemberPoll { member } => self.on_member_poll(member),
             Ev::LogPollTimeout { member, generation } => self.on_poll_timeout(member, generation),
             Ev::LogRetry { member, generation } => self.on_log_retry(member, generation),
             Ev::LogExpire { log, partition } => {
                 self.on_log_expire(log as usize, partition as usize)
             }
             Ev::OutboxRelay { outbox } => self.on_outbox_relay(outbox),
+            Ev::RelayPoll { outbox, replica } => self.on_relay_poll(outbox, replica as usize),
             Ev::OutboxMark {
                 outbox,
                 replica,

@@ -15,7 +15,10 @@
 //! - a crash between a batch's send and its mark loses the mark: after the
 //!   restart the relay sends those records again — each one a duplicate,
 //!   counted exactly (`duplicates` equals the records whose mark was lost,
-//!   once they have been sent again).
+//!   once they have been sent again);
+//! - a relay is its replica's own process: a poll that falls in a GC pause
+//!   of the replica is made at the pause's end (`stw.rs`), while the other
+//!   replicas' relays keep the grid.
 //!
 //! Owns each outbox's records and its relays; must not decide how a
 //! message travels once the broker has it (`broker.rs`).
@@ -51,6 +54,8 @@ struct Relay {
     resend: u32,
     /// Bumped by a crash, so the mark of a batch sent before it is lost.
     epoch: u32,
+    /// A poll of it is set aside until its replica's GC pause ends.
+    polls_at_pause_end: bool,
 }
 
 #[derive(Default)]
@@ -65,9 +70,10 @@ pub(super) struct Outboxes {
     ack_rng: Vec<Stream>,
     /// Records in every outbox (a run does not end before they are sent).
     pub pending: u64,
-    /// Every record sent, in order: (outbox, replica, publish step, written).
+    /// Every record sent, in order: (outbox, replica, publish step,
+    /// written, sent).
     #[cfg(test)]
-    pub sent: Vec<(u32, u32, u32, Nanos)>,
+    pub sent: Vec<(u32, u32, u32, Nanos, Nanos)>,
     /// The records in flight of each relay a crash cut off.
     #[cfg(test)]
     pub lost: Vec<u32>,
@@ -137,25 +143,54 @@ impl World<'_> {
     /// in flight sends the oldest records it may.
     pub(super) fn on_outbox_relay(&mut self, o: u32) {
         self.outbox.armed[o as usize] = false;
+        let mut waiting = false;
+        for r in 0..self.outbox.relays[o as usize].len() {
+            if self.outbox.relays[o as usize][r].records.is_empty() {
+                continue;
+            }
+            waiting = true;
+            self.relay_poll(o, r);
+        }
+        if waiting {
+            self.arm_relay(o);
+        }
+    }
+
+    /// Replica `r`'s relay of outbox `o` (with records) polls: if its
+    /// replica is up and it has no batch in flight, it sends — at once, or,
+    /// in a GC pause of its replica, when the pause ends (`stw`).
+    fn relay_poll(&mut self, o: u32, r: usize) {
         let (service, batch) = {
             let ob = &self.m.outboxes[o as usize];
             (ob.service.index(), ob.batch)
         };
-        let mut waiting = false;
-        for r in 0..self.outbox.relays[o as usize].len() {
-            let rep = &self.replicas[service][r];
-            let relay = &self.outbox.relays[o as usize][r];
-            if relay.records.is_empty() {
-                continue;
-            }
-            waiting = true;
-            if rep.crashed > 0 || rep.life.down || relay.in_flight > 0 {
-                continue;
-            }
-            self.relay_send(o, r, batch);
+        let rep = &self.replicas[service][r];
+        let relay = &self.outbox.relays[o as usize][r];
+        if rep.crashed > 0 || rep.life.down || relay.in_flight > 0 {
+            return;
         }
-        if waiting {
-            self.arm_relay(o);
+        if self.replica_in_pause(service, r) {
+            if !relay.polls_at_pause_end {
+                self.outbox.relays[o as usize][r].polls_at_pause_end = true;
+                let ev = Ev::RelayPoll {
+                    outbox: o,
+                    replica: r as u32,
+                };
+                self.set_aside_until_pause_end(service, r, ev);
+            }
+            return;
+        }
+        self.relay_send(o, r, batch);
+    }
+
+    /// Replica `r`'s relay of outbox `o` makes the poll a GC pause of its
+    /// replica held back (the grid goes on meanwhile: `on_outbox_relay`
+    /// re-arms it while any record waits).
+    pub(super) fn on_relay_poll(&mut self, o: u32, r: usize) {
+        let relay = &mut self.outbox.relays[o as usize][r];
+        relay.polls_at_pause_end = false;
+        if !relay.records.is_empty() {
+            self.relay_poll(o, r);
         }
     }
 
@@ -180,7 +215,7 @@ impl World<'_> {
             #[cfg(test)]
             self.outbox
                 .sent
-                .push((o, r as u32, rec.publish, rec.written));
+                .push((o, r as u32, rec.publish, rec.written, now));
             sent += 1;
         }
         let Some(p) = first_publish else {
@@ -249,7 +284,7 @@ mod tests {
     /// replica); the relay sends 20 records every 10 ms and the broker
     /// acknowledges in 30 ms; then `faults`.
     /// The records sent (outbox, replica, publish step, written), in order.
-    type Sent = Vec<(u32, u32, u32, u64)>;
+    type Sent = Vec<(u32, u32, u32, u64, u64)>;
 
     fn run(faults: &str) -> (RunResult, Sent, Vec<u32>) {
         let text = format!(
@@ -281,7 +316,11 @@ concurrency = 16
 {faults}
 "#
         );
-        let s = crate::load("t.toml", &text, &[]).expect("loads");
+        run_text(&text)
+    }
+
+    fn run_text(text: &str) -> (RunResult, Sent, Vec<u32>) {
+        let s = crate::load("t.toml", text, &[]).expect("loads");
         let opts = RunOptions::default();
         let mut w = World::new(&s.model, &opts);
         w.run_loop(&opts.watch);
@@ -334,5 +373,80 @@ for = "200ms"
         assert_eq!(sent.len() as u64, o.sent);
         // Orders the crash refused wrote nothing.
         assert!(o.written < 400);
+    }
+
+    /// Two replicas of `api` (round robin: replica 0 takes the requests
+    /// at 50, 150, … ms, replica 1 those at 100, 200, …), each request
+    /// working 1 ms then writing to the outbox; every second allocation of
+    /// a replica fills its free heap (1.5 MiB) and begins an 80 ms pause:
+    /// replica 0 pauses over [150, 230), [350, 430), [550, 630) ms,
+    /// replica 1 over [200, 280), [400, 480). The relays poll every 120 ms.
+    const GC_RELAYS: &str = r#"
+name = "outbox-gc"
+duration = "2s"
+
+[workload.orders]
+target = "api"
+rate = 20
+arrivals = "deterministic"
+requests = 11
+
+[services.api]
+replicas = 2
+threads = 4
+memory = { limit = "10.5MiB", base = "9MiB" }
+gc = { allocation = "1MiB", young_pause = "80ms" }
+steps = [{ work = "1ms" }, { publish = "jobs", outbox = { every = "120ms", batch = 20 } }]
+
+[services.worker]
+threads = 16
+steps = [{ work = "1ms" }]
+
+[brokers.bus]
+ack = "30ms"
+
+[queues.jobs]
+consumer = "worker"
+concurrency = 16
+"#;
+
+    /// A relay is its replica's own process. At 360 ms replica 0 is in
+    /// its pause [350, 430) with the record written at 251 waiting: it
+    /// sends it at 430, the pause's end, not at 360 (as it did before GC
+    /// froze relays), while replica 1's relay sends its own two at 360, on
+    /// the grid. Every send is on the grid or at its replica's pause's end,
+    /// to the nanosecond, and every record is sent, marked and delivered
+    /// exactly once.
+    #[test]
+    fn a_relay_whose_poll_falls_in_a_gc_pause_polls_at_its_end() {
+        let (r, sent, lost) = run_text(GC_RELAYS);
+        const MS: u64 = 1_000_000;
+        // (replica, written, sent) in ms.
+        let expected = [
+            (0, 51, 120),
+            (1, 101, 120),
+            (0, 231, 240),
+            (1, 281, 360),
+            (1, 301, 360),
+            (0, 251, 430),
+            (0, 431, 480),
+            (0, 451, 480),
+            (1, 481, 600),
+            (1, 501, 600),
+            (0, 631, 720),
+        ];
+        let got: Vec<(u32, u64, u64)> = sent.iter().map(|x| (x.1, x.3, x.4)).collect();
+        let expected: Vec<(u32, u64, u64)> = expected
+            .iter()
+            .map(|&(r, w, s)| (r, w * MS, s * MS))
+            .collect();
+        assert_eq!(got, expected);
+        assert!(lost.is_empty());
+        let o = &r.summary.outboxes["api"];
+        assert_eq!((o.written, o.sent, o.marked), (11, 11, 11), "{o:#?}");
+        assert_eq!((o.duplicates, o.depth_at_end), (0, 0));
+        assert_eq!(r.summary.queues["jobs"].acked, 11);
+        let api = r.summary.services["api"].memory.as_ref().expect("memory");
+        assert_eq!(api.gc_pauses, 5);
     }
 }

@@ -18,21 +18,29 @@
 //!   call's timeout, a split timeout's connect part, a retry's backoff, a
 //!   hedge, a fallback's latency, a bulkhead wait), a connect its stack
 //!   gave up on, a blocked publish's wait, a store's conflict or failure,
-//!   a failed cache fill of its jobs and the linger of a log producer
-//!   batch it holds — is set aside too, and takes
+//!   a failed cache fill of its jobs, the linger of a log producer
+//!   batch it holds, and a consumer group member's retry-in-place backoff
+//!   and `max_poll_interval` timer — is set aside too, and takes
 //!   effect when the pause ends, in its original order among the
 //!   continuations set aside. So a retry or a hedge never leaves during a
 //!   pause, and of a timeout and an answer that both fell in it, the one
 //!   due first wins (a timeout due at 50 ms beats an answer landing at
 //!   70 ms: the answer is then late).
+//! - the replica's own polls: an outbox relay's poll on its outbox's grid
+//!   and a consumer group member's poll (after a rebalance, a new record,
+//!   a commit) are made by shared events or by another replica's doing,
+//!   so there is no event of the replica to set aside; the poller asks
+//!   `replica_in_pause`, and if so puts an event of its own (`RelayPoll`,
+//!   `MemberPoll`) aside with `set_aside_until_pause_end`, once per pause
+//!   (its flag), to poll at the pause's end in its order among the rest.
 //!
 //! Not frozen: what is not the replica's application — the callee's work
 //! on calls it sent (orphaned or not), the network, brokers and their
 //! visibility timers, its clients' timers, a dropped connection's SYN
-//! retransmissions by the kernel — and, of its own but not yet, an outbox
-//! relay's polls and a consumer group's polls and timers (one event polls
-//! every replica's relay, or a group's members: there is no replica to
-//! defer by; see README, "Not built yet"). An event due at the very
+//! retransmissions by the kernel, a group's rebalance pause — and, of its
+//! own but not yet, the mark of an outbox relay's batch when the broker's
+//! acknowledgement lands (`OutboxMark`: it names an outbox and a replica,
+//! two fields where `pause_kinds!` reads one). An event due at the very
 //! nanosecond the pause ends is not set aside (the pause is over).
 //!
 //! When anything but continuations was set aside, the pause's end puts
@@ -49,7 +57,7 @@
 use super::World;
 use super::cpu::Suspended;
 use super::event::Ev;
-use super::ids::{AttemptId, CallId, Holder, JobId};
+use super::ids::{AttemptId, CallId, Holder, JobId, MemberId};
 use super::records::{Caller, Parent};
 use crate::model::ServiceId;
 
@@ -69,6 +77,8 @@ enum Waker {
     Job(JobId),
     /// A log producer's open batch (its slot): its producer replica.
     Linger(u32),
+    /// A consumer group's member: its replica.
+    Member(MemberId),
 }
 
 /// The one list of the event kinds a GC pause may set aside, each with
@@ -111,6 +121,8 @@ pause_kinds! {
     StoreFailed.job => Job,
     FillFailed.job => Job,
     LingerExpired.slot => Linger,
+    LogRetry.member => Member,
+    LogPollTimeout.member => Member,
 }
 
 /// What a pause set aside: a job's going on, or an event of the replica.
@@ -203,6 +215,24 @@ impl World<'_> {
         true
     }
 
+    /// Whether replica `r` of `s` is in a GC pause now: what a poller of
+    /// the replica asks (one load while no pause is in force).
+    #[inline]
+    pub(super) fn replica_in_pause(&self, s: usize, r: usize) -> bool {
+        self.stw.pauses != 0 && self.in_pause(s, r)
+    }
+
+    /// Replica `r` of `s`, in a pause, would poll now (its outbox relay,
+    /// a group member of it): `ev`, its own poll, is set aside until the
+    /// pause's end, in order with the rest. The caller sets it aside once
+    /// per pause.
+    pub(super) fn set_aside_until_pause_end(&mut self, s: usize, r: usize, ev: Ev) {
+        debug_assert!(self.in_pause(s, r));
+        self.stw
+            .ready
+            .push((ServiceId::at(s), r as u32, Deferred::Event(ev)));
+    }
+
     /// A `GcEnd` ran (whether or not its pause was still in force).
     pub(super) fn stw_gc_end_seen(&mut self) {
         self.stw.pauses -= 1;
@@ -248,6 +278,7 @@ impl World<'_> {
                 Some((j.service.index(), j.replica as usize))
             }
             Waker::Linger(slot) => Some(self.logs.producer.producer_of(slot)),
+            Waker::Member(member) => Some(self.member_replica(member)),
         }
     }
 
@@ -367,6 +398,14 @@ mod tests {
                 slot: 0,
                 generation,
             },
+            Ev::LogRetry {
+                member: MemberId(2),
+                generation,
+            },
+            Ev::LogPollTimeout {
+                member: MemberId(2),
+                generation,
+            },
         ];
         for ev in listed {
             assert!(matches!(ev, pause_wakes!()), "{ev:?}");
@@ -383,6 +422,14 @@ mod tests {
             Ev::LoopFree {
                 service: ServiceId::at(0),
                 replica: 0,
+            },
+            // Set aside by their pollers, never by `handle`.
+            Ev::RelayPoll {
+                outbox: 0,
+                replica: 0,
+            },
+            Ev::MemberPoll {
+                member: MemberId(2),
             },
         ];
         for ev in not_listed {
