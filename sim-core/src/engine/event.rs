@@ -176,11 +176,6 @@ pub(super) enum Ev {
     LogPoll {
         group: u32,
     },
-    /// A member polls on its own: its poll fell in a GC pause of its
-    /// replica and is made at the pause's end (`log.rs`, `stw.rs`).
-    MemberPoll {
-        member: MemberId,
-    },
     /// A member's batch of `generation` has run `max_poll_interval`.
     LogPollTimeout {
         member: MemberId,
@@ -209,13 +204,6 @@ pub(super) enum Ev {
     /// An outbox's relays poll (`outbox.rs`).
     OutboxRelay {
         outbox: u32,
-    },
-    /// Replica `replica`'s relay of `outbox` polls on its own: its poll
-    /// fell in a GC pause of the replica and is made at the pause's end
-    /// (`outbox.rs`, `stw.rs`).
-    RelayPoll {
-        outbox: u32,
-        replica: u32,
     },
     /// The broker acknowledged a relay's batch sent in `epoch`.
     OutboxMark {
@@ -262,6 +250,20 @@ pub(super) enum Ev {
     StwResume {
         job: JobId,
         generation: u32,
+    },
+    // Last, so that adding them left the other kinds' numbering (and the
+    // dispatch's code) as it was.
+    /// Replica `replica`'s relay of `outbox` polls on its own: its poll
+    /// fell in a GC pause of the replica and is made at the pause's end
+    /// (`outbox.rs`, `stw.rs`).
+    RelayPoll {
+        outbox: u32,
+        replica: u32,
+    },
+    /// A member polls on its own: its poll fell in a GC pause of its
+    /// replica and is made at the pause's end (`log.rs`, `stw.rs`).
+    MemberPoll {
+        member: MemberId,
     },
 }
 
