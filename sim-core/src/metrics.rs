@@ -760,12 +760,12 @@ impl Recorder {
             .map(|s| u64::from(s.threads) * u64::from(s.replicas))
             .collect();
         let pool = if series.aggregated(Scope::Service) && pool::pooling() {
-            let member: Vec<bool> = every_window.iter().map(|v| !v).collect();
-            let threads = (0..member.len())
-                .filter(|&i| member[i])
+            // The members: the services not visited every window.
+            let threads = (0..capacity.len())
+                .filter(|&i| !every_window[i])
                 .map(|i| capacity[i] as f64)
                 .sum();
-            pool::ServicePool::new(member, threads)
+            pool::ServicePool::new(threads)
         } else {
             pool::ServicePool::default()
         };
@@ -845,6 +845,13 @@ impl Recorder {
         }
     }
 
+    /// Whether service `s` is a member of the pool: a wide model's service
+    /// its window close visits only for the aggregate (`metrics/pool.rs`).
+    #[inline(always)]
+    fn pooled(&self, s: usize) -> bool {
+        self.pool.on && !self.every_window[s]
+    }
+
     /// Service `s`'s busy threads (connections) change by `delta` at `now`.
     /// (This and the next four are the only ways to change what a
     /// service's window row reads: they keep a wide model's pooled sums,
@@ -852,7 +859,7 @@ impl Recorder {
     #[inline(always)]
     pub fn add_busy(&mut self, s: usize, now: Nanos, delta: i64) {
         self.services[s].add_busy(now, delta);
-        if self.pool.has(s) {
+        if self.pooled(s) {
             self.pool.add_busy(now, delta);
         }
     }
@@ -863,7 +870,7 @@ impl Recorder {
         let stats = &mut self.services[s];
         let from = stats.queued.value;
         stats.add_queued(now, delta);
-        if self.pool.has(s) {
+        if self.pooled(s) {
             self.pool.add_queued(now, from, delta);
         }
     }
@@ -872,7 +879,7 @@ impl Recorder {
     #[inline(always)]
     pub fn count_arrival(&mut self, s: usize) {
         self.services[s].c.arrivals += 1;
-        if self.pool.has(s) {
+        if self.pooled(s) {
             self.pool.c.arrivals += 1;
         }
     }
@@ -881,18 +888,16 @@ impl Recorder {
     /// cannot take it (`refused` when it is down, not ready or cut off).
     #[inline(always)]
     pub fn count_rejected(&mut self, s: usize, refused: bool) {
-        let (c, pooled) = (&mut self.services[s].c, self.pool.has(s));
-        let p = &mut self.pool.c;
-        if refused {
-            c.refused += 1;
-            if pooled {
-                p.refused += 1;
+        fn count(c: &mut ServiceCounters, refused: bool) {
+            if refused {
+                c.refused += 1;
+            } else {
+                c.rejected += 1;
             }
-        } else {
-            c.rejected += 1;
-            if pooled {
-                p.rejected += 1;
-            }
+        }
+        count(&mut self.services[s].c, refused);
+        if self.pooled(s) {
+            count(&mut self.pool.c, refused);
         }
     }
 
@@ -907,7 +912,7 @@ impl Recorder {
         abandoned_at: Nanos,
     ) {
         self.services[s].record_done(arrived, started, now, orphan, abandoned_at);
-        if self.pool.has(s) {
+        if self.pooled(s) {
             self.pool.c.completed += 1;
             if orphan {
                 self.pool.c.orphaned_work_ns += u128::from(now - started);
@@ -965,7 +970,7 @@ impl Recorder {
 
         let all = series.aggregated(Scope::Service);
         let mut total = ServiceWindow::default();
-        let pooled = self.pool.has_members();
+        let pooled = self.pool.on;
         if pooled {
             let p = self.pool.close_window(end, len);
             total = ServiceWindow {
@@ -979,8 +984,9 @@ impl Recorder {
         }
         for i in 0..self.services.len() {
             if pooled {
-                // Only in the aggregate, through the pool's sums.
-                if self.pool.has(i) {
+                // Only in the aggregate, through the pool's sums (the
+                // members: `pooled`).
+                if !self.every_window[i] {
                     continue;
                 }
             } else if all {

@@ -66,8 +66,10 @@ impl QueueLengths {
 
 #[derive(Default)]
 pub(super) struct ServicePool {
-    /// Per service: whether it is a member (empty when nothing is pooled).
-    member: Vec<bool>,
+    /// Whether the model pools its services (it is wide): the members are
+    /// then the services a window close would not visit but for the
+    /// aggregate (`Recorder::pooled`).
+    pub on: bool,
     /// Sums over members.
     busy: TimeWeighted,
     queued: TimeWeighted,
@@ -89,26 +91,13 @@ pub(super) struct PoolWindow {
 }
 
 impl ServicePool {
-    /// A pool of the services `member` marks, whose threads are
-    /// `capacity`.
-    pub fn new(member: Vec<bool>, capacity: f64) -> ServicePool {
+    /// A pool in force, of members whose threads are `capacity`.
+    pub fn new(capacity: f64) -> ServicePool {
         ServicePool {
-            member,
+            on: true,
             capacity,
             ..ServicePool::default()
         }
-    }
-
-    /// Whether any service is a member (the model is wide).
-    pub fn has_members(&self) -> bool {
-        !self.member.is_empty()
-    }
-
-    /// Whether service `s` is a member.
-    #[inline(always)]
-    pub fn has(&self, s: usize) -> bool {
-        // A narrow model's list is empty: one compare, no load of a flag.
-        !self.member.is_empty() && self.member.get(s).copied().unwrap_or(false)
     }
 
     #[inline]
@@ -248,7 +237,7 @@ pub(super) mod tests {
 
     #[test]
     fn a_window_keeps_its_longest_queue_and_the_next_starts_at_the_current() {
-        let mut p = ServicePool::new(vec![true, true], 2.0);
+        let mut p = ServicePool::new(2.0);
         p.add_queued(0, 0, 1);
         p.add_queued(10, 1, 1);
         p.add_queued(20, 2, -1);
