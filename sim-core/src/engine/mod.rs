@@ -391,6 +391,9 @@ impl<'m> World<'m> {
                 w.rt[s] |= RT_CONSUMES;
             }
         }
+        if w.prefetching {
+            w.rec.buffer_sojourns();
+        }
         w.mark_direct_sources();
         w.start_outlier_sweeps();
         w.start_autoscalers();
