@@ -376,7 +376,10 @@ impl ServiceStats {
 
 /// Counters of one call edge (or of a source's own requests). The eight a
 /// window's row reads (`EdgeWindowCounts`) fill the first cache line
-/// (`repr(C, align(64))`), so a window close reads one line per edge.
+/// (`repr(C, align(64))`), so a window close reads one line per edge; the
+/// second starts with the two every answered call also moves (`ok`,
+/// `sent`), so such a call touches two lines, both asked for ahead
+/// (`hints.rs`).
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(C, align(64))]
 pub struct EdgeStats {
@@ -391,6 +394,9 @@ pub struct EdgeStats {
     pub retries: u64,
     pub circuit_open: u64,
     pub ok: u64,
+    /// Attempts that left the caller; attempts that ended before leaving
+    /// it (refused by a breaker, rate limit or bulkhead of the attempt).
+    pub sent: u64,
     pub degraded: u64,
     pub retries_refused: u64,
     pub rate_limited: u64,
@@ -400,9 +406,7 @@ pub struct EdgeStats {
     pub fallbacks: u64,
     /// Requests and answers lost to a partition.
     pub lost: u64,
-    /// Attempts that left the caller; attempts that ended before leaving
-    /// it (refused by a breaker, rate limit or bulkhead of the attempt).
-    pub sent: u64,
+    /// Attempts that ended before leaving the caller (see `sent`).
     pub refused_locally: u64,
     /// Retries not sent because the caller's failure ratio was too high.
     pub retries_suppressed: u64,
@@ -1483,7 +1487,17 @@ fn edge_summary(d: &EdgeStats, b: &crate::patterns::BreakerStats) -> EdgeSummary
 
 #[cfg(test)]
 mod tests {
-    use super::wide_to_f64;
+    use super::{EdgeStats, wide_to_f64};
+
+    #[test]
+    fn an_answered_call_moves_counters_on_two_lines_of_its_edge() {
+        use std::mem::offset_of;
+        let line = |offset: usize| offset / 64;
+        assert_eq!(line(offset_of!(EdgeStats, calls)), 0);
+        assert_eq!(line(offset_of!(EdgeStats, attempts)), 0);
+        assert_eq!(line(offset_of!(EdgeStats, ok)), 1);
+        assert_eq!(line(offset_of!(EdgeStats, sent)), 1);
+    }
 
     #[test]
     fn a_wide_count_converts_to_the_same_float_as_a_cast() {

@@ -454,6 +454,18 @@ impl EventQueue {
         l.push_back((k, ev));
     }
 
+    /// The source whose arrival is the earliest of the sources' and the
+    /// lanes' (if it is a source's, and no top handed out is still in
+    /// place): a hint of what comes a few dozen events from now.
+    #[inline]
+    pub(super) fn next_source(&self) -> Option<u32> {
+        if self.side.top_done {
+            return None;
+        }
+        let it = self.side.heap.peek()?;
+        (it.value & LANE == 0).then_some(it.value)
+    }
+
     /// Events waiting, in the heaps and the lanes.
     pub(super) fn len(&self) -> usize {
         let fronts = self.lanes.iter().filter(|l| !l.is_empty()).count();

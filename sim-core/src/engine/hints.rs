@@ -17,12 +17,25 @@ use ::prefetch::{line, lines};
 
 use super::World;
 use super::ids::{AttemptId, JobId};
-use crate::model::Step;
+use crate::model::{EdgeId, Model, ServiceId, Step};
 
 /// Services from which a model's records outgrow the cache (about 2 KiB
 /// each across model, replica and figures: 256 of them fill half a
 /// 1 MiB L2).
 pub(super) const PREFETCH_FROM: usize = 256;
+
+/// Each source's first request: the service it calls and that operation's
+/// first step (as `alloc_job` starts it), so that a hint need not read
+/// the source's call spec and operation to find them.
+pub(super) fn source_targets(m: &Model) -> Vec<(ServiceId, u32)> {
+    m.sources
+        .iter()
+        .map(|src| {
+            let op = &m.ops[m.calls[src.call as usize].op as usize];
+            (op.service, op.first_step)
+        })
+        .collect()
+}
 
 /// Parallel calls hinted at most (a wide fan-out would ask for more lines
 /// than the cache keeps until they are read).
@@ -62,18 +75,21 @@ impl World<'_> {
                 line(p);
             }
             if let Some(e) = c.edge {
-                line(&self.rec.edges[e]);
+                // Its counters' first two lines (see `EdgeStats`).
+                lines(&self.rec.edges[e], 2);
                 line(&self.edge_rng[e.index()]);
                 line(&self.in_flight[e.index()]);
             }
         }
     }
 
-    /// The answer to `attempt` lands a hop from now: the call's pattern
-    /// state and its caller's figures (where the answer ends the caller's
-    /// job, its sojourn is recorded).
+    /// The answer to `attempt` lands a hop from now along `edge`: the
+    /// edge's counters (see `EdgeStats`), the call's pattern state and its
+    /// caller's figures (where the answer ends the caller's job, its
+    /// sojourn is recorded).
     #[inline(never)]
-    pub(super) fn prefetch_reply(&self, attempt: AttemptId) {
+    pub(super) fn prefetch_reply(&self, attempt: AttemptId, edge: EdgeId) {
+        lines(&self.rec.edges[edge], 2);
         let call = &self.calls[self.attempts[attempt].call];
         if let Some(p) = self.patterns.get(call.slot as usize) {
             line(p);
@@ -81,6 +97,23 @@ impl World<'_> {
         if let super::records::Caller::Job { job, .. } = call.caller {
             self.prefetch_request_lines(self.jobs[job].service.index());
         }
+    }
+
+    /// Source `i` sends next of the sources, a few dozen events from now
+    /// (a second of simulated time after its last: nothing of it is in
+    /// cache): its model and state, its entry's and client's figures, and
+    /// what its request's arrival reads at the service it calls.
+    #[inline(never)]
+    pub(super) fn prefetch_source(&self, i: usize) {
+        line(&self.m.sources[i]);
+        line(&self.sources[i]);
+        line(&self.rec.entries[i]);
+        line(&self.rec.clients[i]);
+        let (s, step) = self.source_targets[i];
+        lines(&self.m.services[s.index()], 2);
+        self.prefetch_request_lines(s.index());
+        line(&self.work_rng[s.index()]);
+        line(&self.m.steps[step as usize]);
     }
 
     /// What a request at service `s` reads whenever it arrives or ends:

@@ -99,7 +99,7 @@ use self::event::{Ev, EventQueue};
 use self::ids::{AttemptId, CallId, JobId};
 use self::records::{Attempt, Call, Job};
 use crate::metrics::Recorder;
-use crate::model::Model;
+use crate::model::{Model, ServiceId};
 use crate::options::RunOptions;
 use crate::outcome::Outcome;
 use crate::output::RunResult;
@@ -118,6 +118,9 @@ pub struct World<'m> {
     /// Hints for the lines an event's handler reads, given when it is
     /// scheduled (`hints.rs`): wide models only.
     prefetching: bool,
+    /// Each source's callee and first step, for `hints::prefetch_source`
+    /// (empty unless prefetching).
+    source_targets: Vec<(ServiceId, u32)>,
     rr: Vec<u32>,
     work_rng: Vec<Stream>,
     /// Draws of random and power-of-two balancers, per service.
@@ -301,6 +304,11 @@ impl<'m> World<'m> {
             attempts: Arena::with_capacity(1024),
             replicas: Vec::new(),
             prefetching: m.services.len() >= hints::PREFETCH_FROM,
+            source_targets: if m.services.len() >= hints::PREFETCH_FROM {
+                hints::source_targets(m)
+            } else {
+                Vec::new()
+            },
             cpus: m.nodes.iter().map(|n| cpu::Cpu::new(n.cores)).collect(),
             rr: vec![0; m.services.len()],
             work_rng: m

@@ -78,7 +78,7 @@ impl World<'_> {
         let hop = self.hop(edge);
         let t = self.at(hop.saturating_add(extra));
         if self.prefetching {
-            self.prefetch_reply(attempt);
+            self.prefetch_reply(attempt, edge);
         }
         self.schedule(
             t,

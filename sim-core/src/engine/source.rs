@@ -186,6 +186,11 @@ impl World<'_> {
         if self.m.sources[i].closed.is_none() {
             self.schedule_next_arrival(i);
         }
+        if self.prefetching
+            && let Some(next) = self.queue.next_source()
+        {
+            self.prefetch_source(next as usize);
+        }
         let src = &self.m.sources[i];
         let deadline = match (src.propagate_deadline, src.timeout) {
             (true, Some(t)) => self.at(t),
