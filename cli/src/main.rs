@@ -12,6 +12,7 @@ mod blast;
 mod check;
 mod compare;
 mod errors;
+mod huge_pages;
 mod import;
 mod outdir;
 mod runner;
@@ -169,6 +170,7 @@ impl From<std::io::Error> for Failure {
 }
 
 fn main() -> ExitCode {
+    huge_pages::ask_for_huge_pages();
     let cli = Cli::parse();
     term::set_quiet(cli.quiet);
     let result = match cli.command {

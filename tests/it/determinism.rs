@@ -346,3 +346,34 @@ steps = [{ work = { dist = "exponential", mean = "1ms" } }]
         }
     }
 }
+
+/// The binary re-executes itself with glibc's huge-page tunable set
+/// (`cli/src/huge_pages.rs`); with it turned off by the user, a run
+/// writes the same bytes, and the user's setting is left as it was.
+#[test]
+fn huge_pages_change_no_output() {
+    let file = repo_root().join("scenarios/retry-storm.toml");
+    let file = file.to_str().unwrap();
+    let mut written = Vec::new();
+    for (k, tunables) in [None, Some("glibc.malloc.hugetlb=0")]
+        .into_iter()
+        .enumerate()
+    {
+        let d = temp_dir(&format!("huge-pages-{k}"));
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cascade"));
+        cmd.args(["run", file, "--out", d.to_str().unwrap(), "-q"]);
+        cmd.env_remove("GLIBC_TUNABLES");
+        if let Some(t) = tunables {
+            cmd.env("GLIBC_TUNABLES", t);
+        }
+        let out = cmd.output().expect("cascade runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        written.push(["summary.json", "timeseries.csv"].map(|f| std::fs::read(d.join(f)).unwrap()));
+    }
+    assert!(!written[0][0].is_empty());
+    assert!(written[0] == written[1], "huge pages changed an output");
+}
