@@ -24,14 +24,17 @@
 //! look at its replica, and neither does any take or release of a loop
 //! there: no continuation ever waits, so a replica's free loops decide
 //! nothing, and the busy loops, their lazy area and the zero run-queue
-//! waits are kept per service (`World::roomy`, `RoomyLoops`: an
-//! increment and an add, a job's `ROOMY_JOB` bit telling which). On the
+//! waits are kept per service (`World::roomy`, `RoomyLoops`, a job's
+//! `ROOMY_JOB` bit telling which): a new job's take is a bit of its mode
+//! (`FRESH`, taken at its `t_start`), its give-back one add, and every
+//! other take or give-back an increment and an add. On the
 //! other event loops they live in the replica, not in the service's
 //! runtime figures: the free loops beside what admission reads
 //! (`Replica::loops_free`), and the busy loops' lazy area and the zero
 //! run-queue waits in `Loops`. `sync_loop_figures` adds both up into the
 //! figures (`metrics/runtime.rs`) before anything reads them — a
-//! window's close, the warm-up's end, the summary; a crash gives back
+//! window's close, the warm-up's end, the summary (which counts the
+//! fresh loops still held, read from the jobs); a crash gives back
 //! the per-service loops of the jobs it cuts off (`release_cut_off_loop`)
 //! where it resets a replica's (`reset_loops`).
 //!
@@ -47,7 +50,7 @@ use std::collections::VecDeque;
 use super::World;
 use super::event::Ev;
 use super::ids::JobId;
-use super::records::{GC_JOB, OFF_LOOP, ON_LOOP, ROOMY_JOB};
+use super::records::{FRESH, GC_JOB, JobState, OFF_LOOP, ON_LOOP, ROOMY_JOB};
 use crate::model::ServiceId;
 use crate::outcome::Outcome;
 
@@ -60,8 +63,8 @@ pub(super) struct Loops {
     run_queue: VecDeque<(JobId, u32)>,
     /// `LoopFree` events pending (loops handed to the run queue's head).
     handoffs: u32,
-    /// Continuations that found a loop free, since the last sync (only
-    /// those ready after the warm-up).
+    /// Continuations that found a loop free, since the last sync (the
+    /// runtime figures keep those after the warm-up).
     zero_waits: u64,
     /// The busy loops' lazy area (`metrics/lazy_level.rs`): the area up to
     /// `t` is `area + busy × t`, busy being `loops − loops_free`; a take
@@ -73,16 +76,34 @@ pub(super) struct Loops {
 /// kept per service: a continuation never waits there, so which replica
 /// a busy loop belongs to decides nothing and no replica is read. Its
 /// replicas' `loops_free` and `Loops` stay idle.
+///
+/// A new job (without GC) takes its loop by a bit of its mode alone
+/// (`FRESH`: the take's time is its `t_start`), so the common take writes
+/// nothing here; the give-back of such a loop adds its whole interval.
+/// A sync (`sync_loops_now`) counts the fresh loops still held as taken
+/// at their `t_start` (they are fresh no more). Every other take (a job
+/// going on after a call, or with GC) is counted when it happens.
+/// Counters only go up: the busy loops and the continuations (every one
+/// a zero wait) are differences of them.
 #[derive(Default, Clone, Copy)]
+#[repr(C, align(64))]
 pub(super) struct RoomyLoops {
-    /// The busy loops' lazy area, as `Loops::area` (the area up to `t` is
-    /// `area + busy × t`).
+    /// The lazy area of the busy loops counted here (at a sync, every
+    /// busy one): the area up to `t` is `area + busy × t`, where a
+    /// counted take at `t0` subtracts `t0`, its give-back at `now` adds
+    /// `now`, and a fresh loop's give-back adds `now − t_start`.
     area: i128,
-    /// Loops running a continuation, over all replicas.
-    busy: i64,
-    /// Continuations that found a loop free (every one), since the last
-    /// sync (only those ready after the warm-up).
-    zero_waits: u64,
+    /// Counted takes (not fresh; fresh ones counted by a sync included).
+    takes: u64,
+    /// Give-backs of counted loops.
+    gives: u64,
+    /// Give-backs of fresh loops.
+    fresh_gives: u64,
+    /// Continuations that answered at once, with no take.
+    answers: u64,
+    /// Continuations up to the last sync (its zero waits are the
+    /// difference).
+    counted: u64,
 }
 
 /// A loop of a replica (its `loops_free` and `loops`) is given back at
@@ -177,9 +198,7 @@ impl World<'_> {
             if rep.loops_free == 0 {
                 return self.wait_for_loop(j);
             }
-            if now >= self.m.warmup {
-                rep.loops.zero_waits += 1;
-            }
+            rep.loops.zero_waits += 1;
             if answers {
                 let outcome = job.answer_outcome();
                 return self.complete_job(j, outcome);
@@ -200,68 +219,65 @@ impl World<'_> {
     #[inline(always)]
     pub(super) fn answer_on_roomy_loop(&mut self, j: JobId, s: usize, outcome: Outcome) {
         debug_assert!(self.roomy_loop_free(s));
-        if self.now >= self.m.warmup {
-            self.roomy[s].zero_waits += 1;
-        }
+        self.roomy[s].answers += 1;
         self.complete_job(j, outcome)
     }
 
     /// A continuation of service `s` (loops covering its connections)
-    /// takes a loop: one is surely free (`RT_ROOMY`).
+    /// takes a loop, counted (not fresh): one is surely free (`RT_ROOMY`).
     #[inline(always)]
     fn take_roomy_loop(&mut self, s: usize) {
         debug_assert!(self.roomy_loop_free(s));
         let now = self.now;
-        let warm = now >= self.m.warmup;
         let l = &mut self.roomy[s];
-        if warm {
-            l.zero_waits += 1;
-        }
-        l.busy += 1;
+        l.takes += 1;
         l.area -= i128::from(now);
     }
 
     /// A loop of service `s` (loops covering its connections) is given
-    /// back: nobody waits for it.
+    /// back by a job of mode `mode` that started at `t_start`: nobody
+    /// waits for it. A fresh loop (`FRESH`) was taken at `t_start`.
     #[inline(always)]
-    pub(super) fn give_back_roomy_loop(&mut self, s: usize) {
+    pub(super) fn give_back_roomy_loop(&mut self, s: usize, mode: u8, t_start: crate::time::Nanos) {
         let now = self.now;
         let l = &mut self.roomy[s];
-        l.busy -= 1;
-        l.area += i128::from(now);
+        if mode & FRESH != 0 {
+            l.fresh_gives += 1;
+            l.area += i128::from(now - t_start);
+        } else {
+            l.gives += 1;
+            l.area += i128::from(now);
+        }
     }
 
-    /// Whether a loop of service `s` is free, for the debug checks of the
-    /// roomy paths: fewer busy than the loops of its replicas.
+    /// Whether a loop of service `s` may be free, for the debug checks of
+    /// the roomy paths: fewer counted loops busy than the loops of its
+    /// replicas (the fresh ones are not counted: reading the jobs at each
+    /// take would make debug runs quadratic).
     fn roomy_loop_free(&self, s: usize) -> bool {
         let loops = self.m.services[s].loops().unwrap_or(0);
-        let all = i64::from(loops) * self.replicas[s].len() as i64;
-        self.roomy[s].busy < all
+        let all = u64::from(loops) * self.replicas[s].len() as u64;
+        let l = &self.roomy[s];
+        l.takes - l.gives < all
     }
 
-    /// A new event-loop job (without GC) starts: it takes a free loop, or
-    /// joins the run queue when none is free. (`proceed_on_loop` for a job
-    /// known off its loop and at its first step: a job with no steps
-    /// takes the loop and gives it back at one instant, which changes
-    /// nothing, see there.) Inlined into `start_job`, which has the job
-    /// at hand.
+    /// A new event-loop job (without GC, on loops that do not cover the
+    /// connections: `start_job` gives a roomy job its fresh loop itself)
+    /// starts: it takes a free loop, or joins the run queue when none is
+    /// free. (`proceed_on_loop` for a job known off its loop and at its
+    /// first step: a job with no steps takes the loop and gives it back
+    /// at one instant, which changes nothing, see there.) Inlined into
+    /// `start_job`, which has the job at hand.
     #[inline(always)]
     pub(super) fn start_on_loop(&mut self, j: JobId) {
         let now = self.now;
         let job = &mut self.jobs[j];
-        if job.mode & ROOMY_JOB != 0 {
-            job.mode ^= OFF_LOOP | ON_LOOP;
-            let s = job.service.index();
-            self.take_roomy_loop(s);
-            return self.run_steps(j);
-        }
+        debug_assert!(job.mode & ROOMY_JOB == 0, "a roomy job starts fresh");
         let rep = &mut self.replicas[job.service.index()][job.replica as usize];
         if rep.loops_free == 0 {
             return self.wait_for_loop(j);
         }
-        if now >= self.m.warmup {
-            rep.loops.zero_waits += 1;
-        }
+        rep.loops.zero_waits += 1;
         job.mode ^= OFF_LOOP | ON_LOOP;
         rep.loops_free -= 1;
         rep.loops.area -= i128::from(now);
@@ -293,25 +309,29 @@ impl World<'_> {
     #[inline(always)]
     pub(super) fn yield_roomy_loop(&mut self, j: JobId, at_step: super::records::Job) {
         let job = &mut self.jobs[j];
-        if job.generation == at_step.generation
-            && job.step == at_step.step
-            && job.mode & ON_LOOP != 0
-        {
-            job.mode ^= OFF_LOOP | ON_LOOP;
-            self.give_back_roomy_loop(at_step.service.index());
+        let mode = job.mode;
+        if job.generation == at_step.generation && job.step == at_step.step && mode & ON_LOOP != 0 {
+            job.mode = (mode ^ (OFF_LOOP | ON_LOOP)) & !FRESH;
+            self.give_back_roomy_loop(at_step.service.index(), mode, at_step.t_start);
         }
     }
 
-    /// Job `j`, answering, gives back the loop it holds: to its service on
-    /// loops that cover the connections, else to its replica (or to the
-    /// run queue's head). Out of `complete_job`, which a thread-pool job
-    /// runs without it.
-    /// (The job's fields, not the job: a copy of it would cost more than
-    /// the give-back.)
+    /// Job `j` (of mode `mode`, started at `t_start`), answering, gives
+    /// back the loop it holds: to its service on loops that cover the
+    /// connections, else to its replica (or to the run queue's head). Out
+    /// of `complete_job`, which a thread-pool job runs without it. (The
+    /// job's fields, not the job: a copy of it would cost more than the
+    /// give-back.)
     #[inline(never)]
-    pub(super) fn give_back_answered_loop(&mut self, s: ServiceId, r: u32, mode: u8) {
+    pub(super) fn give_back_answered_loop(
+        &mut self,
+        s: ServiceId,
+        r: u32,
+        mode: u8,
+        t_start: crate::time::Nanos,
+    ) {
         if mode & ROOMY_JOB != 0 {
-            return self.give_back_roomy_loop(s.index());
+            return self.give_back_roomy_loop(s.index(), mode, t_start);
         }
         let rep = &mut self.replicas[s][r as usize];
         if !give_back_loop(&mut rep.loops_free, &mut rep.loops, self.now) {
@@ -397,8 +417,8 @@ impl World<'_> {
     pub(super) fn release_cut_off_loop(&mut self, j: JobId) {
         let job = &self.jobs[j];
         if job.mode & (ON_LOOP | ROOMY_JOB) == ON_LOOP | ROOMY_JOB {
-            let s = job.service.index();
-            self.give_back_roomy_loop(s);
+            let (s, mode, t_start) = (job.service.index(), job.mode, job.t_start);
+            self.give_back_roomy_loop(s, mode, t_start);
         }
     }
 
@@ -432,16 +452,36 @@ impl World<'_> {
 
     #[inline(never)]
     fn sync_loops_now(&mut self) {
+        // The fresh loops held now, read from the jobs once per sync (a
+        // window's close, the warm-up's end, the summary), are counted as
+        // taken at their `t_start`: fresh no more.
+        if self.rt.iter().any(|f| f & super::RT_ROOMY != 0) {
+            for i in 0..self.jobs.len() {
+                let job = &mut self.jobs[JobId(i as u32)];
+                if holds_fresh_loop(job) {
+                    job.mode &= !FRESH;
+                    let l = &mut self.roomy[job.service.index()];
+                    l.takes += 1;
+                    l.area -= i128::from(job.t_start);
+                }
+            }
+        }
         for s in 0..self.rt.len() {
             if self.rt[s] & super::RT_LOOP == 0 {
                 continue;
             }
             let loops = self.m.services[s].loops().unwrap_or(0);
             // The per-service loops of roomy loops (idle otherwise), then
-            // the replicas' (idle on roomy loops).
+            // the replicas' (idle on roomy loops). Busy: the counted takes
+            // not given back (no fresh loop is held now). Every
+            // continuation took a loop (fresh or counted) or answered at
+            // once, finding one free.
             let l = &mut self.roomy[s];
-            let mut zero_waits = std::mem::take(&mut l.zero_waits);
-            let (mut busy, mut area) = (i128::from(l.busy), l.area);
+            let mut busy = i128::from(l.takes - l.gives);
+            let mut area = l.area;
+            let continuations = l.takes + l.fresh_gives + l.answers;
+            let mut zero_waits = continuations - l.counted;
+            l.counted = continuations;
             for rep in &mut self.replicas[s] {
                 busy += i128::from(loops - rep.loops_free);
                 area += rep.loops.area;
@@ -454,6 +494,14 @@ impl World<'_> {
     }
 }
 
+/// Whether `job` holds a fresh loop: one of loops that cover the
+/// connections, taken when it started and counted nowhere yet (`FRESH`).
+/// A freed job's mode is stale: only a running job holds a loop.
+#[inline]
+fn holds_fresh_loop(job: &super::records::Job) -> bool {
+    job.state == JobState::Running && job.mode & (ON_LOOP | FRESH) == ON_LOOP | FRESH
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{RT_ROOMY, World};
@@ -462,8 +510,11 @@ mod tests {
     /// A chain of event loops whose loops cover their connections, with a
     /// warm-up, calls that time out and callees that refuse: continuations
     /// that answer at once, with and without a failure, before and after
-    /// the warm-up; and a crash of one of `b`'s replicas and OOM kills of
-    /// `b`'s replicas, which cut off jobs holding their loops.
+    /// the warm-up, and that take a loop again (`a`'s work after its
+    /// call); loops taken fresh at a job's start and held across window
+    /// closes and the warm-up's end (`b`'s work); and a crash of one of
+    /// `b`'s replicas and OOM kills of `b`'s replicas, which cut off jobs
+    /// holding their loops, fresh or not.
     const ROOMY: &str = r#"
         name = "roomy"
         duration = "20s"
@@ -479,7 +530,11 @@ mod tests {
         loops = 4
         max_connections = 4
         queue = 10
-        steps = [{ work = { dist = "exponential", mean = "1ms" } }, { call = "b", timeout = "8ms" }]
+        steps = [
+            { work = { dist = "exponential", mean = "1ms" } },
+            { call = "b", timeout = "8ms" },
+            { work = { dist = "exponential", mean = "0.5ms" } },
+        ]
         [services.b]
         model = "event_loop"
         replicas = 2

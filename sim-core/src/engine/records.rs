@@ -76,7 +76,8 @@ pub(super) struct Job {
     /// Waiting at a `publish` step for queue space or for the broker.
     pub blocked: bool,
     /// What `proceed` must look at before the job goes on (`event_loop`'s
-    /// `ON_LOOP`, `OFF_LOOP` and `GC_JOB` bits): 0 for a thread-pool job
+    /// `ON_LOOP`, `OFF_LOOP` and `GC_JOB` bits; `ROOMY_JOB` and `FRESH`
+    /// say where its loop is counted): 0 for a thread-pool job
     /// without GC, which goes on at once; `ON_LOOP` alone for an
     /// event-loop job holding one of its replica's loops, which does too.
     /// Kept in the job, which every continuation reads anyway, so
@@ -306,10 +307,16 @@ pub(super) const ON_LOOP: u8 = 2;
 pub(super) const GC_JOB: u8 = super::RT_GC as u8;
 /// `Job::mode`: its event loop's loops cover its connections (`RT_ROOMY`).
 pub(super) const ROOMY_JOB: u8 = super::RT_ROOMY as u8;
+/// `Job::mode`: a job on loops that cover the connections (without GC)
+/// holding the loop it took when it started, a take counted nowhere: its
+/// time is the job's `t_start` (`event_loop`'s `RoomyLoops`). Set with
+/// `ON_LOOP` only, cleared when that loop is given back.
+pub(super) const FRESH: u8 = 8;
 const _: () = assert!(
-    ON_LOOP & (OFF_LOOP | GC_JOB | ROOMY_JOB) == 0
-        && OFF_LOOP & (GC_JOB | ROOMY_JOB) == 0
-        && GC_JOB & ROOMY_JOB == 0
+    ON_LOOP & (OFF_LOOP | GC_JOB | ROOMY_JOB | FRESH) == 0
+        && OFF_LOOP & (GC_JOB | ROOMY_JOB | FRESH) == 0
+        && GC_JOB & (ROOMY_JOB | FRESH) == 0
+        && ROOMY_JOB & FRESH == 0
         && super::RT_LOOP < 0x100
         && super::RT_GC < 0x100
         && super::RT_ROOMY < 0x100

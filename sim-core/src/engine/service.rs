@@ -412,7 +412,14 @@ impl World<'_> {
         if mode == 0 {
             return self.run_steps(j);
         }
-        if mode & super::records::GC_JOB == 0 {
+        use super::records::{FRESH, GC_JOB, OFF_LOOP, ON_LOOP, ROOMY_JOB};
+        if mode & (GC_JOB | ROOMY_JOB) == ROOMY_JOB {
+            // Its loop, surely free (`RT_ROOMY`), taken at `t_start`: a
+            // bit, counted at the give-back (`event_loop`'s `RoomyLoops`).
+            job.mode = mode ^ (OFF_LOOP | ON_LOOP | FRESH);
+            return self.run_steps(j);
+        }
+        if mode & GC_JOB == 0 {
             return self.start_on_loop(j);
         }
         self.allocate(s, replica as usize);
@@ -729,7 +736,7 @@ impl World<'_> {
         // Its loop given back (the job is freed next: its mode need not
         // change).
         if job.mode & super::records::ON_LOOP != 0 {
-            self.give_back_answered_loop(job.service, job.replica, job.mode);
+            self.give_back_answered_loop(job.service, job.replica, job.mode, job.t_start);
         }
         self.trace_job_end(j, outcome);
         self.jobs.free(j);

@@ -71,6 +71,10 @@ pub struct RuntimeStats {
     /// replicas, added up here by `sync_loops` and to `run_wait` at the
     /// end, a histogram record saved on the common path.
     run_wait_zero: u64,
+    /// The warm-up is over (or there is none): the zero waits `sync_loops`
+    /// hands over count. The engine counts every continuation, so those
+    /// it hands over before are the warm-up's, dropped here.
+    measuring: bool,
     /// Sum of the replicas' gauges, bytes.
     memory: TimeWeighted,
     /// Replicas up (memory mean is over them).
@@ -121,6 +125,7 @@ impl RuntimeStats {
             run_wait: Histogram::new(),
             run_wait_sum: 0,
             run_wait_zero: 0,
+            measuring: warmup == 0,
             memory,
             up,
             down: TimeWeighted::default(),
@@ -142,10 +147,14 @@ impl RuntimeStats {
     }
 
     /// The replicas' busy loops now, their lazy area (summed), and the
-    /// zero run-queue waits counted since the last sync.
+    /// zero run-queue waits counted since the last sync (kept once the
+    /// warm-up is over: every continuation after it comes after the
+    /// warm-up's own sync).
     pub fn sync_loops(&mut self, busy: i128, area: i128, zero_waits: u64) {
         self.busy_loops.set(busy, area);
-        self.run_wait_zero += zero_waits;
+        if self.measuring {
+            self.run_wait_zero += zero_waits;
+        }
     }
 
     /// Run-queue waits counted so far (zeros included), for tests.
@@ -244,6 +253,7 @@ impl RuntimeStats {
     }
 
     pub fn start_measuring(&mut self, now: Nanos) {
+        self.measuring = true;
         self.at_warmup = self.c;
         self.busy_loops.restart(now);
         for tw in [
