@@ -41,9 +41,10 @@ fn bucket_of(v: u64) -> u32 {
 }
 
 /// The counts index of `v`, as HdrHistogram numbers it (below 2^13 for
-/// any u64 at two digits, so a `u16` holds it).
+/// any u64 at two digits, so a `u16` holds it): its bucket, all a
+/// histogram keeps of it (`Pending` holds values as these).
 #[inline]
-fn index_of(v: u64) -> u16 {
+pub(super) fn index_of(v: u64) -> u16 {
     let bucket = bucket_of(v);
     let sub = (v >> bucket) as u32;
     (((bucket + 1) << SUB_BUCKET_HALF_MAGNITUDE) + sub - SUB_BUCKET_HALF) as u16
@@ -75,8 +76,8 @@ fn highest_equivalent(v: u64) -> u64 {
 /// A list shorter than this stays a list.
 const MIN_FLAT: usize = 16;
 
-/// Values `record_batch` merges at most (more go one by one).
-const BATCH: usize = 8;
+/// Values `record_buckets` merges at most (more go one by one).
+const BATCH: usize = 16;
 
 /// A list entry is one u64: the bucket in the top 16 bits, its count in the
 /// rest, so entries sort by bucket and a list takes 8 bytes a bucket. A
@@ -228,16 +229,16 @@ impl<const B: u64> Histogram<B> {
         self.total == 0
     }
 
-    /// Asks for the lines `values` will be counted on, before they go in
+    /// Asks for the lines values of `buckets` (`index_of`) will be counted on, before they go in
     /// (`Pending`): for a list, every line of it (their binary searches
     /// then find the lines in cache instead of missing on one line after
     /// another, each probe's address depending on the last); for a flat
-    /// array, each value's bucket (a few independent misses overlap
+    /// array, each value's line (a few independent misses overlap
     /// instead of following one another). At thousands of services
     /// neither is in cache; this was a sixth of such a run's time. Only a
     /// hint: nothing changes.
     #[inline]
-    pub fn prefetch_for(&self, values: &[u32]) {
+    pub fn prefetch_for(&self, buckets: &[u16]) {
         match &self.counts {
             Counts::Sparse(list) => {
                 if let Some(last) = list.len().checked_sub(1) {
@@ -248,8 +249,8 @@ impl<const B: u64> Histogram<B> {
                 }
             }
             Counts::Flat { first, counts } => {
-                for &v in values {
-                    let k = index_of(u64::from(v)).wrapping_sub(*first);
+                for &i in buckets {
+                    let k = i.wrapping_sub(*first);
                     if let Some(c) = counts.get(usize::from(k)) {
                         prefetch::line(c);
                     }
@@ -283,27 +284,36 @@ impl<const B: u64> Histogram<B> {
         self.count(index_of(v), 1);
     }
 
-    /// Records `values` (a few small ones, as `Pending` holds them): the
-    /// same counts, total and maximum as recording them one by one. Into a
-    /// list they go sorted and merged from its end in one pass: at most
-    /// one growth, each entry moved once, instead of a search and an
-    /// insert (a shift of the list's tail, and now and then a
-    /// reallocation) per value. At thousands of services those were a
-    /// tenth of a run. Whether the list turns flat is then decided once,
-    /// after the batch, which changes no figure.
-    pub fn record_batch(&mut self, values: &[u32]) {
+    /// Records one value of bucket `i` (`index_of`): what `record` does
+    /// with a value of that bucket (the maximum keeps its bucket's lowest
+    /// value, which `max` reports as `record`'s).
+    #[inline]
+    fn record_bucket(&mut self, i: u16) {
+        self.total = self.total.saturating_add(1);
+        self.max = self.max.max(lowest_at(i));
+        self.count(i, 1);
+    }
+
+    /// Records a value of each of `buckets` (`index_of`; a few, as
+    /// `Pending` holds them): the same counts, total and maximum as
+    /// recording the values one by one. Into a list they go sorted and
+    /// merged from its end in one pass: at most one growth, each entry
+    /// moved once, instead of a search and an insert (a shift of the
+    /// list's tail, and now and then a reallocation) per value. At
+    /// thousands of services those were a tenth of a run. Whether the list
+    /// turns flat is then decided once, after the batch, which changes no
+    /// figure.
+    pub fn record_buckets(&mut self, buckets: &[u16]) {
         let Counts::Sparse(list) = &mut self.counts else {
-            return values.iter().for_each(|&v| self.record(u64::from(v)));
+            return buckets.iter().for_each(|&i| self.record_bucket(i));
         };
-        // The buckets in order, each with its count.
         let mut sorted = [0u16; BATCH];
-        let Some(sorted) = sorted.get_mut(..values.len()) else {
-            return values.iter().for_each(|&v| self.record(u64::from(v)));
+        let Some(sorted) = sorted.get_mut(..buckets.len()) else {
+            return buckets.iter().for_each(|&i| self.record_bucket(i));
         };
-        for (b, &v) in sorted.iter_mut().zip(values) {
-            *b = index_of(u64::from(v));
-        }
+        sorted.copy_from_slice(buckets);
         sorted.sort_unstable();
+        // The buckets in order, each with its count.
         let mut runs = [(0u16, 0u64); BATCH];
         let mut n_runs = 0;
         for &b in sorted.iter() {
@@ -323,16 +333,16 @@ impl<const B: u64> Histogram<B> {
             match list.get(k) {
                 Some(&e) if bucket_in(e) == b => {
                     if n > COUNT_MASK - count_in(e) {
-                        return values.iter().for_each(|&v| self.record(u64::from(v)));
+                        return buckets.iter().for_each(|&i| self.record_bucket(i));
                     }
                 }
                 _ => new += 1,
             }
         }
-        self.total = self.total.saturating_add(values.len() as u64);
-        self.max = self
-            .max
-            .max(values.iter().map(|&v| u64::from(v)).max().unwrap_or(0));
+        self.total = self.total.saturating_add(buckets.len() as u64);
+        if let Some(&(top, _)) = runs.last() {
+            self.max = self.max.max(lowest_at(top));
+        }
         if list.capacity() == 0 {
             list.reserve_exact(MIN_FLAT.max(new));
         }
@@ -794,24 +804,26 @@ mod tests {
         let (mut batched, mut one_by_one) = (LeanHistogram::empty(), LeanHistogram::empty());
         let mut saw_list_grow = false;
         for round in 0..3_000 {
-            // Batches of 0 to 8 values, often sharing buckets, sometimes
+            // Batches of 0 to 16 values, often sharing buckets, sometimes
             // below or above every bucket in use; the histogram goes from
             // a list to flat on the way.
             let n = rng.random_range(0..=BATCH);
-            let values: Vec<u32> = (0..n)
-                .map(|k| match (round + k) % 5 {
+            let values: Vec<u64> = (0..n)
+                .map(|k| match (round + k) % 6 {
                     0 => 1_000,
                     1 => rng.random_range(0..300),
-                    2 => rng.random_range(4_000_000_000..=u32::MAX),
+                    2 => rng.random_range(4_000_000_000..=u64::from(u32::MAX)),
+                    3 => rng.random_range(1 << 40..1 << 50),
                     _ => rng.random_range(10_000..50_000_000),
                 })
                 .collect();
+            let buckets: Vec<u16> = values.iter().map(|&v| index_of(v)).collect();
             let before = match &batched.counts {
                 Counts::Sparse(list) => Some(list.len()),
                 Counts::Flat { .. } => None,
             };
-            batched.record_batch(&values);
-            values.iter().for_each(|&v| one_by_one.record(u64::from(v)));
+            batched.record_buckets(&buckets);
+            values.iter().for_each(|&v| one_by_one.record(v));
             if let (Some(b), Counts::Sparse(list)) = (before, &batched.counts) {
                 saw_list_grow |= list.len() > b + 1;
                 assert!(list.is_sorted(), "entries stay in bucket order");

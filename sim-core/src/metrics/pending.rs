@@ -4,10 +4,11 @@
 //! At thousands of services a service's sojourn histogram sees a request
 //! now and then, and recording one into its list of buckets (a binary
 //! search over a few hundred bytes) missed the cache on the header and on
-//! two or three lines of the list each time. Held here, seven values cost
-//! one line (their owner's); recorded together, the list is walked once
-//! while in cache. The histogram gets the same values in the same order,
-//! only later, so it ends in the same state; its owner drains the values
+//! two or three lines of the list each time. Held here as their buckets
+//! (`index_of`: two bytes, all a histogram keeps of a value), fourteen
+//! values cost one line (their owner's); recorded together, the list is
+//! walked once while in cache. The histogram gets the same values, only
+//! later, so it ends with the same counts; its owner drains the values
 //! before anything reads it.
 //!
 //! Owns the buffer only; what a histogram does with a value is
@@ -20,18 +21,18 @@
 //! thousands of services (`Pending::lasting`): there a flat histogram's
 //! bucket is a line out of cache too (a sixth of such a run's time went
 //! on that one add), so the buffer stays one, and a drain asks for the
-//! seven buckets' lines together before it adds to any.
+//! buckets' lines together before it adds to any.
 
-use super::histogram::Histogram;
+use super::histogram::{Histogram, index_of};
 
 /// Values a buffer holds before they must be recorded.
-const CAPACITY: usize = 7;
+const CAPACITY: usize = 14;
 
-/// Up to `CAPACITY` values below 2^32 (4.29 s in nanoseconds), in the
-/// order they came: 32 bytes.
+/// The buckets (`index_of`) of up to `CAPACITY` values, in the order they
+/// came: 32 bytes.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Pending {
-    values: [u32; CAPACITY],
+    buckets: [u16; CAPACITY],
     len: u8,
     /// The histogram was flat at the last drain: values go straight in
     /// (the buffer stays empty from then on).
@@ -50,18 +51,19 @@ impl Pending {
         }
     }
 
-    /// Records `v` into `h`, through the buffer: a value that fits waits
-    /// there; otherwise the waiting ones go into `h` first, then `v`.
+    /// Records `v` into `h`, through the buffer: it waits there while
+    /// there is room (whatever its size, bar `u64::MAX`); otherwise the
+    /// waiting ones go into `h` first, then `v`.
     #[inline]
     pub fn record<const B: u64>(&mut self, h: &mut Histogram<B>, v: u64) {
         if self.direct {
             return h.record(v);
         }
         let len = usize::from(self.len);
-        if len < CAPACITY
-            && let Ok(small) = u32::try_from(v)
-        {
-            self.values[len] = small;
+        // `u64::MAX` is the one value whose maximum its bucket does not
+        // give (`highest_equivalent`): it goes in as it is.
+        if len < CAPACITY && v < u64::MAX {
+            self.buckets[len] = index_of(v);
             self.len += 1;
             return;
         }
@@ -78,9 +80,9 @@ impl Pending {
     /// Records the waiting values into `h`, oldest first, and empties the
     /// buffer. Call before reading `h`.
     pub fn drain_into<const B: u64>(&mut self, h: &mut Histogram<B>) {
-        let values = &self.values[..usize::from(self.len)];
-        h.prefetch_for(values);
-        h.record_batch(values);
+        let buckets = &self.buckets[..usize::from(self.len)];
+        h.prefetch_for(buckets);
+        h.record_buckets(buckets);
         self.len = 0;
     }
 }
@@ -141,7 +143,7 @@ mod tests {
         assert_eq!(through.len() + u64::from(pending.len), direct.len());
         assert!(
             pending.len > 0,
-            "a drain takes eight values; 5,003 is not a multiple"
+            "a drain takes fifteen values; 5,003 is not a multiple"
         );
         pending.drain_into(&mut through);
         assert_eq!(through.len(), direct.len());
@@ -164,16 +166,24 @@ mod tests {
     }
 
     #[test]
-    fn holds_up_to_seven_small_values_then_records_in_order() {
-        let mut h = LeanHistogram::empty();
+    fn holds_up_to_fourteen_values_then_records_them_all() {
+        let (mut h, mut direct) = (LeanHistogram::empty(), LeanHistogram::empty());
         let mut p = Pending::default();
-        for v in 1..=7 {
+        for v in 1..=14 {
             p.record(&mut h, v * 1_000);
+            direct.record(v * 1_000);
         }
-        assert!(h.is_empty(), "seven wait");
-        p.record(&mut h, 8_000);
-        assert_eq!(h.len(), 8, "the eighth makes all eight go in");
+        direct.record(u64::from(u32::MAX) + 1);
+        assert!(h.is_empty(), "fourteen wait");
         p.record(&mut h, u64::from(u32::MAX) + 1);
-        assert_eq!(h.len(), 9, "a value past 2^32 goes straight in");
+        assert_eq!(h.len(), 15, "the fifteenth makes all fifteen go in");
+        assert_eq!(h.max(), direct.max());
+        p.record(&mut h, u64::MAX - 1);
+        assert_eq!(h.len(), 15, "a value of any size waits");
+        p.record(&mut h, u64::MAX);
+        direct.record(u64::MAX - 1);
+        direct.record(u64::MAX);
+        p.drain_into(&mut h);
+        assert_eq!((h.len(), h.max()), (direct.len(), direct.max()));
     }
 }
