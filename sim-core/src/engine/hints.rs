@@ -48,11 +48,18 @@ impl World<'_> {
     #[inline(never)]
     pub(super) fn prefetch_arrival(&self, j: JobId) {
         let job = &self.jobs[j];
-        let s = job.service.index();
-        lines(&self.m.services[s], 2);
-        self.prefetch_request_lines(s);
-        line(&self.work_rng[s]);
-        line(&self.m.steps[job.step as usize]);
+        self.prefetch_arrival_at(job.service, job.step);
+    }
+
+    /// What an arrival at service `s` reads, its job at `step`: the
+    /// service's model line, the replica's first two lines, its figures'
+    /// request lines, its work stream and the step.
+    #[inline(always)]
+    fn prefetch_arrival_at(&self, s: ServiceId, step: u32) {
+        lines(&self.m.services[s.index()], 2);
+        self.prefetch_request_lines(s.index());
+        line(&self.work_rng[s.index()]);
+        line(&self.m.steps[step as usize]);
     }
 
     /// Job `j`'s work step ends a step's time from now; if the step after
@@ -109,11 +116,9 @@ impl World<'_> {
         line(&self.sources[i]);
         line(&self.rec.entries[i]);
         line(&self.rec.clients[i]);
-        let (s, step) = self.source_targets[i];
-        lines(&self.m.services[s.index()], 2);
-        self.prefetch_request_lines(s.index());
-        line(&self.work_rng[s.index()]);
-        line(&self.m.steps[step as usize]);
+        if let Some(&(s, step)) = self.source_targets.get(i) {
+            self.prefetch_arrival_at(s, step);
+        }
     }
 
     /// What a request at service `s` reads whenever it arrives or ends:

@@ -295,6 +295,7 @@ impl<'m> World<'m> {
         let duration = opts.duration.unwrap_or(m.duration);
         let (pattern_base, patterns) = layers::pattern_states(m);
         let retry_in_flight = retry_in_flight::RetryInFlight::new(m, &pattern_base, patterns.len());
+        let prefetching = m.services.len() >= hints::PREFETCH_FROM;
         let mut w = World {
             m,
             now: 0,
@@ -303,8 +304,8 @@ impl<'m> World<'m> {
             calls: Arena::with_capacity(1024),
             attempts: Arena::with_capacity(1024),
             replicas: Vec::new(),
-            prefetching: m.services.len() >= hints::PREFETCH_FROM,
-            source_targets: if m.services.len() >= hints::PREFETCH_FROM {
+            prefetching,
+            source_targets: if prefetching {
                 hints::source_targets(m)
             } else {
                 Vec::new()

@@ -229,14 +229,13 @@ impl<const B: u64> Histogram<B> {
         self.total == 0
     }
 
-    /// Asks for the lines values of `buckets` (`index_of`) will be counted on, before they go in
-    /// (`Pending`): for a list, every line of it (their binary searches
-    /// then find the lines in cache instead of missing on one line after
-    /// another, each probe's address depending on the last); for a flat
-    /// array, each value's line (a few independent misses overlap
-    /// instead of following one another). At thousands of services
-    /// neither is in cache; this was a sixth of such a run's time. Only a
-    /// hint: nothing changes.
+    /// Asks for the lines that values of `buckets` (`index_of`) will be
+    /// counted on, before they go in (`Pending`): for a list, every line
+    /// of it (the merge then finds them in cache instead of missing on one
+    /// line after another); for a flat array, each value's line (a few
+    /// independent misses overlap instead of following one another). At
+    /// thousands of services neither is in cache; this was a sixth of such
+    /// a run's time. Only a hint: nothing changes.
     #[inline]
     pub fn prefetch_for(&self, buckets: &[u16]) {
         match &self.counts {

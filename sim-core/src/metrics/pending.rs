@@ -92,6 +92,18 @@ mod tests {
     use super::*;
     use crate::metrics::histogram::LeanHistogram;
 
+    /// `through` (recorded through a buffer, drained) holds what `direct`
+    /// does: count, maximum and quantiles.
+    fn assert_same_figures(through: &LeanHistogram, direct: &LeanHistogram) {
+        assert_eq!(through.len(), direct.len());
+        assert_eq!(through.max(), direct.max());
+        let qs = [0.0, 0.1, 0.5, 0.9, 0.99, 0.999, 1.0];
+        assert_eq!(
+            through.values_at_quantiles(qs),
+            direct.values_at_quantiles(qs)
+        );
+    }
+
     #[test]
     fn same_quantiles_max_and_count_as_recording_directly() {
         let (mut direct, mut through) = (LeanHistogram::empty(), LeanHistogram::empty());
@@ -115,13 +127,7 @@ mod tests {
             }
         }
         pending.drain_into(&mut through);
-        assert_eq!(through.len(), direct.len());
-        assert_eq!(through.max(), direct.max());
-        let qs = [0.0, 0.1, 0.5, 0.9, 0.99, 0.999, 1.0];
-        assert_eq!(
-            through.values_at_quantiles(qs),
-            direct.values_at_quantiles(qs)
-        );
+        assert_same_figures(&through, &direct);
         assert_eq!(pending.len, 0);
         assert!(pending.direct, "5,000 values make a lean histogram flat");
     }
@@ -146,13 +152,7 @@ mod tests {
             "a drain takes fifteen values; 5,003 is not a multiple"
         );
         pending.drain_into(&mut through);
-        assert_eq!(through.len(), direct.len());
-        assert_eq!(through.max(), direct.max());
-        let qs = [0.0, 0.1, 0.5, 0.9, 0.99, 0.999, 1.0];
-        assert_eq!(
-            through.values_at_quantiles(qs),
-            direct.values_at_quantiles(qs)
-        );
+        assert_same_figures(&through, &direct);
     }
 
     #[test]
