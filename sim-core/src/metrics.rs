@@ -948,6 +948,12 @@ impl Recorder {
         t >= self.next_edge
     }
 
+    /// The edge gauges' vector, to be filled again and handed back by
+    /// `set_edge_gauges` (no allocation per window).
+    pub fn take_edge_gauges(&mut self) -> Vec<(f64, f64)> {
+        std::mem::take(&mut self.edge_gauges)
+    }
+
     pub fn set_edge_gauges(&mut self, gauges: Vec<(f64, f64)>) {
         self.edge_gauges = gauges;
     }

@@ -82,6 +82,7 @@ mod observe;
 mod outbox;
 mod outlier;
 mod records;
+mod replica_store;
 mod retry_in_flight;
 mod saga;
 mod service;
@@ -114,7 +115,7 @@ pub struct World<'m> {
     jobs: Arena<JobId, Job>,
     calls: Arena<CallId, Call>,
     attempts: Arena<AttemptId, Attempt>,
-    replicas: Vec<Vec<service::Replica>>,
+    replicas: replica_store::Replicas,
     /// Hints for the lines an event's handler reads, given when it is
     /// scheduled (`hints.rs`): wide models only.
     prefetching: bool,
@@ -156,6 +157,9 @@ pub struct World<'m> {
     partitioned: Vec<u32>,
     /// For a source's call spec, the source's index.
     client_of: Vec<u32>,
+    /// The call specs (with their edges) whose policy has a breaker: the
+    /// only ones a window's gauges poll.
+    breaker_specs: Vec<(u32, crate::model::EdgeId)>,
     /// Brokers, queues and messages.
     msg: broker::Messaging,
     /// Some source has a hop to its entry: client requests and answers
@@ -289,6 +293,22 @@ pub fn run_traced(
     (w.finish(opts), log)
 }
 
+/// For each call spec, the first source whose call or poll it is
+/// (`u32::MAX` for a service's): one pass over the sources, not one per
+/// spec (5,000 specs × 500 sources was a third of a wide model's set-up).
+fn clients_of_specs(m: &Model) -> Vec<u32> {
+    let mut client_of = vec![u32::MAX; m.calls.len()];
+    for (i, src) in m.sources.iter().enumerate() {
+        for spec in std::iter::once(src.call).chain(src.poll.map(|p| p.call)) {
+            let slot = &mut client_of[spec as usize];
+            if *slot == u32::MAX {
+                *slot = i as u32;
+            }
+        }
+    }
+    client_of
+}
+
 impl<'m> World<'m> {
     fn new(m: &'m Model, opts: &RunOptions) -> World<'m> {
         let seed = opts.seed.unwrap_or(m.seed);
@@ -303,7 +323,7 @@ impl<'m> World<'m> {
             jobs: Arena::with_capacity(1024),
             calls: Arena::with_capacity(1024),
             attempts: Arena::with_capacity(1024),
-            replicas: Vec::new(),
+            replicas: replica_store::Replicas::new(std::iter::empty()),
             prefetching,
             source_targets: if prefetching {
                 hints::source_targets(m)
@@ -359,15 +379,17 @@ impl<'m> World<'m> {
             sources_end: 0,
             in_flight: vec![0; m.edges.len()],
             partitioned: vec![0; m.edges.len()],
-            client_of: (0..m.calls.len())
-                .map(|spec| {
-                    m.sources
-                        .iter()
-                        .position(|s| {
-                            s.call as usize == spec
-                                || s.poll.is_some_and(|p| p.call as usize == spec)
-                        })
-                        .map_or(u32::MAX, |i| i as u32)
+            client_of: clients_of_specs(m),
+            breaker_specs: m
+                .calls
+                .iter()
+                .enumerate()
+                .filter_map(|(spec, c)| {
+                    // The model says which policies break, without reading
+                    // every caller's patterns.
+                    let breaks = c.policy != crate::model::NO_POLICY
+                        && m.policies[c.policy as usize].breaker.is_some();
+                    c.edge.filter(|_| breaks).map(|e| (spec as u32, e))
                 })
                 .collect(),
             msg: broker::Messaging::new(m, seed),
@@ -407,11 +429,9 @@ impl<'m> World<'m> {
         w.start_outlier_sweeps();
         w.start_autoscalers();
         (w.caches, w.cache_key_rng) = cache::states(m, seed);
-        w.replicas = m
-            .services
-            .iter()
-            .map(|s| service::replicas(s, &mut w.cpus))
-            .collect();
+        let cpus = &mut w.cpus;
+        w.replicas =
+            replica_store::Replicas::new(m.services.iter().map(|s| service::replicas(s, cpus)));
         if m.warmup > 0 {
             w.schedule(m.warmup, Ev::WarmupEnd);
         }
@@ -557,7 +577,8 @@ impl<'m> World<'m> {
             }
             self.now = e.t;
             if self.rec.closes_window(e.t) {
-                let g = self.edge_gauges();
+                let mut g = self.rec.take_edge_gauges();
+                self.edge_gauges(&mut g);
                 self.rec.set_edge_gauges(g);
                 if !self.m.groups.is_empty() {
                     self.sample_logs();

@@ -7,27 +7,25 @@
 
 use super::World;
 use super::records::Caller;
-use crate::model::NO_POLICY;
 use crate::options::RunOptions;
 use crate::output::RunResult;
 use crate::patterns::{BreakerState, BreakerStats};
 
 impl World<'_> {
     /// Per edge: the share of caller replicas whose breaker is open (half
-    /// open counts half), and attempts in flight. Sampled at window ends.
-    pub(super) fn edge_gauges(&mut self) -> Vec<(f64, f64)> {
-        let mut out = vec![(0.0, 0.0); self.m.edges.len()];
+    /// open counts half), and attempts in flight, written into `out` (the
+    /// recorder's, reused: a wide model closes thousands of windows).
+    /// Sampled at window ends.
+    pub(super) fn edge_gauges(&mut self, out: &mut Vec<(f64, f64)>) {
+        out.clear();
+        out.extend(self.in_flight.iter().map(|&n| (0.0, f64::from(n))));
+        if self.breaker_specs.is_empty() {
+            return;
+        }
         let mut breakers = vec![0u32; self.m.edges.len()];
-        for (spec, c) in self.m.calls.iter().enumerate() {
-            let Some(edge) = c.edge else {
-                continue;
-            };
-            // Only a policy with a breaker has breaker states to poll:
-            // the model says so without reading every caller's patterns.
-            if c.policy == NO_POLICY || self.m.policies[c.policy as usize].breaker.is_none() {
-                continue;
-            }
-            let slots = self.pattern_slots(spec);
+        for i in 0..self.breaker_specs.len() {
+            let (spec, edge) = self.breaker_specs[i];
+            let slots = self.pattern_slots(spec as usize);
             for p in &mut self.patterns[slots] {
                 if let Some(b) = &mut p.breaker {
                     b.poll(self.now);
@@ -40,13 +38,11 @@ impl World<'_> {
                 }
             }
         }
-        for (e, o) in out.iter_mut().enumerate() {
-            if breakers[e] > 0 {
-                o.0 /= f64::from(breakers[e]);
+        for (o, &n) in out.iter_mut().zip(&breakers) {
+            if n > 0 {
+                o.0 /= f64::from(n);
             }
-            o.1 = f64::from(self.in_flight[e]);
         }
-        out
     }
 
     /// The run's results: client requests still in flight, breaker time
