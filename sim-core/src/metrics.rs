@@ -430,7 +430,54 @@ window_counts! {
     }
 }
 
+/// An edge counter a window's row reads (the fields of
+/// `EdgeWindowCounts`), as `Recorder::count_on_edge` and
+/// `EdgeStats::count` name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EdgeCount {
+    Calls,
+    Timeouts,
+    Errors,
+    Rejected,
+    LateReplies,
+    Attempts,
+    Retries,
+    CircuitOpen,
+}
+
+/// Counter `what` of `$c` (an `EdgeStats` or an `EdgeWindowCounts`), up
+/// by one.
+macro_rules! count_edge {
+    ($c:expr, $what:expr) => {
+        match $what {
+            EdgeCount::Calls => $c.calls += 1,
+            EdgeCount::Timeouts => $c.timeouts += 1,
+            EdgeCount::Errors => $c.errors += 1,
+            EdgeCount::Rejected => $c.rejected += 1,
+            EdgeCount::LateReplies => $c.late_replies += 1,
+            EdgeCount::Attempts => $c.attempts += 1,
+            EdgeCount::Retries => $c.retries += 1,
+            EdgeCount::CircuitOpen => $c.circuit_open += 1,
+        }
+    };
+}
+
+impl EdgeWindowCounts {
+    #[inline(always)]
+    fn count(&mut self, what: EdgeCount) {
+        count_edge!(self, what);
+    }
+}
+
 impl EdgeStats {
+    /// Row counter `what`, up by one: for a source's client figures only
+    /// (an edge's go through `Recorder::count_on_edge`, which keeps the
+    /// edge pool's sums).
+    #[inline(always)]
+    pub fn count(&mut self, what: EdgeCount) {
+        count_edge!(self, what);
+    }
+
     fn minus(&self, o: &EdgeStats) -> EdgeStats {
         EdgeStats {
             calls: self.calls - o.calls,
@@ -690,6 +737,8 @@ pub struct Recorder {
     /// In a wide model, the other services' sums for the aggregate (no
     /// members otherwise): the close visits no member.
     pool: pool::ServicePool,
+    /// The sums of the edges a wide model's window close does not visit.
+    edge_pool: pool::EdgePool,
     pub queues: Vec<QueueStats>,
     /// Per service with an event loop or memory: their figures.
     pub runtime: Vec<Option<Box<RuntimeStats>>>,
@@ -773,6 +822,11 @@ impl Recorder {
         } else {
             pool::ServicePool::default()
         };
+        let edge_pool = if series.aggregated(Scope::Edge) && pool::pooling() {
+            pool::EdgePool::new()
+        } else {
+            pool::EdgePool::default()
+        };
         Recorder {
             warmup: m.warmup,
             window: m.window,
@@ -815,6 +869,7 @@ impl Recorder {
             edges: Touched::new(vec![EdgeStats::default(); m.edges.len()]),
             every_window,
             pool,
+            edge_pool,
             queues: (0..m.queues.len()).map(|q| QueueStats::new(m, q)).collect(),
             clients: vec![EdgeStats::default(); m.sources.len()],
             clients_at_warmup: vec![EdgeStats::default(); m.sources.len()],
@@ -886,6 +941,16 @@ impl Recorder {
     pub fn buffer_sojourns(&mut self) {
         for s in self.services.items_mut() {
             s.line.sojourn_pending = Pending::lasting();
+        }
+    }
+
+    /// Edge `e`'s row counter `what` went up by one (the only way the
+    /// engine changes one: a wide model's pool sums them as they change).
+    #[inline(always)]
+    pub fn count_on_edge(&mut self, e: crate::model::EdgeId, what: EdgeCount) {
+        self.edges[e].count(what);
+        if self.edge_pool.on && !self.series.has(Scope::Edge, e.index()) {
+            self.edge_pool.count(what);
         }
     }
 
@@ -1065,9 +1130,22 @@ impl Recorder {
 
         let all = series.aggregated(Scope::Edge);
         let mut total = EdgeWindow::default();
+        let edges_pooled = self.edge_pool.on;
+        if edges_pooled {
+            total.d = self.edge_pool.close_window();
+        }
         for i in 0..self.edges.len() {
+            if edges_pooled && !series.has(Scope::Edge, i) {
+                // A member: its counts are in the pool's, its gauges are
+                // added here, in the order a visit adds them.
+                let (open, in_flight) = self.edge_gauges.get(i).copied().unwrap_or((0.0, 0.0));
+                total.open += open;
+                total.edges += 1;
+                total.in_flight += in_flight;
+                continue;
+            }
             let k = i + WINDOW_PREFETCH_AHEAD;
-            if all && k < self.edges.len() {
+            if all && !edges_pooled && k < self.edges.len() {
                 // As for services: a later edge's counters and snapshot.
                 prefetch::line(&self.edges[k]);
                 prefetch::line(&self.edges_at_window[k]);

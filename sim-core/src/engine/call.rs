@@ -12,6 +12,7 @@ use super::World;
 use super::event::Ev;
 use super::ids::{AttemptId, CallId, Holder};
 use super::records::{Caller, NEVER, Parent};
+use crate::metrics::EdgeCount;
 use crate::model::{CallSpec, NO_POLICY};
 use crate::outcome::Outcome;
 use crate::patterns::{BulkheadEntry, Layer};
@@ -149,7 +150,7 @@ impl<'m> World<'m> {
         if self.retry_in_flight.on {
             self.in_flight_attempt_started(call);
         }
-        self.edge_stat(spec, |e| e.attempts += 1);
+        self.count_on_spec(spec, EdgeCount::Attempts);
         if self.m.calls[spec as usize].policy != NO_POLICY
             && let Some(h) = &self.patterns[slot as usize].hedge
             && u32::from(attempts) < h.max_attempts()
@@ -339,7 +340,7 @@ impl<'m> World<'m> {
                     let cm = &mut self.calls[call];
                     cm.retries += 1;
                     cm.last_backoff = wait;
-                    self.edge_stat(c.spec, |e| e.retries += 1);
+                    self.count_on_spec(c.spec, EdgeCount::Retries);
                     if self.retry_in_flight.on {
                         self.take_retry_place(call);
                     }
@@ -414,12 +415,15 @@ impl<'m> World<'m> {
                 let Some(edge) = self.m.calls[c.spec as usize].edge else {
                     unreachable!("a job's call spec without an edge")
                 };
-                let e = &mut self.rec.edges[edge];
                 match outcome {
-                    Outcome::Ok => e.ok += 1,
-                    Outcome::Degraded => e.degraded += 1,
-                    Outcome::Error | Outcome::CircuitOpen | Outcome::Conflict => e.errors += 1,
-                    Outcome::Rejected | Outcome::Refused | Outcome::Reset => e.rejected += 1,
+                    Outcome::Ok => self.rec.edges[edge].ok += 1,
+                    Outcome::Degraded => self.rec.edges[edge].degraded += 1,
+                    Outcome::Error | Outcome::CircuitOpen | Outcome::Conflict => {
+                        self.rec.count_on_edge(edge, EdgeCount::Errors);
+                    }
+                    Outcome::Rejected | Outcome::Refused | Outcome::Reset => {
+                        self.rec.count_on_edge(edge, EdgeCount::Rejected);
+                    }
                     Outcome::Timeout => {}
                 }
                 self.call_ended(job, generation, outcome);
@@ -431,11 +435,26 @@ impl<'m> World<'m> {
     pub(super) fn count_timeout(&mut self, spec: u32) {
         let edge = self.m.calls[spec as usize].edge;
         if let Some(edge) = edge {
-            self.rec.edges[edge].timeouts += 1;
+            self.rec.count_on_edge(edge, EdgeCount::Timeouts);
         }
     }
 
-    /// The counters of a call spec's edge (or its source's, for a client).
+    /// Row counter `what` of a call spec's edge (through the recorder,
+    /// which keeps the edge pool's sums), or of its source's client
+    /// figures.
+    #[inline(always)]
+    pub(super) fn count_on_spec(&mut self, spec: u32, what: EdgeCount) {
+        match self.m.calls[spec as usize].edge {
+            Some(edge) => self.rec.count_on_edge(edge, what),
+            None => {
+                let src = self.client_of[spec as usize] as usize;
+                self.rec.clients[src].count(what);
+            }
+        }
+    }
+
+    /// The counters of a call spec's edge (or its source's, for a client):
+    /// not a row counter (`count_on_spec`).
     pub(super) fn edge_stat(&mut self, spec: u32, f: impl FnOnce(&mut crate::metrics::EdgeStats)) {
         let edge = self.m.calls[spec as usize].edge;
         match edge {

@@ -10,6 +10,7 @@
 use super::World;
 use super::event::Ev;
 use super::ids::Holder;
+use crate::metrics::EdgeCount;
 use crate::model::{Model, NO_POLICY};
 use crate::outcome::Outcome;
 use crate::patterns::{Breaker, Bulkhead, BulkheadEntry, Hedge, Permit, RateLimiter, RetryBudget};
@@ -87,7 +88,7 @@ impl World<'_> {
             .expect("breaker layer has a breaker");
         let permit = b.try_acquire(self.now);
         if permit.is_none() {
-            self.edge_stat(spec, |e| e.circuit_open += 1);
+            self.count_on_spec(spec, EdgeCount::CircuitOpen);
         }
         permit
     }

@@ -490,7 +490,8 @@ impl<'m> World<'m> {
                 let a = &self.attempts[attempt];
                 let live = a.generation == generation && a.live;
                 if !live {
-                    self.rec.edges[edge].late_replies += 1;
+                    self.rec
+                        .count_on_edge(edge, crate::metrics::EdgeCount::LateReplies);
                 }
                 live
             }

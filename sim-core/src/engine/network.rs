@@ -8,6 +8,7 @@
 use super::World;
 use super::event::Ev;
 use super::ids::{AttemptId, JobId};
+use crate::metrics::EdgeCount;
 use crate::model::{EdgeId, FaultKind};
 use crate::outcome::Outcome;
 use crate::time::Nanos;
@@ -34,7 +35,7 @@ impl World<'_> {
     /// later, or is lost in a partition (the caller waits for its timeout).
     pub(super) fn send_job(&mut self, edge: EdgeId, job: JobId) {
         let e = edge.index();
-        self.rec.edges[e].calls += 1;
+        self.rec.count_on_edge(edge, EdgeCount::Calls);
         self.in_flight[e] += 1;
         if self.partitioned[e] > 0 {
             self.rec.edges[e].lost += 1;

@@ -21,10 +21,20 @@
 //! aggregate). The engine must change a member's busy level, queued level
 //! and row counters through `Recorder`'s methods, which keep the sums.
 //!
-//! Owns the sums; which services are members and how a window is written
-//! is `metrics.rs`'s.
+//! `EdgePool` does the same for the edges' row counters (a wide model's
+//! edges each see a call a second or so, so closing a window visited
+//! every edge's counters and their snapshot, two lines each): the counts
+//! of the edges without series of their own are summed as they change,
+//! through `Recorder::count_on_edge`, the one way the engine changes a
+//! row counter of an edge. The breaker and in-flight gauges are still read
+//! per edge, from the gauges' dense vector. The edges' aggregate is the
+//! visit's exactly (counts are integers, the gauges summed in the same
+//! order).
+//!
+//! Owns the sums; which services and edges are members and how a window
+//! is written is `metrics.rs`'s.
 
-use super::{ServiceCounters, TimeWeighted, WindowCounts};
+use super::{EdgeCount, EdgeWindowCounts, ServiceCounters, TimeWeighted, WindowCounts};
 use crate::time::Nanos;
 
 /// Whether a wide model pools its services (always, but for the test that
@@ -132,6 +142,38 @@ impl ServicePool {
     }
 }
 
+/// The row counters of a wide model's edges without series (members),
+/// summed as they change.
+#[derive(Default)]
+pub(super) struct EdgePool {
+    /// Whether the model pools its edges (more edges than get series).
+    pub on: bool,
+    c: EdgeWindowCounts,
+    at_window: EdgeWindowCounts,
+}
+
+impl EdgePool {
+    pub fn new() -> EdgePool {
+        EdgePool {
+            on: true,
+            ..EdgePool::default()
+        }
+    }
+
+    /// A member's counter `what` went up by one.
+    #[inline(always)]
+    pub fn count(&mut self, what: EdgeCount) {
+        self.c.count(what);
+    }
+
+    /// The members' counts over the window that ends now; starts the next.
+    pub fn close_window(&mut self) -> EdgeWindowCounts {
+        let d = self.c.minus(&self.at_window);
+        self.at_window = self.c;
+        d
+    }
+}
+
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
@@ -144,7 +186,8 @@ pub(super) mod tests {
     /// 90 services in chains of ten with two threads and short queues,
     /// loaded past what they serve (waits, full queues, timeouts), one of
     /// them crashed for a second (its jobs cut off), one an event loop
-    /// (visited, not pooled).
+    /// (visited, not pooled); some calls retry, some break. 81 edges: the
+    /// edges are pooled too.
     fn wide() -> String {
         let mut t = String::from("name = \"pool\"\nduration = \"4s\"\nseed = 3\n");
         for g in 0..9 {
@@ -152,10 +195,28 @@ pub(super) mod tests {
         }
         for i in 0..90 {
             let work = "{ work = { dist = \"exponential\", mean = \"2ms\" } }";
+            // Every third call retries; every fourth breaks (retries,
+            // open breakers and late replies in the edges' aggregate).
+            let patterns = match i % 12 {
+                3 | 6 | 9 => ", retry = { max_attempts = 2, initial_interval = \"5ms\" }",
+                4 | 8 => {
+                    ", breaker = { sliding_window_size = 10, minimum_number_of_calls = 5, \
+                     failure_rate_threshold = 50, wait_duration_in_open_state = \"200ms\" }"
+                }
+                0 => {
+                    ", retry = { max_attempts = 3, initial_interval = \"2ms\" }, breaker = { \
+                     sliding_window_size = 10, minimum_number_of_calls = 5, \
+                     failure_rate_threshold = 50, wait_duration_in_open_state = \"100ms\" }"
+                }
+                _ => "",
+            };
             let next = if i % 10 == 9 {
                 String::new()
             } else {
-                format!(", {{ call = \"s{}\", timeout = \"30ms\" }}", i + 1)
+                format!(
+                    ", {{ call = \"s{}\", timeout = \"30ms\"{patterns} }}",
+                    i + 1
+                )
             };
             let model = if i == 77 {
                 "model = \"event_loop\"\nloops = 2\nmax_connections = 8"
@@ -187,11 +248,16 @@ pub(super) mod tests {
         let (a, b) = (&pooled.timeseries, &visited.timeseries);
         assert_eq!(a.series.len(), b.series.len());
         let mut aggregate = 0;
+        let mut edge_metrics = Vec::new();
         for (x, y) in a.series.iter().zip(&b.series) {
             assert_eq!(
                 (&x.scope, &x.name, &x.metric),
                 (&y.scope, &y.name, &y.metric)
             );
+            if x.scope == "edges" && x.name == "all" {
+                edge_metrics.push(x.metric.clone());
+                assert!(y.values.iter().any(|v| *v > 0.0), "{} moves", x.metric);
+            }
             if x.scope != "services" {
                 assert_eq!(x.values, y.values, "{} {}", x.name, x.metric);
                 continue;
@@ -215,6 +281,11 @@ pub(super) mod tests {
             assert!(y.values.iter().any(|v| *v > 0.0), "{} moves", x.metric);
         }
         assert!(aggregate >= 9, "the services' aggregate is written");
+        assert_eq!(
+            edge_metrics.len(),
+            super::super::EDGE_METRICS.len(),
+            "{edge_metrics:?}"
+        );
     }
 
     #[test]
