@@ -44,9 +44,12 @@ impl World<'_> {
         let t = secs(self.now).max(1e-9);
         // The services holding the most requests, with what came in and
         // what went out per second so far.
-        let mut held: Vec<(u64, usize)> = (0..self.m.services.len())
-            .map(|s| {
-                let n: u64 = self.replicas[s]
+        let mut held: Vec<(u64, usize)> = self
+            .replicas
+            .iter()
+            .enumerate()
+            .map(|(s, reps)| {
+                let n: u64 = reps
                     .iter()
                     .map(|r| u64::from(r.busy) + r.queue.len() as u64)
                     .sum();

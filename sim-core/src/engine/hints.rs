@@ -125,7 +125,7 @@ impl World<'_> {
     /// its first replica's first two lines and its figures' request lines.
     #[inline(always)]
     fn prefetch_request_lines(&self, s: usize) {
-        lines(self.replicas.first_of(s), 2);
+        lines(self.replicas[s].as_ptr(), 2);
         for p in self.rec.services[s].request_lines() {
             lines(p, 1);
         }

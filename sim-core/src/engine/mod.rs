@@ -82,7 +82,6 @@ mod observe;
 mod outbox;
 mod outlier;
 mod records;
-mod replica_store;
 mod retry_in_flight;
 mod saga;
 mod service;
@@ -115,7 +114,7 @@ pub struct World<'m> {
     jobs: Arena<JobId, Job>,
     calls: Arena<CallId, Call>,
     attempts: Arena<AttemptId, Attempt>,
-    replicas: replica_store::Replicas,
+    replicas: Vec<Vec<service::Replica>>,
     /// Hints for the lines an event's handler reads, given when it is
     /// scheduled (`hints.rs`): wide models only.
     prefetching: bool,
@@ -323,7 +322,7 @@ impl<'m> World<'m> {
             jobs: Arena::with_capacity(1024),
             calls: Arena::with_capacity(1024),
             attempts: Arena::with_capacity(1024),
-            replicas: replica_store::Replicas::new(std::iter::empty()),
+            replicas: Vec::new(),
             prefetching,
             source_targets: if prefetching {
                 hints::source_targets(m)
@@ -429,9 +428,11 @@ impl<'m> World<'m> {
         w.start_outlier_sweeps();
         w.start_autoscalers();
         (w.caches, w.cache_key_rng) = cache::states(m, seed);
-        let cpus = &mut w.cpus;
-        w.replicas =
-            replica_store::Replicas::new(m.services.iter().map(|s| service::replicas(s, cpus)));
+        w.replicas = m
+            .services
+            .iter()
+            .map(|s| service::replicas(s, &mut w.cpus))
+            .collect();
         if m.warmup > 0 {
             w.schedule(m.warmup, Ev::WarmupEnd);
         }
