@@ -422,7 +422,7 @@ impl<'m> World<'m> {
                     Outcome::Rejected | Outcome::Refused | Outcome::Reset => e.rejected += 1,
                     Outcome::Timeout => {}
                 }
-                self.call_ended(job, generation, outcome);
+                self.call_ended(job, generation, outcome, c.t_sent);
             }
             Caller::Poll { ticket, generation } => self.poll_answered(ticket, generation, outcome),
         }
