@@ -639,8 +639,9 @@ mod tests {
     /// closes and the warm-up's end (`b`'s work); fresh loops lent to a
     /// call across window closes and the warm-up's end, given back when it
     /// ends (with the job answering, or going on), and calls that end as
-    /// they start on an open breaker (with a fallback: the job goes on
-    /// holding its loop; without: it fails) — `a`'s calls; and a crash of
+    /// they start on an open breaker (with a fallback: the job goes on,
+    /// `a`, or answers, `d`, holding its loop; without: it fails, `e`);
+    /// and a crash of
     /// one of `b`'s replicas, OOM kills of `b`'s replicas and a crash of
     /// `a`, which cut off jobs holding their loops, fresh or not, or
     /// lending them.
@@ -663,6 +664,30 @@ mod tests {
             { work = { dist = "exponential", mean = "1ms" } },
             { call = "b", timeout = "8ms", fallback = true, breaker = { sliding_window_size = 10, minimum_number_of_calls = 5, failure_rate_threshold = 30, wait_duration_in_open_state = "20ms", permitted_number_of_calls_in_half_open_state = 2 } },
             { work = { dist = "exponential", mean = "0.5ms" } },
+            { call = "b", timeout = "8ms", breaker = { sliding_window_size = 10, minimum_number_of_calls = 5, failure_rate_threshold = 30, wait_duration_in_open_state = "20ms", permitted_number_of_calls_in_half_open_state = 2 } },
+        ]
+        [workload.wd]
+        target = "d"
+        rate = 150
+        [services.d]
+        model = "event_loop"
+        loops = 3
+        max_connections = 3
+        queue = 10
+        steps = [
+            { work = { dist = "exponential", mean = "1ms" } },
+            { call = "b", timeout = "8ms", fallback = true, breaker = { sliding_window_size = 10, minimum_number_of_calls = 5, failure_rate_threshold = 30, wait_duration_in_open_state = "20ms", permitted_number_of_calls_in_half_open_state = 2 } },
+        ]
+        [workload.we]
+        target = "e"
+        rate = 150
+        [services.e]
+        model = "event_loop"
+        loops = 3
+        max_connections = 3
+        queue = 10
+        steps = [
+            { work = { dist = "exponential", mean = "1ms" } },
             { call = "b", timeout = "8ms", breaker = { sliding_window_size = 10, minimum_number_of_calls = 5, failure_rate_threshold = 30, wait_duration_in_open_state = "20ms", permitted_number_of_calls_in_half_open_state = 2 } },
         ]
         [services.b]
