@@ -544,7 +544,7 @@ impl World<'_> {
         } else {
             queue.consumer
         };
-        let j = self.alloc_job(s, op, parent, NEVER, Criticality::Default);
+        let j = self.alloc_consumer_job(s, op, parent, Criticality::Default);
         if self.in_idempotency_store(id) {
             // The store answers "done": the consumer acknowledges at once.
             self.jobs[j].step = self.jobs[j].end_step;

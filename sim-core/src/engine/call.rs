@@ -426,7 +426,7 @@ impl<'m> World<'m> {
                     }
                     Outcome::Timeout => {}
                 }
-                self.call_ended(job, generation, outcome);
+                self.call_ended(job, generation, outcome, c.t_sent);
             }
             Caller::Poll { ticket, generation } => self.poll_answered(ticket, generation, outcome),
         }

@@ -50,7 +50,7 @@ use std::collections::VecDeque;
 use super::World;
 use super::event::Ev;
 use super::ids::JobId;
-use super::records::{FRESH, GC_JOB, JobState, OFF_LOOP, ON_LOOP, ROOMY_JOB};
+use super::records::{FRESH, GC_JOB, JobState, LENT, NEVER, OFF_LOOP, ON_LOOP, ROOMY_JOB};
 use crate::model::ServiceId;
 use crate::outcome::Outcome;
 
@@ -97,14 +97,18 @@ pub(super) struct RoomyLoops {
     takes: u64,
     /// Give-backs of counted loops.
     gives: u64,
-    /// Give-backs of fresh loops.
-    fresh_gives: u64,
-    /// Continuations that answered at once, with no take.
-    answers: u64,
+    /// Continuations with no counted take: fresh loops, each counted at
+    /// its give-back (its take was the job's start), and continuations
+    /// that answered at once, with no take at all. (One counter: a lent
+    /// loop's give-back and the answer after it are one add.)
+    untaken: u64,
     /// Continuations up to the last sync (its zero waits are the
     /// difference).
     counted: u64,
 }
+
+/// No job (`World::lending` when no loop is lent).
+pub(super) const NO_JOB: JobId = JobId(u32::MAX);
 
 /// A loop of a replica (its `loops_free` and `loops`) is given back at
 /// `now`: free again, or — when continuations wait, none being free —
@@ -219,7 +223,7 @@ impl World<'_> {
     #[inline(always)]
     pub(super) fn answer_on_roomy_loop(&mut self, j: JobId, s: usize, outcome: Outcome) {
         debug_assert!(self.roomy_loop_free(s));
-        self.roomy[s].answers += 1;
+        self.roomy[s].untaken += 1;
         self.complete_job(j, outcome)
     }
 
@@ -242,12 +246,20 @@ impl World<'_> {
         let now = self.now;
         let l = &mut self.roomy[s];
         if mode & FRESH != 0 {
-            l.fresh_gives += 1;
+            l.untaken += 1;
             l.area += i128::from(now - t_start);
         } else {
             l.gives += 1;
             l.area += i128::from(now);
         }
+    }
+
+    /// The fresh loop just given back on service `s` (loops covering its
+    /// connections) was taken and given back at one instant by a job
+    /// dropped as it started: no continuation.
+    #[cold]
+    pub(super) fn not_a_continuation(&mut self, s: usize) {
+        self.roomy[s].untaken -= 1;
     }
 
     /// Whether a loop of service `s` may be free, for the debug checks of
@@ -302,6 +314,91 @@ impl World<'_> {
         *self.mark(j) = now;
     }
 
+    /// Job `j`, on its loop (`at_step`, as it stands at its call step),
+    /// starts call `spec`. A fresh loop (`FRESH`, on loops that cover the
+    /// connections) is *lent*: the job is off it while the call is out,
+    /// and its give-back is counted when the call ends, with the call's
+    /// `t_sent` for the instant (`answer_after_lent_loop`,
+    /// `settle_lent_loop`), or by a sync or a cut-off before that
+    /// (`lent_at`). The job in hand, no second look at it after the call
+    /// (`yield_loop`): a call that ends at once finds the job in
+    /// `lending`, and it goes on as if it never left its loop (as it did
+    /// not). Any other loop is yielded after the call (`yield_loop`).
+    #[inline(always)]
+    pub(super) fn call_from_loop(&mut self, j: JobId, at_step: super::records::Job, spec: u32) {
+        if at_step.mode & FRESH != 0 {
+            debug_assert!(at_step.mode & (ON_LOOP | ROOMY_JOB | GC_JOB) == ON_LOOP | ROOMY_JOB);
+            self.jobs[j].mode = LENT;
+            self.lending = j;
+            self.call_from_job(j, spec);
+            self.lending = NO_JOB;
+        } else {
+            self.call_from_job(j, spec);
+            self.yield_loop(j, at_step);
+        }
+    }
+
+    /// Job `j` of service `s`, started at `t_start`, whose fresh loop was
+    /// lent to the call it sent at `sent` (`call_from_loop`), answers
+    /// `outcome` now that the call ended: the lent loop's give-back (at
+    /// `sent`) and the continuation that answers at once are counted
+    /// together — unless the call ended as it started, when the job
+    /// answers on the loop it never left.
+    #[inline(always)]
+    pub(super) fn answer_after_lent_loop(
+        &mut self,
+        j: JobId,
+        s: usize,
+        outcome: Outcome,
+        t_start: crate::time::Nanos,
+        sent: crate::time::Nanos,
+    ) {
+        if self.lending == j {
+            self.jobs[j].mode ^= OFF_LOOP | ON_LOOP;
+            return self.complete_job(j, outcome);
+        }
+        debug_assert!(self.roomy_loop_free(s));
+        let l = &mut self.roomy[s];
+        l.untaken += 2;
+        l.area += i128::from(sent - t_start);
+        self.complete_job(j, outcome)
+    }
+
+    /// Job `j`, whose fresh loop was lent to the call it sent at `sent`,
+    /// is off its loop as a yield leaves it (the give-back counted at
+    /// `sent`), or — its call ended as it started — back on the loop it
+    /// never left.
+    #[inline(never)]
+    pub(super) fn settle_lent_loop(&mut self, j: JobId, sent: crate::time::Nanos) {
+        let job = &mut self.jobs[j];
+        debug_assert!(job.mode == LENT);
+        if self.lending == j {
+            job.mode ^= OFF_LOOP | ON_LOOP;
+            return;
+        }
+        job.mode &= !FRESH;
+        let (s, t_start) = (job.service.index(), job.t_start);
+        let l = &mut self.roomy[s];
+        l.untaken += 1;
+        l.area += i128::from(sent - t_start);
+    }
+
+    /// When job `j` lent its fresh loop: its pending call's `t_sent` (the
+    /// calls of a `parallel` step are sent at one instant). For a sync or
+    /// a cut-off only: a walk over the calls.
+    #[cold]
+    fn lent_at(&self, j: JobId) -> crate::time::Nanos {
+        let caller = super::records::Caller::Job {
+            job: j,
+            generation: self.jobs[j].generation,
+        };
+        self.calls
+            .iter()
+            .find(|c| c.pending && c.caller == caller)
+            .expect("a job that lent its loop waits on a call")
+            .t_sent
+    }
+
     /// Job `j`, on loops that cover the connections, was `at_step` when
     /// its call, publish or wait step started: unless the step already
     /// ended and the job went on (it is at another step, or answered),
@@ -316,23 +413,13 @@ impl World<'_> {
         }
     }
 
-    /// Job `j` (of mode `mode`, started at `t_start`), answering, gives
-    /// back the loop it holds: to its service on loops that cover the
-    /// connections, else to its replica (or to the run queue's head). Out
-    /// of `complete_job`, which a thread-pool job runs without it. (The
-    /// job's fields, not the job: a copy of it would cost more than the
-    /// give-back.)
+    /// A job of replica `r` of `s`, answering, gives back the loop it
+    /// holds to its replica (or to the run queue's head); on loops that
+    /// cover the connections `complete_job` gives it to its service
+    /// itself (`give_back_roomy_loop`). Out of `complete_job`, which a
+    /// thread-pool job runs without it.
     #[inline(never)]
-    pub(super) fn give_back_answered_loop(
-        &mut self,
-        s: ServiceId,
-        r: u32,
-        mode: u8,
-        t_start: crate::time::Nanos,
-    ) {
-        if mode & ROOMY_JOB != 0 {
-            return self.give_back_roomy_loop(s.index(), mode, t_start);
-        }
+    pub(super) fn give_back_answered_loop(&mut self, s: ServiceId, r: u32) {
         let rep = &mut self.replicas[s][r as usize];
         if !give_back_loop(&mut rep.loops_free, &mut rep.loops, self.now) {
             self.hand_loop_over(s, r);
@@ -416,7 +503,20 @@ impl World<'_> {
     /// loops are reset at once (`reset_loops`).
     pub(super) fn release_cut_off_loop(&mut self, j: JobId) {
         let job = &self.jobs[j];
-        if job.mode & (ON_LOOP | ROOMY_JOB) == ON_LOOP | ROOMY_JOB {
+        if lends_loop(job) {
+            // Off its loop since its call's instant; or (a kill as the
+            // call starts) back on it, given back below.
+            let sent = if self.lending == j {
+                self.now
+            } else {
+                self.lent_at(j)
+            };
+            self.settle_lent_loop(j, sent);
+        }
+        let job = &self.jobs[j];
+        // (A request job killed as it took its place never started: it
+        // holds the fresh loop it starts with only from its `t_start`.)
+        if job.mode & (ON_LOOP | ROOMY_JOB) == ON_LOOP | ROOMY_JOB && job.t_start != NEVER {
             let (s, mode, t_start) = (job.service.index(), job.mode, job.t_start);
             self.give_back_roomy_loop(s, mode, t_start);
         }
@@ -456,6 +556,19 @@ impl World<'_> {
         // window's close, the warm-up's end, the summary), are counted as
         // taken at their `t_start`: fresh no more.
         if self.rt.iter().any(|f| f & super::RT_ROOMY != 0) {
+            // A lent loop's give-back is counted now, at its instant (its
+            // call's; the calls of a `parallel` step share it, and the
+            // first settles it).
+            for i in 0..self.calls.len() {
+                let c = &self.calls[super::ids::CallId(i as u32)];
+                if let (true, super::records::Caller::Job { job, generation }) =
+                    (c.pending, c.caller)
+                    && self.jobs[job].generation == generation
+                    && lends_loop(&self.jobs[job])
+                {
+                    self.settle_lent_loop(job, c.t_sent);
+                }
+            }
             for i in 0..self.jobs.len() {
                 let job = &mut self.jobs[JobId(i as u32)];
                 if holds_fresh_loop(job) {
@@ -479,7 +592,7 @@ impl World<'_> {
             let l = &mut self.roomy[s];
             let mut busy = i128::from(l.takes - l.gives);
             let mut area = l.area;
-            let continuations = l.takes + l.fresh_gives + l.answers;
+            let continuations = l.takes + l.untaken;
             let mut zero_waits = continuations - l.counted;
             l.counted = continuations;
             for rep in &mut self.replicas[s] {
@@ -494,16 +607,27 @@ impl World<'_> {
     }
 }
 
+/// Whether `job` lent its fresh loop to the call it waits on, the
+/// give-back not counted yet (`World::call_from_loop`).
+#[inline]
+fn lends_loop(job: &super::records::Job) -> bool {
+    job.state == JobState::Running && job.mode == LENT
+}
+
 /// Whether `job` holds a fresh loop: one of loops that cover the
 /// connections, taken when it started and counted nowhere yet (`FRESH`).
-/// A freed job's mode is stale: only a running job holds a loop.
+/// A freed job's mode is stale: only a running job holds a loop, and a
+/// request job only once it started (see `records::with_start_mode`).
 #[inline]
 fn holds_fresh_loop(job: &super::records::Job) -> bool {
-    job.state == JobState::Running && job.mode & (ON_LOOP | FRESH) == ON_LOOP | FRESH
+    job.state == JobState::Running
+        && job.mode & (ON_LOOP | FRESH) == ON_LOOP | FRESH
+        && job.t_start != NEVER
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::records::with_start_mode;
     use super::super::{RT_ROOMY, World};
     use crate::options::RunOptions;
 
@@ -512,9 +636,15 @@ mod tests {
     /// that answer at once, with and without a failure, before and after
     /// the warm-up, and that take a loop again (`a`'s work after its
     /// call); loops taken fresh at a job's start and held across window
-    /// closes and the warm-up's end (`b`'s work); and a crash of one of
-    /// `b`'s replicas and OOM kills of `b`'s replicas, which cut off jobs
-    /// holding their loops, fresh or not.
+    /// closes and the warm-up's end (`b`'s work); fresh loops lent to a
+    /// call across window closes and the warm-up's end, given back when it
+    /// ends (with the job answering, or going on), and calls that end as
+    /// they start on an open breaker (with a fallback: the job goes on,
+    /// `a`, or answers, `d`, holding its loop; without: it fails, `e`);
+    /// and a crash of
+    /// one of `b`'s replicas, OOM kills of `b`'s replicas and a crash of
+    /// `a`, which cut off jobs holding their loops, fresh or not, or
+    /// lending them.
     const ROOMY: &str = r#"
         name = "roomy"
         duration = "20s"
@@ -532,8 +662,33 @@ mod tests {
         queue = 10
         steps = [
             { work = { dist = "exponential", mean = "1ms" } },
-            { call = "b", timeout = "8ms" },
+            { call = "b", timeout = "8ms", fallback = true, breaker = { sliding_window_size = 10, minimum_number_of_calls = 5, failure_rate_threshold = 30, wait_duration_in_open_state = "20ms", permitted_number_of_calls_in_half_open_state = 2 } },
             { work = { dist = "exponential", mean = "0.5ms" } },
+            { call = "b", timeout = "8ms", breaker = { sliding_window_size = 10, minimum_number_of_calls = 5, failure_rate_threshold = 30, wait_duration_in_open_state = "20ms", permitted_number_of_calls_in_half_open_state = 2 } },
+        ]
+        [workload.wd]
+        target = "d"
+        rate = 150
+        [services.d]
+        model = "event_loop"
+        loops = 3
+        max_connections = 3
+        queue = 10
+        steps = [
+            { work = { dist = "exponential", mean = "1ms" } },
+            { call = "b", timeout = "8ms", fallback = true, breaker = { sliding_window_size = 10, minimum_number_of_calls = 5, failure_rate_threshold = 30, wait_duration_in_open_state = "20ms", permitted_number_of_calls_in_half_open_state = 2 } },
+        ]
+        [workload.we]
+        target = "e"
+        rate = 150
+        [services.e]
+        model = "event_loop"
+        loops = 3
+        max_connections = 3
+        queue = 10
+        steps = [
+            { work = { dist = "exponential", mean = "1ms" } },
+            { call = "b", timeout = "8ms", breaker = { sliding_window_size = 10, minimum_number_of_calls = 5, failure_rate_threshold = 30, wait_duration_in_open_state = "20ms", permitted_number_of_calls_in_half_open_state = 2 } },
         ]
         [services.b]
         model = "event_loop"
@@ -550,6 +705,11 @@ mod tests {
         crash = true
         at = "5s"
         for = "1s"
+        [[fault]]
+        target = "a"
+        crash = true
+        at = "9s"
+        for = "0.5s"
     "#;
 
     /// The run's results and each service's run-queue waits counted
@@ -562,7 +722,7 @@ mod tests {
         assert_eq!(w.jobs.live(), 0, "no job has read its service's flags yet");
         if !roomy {
             for f in &mut w.rt {
-                *f &= !RT_ROOMY;
+                *f = with_start_mode(*f & !RT_ROOMY);
             }
         }
         w.run_loop(&opts.watch);
@@ -589,6 +749,11 @@ mod tests {
         let (without, without_waits) = run(false);
         assert!(with.contains("\"rejected\"") && with_waits.iter().all(|&n| n > 1000));
         assert!(with.contains("\"oom_kills\":") && !with.contains("\"oom_kills\":0"));
+        // Calls that end as they start (an open breaker), with a fallback
+        // and without: the job never left the loop it lent.
+        for key in ["\"circuit_open\":", "\"fallbacks\":"] {
+            assert!(with.matches(key).count() > with.matches(&format!("{key}0,")).count());
+        }
         assert_eq!(with_waits, without_waits);
         assert!(with == without, "the shortcut changed the results");
     }

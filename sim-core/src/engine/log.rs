@@ -656,7 +656,7 @@ impl World<'_> {
             member: id,
             generation: self.logs.members[mi].generation,
         };
-        let j = self.alloc_job(s, op, parent, NEVER, crate::patterns::Criticality::Default);
+        let j = self.alloc_consumer_job(s, op, parent, crate::patterns::Criticality::Default);
         let job = &mut self.jobs[j];
         job.replica = r;
         job.state = JobState::Running;

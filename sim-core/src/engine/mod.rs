@@ -219,6 +219,10 @@ pub struct World<'m> {
     /// busy loops, their lazy area and its zero run-queue waits, kept
     /// without a look at any replica (`event_loop`); idle for the others.
     roomy: Vec<event_loop::RoomyLoops>,
+    /// The job whose fresh loop is lent while its call starts
+    /// (`event_loop::call_from_loop`), `NO_JOB` otherwise: a call that
+    /// ends at once finds it never left its loop.
+    lending: JobId,
 }
 
 /// An event loop.
@@ -268,7 +272,7 @@ fn runtime_flags(s: &crate::model::Service) -> u16 {
     if s.autoscale.is_some() {
         f |= RT_SCALE;
     }
-    f
+    records::with_start_mode(f)
 }
 
 /// Runs `model` to the end and returns its results.
@@ -415,6 +419,7 @@ impl<'m> World<'m> {
             direct_pending: 0,
             loops_on: m.services.iter().any(|s| s.loops().is_some()),
             roomy: vec![event_loop::RoomyLoops::default(); m.services.len()],
+            lending: event_loop::NO_JOB,
         };
         for s in 0..m.services.len() {
             if !w.msg.consumed_by[s].is_empty() || w.logs.consumes(s) {

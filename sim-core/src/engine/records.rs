@@ -231,11 +231,13 @@ impl World<'_> {
             pending: 0,
             parent,
             t_arrive: 0,
-            t_start: 0,
+            // Not started (`NEVER`): what tells a job killed as it took
+            // its place from a started one.
+            t_start: NEVER,
             deadline,
             abandoned_at: NEVER,
             blocked: false,
-            mode: job_mode(self.rt[service]),
+            mode: start_mode(self.rt[service]),
             syn: 0,
             connecting: false,
             filling: false,
@@ -243,6 +245,22 @@ impl World<'_> {
         });
         self.trace_job(id, op);
         id
+    }
+
+    /// A consumer's job (a broker's delivery, a log record): it runs when
+    /// delivered (`proceed`), not through `start_job`, so on loops that
+    /// cover the connections it starts off its loop, not on a fresh one.
+    #[inline]
+    pub(super) fn alloc_consumer_job(
+        &mut self,
+        service: ServiceId,
+        op: OpId,
+        parent: Parent,
+        class: Criticality,
+    ) -> JobId {
+        let j = self.alloc_job(service, op, parent, NEVER, class);
+        self.jobs[j].mode = job_mode(self.rt[service]);
+        j
     }
 
     pub(super) fn alloc_call(
@@ -310,8 +328,14 @@ pub(super) const ROOMY_JOB: u8 = super::RT_ROOMY as u8;
 /// `Job::mode`: a job on loops that cover the connections (without GC)
 /// holding the loop it took when it started, a take counted nowhere: its
 /// time is the job's `t_start` (`event_loop`'s `RoomyLoops`). Set with
-/// `ON_LOOP` only, cleared when that loop is given back.
+/// `ON_LOOP`, or with `OFF_LOOP` while the loop is lent to a call (`LENT`);
+/// cleared when that loop's give-back is counted.
 pub(super) const FRESH: u8 = 8;
+/// `Job::mode` of a job that lent its fresh loop to the call it waits on
+/// (`World::call_from_loop`), the loop's give-back not counted yet: off
+/// its loop, on loops that cover the connections (without GC), `FRESH`
+/// kept. (`FRESH` goes with `ON_LOOP` otherwise.)
+pub(super) const LENT: u8 = ROOMY_JOB | OFF_LOOP | FRESH;
 const _: () = assert!(
     ON_LOOP & (OFF_LOOP | GC_JOB | ROOMY_JOB | FRESH) == 0
         && OFF_LOOP & (GC_JOB | ROOMY_JOB | FRESH) == 0
@@ -329,6 +353,37 @@ const _: () = assert!(
 pub(super) fn job_mode(rt: u16) -> u8 {
     // (The three flags are in the low byte: the cast keeps them all.)
     (rt & u16::from(OFF_LOOP | GC_JOB | ROOMY_JOB)) as u8
+}
+
+/// Where a service's flags (`World::rt`) keep the `mode` a new request
+/// job starts with (`start_mode`): above the flags themselves.
+const START_SHIFT: u32 = 9;
+const _: () = assert!(
+    super::RT_FAULTED < 1 << START_SHIFT
+        && (OFF_LOOP | ON_LOOP | GC_JOB | ROOMY_JOB | FRESH) as u16 >> (16 - START_SHIFT) == 0
+);
+
+/// A service's flags `rt` with the `mode` its request jobs start with
+/// (`start_mode`) set above them: `job_mode`, except on loops that cover
+/// the connections (without GC), where the job holds the fresh loop it
+/// takes when it starts (`FRESH`) from the outset, so that `start_job`
+/// tests one bit of it, as on a thread pool. (Until it starts, the loop
+/// counts nowhere: nothing but `start_job` reads a request job's mode
+/// before it runs, and a sync or a crash reads only started jobs'.)
+pub(super) fn with_start_mode(rt: u16) -> u16 {
+    let rt = rt & ((1 << START_SHIFT) - 1);
+    let mut mode = job_mode(rt);
+    if mode & (GC_JOB | ROOMY_JOB) == ROOMY_JOB {
+        mode ^= OFF_LOOP | ON_LOOP | FRESH;
+    }
+    rt | u16::from(mode) << START_SHIFT
+}
+
+/// The `mode` a new request job of a service with flags `rt` starts with
+/// (`with_start_mode`): as cheap as `job_mode`.
+#[inline(always)]
+pub(super) fn start_mode(rt: u16) -> u8 {
+    (rt >> START_SHIFT) as u8
 }
 
 impl Job {

@@ -404,19 +404,28 @@ impl World<'_> {
         let (arrived, deadline, replica, mode) =
             (job.t_arrive, job.deadline, job.replica, job.mode);
         self.rec.services[s].record_wait(arrived, now - arrived);
+        use super::records::{FRESH, GC_JOB, OFF_LOOP, ON_LOOP, ROOMY_JOB};
         if now >= deadline {
             self.rec.services[s].deadline_dropped += 1;
             self.complete_job(j, Outcome::Timeout);
+            if mode & FRESH != 0 {
+                // Dropped as it took its fresh loop: given back at once,
+                // it was no continuation (none is on other loops).
+                self.not_a_continuation(s);
+            }
             return;
         }
-        if mode == 0 {
+        // A thread-pool job, or one on loops that cover the connections
+        // (without GC): it holds its fresh loop from the outset (taken at
+        // `t_start`: a bit, counted at the give-back, see `event_loop`'s
+        // `RoomyLoops` and `records::with_start_mode`).
+        if mode & (OFF_LOOP | GC_JOB) == 0 {
             return self.run_steps(j);
         }
-        use super::records::{FRESH, GC_JOB, OFF_LOOP, ON_LOOP, ROOMY_JOB};
         if mode & (GC_JOB | ROOMY_JOB) == ROOMY_JOB {
-            // Its loop, surely free (`RT_ROOMY`), taken at `t_start`: a
-            // bit, counted at the give-back (`event_loop`'s `RoomyLoops`).
-            job.mode = mode ^ (OFF_LOOP | ON_LOOP | FRESH);
+            // (A request job starts on its fresh loop already; this takes
+            // one for any other.)
+            self.jobs[j].mode = mode ^ (OFF_LOOP | ON_LOOP | FRESH);
             return self.run_steps(j);
         }
         if mode & GC_JOB == 0 {
@@ -580,8 +589,13 @@ impl World<'_> {
             Step::Wait(d) => self.start_wait(j, job, d),
             Step::Call(c) => {
                 self.jobs[j].pending = 1;
-                self.call_from_job(j, c);
-                self.yield_loop(j, job);
+                // (The test `yield_loop` makes, before the call: on a
+                // loop, the call may lend it, see `call_from_loop`.)
+                if job.mode & super::records::ON_LOOP == 0 {
+                    self.call_from_job(j, c);
+                } else {
+                    self.call_from_loop(j, job, c);
+                }
             }
             Step::Publish(p) => {
                 self.publish_step(j, p);
@@ -651,7 +665,7 @@ impl World<'_> {
         }
     }
 
-    fn call_from_job(&mut self, j: JobId, spec: u32) {
+    pub(super) fn call_from_job(&mut self, j: JobId, spec: u32) {
         let job = self.jobs[j];
         let caller = Caller::Job {
             job: j,
@@ -661,9 +675,10 @@ impl World<'_> {
         self.start_call(call);
     }
 
-    /// A call of job `j` ended with `outcome` (the caller is still
-    /// waiting): the job goes on when its last pending call ends, or fails.
-    pub(super) fn call_ended(&mut self, j: JobId, generation: u32, outcome: Outcome) {
+    /// A call of job `j`, sent at `sent`, ended with `outcome` (the caller
+    /// is still waiting): the job goes on when its last pending call ends,
+    /// or fails.
+    pub(super) fn call_ended(&mut self, j: JobId, generation: u32, outcome: Outcome, sent: Nanos) {
         if self.at_saga(j) {
             return self.saga_call_ended(j, generation, outcome);
         }
@@ -684,6 +699,18 @@ impl World<'_> {
                 // answers (the common way back on an event loop).
                 if job.mode & (super::records::OFF_LOOP | super::records::GC_JOB) == 0 {
                     self.run_steps(j);
+                } else if job.mode == super::records::LENT {
+                    // Its fresh loop lent to the call (the common way back
+                    // on an event loop): it answers, or goes on after the
+                    // loop's give-back.
+                    if job.step == job.end_step {
+                        let (s, outcome, t_start) =
+                            (job.service.index(), job.answer_outcome(), job.t_start);
+                        self.answer_after_lent_loop(j, s, outcome, t_start, sent);
+                    } else {
+                        self.settle_lent_loop(j, sent);
+                        self.proceed_runtime(j);
+                    }
                 } else if super::records::answers_on_roomy_loop(job) {
                     let (s, outcome) = (job.service.index(), job.answer_outcome());
                     self.answer_on_roomy_loop(j, s, outcome);
@@ -695,6 +722,9 @@ impl World<'_> {
             } else {
                 // The failure answer needs a loop, or waits for a GC
                 // pause to end.
+                if job.mode == super::records::LENT {
+                    self.settle_lent_loop(j, sent);
+                }
                 self.proceed_runtime(j);
             }
         }
@@ -734,9 +764,14 @@ impl World<'_> {
             );
         }
         // Its loop given back (the job is freed next: its mode need not
-        // change).
+        // change): on loops that cover the connections to its service,
+        // inline (a few instructions); else to its replica.
         if job.mode & super::records::ON_LOOP != 0 {
-            self.give_back_answered_loop(job.service, job.replica, job.mode, job.t_start);
+            if job.mode & super::records::ROOMY_JOB != 0 {
+                self.give_back_roomy_loop(s, job.mode, job.t_start);
+            } else {
+                self.give_back_answered_loop(job.service, job.replica);
+            }
         }
         self.trace_job_end(j, outcome);
         self.jobs.free(j);

@@ -20,7 +20,7 @@ use crate::rng::Stream;
 
 use super::World;
 use super::ids::{AttemptId, CallId, JobId, MsgId};
-use super::records::{Caller, Job, JobState, Parent};
+use super::records::{Caller, Job, JobState, NEVER, Parent};
 use crate::model::{Model, Step};
 use crate::outcome::Outcome;
 use crate::rng::stream;
@@ -443,8 +443,8 @@ fn end_job(t: &mut Tracer, j: JobId, job: &Job, now: Nanos, outcome: Option<Outc
             *arrived = Some(job.t_arrive);
         }
         // A job killed as it took its thread (its arrival pushed memory
-        // past the limit) never started: its slot's `t_start` is stale.
-        if job.state == JobState::Running && job.t_start >= job.t_arrive {
+        // past the limit) never started: its `t_start` is still `NEVER`.
+        if job.state == JobState::Running && job.t_start != NEVER {
             *started = Some(job.t_start);
         }
         // Refused or reset while it held a place: a crash or a kill cut
