@@ -248,6 +248,17 @@ const RT_CONSUMES: u16 = 128;
 /// A service fault is in force (`svc_faults[s]` is not empty; set and
 /// cleared by `fault`): a completion need not read the list otherwise.
 const RT_FAULTED: u16 = 256;
+/// Every flag: they stay below the bits where a request job's starting
+/// mode is kept (`records::START_SHIFT`, checked there).
+const RT_ALL: u16 = RT_LOOP
+    | RT_MEMORY
+    | RT_GC
+    | RT_LAW
+    | RT_SCOPED
+    | RT_SCALE
+    | RT_ROOMY
+    | RT_CONSUMES
+    | RT_FAULTED;
 /// The flags that may change a work step's length
 /// (`runtime_work_factor`).
 const RT_WORK: u16 = RT_MEMORY | RT_GC | RT_LAW | RT_SCOPED | RT_SCALE;

@@ -359,7 +359,7 @@ pub(super) fn job_mode(rt: u16) -> u8 {
 /// job starts with (`start_mode`): above the flags themselves.
 const START_SHIFT: u32 = 9;
 const _: () = assert!(
-    super::RT_FAULTED < 1 << START_SHIFT
+    super::RT_ALL < 1 << START_SHIFT
         && (OFF_LOOP | ON_LOOP | GC_JOB | ROOMY_JOB | FRESH) as u16 >> (16 - START_SHIFT) == 0
 );
 
