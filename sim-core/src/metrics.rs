@@ -1135,13 +1135,17 @@ impl Recorder {
             total.d = self.edge_pool.close_window();
         }
         for i in 0..self.edges.len() {
-            if edges_pooled && !series.has(Scope::Edge, i) {
+            let (open, in_flight) = self.edge_gauges.get(i).copied().unwrap_or((0.0, 0.0));
+            let has = series.has(Scope::Edge, i);
+            if edges_pooled && !has {
                 // A member: its counts are in the pool's, its gauges are
                 // added here, in the order a visit adds them.
-                let (open, in_flight) = self.edge_gauges.get(i).copied().unwrap_or((0.0, 0.0));
-                total.open += open;
-                total.edges += 1;
-                total.in_flight += in_flight;
+                total.merge(&EdgeWindow {
+                    d: EdgeWindowCounts::default(),
+                    open,
+                    edges: 1,
+                    in_flight,
+                });
                 continue;
             }
             let k = i + WINDOW_PREFETCH_AHEAD;
@@ -1150,8 +1154,6 @@ impl Recorder {
                 prefetch::line(&self.edges[k]);
                 prefetch::line(&self.edges_at_window[k]);
             }
-            let (open, in_flight) = self.edge_gauges.get(i).copied().unwrap_or((0.0, 0.0));
-            let has = series.has(Scope::Edge, i);
             if !self.edges.is_touched(i) && !has && open == 0.0 && in_flight == 0.0 {
                 // Unchanged, no breaker open, nothing in flight: zeros.
                 if all {

@@ -107,6 +107,23 @@ pub(super) struct RoomyLoops {
     counted: u64,
 }
 
+impl RoomyLoops {
+    /// A counted take at `t`.
+    #[inline(always)]
+    fn take_at(&mut self, t: crate::time::Nanos) {
+        self.takes += 1;
+        self.area -= i128::from(t);
+    }
+
+    /// The give-back at `at` of a fresh loop, taken at `t_start` (a take
+    /// counted nowhere): one continuation, and its whole interval.
+    #[inline(always)]
+    fn give_back_fresh(&mut self, t_start: crate::time::Nanos, at: crate::time::Nanos) {
+        self.untaken += 1;
+        self.area += i128::from(at - t_start);
+    }
+}
+
 /// No job (`World::lending` when no loop is lent).
 pub(super) const NO_JOB: JobId = JobId(u32::MAX);
 
@@ -233,9 +250,7 @@ impl World<'_> {
     fn take_roomy_loop(&mut self, s: usize) {
         debug_assert!(self.roomy_loop_free(s));
         let now = self.now;
-        let l = &mut self.roomy[s];
-        l.takes += 1;
-        l.area -= i128::from(now);
+        self.roomy[s].take_at(now);
     }
 
     /// A loop of service `s` (loops covering its connections) is given
@@ -246,8 +261,7 @@ impl World<'_> {
         let now = self.now;
         let l = &mut self.roomy[s];
         if mode & FRESH != 0 {
-            l.untaken += 1;
-            l.area += i128::from(now - t_start);
+            l.give_back_fresh(t_start, now);
         } else {
             l.gives += 1;
             l.area += i128::from(now);
@@ -353,14 +367,12 @@ impl World<'_> {
         t_start: crate::time::Nanos,
         sent: crate::time::Nanos,
     ) {
-        if self.lending == j {
-            self.jobs[j].mode ^= OFF_LOOP | ON_LOOP;
-            return self.complete_job(j, outcome);
+        if !self.back_on_loop_never_left(j) {
+            debug_assert!(self.roomy_loop_free(s));
+            let l = &mut self.roomy[s];
+            l.give_back_fresh(t_start, sent);
+            l.untaken += 1; // the answer
         }
-        debug_assert!(self.roomy_loop_free(s));
-        let l = &mut self.roomy[s];
-        l.untaken += 2;
-        l.area += i128::from(sent - t_start);
         self.complete_job(j, outcome)
     }
 
@@ -370,17 +382,26 @@ impl World<'_> {
     /// never left.
     #[inline(never)]
     pub(super) fn settle_lent_loop(&mut self, j: JobId, sent: crate::time::Nanos) {
-        let job = &mut self.jobs[j];
-        debug_assert!(job.mode == LENT);
-        if self.lending == j {
-            job.mode ^= OFF_LOOP | ON_LOOP;
+        debug_assert!(self.jobs[j].mode == LENT);
+        if self.back_on_loop_never_left(j) {
             return;
         }
+        let job = &mut self.jobs[j];
         job.mode &= !FRESH;
         let (s, t_start) = (job.service.index(), job.t_start);
-        let l = &mut self.roomy[s];
-        l.untaken += 1;
-        l.area += i128::from(sent - t_start);
+        self.roomy[s].give_back_fresh(t_start, sent);
+    }
+
+    /// Whether job `j`, which lent its fresh loop, is the one whose call is
+    /// starting (`lending`): its call ended as it started, so it never left
+    /// the loop, and it is put back on it.
+    #[inline(always)]
+    fn back_on_loop_never_left(&mut self, j: JobId) -> bool {
+        let never_left = self.lending == j;
+        if never_left {
+            self.jobs[j].mode ^= OFF_LOOP | ON_LOOP;
+        }
+        never_left
     }
 
     /// When job `j` lent its fresh loop: its pending call's `t_sent` (the
@@ -573,9 +594,7 @@ impl World<'_> {
                 let job = &mut self.jobs[JobId(i as u32)];
                 if holds_fresh_loop(job) {
                     job.mode &= !FRESH;
-                    let l = &mut self.roomy[job.service.index()];
-                    l.takes += 1;
-                    l.area -= i128::from(job.t_start);
+                    self.roomy[job.service.index()].take_at(job.t_start);
                 }
             }
         }
@@ -645,6 +664,11 @@ mod tests {
     /// one of `b`'s replicas, OOM kills of `b`'s replicas and a crash of
     /// `a`, which cut off jobs holding their loops, fresh or not, or
     /// lending them.
+    /// The breaker of `a`'s, `d`'s and `e`'s calls (`$BREAKER` in `ROOMY`).
+    const BREAKER: &str = "breaker = { sliding_window_size = 10, minimum_number_of_calls = 5, \
+        failure_rate_threshold = 30, wait_duration_in_open_state = \"20ms\", \
+        permitted_number_of_calls_in_half_open_state = 2 }";
+
     const ROOMY: &str = r#"
         name = "roomy"
         duration = "20s"
@@ -662,9 +686,9 @@ mod tests {
         queue = 10
         steps = [
             { work = { dist = "exponential", mean = "1ms" } },
-            { call = "b", timeout = "8ms", fallback = true, breaker = { sliding_window_size = 10, minimum_number_of_calls = 5, failure_rate_threshold = 30, wait_duration_in_open_state = "20ms", permitted_number_of_calls_in_half_open_state = 2 } },
+            { call = "b", timeout = "8ms", fallback = true, $BREAKER },
             { work = { dist = "exponential", mean = "0.5ms" } },
-            { call = "b", timeout = "8ms", breaker = { sliding_window_size = 10, minimum_number_of_calls = 5, failure_rate_threshold = 30, wait_duration_in_open_state = "20ms", permitted_number_of_calls_in_half_open_state = 2 } },
+            { call = "b", timeout = "8ms", $BREAKER },
         ]
         [workload.wd]
         target = "d"
@@ -676,7 +700,7 @@ mod tests {
         queue = 10
         steps = [
             { work = { dist = "exponential", mean = "1ms" } },
-            { call = "b", timeout = "8ms", fallback = true, breaker = { sliding_window_size = 10, minimum_number_of_calls = 5, failure_rate_threshold = 30, wait_duration_in_open_state = "20ms", permitted_number_of_calls_in_half_open_state = 2 } },
+            { call = "b", timeout = "8ms", fallback = true, $BREAKER },
         ]
         [workload.we]
         target = "e"
@@ -688,7 +712,7 @@ mod tests {
         queue = 10
         steps = [
             { work = { dist = "exponential", mean = "1ms" } },
-            { call = "b", timeout = "8ms", breaker = { sliding_window_size = 10, minimum_number_of_calls = 5, failure_rate_threshold = 30, wait_duration_in_open_state = "20ms", permitted_number_of_calls_in_half_open_state = 2 } },
+            { call = "b", timeout = "8ms", $BREAKER },
         ]
         [services.b]
         model = "event_loop"
@@ -715,7 +739,8 @@ mod tests {
     /// The run's results and each service's run-queue waits counted
     /// (zeros included), with the roomy shortcut or without it.
     fn run(roomy: bool) -> (String, Vec<u64>) {
-        let s = crate::scenario::load("t.toml", ROOMY, &[]).expect("scenario loads");
+        let text = ROOMY.replace("$BREAKER", BREAKER);
+        let s = crate::scenario::load("t.toml", &text, &[]).expect("scenario loads");
         let opts = RunOptions::default();
         let mut w = World::new(&s.model, &opts);
         assert!(w.rt.iter().all(|f| f & RT_ROOMY != 0));
