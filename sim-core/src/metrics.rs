@@ -671,19 +671,57 @@ impl EdgeWindow {
     }
 }
 
+/// One source's figures, laid out (`repr(C)`) for the lines a request
+/// touches: its sending touches the first (the window's outcomes and the
+/// requests); its answer the first four (the outcomes, the sums, the
+/// window's histogram, the last latencies waiting for their histogram,
+/// `Pending`). At thousands of services a source answers a request a
+/// second or so, and its whole-run histogram's bucket was a miss of its
+/// own on every answer.
+#[repr(C, align(64))]
 pub struct EntryStats {
+    /// Everything by completion time in the current window.
+    window: OutcomeCounts,
     /// Requests that arrived after the warm-up, and their outcomes.
     requests: u64,
     measured: OutcomeCounts,
-    latency_ok: Histogram,
+    latency_all_sum: u128,
     latency_ok_sum: u128,
+    window_latency: Histogram,
+    /// Successes' latencies not in `latency_ok` yet: drained before it is
+    /// read (`drain_latencies`).
+    latency_ok_pending: Pending,
+    latency_ok: Histogram,
     /// Failed requests only: merged with `latency_ok` at the end, so a
     /// success is recorded once.
     latency_failed: Histogram,
-    latency_all_sum: u128,
-    /// Everything by completion time in the current window.
-    window: OutcomeCounts,
-    window_latency: Histogram,
+}
+
+impl EntryStats {
+    fn new() -> EntryStats {
+        EntryStats {
+            window: OutcomeCounts::default(),
+            requests: 0,
+            measured: OutcomeCounts::default(),
+            latency_all_sum: 0,
+            latency_ok_sum: 0,
+            window_latency: Histogram::new(),
+            latency_ok_pending: Pending::default(),
+            latency_ok: Histogram::new(),
+            latency_failed: Histogram::new(),
+        }
+    }
+
+    /// The lines answering a request touches (for a prefetch hint): the
+    /// record's first four.
+    pub fn answer_lines(&self) -> *const u8 {
+        (self as *const EntryStats).cast()
+    }
+
+    /// Records the waiting latencies into `latency_ok`: before reading it.
+    fn drain_latencies(&mut self) {
+        self.latency_ok_pending.drain_into(&mut self.latency_ok);
+    }
 }
 
 const ENTRY_METRICS: &[&str] = &[
@@ -832,20 +870,7 @@ impl Recorder {
             window: m.window,
             window_start: 0,
             next_edge: m.window,
-            entries: m
-                .sources
-                .iter()
-                .map(|_| EntryStats {
-                    requests: 0,
-                    measured: OutcomeCounts::default(),
-                    latency_ok: Histogram::new(),
-                    latency_ok_sum: 0,
-                    latency_failed: Histogram::new(),
-                    latency_all_sum: 0,
-                    window: OutcomeCounts::default(),
-                    window_latency: Histogram::new(),
-                })
-                .collect(),
+            entries: m.sources.iter().map(|_| EntryStats::new()).collect(),
             services: Touched::new(
                 m.services
                     .iter()
@@ -934,13 +959,17 @@ impl Recorder {
         }
     }
 
-    /// Keeps every service's last sojourns waiting for their histogram
-    /// even once it is flat (`Pending::lasting`): for models too wide for
-    /// the services' figures to stay in cache, where a flat histogram's
-    /// bucket is a miss of its own. Changes no figure.
-    pub fn buffer_sojourns(&mut self) {
+    /// Keeps every service's last sojourns and every source's last
+    /// latencies waiting for their histogram even once it is flat
+    /// (`Pending::lasting`): for models too wide for the services' and
+    /// sources' figures to stay in cache, where a flat histogram's bucket
+    /// is a miss of its own. Changes no figure.
+    pub fn buffer_latencies(&mut self) {
         for s in self.services.items_mut() {
             s.line.sojourn_pending = Pending::lasting();
+        }
+        for e in &mut self.entries {
+            e.latency_ok_pending = Pending::lasting();
         }
     }
 
@@ -1289,7 +1318,7 @@ impl Recorder {
             if !outcome.is_success() {
                 e.latency_failed.record(lat);
             } else {
-                e.latency_ok.record(lat);
+                e.latency_ok_pending.record(&mut e.latency_ok, lat);
                 e.latency_ok_sum += u128::from(lat);
             }
         }
@@ -1312,6 +1341,9 @@ impl Recorder {
         let measured = duration.saturating_sub(m.warmup);
         let measured_s = secs(measured);
         let service_span = end.saturating_sub(m.warmup).max(1);
+        self.entries
+            .iter_mut()
+            .for_each(EntryStats::drain_latencies);
         let mut entries = indexmap::IndexMap::new();
         for (i, (src, e)) in m.sources.iter().zip(&self.entries).enumerate() {
             let c = e.measured;
@@ -1573,7 +1605,31 @@ fn edge_summary(d: &EdgeStats, b: &crate::patterns::BreakerStats) -> EdgeSummary
 
 #[cfg(test)]
 mod tests {
-    use super::{EdgeStats, wide_to_f64};
+    use super::{EdgeStats, EntryStats, wide_to_f64};
+
+    /// A source's sending touches its figures' first line; its answer the
+    /// first four (what `answer_lines` asks for), the whole-run histogram
+    /// only when its waiting latencies are drained.
+    #[test]
+    fn a_request_touches_the_first_four_lines_of_its_source() {
+        use std::mem::{offset_of, size_of};
+        use std::ops::Range;
+        let span =
+            |offset: usize, size: usize| -> Range<usize> { offset / 64..(offset + size - 1) / 64 };
+        let window = offset_of!(EntryStats, window);
+        assert_eq!(span(window, size_of::<super::OutcomeCounts>()), 0..0);
+        assert_eq!(span(offset_of!(EntryStats, requests), 8), 0..0);
+        let pending = offset_of!(EntryStats, latency_ok_pending);
+        assert!(span(pending, size_of::<super::Pending>()).end < 4);
+        assert!(
+            span(
+                offset_of!(EntryStats, window_latency),
+                size_of::<super::Histogram>()
+            )
+            .end < 4
+        );
+        assert!(span(offset_of!(EntryStats, latency_ok_sum), 16).end < 4);
+    }
 
     #[test]
     fn an_answered_call_moves_counters_on_two_lines_of_its_edge() {

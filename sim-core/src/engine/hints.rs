@@ -93,7 +93,8 @@ impl World<'_> {
     /// The answer to `attempt` lands a hop from now along `edge`: the
     /// edge's counters (see `EdgeStats`), the call's pattern state and its
     /// caller's figures (where the answer ends the caller's job, its
-    /// sojourn is recorded).
+    /// sojourn is recorded), and if the caller answers a source straight,
+    /// that source's figures.
     #[inline(never)]
     pub(super) fn prefetch_reply(&self, attempt: AttemptId, edge: EdgeId) {
         lines(&self.rec.edges[edge], 2);
@@ -102,7 +103,13 @@ impl World<'_> {
             line(p);
         }
         if let super::records::Caller::Job { job, .. } = call.caller {
-            self.prefetch_request_lines(self.jobs[job].service.index());
+            let job = &self.jobs[job];
+            self.prefetch_request_lines(job.service.index());
+            if let super::records::Parent::Source { source, .. } = job.parent {
+                // The caller is its source's entry job, which this answer
+                // may end: the source's figures are the answer's.
+                lines(self.rec.entries[source as usize].answer_lines(), 4);
+            }
         }
     }
 

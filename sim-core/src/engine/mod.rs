@@ -438,7 +438,7 @@ impl<'m> World<'m> {
             }
         }
         if w.prefetching {
-            w.rec.buffer_sojourns();
+            w.rec.buffer_latencies();
         }
         w.mark_direct_sources();
         w.start_outlier_sweeps();
