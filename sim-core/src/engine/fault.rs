@@ -24,14 +24,15 @@ impl World<'_> {
                     } else {
                         list.retain(|x| *x != f as u32);
                     }
+                    self.edge_net[e].latency_faults = list.len() as u32;
                 }
             }
             FaultKind::Partition => {
                 for &e in &fault.edges {
                     if starting {
-                        self.partitioned[e] += 1;
+                        self.edge_net[e].partitions += 1;
                     } else {
-                        self.partitioned[e] -= 1;
+                        self.edge_net[e].partitions -= 1;
                     }
                 }
             }

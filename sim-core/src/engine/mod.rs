@@ -152,8 +152,10 @@ pub struct World<'m> {
     sources_end: Nanos,
     /// Attempts sent and not yet answered or timed out, per edge.
     in_flight: Vec<u32>,
-    /// Partitions in force per edge.
-    partitioned: Vec<u32>,
+    /// Per edge, the partitions and latency faults in force: one slot a
+    /// hop reads (`network::EdgeNet`), dense so that it stays in cache
+    /// where the lists of `edge_faults` would not.
+    edge_net: Vec<network::EdgeNet>,
     /// For a source's call spec, the source's index.
     client_of: Vec<u32>,
     /// The call specs (with their edges) whose policy has a breaker: the
@@ -392,7 +394,7 @@ impl<'m> World<'m> {
             active_sources: m.sources.len(),
             sources_end: 0,
             in_flight: vec![0; m.edges.len()],
-            partitioned: vec![0; m.edges.len()],
+            edge_net: vec![network::EdgeNet::default(); m.edges.len()],
             client_of: clients_of_specs(m),
             breaker_specs: m
                 .calls

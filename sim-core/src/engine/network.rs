@@ -13,6 +13,15 @@ use crate::model::{EdgeId, FaultKind};
 use crate::outcome::Outcome;
 use crate::time::Nanos;
 
+/// An edge's faults in force, as a hop reads them.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct EdgeNet {
+    /// Partitions: what crosses is lost.
+    pub partitions: u32,
+    /// Latency faults (their indices are `World::edge_faults`).
+    pub latency_faults: u32,
+}
+
 impl World<'_> {
     /// One crossing of edge `e`: its latency draw plus active latency
     /// faults' draws.
@@ -20,7 +29,7 @@ impl World<'_> {
     pub(super) fn hop(&mut self, e: EdgeId) -> Nanos {
         let edge = &self.m.edges[e];
         let mut t = self.m.dists[edge.latency as usize].sample(&mut self.edge_rng[e]);
-        if !self.edge_faults[e].is_empty() {
+        if self.edge_net[e.index()].latency_faults != 0 {
             for k in 0..self.edge_faults[e].len() {
                 let f = self.edge_faults[e][k] as usize;
                 if let FaultKind::Latency(d) = self.m.faults[f].kind {
@@ -37,7 +46,7 @@ impl World<'_> {
         let e = edge.index();
         self.rec.count_on_edge(edge, EdgeCount::Calls);
         self.in_flight[e] += 1;
-        if self.partitioned[e] > 0 {
+        if self.edge_net[e].partitions > 0 {
             self.rec.edges[e].lost += 1;
             self.jobs.free(job);
         } else {
@@ -72,7 +81,7 @@ impl World<'_> {
         outcome: Outcome,
         extra: Nanos,
     ) {
-        if self.partitioned[edge] > 0 {
+        if self.edge_net[edge.index()].partitions > 0 {
             self.rec.edges[edge].lost += 1;
             return;
         }
