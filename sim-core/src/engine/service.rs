@@ -698,7 +698,15 @@ impl World<'_> {
                 // one on its loop) goes on; one answering on roomy loops
                 // answers (the common way back on an event loop).
                 if job.mode & (super::records::OFF_LOOP | super::records::GC_JOB) == 0 {
-                    self.run_steps(j);
+                    if job.step == job.end_step {
+                        // Its last step was the call: it answers, as
+                        // `run_steps` would first thing (65 instructions
+                        // fewer a request on M2).
+                        let outcome = job.answer_outcome();
+                        self.complete_job(j, outcome);
+                    } else {
+                        self.run_steps(j);
+                    }
                 } else if job.mode == super::records::LENT {
                     // Its fresh loop lent to the call (the common way back
                     // on an event loop): it answers, or goes on after the
