@@ -37,6 +37,42 @@ pub(super) fn source_targets(m: &Model) -> Vec<(ServiceId, u32)> {
         .collect()
 }
 
+/// Where a wide model's messages go, for hints that must not read the
+/// model's cold records to find out: each publish step's first queue, and
+/// the first queue each service consumes (`NO_QUEUE`: none). Empty unless
+/// prefetching.
+pub(super) struct QueueHints {
+    publish: Vec<u32>,
+    consumed: Vec<u32>,
+}
+
+const NO_QUEUE: u32 = u32::MAX;
+
+impl QueueHints {
+    pub(super) fn new(m: &Model, on: bool) -> QueueHints {
+        if !on {
+            return QueueHints {
+                publish: Vec::new(),
+                consumed: Vec::new(),
+            };
+        }
+        let mut consumed = vec![NO_QUEUE; m.services.len()];
+        for (q, queue) in m.queues.iter().enumerate().rev() {
+            consumed[queue.service.index()] = q as u32;
+        }
+        let publish = m
+            .publishes
+            .iter()
+            .map(|p| p.queues.first().copied().unwrap_or(NO_QUEUE))
+            .collect();
+        QueueHints { publish, consumed }
+    }
+}
+
+/// A queue's figures' lines asked for (its counters, levels and age gauge
+/// come first; its histograms' own lines are not asked for).
+const QUEUE_STATS_LINES: usize = 6;
+
 /// Parallel calls hinted at most (a wide fan-out would ask for more lines
 /// than the cache keeps until they are read).
 const PARALLEL_HINTS: u32 = 4;
@@ -65,13 +101,26 @@ impl World<'_> {
     /// Job `j`'s work step ends a step's time from now; if the step after
     /// it is a call (or calls in parallel, up to `PARALLEL_HINTS` of them),
     /// what starting each reads: the call spec, its pattern state, the
-    /// edge's figures and stream.
+    /// edge's figures and stream; if it is the job's last, what the job's
+    /// end reads.
     #[inline(never)]
     pub(super) fn prefetch_after_work(&self, j: JobId) {
         let job = &self.jobs[j];
+        if job.step + 1 == job.end_step {
+            // The work is the last step: the job ends with it.
+            return self.prefetch_job_end(job);
+        }
+        // The step after the work is on the line of the work's, or the
+        // next: in cache, where a table of our own would not be.
         let specs = match self.m.steps.get(job.step as usize + 1) {
             Some(&Step::Call(spec)) => spec..spec + 1,
             Some(&Step::Parallel { first, count }) => first..first + count.min(PARALLEL_HINTS),
+            Some(&Step::Publish(p)) => {
+                if let Some(&q) = self.queue_hints.publish.get(p as usize) {
+                    self.prefetch_queue(q);
+                }
+                return;
+            }
             _ => return,
         };
         for spec in specs {
@@ -82,10 +131,13 @@ impl World<'_> {
                 line(p);
             }
             if let Some(e) = c.edge {
-                // Its counters' first two lines (see `EdgeStats`).
+                // Its counters' first two lines (see `EdgeStats`), and what
+                // its hop reads.
                 lines(&self.rec.edges[e], 2);
                 line(&self.edge_rng[e.index()]);
                 line(&self.in_flight[e.index()]);
+                line(&self.m.edges[e]);
+                line(&self.edge_net[e.index()]);
             }
         }
     }
@@ -98,18 +150,38 @@ impl World<'_> {
     #[inline(never)]
     pub(super) fn prefetch_reply(&self, attempt: AttemptId, edge: EdgeId) {
         lines(&self.rec.edges[edge], 2);
+        line(&self.in_flight[edge.index()]);
         let call = &self.calls[self.attempts[attempt].call];
         if let Some(p) = self.patterns.get(call.slot as usize) {
             line(p);
         }
         if let super::records::Caller::Job { job, .. } = call.caller {
-            let job = &self.jobs[job];
-            self.prefetch_request_lines(job.service.index());
-            if let super::records::Parent::Source { source, .. } = job.parent {
-                // The caller is its source's entry job, which this answer
-                // may end: the source's figures are the answer's.
-                lines(self.rec.entries[source as usize].answer_lines(), 4);
+            self.prefetch_job_end(&self.jobs[job]);
+        }
+    }
+
+    /// What `job`'s end reads: its service's request lines (its sojourn
+    /// is recorded) and, if it answers a source straight, that source's
+    /// figures.
+    #[inline(always)]
+    fn prefetch_job_end(&self, job: &super::records::Job) {
+        let s = job.service.index();
+        self.prefetch_request_lines(s);
+        if self.rt[s] & super::RT_CONSUMES != 0 {
+            // A thread it frees pulls from the queue it consumes; a
+            // consumer's end settles its message there.
+            if let Some(&q) = self.queue_hints.consumed.get(s) {
+                self.prefetch_queue(q);
             }
+            if let super::records::Parent::Message { msg, .. } = job.parent {
+                line(self.msg.message(msg));
+            }
+        }
+        if let super::records::Parent::Source { source, .. } = job.parent {
+            lines(
+                self.rec.entries[source as usize].answer_lines(),
+                crate::metrics::EntryStats::ANSWER_LINES,
+            );
         }
     }
 
@@ -126,6 +198,18 @@ impl World<'_> {
         if let Some(&(s, step)) = self.source_targets.get(i) {
             self.prefetch_arrival_at(s, step);
         }
+    }
+
+    /// What a publish to queue `q`, a delivery from it or a pull reads:
+    /// the queue's model, its state and its figures (`NO_QUEUE`: nothing).
+    #[inline(always)]
+    fn prefetch_queue(&self, q: u32) {
+        let Some(stats) = self.rec.queues.get(q as usize) else {
+            return;
+        };
+        line(&self.m.queues[q as usize]);
+        lines(&self.msg.queues[q as usize], 2);
+        lines(stats, QUEUE_STATS_LINES);
     }
 
     /// What a request at service `s` reads whenever it arrives or ends:

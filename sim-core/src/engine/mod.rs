@@ -121,6 +121,9 @@ pub struct World<'m> {
     /// Each source's callee and first step, for `hints::prefetch_source`
     /// (empty unless prefetching).
     source_targets: Vec<(ServiceId, u32)>,
+    /// Publish steps' and consumers' queues, for hints (empty unless
+    /// prefetching).
+    queue_hints: hints::QueueHints,
     rr: Vec<u32>,
     work_rng: Vec<Stream>,
     /// Draws of random and power-of-two balancers, per service.
@@ -346,6 +349,7 @@ impl<'m> World<'m> {
             } else {
                 Vec::new()
             },
+            queue_hints: hints::QueueHints::new(m, prefetching),
             cpus: m.nodes.iter().map(|n| cpu::Cpu::new(n.cores)).collect(),
             rr: vec![0; m.services.len()],
             work_rng: m
