@@ -18,6 +18,7 @@
 mod autoscale;
 mod caches;
 mod classes;
+mod drains;
 mod histogram;
 mod lazy_level;
 mod log_batches;
@@ -36,6 +37,7 @@ mod touched;
 mod visits;
 mod window_counts;
 
+use drains::{DrainOf, Drains};
 use histogram::{Histogram, LeanHistogram};
 use pending::Pending;
 
@@ -767,6 +769,9 @@ const EDGE_METRICS: &[&str] = &[
 ];
 
 pub struct Recorder {
+    /// Full latency buffers on their way to a drain (`drains.rs`): wide
+    /// models only.
+    drains: Drains,
     warmup: Nanos,
     window: Nanos,
     window_start: Nanos,
@@ -873,6 +878,7 @@ impl Recorder {
             pool::EdgePool::default()
         };
         Recorder {
+            drains: Drains::default(),
             warmup: m.warmup,
             window: m.window,
             window_start: 0,
@@ -1027,6 +1033,15 @@ impl Recorder {
         abandoned_at: Nanos,
     ) {
         self.services[s].record_done(arrived, started, now, orphan, abandoned_at);
+        if self
+            .services
+            .visit(s)
+            .line
+            .sojourn_pending
+            .lasting_and_full()
+        {
+            self.buffer_filled(DrainOf::Sojourns(s));
+        }
         if self.pooled(s) {
             self.pool.c.completed += 1;
             if orphan {
@@ -1327,6 +1342,56 @@ impl Recorder {
             } else {
                 e.latency_ok_pending.record(&mut e.latency_ok, lat);
                 e.latency_ok_sum += u128::from(lat);
+                if e.latency_ok_pending.lasting_and_full() {
+                    self.buffer_filled(DrainOf::Latencies(i));
+                }
+            }
+        }
+    }
+
+    /// Every latency buffer back to the kind a small model has (which
+    /// drains at once when full, and records straight into a flat
+    /// histogram): for tests that hold a wide model's buffering and
+    /// staged drains to change no figure.
+    #[cfg(test)]
+    pub fn unbuffer_latencies(&mut self) {
+        for s in self.services.items_mut() {
+            s.line.sojourn_pending = Pending::default();
+        }
+        for e in &mut self.entries {
+            e.latency_ok_pending = Pending::default();
+        }
+    }
+
+    /// A wide model's buffer `full` has filled: its histogram's header is
+    /// asked for, and the buffers filled before it move on a step
+    /// (`drains.rs`).
+    #[inline(never)]
+    fn buffer_filled(&mut self, full: DrainOf) {
+        match full {
+            DrainOf::Sojourns(s) => prefetch::line(&self.services.visit(s).sojourn),
+            DrainOf::Latencies(i) => prefetch::line(&self.entries[i].latency_ok),
+        }
+        let steps = self.drains.filled(full);
+        if let Some(d) = steps.drain {
+            match d {
+                DrainOf::Sojourns(s) => {
+                    let st = self.services.visit(s);
+                    st.line.sojourn_pending.drain_into(&mut st.sojourn);
+                }
+                DrainOf::Latencies(i) => self.entries[i].drain_latencies(),
+            }
+        }
+        if let Some(a) = steps.ask_buckets {
+            match a {
+                DrainOf::Sojourns(s) => {
+                    let st = self.services.visit(s);
+                    st.line.sojourn_pending.ask_buckets(&st.sojourn);
+                }
+                DrainOf::Latencies(i) => {
+                    let e = &self.entries[i];
+                    e.latency_ok_pending.ask_buckets(&e.latency_ok);
+                }
             }
         }
     }

@@ -258,6 +258,10 @@ mod tests {
         let on = w.prefetching;
         if let Some(p) = prefetching {
             w.prefetching = p;
+            if !p {
+                // Nor the wide model's latency buffers and staged drains.
+                w.rec.unbuffer_latencies();
+            }
         }
         w.run_loop(&opts.watch);
         (on, w.finish(&opts))
@@ -265,7 +269,9 @@ mod tests {
 
     #[test]
     fn hints_change_no_result_and_are_on_only_for_wide_models() {
-        let text = wide(PREFETCH_FROM + 44);
+        // Long enough that every service's and source's latency buffer
+        // fills several times over (staged drains, `metrics/drains.rs`).
+        let text = wide(PREFETCH_FROM + 44).replace("duration = \"3s\"", "duration = \"20s\"");
         let (on, with) = run(&text, None);
         let (_, without) = run(&text, Some(false));
         assert!(on, "a model of {} services prefetches", PREFETCH_FROM + 44);

@@ -77,6 +77,19 @@ impl Pending {
         self.direct = h.is_flat() && !self.lasting;
     }
 
+    /// Whether a lasting buffer has just filled (`drains.rs` then drains
+    /// it in steps).
+    #[inline]
+    pub fn lasting_and_full(&self) -> bool {
+        self.lasting && usize::from(self.len) == CAPACITY
+    }
+
+    /// Asks for the lines of `h` the waiting values will be counted on
+    /// (reads `h`'s header).
+    pub fn ask_buckets<const B: u64>(&self, h: &Histogram<B>) {
+        h.prefetch_for(&self.buckets[..usize::from(self.len)]);
+    }
+
     /// Records the waiting values into `h`, oldest first, and empties the
     /// buffer. Call before reading `h`.
     pub fn drain_into<const B: u64>(&mut self, h: &mut Histogram<B>) {
