@@ -55,24 +55,27 @@ impl ChaCha8 {
     /// (after block `u64::MAX`, block 0, as `rand_chacha` wraps).
     #[inline(always)]
     pub(super) fn next_block(&mut self, out: &mut [u8; 64]) {
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
         block_sse2(self, out);
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
         block_scalar(self, out);
         self.counter = self.counter.wrapping_add(1);
     }
 }
 
-/// One block with a row of the state per SSE2 register.
-#[cfg(target_arch = "x86_64")]
+/// One block with a row of the state per SSE2 register. Built only where
+/// the build already assumes SSE2 (every x86_64 target unless told
+/// otherwise), which is what makes entering it sound.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
 #[allow(unsafe_code)]
 fn block_sse2(input: &ChaCha8, out: &mut [u8; 64]) {
     // SAFETY: `sse2::block` is unsafe to call only because it is a
     // `target_feature(enable = "sse2")` function and the processor might
-    // lack the feature; SSE2 is part of the x86_64 baseline, which every
-    // x86_64 processor has and rustc assumes for this target already. It
-    // touches memory only through its references.
+    // lack the feature. SSE2 is part of the x86_64 baseline, which every
+    // x86_64 processor has, and this is compiled only when the build
+    // assumes it (`cfg(target_feature = "sse2")`) and so uses it anyway.
+    // The function touches memory only through its references.
     unsafe { sse2::block(input, out) }
 }
 
@@ -82,7 +85,7 @@ fn block_sse2(input: &ChaCha8, out: &mut [u8; 64]) {
 /// through pointers would be; the rows are built with `_mm_set_*` and
 /// read back with `_mm_cvtsi128_si64`, which compile to plain loads and
 /// stores all the same.
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 mod sse2 {
     use super::{ChaCha8, DOUBLE_ROUNDS, SIGMA};
     use std::arch::x86_64::{
@@ -162,7 +165,7 @@ mod sse2 {
 
 /// One block, a word at a time: the portable version (RFC 8439's quarter
 /// round, with ChaCha8's rounds and `rand_chacha`'s counter and stream).
-#[cfg(any(test, not(target_arch = "x86_64")))]
+#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
 fn block_scalar(input: &ChaCha8, out: &mut [u8; 64]) {
     fn quarter_round(x: &mut [u32; 16], a: usize, b: usize, c: usize, d: usize) {
         x[a] = x[a].wrapping_add(x[b]);
