@@ -8,6 +8,7 @@
 //! other stream unchanged, which is what makes common random numbers work.
 //! Must not use OS entropy or `std`'s randomly keyed hasher.
 
+mod chacha_block;
 mod stream;
 
 pub use stream::Stream;

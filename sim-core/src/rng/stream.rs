@@ -1,31 +1,39 @@
 //! `Stream`: one named stream's generator — rand_chacha's ChaCha8, read
-//! one 64-byte block at a time so that a draw touches one cache line.
+//! one 64-byte block at a time, in a record of two cache lines.
 //!
-//! `ChaCha8Rng` keeps four blocks (256 bytes) and its read position in
-//! the first word: a draw reads that word's line and the line of the word
-//! it returns, two lines for three draws in four. At thousands of services
-//! a service's or an edge's stream is rarely in cache when its next draw
-//! comes, so each of those lines is a miss. Here the block being read is
-//! the record's first line, its word 0 (once read) the position, exactly
-//! as `rand_core`'s `BlockRng` keeps it; the next block comes from a
-//! `ChaCha8Rng` kept behind it, always read in whole blocks. The words, and
+//! `ChaCha8Rng` keeps four blocks (256 bytes), its read position in the
+//! first word and its key, counter and stream behind them: six lines, of
+//! which a draw reads two and every fourth refill writes four. At
+//! thousands of services a service's or an edge's stream is rarely in
+//! cache when its next draw comes, so each of those lines is a miss, and
+//! tens of thousands of streams of six lines each are megabytes that
+//! evict everything else. Here the block being read is the record's first
+//! line, its word 0 (once read) the position, exactly as `rand_core`'s
+//! `BlockRng` keeps it; the second line holds only what makes the next
+//! block (key, block counter and stream, `chacha_block.rs`), and a refill
+//! computes that one block straight into the first line. The words, and
 //! so every draw (`next_u32`, `next_u64`, `fill_bytes`, in any mix), are
-//! those of the `ChaCha8Rng` with the same seed and stream: the draw logic
-//! is `BlockRng`'s over a 16-word buffer, and the unit tests below hold the
-//! two to the same output.
+//! those of the `ChaCha8Rng` with the same seed and stream: the seed is
+//! expanded by `ChaCha8Rng` itself, the draw logic is `BlockRng`'s over a
+//! 16-word buffer, and the unit tests below hold the two to the same
+//! output.
 //!
-//! Owns the buffer only; naming and seeding streams is `rng.rs`'s.
+//! Owns the buffer only; naming and seeding streams is `rng.rs`'s, making
+//! a block `chacha_block.rs`'s.
 
 use std::convert::Infallible;
 
 use rand::{SeedableRng, TryRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::chacha_block::ChaCha8;
+
 /// Words in a ChaCha block.
 const WORDS: usize = 16;
 
 /// A ChaCha8 stream whose block being read fills the record's first cache
-/// line (`repr(C, align(64))`).
+/// line and what makes the next block its second (`repr(C, align(64))`:
+/// 128 bytes).
 /// Two are equal when they will draw the same (same seed, stream and
 /// position).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,26 +42,32 @@ pub struct Stream {
     /// The block being read, as `ChaCha8Rng::fill_bytes` writes it (each
     /// word little-endian); once word 0 has been read it holds the
     /// position of the next word (`WORDS`: used up), as `BlockRng` does.
-    /// Bytes, so that a refill is one `fill_bytes` straight into it.
+    /// Bytes, so that a refill writes it straight.
     block: [u8; 4 * WORDS],
-    /// The keystream's source, read only in whole blocks, so its own
-    /// position is always at a block's start.
-    blocks: ChaCha8Rng,
+    /// Key, counter and stream of the block after this one.
+    next: ChaCha8,
 }
 
 impl Stream {
     /// The generator of stream `stream_id` under `master_seed`:
     /// `ChaCha8Rng::seed_from_u64(master_seed)` with `set_stream(stream_id)`.
     pub fn new(master_seed: u64, stream_id: u64) -> Stream {
-        let mut blocks = ChaCha8Rng::seed_from_u64(master_seed);
-        blocks.set_stream(stream_id);
-        Stream::over(blocks)
+        let mut rng = ChaCha8Rng::seed_from_u64(master_seed);
+        rng.set_stream(stream_id);
+        Stream::at(&rng)
     }
 
-    fn over(blocks: ChaCha8Rng) -> Stream {
+    /// The stream that draws what `rng` draws next, `rng` being at a
+    /// block's start (construction is not hot: `rand_chacha` keeps the
+    /// seeding).
+    fn at(rng: &ChaCha8Rng) -> Stream {
+        let word_pos = rng.get_word_pos();
+        assert_eq!(word_pos % WORDS as u128, 0, "not at a block's start");
+        // Word positions are 68-bit; the block counter is their top 64.
+        let counter = (word_pos / WORDS as u128) as u64;
         let mut s = Stream {
             block: [0; 4 * WORDS],
-            blocks,
+            next: ChaCha8::new(rng.get_seed(), rng.get_stream(), counter),
         };
         s.set_index(WORDS);
         s
@@ -80,7 +94,7 @@ impl Stream {
     /// again until read).
     #[inline(never)]
     fn refill(&mut self) {
-        rand::Rng::fill_bytes(&mut self.blocks, &mut self.block);
+        self.next.next_block(&mut self.block);
     }
 
     #[inline]
@@ -153,7 +167,7 @@ impl SeedableRng for Stream {
     type Seed = [u8; 32];
 
     fn from_seed(seed: [u8; 32]) -> Stream {
-        Stream::over(ChaCha8Rng::from_seed(seed))
+        Stream::at(&ChaCha8Rng::from_seed(seed))
     }
 }
 
@@ -189,11 +203,76 @@ mod tests {
     }
 
     #[test]
-    fn the_record_is_the_block_line_first() {
+    fn the_record_is_the_block_line_then_the_next_blocks_line() {
         assert_eq!(std::mem::align_of::<Stream>(), 64);
+        assert_eq!(std::mem::size_of::<Stream>(), 128);
         let s = Stream::new(1, 2);
         let base = &s as *const Stream as usize;
         assert_eq!(s.block.as_ptr() as usize, base);
+        assert_eq!(&s.next as *const ChaCha8 as usize, base + 64);
+    }
+
+    /// Draws `ours` and `theirs` alike through a mix of 32- and 64-bit
+    /// draws and byte fills, `n` times.
+    fn same_draws(ours: &mut Stream, theirs: &mut ChaCha8Rng, n: u64, what: &str) {
+        let mut pattern = n;
+        for i in 0..n {
+            pattern = crate::rng::mix(pattern ^ i);
+            match pattern % 3 {
+                0 => assert_eq!(ours.next_u32(), theirs.next_u32(), "{what} {i}"),
+                1 => assert_eq!(ours.next_u64(), theirs.next_u64(), "{what} {i}"),
+                _ => {
+                    let n = ((pattern >> 8) % 70) as usize;
+                    let (mut a, mut b) = (vec![0u8; n], vec![0u8; n]);
+                    ours.fill_bytes(&mut a);
+                    theirs.fill_bytes(&mut b);
+                    assert_eq!(a, b, "{what} {i}, {n} bytes");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn same_words_as_chacha8rng_across_its_four_block_buffer() {
+        // ChaCha8Rng makes four blocks at once; every way of reaching the
+        // end of its fourth block (a word before it, a u64 across it,
+        // bytes across it) must give what Stream's fifth block does.
+        for lead in 0..64 {
+            let (mut ours, mut theirs) = pair(3, "work/s17");
+            for _ in 0..lead {
+                assert_eq!(ours.next_u32(), theirs.next_u32());
+            }
+            assert_eq!(ours.next_u64(), theirs.next_u64(), "u64 after {lead}");
+            let (mut a, mut b) = ([0u8; 70], [0u8; 70]);
+            ours.fill_bytes(&mut a);
+            theirs.fill_bytes(&mut b);
+            assert_eq!(a, b, "bytes after {lead}");
+            same_draws(&mut ours, &mut theirs, 200, "after the boundary");
+        }
+    }
+
+    #[test]
+    fn same_words_as_chacha8rng_far_along_the_stream() {
+        // Blocks where the counter carries out of its low word and where
+        // it wraps to 0, which rand_chacha's four-block step straddles.
+        for block in [(1u64 << 32) - 2, u64::MAX - 2, u64::MAX, 1 << 40] {
+            let mut theirs = ChaCha8Rng::seed_from_u64(11);
+            theirs.set_stream(stream_id("edge/a->b"));
+            theirs.set_word_pos(u128::from(block) * WORDS as u128);
+            let mut ours = Stream::at(&theirs);
+            same_draws(&mut ours, &mut theirs, 2_000, &format!("block {block}"));
+        }
+    }
+
+    #[test]
+    fn from_seed_is_chacha8rngs() {
+        for k in 0..8u64 {
+            let seed: [u8; 32] =
+                std::array::from_fn(|i| (crate::rng::mix(k * 32 + i as u64)) as u8);
+            let mut ours = Stream::from_seed(seed);
+            let mut theirs = ChaCha8Rng::from_seed(seed);
+            same_draws(&mut ours, &mut theirs, 1_000, "from_seed");
+        }
     }
 
     #[test]
