@@ -354,6 +354,8 @@ impl ServiceStats {
         }
     }
 
+    /// Returns whether the sojourn went into a lasting buffer that it
+    /// filled (`drains.rs`).
     #[inline]
     fn record_done(
         &mut self,
@@ -362,7 +364,7 @@ impl ServiceStats {
         now: Nanos,
         orphan: bool,
         abandoned_at: Nanos,
-    ) {
+    ) -> bool {
         self.c.completed += 1;
         let held = u128::from(now - started);
         self.c.busy_work_ns += held;
@@ -372,11 +374,24 @@ impl ServiceStats {
             self.c.after_giveup_ns += u128::from(now - started.max(abandoned_at.min(now)));
         }
         let line = &mut self.line;
-        if arrived >= line.warmup {
-            let s = now - arrived;
-            line.sojourn_pending.record(&mut self.sojourn, s);
-            line.sojourn_sum += u128::from(s);
+        if arrived < line.warmup {
+            return false;
         }
+        let s = now - arrived;
+        line.sojourn_pending.record(&mut self.sojourn, s);
+        line.sojourn_sum += u128::from(s);
+        line.sojourn_pending.lasting_and_full()
+    }
+
+    /// Records the sojourns waiting into their histogram: before reading it.
+    fn drain_sojourns(&mut self) {
+        self.line.sojourn_pending.drain_into(&mut self.sojourn);
+    }
+
+    /// Asks for the lines of the sojourn histogram the waiting sojourns
+    /// will be counted on (`drains.rs`).
+    fn ask_sojourn_buckets(&self) {
+        self.line.sojourn_pending.ask_buckets(&self.sojourn);
     }
 }
 
@@ -731,6 +746,12 @@ impl EntryStats {
     fn drain_latencies(&mut self) {
         self.latency_ok_pending.drain_into(&mut self.latency_ok);
     }
+
+    /// Asks for the lines of `latency_ok` the waiting latencies will be
+    /// counted on (`drains.rs`).
+    fn ask_latency_buckets(&self) {
+        self.latency_ok_pending.ask_buckets(&self.latency_ok);
+    }
 }
 
 const ENTRY_METRICS: &[&str] = &[
@@ -978,11 +999,17 @@ impl Recorder {
     /// sources' figures to stay in cache, where a flat histogram's bucket
     /// is a miss of its own. Changes no figure.
     pub fn buffer_latencies(&mut self) {
+        self.set_latency_buffers(Pending::lasting());
+    }
+
+    /// Every service's sojourn buffer and every source's latency buffer
+    /// set to `kind` (empty).
+    fn set_latency_buffers(&mut self, kind: Pending) {
         for s in self.services.items_mut() {
-            s.line.sojourn_pending = Pending::lasting();
+            s.line.sojourn_pending = kind;
         }
         for e in &mut self.entries {
-            e.latency_ok_pending = Pending::lasting();
+            e.latency_ok_pending = kind;
         }
     }
 
@@ -1032,14 +1059,7 @@ impl Recorder {
         orphan: bool,
         abandoned_at: Nanos,
     ) {
-        self.services[s].record_done(arrived, started, now, orphan, abandoned_at);
-        if self
-            .services
-            .visit(s)
-            .line
-            .sojourn_pending
-            .lasting_and_full()
-        {
+        if self.services[s].record_done(arrived, started, now, orphan, abandoned_at) {
             self.buffer_filled(DrainOf::Sojourns(s));
         }
         if self.pooled(s) {
@@ -1355,12 +1375,7 @@ impl Recorder {
     /// staged drains to change no figure.
     #[cfg(test)]
     pub fn unbuffer_latencies(&mut self) {
-        for s in self.services.items_mut() {
-            s.line.sojourn_pending = Pending::default();
-        }
-        for e in &mut self.entries {
-            e.latency_ok_pending = Pending::default();
-        }
+        self.set_latency_buffers(Pending::default());
     }
 
     /// A wide model's buffer `full` has filled: its histogram's header is
@@ -1373,26 +1388,15 @@ impl Recorder {
             DrainOf::Latencies(i) => prefetch::line(&self.entries[i].latency_ok),
         }
         let steps = self.drains.filled(full);
-        if let Some(d) = steps.drain {
-            match d {
-                DrainOf::Sojourns(s) => {
-                    let st = self.services.visit(s);
-                    st.line.sojourn_pending.drain_into(&mut st.sojourn);
-                }
-                DrainOf::Latencies(i) => self.entries[i].drain_latencies(),
-            }
+        match steps.drain {
+            Some(DrainOf::Sojourns(s)) => self.services.visit(s).drain_sojourns(),
+            Some(DrainOf::Latencies(i)) => self.entries[i].drain_latencies(),
+            None => {}
         }
-        if let Some(a) = steps.ask_buckets {
-            match a {
-                DrainOf::Sojourns(s) => {
-                    let st = self.services.visit(s);
-                    st.line.sojourn_pending.ask_buckets(&st.sojourn);
-                }
-                DrainOf::Latencies(i) => {
-                    let e = &self.entries[i];
-                    e.latency_ok_pending.ask_buckets(&e.latency_ok);
-                }
-            }
+        match steps.ask_buckets {
+            Some(DrainOf::Sojourns(s)) => self.services.visit(s).ask_sojourn_buckets(),
+            Some(DrainOf::Latencies(i)) => self.entries[i].ask_latency_buckets(),
+            None => {}
         }
     }
 
@@ -1452,7 +1456,7 @@ impl Recorder {
         for (i, (svc, s)) in m.services.iter().zip(self.services.items_mut()).enumerate() {
             s.busy.flush(end);
             s.queued.flush(end);
-            s.line.sojourn_pending.drain_into(&mut s.sojourn);
+            s.drain_sojourns();
             let c = s.c.minus(&s.at_warmup);
             let busy_mean = s.busy.area as f64 / service_span as f64;
             let queue_mean = s.queued.area as f64 / service_span as f64;
