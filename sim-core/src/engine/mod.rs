@@ -12,7 +12,8 @@
 //! | `ids`, `arena` | typed ids, arenas with generations and free lists |
 //! | `records` | jobs, calls and attempts, and their allocation |
 //! | `source` | workload sources: open-loop arrivals, closed-loop users |
-//! | `service` | admission, load balancing, thread pools, accept queues, steps |
+//! | `service` | admission, thread pools, accept queues, steps |
+//! | `balance` | load balancing: the replica a request goes to |
 //! | `cpu` | processor sharing on a replica's cores |
 //! | `event_loop` | event-loop servers: loops and the run queue |
 //! | `memory` | memory gauges, OOM kills, restarts, GC pauses |
@@ -59,6 +60,7 @@ mod accepted;
 mod arena;
 mod autoscale;
 mod autoscale_join;
+mod balance;
 mod broker;
 mod cache;
 mod cache_fault;
