@@ -1002,14 +1002,18 @@ impl Recorder {
         self.set_latency_buffers(Pending::lasting());
     }
 
-    /// Every service's sojourn buffer and every source's latency buffer
-    /// set to `kind` (empty).
+    /// Every service's sojourn buffer, every source's latency buffer and
+    /// every queue's wait and latency buffers set to `kind` (empty).
     fn set_latency_buffers(&mut self, kind: Pending) {
         for s in self.services.items_mut() {
             s.line.sojourn_pending = kind;
         }
         for e in &mut self.entries {
             e.latency_ok_pending = kind;
+        }
+        for q in &mut self.queues {
+            q.wait_pending = kind;
+            q.latency_pending = kind;
         }
     }
 

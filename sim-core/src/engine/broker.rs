@@ -127,6 +127,43 @@ enum Published {
     Failed,
 }
 
+/// Each service's queues, in the order of the model's, in two flat
+/// vectors: a pull reads a line of each, where a list per service was a
+/// header and a buffer of its own, two misses in a row at thousands of
+/// services.
+pub(super) struct QueuesByService {
+    /// Service `s`'s queues are `queues[from[s]..from[s + 1]]`.
+    from: Vec<u32>,
+    queues: Vec<u32>,
+}
+
+impl QueuesByService {
+    /// From each queue's service, in queue order.
+    fn new(services: usize, of_queue: impl Iterator<Item = crate::model::ServiceId>) -> Self {
+        let mut pairs: Vec<(usize, u32)> = of_queue
+            .enumerate()
+            .map(|(q, s)| (s.index(), q as u32))
+            .collect();
+        pairs.sort_unstable();
+        let mut from = vec![0u32; services + 1];
+        for &(s, _) in &pairs {
+            from[s + 1] += 1;
+        }
+        for s in 0..services {
+            from[s + 1] += from[s];
+        }
+        QueuesByService {
+            from,
+            queues: pairs.into_iter().map(|(_, q)| q).collect(),
+        }
+    }
+
+    #[inline]
+    pub fn of(&self, s: usize) -> &[u32] {
+        &self.queues[self.from[s] as usize..self.from[s + 1] as usize]
+    }
+}
+
 pub(super) struct Messaging {
     messages: Arena<MsgId, Message>,
     /// Messages neither acknowledged nor dead-lettered.
@@ -134,7 +171,7 @@ pub(super) struct Messaging {
     pub queues: Vec<QueueState>,
     pub brokers: Vec<BrokerState>,
     /// Queues consumed by each service.
-    pub consumed_by: Vec<Vec<u32>>,
+    pub consumed_by: QueuesByService,
     /// Poison coin flips and acknowledgement latencies per publish step,
     /// delivery hops per queue: each its own stream, so adding a queue or a
     /// producer leaves every other draw where it was.
@@ -145,10 +182,8 @@ pub(super) struct Messaging {
 
 impl Messaging {
     pub fn new(m: &crate::model::Model, seed: u64) -> Messaging {
-        let mut consumed_by = vec![Vec::new(); m.services.len()];
-        for (q, queue) in m.queues.iter().enumerate() {
-            consumed_by[queue.service].push(q as u32);
-        }
+        let consumed_by =
+            QueuesByService::new(m.services.len(), m.queues.iter().map(|q| q.service));
         let sites = &m.publish_sites;
         Messaging {
             messages: Arena::with_capacity(0),
@@ -480,7 +515,7 @@ impl World<'_> {
         if self.rt[s] & super::RT_CONSUMES == 0 {
             return;
         }
-        if !self.msg.consumed_by[s].is_empty() {
+        if !self.msg.consumed_by.of(s).is_empty() {
             self.pull_messages(s, r);
         }
         if self.logs.consumes(s) {
@@ -491,8 +526,8 @@ impl World<'_> {
     fn pull_messages(&mut self, s: usize, r: u32) {
         loop {
             let mut took = false;
-            for k in 0..self.msg.consumed_by[s].len() {
-                let q = self.msg.consumed_by[s][k];
+            for k in 0..self.msg.consumed_by.of(s).len() {
+                let q = self.msg.consumed_by.of(s)[k];
                 let queue = &self.m.queues[q as usize];
                 if self.msg.brokers[queue.broker as usize].down == 0
                     && !self.msg.queues[q as usize].ready.is_empty()
@@ -761,5 +796,24 @@ impl World<'_> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::QueuesByService;
+    use crate::model::ServiceId;
+
+    #[test]
+    fn each_service_gets_its_queues_in_the_models_order() {
+        // Queues 0..5 consumed by services 2, 0, 2, 3, 0; service 1 and 4
+        // consume nothing.
+        let of_queue = [2, 0, 2, 3, 0].map(ServiceId);
+        let by = QueuesByService::new(5, of_queue.into_iter());
+        assert_eq!(by.of(0), &[1, 4]);
+        assert!(by.of(1).is_empty());
+        assert_eq!(by.of(2), &[0, 2]);
+        assert_eq!(by.of(3), &[3]);
+        assert!(by.of(4).is_empty());
     }
 }

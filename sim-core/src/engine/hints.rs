@@ -17,6 +17,7 @@ use ::prefetch::{line, lines};
 
 use super::World;
 use super::ids::{AttemptId, JobId};
+use super::service::Replica;
 use crate::model::{EdgeId, Model, ServiceId, Step};
 
 /// Services from which a model's records outgrow the cache (about 2 KiB
@@ -24,48 +25,71 @@ use crate::model::{EdgeId, Model, ServiceId, Step};
 /// 1 MiB L2).
 pub(super) const PREFETCH_FROM: usize = 256;
 
-/// Each source's first request: the service it calls and that operation's
-/// first step (as `alloc_job` starts it), so that a hint need not read
-/// the source's call spec and operation to find them.
-pub(super) fn source_targets(m: &Model) -> Vec<(ServiceId, u32)> {
-    m.sources
-        .iter()
-        .map(|src| {
-            let op = &m.ops[m.calls[src.call as usize].op as usize];
-            (op.service, op.first_step)
-        })
-        .collect()
-}
-
-/// Where a wide model's messages go, for hints that must not read the
-/// model's cold records to find out: each publish step's first queue, and
-/// the first queue each service consumes (`NO_QUEUE`: none). Empty unless
-/// prefetching.
-pub(super) struct QueueHints {
+/// What the hints would otherwise read from records out of cache before
+/// they could ask for anything (a load whose address waits on a miss is
+/// a hint's own stall, and the one the handler was spared comes back in
+/// the hint). Small dense tables: a line of each serves eight to sixteen
+/// services or specs, so they stay in cache. Empty unless prefetching.
+pub(super) struct Tables {
+    /// Each source's first request: the service it calls and that
+    /// operation's first step (as `alloc_job` starts it).
+    source_targets: Vec<(ServiceId, u32)>,
+    /// Each publish step's first queue (`NONE`: none).
     publish: Vec<u32>,
+    /// The first queue each service consumes (`NONE`: none).
     consumed: Vec<u32>,
+    /// Each call spec's edge (`NONE`: a source's call, which has none).
+    spec_edge: Vec<u32>,
+    /// The address of each service's first replica, where a hint would
+    /// read the outer list's header (a line of its own) to find it. The
+    /// lists are made once, before the run, and never grow, so these stay
+    /// true; were one to move, a hint would only ask for a useless line.
+    first_replica: Vec<usize>,
 }
 
-const NO_QUEUE: u32 = u32::MAX;
+const NONE: u32 = u32::MAX;
 
-impl QueueHints {
-    pub(super) fn new(m: &Model, on: bool) -> QueueHints {
+impl Tables {
+    pub(super) fn new(m: &Model, replicas: &[Vec<Replica>], on: bool) -> Tables {
         if !on {
-            return QueueHints {
+            return Tables {
+                source_targets: Vec::new(),
                 publish: Vec::new(),
                 consumed: Vec::new(),
+                spec_edge: Vec::new(),
+                first_replica: Vec::new(),
             };
         }
-        let mut consumed = vec![NO_QUEUE; m.services.len()];
+        let source_targets = m
+            .sources
+            .iter()
+            .map(|src| {
+                let op = &m.ops[m.calls[src.call as usize].op as usize];
+                (op.service, op.first_step)
+            })
+            .collect();
+        let mut consumed = vec![NONE; m.services.len()];
         for (q, queue) in m.queues.iter().enumerate().rev() {
             consumed[queue.service.index()] = q as u32;
         }
         let publish = m
             .publishes
             .iter()
-            .map(|p| p.queues.first().copied().unwrap_or(NO_QUEUE))
+            .map(|p| p.queues.first().copied().unwrap_or(NONE))
             .collect();
-        QueueHints { publish, consumed }
+        let spec_edge = m
+            .calls
+            .iter()
+            .map(|c| c.edge.map_or(NONE, |e| e.index() as u32))
+            .collect();
+        let first_replica = replicas.iter().map(|r| r.as_ptr() as usize).collect();
+        Tables {
+            source_targets,
+            publish,
+            consumed,
+            spec_edge,
+            first_replica,
+        }
     }
 }
 
@@ -116,7 +140,7 @@ impl World<'_> {
             Some(&Step::Call(spec)) => spec..spec + 1,
             Some(&Step::Parallel { first, count }) => first..first + count.min(PARALLEL_HINTS),
             Some(&Step::Publish(p)) => {
-                if let Some(&q) = self.queue_hints.publish.get(p as usize) {
+                if let Some(&q) = self.hints.publish.get(p as usize) {
                     self.prefetch_queue(q);
                 }
                 return;
@@ -124,13 +148,15 @@ impl World<'_> {
             _ => return,
         };
         for spec in specs {
-            let c = &self.m.calls[spec as usize];
-            lines(c, 2);
+            // Asked for, not read: its edge comes from the table.
+            lines(&self.m.calls[spec as usize], 2);
             let slot = self.pattern_base[spec as usize] + job.replica;
             if let Some(p) = self.patterns.get(slot as usize) {
                 line(p);
             }
-            if let Some(e) = c.edge {
+            let e = self.hints.spec_edge[spec as usize];
+            if e != NONE {
+                let e = EdgeId(e);
                 // Its counters' first two lines (see `EdgeStats`), and what
                 // its hop reads.
                 lines(&self.rec.edges[e], 2);
@@ -170,7 +196,7 @@ impl World<'_> {
         if self.rt[s] & super::RT_CONSUMES != 0 {
             // A thread it frees pulls from the queue it consumes; a
             // consumer's end settles its message there.
-            if let Some(&q) = self.queue_hints.consumed.get(s) {
+            if let Some(&q) = self.hints.consumed.get(s) {
                 self.prefetch_queue(q);
             }
             if let super::records::Parent::Message { msg, .. } = job.parent {
@@ -195,13 +221,13 @@ impl World<'_> {
         line(&self.sources[i]);
         line(&self.rec.entries[i]);
         line(&self.rec.clients[i]);
-        if let Some(&(s, step)) = self.source_targets.get(i) {
+        if let Some(&(s, step)) = self.hints.source_targets.get(i) {
             self.prefetch_arrival_at(s, step);
         }
     }
 
     /// What a publish to queue `q`, a delivery from it or a pull reads:
-    /// the queue's model, its state and its figures (`NO_QUEUE`: nothing).
+    /// the queue's model, its state and its figures (`NONE`: nothing).
     #[inline(always)]
     fn prefetch_queue(&self, q: u32) {
         let Some(stats) = self.rec.queues.get(q as usize) else {
@@ -216,7 +242,9 @@ impl World<'_> {
     /// its first replica's first two lines and its figures' request lines.
     #[inline(always)]
     fn prefetch_request_lines(&self, s: usize) {
-        lines(self.replicas[s].as_ptr(), 2);
+        if let Some(&at) = self.hints.first_replica.get(s) {
+            lines(at as *const Replica, 2);
+        }
         for p in self.rec.services[s].request_lines() {
             lines(p, 1);
         }
@@ -230,7 +258,8 @@ mod tests {
     use crate::options::RunOptions;
 
     /// `n` services in chains of ten, each chain fed by its own source;
-    /// every fifth service calls its next two in parallel instead.
+    /// every fifth service calls its next two in parallel instead, and the
+    /// fifth of each chain publishes to a queue its last consumes.
     fn wide(n: usize) -> String {
         let mut t = String::from("name = \"wide\"\nduration = \"3s\"\nseed = 7\n");
         for g in 0..n / 10 {
@@ -246,7 +275,20 @@ mod tests {
             } else {
                 format!(", {}", call(i + 1))
             };
-            t += &format!("[services.s{i}]\nthreads = 4\nqueue = 10\nsteps = [{work}{next}]\n");
+            let publish = if i % 10 == 4 {
+                format!(", {{ publish = \"q{}\" }}", i / 10)
+            } else {
+                String::new()
+            };
+            t += &format!(
+                "[services.s{i}]\nthreads = 4\nqueue = 10\nsteps = [{work}{next}{publish}]\n"
+            );
+        }
+        for g in 0..n / 10 {
+            t += &format!(
+                "[queues.q{g}]\nconsumer = \"s{}\"\nconcurrency = 2\n",
+                g * 10 + 9
+            );
         }
         t
     }
@@ -276,6 +318,7 @@ mod tests {
         let (_, without) = run(&text, Some(false));
         assert!(on, "a model of {} services prefetches", PREFETCH_FROM + 44);
         assert!(with.summary.services.values().all(|s| s.completed > 0));
+        assert!(with.summary.queues.values().all(|q| q.acked > 0));
         assert_eq!(with.summary, without.summary);
         assert_eq!(with.timeseries, without.timeseries);
         let (on, _) = run(&wide(20), None);

@@ -101,7 +101,7 @@ use self::event::{Ev, EventQueue};
 use self::ids::{AttemptId, CallId, JobId};
 use self::records::{Attempt, Call, Job};
 use crate::metrics::Recorder;
-use crate::model::{Model, ServiceId};
+use crate::model::Model;
 use crate::options::RunOptions;
 use crate::outcome::Outcome;
 use crate::output::RunResult;
@@ -120,12 +120,9 @@ pub struct World<'m> {
     /// Hints for the lines an event's handler reads, given when it is
     /// scheduled (`hints.rs`): wide models only.
     prefetching: bool,
-    /// Each source's callee and first step, for `hints::prefetch_source`
-    /// (empty unless prefetching).
-    source_targets: Vec<(ServiceId, u32)>,
-    /// Publish steps' and consumers' queues, for hints (empty unless
-    /// prefetching).
-    queue_hints: hints::QueueHints,
+    /// What the hints look up instead of cold records (empty unless
+    /// prefetching; made once the replicas are).
+    hints: hints::Tables,
     rr: Vec<u32>,
     work_rng: Vec<Stream>,
     /// Draws of random and power-of-two balancers, per service.
@@ -346,12 +343,7 @@ impl<'m> World<'m> {
             attempts: Arena::with_capacity(1024),
             replicas: Vec::new(),
             prefetching,
-            source_targets: if prefetching {
-                hints::source_targets(m)
-            } else {
-                Vec::new()
-            },
-            queue_hints: hints::QueueHints::new(m, prefetching),
+            hints: hints::Tables::new(m, &[], false),
             cpus: m.nodes.iter().map(|n| cpu::Cpu::new(n.cores)).collect(),
             rr: vec![0; m.services.len()],
             work_rng: m
@@ -441,7 +433,7 @@ impl<'m> World<'m> {
             lending: event_loop::NO_JOB,
         };
         for s in 0..m.services.len() {
-            if !w.msg.consumed_by[s].is_empty() || w.logs.consumes(s) {
+            if !w.msg.consumed_by.of(s).is_empty() || w.logs.consumes(s) {
                 w.rt[s] |= RT_CONSUMES;
             }
         }
@@ -457,6 +449,7 @@ impl<'m> World<'m> {
             .iter()
             .map(|s| service::replicas(s, &mut w.cpus))
             .collect();
+        w.hints = hints::Tables::new(m, &w.replicas, w.prefetching);
         if m.warmup > 0 {
             w.schedule(m.warmup, Ev::WarmupEnd);
         }
