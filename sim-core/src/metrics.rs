@@ -383,9 +383,12 @@ impl ServiceStats {
         line.sojourn_pending.lasting_and_full()
     }
 
-    /// Records the sojourns waiting into their histogram: before reading it.
+    /// Records the sojourns waiting into their histogram: before reading it
+    /// (their buckets asked for a step ahead, or read once, at the end).
     fn drain_sojourns(&mut self) {
-        self.line.sojourn_pending.drain_into(&mut self.sojourn);
+        self.line
+            .sojourn_pending
+            .drain_asked_into(&mut self.sojourn);
     }
 
     /// Asks for the lines of the sojourn histogram the waiting sojourns
@@ -742,9 +745,11 @@ impl EntryStats {
         (self as *const EntryStats).cast()
     }
 
-    /// Records the waiting latencies into `latency_ok`: before reading it.
+    /// Records the waiting latencies into `latency_ok`: before reading it
+    /// (their buckets asked for a step ahead, or read once, at the end).
     fn drain_latencies(&mut self) {
-        self.latency_ok_pending.drain_into(&mut self.latency_ok);
+        self.latency_ok_pending
+            .drain_asked_into(&mut self.latency_ok);
     }
 
     /// Asks for the lines of `latency_ok` the waiting latencies will be
