@@ -998,11 +998,11 @@ impl Recorder {
         }
     }
 
-    /// Keeps every service's last sojourns and every source's last
-    /// latencies waiting for their histogram even once it is flat
-    /// (`Pending::lasting`): for models too wide for the services' and
-    /// sources' figures to stay in cache, where a flat histogram's bucket
-    /// is a miss of its own. Changes no figure.
+    /// Keeps every service's last sojourns, every source's last latencies
+    /// and every queue's last waits and latencies waiting for their
+    /// histogram even once it is flat (`Pending::lasting`): for models too
+    /// wide for their figures to stay in cache, where a flat histogram's
+    /// bucket is a miss of its own. Changes no figure.
     pub fn buffer_latencies(&mut self) {
         self.set_latency_buffers(Pending::lasting());
     }

@@ -154,7 +154,12 @@ impl World<'_> {
             if let Some(p) = self.patterns.get(slot as usize) {
                 line(p);
             }
-            let e = self.hints.spec_edge[spec as usize];
+            let e = self
+                .hints
+                .spec_edge
+                .get(spec as usize)
+                .copied()
+                .unwrap_or(NONE);
             if e != NONE {
                 let e = EdgeId(e);
                 // Its counters' first two lines (see `EdgeStats`), and what
@@ -242,6 +247,9 @@ impl World<'_> {
     /// its first replica's first two lines and its figures' request lines.
     #[inline(always)]
     fn prefetch_request_lines(&self, s: usize) {
+        // The list's header, which the handler reads to find the replica
+        // (asked for, not read), and the first replica, found in the table.
+        line(&self.replicas[s]);
         if let Some(&at) = self.hints.first_replica.get(s) {
             lines(at as *const Replica, 2);
         }

@@ -14,7 +14,8 @@
 //! Changes no figure: a histogram is read only after a final drain.
 //!
 //! Owns the two waiting slots only; what a drain does is `pending.rs`'s,
-//! whose buffers they are the recorder's.
+//! whose buffers they are the recorder's. Queues' buffers are not staged:
+//! a full one drains at its next value (`Pending::record`).
 
 /// A buffer: a service's sojourns or a source's latencies (by index).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -146,8 +146,10 @@ pub struct QueueStats {
     latency_sum: u128,
     /// Waits and latencies not yet in `wait` and `latency` (`pending.rs`):
     /// at a thousand queues, a whole-run histogram's bucket is a line out
-    /// of cache, and its add was most of a consumer's end. Drained before
-    /// the summary reads them.
+    /// of cache, and its add was most of a consumer's end. Not staged
+    /// (`drains.rs`): a full buffer drains at its next value. Their line is
+    /// not hinted (asking for it measured slower). Drained before the
+    /// summary reads them.
     pub(super) wait_pending: Pending,
     pub(super) latency_pending: Pending,
     /// Publish → ack of the messages acknowledged in this window.
