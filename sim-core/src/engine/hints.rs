@@ -30,14 +30,13 @@ pub(super) const PREFETCH_FROM: usize = 256;
 /// a hint's own stall, and the one the handler was spared comes back in
 /// the hint). Small dense tables: a line of each serves eight to sixteen
 /// services or specs, so they stay in cache. Empty unless prefetching.
+#[derive(Default)]
 pub(super) struct Tables {
     /// Each source's first request: the service it calls and that
     /// operation's first step (as `alloc_job` starts it).
     source_targets: Vec<(ServiceId, u32)>,
     /// Each publish step's first queue (`NONE`: none).
     publish: Vec<u32>,
-    /// The first queue each service consumes (`NONE`: none).
-    consumed: Vec<u32>,
     /// Each call spec's edge (`NONE`: a source's call, which has none).
     spec_edge: Vec<u32>,
     /// The address of each service's first replica, where a hint would
@@ -50,16 +49,8 @@ pub(super) struct Tables {
 const NONE: u32 = u32::MAX;
 
 impl Tables {
-    pub(super) fn new(m: &Model, replicas: &[Vec<Replica>], on: bool) -> Tables {
-        if !on {
-            return Tables {
-                source_targets: Vec::new(),
-                publish: Vec::new(),
-                consumed: Vec::new(),
-                spec_edge: Vec::new(),
-                first_replica: Vec::new(),
-            };
-        }
+    /// The tables of a wide model whose replicas are `replicas`.
+    pub(super) fn new(m: &Model, replicas: &[Vec<Replica>]) -> Tables {
         let source_targets = m
             .sources
             .iter()
@@ -68,10 +59,6 @@ impl Tables {
                 (op.service, op.first_step)
             })
             .collect();
-        let mut consumed = vec![NONE; m.services.len()];
-        for (q, queue) in m.queues.iter().enumerate().rev() {
-            consumed[queue.service.index()] = q as u32;
-        }
         let publish = m
             .publishes
             .iter()
@@ -86,7 +73,6 @@ impl Tables {
         Tables {
             source_targets,
             publish,
-            consumed,
             spec_edge,
             first_replica,
         }
@@ -201,7 +187,7 @@ impl World<'_> {
         if self.rt[s] & super::RT_CONSUMES != 0 {
             // A thread it frees pulls from the queue it consumes; a
             // consumer's end settles its message there.
-            if let Some(&q) = self.hints.consumed.get(s) {
+            if let Some(&q) = self.msg.consumed_by.of(s).first() {
                 self.prefetch_queue(q);
             }
             if let super::records::Parent::Message { msg, .. } = job.parent {

@@ -343,7 +343,7 @@ impl<'m> World<'m> {
             attempts: Arena::with_capacity(1024),
             replicas: Vec::new(),
             prefetching,
-            hints: hints::Tables::new(m, &[], false),
+            hints: hints::Tables::default(),
             cpus: m.nodes.iter().map(|n| cpu::Cpu::new(n.cores)).collect(),
             rr: vec![0; m.services.len()],
             work_rng: m
@@ -449,7 +449,9 @@ impl<'m> World<'m> {
             .iter()
             .map(|s| service::replicas(s, &mut w.cpus))
             .collect();
-        w.hints = hints::Tables::new(m, &w.replicas, w.prefetching);
+        if w.prefetching {
+            w.hints = hints::Tables::new(m, &w.replicas);
+        }
         if m.warmup > 0 {
             w.schedule(m.warmup, Ev::WarmupEnd);
         }

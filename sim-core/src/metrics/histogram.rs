@@ -299,10 +299,9 @@ impl<const B: u64> Histogram<B> {
     /// merged from its end in one pass: at most one growth, each entry
     /// moved at most once (in blocks), instead of a search and an insert
     /// (a shift of the list's tail, and now and then a reallocation) per
-    /// value. At
-    /// thousands of services those were a tenth of a run. Whether the list
-    /// turns flat is then decided once, after the batch, which changes no
-    /// figure.
+    /// value. At thousands of services those were a tenth of a run.
+    /// Whether the list turns flat is then decided once, after the batch,
+    /// which changes no figure.
     pub fn record_buckets(&mut self, buckets: &[u16]) {
         let Counts::Sparse(list) = &mut self.counts else {
             return buckets.iter().for_each(|&i| self.record_bucket(i));
