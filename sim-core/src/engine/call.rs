@@ -241,7 +241,10 @@ impl<'m> World<'m> {
         let a = self.attempts[att];
         self.attempts.free(att);
         let spec = self.calls[a.call].spec;
-        let edge = self.m.calls[spec as usize].edge;
+        let (edge, policy) = {
+            let s = &self.m.calls[spec as usize];
+            (s.edge, s.policy)
+        };
         if a.sent {
             if let Some(edge) = edge {
                 self.in_flight[edge] -= 1;
@@ -263,14 +266,18 @@ impl<'m> World<'m> {
         if let Some(p) = a.breaker_permit {
             self.breaker_result(c.slot, p, outcome, self.now - a.t_start);
         }
-        if let Some(g) = &mut self.patterns[c.slot as usize].failure_gate {
-            g.record(self.now, !outcome.is_success());
-        }
-        if a.sent
-            && outcome.is_success()
-            && let Some(t) = &mut self.patterns[c.slot as usize].throttle
-        {
-            t.accepted(self.now);
+        // Without a policy the pattern state is empty: not read (at
+        // thousands of call specs it is rarely in cache).
+        if policy != NO_POLICY {
+            if let Some(g) = &mut self.patterns[c.slot as usize].failure_gate {
+                g.record(self.now, !outcome.is_success());
+            }
+            if a.sent
+                && outcome.is_success()
+                && let Some(t) = &mut self.patterns[c.slot as usize].throttle
+            {
+                t.accepted(self.now);
+            }
         }
         if !call_live {
             return; // a hedge that lost, or the call's deadline passed

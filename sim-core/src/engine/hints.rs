@@ -37,8 +37,10 @@ pub(super) struct Tables {
     source_targets: Vec<(ServiceId, u32)>,
     /// Each publish step's first queue (`NONE`: none).
     publish: Vec<u32>,
-    /// Each call spec's edge (`NONE`: a source's call, which has none).
-    spec_edge: Vec<u32>,
+    /// Each call spec's edge (`NONE`: a source's call, which has none),
+    /// and whether it has a policy (without one its pattern state is
+    /// empty and never read).
+    spec_edge: Vec<(u32, bool)>,
     /// The address of each service's first replica, where a hint would
     /// read the outer list's header (a line of its own) to find it. The
     /// lists are made once, before the run, and never grow, so these stay
@@ -67,7 +69,12 @@ impl Tables {
         let spec_edge = m
             .calls
             .iter()
-            .map(|c| c.edge.map_or(NONE, |e| e.index() as u32))
+            .map(|c| {
+                (
+                    c.edge.map_or(NONE, |e| e.index() as u32),
+                    c.policy != crate::model::NO_POLICY,
+                )
+            })
             .collect();
         let first_replica = replicas.iter().map(|r| r.as_ptr() as usize).collect();
         Tables {
@@ -88,7 +95,7 @@ const QUEUE_STATS_LINES: usize = 6;
 const PARALLEL_HINTS: u32 = 4;
 
 impl World<'_> {
-    /// An arrival of job `j`, a hop from now: its service's model line, the
+    /// An arrival of job `j`, a hop from now: its service's door, the
     /// replica's first two lines, its figures' request lines, its work
     /// stream and its first step.
     #[inline(never)]
@@ -98,11 +105,12 @@ impl World<'_> {
     }
 
     /// What an arrival at service `s` reads, its job at `step`: the
-    /// service's model line, the replica's first two lines, its figures'
-    /// request lines, its work stream and the step.
+    /// service's door (`door.rs`: no line of its model), the replica's
+    /// first two lines, its figures' request lines, its work stream and
+    /// the step.
     #[inline(always)]
     fn prefetch_arrival_at(&self, s: ServiceId, step: u32) {
-        lines(&self.m.services[s.index()], 2);
+        line(&self.doors[s.index()]);
         self.prefetch_request_lines(s.index());
         line(&self.work_rng[s.index()]);
         line(&self.m.steps[step as usize]);
@@ -134,27 +142,33 @@ impl World<'_> {
             _ => return,
         };
         for spec in specs {
-            // Asked for, not read: its edge comes from the table.
-            lines(&self.m.calls[spec as usize], 2);
-            let slot = self.pattern_base[spec as usize] + job.replica;
-            if let Some(p) = self.patterns.get(slot as usize) {
-                line(p);
-            }
-            let e = self
+            // Asked for, not read: its edge comes from the table. (A
+            // spec is one line, `CallSpec`.)
+            line(&self.m.calls[spec as usize]);
+            let (e, policy) = self
                 .hints
                 .spec_edge
                 .get(spec as usize)
                 .copied()
-                .unwrap_or(NONE);
+                .unwrap_or((NONE, false));
+            if policy {
+                let slot = self.pattern_base[spec as usize] + job.replica;
+                if let Some(p) = self.patterns.get(slot as usize) {
+                    line(p);
+                }
+            }
             if e != NONE {
                 let e = EdgeId(e);
                 // Its counters' first two lines (see `EdgeStats`), and what
-                // its hop reads.
+                // its hop reads: its slot, and its stream if it draws.
                 lines(&self.rec.edges[e], 2);
-                line(&self.edge_rng[e.index()]);
                 line(&self.in_flight[e.index()]);
-                line(&self.m.edges[e]);
-                line(&self.edge_net[e.index()]);
+                if let Some(net) = self.edge_net.get(e.index()) {
+                    line(net);
+                    if net.draws {
+                        line(&self.edge_rng[e.index()]);
+                    }
+                }
             }
         }
     }
@@ -169,7 +183,12 @@ impl World<'_> {
         lines(&self.rec.edges[edge], 2);
         line(&self.in_flight[edge.index()]);
         let call = &self.calls[self.attempts[attempt].call];
-        if let Some(p) = self.patterns.get(call.slot as usize) {
+        let policy = self
+            .hints
+            .spec_edge
+            .get(call.spec as usize)
+            .is_some_and(|&(_, policy)| policy);
+        if policy && let Some(p) = self.patterns.get(call.slot as usize) {
             line(p);
         }
         if let super::records::Caller::Job { job, .. } = call.caller {

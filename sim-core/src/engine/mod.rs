@@ -69,6 +69,7 @@ mod call;
 mod choreo;
 mod connect;
 mod cpu;
+mod door;
 mod event;
 mod event_loop;
 mod fault;
@@ -117,6 +118,8 @@ pub struct World<'m> {
     calls: Arena<CallId, Call>,
     attempts: Arena<AttemptId, Attempt>,
     replicas: Vec<Vec<service::Replica>>,
+    /// What a request reads of its service's model, dense (`door`).
+    doors: Vec<door::Door>,
     /// Hints for the lines an event's handler reads, given when it is
     /// scheduled (`hints.rs`): wide models only.
     prefetching: bool,
@@ -154,9 +157,10 @@ pub struct World<'m> {
     sources_end: Nanos,
     /// Attempts sent and not yet answered or timed out, per edge.
     in_flight: Vec<u32>,
-    /// Per edge, the partitions and latency faults in force: one slot a
-    /// hop reads (`network::EdgeNet`), dense so that it stays in cache
-    /// where the lists of `edge_faults` would not.
+    /// Per edge, its latency and the partitions and latency faults in
+    /// force: one slot a hop reads (`network::EdgeNet`), dense so that it
+    /// stays in cache where the model's edges and the lists of
+    /// `edge_faults` would not.
     edge_net: Vec<network::EdgeNet>,
     /// For a source's call spec, the source's index.
     client_of: Vec<u32>,
@@ -342,6 +346,7 @@ impl<'m> World<'m> {
             calls: Arena::with_capacity(1024),
             attempts: Arena::with_capacity(1024),
             replicas: Vec::new(),
+            doors: door::doors(m),
             prefetching,
             hints: hints::Tables::default(),
             cpus: m.nodes.iter().map(|n| cpu::Cpu::new(n.cores)).collect(),
@@ -392,7 +397,7 @@ impl<'m> World<'m> {
             active_sources: m.sources.len(),
             sources_end: 0,
             in_flight: vec![0; m.edges.len()],
-            edge_net: vec![network::EdgeNet::default(); m.edges.len()],
+            edge_net: network::edge_nets(m),
             client_of: clients_of_specs(m),
             breaker_specs: m
                 .calls

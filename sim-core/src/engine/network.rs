@@ -13,13 +13,32 @@ use crate::model::{EdgeId, FaultKind};
 use crate::outcome::Outcome;
 use crate::time::Nanos;
 
-/// An edge's faults in force, as a hop reads them.
-#[derive(Clone, Copy, Debug, Default)]
+/// What a hop reads of its edge: its latency and the faults in force.
+/// Dense (16 bytes an edge), so a hop reads no line of the model's edge.
+#[derive(Clone, Copy, Debug)]
 pub(super) struct EdgeNet {
     /// Partitions: what crosses is lost.
     pub partitions: u32,
     /// Latency faults (their indices are `World::edge_faults`).
     pub latency_faults: u32,
+    /// The edge's latency distribution (`Model::dists`).
+    pub latency: crate::model::DistId,
+    /// Whether that latency draws from the edge's stream (it is not a
+    /// constant): a hint asks for the stream only then.
+    pub draws: bool,
+}
+
+/// Every edge's slot, no fault in force.
+pub(super) fn edge_nets(m: &crate::model::Model) -> Vec<EdgeNet> {
+    m.edges
+        .iter()
+        .map(|e| EdgeNet {
+            partitions: 0,
+            latency_faults: 0,
+            latency: e.latency,
+            draws: !matches!(m.dists[e.latency as usize], crate::dist::Dist::Constant(_)),
+        })
+        .collect()
 }
 
 impl World<'_> {
@@ -27,9 +46,9 @@ impl World<'_> {
     /// faults' draws.
     #[inline]
     pub(super) fn hop(&mut self, e: EdgeId) -> Nanos {
-        let edge = &self.m.edges[e];
-        let mut t = self.m.dists[edge.latency as usize].sample(&mut self.edge_rng[e]);
-        if self.edge_net[e.index()].latency_faults != 0 {
+        let net = self.edge_net[e.index()];
+        let mut t = self.m.dists[net.latency as usize].sample(&mut self.edge_rng[e]);
+        if net.latency_faults != 0 {
             for k in 0..self.edge_faults[e].len() {
                 let f = self.edge_faults[e][k] as usize;
                 if let FaultKind::Latency(d) = self.m.faults[f].kind {

@@ -118,8 +118,9 @@ impl World<'_> {
         let job = &mut self.jobs[j];
         let (s, r) = (job.service.index(), job.replica);
         job.t_arrive = now;
-        let threads = self.m.services[s].threads;
-        let capacity = u64::from(self.m.services[s].queue);
+        let door = self.doors[s];
+        let threads = door.threads;
+        let capacity = u64::from(door.queue);
         let rep = &mut self.replicas[s][r as usize];
         // Down, or restarted and not ready yet: connection refused.
         if rep.crashed > 0
@@ -153,8 +154,9 @@ impl World<'_> {
             return;
         }
         let class = job.class;
-        let admission = &self.m.services[s].admission;
-        if rep.busy + rep.queue.len() as u32 >= admission.shed_in_flight[class.index()] {
+        let shed_at = door.shed_in_flight[class.index()];
+        // (Most classes are never shed: their queue need not be read.)
+        if shed_at != u32::MAX && rep.busy + rep.queue.len() as u32 >= shed_at {
             // Too busy for this class: shed at the door.
             self.rec.services[s].shed += 1;
             self.refuse(j, Outcome::Rejected);
@@ -705,7 +707,7 @@ impl World<'_> {
     /// that waited too long), or it goes idle.
     fn release_thread(&mut self, s: usize, r: usize) {
         let now = self.now;
-        let threads = self.m.services[s].threads;
+        let threads = self.doors[s].threads;
         loop {
             let rep = &mut self.replicas[s][r];
             let next = if rep.busy + rep.lost > threads {
@@ -747,7 +749,7 @@ impl World<'_> {
 
     /// Starts queued requests while the replica has free threads.
     pub(super) fn refill(&mut self, s: usize, r: usize) {
-        let threads = self.m.services[s].threads;
+        let threads = self.doors[s].threads;
         loop {
             let rep = &mut self.replicas[s][r];
             if rep.busy + rep.lost >= threads {
