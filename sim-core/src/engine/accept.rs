@@ -37,11 +37,6 @@ impl AcceptQueue {
         self.first.len() + self.lower_len
     }
 
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     #[inline(always)]
     pub fn push_back(&mut self, j: JobId, class: Criticality) {
         if self.lower.is_empty() || class == Criticality::Critical {

@@ -270,7 +270,7 @@ impl World<'_> {
     #[inline]
     pub(super) fn drained_if_idle(&mut self, s: usize, r: usize) {
         let rep = &self.replicas[s][r];
-        if rep.busy > 0 || !rep.queue.is_empty() {
+        if rep.busy > 0 || rep.queued() > 0 {
             return;
         }
         let sc = self.scalers[s].as_deref_mut().expect("autoscaled");

@@ -64,7 +64,7 @@ impl World<'_> {
                 .filter(|&r| self.scaled_usable(s, r))
                 .min_by_key(|&r| {
                     let rep = &self.replicas[s][r as usize];
-                    rep.busy as usize + rep.queue.len()
+                    rep.busy as usize + rep.queued() as usize
                 })
                 .unwrap_or(pick);
         }

@@ -93,7 +93,7 @@ impl World<'_> {
     #[inline(always)]
     fn outstanding(&self, s: usize, r: u32) -> usize {
         let rep = &self.replicas[s][r as usize];
-        rep.busy as usize + rep.queue.len()
+        rep.busy as usize + rep.queued() as usize
     }
 
     #[inline(always)]

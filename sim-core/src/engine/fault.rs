@@ -193,7 +193,7 @@ impl World<'_> {
         }
         for (r, rep) in self.replicas[s].iter_mut().enumerate() {
             if only.is_none_or(|x| x as usize == r) {
-                rep.queue.clear();
+                rep.clear_queue();
             }
         }
         if self.rt[s] & super::RT_SCALE != 0 {

@@ -51,7 +51,7 @@ impl World<'_> {
             .map(|(s, reps)| {
                 let n: u64 = reps
                     .iter()
-                    .map(|r| u64::from(r.busy) + r.queue.len() as u64)
+                    .map(|r| u64::from(r.busy) + u64::from(r.queued()))
                     .sum();
                 (n, s)
             })

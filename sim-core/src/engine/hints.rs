@@ -96,7 +96,7 @@ const PARALLEL_HINTS: u32 = 4;
 
 impl World<'_> {
     /// An arrival of job `j`, a hop from now: its service's door, the
-    /// replica's first two lines, its figures' request lines, its work
+    /// replica's first line, its figures' request lines, its work
     /// stream and its first step.
     #[inline(never)]
     pub(super) fn prefetch_arrival(&self, j: JobId) {
@@ -106,7 +106,7 @@ impl World<'_> {
 
     /// What an arrival at service `s` reads, its job at `step`: the
     /// service's door (`door.rs`: no line of its model), the replica's
-    /// first two lines, its figures' request lines, its work stream and
+    /// first line, its figures' request lines, its work stream and
     /// the step.
     #[inline(always)]
     fn prefetch_arrival_at(&self, s: ServiceId, step: u32) {
@@ -249,14 +249,16 @@ impl World<'_> {
     }
 
     /// What a request at service `s` reads whenever it arrives or ends:
-    /// its first replica's first two lines and its figures' request lines.
+    /// its first replica's first line and its figures' request lines.
     #[inline(always)]
     fn prefetch_request_lines(&self, s: usize) {
         // The list's header, which the handler reads to find the replica
-        // (asked for, not read), and the first replica, found in the table.
+        // (asked for, not read), and the first replica's first line, found
+        // in the table (what a request reads of it while its accept queue
+        // is empty: `Replica::waiting`).
         line(&self.replicas[s]);
         if let Some(&at) = self.hints.first_replica.get(s) {
-            lines(at as *const Replica, 2);
+            lines(at as *const Replica, 1);
         }
         for p in self.rec.services[s].request_lines() {
             lines(p, 1);

@@ -620,7 +620,7 @@ impl World<'_> {
             && rep.crashed == 0
             && rep.hung == 0
             && !rep.life.down
-            && rep.queue.is_empty()
+            && rep.queued() == 0
     }
 
     /// Member `id` processes the next record of its batch, or commits.

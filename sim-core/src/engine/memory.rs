@@ -73,7 +73,7 @@ impl World<'_> {
         let bytes = mem
             .base
             .saturating_add(mem.per_request.saturating_mul(u64::from(rep.busy)))
-            .saturating_add(mem.per_queued.saturating_mul(rep.queue.len() as u64));
+            .saturating_add(mem.per_queued.saturating_mul(u64::from(rep.queued())));
         let now = self.now;
         let stats = self.rec.runtime[s].as_mut().expect("memory is measured");
         stats.set_memory(now, r, bytes);

@@ -19,7 +19,7 @@ use super::memory::Life;
 use super::records::{Caller, Job, JobState, Parent};
 use crate::model::{Service, Step, UNBOUNDED};
 use crate::outcome::Outcome;
-use crate::patterns::{ConcurrencyLimiter, RateLimiter};
+use crate::patterns::{ConcurrencyLimiter, Criticality, RateLimiter};
 
 use crate::time::Nanos;
 
@@ -48,7 +48,11 @@ pub(super) struct Replica {
     /// to the run queue's head), read by every continuation; the rest of
     /// the loops' state is `loops`.
     pub loops_free: u32,
-    pub queue: AcceptQueue,
+    /// Requests in `queue`, kept on this line: admission and a thread's
+    /// release read it, and most find the queue empty and need not read
+    /// the queue's own line (changed only through the methods below).
+    waiting: u32,
+    queue: AcceptQueue,
     pub loops: Loops,
     /// Memory, OOM kills, restarts and GC.
     pub life: Life,
@@ -68,6 +72,7 @@ pub(super) fn replicas(s: &Service, cpus: &mut Vec<Cpu>) -> Vec<Replica> {
                 (None, None) => None,
             },
             busy: 0,
+            waiting: 0,
             queue: AcceptQueue::new(
                 if s.queue == UNBOUNDED {
                     1024
@@ -94,6 +99,48 @@ pub(super) fn replicas(s: &Service, cpus: &mut Vec<Cpu>) -> Vec<Replica> {
             life: Life::default(),
         })
         .collect()
+}
+
+impl Replica {
+    /// Requests waiting in the accept queue.
+    #[inline(always)]
+    pub fn queued(&self) -> u32 {
+        self.waiting
+    }
+
+    #[inline(always)]
+    pub fn enqueue(&mut self, j: JobId, class: Criticality) {
+        self.queue.push_back(j, class);
+        self.waiting += 1;
+        debug_assert_eq!(self.waiting as usize, self.queue.len());
+    }
+
+    /// The next request to serve, if any (an empty queue's line unread).
+    #[inline(always)]
+    pub fn dequeue(&mut self) -> Option<JobId> {
+        if self.waiting == 0 {
+            return None;
+        }
+        self.waiting -= 1;
+        let next = self.queue.pop_front();
+        debug_assert_eq!(self.waiting as usize, self.queue.len());
+        next
+    }
+
+    /// `AcceptQueue::evict_below`.
+    pub fn evict_below(&mut self, class: Criticality) -> Option<JobId> {
+        let victim = self.queue.evict_below(class);
+        if victim.is_some() {
+            self.waiting -= 1;
+        }
+        victim
+    }
+
+    /// Empties the accept queue (its requests are dropped by the caller).
+    pub fn clear_queue(&mut self) {
+        self.queue.clear();
+        self.waiting = 0;
+    }
 }
 
 impl World<'_> {
@@ -147,7 +194,7 @@ impl World<'_> {
             return;
         }
         if let Some(l) = &rep.limiter
-            && !l.admits(rep.busy + rep.queue.len() as u32)
+            && !l.admits(rep.busy + rep.queued())
         {
             self.rec.services[s].concurrency_limited += 1;
             self.refuse(j, Outcome::Rejected);
@@ -156,7 +203,7 @@ impl World<'_> {
         let class = job.class;
         let shed_at = door.shed_in_flight[class.index()];
         // (Most classes are never shed: their queue need not be read.)
-        if shed_at != u32::MAX && rep.busy + rep.queue.len() as u32 >= shed_at {
+        if shed_at != u32::MAX && rep.busy + rep.queued() >= shed_at {
             // Too busy for this class: shed at the door.
             self.rec.services[s].shed += 1;
             self.refuse(j, Outcome::Rejected);
@@ -173,18 +220,18 @@ impl World<'_> {
                 return; // killed, with this request
             }
             self.start_job(j);
-        } else if (rep.queue.len() as u64) < capacity {
-            rep.queue.push_back(j, class);
+        } else if u64::from(rep.queued()) < capacity {
+            rep.enqueue(j, class);
             job.state = JobState::Queued;
             self.rec.add_queued(s, now, 1);
             if job.connecting {
                 self.connected(j);
             }
             self.memory_changed(s, r as usize);
-        } else if let Some(victim) = rep.queue.evict_below(class) {
+        } else if let Some(victim) = rep.evict_below(class) {
             // A full priority queue makes room: the newest of the least
             // important requests waiting is shed for this one.
-            rep.queue.push_back(j, class);
+            rep.enqueue(j, class);
             job.state = JobState::Queued;
             if job.connecting {
                 self.connected(j);
@@ -630,7 +677,7 @@ impl World<'_> {
         );
         let replica = job.replica as usize;
         let rep = &mut self.replicas[s][replica];
-        let inflight = rep.busy + rep.queue.len() as u32;
+        let inflight = rep.busy + rep.queued();
         if let Some(l) = &mut rep.limiter {
             l.on_sample(
                 self.now,
@@ -713,7 +760,7 @@ impl World<'_> {
             let next = if rep.busy + rep.lost > threads {
                 None
             } else {
-                rep.queue.pop_front()
+                rep.dequeue()
             };
             match next {
                 Some(next) => {
@@ -755,7 +802,7 @@ impl World<'_> {
             if rep.busy + rep.lost >= threads {
                 return;
             }
-            let Some(next) = rep.queue.pop_front() else {
+            let Some(next) = rep.dequeue() else {
                 return self.pull(s, r as u32);
             };
             rep.busy += 1;
@@ -768,5 +815,26 @@ impl World<'_> {
             }
             self.start_job(next);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Replica;
+    use std::mem::offset_of;
+
+    #[test]
+    fn what_admission_and_a_release_read_is_on_a_replicas_first_line() {
+        for end in [
+            offset_of!(Replica, busy) + 4,
+            offset_of!(Replica, lost) + 4,
+            offset_of!(Replica, paused_until) + 8,
+            offset_of!(Replica, slowdown) + 8,
+            offset_of!(Replica, cpu) + 8,
+            offset_of!(Replica, waiting) + 4,
+        ] {
+            assert!(end <= 64, "a hot field ends at byte {end}");
+        }
+        assert!(offset_of!(Replica, queue) >= 64);
     }
 }
