@@ -159,9 +159,9 @@ impl World<'_> {
             }
             if e != NONE {
                 let e = EdgeId(e);
-                // Its counters' first two lines (see `EdgeStats`), and what
-                // its hop reads: its slot, and its stream if it draws.
-                lines(&self.rec.edges[e], 2);
+                // Its counters' first line (see `EdgeStats`), and what its
+                // hop reads: its slot, and its stream if it draws.
+                line(&self.rec.edges[e]);
                 line(&self.in_flight[e.index()]);
                 if let Some(net) = self.edge_net.get(e.index()) {
                     line(net);
@@ -180,7 +180,7 @@ impl World<'_> {
     /// that source's figures.
     #[inline(never)]
     pub(super) fn prefetch_reply(&self, attempt: AttemptId, edge: EdgeId) {
-        lines(&self.rec.edges[edge], 2);
+        line(&self.rec.edges[edge]);
         line(&self.in_flight[edge.index()]);
         let call = &self.calls[self.attempts[attempt].call];
         let policy = self
