@@ -305,16 +305,14 @@ impl std::ops::DerefMut for ServiceStats {
 
 impl ServiceStats {
     /// The lines a request touches: the busy level, the first counters and
-    /// the request line (for a prefetch hint); and the sojourn histogram's
-    /// header, which one request in fifteen reads to drain the sojourns
-    /// waiting (before its buckets can be asked for, it was a miss of its
-    /// own, a third of such a drain's time at 5,000 services).
-    pub fn request_lines(&self) -> [*const u8; 4] {
+    /// the request line (for a prefetch hint). Not the sojourn histogram's
+    /// header, which only a drain reads: a buffer that fills asks for it
+    /// then, two buffers ahead of its drain (`drains.rs`).
+    pub fn request_lines(&self) -> [*const u8; 3] {
         [
             (&self.busy as *const TimeWeighted).cast(),
             (&self.c as *const ServiceCounters).cast(),
             (&self.line as *const RequestLine).cast(),
-            (&self.sojourn as *const LeanHistogram).cast(),
         ]
     }
 
