@@ -34,6 +34,7 @@ mod queues;
 mod runtime;
 mod sagas;
 mod series;
+mod series_rows;
 mod stores;
 mod summary;
 mod touched;

@@ -59,6 +59,9 @@ mod tests {
         assert_eq!((d[a].threads, d[a].queue, d[a].lone), (3, 7, false));
         assert_eq!((d[b].threads, d[b].lone), (5, true));
         assert_eq!(d[b].queue, s.model.services[b].queue);
-        assert_eq!(d[a].shed_in_flight, s.model.services[a].admission.shed_in_flight);
+        assert_eq!(
+            d[a].shed_in_flight,
+            s.model.services[a].admission.shed_in_flight
+        );
     }
 }

@@ -16,6 +16,8 @@ use crate::model::{Model, SloScope};
 use crate::output::{Series, TimeSeries};
 use crate::time::{Nanos, secs};
 
+use super::series_rows::Rows;
+
 /// Names per scope with series of their own.
 pub const NAMES_PER_SCOPE: usize = 64;
 
@@ -60,6 +62,9 @@ struct Columns {
 pub struct SeriesWriter {
     ts: TimeSeries,
     scopes: [Columns; 4],
+    /// The values written, staged a window's row at a time before they
+    /// go into `ts`'s lists (`series_rows.rs`).
+    rows: Rows,
 }
 
 /// The names of a scope to keep: `named` first (deduplicated), then the
@@ -202,6 +207,8 @@ impl SeriesWriter {
                 all,
             }
         });
+        let mut rows = Rows::default();
+        rows.widen(&mut series);
         SeriesWriter {
             ts: TimeSeries {
                 window_s: secs(m.window),
@@ -210,6 +217,7 @@ impl SeriesWriter {
                 series,
             },
             scopes,
+            rows,
         }
     }
 
@@ -232,7 +240,7 @@ impl SeriesWriter {
         debug_assert_eq!(row.len(), c.metrics);
         for (&slot, &v) in c.slot[i * c.metrics..(i + 1) * c.metrics].iter().zip(row) {
             if slot != NONE {
-                self.ts.series[slot as usize].values.push(v);
+                self.rows.put(slot as usize, v);
             }
         }
     }
@@ -242,7 +250,7 @@ impl SeriesWriter {
         let c = &self.scopes[scope as usize];
         if let Some(first) = c.all {
             for (k, &v) in row.iter().enumerate() {
-                self.ts.series[first as usize + k].values.push(v);
+                self.rows.put(first as usize + k, v);
             }
         }
     }
@@ -261,6 +269,7 @@ impl SeriesWriter {
                 values: Vec::with_capacity(windows),
             });
         }
+        self.rows.widen(&mut self.ts.series);
         first
     }
 
@@ -268,7 +277,7 @@ impl SeriesWriter {
     #[inline]
     pub fn put_at(&mut self, first: u32, row: &[f64]) {
         for (k, &v) in row.iter().enumerate() {
-            self.ts.series[first as usize + k].values.push(v);
+            self.rows.put(first as usize + k, v);
         }
     }
 
@@ -276,9 +285,11 @@ impl SeriesWriter {
     pub fn end_window(&mut self, start: Nanos, end: Nanos) {
         self.ts.window_start_s.push(secs(start));
         self.ts.window_end_s.push(secs(end));
+        self.rows.end_window(&mut self.ts.series);
     }
 
-    pub fn finish(self) -> TimeSeries {
+    pub fn finish(mut self) -> TimeSeries {
+        self.rows.finish(&mut self.ts.series);
         self.ts
     }
 }
