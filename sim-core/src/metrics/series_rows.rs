@@ -136,7 +136,7 @@ mod tests {
         rows.widen(&mut staged);
         let mut x = 12345u64;
         for window in 0..(2 * BLOCK + 5) {
-            for slot in 0..n {
+            for (slot, list) in pushed.iter_mut().enumerate() {
                 x = x
                     .wrapping_mul(6364136223846793005)
                     .wrapping_add(1442695040888963407);
@@ -146,7 +146,7 @@ mod tests {
                 }
                 let v = (x >> 11) as f64 + window as f64;
                 rows.put(slot, v);
-                pushed[slot].values.push(v);
+                list.values.push(v);
             }
             rows.end_window(&mut staged);
         }
