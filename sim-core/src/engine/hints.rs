@@ -112,7 +112,9 @@ impl World<'_> {
     fn prefetch_arrival_at(&self, s: ServiceId, step: u32) {
         line(&self.doors[s.index()]);
         self.prefetch_request_lines(s.index());
-        line(&self.work_rng[s.index()]);
+        // Both of its lines: a draw reads the block (the first), and one
+        // draw in seven or so refills it from the second.
+        lines(&self.work_rng[s.index()], 2);
         line(&self.m.steps[step as usize]);
     }
 
