@@ -1233,8 +1233,9 @@ impl Recorder {
             }
             let k = i + WINDOW_PREFETCH_AHEAD;
             if all && !edges_pooled && k < self.edges.len() {
-                // As for services: a later edge's counters and snapshot.
-                prefetch::line(&self.edges[k]);
+                // As for services: a later edge's counters (both lines a
+                // row reads, `EdgeStats`) and snapshot.
+                prefetch::lines(&self.edges[k], 2);
                 prefetch::line(&self.edges_at_window[k]);
             }
             if !self.edges.is_touched(i) && !has && open == 0.0 && in_flight == 0.0 {

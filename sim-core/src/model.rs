@@ -102,9 +102,10 @@ pub struct Outbox {
 /// The overload guard's default: about 1.5 GB of simulated state.
 pub const DEFAULT_MAX_IN_FLIGHT: u64 = 4_000_000;
 
-/// `repr(C, align(64))`, what every request reads first: the balancer's
-/// and the door's figures share the first cache line (at thousands of
-/// services a service's model is rarely in cache when a request arrives).
+/// `repr(C, align(64))`. What every request reads of it (the balancer's
+/// and the door's figures) is copied into the engine's dense `Door` table
+/// (`engine/door.rs`): at thousands of services a service's model is
+/// rarely in cache when a request arrives.
 #[derive(Clone, Debug)]
 #[repr(C, align(64))]
 pub struct Service {

@@ -53,9 +53,9 @@ impl World<'_> {
                         .as_ref()
                         .is_some_and(|o| o.is_ejected(x as usize)))
         };
-        let n = self.m.services[s].replicas;
+        let n = self.doors[s].replicas;
         if ejecting {
-            if self.m.services[s].balancer == Balancer::LeastOutstanding {
+            if self.doors[s].balancer == Balancer::LeastOutstanding {
                 // An ejected replica is idle, so least outstanding would
                 // choose it again and again: the least outstanding of the
                 // usable ones (ties to the first after the pick).
@@ -98,7 +98,7 @@ impl World<'_> {
 
     #[inline(always)]
     fn balance(&mut self, s: usize) -> u32 {
-        self.balance_in(s, self.m.services[s].replicas, |_, k| k)
+        self.balance_in(s, self.doors[s].replicas, |_, k| k)
     }
 
     /// The balancer's pick among `n` replicas, the `k`-th being
@@ -115,7 +115,7 @@ impl World<'_> {
             return replica(self, 0);
         }
         let outstanding = |w: &World, k: u32| w.outstanding(s, replica(w, k));
-        let k = match self.m.services[s].balancer {
+        let k = match self.doors[s].balancer {
             Balancer::RoundRobin => {
                 let r = self.rr[s];
                 self.rr[s] = (r + 1) % n;

@@ -2,7 +2,7 @@
 //! when it leaves, copied into a dense table.
 //!
 //! A service's model record (`model::Service`) is several cache lines,
-//! and a request used to read two of them (the replica count for the
+//! and a request used to read two of them (the replica count and the
 //! balancer; threads, queue slots and the shedding limits for admission).
 //! At thousands of services those records are rarely in cache when the
 //! next request comes: two misses a visit, or two lines a hint must ask
@@ -11,9 +11,10 @@
 //!
 //! Owns the copy, made once from the model; must not hold live state.
 
-use crate::model::Model;
+use crate::model::{Balancer, Model};
 
-/// What admission and a thread's release read of a service's model.
+/// What the balancer, admission and a thread's release read of a
+/// service's model.
 /// Aligned so that one never straddles two lines (a hint asks for one).
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(32))]
@@ -21,12 +22,17 @@ pub(super) struct Door {
     /// Threads per replica (an event loop's connection limit).
     pub threads: u32,
     /// Accept-queue slots per replica, or `UNBOUNDED`.
-    pub queue: u32,
+    pub queue_slots: u32,
     /// Per criticality, the replica's requests (busy and queued) at which
     /// the class is refused (`u32::MAX`: never).
     pub shed_in_flight: [u32; 3],
+    /// Replicas (an autoscaled service's slots).
+    pub replicas: u32,
+    pub balancer: Balancer,
     /// One replica and no autoscaler: the balancer has no choice to make.
     pub lone: bool,
+    /// A full accept queue drops new connections instead of rejecting.
+    pub drops_when_full: bool,
 }
 
 /// Every service's door, by service index.
@@ -35,9 +41,12 @@ pub(super) fn doors(m: &Model) -> Vec<Door> {
         .iter()
         .map(|s| Door {
             threads: s.threads,
-            queue: s.queue,
+            queue_slots: s.queue,
             shed_in_flight: s.admission.shed_in_flight,
+            replicas: s.replicas,
+            balancer: s.balancer,
             lone: s.replicas == 1 && s.autoscale.is_none(),
+            drops_when_full: s.drops_when_full,
         })
         .collect()
 }
@@ -56,9 +65,13 @@ mod tests {
         let d = doors(&s.model);
         let a = s.model.services.iter().position(|x| x.name == "a").unwrap();
         let b = 1 - a;
-        assert_eq!((d[a].threads, d[a].queue, d[a].lone), (3, 7, false));
+        assert_eq!((d[a].threads, d[a].queue_slots, d[a].lone), (3, 7, false));
+        assert_eq!(
+            (d[a].replicas, d[a].balancer),
+            (2, s.model.services[a].balancer)
+        );
         assert_eq!((d[b].threads, d[b].lone), (5, true));
-        assert_eq!(d[b].queue, s.model.services[b].queue);
+        assert_eq!(d[b].queue_slots, s.model.services[b].queue);
         assert_eq!(
             d[a].shed_in_flight,
             s.model.services[a].admission.shed_in_flight

@@ -40,7 +40,7 @@ pub(super) struct Tables {
     /// Each call spec's edge (`NONE`: a source's call, which has none),
     /// and whether it has a policy (without one its pattern state is
     /// empty and never read).
-    spec_edge: Vec<(u32, bool)>,
+    specs: Vec<(u32, bool)>,
     /// The address of each service's first replica, where a hint would
     /// read the outer list's header (a line of its own) to find it. The
     /// lists are made once, before the run, and never grow, so these stay
@@ -66,7 +66,7 @@ impl Tables {
             .iter()
             .map(|p| p.queues.first().copied().unwrap_or(NONE))
             .collect();
-        let spec_edge = m
+        let specs = m
             .calls
             .iter()
             .map(|c| {
@@ -80,7 +80,7 @@ impl Tables {
         Tables {
             source_targets,
             publish,
-            spec_edge,
+            specs,
             first_replica,
         }
     }
@@ -120,9 +120,10 @@ impl World<'_> {
 
     /// Job `j`'s work step ends a step's time from now; if the step after
     /// it is a call (or calls in parallel, up to `PARALLEL_HINTS` of them),
-    /// what starting each reads: the call spec, its pattern state, the
-    /// edge's figures and stream; if it is the job's last, what the job's
-    /// end reads.
+    /// what starting each reads: the call spec, its pattern state if it
+    /// has a policy, the edge's figures, in-flight count and `EdgeNet`
+    /// slot, and its stream if its latency draws; if it is the job's
+    /// last, what the job's end reads.
     #[inline(never)]
     pub(super) fn prefetch_after_work(&self, j: JobId) {
         let job = &self.jobs[j];
@@ -132,7 +133,7 @@ impl World<'_> {
         }
         // The step after the work is on the line of the work's, or the
         // next: in cache, where a table of our own would not be.
-        let specs = match self.m.steps.get(job.step as usize + 1) {
+        let next_calls = match self.m.steps.get(job.step as usize + 1) {
             Some(&Step::Call(spec)) => spec..spec + 1,
             Some(&Step::Parallel { first, count }) => first..first + count.min(PARALLEL_HINTS),
             Some(&Step::Publish(p)) => {
@@ -143,13 +144,13 @@ impl World<'_> {
             }
             _ => return,
         };
-        for spec in specs {
+        for spec in next_calls {
             // Asked for, not read: its edge comes from the table. (A
             // spec is one line, `CallSpec`.)
             line(&self.m.calls[spec as usize]);
             let (e, policy) = self
                 .hints
-                .spec_edge
+                .specs
                 .get(spec as usize)
                 .copied()
                 .unwrap_or((NONE, false));
@@ -168,7 +169,8 @@ impl World<'_> {
                 if let Some(net) = self.edge_net.get(e.index()) {
                     line(net);
                     if net.draws {
-                        line(&self.edge_rng[e.index()]);
+                        // Both lines, as for a work stream.
+                        lines(&self.edge_rng[e.index()], 2);
                     }
                 }
             }
@@ -176,10 +178,10 @@ impl World<'_> {
     }
 
     /// The answer to `attempt` lands a hop from now along `edge`: the
-    /// edge's counters (see `EdgeStats`), the call's pattern state and its
-    /// caller's figures (where the answer ends the caller's job, its
-    /// sojourn is recorded), and if the caller answers a source straight,
-    /// that source's figures.
+    /// edge's counters (see `EdgeStats`), the call's pattern state (if its
+    /// spec has a policy) and its caller's figures (where the answer ends
+    /// the caller's job, its sojourn is recorded), and if the caller
+    /// answers a source straight, that source's figures.
     #[inline(never)]
     pub(super) fn prefetch_reply(&self, attempt: AttemptId, edge: EdgeId) {
         line(&self.rec.edges[edge]);
@@ -187,7 +189,7 @@ impl World<'_> {
         let call = &self.calls[self.attempts[attempt].call];
         let policy = self
             .hints
-            .spec_edge
+            .specs
             .get(call.spec as usize)
             .is_some_and(|&(_, policy)| policy);
         if policy && let Some(p) = self.patterns.get(call.slot as usize) {
@@ -256,8 +258,8 @@ impl World<'_> {
     fn prefetch_request_lines(&self, s: usize) {
         // The list's header, which the handler reads to find the replica
         // (asked for, not read), and the first replica's first line, found
-        // in the table (what a request reads of it while its accept queue
-        // is empty: `Replica::waiting`).
+        // in the table (what a request reads of it unless it queues or
+        // something waits: `Replica::waiting`).
         line(&self.replicas[s]);
         if let Some(&at) = self.hints.first_replica.get(s) {
             lines(at as *const Replica, 1);
@@ -324,6 +326,16 @@ mod tests {
         }
         w.run_loop(&opts.watch);
         (on, w.finish(&opts))
+    }
+
+    /// A hint asks for one line of each of these: each must be one.
+    #[test]
+    fn the_records_hinted_as_one_line_are_one_line() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<crate::model::CallSpec>(), 64);
+        assert_eq!(size_of::<super::super::network::EdgeNet>(), 16);
+        assert_eq!(size_of::<super::super::door::Door>(), 32);
+        assert_eq!(std::mem::align_of::<super::super::network::EdgeNet>(), 16);
     }
 
     #[test]

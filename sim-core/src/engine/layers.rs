@@ -230,3 +230,37 @@ impl World<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// `call::end_attempt` reads no pattern state for a spec without a
+    /// policy: every such state must be empty.
+    #[test]
+    fn a_spec_without_a_policy_has_empty_pattern_states() {
+        let text = "name = \"p\"\nduration = \"1s\"\n[workload.w]\ntarget = \"a\"\nrate = 1\n\
+            [services.a]\nthreads = 4\nreplicas = 3\nsteps = [{ call = \"b\", timeout = \"10ms\" }, \
+            { call = \"b\", timeout = \"10ms\", retry = { max_attempts = 2, budget = { ratio = 0.1, min_retries_per_second = 10 } } }]\n\
+            [services.b]\nthreads = 4\nsteps = [{ work = \"1ms\" }]\n";
+        let s = crate::load("p.toml", text, &[]).expect("loads");
+        let (base, states) = super::pattern_states(&s.model);
+        let mut with_policy = 0;
+        for (spec, c) in s.model.calls.iter().enumerate() {
+            let end = base.get(spec + 1).map_or(states.len(), |&x| x as usize);
+            for p in &states[base[spec] as usize..end] {
+                let empty = p.breaker.is_none()
+                    && p.budget.is_none()
+                    && p.bulkhead.is_none()
+                    && p.rate.is_none()
+                    && p.hedge.is_none()
+                    && p.failure_gate.is_none()
+                    && p.throttle.is_none();
+                if c.policy == crate::model::NO_POLICY {
+                    assert!(empty, "spec {spec} has no policy but a pattern state");
+                } else {
+                    with_policy += 1;
+                }
+            }
+        }
+        assert!(with_policy > 0, "the retry's spec has a policy");
+    }
+}

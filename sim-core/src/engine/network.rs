@@ -14,8 +14,10 @@ use crate::outcome::Outcome;
 use crate::time::Nanos;
 
 /// What a hop reads of its edge: its latency and the faults in force.
-/// Dense (16 bytes an edge), so a hop reads no line of the model's edge.
+/// Dense (16 bytes an edge, aligned so one never straddles two lines),
+/// so a hop reads no line of the model's edge.
 #[derive(Clone, Copy, Debug)]
+#[repr(C, align(16))]
 pub(super) struct EdgeNet {
     /// Partitions: what crosses is lost.
     pub partitions: u32,

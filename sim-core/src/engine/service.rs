@@ -24,8 +24,9 @@ use crate::patterns::{ConcurrencyLimiter, Criticality, RateLimiter};
 use crate::time::Nanos;
 
 /// Laid out hot first (`repr(C)`, one cache line each): what admission
-/// and a job's start read (threads, faults, limiters, pause, slowdown),
-/// then the accept queue, then the event loop's and memory's state. At
+/// and a job's start read (threads, faults, limiters, pause, slowdown,
+/// CPU, free loops and the accept queue's count, `waiting`), then the
+/// accept queue, then the event loop's and memory's state. At
 /// thousands of services a replica is rarely in cache when a request
 /// arrives, so every line its hot path touches is a miss.
 #[repr(C, align(64))]
@@ -49,8 +50,9 @@ pub(super) struct Replica {
     /// the loops' state is `loops`.
     pub loops_free: u32,
     /// Requests in `queue`, kept on this line: admission and a thread's
-    /// release read it, and most find the queue empty and need not read
-    /// the queue's own line (changed only through the methods below).
+    /// release read it, and read the queue's own line only when a request
+    /// queues or something waits (changed only through the methods
+    /// below).
     waiting: u32,
     queue: AcceptQueue,
     pub loops: Loops,
@@ -127,12 +129,15 @@ impl Replica {
         next
     }
 
-    /// `AcceptQueue::evict_below`.
+    /// Of a priority queue, the newest request of the least important
+    /// class below `class`, taken out to make room
+    /// (`AcceptQueue::evict_below`).
     pub fn evict_below(&mut self, class: Criticality) -> Option<JobId> {
         let victim = self.queue.evict_below(class);
         if victim.is_some() {
             self.waiting -= 1;
         }
+        debug_assert_eq!(self.waiting as usize, self.queue.len());
         victim
     }
 
@@ -140,6 +145,7 @@ impl Replica {
     pub fn clear_queue(&mut self) {
         self.queue.clear();
         self.waiting = 0;
+        debug_assert_eq!(self.waiting as usize, self.queue.len());
     }
 }
 
@@ -167,7 +173,7 @@ impl World<'_> {
         job.t_arrive = now;
         let door = self.doors[s];
         let threads = door.threads;
-        let capacity = u64::from(door.queue);
+        let capacity = u64::from(door.queue_slots);
         let rep = &mut self.replicas[s][r as usize];
         // Down, or restarted and not ready yet: connection refused.
         if rep.crashed > 0
@@ -201,9 +207,7 @@ impl World<'_> {
             return;
         }
         let class = job.class;
-        let shed_at = door.shed_in_flight[class.index()];
-        // (Most classes are never shed: their queue need not be read.)
-        if shed_at != u32::MAX && rep.busy + rep.queued() >= shed_at {
+        if rep.busy + rep.queued() >= door.shed_in_flight[class.index()] {
             // Too busy for this class: shed at the door.
             self.rec.services[s].shed += 1;
             self.refuse(j, Outcome::Rejected);
@@ -238,7 +242,7 @@ impl World<'_> {
             }
             self.rec.services[s].shed += 1;
             self.refuse(victim, Outcome::Rejected);
-        } else if self.m.services[s].drops_when_full {
+        } else if door.drops_when_full {
             self.drop_connection(j);
         } else {
             self.rec.count_rejected(s, false);

@@ -233,7 +233,9 @@ impl SeriesWriter {
         self.scopes[scope as usize].has[i]
     }
 
-    /// Name `i`'s values of the window, in the scope's metric order.
+    /// Name `i`'s values of the window, in the scope's metric order. (This,
+    /// `put_all` and `put_at` write each series at most once a window:
+    /// `series_rows.rs` keeps one value a series a window.)
     #[inline]
     pub fn put(&mut self, scope: Scope, i: usize, row: &[f64]) {
         let c = &self.scopes[scope as usize];

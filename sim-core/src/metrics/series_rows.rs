@@ -2,8 +2,10 @@
 //! row a window, moved into each series' own list a block of windows at a
 //! time.
 //!
-//! A window close writes one value to each of up to a few thousand series
-//! (64 names a scope, each with its metrics, and the aggregates). Pushed
+//! A window close writes one value to each series: in a wide model a few
+//! thousand (64 names a scope, each with its metrics, and the aggregates;
+//! more with the series of event loops, memory or autoscalers, which are
+//! not capped). Pushed
 //! straight onto each series' list, every value read its list's header and
 //! wrote past its end, two cache lines a series that a whole window's
 //! events had pushed out: at 5,000 services, some 5,000 misses a window, a
@@ -42,7 +44,8 @@ pub(super) struct Rows {
     /// Series (slots) a row has, and bit words a row's marks take.
     width: usize,
     words: usize,
-    rows: usize,
+    /// Closed windows in `block`.
+    closed: usize,
 }
 
 impl Rows {
@@ -60,7 +63,9 @@ impl Rows {
         self.written.resize(self.words, 0);
     }
 
-    /// The open window's value of series `slot`.
+    /// The open window's value of series `slot`: at most one a window
+    /// (`SeriesWriter`'s columns give each series one slot, written once
+    /// per close; checked in debug builds, which the tests run).
     #[inline]
     pub fn put(&mut self, slot: usize, v: f64) {
         debug_assert!(
@@ -81,8 +86,8 @@ impl Rows {
         self.block_written.extend_from_slice(&self.written);
         self.written.iter_mut().for_each(|w| *w = 0);
         self.any = false;
-        self.rows += 1;
-        if self.rows == BLOCK {
+        self.closed += 1;
+        if self.closed == BLOCK {
             self.flush(series);
         }
     }
@@ -95,10 +100,15 @@ impl Rows {
 
     /// Moves the closed windows into the lists, series by series.
     fn flush(&mut self, series: &mut [Series]) {
+        if self.closed == 0 {
+            // (Each series added before the first window widens the rows:
+            // nothing to move.)
+            return;
+        }
         let (width, words) = (self.width, self.words);
         for (slot, s) in series.iter_mut().enumerate().take(width) {
             let (word, bit) = (slot / 64, 1u64 << (slot % 64));
-            for r in 0..self.rows {
+            for r in 0..self.closed {
                 if self.block_written[r * words + word] & bit != 0 {
                     s.values.push(self.block[r * width + slot]);
                 }
@@ -106,7 +116,7 @@ impl Rows {
         }
         self.block.clear();
         self.block_written.clear();
-        self.rows = 0;
+        self.closed = 0;
     }
 }
 
