@@ -15,7 +15,7 @@ impl World<'_> {
     /// balancer's next pick.
     #[inline(always)]
     pub(super) fn pick_replica(&mut self, s: usize) -> u32 {
-        if self.doors[s].lone {
+        if self.rt[s] & super::RT_SCALE == 0 && self.doors[s].replicas == 1 {
             // Down, not ready or ejected, a lone replica is still the one
             // every path of `pick_among` returns (and none of them draws).
             return 0;

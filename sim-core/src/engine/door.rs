@@ -29,8 +29,6 @@ pub(super) struct Door {
     /// Replicas (an autoscaled service's slots).
     pub replicas: u32,
     pub balancer: Balancer,
-    /// One replica and no autoscaler: the balancer has no choice to make.
-    pub lone: bool,
     /// A full accept queue drops new connections instead of rejecting.
     pub drops_when_full: bool,
 }
@@ -45,7 +43,6 @@ pub(super) fn doors(m: &Model) -> Vec<Door> {
             shed_in_flight: s.admission.shed_in_flight,
             replicas: s.replicas,
             balancer: s.balancer,
-            lone: s.replicas == 1 && s.autoscale.is_none(),
             drops_when_full: s.drops_when_full,
         })
         .collect()
@@ -65,12 +62,12 @@ mod tests {
         let d = doors(&s.model);
         let a = s.model.services.iter().position(|x| x.name == "a").unwrap();
         let b = 1 - a;
-        assert_eq!((d[a].threads, d[a].queue_slots, d[a].lone), (3, 7, false));
+        assert_eq!((d[a].threads, d[a].queue_slots), (3, 7));
         assert_eq!(
             (d[a].replicas, d[a].balancer),
             (2, s.model.services[a].balancer)
         );
-        assert_eq!((d[b].threads, d[b].lone), (5, true));
+        assert_eq!((d[b].threads, d[b].replicas), (5, 1));
         assert_eq!(d[b].queue_slots, s.model.services[b].queue);
         assert_eq!(
             d[a].shed_in_flight,

@@ -249,11 +249,8 @@ impl SeriesWriter {
 
     /// The aggregate's values of the window.
     pub fn put_all(&mut self, scope: Scope, row: &[f64]) {
-        let c = &self.scopes[scope as usize];
-        if let Some(first) = c.all {
-            for (k, &v) in row.iter().enumerate() {
-                self.rows.put(first as usize + k, v);
-            }
+        if let Some(first) = self.scopes[scope as usize].all {
+            self.put_at(first, row);
         }
     }
 

@@ -35,8 +35,6 @@ pub(super) struct Rows {
     row: Vec<f64>,
     /// Which slots the open window wrote (bits).
     written: Vec<u64>,
-    /// Whether the open window wrote anything.
-    any: bool,
     /// Closed windows, row after row (`width` values each).
     block: Vec<f64>,
     /// Their written bits, row after row (`words` each).
@@ -74,18 +72,16 @@ impl Rows {
         );
         self.row[slot] = v;
         self.written[slot / 64] |= 1 << (slot % 64);
-        self.any = true;
     }
 
     /// Closes the open window (`series` take a full block).
     pub fn end_window(&mut self, series: &mut [Series]) {
-        if !self.any {
+        if self.written.iter().all(|&w| w == 0) {
             return;
         }
         self.block.extend_from_slice(&self.row);
         self.block_written.extend_from_slice(&self.written);
         self.written.iter_mut().for_each(|w| *w = 0);
-        self.any = false;
         self.closed += 1;
         if self.closed == BLOCK {
             self.flush(series);

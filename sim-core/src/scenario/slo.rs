@@ -42,19 +42,15 @@ fn compile_one(file: &ScenarioFile, key: &str, condition: &str) -> Result<Slo, S
 }
 
 /// The entry metrics that make sense for a class's entries added up
-/// (`summary.classes.<class>` has no throughput and no recovery).
-const CLASS_METRICS: &[SloMetric] = &[
-    SloMetric::P50,
-    SloMetric::P90,
-    SloMetric::P99,
-    SloMetric::P999,
-    SloMetric::P99Dot9,
-    SloMetric::Max,
-    SloMetric::Mean,
-    SloMetric::ErrorRate,
-    SloMetric::Availability,
-    SloMetric::Goodput,
-];
+/// (`summary.classes.<class>` has no throughput and no recovery), in the
+/// entries' order.
+fn class_metrics() -> Vec<SloMetric> {
+    SloMetric::ENTRY
+        .iter()
+        .copied()
+        .filter(|m| !matches!(m, SloMetric::Throughput | SloMetric::Recovered))
+        .collect()
+}
 
 /// `class.<class>.<metric>` (or `classes.`): the class and the metric, or
 /// `None` for any other key. The class must be one some source tags its
@@ -69,7 +65,7 @@ fn class_key(file: &ScenarioFile, key: &str) -> Result<Option<(Criticality, SloM
     let Some((class, metric)) = rest.split_once('.') else {
         return Err(format!(
             "write class.<class>.<metric>, e.g. class.critical.p99 (metrics: {})",
-            names(CLASS_METRICS)
+            names(&class_metrics())
         ));
     };
     let Some(c) = Criticality::ALL.into_iter().find(|c| c.name() == class) else {
@@ -102,11 +98,12 @@ fn class_key(file: &ScenarioFile, key: &str) -> Result<Option<(Criticality, SloM
             )
         });
     }
-    match CLASS_METRICS.iter().find(|m| m.name() == metric) {
+    let metrics = class_metrics();
+    match metrics.iter().find(|m| m.name() == metric) {
         Some(m) => Ok(Some((c, *m))),
         None => Err(format!(
             "unknown class metric `{metric}` (use one of {})",
-            names(CLASS_METRICS)
+            names(&metrics)
         )),
     }
 }
