@@ -12,7 +12,7 @@
 //! Past 900 lines: the per-service, per-edge, per-entry and per-queue
 //! counters, their window snapshots and the `Summary` they become are one
 //! bookkeeping (every figure is counted, snapshot and summed the same
-//! way); histograms, series selection, queues, staged drains and the
+//! way); histograms, series selection, queues, the latency log and the
 //! summary assembly (`summary.rs`) already have their own files
 //! (`metrics/`), and a source's figures (`EntryStats`, its window row and
 //! its tests) are the next to move out.
@@ -20,8 +20,8 @@
 mod autoscale;
 mod caches;
 mod classes;
-mod drains;
 mod histogram;
+mod latency_log;
 mod lazy_level;
 mod log_batches;
 mod logs;
@@ -41,8 +41,8 @@ mod touched;
 mod visits;
 mod window_counts;
 
-use drains::{DrainOf, Drains};
 use histogram::{Histogram, LeanHistogram};
+use latency_log::{FoldStep, LatencyLog, Logged};
 use pending::Pending;
 
 use queues::QueueWindow;
@@ -307,8 +307,8 @@ impl std::ops::DerefMut for ServiceStats {
 impl ServiceStats {
     /// The lines a request touches: the busy level, the first counters and
     /// the request line (for a prefetch hint). Not the sojourn histogram's
-    /// header, which only a drain reads: a buffer that fills asks for it
-    /// then, two buffers ahead of its drain (`drains.rs`).
+    /// header: a wide model's sojourns go through its latency log, whose
+    /// fold asks for it (`latency_log.rs`).
     pub fn request_lines(&self) -> [*const u8; 3] {
         [
             (&self.busy as *const TimeWeighted).cast(),
@@ -356,17 +356,17 @@ impl ServiceStats {
         }
     }
 
-    /// Returns whether the sojourn went into a lasting buffer that it
-    /// filled (`drains.rs`).
+    /// Records the sojourn into its histogram through its buffer if the
+    /// request is measured, or, where the model `logs` its latencies,
+    /// returns it for `Recorder::log_value`.
     #[inline]
     fn record_done(
         &mut self,
-        arrived: Nanos,
-        started: Nanos,
-        now: Nanos,
+        (arrived, started, now): (Nanos, Nanos, Nanos),
         orphan: bool,
         abandoned_at: Nanos,
-    ) -> bool {
+        logs: bool,
+    ) -> Option<Nanos> {
         self.c.completed += 1;
         let held = u128::from(now - started);
         self.c.busy_work_ns += held;
@@ -377,26 +377,20 @@ impl ServiceStats {
         }
         let line = &mut self.line;
         if arrived < line.warmup {
-            return false;
+            return None;
         }
         let s = now - arrived;
-        line.sojourn_pending.record(&mut self.sojourn, s);
         line.sojourn_sum += u128::from(s);
-        line.sojourn_pending.lasting_and_full()
+        if logs {
+            return Some(s);
+        }
+        line.sojourn_pending.record(&mut self.sojourn, s);
+        None
     }
 
-    /// Records the sojourns waiting into their histogram: before reading it
-    /// (their buckets asked for a step ahead, or read once, at the end).
+    /// Records the sojourns waiting into their histogram: before reading it.
     fn drain_sojourns(&mut self) {
-        self.line
-            .sojourn_pending
-            .drain_asked_into(&mut self.sojourn);
-    }
-
-    /// Asks for the lines of the sojourn histogram the waiting sojourns
-    /// will be counted on (`drains.rs`).
-    fn ask_sojourn_buckets(&self) {
-        self.line.sojourn_pending.ask_buckets(&self.sojourn);
+        self.line.sojourn_pending.drain_into(&mut self.sojourn);
     }
 }
 
@@ -740,25 +734,16 @@ impl EntryStats {
     }
 
     /// The lines answering a request touches (for a prefetch hint): the
-    /// record's first four, and the whole-run histogram's header (a drain
-    /// of the waiting latencies reads it before it can ask for buckets),
-    /// which ends on the fifth.
-    pub const ANSWER_LINES: usize = 5;
+    /// record's first four (a wide model's whole-run histogram is reached
+    /// through its latency log, `latency_log.rs`).
+    pub const ANSWER_LINES: usize = 4;
     pub fn answer_lines(&self) -> *const u8 {
         (self as *const EntryStats).cast()
     }
 
-    /// Records the waiting latencies into `latency_ok`: before reading it
-    /// (their buckets asked for a step ahead, or read once, at the end).
+    /// Records the waiting latencies into `latency_ok`: before reading it.
     fn drain_latencies(&mut self) {
-        self.latency_ok_pending
-            .drain_asked_into(&mut self.latency_ok);
-    }
-
-    /// Asks for the lines of `latency_ok` the waiting latencies will be
-    /// counted on (`drains.rs`).
-    fn ask_latency_buckets(&self) {
-        self.latency_ok_pending.ask_buckets(&self.latency_ok);
+        self.latency_ok_pending.drain_into(&mut self.latency_ok);
     }
 }
 
@@ -798,9 +783,9 @@ const EDGE_METRICS: &[&str] = &[
 ];
 
 pub struct Recorder {
-    /// Full latency buffers on their way to a drain (`drains.rs`): wide
-    /// models only.
-    drains: Drains,
+    /// A wide model's latencies on their way to their histograms
+    /// (`latency_log.rs`); `None`: each goes through its own `Pending`.
+    latency_log: Option<LatencyLog>,
     warmup: Nanos,
     window: Nanos,
     window_start: Nanos,
@@ -907,7 +892,7 @@ impl Recorder {
             pool::EdgePool::default()
         };
         Recorder {
-            drains: Drains::default(),
+            latency_log: None,
             warmup: m.warmup,
             window: m.window,
             window_start: 0,
@@ -1001,27 +986,96 @@ impl Recorder {
         }
     }
 
-    /// Keeps every service's last sojourns, every source's last latencies
-    /// and every queue's last waits and latencies waiting for their
-    /// histogram even once it is flat (`Pending::lasting`): for models too
-    /// wide for their figures to stay in cache, where a flat histogram's
-    /// bucket is a miss of its own. Changes no figure.
-    pub fn buffer_latencies(&mut self) {
-        self.set_latency_buffers(Pending::lasting());
+    /// Sends every service's sojourns, every source's latencies and every
+    /// queue's waits and latencies through one log (`latency_log.rs`)
+    /// instead of a buffer each: for models too wide for their figures to
+    /// stay in cache, where each histogram is a miss of its own. Changes
+    /// no figure. Before the run.
+    pub fn log_latencies(&mut self) {
+        let owners = Logged::owners(self.services.len(), self.entries.len(), self.queues.len());
+        self.latency_log = Some(LatencyLog::new(owners));
     }
 
-    /// Every service's sojourn buffer, every source's latency buffer and
-    /// every queue's wait and latency buffers set to `kind` (empty).
-    fn set_latency_buffers(&mut self, kind: Pending) {
-        for s in self.services.items_mut() {
-            s.line.sojourn_pending = kind;
+    /// Records `v` into `of`'s histogram: through the log on a wide model,
+    /// through the histogram's own buffer otherwise (the callers on every
+    /// request's path take that way themselves).
+    #[inline(always)]
+    fn log_value(&mut self, of: Logged, v: u64) {
+        if v < u64::MAX
+            && let Some(log) = &mut self.latency_log
+        {
+            if log.push(of.owner(self.services.len(), self.entries.len()), v) {
+                self.fold_latencies();
+            }
+            return;
         }
-        for e in &mut self.entries {
-            e.latency_ok_pending = kind;
+        match of {
+            Logged::Sojourns(s) => {
+                let st = self.services.visit(s);
+                st.line.sojourn_pending.record(&mut st.sojourn, v);
+            }
+            Logged::Latencies(i) => {
+                let e = &mut self.entries[i];
+                e.latency_ok_pending.record(&mut e.latency_ok, v);
+            }
+            Logged::QueueWaits(q) => {
+                let st = &mut self.queues[q];
+                st.wait_pending.record(&mut st.wait, v);
+            }
+            Logged::QueueLatencies(q) => {
+                let st = &mut self.queues[q];
+                st.latency_pending.record(&mut st.latency, v);
+            }
         }
-        for q in &mut self.queues {
-            q.wait_pending = kind;
-            q.latency_pending = kind;
+    }
+
+    /// Records the latencies logged into their histograms (`LatencyLog::
+    /// fold`): when the log is full, and before any of them is read.
+    #[inline(never)]
+    pub(super) fn fold_latencies(&mut self) {
+        let Some(log) = &mut self.latency_log else {
+            return;
+        };
+        let (services, entries) = (self.services.items_mut(), &mut self.entries);
+        let (n_services, n_entries) = (services.len(), entries.len());
+        let queues = &mut self.queues;
+        log.fold(|owner, step| {
+            let of = Logged::of_owner(owner, n_services, n_entries);
+            match step {
+                FoldStep::AskHeader => match of {
+                    Logged::Sojourns(s) => prefetch::line(&services[s].sojourn),
+                    Logged::Latencies(i) => prefetch::line(&entries[i].latency_ok),
+                    Logged::QueueWaits(q) => prefetch::line(&queues[q].wait),
+                    Logged::QueueLatencies(q) => prefetch::line(&queues[q].latency),
+                },
+                FoldStep::AskCounts(buckets) => match of {
+                    Logged::Sojourns(s) => services[s].sojourn.prefetch_for(buckets),
+                    Logged::Latencies(i) => entries[i].latency_ok.prefetch_for(buckets),
+                    Logged::QueueWaits(q) => queues[q].wait.prefetch_for(buckets),
+                    Logged::QueueLatencies(q) => queues[q].latency.prefetch_for(buckets),
+                },
+                FoldStep::Record(buckets) => match of {
+                    Logged::Sojourns(s) => services[s].sojourn.record_sorted(buckets),
+                    Logged::Latencies(i) => entries[i].latency_ok.record_sorted(buckets),
+                    Logged::QueueWaits(q) => queues[q].wait.record_sorted(buckets),
+                    Logged::QueueLatencies(q) => queues[q].latency.record_sorted(buckets),
+                },
+            }
+        });
+    }
+
+    /// Queue `q` delivered a message published at `published` for the
+    /// first time.
+    pub fn record_queue_wait(&mut self, q: usize, published: Nanos, now: Nanos) {
+        if let Some(w) = self.queues[q].record_wait(published, now) {
+            self.log_value(Logged::QueueWaits(q), w);
+        }
+    }
+
+    /// Queue `q`'s message published at `published` was acknowledged.
+    pub fn record_queue_ack(&mut self, q: usize, published: Nanos, now: Nanos) {
+        if let Some(lat) = self.queues[q].record_ack(published, now) {
+            self.log_value(Logged::QueueLatencies(q), lat);
         }
     }
 
@@ -1071,8 +1125,11 @@ impl Recorder {
         orphan: bool,
         abandoned_at: Nanos,
     ) {
-        if self.services[s].record_done(arrived, started, now, orphan, abandoned_at) {
-            self.buffer_filled(DrainOf::Sojourns(s));
+        let logs = self.latency_log.is_some();
+        if let Some(sojourn) =
+            self.services[s].record_done((arrived, started, now), orphan, abandoned_at, logs)
+        {
+            self.log_value(Logged::Sojourns(s), sojourn);
         }
         if self.pooled(s) {
             self.pool.c.completed += 1;
@@ -1373,44 +1430,21 @@ impl Recorder {
             if !outcome.is_success() {
                 e.latency_failed.record(lat);
             } else {
-                e.latency_ok_pending.record(&mut e.latency_ok, lat);
                 e.latency_ok_sum += u128::from(lat);
-                if e.latency_ok_pending.lasting_and_full() {
-                    self.buffer_filled(DrainOf::Latencies(i));
+                if self.latency_log.is_none() {
+                    e.latency_ok_pending.record(&mut e.latency_ok, lat);
+                } else {
+                    self.log_value(Logged::Latencies(i), lat);
                 }
             }
         }
     }
 
-    /// Every latency buffer back to the kind a small model has (which
-    /// drains at once when full, and records straight into a flat
-    /// histogram): for tests that hold a wide model's buffering and
-    /// staged drains to change no figure.
+    /// No log: every latency through its own buffer, as in a small model
+    /// (for tests that hold a wide model's log to change no figure).
     #[cfg(test)]
-    pub fn unbuffer_latencies(&mut self) {
-        self.set_latency_buffers(Pending::default());
-    }
-
-    /// A wide model's buffer `full` has filled: its histogram's header is
-    /// asked for, and the buffers filled before it move on a step
-    /// (`drains.rs`).
-    #[inline(never)]
-    fn buffer_filled(&mut self, full: DrainOf) {
-        match full {
-            DrainOf::Sojourns(s) => prefetch::line(&self.services.visit(s).sojourn),
-            DrainOf::Latencies(i) => prefetch::line(&self.entries[i].latency_ok),
-        }
-        let steps = self.drains.filled(full);
-        match steps.drain {
-            Some(DrainOf::Sojourns(s)) => self.services.visit(s).drain_sojourns(),
-            Some(DrainOf::Latencies(i)) => self.entries[i].drain_latencies(),
-            None => {}
-        }
-        match steps.ask_buckets {
-            Some(DrainOf::Sojourns(s)) => self.services.visit(s).ask_sojourn_buckets(),
-            Some(DrainOf::Latencies(i)) => self.entries[i].ask_latency_buckets(),
-            None => {}
-        }
+    pub fn unlog_latencies(&mut self) {
+        self.latency_log = None;
     }
 }
 
@@ -1439,8 +1473,7 @@ mod tests {
             )
             .end < 4
         );
-        let ok = offset_of!(EntryStats, latency_ok);
-        assert!(span(ok, size_of::<super::Histogram>()).end < EntryStats::ANSWER_LINES);
+        assert_eq!(EntryStats::ANSWER_LINES, 4);
         assert!(span(offset_of!(EntryStats, latency_ok_sum), 16).end < 4);
     }
 

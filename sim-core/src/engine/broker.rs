@@ -565,7 +565,7 @@ impl World<'_> {
         st.add_depth(now, -1);
         st.add_consumers(now, 1);
         if deliveries == 1 {
-            st.record_wait(published, now);
+            self.rec.record_queue_wait(q as usize, published, now);
         } else {
             st.redelivered += 1;
         }
@@ -662,7 +662,7 @@ impl World<'_> {
                 st.acks_lost += 1;
             } else {
                 st.acked += 1;
-                st.record_ack(msg.published, now);
+                self.rec.record_queue_ack(q, msg.published, now);
                 self.settle(id);
                 if self.choreo.on {
                     self.saga_message_settled(id, true);

@@ -320,8 +320,8 @@ mod tests {
         if let Some(p) = prefetching {
             w.prefetching = p;
             if !p {
-                // Nor the wide model's latency buffers and staged drains.
-                w.rec.unbuffer_latencies();
+                // Nor the wide model's latency log.
+                w.rec.unlog_latencies();
             }
         }
         w.run_loop(&opts.watch);
@@ -340,8 +340,8 @@ mod tests {
 
     #[test]
     fn hints_change_no_result_and_are_on_only_for_wide_models() {
-        // Long enough that every service's and source's latency buffer
-        // fills several times over (staged drains, `metrics/drains.rs`).
+        // Long enough that the latency log fills and is folded many
+        // times over (`metrics/latency_log.rs`: a small one in tests).
         let text = wide(PREFETCH_FROM + 44).replace("duration = \"3s\"", "duration = \"20s\"");
         let (on, with) = run(&text, None);
         let (_, without) = run(&text, Some(false));

@@ -443,7 +443,7 @@ impl<'m> World<'m> {
             }
         }
         if w.prefetching {
-            w.rec.buffer_latencies();
+            w.rec.log_latencies();
         }
         w.mark_direct_sources();
         w.start_outlier_sweeps();

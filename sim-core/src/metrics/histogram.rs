@@ -294,90 +294,60 @@ impl<const B: u64> Histogram<B> {
     }
 
     /// Records a value of each of `buckets` (`index_of`; a few, as
-    /// `Pending` holds them): the same counts, total and maximum as
-    /// recording the values one by one. Into a list they go sorted and
-    /// merged from its end in one pass: at most one growth, each entry
-    /// moved at most once (in blocks), instead of a search and an insert
-    /// (a shift of the list's tail, and now and then a reallocation) per
-    /// value. At thousands of services those were a tenth of a run.
-    /// Whether the list turns flat is then decided once, after the batch,
-    /// which changes no figure.
+    /// `Pending` holds them): `record_sorted` once they are sorted.
     pub fn record_buckets(&mut self, buckets: &[u16]) {
-        let Counts::Sparse(list) = &mut self.counts else {
-            return buckets.iter().for_each(|&i| self.record_bucket(i));
-        };
         let mut sorted = [0u16; BATCH];
         let Some(sorted) = sorted.get_mut(..buckets.len()) else {
             return buckets.iter().for_each(|&i| self.record_bucket(i));
         };
         sorted.copy_from_slice(buckets);
         sorted.sort_unstable();
-        // The buckets in order, each with its count.
-        let mut runs = [(0u16, 0u64); BATCH];
-        let mut n_runs = 0;
-        for &b in sorted.iter() {
-            if n_runs > 0 && runs[n_runs - 1].0 == b {
-                runs[n_runs - 1].1 += 1;
-            } else {
-                runs[n_runs] = (b, 1);
-                n_runs += 1;
-            }
+        self.record_sorted(sorted);
+    }
+
+    /// Records a value of each of `sorted` (`index_of`, ascending): the
+    /// same counts, total and maximum as recording the values one by one.
+    /// Into a list they are merged in one pass into a list of their own
+    /// (the entries between two of the buckets copied as a block), with
+    /// no search and no shift: a batch of dozens of buckets (a fold of
+    /// `LatencyLog`) touches each entry once. Whether the list turns flat
+    /// is then decided once, after the batch, which changes no figure.
+    pub fn record_sorted(&mut self, sorted: &[u16]) {
+        debug_assert!(sorted.is_sorted(), "buckets in order");
+        let Some(&highest) = sorted.last() else {
+            return;
+        };
+        // No count can outgrow its entry if the total cannot.
+        let fits = self.total.saturating_add(sorted.len() as u64) <= COUNT_MASK;
+        let Counts::Sparse(list) = &mut self.counts else {
+            return sorted.iter().for_each(|&i| self.record_bucket(i));
+        };
+        if !fits {
+            return sorted.iter().for_each(|&i| self.record_bucket(i));
         }
-        let runs = &runs[..n_runs];
-        // Where each run's bucket is in the list (or goes), whether it is
-        // there, and how many are not; a count that would outgrow its
-        // entry takes the one-by-one path (which goes flat first). Each
-        // search starts where the run below was found.
-        let mut at = [0usize; BATCH];
-        let mut there = [false; BATCH];
-        let mut new = 0;
-        let mut from = 0;
-        for (r, &(b, n)) in runs.iter().enumerate() {
-            let k = from + list[from..].partition_point(|&e| bucket_in(e) < b);
-            match list.get(k) {
+        self.total += sorted.len() as u64;
+        self.max = self.max.max(lowest_at(highest));
+        let runs = 1 + sorted.windows(2).filter(|w| w[0] != w[1]).count();
+        let mut merged = Vec::with_capacity((list.len() + runs).max(MIN_FLAT));
+        let mut rest = &list[..];
+        for run in sorted.chunk_by(|a, b| a == b) {
+            let (b, n) = (run[0], run.len() as u64);
+            let below = rest
+                .iter()
+                .position(|&e| bucket_in(e) >= b)
+                .unwrap_or(rest.len());
+            merged.extend_from_slice(&rest[..below]);
+            rest = &rest[below..];
+            match rest.first() {
                 Some(&e) if bucket_in(e) == b => {
-                    if n > COUNT_MASK - count_in(e) {
-                        return buckets.iter().for_each(|&i| self.record_bucket(i));
-                    }
-                    there[r] = true;
+                    merged.push(e + n);
+                    rest = &rest[1..];
                 }
-                _ => new += 1,
+                _ => merged.push(entry(b, n)),
             }
-            at[r] = k;
-            from = k;
         }
-        self.total = self.total.saturating_add(buckets.len() as u64);
-        if let Some(&(top, _)) = runs.last() {
-            self.max = self.max.max(lowest_at(top));
-        }
-        if list.capacity() == 0 {
-            list.reserve_exact(MIN_FLAT.max(new));
-        }
-        // From the top run down, the entries above a run move up by the
-        // new buckets at or below it, in one block each; below the lowest
-        // new bucket nothing moves (a batch of buckets all in the list,
-        // the usual one, is adds in place). The walk over every entry
-        // above the batch that this replaces was a fifth of a wide run's
-        // drains.
-        let mut top = list.len();
-        list.resize(top + new, 0);
-        let mut shift = new;
-        for r in (0..runs.len()).rev() {
-            let (b, n) = runs[r];
-            let k = at[r];
-            let above = k + usize::from(there[r]);
-            if shift > 0 && above < top {
-                list.copy_within(above..top, above + shift);
-            }
-            if there[r] {
-                list[k + shift] = list[k] + n;
-            } else {
-                shift -= 1;
-                list[k + shift] = entry(b, n);
-            }
-            top = k;
-        }
-        debug_assert_eq!(shift, 0, "the entries below the batch stay put");
+        merged.extend_from_slice(rest);
+        *list = merged;
         self.flatten(false);
     }
 
@@ -853,6 +823,51 @@ mod tests {
         }
         assert!(saw_list_grow, "some batch added several buckets to a list");
         assert!(batched.is_flat(), "3,000 batches make it flat");
+    }
+
+    /// Long sorted batches (as `LatencyLog` folds them), into lists and
+    /// flat histograms alike: the same figures as one by one.
+    #[test]
+    fn a_long_sorted_batch_counts_what_its_values_one_by_one_count() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+        let (mut batched, mut one_by_one) = (LeanHistogram::empty(), LeanHistogram::empty());
+        let (mut into_list, mut into_flat) = (0, 0);
+        for round in 0..600 {
+            if round % 25 == 0 {
+                // Fresh ones now and then: lists again.
+                (batched, one_by_one) = (LeanHistogram::empty(), LeanHistogram::empty());
+            }
+            let n = rng.random_range(0..=300);
+            let mut values: Vec<u64> = (0..n)
+                .map(|k| match (round + k) % 5 {
+                    0 => 1_000,
+                    1 => rng.random_range(0..300),
+                    2 => rng.random_range(1 << 40..1 << 50),
+                    _ => rng.random_range(10_000..50_000_000),
+                })
+                .collect();
+            values.sort_unstable();
+            let mut buckets: Vec<u16> = values.iter().map(|&v| index_of(v)).collect();
+            buckets.sort_unstable();
+            match &batched.counts {
+                Counts::Sparse(_) => into_list += 1,
+                Counts::Flat { .. } => into_flat += 1,
+            }
+            batched.record_sorted(&buckets);
+            values.iter().for_each(|&v| one_by_one.record(v));
+            if let Counts::Sparse(list) = &batched.counts {
+                assert!(list.windows(2).all(|w| bucket_in(w[0]) < bucket_in(w[1])));
+            }
+            assert_eq!(batched.len(), one_by_one.len());
+            assert_eq!(batched.max(), one_by_one.max());
+            let qs = [0.0, 0.01, 0.25, 0.5, 0.9, 0.99, 0.999, 1.0];
+            assert_eq!(
+                batched.values_at_quantiles(qs),
+                one_by_one.values_at_quantiles(qs),
+                "round {round}"
+            );
+        }
+        assert!(into_list > 20 && into_flat > 20, "{into_list} {into_flat}");
     }
 
     #[test]

@@ -17,11 +17,9 @@
 //! A busy service's histogram goes flat (`Histogram::is_flat`), and
 //! recording into it is an add on a line in cache: once drained into a
 //! flat histogram, the buffer records straight through (`direct`), so a
-//! service of M1's size pays a predictable branch for it. Not at
-//! thousands of services (`Pending::lasting`): there a flat histogram's
-//! bucket is a line out of cache too (a sixth of such a run's time went
-//! on that one add), so the buffer stays one, and a drain asks for the
-//! buckets' lines together before it adds to any.
+//! service of M1's size pays a predictable branch for it. Wide models do
+//! not use these buffers: their latencies go through one log
+//! (`latency_log.rs`).
 
 use super::histogram::{Histogram, index_of};
 
@@ -37,20 +35,9 @@ pub struct Pending {
     /// The histogram was flat at the last drain: values go straight in
     /// (the buffer stays empty from then on).
     direct: bool,
-    /// Values wait even for a flat histogram (`lasting`).
-    lasting: bool,
 }
 
 impl Pending {
-    /// A buffer that holds values for a flat histogram too (never
-    /// `direct`): for models whose services' figures do not stay in cache.
-    pub fn lasting() -> Pending {
-        Pending {
-            lasting: true,
-            ..Pending::default()
-        }
-    }
-
     /// Records `v` into `h`, through the buffer: it waits there while
     /// there is room (whatever its size, bar `u64::MAX`); otherwise the
     /// waiting ones go into `h` first, then `v`.
@@ -74,33 +61,12 @@ impl Pending {
     fn drain_then<const B: u64>(&mut self, h: &mut Histogram<B>, v: u64) {
         self.drain_into(h);
         h.record(v);
-        self.direct = h.is_flat() && !self.lasting;
-    }
-
-    /// Whether a lasting buffer has just filled (`drains.rs` then drains
-    /// it in steps).
-    #[inline]
-    pub fn lasting_and_full(&self) -> bool {
-        self.lasting && usize::from(self.len) == CAPACITY
-    }
-
-    /// Asks for the lines of `h` the waiting values will be counted on
-    /// (reads `h`'s header).
-    pub fn ask_buckets<const B: u64>(&self, h: &Histogram<B>) {
-        h.prefetch_for(&self.buckets[..usize::from(self.len)]);
+        self.direct = h.is_flat();
     }
 
     /// Records the waiting values into `h`, oldest first, and empties the
     /// buffer. Call before reading `h`.
     pub fn drain_into<const B: u64>(&mut self, h: &mut Histogram<B>) {
-        h.prefetch_for(&self.buckets[..usize::from(self.len)]);
-        self.drain_asked_into(h);
-    }
-
-    /// `drain_into` for a buffer whose buckets were asked for already
-    /// (`ask_buckets`, a step ahead in `drains.rs`): asking again would
-    /// only cost the instructions.
-    pub fn drain_asked_into<const B: u64>(&mut self, h: &mut Histogram<B>) {
         h.record_buckets(&self.buckets[..usize::from(self.len)]);
         self.len = 0;
     }
@@ -152,36 +118,16 @@ mod tests {
     }
 
     #[test]
-    fn a_lasting_buffer_holds_values_for_a_flat_histogram_too() {
-        let (mut direct, mut through) = (LeanHistogram::empty(), LeanHistogram::empty());
-        let mut pending = Pending::lasting();
-        for i in 0..5_003u64 {
-            let v = 1_000 + crate::rng::mix(i) % 5_000_000;
-            direct.record(v);
-            pending.record(&mut through, v);
-        }
-        assert!(through.is_flat(), "5,000 values make a lean histogram flat");
-        assert!(
-            !pending.direct,
-            "a lasting buffer never records straight in"
-        );
-        assert_eq!(through.len() + u64::from(pending.len), direct.len());
-        assert!(
-            pending.len > 0,
-            "a drain takes fifteen values; 5,003 is not a multiple"
-        );
-        pending.drain_into(&mut through);
-        assert_same_figures(&through, &direct);
-    }
-
-    #[test]
     fn a_request_line_holds_the_buffer() {
         use crate::metrics::{RequestLine, ServiceStats};
         use std::mem::{align_of, offset_of, size_of};
         assert_eq!(size_of::<RequestLine>(), 64);
         assert_eq!(align_of::<RequestLine>(), 64);
         assert_eq!(offset_of!(ServiceStats, line) % 64, 0);
-        assert_eq!(size_of::<Pending>(), 32);
+        assert!(
+            size_of::<Pending>() <= 32,
+            "the buffer fits beside the line's sums"
+        );
     }
 
     #[test]

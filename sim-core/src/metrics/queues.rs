@@ -140,16 +140,13 @@ pub struct QueueStats {
     /// after it.
     peak: (u64, Nanos),
     emptied_at: Option<Nanos>,
-    wait: Histogram,
+    pub(super) wait: Histogram,
     wait_sum: u128,
-    latency: Histogram,
+    pub(super) latency: Histogram,
     latency_sum: u128,
-    /// Waits and latencies not yet in `wait` and `latency` (`pending.rs`):
-    /// at a thousand queues, a whole-run histogram's bucket is a line out
-    /// of cache, and its add was most of a consumer's end. Not staged
-    /// (`drains.rs`): a full buffer drains at its next value. Their line is
-    /// not hinted (asking for it measured slower). Drained before the
-    /// summary reads them.
+    /// Waits and latencies not yet in `wait` and `latency` (`pending.rs`;
+    /// a wide model's go through its latency log instead). Drained before
+    /// the summary reads them.
     pub(super) wait_pending: Pending,
     pub(super) latency_pending: Pending,
     /// Publish → ack of the messages acknowledged in this window.
@@ -286,22 +283,27 @@ impl QueueStats {
         self.age.set(now, oldest);
     }
 
-    /// A message's first delivery.
-    pub fn record_wait(&mut self, published: Nanos, now: Nanos) {
-        if published >= self.warmup {
-            self.wait_pending.record(&mut self.wait, now - published);
-            self.wait_sum += u128::from(now - published);
+    /// A message's first delivery: its wait for the histogram if it is
+    /// measured (`Recorder::record_queue_wait` records it).
+    pub(super) fn record_wait(&mut self, published: Nanos, now: Nanos) -> Option<Nanos> {
+        let wait = now - published;
+        if published < self.warmup {
+            return None;
         }
+        self.wait_sum += u128::from(wait);
+        Some(wait)
     }
 
-    /// A message acknowledged.
-    pub fn record_ack(&mut self, published: Nanos, now: Nanos) {
+    /// A message acknowledged: its latency for the histogram if it is
+    /// measured (`Recorder::record_queue_ack` records it).
+    pub(super) fn record_ack(&mut self, published: Nanos, now: Nanos) -> Option<Nanos> {
         let lat = now - published;
         self.window_latency.record(lat);
-        if published >= self.warmup {
-            self.latency_pending.record(&mut self.latency, lat);
-            self.latency_sum += u128::from(lat);
+        if published < self.warmup {
+            return None;
         }
+        self.latency_sum += u128::from(lat);
+        Some(lat)
     }
 
     pub(super) fn start_measuring(&mut self, now: Nanos) {

@@ -26,6 +26,8 @@ impl Recorder {
         let measured = duration.saturating_sub(m.warmup);
         let measured_s = secs(measured);
         let service_span = end.saturating_sub(m.warmup).max(1);
+        // Every histogram whole before any is read.
+        self.fold_latencies();
         self.entries
             .iter_mut()
             .for_each(EntryStats::drain_latencies);

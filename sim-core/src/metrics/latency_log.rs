@@ -1,0 +1,328 @@
+//! `LatencyLog`: a wide model's latencies on their way to their
+//! histograms, in one buffer written in order and folded in owner by
+//! owner.
+//!
+//! At thousands of services each service's sojourn histogram (and each
+//! source's latency histogram, each queue's wait and latency histograms)
+//! sees a value a second or so and is never in cache when it does. A
+//! buffer per histogram (`Pending`, fourteen values in its owner's line)
+//! batched the misses, but each drain still found the histogram cold, and
+//! sorting and merging fourteen values at a time cost about 120
+//! instructions a value: recording sojourns was a seventh of a
+//! 5,000-service chain's time (12 of 80 ns an event, measured by leaving
+//! it out). Here a value is a key appended to one buffer (its owner and
+//! its bucket, `index_of`: all a histogram keeps of it), on a line that is
+//! always in cache. When the buffer is full, and before any histogram is
+//! read, the keys are sorted by owner (one counting pass) and each owner's
+//! buckets, sorted, go into its histogram in one merge
+//! (`Histogram::record_sorted`), dozens at a time, the owners visited in
+//! order with the next ones' histograms asked for ahead.
+//!
+//! A histogram ends with the same counts, total and maximum as recording
+//! the values one by one (its figures depend on none of their order). The
+//! buffer's size is fixed (`CAPACITY`): memory does not grow with the
+//! run. `u64::MAX`, whose bucket does not give it back as the maximum, is
+//! not logged (the caller records it straight).
+//!
+//! Owns the buffer, the sort and the owners' numbering (`Logged`); the
+//! histograms are `metrics.rs`'s.
+
+use super::histogram::index_of;
+
+/// Keys the buffer holds before it is folded: 2 MiB of keys. Large, so
+/// that a fold gives each histogram dozens of values at once at
+/// thousands of owners; fixed, so memory stays bounded. Small in unit
+/// tests, so that their wide models fold many times.
+const CAPACITY: usize = if cfg!(test) { 1 << 10 } else { 1 << 18 };
+
+/// Bits of a key that hold the bucket.
+const BUCKET_BITS: u32 = 16;
+
+/// How many owners (of those with values) ahead a fold asks for the
+/// lines of the counts the one it will fold then; it asks for its
+/// histogram's header (which locates them) twice as far ahead.
+const FOLD_AHEAD: usize = 4;
+
+/// Whose histogram a logged value is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Logged {
+    /// Service `s`'s sojourns.
+    Sojourns(usize),
+    /// Source `i`'s successes' latencies.
+    Latencies(usize),
+    /// Queue `q`'s waits (publish to first delivery).
+    QueueWaits(usize),
+    /// Queue `q`'s latencies (publish to acknowledgement).
+    QueueLatencies(usize),
+}
+
+impl Logged {
+    /// How many owners a model of `services`, `entries` and `queues` has:
+    /// services first, then sources, then each queue's two.
+    pub fn owners(services: usize, entries: usize, queues: usize) -> usize {
+        services + entries + 2 * queues
+    }
+
+    /// Its owner number.
+    #[inline(always)]
+    pub fn owner(self, services: usize, entries: usize) -> usize {
+        match self {
+            Logged::Sojourns(s) => s,
+            Logged::Latencies(i) => services + i,
+            Logged::QueueWaits(q) => services + entries + 2 * q,
+            Logged::QueueLatencies(q) => services + entries + 2 * q + 1,
+        }
+    }
+
+    /// The histogram of owner number `owner`.
+    pub fn of_owner(owner: usize, services: usize, entries: usize) -> Logged {
+        if owner < services {
+            Logged::Sojourns(owner)
+        } else if owner < services + entries {
+            Logged::Latencies(owner - services)
+        } else {
+            let k = owner - services - entries;
+            if k.is_multiple_of(2) {
+                Logged::QueueWaits(k / 2)
+            } else {
+                Logged::QueueLatencies(k / 2)
+            }
+        }
+    }
+}
+
+/// What a fold asks of an owner's histogram.
+pub enum FoldStep<'a> {
+    /// Ask for its header: its counts are asked for a few owners on.
+    AskHeader,
+    /// Ask for the lines these buckets will be counted on
+    /// (`Histogram::prefetch_for`): it is folded a few owners on.
+    AskCounts(&'a [u16]),
+    /// Record these buckets (sorted) into it.
+    Record(&'a [u16]),
+}
+
+pub struct LatencyLog {
+    /// `owner << BUCKET_BITS | bucket`, in the order recorded.
+    keys: Vec<u64>,
+    /// How many keys it holds before it must be folded.
+    capacity: usize,
+    /// How many owners there are.
+    owners: usize,
+    /// Scratch for a fold's sort.
+    scratch: Vec<u64>,
+    /// Scratch for a fold: the buckets in owner and bucket order.
+    sorted: Vec<u16>,
+    /// Scratch for a fold: each owner with values, and where its buckets
+    /// are in `sorted`.
+    spans: Vec<(u32, u32, u32)>,
+}
+
+/// Bits of a key a pass of the sort orders by: 2,048 counters, 8 KiB.
+const DIGIT_BITS: u32 = 11;
+
+impl LatencyLog {
+    /// A log for owners `0..owners`.
+    pub fn new(owners: usize) -> LatencyLog {
+        LatencyLog::with_capacity(owners, CAPACITY)
+    }
+
+    fn with_capacity(owners: usize, capacity: usize) -> LatencyLog {
+        LatencyLog {
+            keys: Vec::with_capacity(capacity),
+            capacity,
+            owners,
+            scratch: Vec::new(),
+            sorted: Vec::new(),
+            spans: Vec::new(),
+        }
+    }
+
+    /// Logs value `v` (not `u64::MAX`) of `owner`'s histogram. Returns
+    /// whether the log is now full: it must be folded before the next.
+    #[inline(always)]
+    pub fn push(&mut self, owner: usize, v: u64) -> bool {
+        debug_assert!(v < u64::MAX, "u64::MAX is recorded straight");
+        debug_assert!(owner < self.owners, "owner {owner} is known");
+        self.keys
+            .push(((owner as u64) << BUCKET_BITS) | u64::from(index_of(v)));
+        self.keys.len() == self.capacity
+    }
+
+    /// Hands each owner with values logged its buckets, sorted, in owner
+    /// order (`FoldStep::Record`), having asked for the lines of those a
+    /// few owners on (`FoldStep::AskHeader`, `FoldStep::AskCounts`);
+    /// empties the log.
+    pub fn fold(&mut self, mut each: impl FnMut(usize, FoldStep)) {
+        if self.keys.is_empty() {
+            return;
+        }
+        self.sort_keys();
+        // The keys in order: each owner's buckets, ascending, together.
+        self.sorted.clear();
+        self.sorted.extend(self.keys.iter().map(|&k| k as u16));
+        self.spans.clear();
+        for (at, &k) in self.keys.iter().enumerate() {
+            let owner = (k >> BUCKET_BITS) as u32;
+            match self.spans.last_mut() {
+                Some((o, _, end)) if *o == owner => *end += 1,
+                _ => self.spans.push((owner, at as u32, at as u32 + 1)),
+            }
+        }
+        let sorted = &self.sorted;
+        let buckets = |&(_, start, end): &(u32, u32, u32)| &sorted[start as usize..end as usize];
+        for (k, span) in self.spans.iter().enumerate() {
+            if let Some(far) = self.spans.get(k + 2 * FOLD_AHEAD) {
+                each(far.0 as usize, FoldStep::AskHeader);
+            }
+            if let Some(near) = self.spans.get(k + FOLD_AHEAD) {
+                each(near.0 as usize, FoldStep::AskCounts(buckets(near)));
+            }
+            each(span.0 as usize, FoldStep::Record(buckets(span)));
+        }
+        self.keys.clear();
+    }
+
+    /// Sorts the keys: a least-significant-digit radix sort over the bits
+    /// a key can use (two or three passes of `DIGIT_BITS`, each a count
+    /// and a scatter, a few instructions a key, instead of a comparison
+    /// sort's dozens).
+    fn sort_keys(&mut self) {
+        let bits = BUCKET_BITS + (usize::BITS - self.owners.saturating_sub(1).leading_zeros());
+        let mut counts = vec![0u32; 1 << DIGIT_BITS];
+        let mask = (1u64 << DIGIT_BITS) - 1;
+        // Room for a full log in both (they trade places each pass).
+        self.scratch
+            .reserve_exact(self.capacity.saturating_sub(self.scratch.len()));
+        self.scratch.resize(self.keys.len(), 0);
+        for pass in 0..bits.div_ceil(DIGIT_BITS) {
+            let shift = pass * DIGIT_BITS;
+            counts.fill(0);
+            for &k in &self.keys {
+                counts[((k >> shift) & mask) as usize] += 1;
+            }
+            let mut at = 0;
+            for c in &mut counts {
+                (*c, at) = (at, at + *c);
+            }
+            for &k in &self.keys {
+                let c = &mut counts[((k >> shift) & mask) as usize];
+                self.scratch[*c as usize] = k;
+                *c += 1;
+            }
+            std::mem::swap(&mut self.keys, &mut self.scratch);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every owner gets exactly its values' buckets, sorted, once, in
+    /// owner order; owners without values are not called; the log is
+    /// empty after, and says when it is full.
+    #[test]
+    fn a_fold_hands_each_owner_its_buckets_sorted() {
+        let mut log = LatencyLog::with_capacity(5, 8);
+        let values = [
+            (3, 900u64),
+            (0, 5),
+            (3, 7),
+            (1, 1_000_000),
+            (3, 7),
+            (0, 2),
+            (4, 1),
+        ];
+        for &(o, v) in &values {
+            assert!(!log.push(o, v));
+        }
+        assert!(log.push(1, 3), "the eighth key fills it");
+        let mut got = Vec::new();
+        let mut asked = Vec::new();
+        log.fold(|o, step| match step {
+            FoldStep::AskHeader => asked.push((o, 0)),
+            FoldStep::AskCounts(b) => asked.push((o, b.len())),
+            FoldStep::Record(b) => got.push((o, b.to_vec())),
+        });
+        let want = |o: usize, vs: &[u64]| {
+            let mut b: Vec<u16> = vs.iter().map(|&v| index_of(v)).collect();
+            b.sort_unstable();
+            (o, b)
+        };
+        assert_eq!(
+            got,
+            vec![
+                want(0, &[5, 2]),
+                want(1, &[1_000_000, 3]),
+                want(3, &[900, 7, 7]),
+                want(4, &[1]),
+            ]
+        );
+        assert_eq!(
+            asked,
+            Vec::new(),
+            "four owners with values: none is four on"
+        );
+        let mut again = 0;
+        log.fold(|_, _| again += 1);
+        assert_eq!(again, 0, "a fold empties the log");
+        assert!(!log.push(2, 10));
+    }
+
+    /// An owner's header is asked for eight owners (with values) before
+    /// it is folded, its counts four before, each once.
+    #[test]
+    fn a_fold_asks_for_an_owners_lines_before_it_folds_it() {
+        let mut log = LatencyLog::with_capacity(40, 64);
+        for o in (0..40).step_by(2) {
+            log.push(o, 1_000 + o as u64);
+            log.push(o, 10);
+        }
+        let mut order = Vec::new();
+        log.fold(|o, step| {
+            order.push(match step {
+                FoldStep::AskHeader => (o, 'h'),
+                FoldStep::AskCounts(b) => {
+                    assert_eq!(b.len(), 2);
+                    (o, 'c')
+                }
+                FoldStep::Record(_) => (o, 'r'),
+            })
+        });
+        let at = |o: usize, what: char| order.iter().position(|&x| x == (o, what));
+        for o in (0..40).step_by(2) {
+            let k = o / 2;
+            let r = at(o, 'r').expect("folded");
+            match at(o, 'c') {
+                Some(c) => assert!(k >= FOLD_AHEAD && c < r, "owner {o}"),
+                None => assert!(k < FOLD_AHEAD, "owner {o}"),
+            }
+            match at(o, 'h') {
+                Some(h) => assert!(k >= 2 * FOLD_AHEAD && h < at(o, 'c').unwrap()),
+                None => assert!(k < 2 * FOLD_AHEAD, "owner {o}"),
+            }
+        }
+        assert_eq!(order.len(), 20 * 3 - FOLD_AHEAD - 2 * FOLD_AHEAD);
+    }
+
+    #[test]
+    fn owners_number_services_then_sources_then_queues_two_each() {
+        let all = [
+            Logged::Sojourns(0),
+            Logged::Sojourns(2),
+            Logged::Latencies(0),
+            Logged::Latencies(1),
+            Logged::QueueWaits(0),
+            Logged::QueueLatencies(0),
+            Logged::QueueWaits(1),
+            Logged::QueueLatencies(1),
+        ];
+        let owners: Vec<usize> = all.iter().map(|l| l.owner(3, 2)).collect();
+        assert_eq!(owners, vec![0, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(Logged::owners(3, 2, 2), 9);
+        for (&l, &o) in all.iter().zip(&owners) {
+            assert_eq!(Logged::of_owner(o, 3, 2), l);
+        }
+    }
+}
