@@ -989,11 +989,12 @@ impl Recorder {
     /// Sends every service's sojourns, every source's latencies and every
     /// queue's waits and latencies through one log (`latency_log.rs`)
     /// instead of a buffer each: for models too wide for their figures to
-    /// stay in cache, where each histogram is a miss of its own. Changes
-    /// no figure. Before the run.
+    /// stay in cache, where each histogram is a miss of its own (up to
+    /// `latency_log::MAX_OWNERS` histograms: past that, the buffers stay).
+    /// Changes no figure. Before the run.
     pub fn log_latencies(&mut self) {
         let owners = Logged::owners(self.services.len(), self.entries.len(), self.queues.len());
-        self.latency_log = Some(LatencyLog::new(owners));
+        self.latency_log = LatencyLog::new(owners);
     }
 
     /// Records `v` into `of`'s histogram: through the log on a wide model,

@@ -24,6 +24,10 @@
 //! run. `u64::MAX`, whose bucket does not give it back as the maximum, is
 //! not logged (the caller records it straight).
 //!
+//! A key is 32 bits (16 for the bucket), so a log numbers at most
+//! `MAX_OWNERS` histograms; a model with more keeps a buffer per
+//! histogram.
+//!
 //! Owns the buffer, the sort and the owners' numbering (`Logged`); the
 //! histograms are `metrics.rs`'s.
 
@@ -33,7 +37,11 @@ use super::histogram::index_of;
 /// that a fold gives each histogram dozens of values at once at
 /// thousands of owners; fixed, so memory stays bounded. Small in unit
 /// tests, so that their wide models fold many times.
-const CAPACITY: usize = if cfg!(test) { 1 << 10 } else { 1 << 18 };
+const CAPACITY: usize = if cfg!(test) { 1 << 10 } else { 1 << 19 };
+
+/// Owners a log can number (a key is 32 bits: owner and bucket); a model
+/// with more records through a buffer per histogram (`Pending`).
+pub const MAX_OWNERS: usize = 1 << (32 - BUCKET_BITS);
 
 /// Bits of a key that hold the bucket.
 const BUCKET_BITS: u32 = 16;
@@ -104,13 +112,13 @@ pub enum FoldStep<'a> {
 
 pub struct LatencyLog {
     /// `owner << BUCKET_BITS | bucket`, in the order recorded.
-    keys: Vec<u64>,
+    keys: Vec<u32>,
     /// How many keys it holds before it must be folded.
     capacity: usize,
     /// How many owners there are.
     owners: usize,
     /// Scratch for a fold's sort.
-    scratch: Vec<u64>,
+    scratch: Vec<u32>,
     /// Scratch for a fold: the buckets in owner and bucket order.
     sorted: Vec<u16>,
     /// Scratch for a fold: each owner with values, and where its buckets
@@ -123,8 +131,10 @@ const DIGIT_BITS: u32 = 11;
 
 impl LatencyLog {
     /// A log for owners `0..owners`.
-    pub fn new(owners: usize) -> LatencyLog {
-        LatencyLog::with_capacity(owners, CAPACITY)
+    /// A log for owners `0..owners`, if a key can number them
+    /// (`MAX_OWNERS`).
+    pub fn new(owners: usize) -> Option<LatencyLog> {
+        (owners <= MAX_OWNERS).then(|| LatencyLog::with_capacity(owners, CAPACITY))
     }
 
     fn with_capacity(owners: usize, capacity: usize) -> LatencyLog {
@@ -145,7 +155,7 @@ impl LatencyLog {
         debug_assert!(v < u64::MAX, "u64::MAX is recorded straight");
         debug_assert!(owner < self.owners, "owner {owner} is known");
         self.keys
-            .push(((owner as u64) << BUCKET_BITS) | u64::from(index_of(v)));
+            .push(((owner as u32) << BUCKET_BITS) | u32::from(index_of(v)));
         self.keys.len() == self.capacity
     }
 
@@ -163,7 +173,7 @@ impl LatencyLog {
         self.sorted.extend(self.keys.iter().map(|&k| k as u16));
         self.spans.clear();
         for (at, &k) in self.keys.iter().enumerate() {
-            let owner = (k >> BUCKET_BITS) as u32;
+            let owner = k >> BUCKET_BITS;
             match self.spans.last_mut() {
                 Some((o, _, end)) if *o == owner => *end += 1,
                 _ => self.spans.push((owner, at as u32, at as u32 + 1)),
@@ -190,7 +200,7 @@ impl LatencyLog {
     fn sort_keys(&mut self) {
         let bits = BUCKET_BITS + (usize::BITS - self.owners.saturating_sub(1).leading_zeros());
         let mut counts = vec![0u32; 1 << DIGIT_BITS];
-        let mask = (1u64 << DIGIT_BITS) - 1;
+        let mask = (1u32 << DIGIT_BITS) - 1;
         // Room for a full log in both (they trade places each pass).
         self.scratch
             .reserve_exact(self.capacity.saturating_sub(self.scratch.len()));
@@ -304,6 +314,28 @@ mod tests {
             }
         }
         assert_eq!(order.len(), 20 * 3 - FOLD_AHEAD - 2 * FOLD_AHEAD);
+    }
+
+    #[test]
+    fn a_log_numbers_at_most_what_its_keys_can_hold() {
+        assert!(LatencyLog::new(MAX_OWNERS).is_some());
+        assert!(LatencyLog::new(MAX_OWNERS + 1).is_none());
+        let mut log = LatencyLog::with_capacity(MAX_OWNERS, 4);
+        log.push(MAX_OWNERS - 1, u64::MAX - 1);
+        log.push(0, 0);
+        let mut got = Vec::new();
+        log.fold(|o, step| {
+            if let FoldStep::Record(b) = step {
+                got.push((o, b.to_vec()));
+            }
+        });
+        assert_eq!(
+            got,
+            vec![
+                (0, vec![index_of(0)]),
+                (MAX_OWNERS - 1, vec![index_of(u64::MAX - 1)])
+            ]
+        );
     }
 
     #[test]

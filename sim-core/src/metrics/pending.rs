@@ -19,7 +19,8 @@
 //! flat histogram, the buffer records straight through (`direct`), so a
 //! service of M1's size pays a predictable branch for it. Wide models do
 //! not use these buffers: their latencies go through one log
-//! (`latency_log.rs`).
+//! (`latency_log.rs`), unless they have more histograms than its keys
+//! can number.
 
 use super::histogram::{Histogram, index_of};
 
