@@ -294,15 +294,91 @@ impl<const B: u64> Histogram<B> {
     }
 
     /// Records a value of each of `buckets` (`index_of`; a few, as
-    /// `Pending` holds them): `record_sorted` once they are sorted.
+    /// `Pending` holds them): the same counts, total and maximum as
+    /// recording the values one by one. Into a list they go sorted and
+    /// merged from its end in one pass: at most one growth, each entry
+    /// moved at most once (in blocks), instead of a search and an insert
+    /// (a shift of the list's tail, and now and then a reallocation) per
+    /// value. At thousands of services those were a tenth of a run.
+    /// Whether the list turns flat is then decided once, after the batch,
+    /// which changes no figure.
     pub fn record_buckets(&mut self, buckets: &[u16]) {
+        let Counts::Sparse(list) = &mut self.counts else {
+            return buckets.iter().for_each(|&i| self.record_bucket(i));
+        };
         let mut sorted = [0u16; BATCH];
         let Some(sorted) = sorted.get_mut(..buckets.len()) else {
             return buckets.iter().for_each(|&i| self.record_bucket(i));
         };
         sorted.copy_from_slice(buckets);
         sorted.sort_unstable();
-        self.record_sorted(sorted);
+        // The buckets in order, each with its count.
+        let mut runs = [(0u16, 0u64); BATCH];
+        let mut n_runs = 0;
+        for &b in sorted.iter() {
+            if n_runs > 0 && runs[n_runs - 1].0 == b {
+                runs[n_runs - 1].1 += 1;
+            } else {
+                runs[n_runs] = (b, 1);
+                n_runs += 1;
+            }
+        }
+        let runs = &runs[..n_runs];
+        // Where each run's bucket is in the list (or goes), whether it is
+        // there, and how many are not; a count that would outgrow its
+        // entry takes the one-by-one path (which goes flat first). Each
+        // search starts where the run below was found.
+        let mut at = [0usize; BATCH];
+        let mut there = [false; BATCH];
+        let mut new = 0;
+        let mut from = 0;
+        for (r, &(b, n)) in runs.iter().enumerate() {
+            let k = from + list[from..].partition_point(|&e| bucket_in(e) < b);
+            match list.get(k) {
+                Some(&e) if bucket_in(e) == b => {
+                    if n > COUNT_MASK - count_in(e) {
+                        return buckets.iter().for_each(|&i| self.record_bucket(i));
+                    }
+                    there[r] = true;
+                }
+                _ => new += 1,
+            }
+            at[r] = k;
+            from = k;
+        }
+        self.total = self.total.saturating_add(buckets.len() as u64);
+        if let Some(&(top, _)) = runs.last() {
+            self.max = self.max.max(lowest_at(top));
+        }
+        if list.capacity() == 0 {
+            list.reserve_exact(MIN_FLAT.max(new));
+        }
+        // From the top run down, the entries above a run move up by the
+        // new buckets at or below it, in one block each; below the lowest
+        // new bucket nothing moves (a batch of buckets all in the list,
+        // the usual one, is adds in place). The walk over every entry
+        // above the batch that this replaces was a fifth of a wide run's
+        // drains.
+        let mut top = list.len();
+        list.resize(top + new, 0);
+        let mut shift = new;
+        for r in (0..runs.len()).rev() {
+            let (b, n) = runs[r];
+            let k = at[r];
+            let above = k + usize::from(there[r]);
+            if shift > 0 && above < top {
+                list.copy_within(above..top, above + shift);
+            }
+            if there[r] {
+                list[k + shift] = list[k] + n;
+            } else {
+                shift -= 1;
+                list[k + shift] = entry(b, n);
+            }
+            top = k;
+        }
+        debug_assert_eq!(shift, 0, "the entries below the batch stay put");
+        self.flatten(false);
     }
 
     /// Records a value of each of `sorted` (`index_of`, ascending): the
@@ -311,7 +387,10 @@ impl<const B: u64> Histogram<B> {
     /// (the entries between two of the buckets copied as a block), with
     /// no search and no shift: a batch of dozens of buckets (a fold of
     /// `LatencyLog`) touches each entry once. Whether the list turns flat
-    /// is then decided once, after the batch, which changes no figure.
+    /// is then decided once, after the batch, which changes no figure. A
+    /// few values (`Pending`'s) go through `record_buckets` instead: a
+    /// search each and adds in place, with no new list (a new list per
+    /// fourteen values cost M1 1 % more instructions).
     pub fn record_sorted(&mut self, sorted: &[u16]) {
         debug_assert!(sorted.is_sorted(), "buckets in order");
         let Some(&highest) = sorted.last() else {
