@@ -42,7 +42,7 @@ mod visits;
 mod window_counts;
 
 use histogram::{Histogram, LeanHistogram};
-use latency_log::{FoldStep, LatencyLog, Logged};
+use latency_log::{LatencyLog, Logged};
 use pending::Pending;
 
 use queues::QueueWindow;
@@ -1040,29 +1040,14 @@ impl Recorder {
         let (services, entries) = (self.services.items_mut(), &mut self.entries);
         let (n_services, n_entries) = (services.len(), entries.len());
         let queues = &mut self.queues;
-        log.fold(|owner, step| {
-            let of = Logged::of_owner(owner, n_services, n_entries);
-            match step {
-                FoldStep::AskHeader => match of {
-                    Logged::Sojourns(s) => prefetch::line(&services[s].sojourn),
-                    Logged::Latencies(i) => prefetch::line(&entries[i].latency_ok),
-                    Logged::QueueWaits(q) => prefetch::line(&queues[q].wait),
-                    Logged::QueueLatencies(q) => prefetch::line(&queues[q].latency),
-                },
-                FoldStep::AskCounts(buckets) => match of {
-                    Logged::Sojourns(s) => services[s].sojourn.prefetch_for(buckets),
-                    Logged::Latencies(i) => entries[i].latency_ok.prefetch_for(buckets),
-                    Logged::QueueWaits(q) => queues[q].wait.prefetch_for(buckets),
-                    Logged::QueueLatencies(q) => queues[q].latency.prefetch_for(buckets),
-                },
-                FoldStep::Record(buckets) => match of {
-                    Logged::Sojourns(s) => services[s].sojourn.record_sorted(buckets),
-                    Logged::Latencies(i) => entries[i].latency_ok.record_sorted(buckets),
-                    Logged::QueueWaits(q) => queues[q].wait.record_sorted(buckets),
-                    Logged::QueueLatencies(q) => queues[q].latency.record_sorted(buckets),
-                },
-            }
-        });
+        log.fold(
+            |owner, step| match Logged::of_owner(owner, n_services, n_entries) {
+                Logged::Sojourns(s) => step.apply(&mut services[s].sojourn),
+                Logged::Latencies(i) => step.apply(&mut entries[i].latency_ok),
+                Logged::QueueWaits(q) => step.apply(&mut queues[q].wait),
+                Logged::QueueLatencies(q) => step.apply(&mut queues[q].latency),
+            },
+        );
     }
 
     /// `log_value` for source `i`'s latency, out of line: inlined with

@@ -860,6 +860,23 @@ mod tests {
         }
     }
 
+    /// A histogram recorded in batches holds what one recorded one by one
+    /// does: count, maximum and quantiles (after batch `round`).
+    fn assert_same_as_one_by_one(
+        batched: &LeanHistogram,
+        one_by_one: &LeanHistogram,
+        round: usize,
+    ) {
+        assert_eq!(batched.len(), one_by_one.len());
+        assert_eq!(batched.max(), one_by_one.max());
+        let qs = [0.0, 0.01, 0.25, 0.5, 0.9, 0.99, 0.999, 1.0];
+        assert_eq!(
+            batched.values_at_quantiles(qs),
+            one_by_one.values_at_quantiles(qs),
+            "round {round}"
+        );
+    }
+
     #[test]
     fn a_batch_counts_what_its_values_one_by_one_count() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
@@ -891,14 +908,7 @@ mod tests {
                 assert!(list.is_sorted(), "entries stay in bucket order");
                 assert!(list.windows(2).all(|w| bucket_in(w[0]) < bucket_in(w[1])));
             }
-            assert_eq!(batched.len(), one_by_one.len());
-            assert_eq!(batched.max(), one_by_one.max());
-            let qs = [0.0, 0.01, 0.25, 0.5, 0.9, 0.99, 0.999, 1.0];
-            assert_eq!(
-                batched.values_at_quantiles(qs),
-                one_by_one.values_at_quantiles(qs),
-                "round {round}"
-            );
+            assert_same_as_one_by_one(&batched, &one_by_one, round);
         }
         assert!(saw_list_grow, "some batch added several buckets to a list");
         assert!(batched.is_flat(), "3,000 batches make it flat");
@@ -917,7 +927,7 @@ mod tests {
                 (batched, one_by_one) = (LeanHistogram::empty(), LeanHistogram::empty());
             }
             let n = rng.random_range(0..=300);
-            let mut values: Vec<u64> = (0..n)
+            let values: Vec<u64> = (0..n)
                 .map(|k| match (round + k) % 5 {
                     0 => 1_000,
                     1 => rng.random_range(0..300),
@@ -925,7 +935,6 @@ mod tests {
                     _ => rng.random_range(10_000..50_000_000),
                 })
                 .collect();
-            values.sort_unstable();
             let mut buckets: Vec<u16> = values.iter().map(|&v| index_of(v)).collect();
             buckets.sort_unstable();
             match &batched.counts {
@@ -937,14 +946,7 @@ mod tests {
             if let Counts::Sparse(list) = &batched.counts {
                 assert!(list.windows(2).all(|w| bucket_in(w[0]) < bucket_in(w[1])));
             }
-            assert_eq!(batched.len(), one_by_one.len());
-            assert_eq!(batched.max(), one_by_one.max());
-            let qs = [0.0, 0.01, 0.25, 0.5, 0.9, 0.99, 0.999, 1.0];
-            assert_eq!(
-                batched.values_at_quantiles(qs),
-                one_by_one.values_at_quantiles(qs),
-                "round {round}"
-            );
+            assert_same_as_one_by_one(&batched, &one_by_one, round);
         }
         assert!(into_list > 20 && into_flat > 20, "{into_list} {into_flat}");
     }

@@ -31,7 +31,7 @@
 //! Owns the buffer, the sort and the owners' numbering (`Logged`); the
 //! histograms are `metrics.rs`'s.
 
-use super::histogram::index_of;
+use super::histogram::{Histogram, index_of};
 
 /// Keys the buffer holds before it is folded: 2 MiB of keys. Large, so
 /// that a fold gives each histogram dozens of values at once at
@@ -108,6 +108,18 @@ pub enum FoldStep<'a> {
     AskCounts(&'a [u16]),
     /// Record these buckets (sorted) into it.
     Record(&'a [u16]),
+}
+
+impl FoldStep<'_> {
+    /// Does the step to `h`, the owner's histogram.
+    #[inline]
+    pub fn apply<const B: u64>(&self, h: &mut Histogram<B>) {
+        match *self {
+            FoldStep::AskHeader => prefetch::line(h),
+            FoldStep::AskCounts(buckets) => h.prefetch_for(buckets),
+            FoldStep::Record(buckets) => h.record_sorted(buckets),
+        }
+    }
 }
 
 pub struct LatencyLog {
