@@ -36,7 +36,7 @@ const LEADING_ZERO_BASE: u32 = u64::BITS - SUB_BUCKET_MAGNITUDE;
 
 /// The bucket of `v`: how many powers of two it lies above bucket 0.
 #[inline]
-fn bucket_of(v: u64) -> u32 {
+const fn bucket_of(v: u64) -> u32 {
     LEADING_ZERO_BASE - (v | SUB_BUCKET_MASK).leading_zeros()
 }
 
@@ -44,7 +44,7 @@ fn bucket_of(v: u64) -> u32 {
 /// any u64 at two digits, so a `u16` holds it): its bucket, all a
 /// histogram keeps of it (`Pending` holds values as these).
 #[inline]
-pub(super) fn index_of(v: u64) -> u16 {
+pub(super) const fn index_of(v: u64) -> u16 {
     let bucket = bucket_of(v);
     let sub = (v >> bucket) as u32;
     (((bucket + 1) << SUB_BUCKET_HALF_MAGNITUDE) + sub - SUB_BUCKET_HALF) as u16
@@ -198,6 +198,66 @@ pub struct Histogram<const BYTES_PER_VALUE: u64 = 64> {
     /// The largest value recorded (0 when empty).
     max: u64,
     counts: Counts,
+}
+
+/// Buckets `BatchScratch` has room for: every `index_of` is below it.
+const SCRATCH_BUCKETS: usize = 1 << 13;
+const _: () = assert!((index_of(u64::MAX) as usize) < SCRATCH_BUCKETS);
+
+/// `Histogram::record_batch`'s workspace: a count and a bit per bucket,
+/// all zero between batches (64 KiB, made once by its owner and reused).
+pub struct BatchScratch {
+    counts: Box<[u64; SCRATCH_BUCKETS]>,
+    in_use: Box<[u64; SCRATCH_BUCKETS / 64]>,
+}
+
+impl BatchScratch {
+    pub fn new() -> BatchScratch {
+        BatchScratch {
+            counts: Box::new([0; SCRATCH_BUCKETS]),
+            in_use: Box::new([0; SCRATCH_BUCKETS / 64]),
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, b: u16, n: u64) {
+        let b = usize::from(b) % SCRATCH_BUCKETS;
+        self.counts[b] += n;
+        self.in_use[b / 64] |= 1 << (b % 64);
+    }
+
+    /// The words of bits covering buckets `lo ..= hi`.
+    fn words(lo: u16, hi: u16) -> std::ops::RangeInclusive<usize> {
+        usize::from(lo) / 64 % (SCRATCH_BUCKETS / 64)
+            ..=usize::from(hi) / 64 % (SCRATCH_BUCKETS / 64)
+    }
+
+    /// How many buckets between `lo` and `hi` are in use.
+    fn in_use(&self, lo: u16, hi: u16) -> usize {
+        self.in_use[Self::words(lo, hi)]
+            .iter()
+            .map(|w| w.count_ones() as usize)
+            .sum()
+    }
+
+    /// Appends the buckets in use (all between `lo` and `hi`) to `list`
+    /// as entries, in order, and zeroes them.
+    fn take_into(&mut self, lo: u16, hi: u16, list: &mut Vec<u64>) {
+        for w in Self::words(lo, hi) {
+            let mut bits = std::mem::take(&mut self.in_use[w]);
+            while bits != 0 {
+                let b = (w * 64 + bits.trailing_zeros() as usize) % SCRATCH_BUCKETS;
+                list.push(entry(b as u16, std::mem::take(&mut self.counts[b])));
+                bits &= bits - 1;
+            }
+        }
+    }
+}
+
+impl Default for BatchScratch {
+    fn default() -> BatchScratch {
+        BatchScratch::new()
+    }
 }
 
 impl<const B: u64> Default for Histogram<B> {
@@ -381,52 +441,47 @@ impl<const B: u64> Histogram<B> {
         self.flatten(false);
     }
 
-    /// Records a value of each of `sorted` (`index_of`, ascending): the
-    /// same counts, total and maximum as recording the values one by one.
-    /// Into a list they are merged in one pass into a list of their own
-    /// (the entries between two of the buckets copied as a block), with
-    /// no search and no shift: a batch of dozens of buckets (a fold of
-    /// `LatencyLog`) touches each entry once. Whether the list turns flat
-    /// is then decided once, after the batch, which changes no figure. A
-    /// few values (`Pending`'s) go through `record_buckets` instead: a
-    /// search each and adds in place, with no new list (a new list per
-    /// fourteen values cost M1 1 % more instructions).
-    pub fn record_sorted(&mut self, sorted: &[u16]) {
-        debug_assert!(sorted.is_sorted(), "buckets in order");
-        let Some(&highest) = sorted.last() else {
+    /// Records a value of each of `buckets` (`index_of`, in any order):
+    /// the same counts, total and maximum as recording the values one by
+    /// one. Into a list, the list's counts and the batch's are added up in
+    /// `scratch` (a count and a bit per bucket) and the list is rewritten
+    /// in place from the bits, in order: no sort of the batch, no search,
+    /// no new list, and each entry read and written once. A fold of
+    /// `LatencyLog` gives dozens at a time; sorting them first (a radix
+    /// pass more) and merging them run by run (a block copy and a
+    /// mispredicted branch a run) cost a wide run half again as much.
+    /// Whether the list turns flat is then decided once, after the batch,
+    /// which changes no figure. A few values (`Pending`'s) go through
+    /// `record_buckets` instead, which needs no scratch.
+    pub fn record_batch(&mut self, buckets: &[u16], scratch: &mut BatchScratch) {
+        let Some(&first) = buckets.first() else {
             return;
         };
         // No count can outgrow its entry if the total cannot.
-        let fits = self.total.saturating_add(sorted.len() as u64) <= COUNT_MASK;
+        let fits = self.total.saturating_add(buckets.len() as u64) <= COUNT_MASK;
         let Counts::Sparse(list) = &mut self.counts else {
-            return sorted.iter().for_each(|&i| self.record_bucket(i));
+            return buckets.iter().for_each(|&i| self.record_bucket(i));
         };
         if !fits {
-            return sorted.iter().for_each(|&i| self.record_bucket(i));
+            return buckets.iter().for_each(|&i| self.record_bucket(i));
         }
-        self.total += sorted.len() as u64;
-        self.max = self.max.max(lowest_at(highest));
-        let runs = 1 + sorted.windows(2).filter(|w| w[0] != w[1]).count();
-        let mut merged = Vec::with_capacity((list.len() + runs).max(MIN_FLAT));
-        let mut rest = &list[..];
-        for run in sorted.chunk_by(|a, b| a == b) {
-            let (b, n) = (run[0], run.len() as u64);
-            let below = rest
-                .iter()
-                .position(|&e| bucket_in(e) >= b)
-                .unwrap_or(rest.len());
-            merged.extend_from_slice(&rest[..below]);
-            rest = &rest[below..];
-            match rest.first() {
-                Some(&e) if bucket_in(e) == b => {
-                    merged.push(e + n);
-                    rest = &rest[1..];
-                }
-                _ => merged.push(entry(b, n)),
-            }
+        let (mut lo, mut hi) = (first, first);
+        for &b in buckets {
+            scratch.add(b, 1);
+            (lo, hi) = (lo.min(b), hi.max(b));
         }
-        merged.extend_from_slice(rest);
-        *list = merged;
+        self.total += buckets.len() as u64;
+        self.max = self.max.max(lowest_at(hi));
+        if let (Some(&l), Some(&h)) = (list.first(), list.last()) {
+            (lo, hi) = (lo.min(bucket_in(l)), hi.max(bucket_in(h)));
+        }
+        for &e in list.iter() {
+            scratch.add(bucket_in(e), count_in(e));
+        }
+        let in_use = scratch.in_use(lo, hi);
+        list.clear();
+        list.reserve_exact(in_use.max(MIN_FLAT));
+        scratch.take_into(lo, hi, list);
         self.flatten(false);
     }
 
@@ -914,10 +969,12 @@ mod tests {
         assert!(batched.is_flat(), "3,000 batches make it flat");
     }
 
-    /// Long sorted batches (as `LatencyLog` folds them), into lists and
-    /// flat histograms alike: the same figures as one by one.
+    /// Long batches in any order (as `LatencyLog` folds them), into
+    /// lists and flat histograms alike: the same figures as one by one,
+    /// and the scratch left empty for the next.
     #[test]
-    fn a_long_sorted_batch_counts_what_its_values_one_by_one_count() {
+    fn a_long_batch_counts_what_its_values_one_by_one_count() {
+        let mut scratch = BatchScratch::new();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
         let (mut batched, mut one_by_one) = (LeanHistogram::empty(), LeanHistogram::empty());
         let (mut into_list, mut into_flat) = (0, 0);
@@ -935,17 +992,18 @@ mod tests {
                     _ => rng.random_range(10_000..50_000_000),
                 })
                 .collect();
-            let mut buckets: Vec<u16> = values.iter().map(|&v| index_of(v)).collect();
-            buckets.sort_unstable();
+            let buckets: Vec<u16> = values.iter().map(|&v| index_of(v)).collect();
             match &batched.counts {
                 Counts::Sparse(_) => into_list += 1,
                 Counts::Flat { .. } => into_flat += 1,
             }
-            batched.record_sorted(&buckets);
+            batched.record_batch(&buckets, &mut scratch);
             values.iter().for_each(|&v| one_by_one.record(v));
             if let Counts::Sparse(list) = &batched.counts {
                 assert!(list.windows(2).all(|w| bucket_in(w[0]) < bucket_in(w[1])));
             }
+            assert!(scratch.counts.iter().all(|&c| c == 0), "round {round}");
+            assert!(scratch.in_use.iter().all(|&w| w == 0), "round {round}");
             assert_same_as_one_by_one(&batched, &one_by_one, round);
         }
         assert!(into_list > 20 && into_flat > 20, "{into_list} {into_flat}");

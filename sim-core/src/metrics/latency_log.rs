@@ -13,10 +13,11 @@
 //! it out). Here a value is a key appended to one buffer (its owner and
 //! its bucket, `index_of`: all a histogram keeps of it), on a line that is
 //! always in cache. When the buffer is full, and before any histogram is
-//! read, the keys are sorted by owner (one counting pass) and each owner's
-//! buckets, sorted, go into its histogram in one merge
-//! (`Histogram::record_sorted`), dozens at a time, the owners visited in
-//! order with the next ones' histograms asked for ahead.
+//! read, the keys are grouped by owner (a counting sort on the owner's
+//! bits: one pass up to 8,192 owners) and each owner's buckets go into its
+//! histogram in one batch (`Histogram::record_batch`, which needs them in
+//! no order), dozens at a time, the owners visited in order with the next
+//! ones' histograms asked for ahead.
 //!
 //! A histogram ends with the same counts, total and maximum as recording
 //! the values one by one (its figures depend on none of their order). The
@@ -24,14 +25,14 @@
 //! run. `u64::MAX`, whose bucket does not give it back as the maximum, is
 //! not logged (the caller records it straight).
 //!
-//! A key is 32 bits (16 for the bucket), so a log numbers at most
+//! A key is 32 bits (13 for the bucket), so a log numbers at most
 //! `MAX_OWNERS` histograms; a model with more keeps a buffer per
 //! histogram.
 //!
 //! Owns the buffer, the sort and the owners' numbering (`Logged`); the
 //! histograms are `metrics.rs`'s.
 
-use super::histogram::{Histogram, index_of};
+use super::histogram::{BatchScratch, Histogram, index_of};
 
 /// Keys the buffer holds before it is folded: 2 MiB of keys. Large, so
 /// that a fold gives each histogram dozens of values at once at
@@ -43,8 +44,10 @@ const CAPACITY: usize = if cfg!(test) { 1 << 10 } else { 1 << 19 };
 /// with more records through a buffer per histogram (`Pending`).
 pub const MAX_OWNERS: usize = 1 << (32 - BUCKET_BITS);
 
-/// Bits of a key that hold the bucket.
-const BUCKET_BITS: u32 = 16;
+/// Bits of a key that hold the bucket: every bucket index is below 2^13
+/// (`index_of`).
+const BUCKET_BITS: u32 = 13;
+const BUCKET_MASK: u32 = (1 << BUCKET_BITS) - 1;
 
 /// How many owners (of those with values) ahead a fold asks for the
 /// lines of the counts the one it will fold then; it asks for its
@@ -106,18 +109,18 @@ pub enum FoldStep<'a> {
     /// Ask for the lines these buckets will be counted on
     /// (`Histogram::prefetch_for`): it is folded a few owners on.
     AskCounts(&'a [u16]),
-    /// Record these buckets (sorted) into it.
-    Record(&'a [u16]),
+    /// Record these buckets (in no order) into it, with this workspace.
+    Record(&'a [u16], &'a mut BatchScratch),
 }
 
 impl FoldStep<'_> {
     /// Does the step to `h`, the owner's histogram.
     #[inline]
-    pub fn apply<const B: u64>(&self, h: &mut Histogram<B>) {
-        match *self {
+    pub fn apply<const B: u64>(self, h: &mut Histogram<B>) {
+        match self {
             FoldStep::AskHeader => prefetch::line(h),
             FoldStep::AskCounts(buckets) => h.prefetch_for(buckets),
-            FoldStep::Record(buckets) => h.record_sorted(buckets),
+            FoldStep::Record(buckets, scratch) => h.record_batch(buckets, scratch),
         }
     }
 }
@@ -129,17 +132,16 @@ pub struct LatencyLog {
     capacity: usize,
     /// How many owners there are.
     owners: usize,
-    /// Scratch for a fold's sort.
-    scratch: Vec<u32>,
-    /// Scratch for a fold: the buckets in owner and bucket order.
-    sorted: Vec<u16>,
+    /// Scratch for a fold: each owner's keys, then where its next goes.
+    per_owner: Vec<u32>,
+    /// Scratch for a fold: the buckets, grouped by owner in owner order.
+    grouped: Vec<u16>,
+    /// A histogram's workspace for a batch.
+    batch: BatchScratch,
     /// Scratch for a fold: each owner with values, and where its buckets
-    /// are in `sorted`.
+    /// are in `grouped`.
     spans: Vec<(u32, u32, u32)>,
 }
-
-/// Bits of a key a pass of the sort orders by: 2,048 counters, 8 KiB.
-const DIGIT_BITS: u32 = 11;
 
 impl LatencyLog {
     /// A log for owners `0..owners`.
@@ -154,8 +156,9 @@ impl LatencyLog {
             keys: Vec::with_capacity(capacity),
             capacity,
             owners,
-            scratch: Vec::new(),
-            sorted: Vec::new(),
+            per_owner: Vec::new(),
+            grouped: Vec::new(),
+            batch: BatchScratch::new(),
             spans: Vec::new(),
         }
     }
@@ -171,28 +174,17 @@ impl LatencyLog {
         self.keys.len() == self.capacity
     }
 
-    /// Hands each owner with values logged its buckets, sorted, in owner
-    /// order (`FoldStep::Record`), having asked for the lines of those a
-    /// few owners on (`FoldStep::AskHeader`, `FoldStep::AskCounts`);
-    /// empties the log.
+    /// Hands each owner with values logged its buckets (in the order
+    /// logged), in owner order (`FoldStep::Record`), having asked for the
+    /// lines of those a few owners on (`FoldStep::AskHeader`,
+    /// `FoldStep::AskCounts`); empties the log.
     pub fn fold(&mut self, mut each: impl FnMut(usize, FoldStep)) {
         if self.keys.is_empty() {
             return;
         }
-        self.sort_keys();
-        // The keys in order: each owner's buckets, ascending, together.
-        self.sorted.clear();
-        self.sorted.extend(self.keys.iter().map(|&k| k as u16));
-        self.spans.clear();
-        for (at, &k) in self.keys.iter().enumerate() {
-            let owner = k >> BUCKET_BITS;
-            match self.spans.last_mut() {
-                Some((o, _, end)) if *o == owner => *end += 1,
-                _ => self.spans.push((owner, at as u32, at as u32 + 1)),
-            }
-        }
-        let sorted = &self.sorted;
-        let buckets = |&(_, start, end): &(u32, u32, u32)| &sorted[start as usize..end as usize];
+        self.group_by_owner();
+        let (grouped, batch) = (&self.grouped, &mut self.batch);
+        let buckets = |&(_, start, end): &(u32, u32, u32)| &grouped[start as usize..end as usize];
         for (k, span) in self.spans.iter().enumerate() {
             if let Some(far) = self.spans.get(k + 2 * FOLD_AHEAD) {
                 each(far.0 as usize, FoldStep::AskHeader);
@@ -200,39 +192,36 @@ impl LatencyLog {
             if let Some(near) = self.spans.get(k + FOLD_AHEAD) {
                 each(near.0 as usize, FoldStep::AskCounts(buckets(near)));
             }
-            each(span.0 as usize, FoldStep::Record(buckets(span)));
+            each(span.0 as usize, FoldStep::Record(buckets(span), batch));
         }
         self.keys.clear();
     }
 
-    /// Sorts the keys: a least-significant-digit radix sort over the bits
-    /// a key can use (two or three passes of `DIGIT_BITS`, each a count
-    /// and a scatter, a few instructions a key, instead of a comparison
-    /// sort's dozens).
-    fn sort_keys(&mut self) {
-        let bits = BUCKET_BITS + (usize::BITS - self.owners.saturating_sub(1).leading_zeros());
-        let mut counts = vec![0u32; 1 << DIGIT_BITS];
-        let mask = (1u32 << DIGIT_BITS) - 1;
-        // Room for a full log in both (they trade places each pass).
-        self.scratch
-            .reserve_exact(self.capacity.saturating_sub(self.scratch.len()));
-        self.scratch.resize(self.keys.len(), 0);
-        for pass in 0..bits.div_ceil(DIGIT_BITS) {
-            let shift = pass * DIGIT_BITS;
-            counts.fill(0);
-            for &k in &self.keys {
-                counts[((k >> shift) & mask) as usize] += 1;
+    /// Puts each owner's buckets together in `grouped`, owners in order,
+    /// and notes each owner's span: one counting sort on the owner (a
+    /// count per owner, then each key's bucket to its owner's next place,
+    /// a few instructions a key). The buckets need no order
+    /// (`Histogram::record_batch`).
+    fn group_by_owner(&mut self) {
+        let counts = &mut self.per_owner;
+        counts.clear();
+        counts.resize(self.owners, 0);
+        for &k in &self.keys {
+            counts[(k >> BUCKET_BITS) as usize] += 1;
+        }
+        self.spans.clear();
+        let mut at = 0;
+        for (owner, c) in counts.iter_mut().enumerate() {
+            if *c > 0 {
+                self.spans.push((owner as u32, at, at + *c));
             }
-            let mut at = 0;
-            for c in &mut counts {
-                (*c, at) = (at, at + *c);
-            }
-            for &k in &self.keys {
-                let c = &mut counts[((k >> shift) & mask) as usize];
-                self.scratch[*c as usize] = k;
-                *c += 1;
-            }
-            std::mem::swap(&mut self.keys, &mut self.scratch);
+            (*c, at) = (at, at + *c);
+        }
+        self.grouped.resize(self.keys.len(), 0);
+        for &k in &self.keys {
+            let c = &mut counts[(k >> BUCKET_BITS) as usize];
+            self.grouped[*c as usize] = (k & BUCKET_MASK) as u16;
+            *c += 1;
         }
     }
 }
@@ -241,11 +230,17 @@ impl LatencyLog {
 mod tests {
     use super::*;
 
-    /// Every owner gets exactly its values' buckets, sorted, once, in
-    /// owner order; owners without values are not called; the log is
+    fn sorted(b: &[u16]) -> Vec<u16> {
+        let mut b = b.to_vec();
+        b.sort_unstable();
+        b
+    }
+
+    /// Every owner gets exactly its values' buckets, once, in owner
+    /// order; owners without values are not called; the log is
     /// empty after, and says when it is full.
     #[test]
-    fn a_fold_hands_each_owner_its_buckets_sorted() {
+    fn a_fold_hands_each_owner_its_buckets() {
         let mut log = LatencyLog::with_capacity(5, 8);
         let values = [
             (3, 900u64),
@@ -265,7 +260,7 @@ mod tests {
         log.fold(|o, step| match step {
             FoldStep::AskHeader => asked.push((o, 0)),
             FoldStep::AskCounts(b) => asked.push((o, b.len())),
-            FoldStep::Record(b) => got.push((o, b.to_vec())),
+            FoldStep::Record(b, _) => got.push((o, sorted(b))),
         });
         let want = |o: usize, vs: &[u64]| {
             let mut b: Vec<u16> = vs.iter().map(|&v| index_of(v)).collect();
@@ -309,7 +304,7 @@ mod tests {
                     assert_eq!(b.len(), 2);
                     (o, 'c')
                 }
-                FoldStep::Record(_) => (o, 'r'),
+                FoldStep::Record(..) => (o, 'r'),
             })
         });
         let at = |o: usize, what: char| order.iter().position(|&x| x == (o, what));
@@ -330,6 +325,10 @@ mod tests {
 
     #[test]
     fn a_log_numbers_at_most_what_its_keys_can_hold() {
+        assert!(
+            u32::from(index_of(u64::MAX)) <= BUCKET_MASK,
+            "every bucket fits"
+        );
         assert!(LatencyLog::new(MAX_OWNERS).is_some());
         assert!(LatencyLog::new(MAX_OWNERS + 1).is_none());
         let mut log = LatencyLog::with_capacity(MAX_OWNERS, 4);
@@ -337,7 +336,7 @@ mod tests {
         log.push(0, 0);
         let mut got = Vec::new();
         log.fold(|o, step| {
-            if let FoldStep::Record(b) = step {
+            if let FoldStep::Record(b, _) = step {
                 got.push((o, b.to_vec()));
             }
         });
