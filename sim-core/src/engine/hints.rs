@@ -38,9 +38,11 @@ pub(super) struct Tables {
     /// Each publish step's first queue (`NONE`: none).
     publish: Vec<u32>,
     /// Each call spec's edge (`NONE`: a source's call, which has none),
-    /// and whether it has a policy (without one its pattern state is
-    /// empty and never read).
-    specs: Vec<(u32, bool)>,
+    /// whether it has a policy (without one its pattern state is empty
+    /// and never read) and whether its edge's latency draws from the
+    /// edge's stream (not a constant; a hint that read it from the edge's
+    /// slot, which it asks for, waited for that line).
+    specs: Vec<SpecHint>,
     /// The address of each service's first replica, where a hint would
     /// read the outer list's header (a line of its own) to find it. The
     /// lists are made once, before the run, and never grow, so these stay
@@ -49,6 +51,20 @@ pub(super) struct Tables {
 }
 
 const NONE: u32 = u32::MAX;
+
+/// What a hint needs of a call spec (`Tables::specs`).
+#[derive(Clone, Copy)]
+struct SpecHint {
+    edge: u32,
+    policy: bool,
+    draws: bool,
+}
+
+const NO_SPEC: SpecHint = SpecHint {
+    edge: NONE,
+    policy: false,
+    draws: false,
+};
 
 impl Tables {
     /// The tables of a wide model whose replicas are `replicas`.
@@ -69,11 +85,13 @@ impl Tables {
         let specs = m
             .calls
             .iter()
-            .map(|c| {
-                (
-                    c.edge.map_or(NONE, |e| e.index() as u32),
-                    c.policy != crate::model::NO_POLICY,
-                )
+            .map(|c| SpecHint {
+                edge: c.edge.map_or(NONE, |e| e.index() as u32),
+                policy: c.policy != crate::model::NO_POLICY,
+                draws: c.edge.is_some_and(|e| {
+                    let latency = m.edges[e.index()].latency;
+                    !matches!(m.dists[latency as usize], crate::dist::Dist::Constant(_))
+                }),
             })
             .collect();
         let first_replica = replicas.iter().map(|r| r.as_ptr() as usize).collect();
@@ -148,30 +166,32 @@ impl World<'_> {
             // Asked for, not read: its edge comes from the table. (A
             // spec is one line, `CallSpec`.)
             line(&self.m.calls[spec as usize]);
-            let (e, policy) = self
+            let hint = self
                 .hints
                 .specs
                 .get(spec as usize)
                 .copied()
-                .unwrap_or((NONE, false));
-            if policy {
+                .unwrap_or(NO_SPEC);
+            if hint.policy {
                 let slot = self.pattern_base[spec as usize] + job.replica;
                 if let Some(p) = self.patterns.get(slot as usize) {
                     line(p);
                 }
             }
-            if e != NONE {
-                let e = EdgeId(e);
+            if hint.edge != NONE {
+                let e = EdgeId(hint.edge);
                 // Its counters' first line (see `EdgeStats`), and what its
                 // hop reads: its slot, and its stream if it draws.
                 line(&self.rec.edges[e]);
                 line(&self.in_flight[e.index()]);
                 if let Some(net) = self.edge_net.get(e.index()) {
                     line(net);
-                    if net.draws {
-                        // Both lines, as for a work stream.
-                        lines(&self.edge_rng[e.index()], 2);
-                    }
+                }
+                if hint.draws
+                    && let Some(rng) = self.edge_rng.get(e.index())
+                {
+                    // Both lines, as for a work stream.
+                    lines(rng, 2);
                 }
             }
         }
@@ -191,7 +211,7 @@ impl World<'_> {
             .hints
             .specs
             .get(call.spec as usize)
-            .is_some_and(|&(_, policy)| policy);
+            .is_some_and(|hint| hint.policy);
         if policy && let Some(p) = self.patterns.get(call.slot as usize) {
             line(p);
         }

@@ -25,9 +25,6 @@ pub(super) struct EdgeNet {
     pub latency_faults: u32,
     /// The edge's latency distribution (`Model::dists`).
     pub latency: crate::model::DistId,
-    /// Whether that latency draws from the edge's stream (it is not a
-    /// constant): a hint asks for the stream only then.
-    pub draws: bool,
 }
 
 /// Every edge's slot, no fault in force.
@@ -38,7 +35,6 @@ pub(super) fn edge_nets(m: &crate::model::Model) -> Vec<EdgeNet> {
             partitions: 0,
             latency_faults: 0,
             latency: e.latency,
-            draws: !matches!(m.dists[e.latency as usize], crate::dist::Dist::Constant(_)),
         })
         .collect()
 }
