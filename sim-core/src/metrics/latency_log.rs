@@ -13,11 +13,11 @@
 //! it out). Here a value is a key appended to one buffer (its owner and
 //! its bucket, `index_of`: all a histogram keeps of it), on a line that is
 //! always in cache. When the buffer is full, and before any histogram is
-//! read, the keys are grouped by owner (a counting sort on the owner's
-//! bits: one pass up to 8,192 owners) and each owner's buckets go into its
-//! histogram in one batch (`Histogram::record_batch`, which needs them in
-//! no order), dozens at a time, the owners visited in order with the next
-//! ones' histograms asked for ahead.
+//! read, the keys are grouped by owner (one counting sort: a count per
+//! owner, then each key's bucket to its owner's place) and each owner's
+//! buckets go into its histogram in one batch (`Histogram::record_batch`,
+//! which needs them in no order), dozens at a time, the owners visited in
+//! order with the next ones' histograms asked for ahead.
 //!
 //! A histogram ends with the same counts, total and maximum as recording
 //! the values one by one (its figures depend on none of their order). The
@@ -29,7 +29,7 @@
 //! `MAX_OWNERS` histograms; a model with more keeps a buffer per
 //! histogram.
 //!
-//! Owns the buffer, the sort and the owners' numbering (`Logged`); the
+//! Owns the buffer, the grouping and the owners' numbering (`Logged`); the
 //! histograms are `metrics.rs`'s.
 
 use super::histogram::{BatchScratch, Histogram, index_of};
@@ -144,7 +144,6 @@ pub struct LatencyLog {
 }
 
 impl LatencyLog {
-    /// A log for owners `0..owners`.
     /// A log for owners `0..owners`, if a key can number them
     /// (`MAX_OWNERS`).
     pub fn new(owners: usize) -> Option<LatencyLog> {
