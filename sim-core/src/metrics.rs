@@ -41,7 +41,7 @@ mod touched;
 mod visits;
 mod window_counts;
 
-use histogram::{Histogram, LeanHistogram};
+use histogram::{Histogram, HistogramSum, LeanHistogram};
 use latency_log::{LatencyLog, Logged};
 use pending::Pending;
 
@@ -786,6 +786,9 @@ pub struct Recorder {
     /// A wide model's latencies on their way to their histograms
     /// (`latency_log.rs`); `None`: each goes through its own `Pending`.
     latency_log: Option<LatencyLog>,
+    /// A window's latencies over every entry, then its lags over every
+    /// queue, as the close adds them up (`histogram/sum.rs`).
+    window_sum: HistogramSum,
     warmup: Nanos,
     window: Nanos,
     window_start: Nanos,
@@ -893,6 +896,7 @@ impl Recorder {
         };
         Recorder {
             latency_log: None,
+            window_sum: HistogramSum::default(),
             warmup: m.warmup,
             window: m.window,
             window_start: 0,
@@ -1171,19 +1175,20 @@ impl Recorder {
         let series = &mut self.series;
 
         let all = series.aggregated(Scope::Entry);
-        let (mut total, mut latency) = (OutcomeCounts::default(), Histogram::new());
+        let mut total = OutcomeCounts::default();
         for (i, e) in self.entries.iter_mut().enumerate() {
             if series.has(Scope::Entry, i) {
                 series.put(Scope::Entry, i, &e.window.row(&e.window_latency, per_s));
             }
             if all {
                 total = total.plus(&e.window);
-                latency.add(&e.window_latency);
+                self.window_sum.add(&e.window_latency);
             }
             e.window = OutcomeCounts::default();
             e.window_latency.reset();
         }
         if all {
+            let latency = self.window_sum.take();
             series.put_all(Scope::Entry, &total.row(&latency, per_s));
         }
 
@@ -1317,7 +1322,7 @@ impl Recorder {
         }
 
         let all = series.aggregated(Scope::Queue);
-        let (mut total, mut lag) = (QueueWindow::default(), Histogram::new());
+        let mut total = QueueWindow::default();
         for (i, q) in self.queues.iter_mut().enumerate() {
             let w = q.close_window(end, len);
             if series.has(Scope::Queue, i) {
@@ -1325,11 +1330,12 @@ impl Recorder {
             }
             if all {
                 total.merge(&w);
-                lag.add(&q.window_latency);
+                self.window_sum.add(&q.window_latency);
             }
             q.window_latency.reset();
         }
         if all {
+            let lag = self.window_sum.take();
             series.put_all(Scope::Queue, &total.row(&lag, per_s));
         }
 

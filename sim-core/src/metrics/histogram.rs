@@ -23,6 +23,9 @@
 
 use super::HISTOGRAM_DIGITS;
 
+mod sum;
+pub use sum::HistogramSum;
+
 /// Sub-buckets per bucket: the power of two that holds 2 × 10^digits
 /// values at unit resolution (256 for two digits).
 const SUB_BUCKET_MAGNITUDE: u32 = {
@@ -244,12 +247,20 @@ impl BatchScratch {
 
     /// Appends the buckets in use (all between `lo` and `hi`) to `list`
     /// as entries, in order, and zeroes them.
+    #[inline]
     fn take_into(&mut self, lo: u16, hi: u16, list: &mut Vec<u64>) {
+        self.take_each(lo, hi, |b, c| list.push(entry(b, c)));
+    }
+
+    /// Hands each bucket in use (all between `lo` and `hi`) and its count
+    /// to `f`, in order, and zeroes them.
+    #[inline]
+    fn take_each(&mut self, lo: u16, hi: u16, mut f: impl FnMut(u16, u64)) {
         for w in Self::words(lo, hi) {
             let mut bits = std::mem::take(&mut self.in_use[w]);
             while bits != 0 {
                 let b = (w * 64 + bits.trailing_zeros() as usize) % SCRATCH_BUCKETS;
-                list.push(entry(b as u16, std::mem::take(&mut self.counts[b])));
+                f(b as u16, std::mem::take(&mut self.counts[b]));
                 bits &= bits - 1;
             }
         }
