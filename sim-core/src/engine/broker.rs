@@ -32,12 +32,15 @@
 //! the message and queue state closely; splitting them would spread one
 //! message's life over four files.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
+
+use smallvec::SmallVec;
 
 use crate::rng::Stream;
 
 use super::World;
 use super::arena::{Arena, Slot};
+use super::by_age::ByAge;
 use super::event::Ev;
 use super::ids::{JobId, MsgId};
 use super::records::{Job, JobState, NEVER, Parent};
@@ -95,18 +98,39 @@ impl Slot for Message {
     }
 }
 
+/// A queue's state. A publish, a delivery and a settlement read its
+/// first two lines (what the hints ask for): the counts, the messages
+/// by age for up to two of them, the consumers' busy workers for up to
+/// four replicas, and the visible list's header. At 5,000 services a queue
+/// is rarely in cache, and each of these that lived elsewhere (a tree's
+/// node, a list's buffer) was a miss of its own.
+#[repr(C, align(64))]
 pub(super) struct QueueState {
-    ready: VecDeque<MsgId>,
+    /// Unacknowledged messages by publish time, for the oldest's age.
+    by_age: ByAge,
     /// Unacknowledged messages (ready, in flight, delayed).
     unacked: u32,
-    /// Unacknowledged messages by publish time, for the oldest's age.
-    by_age: BTreeSet<(Nanos, MsgId)>,
-    /// Producers waiting for space: (job, job generation).
-    blocked: VecDeque<(JobId, u32)>,
-    /// Busy consumer workers per replica of the consumer service.
-    busy: Vec<u32>,
     /// Where the next delivery starts looking for an idle replica.
     next_replica: u32,
+    /// Busy consumer workers per replica of the consumer service.
+    busy: SmallVec<[u32; 4]>,
+    /// Visible messages, oldest first. A message published when none
+    /// waits and a consumer is free goes straight to it (`enqueue`):
+    /// the list's buffer is then never read.
+    ready: VecDeque<MsgId>,
+    /// Producers waiting for space: (job, job generation); made at the
+    /// first. (Boxed: the list's header would take the record past its
+    /// two lines, for what most queues never have.)
+    #[allow(clippy::box_collection)]
+    blocked: Option<Box<VecDeque<(JobId, u32)>>>,
+}
+
+const _: () = assert!(std::mem::size_of::<QueueState>() == 128);
+
+impl QueueState {
+    fn has_blocked(&self) -> bool {
+        self.blocked.as_ref().is_some_and(|b| !b.is_empty())
+    }
 }
 
 pub(super) struct BrokerState {
@@ -192,12 +216,12 @@ impl Messaging {
                 .queues
                 .iter()
                 .map(|q| QueueState {
-                    ready: VecDeque::new(),
+                    by_age: ByAge::default(),
                     unacked: 0,
-                    by_age: BTreeSet::new(),
-                    blocked: VecDeque::new(),
-                    busy: vec![0; m.services[q.service].replicas as usize],
                     next_replica: 0,
+                    busy: SmallVec::from_elem(0, m.services[q.service].replicas as usize),
+                    ready: VecDeque::new(),
+                    blocked: None,
                 })
                 .collect(),
             brokers: m
@@ -380,9 +404,10 @@ impl World<'_> {
             self.schedule_after(max, ev);
         }
         match full {
-            Some(q) if self.msg.brokers[b].down == 0 => {
-                self.msg.queues[q as usize].blocked.push_back(entry)
-            }
+            Some(q) if self.msg.brokers[b].down == 0 => self.msg.queues[q as usize]
+                .blocked
+                .get_or_insert_default()
+                .push_back(entry),
             _ => self.msg.brokers[b].blocked.push_back(entry),
         }
         Published::Blocked
@@ -412,7 +437,10 @@ impl World<'_> {
                     if self.msg.queues[q].unacked >= cap {
                         return;
                     }
-                    &mut self.msg.queues[q].blocked
+                    let Some(list) = self.msg.queues[q].blocked.as_deref_mut() else {
+                        return;
+                    };
+                    list
                 }
                 _ => return,
             };
@@ -456,7 +484,6 @@ impl World<'_> {
         let now = self.now;
         let qs = &mut self.msg.queues[q as usize];
         qs.unacked += 1;
-        qs.ready.push_back(id);
         let was_empty = qs.by_age.is_empty();
         qs.by_age.insert((now, id));
         let st = &mut self.rec.queues[q as usize];
@@ -466,6 +493,23 @@ impl World<'_> {
         if was_empty {
             st.set_oldest(now, Some(now));
         }
+        self.dispatch_new(q, id);
+    }
+
+    /// Message `id` of `q` is visible, just now: what queueing it and
+    /// `dispatch` would do, without the list when none waits before it
+    /// (it is then the one `dispatch` would deliver, to the replica it
+    /// would choose).
+    fn dispatch_new(&mut self, q: u32, id: MsgId) {
+        let queue = &self.m.queues[q as usize];
+        let up = self.msg.brokers[queue.broker as usize].down == 0;
+        if up
+            && self.msg.queues[q as usize].ready.is_empty()
+            && let Some(r) = self.idle_consumer(q)
+        {
+            return self.deliver_message(q, r, id);
+        }
+        self.msg.queues[q as usize].ready.push_back(id);
         self.dispatch(q);
     }
 
@@ -478,19 +522,26 @@ impl World<'_> {
         if self.msg.brokers[queue.broker as usize].down > 0 {
             return;
         }
-        let s = queue.service.index();
-        let n = self.m.services[s].replicas;
         while !self.msg.queues[q as usize].ready.is_empty() {
-            let start = self.msg.queues[q as usize].next_replica;
-            let Some(r) = (0..n)
-                .map(|k| (start + k) % n)
-                .find(|&r| self.consumer_can_take(q, r))
-            else {
+            let Some(r) = self.idle_consumer(q) else {
                 return;
             };
-            self.msg.queues[q as usize].next_replica = (r + 1) % n;
             self.deliver_next(q, r);
         }
+    }
+
+    /// The replica of `q`'s consumer that takes its next message (the
+    /// first that can, from where the last delivery left off), and the
+    /// next delivery starts looking after it.
+    fn idle_consumer(&mut self, q: u32) -> Option<u32> {
+        let s = self.m.queues[q as usize].service.index();
+        let n = self.m.services[s].replicas;
+        let start = self.msg.queues[q as usize].next_replica;
+        let r = (0..n)
+            .map(|k| (start + k) % n)
+            .find(|&r| self.consumer_can_take(q, r))?;
+        self.msg.queues[q as usize].next_replica = (r + 1) % n;
+        Some(r)
     }
 
     /// Whether replica `r` of `q`'s consumer can start one more message.
@@ -551,6 +602,12 @@ impl World<'_> {
             .ready
             .pop_front()
             .expect("dispatch checks for a message");
+        self.deliver_message(q, r, id);
+    }
+
+    /// Message `id` of `q` (no longer in its visible list) goes to
+    /// replica `r`, as `deliver_next` says.
+    fn deliver_message(&mut self, q: u32, r: u32, id: MsgId) {
         let queue = &self.m.queues[q as usize];
         let s = queue.service;
         let now = self.now;
@@ -755,11 +812,11 @@ impl World<'_> {
         let qs = &mut self.msg.queues[q];
         qs.unacked -= 1;
         qs.by_age.remove(&(published, id));
-        let oldest = qs.by_age.first().map(|(t, _)| *t);
+        let oldest = qs.by_age.first().map(|(t, _)| t);
         let st = &mut self.rec.queues[q];
         st.add_unacked(now, -1);
         st.set_oldest(now, oldest);
-        if !self.msg.queues[q].blocked.is_empty() {
+        if self.msg.queues[q].has_blocked() {
             self.wake_producers(None, Some(q));
         }
     }

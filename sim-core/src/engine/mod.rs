@@ -62,6 +62,7 @@ mod autoscale;
 mod autoscale_join;
 mod balance;
 mod broker;
+mod by_age;
 mod cache;
 mod cache_fault;
 mod cache_stale;
