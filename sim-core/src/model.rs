@@ -491,8 +491,10 @@ pub struct Publish {
     /// The queue or topic as written.
     pub target: String,
     pub broker: u32,
-    /// Queues that receive a copy (one, or a topic's subscriptions).
-    pub queues: Vec<u32>,
+    /// Queues that receive a copy (one, or a topic's subscriptions):
+    /// up to two in the spec itself, not a buffer a publish would miss
+    /// on at thousands of services.
+    pub queues: smallvec::SmallVec<[u32; 2]>,
     pub when_full: WhenFull,
     /// Probability that a message is poison: every delivery of it fails.
     pub poison: f64,

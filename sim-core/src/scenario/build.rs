@@ -1187,7 +1187,7 @@ impl Builder<'_> {
             return Ok(Publish {
                 target: target.to_owned(),
                 broker: self.m.logs[l].broker,
-                queues: Vec::new(),
+                queues: smallvec::SmallVec::new(),
                 when_full: WhenFull::Fail,
                 poison,
                 log: Some(l as u32),
@@ -1198,10 +1198,10 @@ impl Builder<'_> {
         let (broker, queues, when_full) = if let Some(t) =
             self.m.topics.iter().find(|t| t.name == target)
         {
-            (t.broker, t.queues.clone(), t.when_full)
+            (t.broker, t.queues.iter().copied().collect(), t.when_full)
         } else if let Some(i) = self.m.queues.iter().position(|q| q.name == target) {
             let q = &self.m.queues[i];
-            (q.broker, vec![i as u32], q.when_full)
+            (q.broker, smallvec::smallvec![i as u32], q.when_full)
         } else {
             let mut known: Vec<&str> = self.m.topics.iter().map(|t| t.name.as_str()).collect();
             known.extend(self.m.queues.iter().map(|q| q.name.as_str()));
