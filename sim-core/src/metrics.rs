@@ -712,6 +712,12 @@ pub struct EntryStats {
     /// Successes' latencies not in `latency_ok` yet: drained before it is
     /// read (`drain_latencies`).
     latency_ok_pending: Pending,
+    /// A wide model's window latencies not in `window_latency` yet (a
+    /// source there answers a request or two a window, and its list's
+    /// buffer was a miss at each): the window's close drains them only
+    /// for a source with series, and adds them to the aggregate as they
+    /// are.
+    window_pending: Pending,
     latency_ok: Histogram,
     /// Failed requests only: merged with `latency_ok` at the end, so a
     /// success is recorded once.
@@ -728,6 +734,7 @@ impl EntryStats {
             latency_ok_sum: 0,
             window_latency: Histogram::new(),
             latency_ok_pending: Pending::default(),
+            window_pending: Pending::default(),
             latency_ok: Histogram::new(),
             latency_failed: Histogram::new(),
         }
@@ -1178,14 +1185,17 @@ impl Recorder {
         let mut total = OutcomeCounts::default();
         for (i, e) in self.entries.iter_mut().enumerate() {
             if series.has(Scope::Entry, i) {
+                e.window_pending.drain_into(&mut e.window_latency);
                 series.put(Scope::Entry, i, &e.window.row(&e.window_latency, per_s));
             }
             if all {
                 total = total.plus(&e.window);
                 self.window_sum.add(&e.window_latency);
+                self.window_sum.add_buckets(e.window_pending.buckets());
             }
             e.window = OutcomeCounts::default();
             e.window_latency.reset();
+            e.window_pending.clear();
         }
         if all {
             let latency = self.window_sum.take();
@@ -1326,13 +1336,16 @@ impl Recorder {
         for (i, q) in self.queues.iter_mut().enumerate() {
             let w = q.close_window(end, len);
             if series.has(Scope::Queue, i) {
+                q.window_pending.drain_into(&mut q.window_latency);
                 series.put(Scope::Queue, i, &w.row(&q.window_latency, per_s));
             }
             if all {
                 total.merge(&w);
                 self.window_sum.add(&q.window_latency);
+                self.window_sum.add_buckets(q.window_pending.buckets());
             }
             q.window_latency.reset();
+            q.window_pending.clear();
         }
         if all {
             let lag = self.window_sum.take();
@@ -1422,7 +1435,11 @@ impl Recorder {
         };
         bump(&mut e.window);
         if outcome.is_success() {
-            e.window_latency.record(lat);
+            if self.latency_log.is_some() {
+                e.window_pending.record(&mut e.window_latency, lat);
+            } else {
+                e.window_latency.record(lat);
+            }
         }
         if arrived >= self.warmup {
             bump(&mut e.measured);
@@ -1465,6 +1482,8 @@ mod tests {
         assert_eq!(span(window, size_of::<super::OutcomeCounts>()), 0..0);
         assert_eq!(span(offset_of!(EntryStats, requests), 8), 0..0);
         let pending = offset_of!(EntryStats, latency_ok_pending);
+        assert!(span(pending, size_of::<super::Pending>()).end < 4);
+        let pending = offset_of!(EntryStats, window_pending);
         assert!(span(pending, size_of::<super::Pending>()).end < 4);
         assert!(
             span(

@@ -701,6 +701,12 @@ impl<const B: u64> Histogram<B> {
     /// back to a list would pay the list's inserts again each time. Memory
     /// stays one array per histogram, whatever the number of windows.
     pub fn reset(&mut self) {
+        if self.total == 0 {
+            // Every count is zero (each counted value is in the total):
+            // nothing to clear, and a flat array's line is not touched.
+            self.max = 0;
+            return;
+        }
         self.total = 0;
         match &mut self.counts {
             Counts::Sparse(list) => list.clear(),

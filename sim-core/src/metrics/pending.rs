@@ -65,6 +65,16 @@ impl Pending {
         self.direct = h.is_flat();
     }
 
+    /// The waiting values' buckets (`index_of`), oldest first.
+    pub fn buckets(&self) -> &[u16] {
+        &self.buckets[..usize::from(self.len)]
+    }
+
+    /// Forgets the waiting values (their histogram was reset: a window's).
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
     /// Records the waiting values into `h`, oldest first, and empties the
     /// buffer. Call before reading `h`.
     pub fn drain_into<const B: u64>(&mut self, h: &mut Histogram<B>) {

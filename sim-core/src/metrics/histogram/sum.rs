@@ -43,6 +43,24 @@ impl HistogramSum {
         self.max = self.max.max(h.max);
     }
 
+    /// Adds a value of each of `buckets` (`index_of`, as `Pending` holds
+    /// them): what recording them into a histogram and adding it would.
+    pub fn add_buckets(&mut self, buckets: &[u16]) {
+        if buckets.is_empty() {
+            return;
+        }
+        let scratch = self.scratch.get_or_insert_with(BatchScratch::new);
+        if self.total == 0 {
+            (self.lo, self.hi) = (u16::MAX, 0);
+        }
+        for &b in buckets {
+            scratch.add(b, 1);
+            (self.lo, self.hi) = (self.lo.min(b), self.hi.max(b));
+            self.max = self.max.max(super::lowest_at(b));
+        }
+        self.total = self.total.saturating_add(buckets.len() as u64);
+    }
+
     /// The sum of every histogram added since the last `take`, and a
     /// fresh start.
     pub fn take(&mut self) -> Histogram {
@@ -120,6 +138,22 @@ mod tests {
         let empty = sum.take();
         assert!(empty.is_empty());
         assert_eq!(empty.max(), 0);
+        // Buckets waiting in a buffer add as their histogram would.
+        let mut h = Histogram::new();
+        let buckets: Vec<u16> = [3_000_000u64, 17, 3_000_000, 9_000_000_000]
+            .iter()
+            .map(|&v| super::super::index_of(v))
+            .collect();
+        h.record_buckets(&buckets);
+        sum.add_buckets(&buckets);
+        sum.add_buckets(&[]);
+        let taken = sum.take();
+        assert_eq!(taken.len(), h.len());
+        assert_eq!(taken.max(), h.max());
+        assert_eq!(
+            taken.buckets().collect::<Vec<_>>(),
+            h.buckets().collect::<Vec<_>>()
+        );
         // A lean histogram adds as any other.
         let mut lean = LeanHistogram::empty();
         lean.record(5);
