@@ -43,12 +43,10 @@ impl Default for ByAge {
 }
 
 impl ByAge {
+    /// (A spilled set is never empty: it goes back inline when its tree
+    /// empties.)
     pub fn is_empty(&self) -> bool {
-        if self.spilled {
-            self.tree.as_ref().is_none_or(|t| t.is_empty())
-        } else {
-            self.len == 0
-        }
+        !self.spilled && self.len == 0
     }
 
     pub fn insert(&mut self, key: Key) {
