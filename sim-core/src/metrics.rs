@@ -43,7 +43,7 @@ mod window_counts;
 
 use histogram::{Histogram, HistogramSum, LeanHistogram};
 use latency_log::{LatencyLog, Logged};
-use pending::Pending;
+use pending::{Pending, WindowLatencies};
 
 use queues::QueueWindow;
 pub use queues::{QUEUE_METRICS, QueueStats};
@@ -708,16 +708,11 @@ pub struct EntryStats {
     measured: OutcomeCounts,
     latency_all_sum: u128,
     latency_ok_sum: u128,
-    window_latency: Histogram,
+    /// Through its buffer in a wide model (`WindowLatencies`).
+    window_latency: WindowLatencies,
     /// Successes' latencies not in `latency_ok` yet: drained before it is
     /// read (`drain_latencies`).
     latency_ok_pending: Pending,
-    /// A wide model's window latencies not in `window_latency` yet (a
-    /// source there answers a request or two a window, and its list's
-    /// buffer was a miss at each): the window's close drains them only
-    /// for a source with series, and adds them to the aggregate as they
-    /// are.
-    window_pending: Pending,
     latency_ok: Histogram,
     /// Failed requests only: merged with `latency_ok` at the end, so a
     /// success is recorded once.
@@ -732,9 +727,8 @@ impl EntryStats {
             measured: OutcomeCounts::default(),
             latency_all_sum: 0,
             latency_ok_sum: 0,
-            window_latency: Histogram::new(),
+            window_latency: WindowLatencies::default(),
             latency_ok_pending: Pending::default(),
-            window_pending: Pending::default(),
             latency_ok: Histogram::new(),
             latency_failed: Histogram::new(),
         }
@@ -1185,17 +1179,15 @@ impl Recorder {
         let mut total = OutcomeCounts::default();
         for (i, e) in self.entries.iter_mut().enumerate() {
             if series.has(Scope::Entry, i) {
-                e.window_pending.drain_into(&mut e.window_latency);
-                series.put(Scope::Entry, i, &e.window.row(&e.window_latency, per_s));
+                let row = e.window.row(e.window_latency.histogram(), per_s);
+                series.put(Scope::Entry, i, &row);
             }
             if all {
                 total = total.plus(&e.window);
-                self.window_sum.add(&e.window_latency);
-                self.window_sum.add_buckets(e.window_pending.buckets());
+                e.window_latency.add_to(&mut self.window_sum);
             }
             e.window = OutcomeCounts::default();
             e.window_latency.reset();
-            e.window_pending.clear();
         }
         if all {
             let latency = self.window_sum.take();
@@ -1336,16 +1328,13 @@ impl Recorder {
         for (i, q) in self.queues.iter_mut().enumerate() {
             let w = q.close_window(end, len);
             if series.has(Scope::Queue, i) {
-                q.window_pending.drain_into(&mut q.window_latency);
-                series.put(Scope::Queue, i, &w.row(&q.window_latency, per_s));
+                series.put(Scope::Queue, i, &w.row(q.window_latency.histogram(), per_s));
             }
             if all {
                 total.merge(&w);
-                self.window_sum.add(&q.window_latency);
-                self.window_sum.add_buckets(q.window_pending.buckets());
+                q.window_latency.add_to(&mut self.window_sum);
             }
             q.window_latency.reset();
-            q.window_pending.clear();
         }
         if all {
             let lag = self.window_sum.take();
@@ -1436,9 +1425,9 @@ impl Recorder {
         bump(&mut e.window);
         if outcome.is_success() {
             if self.latency_log.is_some() {
-                e.window_pending.record(&mut e.window_latency, lat);
-            } else {
                 e.window_latency.record(lat);
+            } else {
+                e.window_latency.record_direct(lat);
             }
         }
         if arrived >= self.warmup {
@@ -1483,12 +1472,10 @@ mod tests {
         assert_eq!(span(offset_of!(EntryStats, requests), 8), 0..0);
         let pending = offset_of!(EntryStats, latency_ok_pending);
         assert!(span(pending, size_of::<super::Pending>()).end < 4);
-        let pending = offset_of!(EntryStats, window_pending);
-        assert!(span(pending, size_of::<super::Pending>()).end < 4);
         assert!(
             span(
                 offset_of!(EntryStats, window_latency),
-                size_of::<super::Histogram>()
+                size_of::<super::WindowLatencies>()
             )
             .end < 4
         );

@@ -12,7 +12,9 @@
 //! before anything reads it.
 //!
 //! Owns the buffer only; what a histogram does with a value is
-//! `histogram.rs`'s.
+//! `histogram.rs`'s. `WindowLatencies` puts one in front of a window's
+//! histogram (a wide model's source, every queue), where a window close
+//! that adds it to an aggregate need not drain it.
 //!
 //! A busy service's histogram goes flat (`Histogram::is_flat`), and
 //! recording into it is an add on a line in cache: once drained into a
@@ -22,7 +24,7 @@
 //! (`latency_log.rs`), unless they have more histograms than its keys
 //! can number.
 
-use super::histogram::{Histogram, index_of};
+use super::histogram::{Histogram, HistogramSum, index_of};
 
 /// Values a buffer holds before they must be recorded.
 const CAPACITY: usize = 14;
@@ -66,13 +68,8 @@ impl Pending {
     }
 
     /// The waiting values' buckets (`index_of`), oldest first.
-    pub fn buckets(&self) -> &[u16] {
+    fn buckets(&self) -> &[u16] {
         &self.buckets[..usize::from(self.len)]
-    }
-
-    /// Forgets the waiting values (their histogram was reset: a window's).
-    pub fn clear(&mut self) {
-        self.len = 0;
     }
 
     /// Records the waiting values into `h`, oldest first, and empties the
@@ -80,6 +77,51 @@ impl Pending {
     pub fn drain_into<const B: u64>(&mut self, h: &mut Histogram<B>) {
         h.record_buckets(&self.buckets[..usize::from(self.len)]);
         self.len = 0;
+    }
+}
+
+/// A window's latencies: its histogram, and a buffer in front of it.
+/// A wide model's source answers a request or two a window and a queue
+/// acknowledges a few, and recording each into the histogram's list
+/// missed on its buffer. Here they wait on the owner's own line; the
+/// window's close reads the histogram (draining the buffer) only where a
+/// series needs it, and otherwise adds both to the aggregate as they are.
+#[derive(Clone, Debug, Default)]
+pub struct WindowLatencies {
+    histogram: Histogram,
+    pending: Pending,
+}
+
+impl WindowLatencies {
+    /// Records `v` through the buffer.
+    #[inline]
+    pub fn record(&mut self, v: u64) {
+        self.pending.record(&mut self.histogram, v);
+    }
+
+    /// Records `v` straight into the histogram (a small model's source,
+    /// whose histogram is busy, in cache and soon flat).
+    #[inline]
+    pub fn record_direct(&mut self, v: u64) {
+        self.histogram.record(v);
+    }
+
+    /// The window's histogram, every value in it.
+    pub fn histogram(&mut self) -> &Histogram {
+        self.pending.drain_into(&mut self.histogram);
+        &self.histogram
+    }
+
+    /// Adds the window's values to `sum`, drained or not.
+    pub fn add_to(&self, sum: &mut HistogramSum) {
+        sum.add(&self.histogram);
+        sum.add_buckets(self.pending.buckets());
+    }
+
+    /// Forgets the window's values, for the next.
+    pub fn reset(&mut self) {
+        self.histogram.reset();
+        self.pending.len = 0;
     }
 }
 

@@ -4,7 +4,7 @@
 //! Owns only numbers: the engine's broker tells it of every change and it
 //! never touches a message.
 
-use super::pending::Pending;
+use super::pending::{Pending, WindowLatencies};
 use super::{Histogram, TimeWeighted, latency_of};
 use crate::model::{Model, ServiceId, UNBOUNDED};
 use crate::output::QueueSummary;
@@ -149,13 +149,10 @@ pub struct QueueStats {
     /// the summary reads them.
     pub(super) wait_pending: Pending,
     pub(super) latency_pending: Pending,
-    /// Publish → ack of the messages acknowledged in this window.
-    pub(super) window_latency: Histogram,
-    /// Those not in `window_latency` yet (most queues acknowledge a few
-    /// messages a window; at 500 queues the list's buffer was a miss at
-    /// each): the window's close drains them only for a queue with
-    /// series, and adds them to the aggregate as they are.
-    pub(super) window_pending: Pending,
+    /// Publish → ack of the messages acknowledged in this window,
+    /// through a buffer (`WindowLatencies`: at 500 queues each
+    /// acknowledgement missed on the histogram's list).
+    pub(super) window_latency: WindowLatencies,
     /// Consumer workers over all replicas.
     workers: u64,
 }
@@ -257,8 +254,7 @@ impl QueueStats {
             latency_sum: 0,
             wait_pending: Pending::default(),
             latency_pending: Pending::default(),
-            window_latency: Histogram::new(),
-            window_pending: Pending::default(),
+            window_latency: WindowLatencies::default(),
             workers: u64::from(queue.concurrency) * u64::from(m.services[queue.service].replicas),
         }
     }
@@ -304,7 +300,7 @@ impl QueueStats {
     /// measured (`Recorder::record_queue_ack` records it).
     pub(super) fn record_ack(&mut self, published: Nanos, now: Nanos) -> Option<Nanos> {
         let lat = now - published;
-        self.window_pending.record(&mut self.window_latency, lat);
+        self.window_latency.record(lat);
         if published < self.warmup {
             return None;
         }
