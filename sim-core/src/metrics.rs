@@ -34,6 +34,7 @@ mod queues;
 mod runtime;
 mod sagas;
 mod series;
+mod series_packed;
 mod series_rows;
 mod stores;
 mod summary;
@@ -49,7 +50,8 @@ use queues::QueueWindow;
 pub use queues::{QUEUE_METRICS, QueueStats};
 pub use runtime::RuntimeStats;
 pub use series::{NAMES_PER_SCOPE, RECOVERY_METRICS};
-use series::{Scope, SeriesWriter};
+use series::{PackedSeries, Scope, SeriesWriter};
+pub use summary::Finished;
 use touched::Touched;
 use window_counts::window_counts;
 

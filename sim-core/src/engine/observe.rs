@@ -7,6 +7,7 @@
 
 use super::World;
 use super::records::Caller;
+use crate::metrics::Finished;
 use crate::options::RunOptions;
 use crate::output::RunResult;
 use crate::patterns::{BreakerState, BreakerStats};
@@ -47,7 +48,14 @@ impl World<'_> {
 
     /// The run's results: client requests still in flight, breaker time
     /// totals, and the recorder's summary and time series.
-    pub(super) fn finish(mut self, opts: &RunOptions) -> RunResult {
+    pub(super) fn finish(self, opts: &RunOptions) -> RunResult {
+        // The world is dropped when `finish_packed` returns: the series'
+        // plain lists take the room its state held.
+        self.finish_packed(opts).unpack()
+    }
+
+    /// As `finish`, the time series still packed.
+    fn finish_packed(mut self, opts: &RunOptions) -> Finished {
         let end = self.now;
         debug_assert!(
             self.msg.no_settled_message_left(),
@@ -89,9 +97,10 @@ impl World<'_> {
             self.rec.log_backlog = self.log_totals();
         }
         self.sync_loop_figures();
-        let mut result = self
+        let mut finished = self
             .rec
             .finish(self.m, end, self.duration, events, &in_flight, opts);
+        let result = &mut finished.result;
         result.summary.partial = self.stopped.take();
         for (s, o) in outliers {
             if let Some(svc) = result.summary.services.get_index_mut(s) {
@@ -114,6 +123,6 @@ impl World<'_> {
                 group.scaling = Some(x);
             }
         }
-        result
+        finished
     }
 }

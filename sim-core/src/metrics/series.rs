@@ -11,11 +11,16 @@
 //! faults, every entry keeps the three series recovery is judged from
 //! (`RECOVERY_METRICS`). Scopes within the limit are written exactly as
 //! they always were.
+//!
+//! During the run each series' values are packed (`series_packed.rs`);
+//! `finish` hands them over still packed, and `PackedSeries::unpack`
+//! makes the plain lists the outputs read once the engine's state is gone.
 
 use crate::model::{Model, SloScope};
 use crate::output::{Series, TimeSeries};
 use crate::time::{Nanos, secs};
 
+use super::series_packed::PackedValues;
 use super::series_rows::Rows;
 
 /// Names per scope with series of their own.
@@ -60,7 +65,10 @@ struct Columns {
 }
 
 pub struct SeriesWriter {
+    /// The windows, and each series' names; its values are in `packed`.
     ts: TimeSeries,
+    /// Per series (the same order as `ts.series`): its values.
+    packed: Vec<PackedValues>,
     scopes: [Columns; 4],
     /// The values written, staged a window's row at a time before they
     /// go into `ts`'s lists (`series_rows.rs`).
@@ -84,9 +92,10 @@ fn keep(count: usize, named: impl IntoIterator<Item = usize>) -> Vec<bool> {
     kept
 }
 
-/// Windows a run is likely to close, as a capacity hint: arrivals, then a
-/// drain no longer than the arrivals; at most 2^14 (a run that stops
-/// early should not hold room it never uses; longer ones grow as usual).
+/// Windows a run is likely to close, as a capacity hint for the windows'
+/// bounds: arrivals, then a drain no longer than the arrivals; at most
+/// 2^14 (a run that stops early should not hold room it never uses;
+/// longer ones grow as usual).
 fn expected_windows(m: &Model) -> usize {
     let span = m.duration.saturating_add(m.drain.min(m.duration));
     let windows = span / m.window.max(1) + 1;
@@ -169,7 +178,7 @@ impl SeriesWriter {
                 scope: scope.into(),
                 name: name.into(),
                 metric: metric.into(),
-                values: Vec::with_capacity(windows),
+                values: Vec::new(),
             });
             (series.len() - 1) as u32
         };
@@ -207,8 +216,9 @@ impl SeriesWriter {
                 all,
             }
         });
+        let mut packed = vec![PackedValues::new(); series.len()];
         let mut rows = Rows::default();
-        rows.widen(&mut series);
+        rows.widen(&mut packed);
         SeriesWriter {
             ts: TimeSeries {
                 window_s: secs(m.window),
@@ -216,6 +226,7 @@ impl SeriesWriter {
                 window_end_s: Vec::with_capacity(windows),
                 series,
             },
+            packed,
             scopes,
             rows,
         }
@@ -259,16 +270,16 @@ impl SeriesWriter {
     /// first one's slot, for `put_at`.
     pub fn add_series(&mut self, scope: &str, name: &str, metrics: &[&str]) -> u32 {
         let first = self.ts.series.len() as u32;
-        let windows = self.ts.window_start_s.capacity();
         for metric in metrics {
             self.ts.series.push(Series {
                 scope: scope.into(),
                 name: name.into(),
                 metric: (*metric).into(),
-                values: Vec::with_capacity(windows),
+                values: Vec::new(),
             });
+            self.packed.push(PackedValues::new());
         }
-        self.rows.widen(&mut self.ts.series);
+        self.rows.widen(&mut self.packed);
         first
     }
 
@@ -284,12 +295,35 @@ impl SeriesWriter {
     pub fn end_window(&mut self, start: Nanos, end: Nanos) {
         self.ts.window_start_s.push(secs(start));
         self.ts.window_end_s.push(secs(end));
-        self.rows.end_window(&mut self.ts.series);
+        self.rows.end_window(&mut self.packed);
     }
 
-    pub fn finish(mut self) -> TimeSeries {
-        self.rows.finish(&mut self.ts.series);
-        self.ts
+    /// Every value written, still packed.
+    pub fn finish(mut self) -> PackedSeries {
+        self.rows.finish(&mut self.packed);
+        PackedSeries {
+            ts: self.ts,
+            packed: self.packed,
+        }
+    }
+}
+
+/// A run's time series with the values still packed.
+#[derive(Debug)]
+pub struct PackedSeries {
+    ts: TimeSeries,
+    packed: Vec<PackedValues>,
+}
+
+impl PackedSeries {
+    /// The plain series, each list made as its packed one is dropped.
+    pub fn unpack(self) -> TimeSeries {
+        let mut ts = self.ts;
+        for (s, p) in ts.series.iter_mut().zip(self.packed) {
+            debug_assert!(p.len() <= ts.window_start_s.len());
+            s.values = p.unpack();
+        }
+        ts
     }
 }
 

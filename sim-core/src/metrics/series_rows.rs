@@ -1,6 +1,6 @@
 //! `Rows`: the time series' values as a window close writes them, a dense
-//! row a window, moved into each series' own list a block of windows at a
-//! time.
+//! row a window, moved into each series' own packed list
+//! (`series_packed.rs`) a block of windows at a time.
 //!
 //! A window close writes one value to each series: in a wide model a few
 //! thousand (64 names a scope, each with its metrics, and the aggregates;
@@ -20,7 +20,7 @@
 //! closed window at the end. Owns the staging only; which series there are
 //! and which window a value belongs to is `series.rs`'s.
 
-use crate::output::Series;
+use super::series_packed::PackedValues;
 
 /// Windows a block holds before it is moved into the lists: small enough
 /// that a block of a few thousand series stays in cache while it is
@@ -50,7 +50,7 @@ impl Rows {
     /// Room for every series of `series` (those added since are new: the
     /// closed windows, which have none of their values, go to the lists
     /// first, since a block is of one width; the open window's row grows).
-    pub fn widen(&mut self, series: &mut [Series]) {
+    pub fn widen(&mut self, series: &mut [PackedValues]) {
         if series.len() == self.width {
             return;
         }
@@ -75,7 +75,7 @@ impl Rows {
     }
 
     /// Closes the open window (`series` take a full block).
-    pub fn end_window(&mut self, series: &mut [Series]) {
+    pub fn end_window(&mut self, series: &mut [PackedValues]) {
         if self.written.iter().all(|&w| w == 0) {
             return;
         }
@@ -89,13 +89,13 @@ impl Rows {
     }
 
     /// Moves every window written into `series`, the open one last.
-    pub fn finish(&mut self, series: &mut [Series]) {
+    pub fn finish(&mut self, series: &mut [PackedValues]) {
         self.end_window(series);
         self.flush(series);
     }
 
     /// Moves the closed windows into the lists, series by series.
-    fn flush(&mut self, series: &mut [Series]) {
+    fn flush(&mut self, series: &mut [PackedValues]) {
         if self.closed == 0 {
             // (Each series added before the first window widens the rows:
             // nothing to move.)
@@ -106,7 +106,7 @@ impl Rows {
             let (word, bit) = (slot / 64, 1u64 << (slot % 64));
             for r in 0..self.closed {
                 if self.block_written[r * words + word] & bit != 0 {
-                    s.values.push(self.block[r * width + slot]);
+                    s.push(self.block[r * width + slot]);
                 }
             }
         }
@@ -120,15 +120,12 @@ impl Rows {
 mod tests {
     use super::*;
 
-    fn series(n: usize) -> Vec<Series> {
-        (0..n)
-            .map(|i| Series {
-                scope: "s".into(),
-                name: format!("n{i}"),
-                metric: "m".into(),
-                values: Vec::new(),
-            })
-            .collect()
+    fn series(n: usize) -> Vec<PackedValues> {
+        (0..n).map(|_| PackedValues::new()).collect()
+    }
+
+    fn lists(n: usize) -> Vec<Vec<f64>> {
+        vec![Vec::new(); n]
     }
 
     /// Whatever the windows write, the lists hold what pushing each value
@@ -137,7 +134,7 @@ mod tests {
     #[test]
     fn the_lists_hold_what_pushing_would() {
         let n = 70; // two bit words
-        let (mut staged, mut pushed) = (series(n), series(n));
+        let (mut staged, mut pushed) = (series(n), lists(n));
         let mut rows = Rows::default();
         rows.widen(&mut staged);
         let mut x = 12345u64;
@@ -152,24 +149,24 @@ mod tests {
                 }
                 let v = (x >> 11) as f64 + window as f64;
                 rows.put(slot, v);
-                list.values.push(v);
+                list.push(v);
             }
             rows.end_window(&mut staged);
         }
         rows.put(3, -1.0);
-        pushed[3].values.push(-1.0);
+        pushed[3].push(-1.0);
         // A series added with a window open and closed ones waiting.
-        for s in [&mut staged, &mut pushed] {
-            s.extend(series(1));
-        }
+        staged.extend(series(1));
+        pushed.extend(lists(1));
         rows.widen(&mut staged);
         rows.put(n, 5.0);
-        pushed[n].values.push(5.0);
+        pushed[n].push(5.0);
         rows.end_window(&mut staged);
         rows.put(n, 6.0);
-        pushed[n].values.push(6.0);
+        pushed[n].push(6.0);
         rows.finish(&mut staged);
+        let staged: Vec<Vec<f64>> = staged.iter().map(PackedValues::unpack).collect();
         assert_eq!(staged, pushed);
-        assert!(staged[..n].iter().all(|s| s.values.len() > BLOCK));
+        assert!(staged[..n].iter().all(|s| s.len() > BLOCK));
     }
 }

@@ -17,7 +17,7 @@ impl Recorder {
         events: u64,
         in_flight: &[u64],
         opts: &RunOptions,
-    ) -> RunResult {
+    ) -> Finished {
         // Close the last, possibly partial, window.
         self.advance_windows(end);
         if end > self.window_start {
@@ -191,7 +191,7 @@ impl Recorder {
                 )
             })
             .collect();
-        RunResult {
+        let result = RunResult {
             summary: Summary {
                 clients,
                 amplification,
@@ -252,8 +252,31 @@ impl Recorder {
                     .map(|i| (m.stores[i].name.clone(), self.stores.summary(m, i)))
                     .collect(),
             },
-            timeseries: self.series.finish(),
+            timeseries: TimeSeries::default(),
+        };
+        Finished {
+            result,
+            series: self.series.finish(),
         }
+    }
+}
+
+/// A run's results with its time series still packed. The engine drops
+/// its state before `unpack` makes the plain lists, so they do not add to
+/// the run's peak memory.
+#[derive(Debug)]
+pub struct Finished {
+    /// Everything but the series' values, which `unpack` fills in.
+    pub result: RunResult,
+    series: PackedSeries,
+}
+
+impl Finished {
+    /// The results, the time series made plain.
+    pub fn unpack(self) -> RunResult {
+        let mut result = self.result;
+        result.timeseries = self.series.unpack();
+        result
     }
 }
 
