@@ -273,22 +273,12 @@ pub fn read_run(dir: &Path) -> Result<(RunResult, String), String> {
     };
     let summary: sim_core::output::Summary = serde_json::from_str(&read("summary.json")?)
         .map_err(|e| format!("{}: {e}", dir.join("summary.json").display()))?;
-    let ts_text = if dir.join(timeseries::CSV).exists() || !dir.join(timeseries::CSV_GZ).exists() {
-        read(timeseries::CSV)?
+    let ts_path = if dir.join(timeseries::CSV).exists() || !dir.join(timeseries::CSV_GZ).exists() {
+        dir.join(timeseries::CSV)
     } else {
-        let path = dir.join(timeseries::CSV_GZ);
-        fs::read(&path)
-            .and_then(|z| timeseries::gunzip(&z))
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        dir.join(timeseries::CSV_GZ)
     };
-    let window_s = {
-        let first = ts_text.lines().nth(1).unwrap_or("");
-        let mut cols = first.split(',');
-        let a: f64 = cols.next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
-        let b: f64 = cols.next().and_then(|v| v.parse().ok()).unwrap_or(1.0);
-        b - a
-    };
-    let timeseries = parse_timeseries_csv(&ts_text, window_s)?;
+    let timeseries = timeseries::read_file(&ts_path)?;
     let scenario = read(SCENARIO_COPY).unwrap_or_default();
     Ok((
         RunResult {

@@ -35,8 +35,20 @@ fn field(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The text is handed out in pieces of about this many bytes, so that a
+/// long run's file (hundreds of megabytes of text an hour at thousands of
+/// services) is never whole in memory when it is compressed.
+const PIECE: usize = 1 << 20;
+
 /// The time series as CSV text (see the module doc for the columns).
 pub fn to_csv(ts: &TimeSeries) -> String {
+    let mut text = String::new();
+    write_csv(ts, |piece| text.push_str(piece));
+    text
+}
+
+/// The CSV text in order, in pieces of about [`PIECE`] bytes.
+fn write_csv(ts: &TimeSeries, mut emit: impl FnMut(&str)) {
     // Each series' `scope,name,metric,` once, each window's times once.
     let keys: Vec<String> = ts
         .series
@@ -52,7 +64,7 @@ pub fn to_csv(ts: &TimeSeries) -> String {
         .collect();
     let per_row: usize = keys.iter().map(String::len).sum::<usize>() / keys.len().max(1) + 24;
     let rows = ts.window_start_s.len() * ts.series.len();
-    let mut out = String::with_capacity(HEADER.len() + rows * per_row);
+    let mut out = String::with_capacity((HEADER.len() + rows * per_row).min(PIECE + 4096));
     out.push_str(HEADER);
     let mut times = String::new();
     for (i, (start, end)) in ts.window_start_s.iter().zip(&ts.window_end_s).enumerate() {
@@ -63,30 +75,53 @@ pub fn to_csv(ts: &TimeSeries) -> String {
             out.push_str(&times);
             out.push_str(key);
             let _ = writeln!(out, "{v}");
+            if out.len() >= PIECE {
+                emit(&out);
+                out.clear();
+            }
         }
     }
-    out
+    if !out.is_empty() {
+        emit(&out);
+    }
 }
 
 /// The time series file to write: its name and bytes, plain or gzip as
-/// [`GZIP_ABOVE`] decides.
+/// [`GZIP_ABOVE`] decides. The text is compressed as it is made, once it
+/// passes the threshold: the same bytes as compressing it whole.
 pub fn file(ts: &TimeSeries) -> (&'static str, Vec<u8>) {
-    let text = to_csv(ts);
-    if text.len() <= GZIP_ABOVE {
-        return (CSV, text.into_bytes());
+    let mut plain = String::new();
+    let mut compressed: Option<flate2::write::GzEncoder<Vec<u8>>> = None;
+    write_csv(ts, |piece| match &mut compressed {
+        Some(enc) => enc.write_all(piece.as_bytes()).expect("in-memory write"),
+        None => {
+            plain.push_str(piece);
+            if plain.len() > GZIP_ABOVE {
+                let mut enc = gzip_encoder(plain.len() / 8);
+                enc.write_all(plain.as_bytes()).expect("in-memory write");
+                plain = String::new();
+                compressed = Some(enc);
+            }
+        }
+    });
+    match compressed {
+        Some(enc) => (CSV_GZ, enc.finish().expect("in-memory write")),
+        None => (CSV, plain.into_bytes()),
     }
-    (CSV_GZ, gzip(text.as_bytes()))
 }
 
 /// `bytes` gzip-compressed (fast level; no name or time in the header, so
 /// the same text always gives the same bytes).
+#[cfg(test)]
 fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::GzBuilder::new().write(
-        Vec::with_capacity(bytes.len() / 8),
-        flate2::Compression::fast(),
-    );
+    let mut enc = gzip_encoder(bytes.len() / 8);
     enc.write_all(bytes).expect("in-memory write");
     enc.finish().expect("in-memory write")
+}
+
+/// A gzip stream into memory (see `gzip`), with room for `capacity` bytes.
+fn gzip_encoder(capacity: usize) -> flate2::write::GzEncoder<Vec<u8>> {
+    flate2::GzBuilder::new().write(Vec::with_capacity(capacity), flate2::Compression::fast())
 }
 
 /// The text of a gzip file.
@@ -96,16 +131,42 @@ pub fn gunzip(bytes: &[u8]) -> std::io::Result<String> {
     Ok(text)
 }
 
-/// Reads the CSV text back. Rows repeat the series in one order window
-/// after window, so each row is matched against the series expected next
-/// and looked up by key only when that fails: O(rows + series · log
-/// series) string work.
+/// Reads the CSV text back, with windows `window_s` long.
 pub fn parse(text: &str, window_s: f64) -> Result<TimeSeries, String> {
-    let mut r = csv::Reader::from_reader(text.as_bytes());
-    let mut ts = TimeSeries {
-        window_s,
-        ..TimeSeries::default()
+    let mut ts = read(text.as_bytes(), CSV)?;
+    ts.window_s = window_s;
+    Ok(ts)
+}
+
+/// Reads the time series file at `path` back, plain or gzip as its name
+/// says, a piece at a time (a long run's text is never whole in memory).
+/// The window length is the first row's.
+pub fn read_file(path: &std::path::Path) -> Result<TimeSeries, String> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let gz = path.extension().is_some_and(|x| x == "gz");
+    let mut ts = if gz {
+        read(
+            flate2::read::GzDecoder::new(std::io::BufReader::new(file)),
+            &name,
+        )?
+    } else {
+        read(file, &name)?
     };
+    ts.window_s = match (ts.window_start_s.first(), ts.window_end_s.first()) {
+        (Some(a), Some(b)) => b - a,
+        _ => 1.0,
+    };
+    Ok(ts)
+}
+
+/// Reads CSV text from `from` (called `name` in errors). Rows repeat the
+/// series in one order window after window, so each row is matched
+/// against the series expected next and looked up by key only when that
+/// fails: O(rows + series · log series) string work.
+fn read(from: impl std::io::Read, name: &str) -> Result<TimeSeries, String> {
+    let mut r = csv::Reader::from_reader(from);
+    let mut ts = TimeSeries::default();
     let mut index: std::collections::BTreeMap<(String, String, String), usize> =
         std::collections::BTreeMap::new();
     let mut rec = csv::StringRecord::new();
@@ -116,13 +177,13 @@ pub fn parse(text: &str, window_s: f64) -> Result<TimeSeries, String> {
         match r.read_record(&mut rec) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => return Err(format!("timeseries.csv row {n}: {e}")),
+            Err(e) => return Err(format!("{name} row {n}: {e}")),
         }
         let num = |i: usize| -> Result<f64, String> {
             rec.get(i)
                 .unwrap_or("")
                 .parse::<f64>()
-                .map_err(|_| format!("timeseries.csv row {n}: column {} is not a number", i + 1))
+                .map_err(|_| format!("{name} row {n}: column {} is not a number", i + 1))
         };
         let (start, end, value) = (num(0)?, num(1)?, num(5)?);
         if ts.window_start_s.last() != Some(&start) {
@@ -285,6 +346,9 @@ mod tests {
         };
         let (name, bytes) = file(&big);
         assert_eq!(name, CSV_GZ);
+        // Compressed piece by piece as it is made, it is byte for byte
+        // what compressing the whole text gives.
+        assert_eq!(bytes, gzip(to_csv(&big).as_bytes()));
         assert!(
             bytes.len() * 4 < to_csv(&big).len(),
             "{} bytes",

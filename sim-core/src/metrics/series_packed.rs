@@ -20,10 +20,11 @@
 /// One series' values, packed.
 #[derive(Debug, Default, Clone)]
 pub(super) struct PackedValues {
-    /// The bit stream, least significant bit first in each word.
+    /// The bit stream's full words, least significant bit first.
     words: Vec<u64>,
-    /// Bits written.
-    bits: u64,
+    /// The stream's last bits, not yet a full word (`pending` of them).
+    tail: u64,
+    pending: u32,
     /// Values written.
     len: usize,
     /// The last value's bits.
@@ -53,13 +54,21 @@ impl PackedValues {
         self.len
     }
 
+    /// Bits written.
+    #[cfg(test)]
+    fn bits(&self) -> u64 {
+        self.words.len() as u64 * 64 + u64::from(self.pending)
+    }
+
     /// Appends `v`.
+    #[inline]
     pub fn push(&mut self, v: f64) {
         let bits = v.to_bits();
         let x = bits ^ self.prev;
         self.prev = bits;
         self.len += 1;
         if x == 0 {
+            // Control "0": the same value again.
             self.write(0, 1);
             return;
         }
@@ -70,11 +79,11 @@ impl PackedValues {
             self.write(0b01, 2);
             self.write(x >> self.trail, 64 - self.lead - self.trail);
         } else {
-            // Control "11": a new window, then its meaningful bits.
+            // Control "11", five bits of leading zeros, six of the
+            // meaningful bits' count less one; then those bits.
             let meaningful = 64 - lead - trail;
-            self.write(0b11, 2);
-            self.write(u64::from(lead), 5);
-            self.write(u64::from(meaningful - 1), 6);
+            let header = 0b11 | u64::from(lead) << 2 | u64::from(meaningful - 1) << 7;
+            self.write(header, 13);
             self.write(x >> trail, meaningful);
             self.lead = lead;
             self.trail = trail;
@@ -86,6 +95,7 @@ impl PackedValues {
         let mut out = Vec::with_capacity(self.len);
         let mut r = Reader {
             words: &self.words,
+            tail: self.tail,
             pos: 0,
         };
         let (mut prev, mut lead, mut trail) = (0u64, 0u32, 0u32);
@@ -100,7 +110,11 @@ impl PackedValues {
             }
             out.push(f64::from_bits(prev));
         }
-        debug_assert_eq!(r.pos, self.bits, "every bit read back");
+        debug_assert_eq!(
+            r.pos,
+            self.words.len() as u64 * 64 + u64::from(self.pending),
+            "every bit read back"
+        );
         out
     }
 
@@ -108,35 +122,46 @@ impl PackedValues {
     #[inline]
     fn write(&mut self, v: u64, n: u32) {
         debug_assert!((1..=64).contains(&n) && (n == 64 || v >> n == 0));
-        let used = (self.bits % 64) as u32;
-        if used == 0 {
-            self.words.push(v);
-        } else {
-            // `used` is in 1..64: both shifts are in range.
-            *self.words.last_mut().expect("a word is open") |= v << used;
-            if used + n > 64 {
-                self.words.push(v >> (64 - used));
-            }
+        debug_assert!(self.pending < 64);
+        self.tail |= v << self.pending;
+        let filled = self.pending + n;
+        if filled < 64 {
+            self.pending = filled;
+            return;
         }
-        self.bits += u64::from(n);
+        self.words.push(self.tail);
+        // The bits of `v` that did not fit (none when `pending` was 0).
+        self.tail = if self.pending == 0 {
+            0
+        } else {
+            v >> (64 - self.pending)
+        };
+        self.pending = filled - 64;
     }
 }
 
-/// Reads a stream `PackedValues::write` wrote.
+/// Reads a stream `PackedValues::write` wrote: its full words, then its
+/// tail.
 struct Reader<'a> {
     words: &'a [u64],
+    tail: u64,
     pos: u64,
 }
 
 impl Reader<'_> {
+    #[inline]
+    fn word(&self, i: usize) -> u64 {
+        self.words.get(i).copied().unwrap_or(self.tail)
+    }
+
     /// The next `n` bits (1 ≤ n ≤ 64).
     #[inline]
     fn read(&mut self, n: u32) -> u64 {
         let word = (self.pos / 64) as usize;
         let off = (self.pos % 64) as u32;
-        let mut v = self.words[word] >> off;
+        let mut v = self.word(word) >> off;
         if off > 0 && off + n > 64 {
-            v |= self.words[word + 1] << (64 - off);
+            v |= self.word(word + 1) << (64 - off);
         }
         self.pos += u64::from(n);
         if n < 64 { v & ((1u64 << n) - 1) } else { v }
@@ -222,9 +247,9 @@ mod tests {
     #[test]
     fn repeats_and_counts_take_few_bits() {
         let zeros = round_trip(&vec![0.0; 3_600]);
-        assert_eq!(zeros.bits, 3_600);
+        assert_eq!(zeros.bits(), 3_600);
         let counts: Vec<f64> = (0..3_600).map(|i| f64::from((i * 7919) % 97)).collect();
         let p = round_trip(&counts);
-        assert!(p.bits < 3_600 * 24, "{} bits", p.bits);
+        assert!(p.bits() < 3_600 * 24, "{} bits", p.bits());
     }
 }
