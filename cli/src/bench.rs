@@ -24,7 +24,9 @@ pub fn cmd_bench(files: &[PathBuf], runs: u32, set: &Sets) -> Result<(), Failure
     // row is printed.
     for file in files {
         let started = Instant::now();
-        let scenario = load(file, &overrides)?;
+        let mut scenario = load(file, &overrides)?;
+        // A run reads the model only, as `cascade run` does.
+        scenario.forget_file();
         let load_s = started.elapsed().as_secs_f64();
         let mut walls = Vec::new();
         let mut last = None;

@@ -353,8 +353,9 @@ fn cmd_run(
     }
     let bytes = read_source(file)?;
     let name = source_name(file);
-    let scenario = sim_core::scenario::load_bytes(&name, &bytes, &applied)
+    let mut scenario = sim_core::scenario::load_bytes(&name, &bytes, &applied)
         .map_err(|e| Failure::Input(errors::render(&e)))?;
+    scenario.forget_file();
     print_warnings(&scenario);
     // The loader checked the text is UTF-8.
     let text = String::from_utf8_lossy(&bytes).into_owned();

@@ -25,8 +25,9 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A whole scenario file.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+/// A whole scenario file. (`Default`, an empty file, is what
+/// `Scenario::forget_file` leaves.)
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     /// Scenario name, printed in every output.
