@@ -194,4 +194,9 @@ fn a_large_time_series_is_written_compressed_and_read_back() {
     let (back, _) = reports::read_run(&dir).unwrap();
     assert_eq!(back.timeseries.series, r.timeseries.series);
     assert_eq!(back.timeseries.window_start_s, r.timeseries.window_start_s);
+    assert_eq!(back.timeseries.window_s, 0.001);
+    // A damaged file is an error naming it, not a shorter series.
+    fs::write(dir.join("timeseries.csv.gz"), &gz[..gz.len() / 2]).unwrap();
+    let err = reports::read_run(&dir).unwrap_err();
+    assert!(err.contains("timeseries.csv.gz"), "{err}");
 }
