@@ -456,8 +456,13 @@ pub fn cmd_compare(args: &CompareArgs) -> Result<(), Failure> {
     let scenarios: Vec<Scenario> = args
         .files
         .iter()
-        .map(|f| crate::load(f, &overrides))
-        .collect::<Result<_, _>>()?;
+        .map(|f| {
+            // The runs read only the model (as `cascade run`'s).
+            let mut s = crate::load(f, &overrides)?;
+            s.forget_file();
+            Ok(s)
+        })
+        .collect::<Result<_, Failure>>()?;
     let jobs = args.jobs.threads()?;
     let master = args.seed.seed.unwrap_or(scenarios[0].model.seed);
     let reps = args.reps;

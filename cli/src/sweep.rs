@@ -379,7 +379,7 @@ fn load_point(
         path: k.clone(),
         value: v.clone(),
     }));
-    let scenario = load_text(base, file, &overrides).map_err(|e| {
+    let mut scenario = load_text(base, file, &overrides).map_err(|e| {
         let what: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
         input(format!(
             "error: point {p} ({}): {}",
@@ -387,6 +387,9 @@ fn load_point(
             describe(&e, "")
         ))
     })?;
+    // Every point is loaded before the runs start, and a run reads only
+    // the model: a wide scenario's parsed file would be held once a point.
+    scenario.forget_file();
     Ok(Point {
         scenario,
         overrides,
