@@ -117,7 +117,19 @@ fn describe(scope: &str, metric: &str) -> (String, String, Fmt) {
     } else {
         (format!("{} (count)", words("")), Fmt::Number)
     };
-    (format!("{} per {scope}", metric.replace('_', " ")), y, f)
+    let title = if is_aggregate(scope) {
+        format!("{} over all {scope}", metric.replace('_', " "))
+    } else {
+        format!("{} per {scope}", metric.replace('_', " "))
+    };
+    (title, y, f)
+}
+
+/// Whether `scope` is a wide model's aggregate over every name of a scope
+/// (`series.rs`: scope `entries`, `services`, `edges` or `queues`, name
+/// `all`), whose charts say "over all", not "per" or "of each".
+fn is_aggregate(scope: &str) -> bool {
+    matches!(scope, "entries" | "services" | "edges" | "queues")
 }
 
 /// Whether a chart above already shows this series.
@@ -195,10 +207,12 @@ pub(super) fn more_series(run: &Run) -> MoreSeries {
             .collect();
         let (items, note) = top::limit(items, rest_of(metric, fmt));
         let mut c = LineChart::new(title, TIME, y);
-        c.subtitle = top::subtitle(
-            &format!("series “{metric}” of each {scope}, per window"),
-            note.as_deref(),
-        );
+        let what = if is_aggregate(scope) {
+            format!("series “{metric}” over all {scope} (name “all”), per window")
+        } else {
+            format!("series “{metric}” of each {scope}, per window")
+        };
+        c.subtitle = top::subtitle(&what, note.as_deref());
         c.y_fmt = fmt;
         c.lines = items
             .iter()
@@ -209,4 +223,17 @@ pub(super) fn more_series(run: &Run) -> MoreSeries {
         charts.push((format!("{scope}-{metric}"), Chart::Lines(c)));
     }
     (charts, omitted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[test]
+    fn an_aggregate_reads_over_all_not_per() {
+        assert_eq!(describe("entries", "p99_ms").0, "p99 ms over all entries");
+        assert_eq!(describe("queues", "depth").0, "depth over all queues");
+        assert_eq!(describe("entry", "timeout_rps").0, "timeout rps per entry");
+        assert_eq!(describe("queue", "depth").0, "Messages waiting per queue");
+    }
 }
