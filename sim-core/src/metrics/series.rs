@@ -71,7 +71,7 @@ pub struct SeriesWriter {
     packed: Vec<PackedValues>,
     scopes: [Columns; 4],
     /// The values written, staged a window's row at a time before they
-    /// go into `ts`'s lists (`series_rows.rs`).
+    /// go onto `packed`'s lists (`series_rows.rs`).
     rows: Rows,
 }
 
@@ -216,9 +216,9 @@ impl SeriesWriter {
                 all,
             }
         });
-        let mut packed = vec![PackedValues::new(); series.len()];
+        let packed = vec![PackedValues::new(); series.len()];
         let mut rows = Rows::default();
-        rows.widen(&mut packed);
+        rows.widen(packed.len());
         SeriesWriter {
             ts: TimeSeries {
                 window_s: secs(m.window),
@@ -279,7 +279,7 @@ impl SeriesWriter {
             });
             self.packed.push(PackedValues::new());
         }
-        self.rows.widen(&mut self.packed);
+        self.rows.widen(self.packed.len());
         first
     }
 

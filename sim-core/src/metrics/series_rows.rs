@@ -33,10 +33,10 @@ pub(super) struct Rows {
 }
 
 impl Rows {
-    /// Room for every series of `series` (the open window's row grows).
-    pub fn widen(&mut self, series: &mut [PackedValues]) {
-        self.row.resize(series.len(), 0.0);
-        self.written.resize(series.len().div_ceil(64), 0);
+    /// Room for `width` series (the open window's row grows).
+    pub fn widen(&mut self, width: usize) {
+        self.row.resize(width, 0.0);
+        self.written.resize(width.div_ceil(64), 0);
     }
 
     /// The open window's value of series `slot`: at most one a window
@@ -90,7 +90,7 @@ mod tests {
         let n = 70; // two bit words
         let (mut staged, mut pushed) = (series(n), lists(n));
         let mut rows = Rows::default();
-        rows.widen(&mut staged);
+        rows.widen(staged.len());
         let mut x = 12345u64;
         for window in 0..69 {
             for (slot, list) in pushed.iter_mut().enumerate() {
@@ -112,7 +112,7 @@ mod tests {
         // A series added with a window open and closed ones waiting.
         staged.extend(series(1));
         pushed.extend(lists(1));
-        rows.widen(&mut staged);
+        rows.widen(staged.len());
         rows.put(n, 5.0);
         pushed[n].push(5.0);
         rows.end_window(&mut staged);
