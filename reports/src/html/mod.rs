@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 
 use sim_core::output::Summary;
 
+use crate::charts::top::pick_by;
 use crate::charts::{Figure, Section, fault_label};
 use crate::numbers::{pct, short, sig3, thousands};
 
@@ -317,9 +318,28 @@ fn ms(v: f64) -> String {
     }
 }
 
+/// Entries "At a glance" gives a row of tiles each; past it, those that
+/// fared worst (a wide model's hundreds of rows would bury the page).
+const GLANCE_ENTRIES: usize = 8;
+
 fn glance(h: &mut String, s: &Summary) {
     h.push_str("<section id=\"glance\">\n<h2>At a glance</h2>\n");
-    for (name, e) in &s.entries {
+    let entries: Vec<_> = s.entries.iter().collect();
+    let scores: Vec<(f64, f64)> = entries
+        .iter()
+        .map(|(_, e)| (e.error_rate, e.latency_ms.p99))
+        .collect();
+    let shown = pick_by(&scores, GLANCE_ENTRIES, GLANCE_ENTRIES);
+    if shown.limited() {
+        let _ = writeln!(
+            h,
+            "<p class=\"none\">The {} of {} entries with the highest error rate (then the highest p99); the <a href=\"#entries\">Entries</a> table lists more, summary.json all.</p>",
+            shown.kept.len(),
+            thousands(entries.len() as u64)
+        );
+    }
+    for &i in &shown.kept {
+        let (name, e) = entries[i];
         let failed = e.failed.timeout + e.failed.rejected + e.failed.error;
         let _ = writeln!(
             h,
