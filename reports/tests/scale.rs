@@ -79,11 +79,10 @@ fn many_services_draw_the_top_and_the_others() {
         .collect();
     assert_eq!(latency.len(), 10, "{stems:?}");
     assert!(stems.contains(&"latency-w2") && stems.contains(&"outcomes-w2"));
-    assert!(
-        f.notes
-            .iter()
-            .any(|(s, n)| *s == Section::Entries && n.contains("the 10 of 30 entries"))
-    );
+    assert!(f.notes.iter().any(|(s, n)| *s == Section::Entries
+        && n.contains("the 10 of 30 entries")
+        && n.contains("the table lists every entry, or past 100")
+        && !n.contains("Series are kept")));
 
     // No topology of 180 boxes, and the report says why.
     assert!(!stems.contains(&"topology"));
@@ -138,6 +137,20 @@ fn many_services_draw_the_top_and_the_others() {
     );
 }
 
+/// Past 64 entries the engine keeps series for 64 only: the note says
+/// the charts were picked among those, not among every entry.
+#[test]
+fn the_entries_note_says_which_entries_have_series() {
+    // Without the fault: with one, every entry keeps what recovery reads.
+    let text = chains(70, 1);
+    let r = run(&text[..text.find("[[fault]]").unwrap()]);
+    let f = reports::charts::figures(&r);
+    assert!(
+        f.notes.iter().any(|(s, n)| *s == Section::Entries
+            && n.contains("Series are kept for 64 of the 70 entries"))
+    );
+}
+
 #[test]
 fn the_report_of_many_services_stays_small() {
     let text = chains(30, 5);
@@ -157,6 +170,11 @@ fn the_report_of_many_services_stays_small() {
     assert!(page.len() < 2_000_000, "{} bytes", page.len());
     assert!(page.contains("The 100 of 150 services with the highest utilisation"));
     assert!(page.contains("Not drawn: 180 entries, services and queues"));
+    // At a glance: tiles for the 8 entries that fared worst, the failing
+    // one among them, not 30 rows of them.
+    assert!(page.contains("The 8 of 30 entries with the highest error rate"));
+    assert_eq!(page.matches("class=\"entry-name\"").count(), 8);
+    assert!(page.contains("<p class=\"entry-name\">w2 → s2-0</p>"));
     assert!(names.contains(&"timeseries.csv".to_string()));
 }
 

@@ -23,6 +23,7 @@ use std::collections::BTreeSet;
 
 use sim_core::output::RunResult;
 
+use crate::numbers::thousands;
 use crate::plot::Chart;
 
 mod caches;
@@ -112,11 +113,23 @@ pub fn figures(r: &RunResult) -> Figures {
     let names = run.names_in("entry", s.entries.keys());
     let picked = entries::pick(&run, &names);
     if picked.limited() {
+        // A wide model keeps series for some entries only (`series.rs`):
+        // the charts are picked among those, the table from them all.
+        let kept = if names.len() < s.entries.len() {
+            format!(
+                ". Series are kept for {} of the {} entries, so the charts are picked among those",
+                thousands(names.len() as u64),
+                thousands(s.entries.len() as u64)
+            )
+        } else {
+            String::new()
+        };
         notes.push((
             Section::Entries,
             format!(
-                "Charts of {}; the table lists every entry.",
-                entries::which(&picked)
+                "Charts of {}{kept}; the table lists every entry, or past {} those with the most failed requests.",
+                entries::which(&picked),
+                top::TABLE_ROWS
             ),
         ));
     }

@@ -33,6 +33,9 @@ pub(super) const FILES: usize = 12;
 pub(super) const TOP_FILES: usize = 10;
 /// Boxes a topology draws; past it, no topology (it would not be legible).
 pub(super) const NODES: usize = 60;
+/// Rows a report's table lists in full; past it, the `TABLE_ROWS` that
+/// matter most (`html/tables.rs`; the Entries section's note says so).
+pub(crate) const TABLE_ROWS: usize = 100;
 
 /// How the items left out combine into "others".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

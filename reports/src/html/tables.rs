@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use sim_core::output::{Latency, Recovery, Summary, Verdict};
 
 use super::escape;
-use crate::charts::top::pick_by;
+use crate::charts::top::{TABLE_ROWS, pick_by};
 use crate::charts::{Figure, ratio, service_order, split_edge};
 use crate::numbers::{pct, seconds, short, sig3, thousands};
 use crate::plot::{failure_style, viridis};
@@ -46,9 +46,6 @@ fn ms_cell(h: &mut String, v: f64) {
         let _ = write!(h, "<td>{}</td>", sig3(v));
     }
 }
-
-/// Rows a table lists in full; past it, the `TABLE_ROWS` that matter most.
-const TABLE_ROWS: usize = 100;
 
 /// A table's rows: every one, or past `TABLE_ROWS` those with the highest
 /// `score` (then tie-breaker), in their usual order; and the note that
