@@ -70,11 +70,6 @@ pub fn timeseries_csv(ts: &TimeSeries) -> String {
     timeseries::to_csv(ts)
 }
 
-/// Reads a `timeseries.csv` back (for `cascade report`).
-pub fn parse_timeseries_csv(text: &str, window_s: f64) -> Result<TimeSeries, String> {
-    timeseries::parse(text, window_s)
-}
-
 /// Name of the scenario copy kept beside the results, so a report can be
 /// rendered again without the original file.
 pub const SCENARIO_COPY: &str = "scenario.toml";
@@ -319,7 +314,7 @@ mod tests {
         assert!(text.starts_with(
             "window_start_s,window_end_s,scope,name,metric,value\n0,1,entry,a,p99_ms,1.5\n"
         ));
-        assert_eq!(parse_timeseries_csv(&text, 1.0).unwrap(), ts);
+        assert_eq!(timeseries::parse(&text, 1.0).unwrap(), ts);
     }
 
     #[test]

@@ -131,8 +131,10 @@ pub fn gunzip(bytes: &[u8]) -> std::io::Result<String> {
     Ok(text)
 }
 
-/// Reads the CSV text back, with windows `window_s` long.
-pub fn parse(text: &str, window_s: f64) -> Result<TimeSeries, String> {
+/// Reads the CSV text back, with windows `window_s` long (the tests'
+/// in-memory twin of `read_file`).
+#[cfg(test)]
+pub(crate) fn parse(text: &str, window_s: f64) -> Result<TimeSeries, String> {
     let mut ts = read(text.as_bytes(), CSV)?;
     ts.window_s = window_s;
     Ok(ts)
