@@ -300,7 +300,8 @@ impl SeriesWriter {
 
     /// Every value written, still packed.
     pub fn finish(mut self) -> PackedSeries {
-        self.rows.finish(&mut self.packed);
+        // Values written after the last closed window go at the end.
+        self.rows.end_window(&mut self.packed);
         PackedSeries {
             ts: self.ts,
             packed: self.packed,

@@ -55,7 +55,6 @@ impl PackedValues {
     }
 
     /// Bits written.
-    #[cfg(test)]
     fn bits(&self) -> u64 {
         self.words.len() as u64 * 64 + u64::from(self.pending)
     }
@@ -110,11 +109,7 @@ impl PackedValues {
             }
             out.push(f64::from_bits(prev));
         }
-        debug_assert_eq!(
-            r.pos,
-            self.words.len() as u64 * 64 + u64::from(self.pending),
-            "every bit read back"
-        );
+        debug_assert_eq!(r.pos, self.bits(), "every bit read back");
         out
     }
 

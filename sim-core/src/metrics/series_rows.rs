@@ -63,11 +63,6 @@ impl Rows {
             }
         }
     }
-
-    /// Moves the open window's values into `series`.
-    pub fn finish(&mut self, series: &mut [PackedValues]) {
-        self.end_window(series);
-    }
 }
 
 #[cfg(test)]
@@ -118,7 +113,7 @@ mod tests {
         rows.end_window(&mut staged);
         rows.put(n, 6.0);
         pushed[n].push(6.0);
-        rows.finish(&mut staged);
+        rows.end_window(&mut staged);
         let staged: Vec<Vec<f64>> = staged.iter().map(PackedValues::unpack).collect();
         assert_eq!(staged, pushed);
         assert!(staged[..n].iter().all(|s| s.len() > 32));
