@@ -1497,13 +1497,8 @@ mod tests {
 
     #[test]
     fn a_wide_count_converts_to_the_same_float_as_a_cast() {
-        let mut x: u64 = 7;
-        let mut next = || {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            x
-        };
+        let mut lcg = crate::rng::TestLcg(7);
+        let mut next = || lcg.next();
         let edges = [
             0,
             1,

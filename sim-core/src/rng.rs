@@ -68,6 +68,24 @@ pub fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Reproducible pseudo-random numbers for tests' inputs (Knuth's MMIX
+/// linear congruential step), one sequence per seed: not a simulation
+/// stream, and never in a run.
+#[cfg(test)]
+pub(crate) struct TestLcg(pub u64);
+
+#[cfg(test)]
+impl TestLcg {
+    /// The next state (its high bits are the better ones).
+    pub fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0
+    }
+}
+
 /// The stream named `name` under `master_seed`.
 pub fn stream<N: StreamName + ?Sized>(master_seed: u64, name: &N) -> Stream {
     Stream::new(master_seed, name.stream_id())

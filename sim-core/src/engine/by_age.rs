@@ -108,12 +108,10 @@ mod tests {
     fn the_first_is_a_trees_whatever_the_sequence() {
         let mut by_age = ByAge::default();
         let mut tree = BTreeSet::new();
-        let mut x = 7u64;
+        let mut lcg = crate::rng::TestLcg(7);
         let mut now = 0;
         for step in 0..20_000u32 {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            let x = lcg.next();
             // Phases of few and of many messages.
             let busy = (step / 1000) % 2 == 1;
             let insert = tree.is_empty() || (x >> 61) < if busy { 5 } else { 3 };

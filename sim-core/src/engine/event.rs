@@ -557,13 +557,7 @@ mod tests {
         let mut q = EventQueue::new();
         let mut reference = std::collections::BTreeMap::new();
         let mut seq = 0u32;
-        let mut x: u64 = seed;
-        let next = |x: &mut u64| {
-            *x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            *x >> 33
-        };
+        let mut lcg = crate::rng::TestLcg(seed);
         for t in [3, 1, 4, 1, 5] {
             q.push(t, numbered(seq));
             reference.insert((t, seq), ());
@@ -580,9 +574,9 @@ mod tests {
             }
             // Up to 3 new events, or more while below `pending`.
             let room = if reference.len() < pending { 6 } else { 4 };
-            for _ in 0..next(&mut x) % room {
-                let d = next(&mut x) % span;
-                match next(&mut x) % 8 {
+            for _ in 0..(lcg.next() >> 33) % room {
+                let d = (lcg.next() >> 33) % span;
+                match (lcg.next() >> 33) % 8 {
                     0 => {
                         q.push_after(e.t, 7, numbered(seq));
                         reference.insert((e.t + 7, seq), ());
@@ -638,12 +632,10 @@ mod tests {
         // the fixed-duration timers in lanes pops in the same order.
         let mut a = EventQueue::new();
         let mut b = EventQueue::new();
-        let mut x: u64 = 12345;
+        let mut lcg = crate::rng::TestLcg(12345);
         for i in 0..2000u32 {
             let now = u64::from(i / 3) * 7;
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            let x = lcg.next();
             match x >> 62 {
                 0 => {
                     a.push_after(now, 10, numbered(i));

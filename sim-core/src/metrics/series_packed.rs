@@ -211,13 +211,8 @@ mod tests {
     /// mixed, across many word boundaries.
     #[test]
     fn random_sequences_come_back_bit_for_bit() {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            x
-        };
+        let mut lcg = crate::rng::TestLcg(0x9e37_79b9_7f4a_7c15);
+        let mut next = || lcg.next();
         for _ in 0..50 {
             let mut values = Vec::new();
             let mut v = next();

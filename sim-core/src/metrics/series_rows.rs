@@ -86,12 +86,10 @@ mod tests {
         let (mut staged, mut pushed) = (series(n), lists(n));
         let mut rows = Rows::default();
         rows.widen(staged.len());
-        let mut x = 12345u64;
+        let mut lcg = crate::rng::TestLcg(12345);
         for window in 0..69 {
             for (slot, list) in pushed.iter_mut().enumerate() {
-                x = x
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                let x = lcg.next();
                 // Some series skip some windows; window 7 writes nothing.
                 if window == 7 || (x >> 60) == 0 {
                     continue;

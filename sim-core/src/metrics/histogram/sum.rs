@@ -97,13 +97,8 @@ mod tests {
     /// gone flat, one far outlier), summed both ways, window after window.
     #[test]
     fn a_sum_is_what_adding_one_by_one_gives() {
-        let mut x = 99u64;
-        let mut next = move || {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            x >> 11
-        };
+        let mut lcg = crate::rng::TestLcg(99);
+        let mut next = move || lcg.next() >> 11;
         let mut sum = HistogramSum::default();
         for window in 0..4 {
             let mut added = Histogram::new();
